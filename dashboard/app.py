@@ -1,0 +1,17 @@
+"""Entry point: `streamlit run dashboard/app.py` (see `make run`)."""
+
+import streamlit as st
+
+from dashboard import state
+
+st.set_page_config(page_title="AI vendor risk", page_icon=":material/shield:", layout="wide")
+state.ensure_loaded()
+
+pages = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/inventory.py", title="Inventory", icon=":material/table:"),
+]
+nav = st.navigation(pages)
+with st.sidebar:
+    st.caption(f"Data: {st.session_state['source']}")
+nav.run()

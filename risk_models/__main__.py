@@ -1,0 +1,3 @@
+from risk_models.cli import main
+
+raise SystemExit(main())

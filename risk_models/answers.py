@@ -1,0 +1,181 @@
+"""Questionnaire answers: normalisation, validation of answers files, and the per-dimension
+vulnerability factors the answers imply."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from risk_models.config_schema import Question
+from risk_models.models import DIMENSIONS, RowError
+
+Answer = str | float | list[str] | dt.date | None
+AnswerMap = dict[str, dict[str, Answer]]
+
+_TRUE = {"yes", "y", "true", "1"}
+_FALSE = {"no", "n", "false", "0"}
+
+
+class AnswerError(ValueError):
+    """An answer does not fit its question."""
+
+
+def _date_months(answer: Answer, ref: dt.date) -> float | None:
+    if answer is None:
+        return None
+    assert isinstance(answer, dt.date)
+    return max(0.0, (ref - answer).days / 30.4375)
+
+
+def _band_factors(q: Question, x: float | None) -> dict[str, float]:
+    band = q.bands[-1]
+    if x is not None:
+        band = next(b for b in q.bands if b.max is None or x <= b.max)
+    return {d: band.factors.get(d, 1.0) for d in DIMENSIONS}
+
+
+def answer_factors(q: Question, answer: Answer, ref: dt.date | None = None) -> dict[str, float]:
+    """Multiplier per dimension for a normalised answer (1.0 = neutral)."""
+    if q.type in ("number", "date"):
+        x = _date_months(answer, ref or dt.date.today()) if q.type == "date" else answer
+        return _band_factors(q, x)  # type: ignore[arg-type]
+    chosen = answer if isinstance(answer, list) else [answer]
+    out = {d: 1.0 for d in DIMENSIONS}
+    picked = [o for o in q.options if o.value in chosen]
+    for d in DIMENSIONS:
+        vals = [o.factors.get(d, 1.0) for o in picked]
+        # multi: the most demanding selected use governs the dimension
+        out[d] = max(vals) if vals else 1.0
+    return out
+
+
+def _option_for(q: Question, text: str) -> str:
+    key = text.strip().casefold()
+    for o in q.options:
+        if key in (o.value.casefold(), o.label.casefold()):
+            return o.value
+    allowed = ", ".join(o.value for o in q.options)
+    raise AnswerError(f"not an option of {q.id}; allowed: {allowed}")
+
+
+def normalise_answer(q: Question, raw: Any) -> Answer:
+    """Turn a raw answer (from a file or a form) into its canonical form, or raise AnswerError."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise AnswerError("blank answer; leave the question out to use the default")
+    if q.type == "bool":
+        if isinstance(raw, bool):
+            return "yes" if raw else "no"
+        key = str(raw).strip().casefold()
+        if key in _TRUE | _FALSE:
+            return "yes" if key in _TRUE else "no"
+        raise AnswerError("expected yes or no")
+    if q.type == "choice":
+        return _option_for(q, str(raw))
+    if q.type == "multi":
+        items = raw if isinstance(raw, list) else str(raw).split(";")
+        values = sorted({_option_for(q, str(i)) for i in items if str(i).strip()})
+        if not values:
+            raise AnswerError("choose at least one option")
+        return values
+    if q.type == "number":
+        try:
+            x = float(str(raw).replace(",", "").strip())
+        except ValueError:
+            raise AnswerError(f"expected a number of {q.unit or 'units'}") from None
+        if not np.isfinite(x) or x < 0:
+            raise AnswerError("expected a number >= 0")
+        return x
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    try:
+        return dt.date.fromisoformat(str(raw).strip().replace("/", "-"))
+    except ValueError:
+        raise AnswerError("expected a date YYYY-MM-DD") from None
+
+
+def validate_answers(
+    raw: Mapping[str, Any], questions: Mapping[str, Question], deployment_ids: Iterable[str] | None = None
+) -> tuple[AnswerMap, list[RowError]]:
+    """Validate `{deployment_id: {question_id: answer}}`; bad answers become RowErrors
+    (line None, column = question id) and are left out, the rest is kept."""
+    known = set(deployment_ids) if deployment_ids is not None else None
+    out: AnswerMap = {}
+    errors: list[RowError] = []
+    for dep_id, per_q in raw.items():
+        dep = str(dep_id)
+        if known is not None and dep not in known:
+            errors.append(RowError(line=None, deployment_id=dep, column=None, value=None,
+                                   message="answers for a deployment that is not in the inventory"))
+            continue
+        if not isinstance(per_q, Mapping):
+            errors.append(RowError(line=None, deployment_id=dep, value=str(per_q)[:200],
+                                   message="expected a mapping of question id to answer"))
+            continue
+        for qid, value in per_q.items():
+            q = questions.get(str(qid))
+            if q is None:
+                errors.append(RowError(line=None, deployment_id=dep, column=str(qid), value=str(value),
+                                       message=f"unknown question; known: {', '.join(questions)}"))
+                continue
+            try:
+                out.setdefault(dep, {})[q.id] = normalise_answer(q, value)
+            except AnswerError as exc:
+                errors.append(RowError(line=None, deployment_id=dep, column=q.id,
+                                       value=str(value), message=str(exc)))
+    return out, errors
+
+
+def read_answers_file(path: Path) -> object:
+    """Read a YAML or JSON answers file (JSON is valid YAML, dates are parsed by YAML)."""
+    text = path.read_text(encoding="utf-8-sig")
+    data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    return data or {}
+
+
+def answers_to_jsonable(answers: AnswerMap) -> dict[str, dict[str, Any]]:
+    return {
+        dep: {q: (v.isoformat() if isinstance(v, dt.date) else v) for q, v in sorted(per.items())}
+        for dep, per in sorted(answers.items())
+    }
+
+
+def answer_factor_arrays(
+    deployment_ids: list[str], answers: AnswerMap, questions: Mapping[str, Question], ref: dt.date,
+    use_defaults_only: bool = False,
+) -> tuple[dict[str, np.ndarray], list[list[str]]]:
+    """Per question, an (n, dims) array of factors; plus, per deployment, the assumed questions.
+
+    Every deployment starts from the defaults; only answered cells are looked up, so the cost
+    grows with the number of answers, not with rows x questions.
+    """
+    n = len(deployment_ids)
+    arrays: dict[str, np.ndarray] = {}
+    index = {d: i for i, d in enumerate(deployment_ids)}
+    for q in questions.values():
+        default = answer_factors(q, q.default, ref)
+        arrays[q.id] = np.tile(np.array([default[d] for d in DIMENSIONS]), (n, 1))
+    assumed = [list(questions) for _ in range(n)]
+    if use_defaults_only:
+        return arrays, assumed
+    cache: dict[tuple[str, str], list[float]] = {}
+    for dep, per in answers.items():
+        i = index.get(dep)
+        if i is None:
+            continue
+        for qid, value in per.items():
+            q = questions[qid]
+            key = (qid, json.dumps(value, default=str))
+            if key not in cache:
+                f = answer_factors(q, value, ref)
+                cache[key] = [f[d] for d in DIMENSIONS]
+            arrays[qid][i] = cache[key]
+        assumed[i] = [qid for qid in questions if qid not in per]
+    return arrays, assumed

@@ -1,0 +1,259 @@
+"""Loads and cross-checks the YAML libraries in config/; every error names file, key, problem."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from risk_models.config_schema import (
+    ChannelsFile,
+    FallbacksFile,
+    ModelsFile,
+    Question,
+    QuestionnaireFile,
+    ScenariosFile,
+    ScoringFile,
+)
+from risk_models.models import DIMENSIONS
+
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+M = TypeVar("M", bound=BaseModel)
+
+
+class ConfigError(ValueError):
+    """A configuration file is missing, unreadable or invalid."""
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("AI_VENDOR_RISK_CONFIG", DEFAULT_CONFIG_DIR))
+
+
+def _loc(loc: tuple[object, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def read_yaml(path: Path) -> object:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({exc})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+
+
+def parse_model(path: Path, schema: type[M], data: object | None = None) -> M:
+    """Validate YAML data against a schema; errors name the file and the key path."""
+    data = read_yaml(path) if data is None else data
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{path}: {_loc(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError("\n".join(lines)) from None
+
+
+def norm_key(text: str) -> str:
+    """Case-, space- and punctuation-insensitive key for alias matching."""
+    return re.sub(r"[^0-9a-z]+", "", text.casefold())
+
+
+@dataclass(frozen=True, repr=False)
+class Library:
+    """All configuration libraries, validated and cross-checked."""
+
+    directory: Path
+    channels: ChannelsFile
+    models: ModelsFile
+    questionnaire: QuestionnaireFile
+    scenarios: ScenariosFile
+    fallbacks: FallbacksFile
+    scoring: ScoringFile
+    channel_aliases: dict[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # the full libraries are far too long for test reports
+        return f"Library({self.directory})"
+
+    @property
+    def questions(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questionnaire.questions}
+
+
+def _check(problems: list[str], path: Path, key: str, ok: bool, message: str) -> None:
+    if not ok:
+        problems.append(f"{path}: {key}: {message}")
+
+
+def _alias_map(path: Path, channels: ChannelsFile) -> dict[str, str]:
+    aliases: dict[str, str] = {}
+    problems: list[str] = []
+    for cid, ch in channels.channels.items():
+        for alias in [cid, ch.display_name, *ch.aliases]:
+            k = norm_key(alias)
+            other = aliases.setdefault(k, cid)
+            _check(problems, path, f"channels.{cid}.aliases", other == cid,
+                   f"alias {alias!r} already names channel {other!r}")
+    for i, rule in enumerate(channels.jurisdictions):
+        try:
+            re.compile(rule.pattern)
+        except re.error as exc:
+            problems.append(f"{path}: jurisdictions[{i}].pattern: invalid regex ({exc})")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return aliases
+
+
+def _check_models(path: Path, models: ModelsFile) -> None:
+    problems: list[str] = []
+    _check(problems, path, "vendors", "other" in models.vendors, "must define vendor 'other'")
+    for i, rule in enumerate(models.rules):
+        _check(problems, path, f"rules[{i}].vendor", rule.vendor in models.vendors,
+               f"unknown vendor {rule.vendor!r}; known: {sorted(models.vendors)}")
+        try:
+            re.compile(rule.pattern)
+        except re.error as exc:
+            problems.append(f"{path}: rules[{i}].pattern: invalid regex ({exc})")
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def question_factor_table(q: Question) -> list[dict[str, float]]:
+    """Factors of every possible single answer (options or bands), 1.0 where unset."""
+    rows = q.options if q.options else q.bands
+    return [{d: r.factors.get(d, 1.0) for d in DIMENSIONS} for r in rows]
+
+
+def _check_questionnaire(path: Path, qf: QuestionnaireFile) -> None:
+    problems: list[str] = []
+    seen: set[str] = set()
+    for i, q in enumerate(qf.questions):
+        key = f"questions[{i}] ({q.id})"
+        _check(problems, path, key, q.id not in seen, "duplicate question id")
+        seen.add(q.id)
+        values = [o.value for o in q.options]
+        if q.type == "bool":
+            _check(problems, path, key, sorted(values) == ["no", "yes"],
+                   "bool questions need exactly the options 'yes' and 'no'")
+        if q.type in ("choice", "bool"):
+            _check(problems, path, f"{key}.default", q.default in values,
+                   f"default {q.default!r} is not one of {values}")
+        if q.type == "multi":
+            ok = isinstance(q.default, list) and set(q.default) <= set(values)
+            _check(problems, path, f"{key}.default", ok, f"default must be a list of {values}")
+        if q.type == "number":
+            _check(problems, path, f"{key}.default", isinstance(q.default, int | float),
+                   "number questions need a numeric default")
+        if q.type == "date":
+            _check(problems, path, f"{key}.default", q.default is None,
+                   "date questions default to null (= never)")
+        if not problems:
+            _check_conservative(problems, path, key, q)
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def _check_conservative(problems: list[str], path: Path, key: str, q: Question) -> None:
+    """The default must be at least as vulnerable as every single answer, in every dimension."""
+    from risk_models.answers import answer_factors  # local: answers imports this module
+
+    default = answer_factors(q, q.default)
+    for row in question_factor_table(q):
+        worse = [d for d in DIMENSIONS if row[d] > default[d] + 1e-12]
+        _check(problems, path, f"{key}.default", not worse,
+               f"default is not the conservative answer: another answer is worse in {worse}")
+
+
+def _check_rules(
+    problems: list[str], path: Path, key: str, channels: set[str], vendors: set[str],
+    rule_channels: list[str], rule_vendors: list[str],
+) -> None:
+    for c in rule_channels:
+        _check(problems, path, key, c in channels, f"unknown channel {c!r}; known: {sorted(channels)}")
+    for v in rule_vendors:
+        _check(problems, path, key, v in vendors, f"unknown vendor {v!r}; known: {sorted(vendors)}")
+
+
+def _check_scenarios(path: Path, sf: ScenariosFile, channels: set[str], vendors: set[str]) -> None:
+    problems: list[str] = []
+    seen: set[str] = set()
+    for i, ev in enumerate(sf.events):
+        _check(problems, path, f"events[{i}].id", ev.id not in seen, f"duplicate id {ev.id!r}")
+        seen.add(ev.id)
+        for j, out in enumerate(ev.outcomes):
+            key = f"events[{i}].outcomes[{j}]"
+            _check(problems, path, f"{key}.id", out.id not in seen, f"duplicate id {out.id!r}")
+            seen.add(out.id)
+            for r, rule in enumerate(out.impacts):
+                _check_rules(problems, path, f"{key}.impacts[{r}].match", channels, vendors,
+                             rule.match.channels, rule.match.vendors)
+                signs = {s > 0 for s in rule.severity.values() if s != 0}
+                _check(problems, path, f"{key}.impacts[{r}].severity", len(signs) <= 1,
+                       "a rule is either adverse (>= 0) or favourable (<= 0), not both")
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def _check_fallbacks(path: Path, ff: FallbacksFile, channels: set[str], vendors: set[str]) -> None:
+    problems: list[str] = []
+    seen: set[str] = set()
+    for i, opt in enumerate(ff.options):
+        key = f"options[{i}] ({opt.id})"
+        _check(problems, path, key, opt.id not in seen, "duplicate option id")
+        seen.add(opt.id)
+        targets_c = [opt.target_channel] if opt.target_channel else []
+        targets_v = [opt.target_vendor] if opt.target_vendor else []
+        _check_rules(problems, path, key, channels, vendors,
+                     targets_c + opt.applies_to.channels, targets_v + opt.applies_to.vendors)
+        both = set(opt.replaces_features) & set(opt.cannot_replace_features)
+        _check(problems, path, key, not both, f"features both replaced and not: {sorted(both)}")
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def load_library(directory: Path | str | None = None) -> Library:
+    """Load every library from `directory` (default: config/ or $AI_VENDOR_RISK_CONFIG)."""
+    return _load_library(Path(directory) if directory else config_dir())
+
+
+@lru_cache(maxsize=8)
+def _load_library(d: Path) -> Library:
+    channels = parse_model(d / "channels.yaml", ChannelsFile)
+    aliases = _alias_map(d / "channels.yaml", channels)
+    models = parse_model(d / "models.yaml", ModelsFile)
+    _check_models(d / "models.yaml", models)
+    questionnaire = parse_model(d / "questionnaire.yaml", QuestionnaireFile)
+    _check_questionnaire(d / "questionnaire.yaml", questionnaire)
+    channel_ids, vendor_ids = set(channels.channels), set(models.vendors)
+    scenarios = load_scenarios(d / "scenarios.yaml", channel_ids, vendor_ids)
+    fallbacks = parse_model(d / "fallbacks.yaml", FallbacksFile)
+    _check_fallbacks(d / "fallbacks.yaml", fallbacks, channel_ids, vendor_ids)
+    scoring = parse_model(d / "scoring.yaml", ScoringFile)
+    return Library(d, channels, models, questionnaire, scenarios, fallbacks, scoring, aliases)
+
+
+def load_scenarios(
+    path: Path, channel_ids: set[str], vendor_ids: set[str], data: object | None = None
+) -> ScenariosFile:
+    """Load a scenario library (the default one or a user's edited copy)."""
+    sf = parse_model(path, ScenariosFile, data)
+    _check_scenarios(path, sf, channel_ids, vendor_ids)
+    return sf
+
+
+def with_scenarios(lib: Library, path: Path) -> Library:
+    """The same library with another scenarios file (for `assess --scenarios`)."""
+    sf = load_scenarios(path, set(lib.channels.channels), set(lib.models.vendors))
+    return Library(lib.directory, lib.channels, lib.models, lib.questionnaire, sf,
+                   lib.fallbacks, lib.scoring, lib.channel_aliases)

@@ -1,0 +1,60 @@
+"""Inventory export in the import formats (CSV, XLSX, JSON) so users can edit and re-import.
+
+Text cells are formula-neutralised (see `escape_text`) and the importer reverses that, so an
+export re-imports unchanged.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+
+from risk_models.inventory_import import TEXT_COLUMNS, escape_text
+from risk_models.models import INVENTORY_COLUMNS
+
+_ESCAPED = (*TEXT_COLUMNS, "deployment_id", "model")
+
+
+def inventory_text_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Validated frame -> inventory columns as text (money as plain numbers, bool as yes/no)."""
+    out = pd.DataFrame(index=frame.index)
+    for c in INVENTORY_COLUMNS:
+        col = frame[c]
+        if c in ("annual_spend_usd", "committed_spend_usd"):
+            out[c] = col.map(repr)
+        elif c == "abstraction_layer":
+            out[c] = col.map({True: "yes", False: "no"})
+        elif c == "contract_end":
+            out[c] = col.map(lambda d: d.isoformat() if pd.notna(d) else "")
+        else:
+            out[c] = col.astype(str)
+    return out.reset_index(drop=True)
+
+
+def _escaped(frame: pd.DataFrame) -> pd.DataFrame:
+    out = inventory_text_frame(frame)
+    for c in _ESCAPED:
+        out[c] = escape_text(out[c])
+    return out
+
+
+def export_csv(frame: pd.DataFrame) -> bytes:
+    return _escaped(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def export_xlsx(frame: pd.DataFrame) -> bytes:
+    out = _escaped(frame)
+    for c in ("annual_spend_usd", "committed_spend_usd"):
+        out[c] = frame[c].astype(float).to_numpy()  # numbers stay numbers in the workbook
+    buf = io.BytesIO()
+    # Strings are written as text cells: openpyxl only makes a formula of a leading '=',
+    # which escape_text has already neutralised.
+    out.to_excel(buf, index=False, sheet_name="Inventory", engine="openpyxl")
+    return buf.getvalue()
+
+
+def export_json(frame: pd.DataFrame) -> bytes:
+    records = inventory_text_frame(frame).to_dict("records")
+    return json.dumps(records, ensure_ascii=False, indent=1).encode("utf-8")

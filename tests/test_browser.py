@@ -1,0 +1,100 @@
+"""Real browser: `streamlit run` on a free loopback port, driven by Playwright in Debian Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url() -> Iterator[str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("streamlit did not answer /_stcore/health")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    # No skip: `make test` installs Debian chromium; a missing browser must fail loudly in CI.
+    assert os.path.exists(CHROMIUM), f"{CHROMIUM} missing: run scripts/install_system_deps.sh"
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--headless=new", "--disable-dev-shm-usage", "--disable-gpu",
+            "--disable-background-networking", "--disable-component-update", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url, tmp_path_factory):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    pg = ctx.new_page()
+    pg.goto(app_url)
+    pg.get_by_text("AI vendor-risk overview").wait_for(timeout=60_000)
+    yield pg
+    ctx.close()
+
+
+SHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp/ai-vendor-risk-screens"))
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_health_endpoint(app_url):
+    assert urllib.request.urlopen(f"{app_url}/_stcore/health").read() == b"ok"
+
+
+def test_overview_then_upload_with_a_bad_row(page, tmp_path):
+    page.get_by_text("Deployments (valid)").wait_for()
+    shot(page, "overview")
+    page.get_by_role("link", name="Inventory").first.click()
+    page.get_by_text("Load your own inventory").wait_for()
+    f = tmp_path / "mine.csv"
+    f.write_text("deployment_id,name,channel,model,annual_spend_usd,criticality,data_sensitivity\n"
+                 "U1,<script>alert(1)</script>,openai,gpt-4o,100,low,public\n"
+                 "U2,bad one,Azur OpenAI,gpt-4o,100,low,public\n")
+    page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(f))
+    page.get_by_text("Rejected rows (fix them").wait_for(timeout=30_000)
+    page.get_by_text("1 valid").wait_for()
+    shot(page, "inventory-upload")
+    assert page.locator("script", has_text="alert(1)").count() == 0
+    assert "Traceback" not in page.content()
