@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from risk_models.answers import read_answers_file, validate_answers
-from risk_models.config_loader import ConfigError, Library, load_library
+from risk_models.assessment import assess, report, stress_delta
+from risk_models.config_loader import ConfigError, Library, load_library, with_scenarios
 from risk_models.inventory_import import (
     DEFAULT_MAX_BYTES,
     ImportResult,
@@ -22,6 +23,7 @@ from risk_models.inventory_import import (
 )
 from risk_models.inventory_template import template_csv, template_xlsx
 from risk_models.models import RowError
+from risk_models.scoring import stressed_probabilities
 
 
 class UserError(Exception):
@@ -90,6 +92,61 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if (result.errors or answer_errors) else 0
 
 
+def cmd_assess(args: argparse.Namespace) -> int:
+    lib, result, answers, answer_errors = load_inputs(args)
+    if args.scenarios:
+        lib = with_scenarios(lib, Path(args.scenarios))
+    problems = result.errors + answer_errors
+    if problems and not args.skip_invalid:
+        print(f"{len(problems)} problem(s) in the input; fix them or use --skip-invalid:", file=sys.stderr)
+        for e in problems:
+            print(_format_error(e), file=sys.stderr)
+        return 1
+    if args.trials < 100:
+        raise UserError("--trials must be at least 100")
+    base = assess(result, answers, lib, trials=args.trials, seed=args.seed)
+    rep = report(base)
+    if args.stress:
+        try:
+            probs = stressed_probabilities(lib.scenarios, args.stress)
+        except KeyError as exc:
+            raise UserError(str(exc.args[0])) from None
+        stressed = assess(result, answers, lib, probs, trials=args.trials, seed=args.seed)
+        rep["stress"] = stress_delta(base, stressed, args.stress)
+    if answer_errors:
+        rep["answers_rejected"] = [e.model_dump() for e in answer_errors]
+    if args.json:
+        _write_json(rep, args.json)
+    _print_summary(rep, sys.stderr if args.json == "-" else sys.stdout)
+    return 0
+
+
+def _print_summary(rep: dict, out) -> None:
+    sim = rep["simulation"]
+    deps = rep["deployments"]
+    ratings = {r: sum(d["rating"] == r for d in deps) for r in ("critical", "high", "medium", "low")}
+    print(f"{len(deps)} deployments assessed (scenario library as of {rep['scenario_library']['as_of']}); "
+          + ", ".join(f"{v} {k}" for k, v in ratings.items()), file=out)
+    print(f"Expected annual loss ${sim['expected_annual_loss_usd']:,.0f}; VaR 95 ${sim['var95_usd']:,.0f}; "
+          f"VaR 99 ${sim['var99_usd']:,.0f} ({sim['trials']:,} trials, seed {sim['seed']})", file=out)
+    for axis, c in rep["concentration"].items():
+        sp = c["spend"]
+        print(f"Concentration by {axis} (spend): HHI {sp['hhi']:,.0f} ({sp['band']}), top {sp['top']} {sp['top_share']:.0f}%",
+              file=out)
+    print("Top exposures:", file=out)
+    for d in sorted(deps, key=lambda d: -d["score"])[:10]:
+        top = next((x["label"] for x in d["drivers"] if x["kind"] == "outcome"), "-")
+        print(f"  {d['score']:5.1f} {d['rating']:<8} {d['deployment_id']} {d['name'][:40]!s} [{d['channel']}] — {top}", file=out)
+    if rep["inventory"]["rejected"]:
+        print(f"Rejected rows (not assessed): {len(rep['inventory']['rejected'])} problem(s)", file=out)
+        for e in rep["inventory"]["rejected"]:
+            print(_format_error(RowError(**e)), file=out)
+    if "stress" in rep:
+        pf = rep["stress"]["portfolio"]["expected_annual_loss_usd"]
+        print(f"Stress {', '.join(rep['stress']['outcomes'])}: expected annual loss ${pf['before']:,.0f} -> "
+              f"${pf['after']:,.0f} ({pf['delta']:+,.0f})", file=out)
+
+
 def cmd_template(args: argparse.Namespace) -> int:
     lib = load_library(args.config) if args.config else load_library()
     fmt = args.format or ("xlsx" if args.out.lower().endswith(".xlsx") else "csv")
@@ -114,6 +171,18 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--max-mb", type=int, default=DEFAULT_MAX_BYTES // (1024 * 1024),
                    help="file size limit in MB (default 20)")
     v.set_defaults(func=cmd_validate)
+
+    a = sub.add_parser("assess", help="score, simulate and report on an inventory")
+    a.add_argument("file")
+    a.add_argument("--answers", help="questionnaire answers (YAML or JSON)")
+    a.add_argument("--scenarios", help="an edited copy of scenarios.yaml")
+    a.add_argument("--json", metavar="OUT", help="write the JSON report ('-' = stdout)")
+    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--trials", type=int, default=10_000)
+    a.add_argument("--skip-invalid", action="store_true", help="assess the valid rows, list the rejected ones")
+    a.add_argument("--stress", action="append", metavar="OUTCOME_ID", help="make this outcome certain (repeatable)")
+    a.add_argument("--max-mb", type=int, default=DEFAULT_MAX_BYTES // (1024 * 1024))
+    a.set_defaults(func=cmd_assess)
 
     t = sub.add_parser("template", help="write an empty inventory template")
     t.add_argument("--format", choices=["csv", "xlsx"])

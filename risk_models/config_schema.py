@@ -218,6 +218,23 @@ class ScoringFactors(Strict):
     committed_ratio_cap: float = Field(gt=0)
 
 
+class SimulationParams(Strict):
+    pert_low: float = Field(gt=0)
+    pert_high: float = Field(gt=1)
+    person_week_usd: float = Field(ge=0)
+    base_switching_weeks: float = Field(ge=0)
+    weeks_per_feature_share: float = Field(ge=0)
+    outage_hours: float = Field(ge=0)
+    downtime_usd_per_hour: dict[Criticality, float]
+    compliance_usd: dict[DataSensitivity, float]
+
+    @model_validator(mode="after")
+    def _pert(self) -> SimulationParams:
+        if not self.pert_low < 1 < self.pert_high:
+            raise ValueError("need pert_low < 1 < pert_high (the mode is 1 x the loss estimate)")
+        return self
+
+
 class ScoringFile(Strict):
     as_of: dt.date
     dimensions: list[Dimension]
@@ -230,6 +247,7 @@ class ScoringFile(Strict):
     likelihood_bounds: list[float] = Field(min_length=4, max_length=4)
     impact_bounds: list[float] = Field(min_length=4, max_length=4)
     rating_bounds: dict[Literal["medium", "high", "critical"], float]
+    simulation: SimulationParams
 
     @model_validator(mode="after")
     def _consistent(self) -> ScoringFile:
@@ -244,4 +262,12 @@ class ScoringFile(Strict):
         crit = [self.criticality_weight[c] for c in Criticality]
         if crit != sorted(crit):
             raise ValueError("criticality_weight must not decrease from low to critical")
+        # A better control must never raise exposure (monotonicity of the score).
+        fb = self.factors.fallback_status
+        for d in DIMENSIONS:
+            levels = [fb[s].get(d, 1.0) for s in FallbackStatus]
+            if levels != sorted(levels, reverse=True):
+                raise ValueError(f"factors.fallback_status.{d} must not increase from none to active")
+            if self.factors.abstraction_layer["yes"].get(d, 1.0) > self.factors.abstraction_layer["no"].get(d, 1.0):
+                raise ValueError(f"factors.abstraction_layer.yes.{d} must not exceed 'no'")
         return self

@@ -1,0 +1,43 @@
+"""Hypothesis strategies and helpers for engine tests: valid inventory frames."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from hypothesis import strategies as st
+
+from risk_models.inventory_import import FEATURES, import_bytes
+
+CHANNELS = ["azure_openai", "openai_api", "aws_bedrock", "google_vertex", "anthropic_api", "self_hosted", "other"]
+MODELS = ["gpt-4o", "gpt-oss-20b", "claude-sonnet-4-5", "gemini-2.5-pro", "llama-3.1-70b", "mistral-large", "nova-pro"]
+REGIONS = ["westeurope", "us-east-1", "uksouth", "japaneast", "on-prem-dc1", "elsewhere"]
+LEVELS = {"criticality": ["low", "medium", "high", "critical"],
+          "data_sensitivity": ["public", "internal", "confidential", "regulated"],
+          "fallback_status": ["none", "documented", "tested", "active"]}
+
+
+@st.composite
+def deployment(draw, i: int = 0) -> dict:
+    return {
+        "deployment_id": f"D{i}", "name": f"dep {i}", "business_unit": draw(st.sampled_from(["A", "B", "C"])),
+        "channel": draw(st.sampled_from(CHANNELS)), "model": draw(st.sampled_from(MODELS)),
+        "region": draw(st.sampled_from(REGIONS)),
+        "annual_spend_usd": draw(st.floats(0, 2e6).map(lambda x: round(x, 2))),
+        "committed_spend_usd": draw(st.floats(0, 4e6).map(lambda x: round(x, 2))),
+        **{k: draw(st.sampled_from(v)) for k, v in LEVELS.items()},
+        "proprietary_features": ";".join(sorted(draw(st.sets(st.sampled_from(FEATURES))))),
+        "abstraction_layer": draw(st.booleans()),
+    }
+
+
+@st.composite
+def inventories(draw, min_size: int = 1, max_size: int = 12) -> list[dict]:
+    n = draw(st.integers(min_size, max_size))
+    return [draw(deployment(i)) for i in range(n)]
+
+
+def frame_of(lib, records: list[dict]) -> pd.DataFrame:
+    res = import_bytes(json.dumps(records).encode(), "inv.json", lib)
+    assert not res.errors, res.errors
+    return res.frame

@@ -1,0 +1,135 @@
+"""Concentration, loss simulation, heatmap and the `assess` JSON report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from risk_models.answers import read_answers_file, validate_answers
+from risk_models.assessment import assess, report
+from risk_models.concentration import hhi, hhi_band
+from risk_models.inventory_import import import_inventory
+from risk_models.scoring import score
+from risk_models.simulation import expected_losses_exact, pert_table, simulate
+from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY
+
+
+@pytest.fixture(scope="module")
+def demo(lib):
+    res = import_inventory(DEMO_INVENTORY, lib)
+    answers, _ = validate_answers(read_answers_file(DEMO_ANSWERS), lib.questions)
+    return res, answers
+
+
+def test_hhi_values_and_bands():
+    assert hhi(pd.Series(["a"]), np.array([5.0]))["hhi"] == 10_000
+    four = hhi(pd.Series(list("abcd")), np.ones(4))
+    assert four["hhi"] == 2500 and four["band"] == "high" and four["top_share"] == 25
+    assert hhi_band(999.9) == "unconcentrated" and hhi_band(1000) == "moderate"
+    assert hhi_band(1800) == "moderate" and hhi_band(1800.1) == "high"
+    ten = hhi(pd.Series(list("abcdefghij")), np.ones(10))
+    assert ten["hhi"] == 1000 and ten["band"] == "moderate"
+    assert hhi(pd.Series([], dtype=str), np.array([]))["hhi"] == 0
+
+
+def test_pert_table_has_the_pert_mean():
+    t = pert_table(0.5, 1.0, 3.0)
+    assert t.min() >= 0.5 and t.max() <= 3.0
+    assert t.mean() == pytest.approx((0.5 + 4 + 3) / 6, rel=1e-3)
+
+
+def test_simulation_matches_closed_form_and_is_seeded(lib, demo):
+    res, answers = demo
+    s = score(res.frame, answers, lib)
+    sim = simulate(res.frame, s, lib, trials=20_000, seed=3)
+    exact = expected_losses_exact(res.frame, s, lib)
+    assert sim.portfolio.mean() == pytest.approx(exact.sum(), rel=0.03)
+    again = simulate(res.frame, s, lib, trials=20_000, seed=3)
+    assert np.array_equal(sim.portfolio, again.portfolio)
+    other = simulate(res.frame, s, lib, trials=20_000, seed=4)
+    assert not np.array_equal(sim.portfolio, other.portfolio)
+
+
+def test_correlated_losses_through_shared_events(lib, demo):
+    """Deployments hit by the same outcome lose in the same trials: two copies of one deployment
+    have losses in exactly as many trials as one copy (independent draws would give more)."""
+    res, answers = demo
+    one = res.frame[res.frame["deployment_id"] == "DEP-001"].reset_index(drop=True)
+    two = pd.concat([one, one.assign(deployment_id="DEP-001-copy")], ignore_index=True)
+    hit_one = (simulate(one, score(one, answers, lib), lib, 20_000, 5).portfolio > 0).mean()
+    sim_two = simulate(two, score(two, answers, lib), lib, 20_000, 5)
+    assert (sim_two.portfolio > 0).mean() == pytest.approx(hit_one, abs=0.01)
+    assert 0.1 < hit_one < 0.9
+
+
+def test_report_shape_and_determinism(lib, demo):
+    res, answers = demo
+    a = assess(res, answers, lib, trials=2000, seed=7)
+    r1 = report(a)
+    r2 = report(assess(res, answers, lib, trials=2000, seed=7))
+    r1.pop("generated_at"), r2.pop("generated_at")
+    assert json.dumps(r1, sort_keys=True) == json.dumps(r2, sort_keys=True)
+    assert {"schema_version", "scenario_library", "inventory", "deployments", "concentration", "simulation",
+            "heatmap"} <= set(r1)
+    d = r1["deployments"][0]
+    for key in ("deployment_id", "name", "business_unit", "channel", "model", "model_vendor", "region",
+                "jurisdiction", "annual_spend_usd", "criticality", "data_sensitivity", "fallback_status",
+                "abstraction_layer", "proprietary_features", "score", "inherent_score", "likelihood", "impact",
+                "rating", "dimensions", "drivers", "assumed", "expected_loss_usd"):
+        assert key in d, key
+    for dep in r1["deployments"]:
+        outcome_sum = sum(x["value"] for x in dep["drivers"] if x["kind"] == "outcome")
+        assert outcome_sum == pytest.approx(dep["score"], abs=0.5)
+    assert sum(c["count"] for c in r1["heatmap"]["cells"]) == len(r1["deployments"]) == 61
+    sim = r1["simulation"]
+    assert 50 <= len(sim["lec"]) <= 200
+    assert 0 < sim["expected_annual_loss_usd"] <= sim["var95_usd"] <= sim["var99_usd"]
+    assert sum(sim["by_business_unit"].values()) == pytest.approx(
+        sum(d["expected_loss_usd"] for d in r1["deployments"]), rel=1e-6)
+    assert r1["concentration"]["channel"]["spend"]["top"] == "azure_openai"
+
+
+def _assess(*args):
+    return subprocess.run([sys.executable, "-m", "risk_models", "assess", *args], capture_output=True, text=True)
+
+
+def test_cli_assess_json_and_byte_identical_reruns(tmp_path):
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"r{k}.json"
+        p = _assess(str(DEMO_INVENTORY), "--answers", str(DEMO_ANSWERS), "--json", str(out), "--trials", "2000")
+        assert p.returncode == 0, p.stderr
+        data = json.loads(out.read_text())
+        data.pop("generated_at")
+        outs.append(json.dumps(data))
+    assert outs[0] == outs[1]
+    assert "Expected annual loss" in p.stdout
+
+
+def test_cli_assess_invalid_rows_and_skip_invalid(tmp_path):
+    f = tmp_path / "inv.csv"
+    f.write_text("deployment_id,channel,model,annual_spend_usd,criticality,data_sensitivity\n"
+                 "A,aoai,gpt-4o,1000,high,internal\nB,Azur,gpt-4o,-1,high,internal\n")
+    p = _assess(str(f), "--trials", "500")
+    assert p.returncode == 1 and "line 3 (B)" in p.stderr
+    p = _assess(str(f), "--trials", "500", "--skip-invalid", "--json", "-")
+    assert p.returncode == 0, p.stderr
+    rep = json.loads(p.stdout)
+    assert [d["deployment_id"] for d in rep["deployments"]] == ["A"]
+    assert {e["line"] for e in rep["inventory"]["rejected"]} == {3}
+
+
+def test_cli_stress_reports_delta(tmp_path):
+    p = _assess(str(DEMO_INVENTORY), "--trials", "1000", "--stress", "msft_openai_dispute", "--json", "-")
+    assert p.returncode == 0, p.stderr
+    st = json.loads(p.stdout)["stress"]
+    assert st["portfolio"]["expected_annual_loss_usd"]["delta"] > 0
+    azure = [d for d in st["deployments"] if d["deployment_id"] == "DEP-001"][0]
+    assert azure["score_delta"] > 0
+    p = _assess(str(DEMO_INVENTORY), "--stress", "no_such_outcome")
+    assert p.returncode == 2 and "unknown outcome" in p.stderr and "Traceback" not in p.stderr
