@@ -31,8 +31,9 @@ test: $(VENV)/.stamp-test
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.stamp-test
-	$(PY) bench/bench_import.py
-	$(PY) bench/bench_engine.py
+	$(PIP) install -q --pre "pyfair==0.1a13"
+	$(PY) -m bench.bench_import
+	$(PY) -m bench.bench_engine
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -66,42 +66,59 @@ def _question_label(lib: Library, qid: str, value: object) -> str:
     return f"{q.text}: {shown}"
 
 
-def drivers(a: Assessment, i: int) -> list[dict]:
+def factor_summaries(a: Assessment) -> np.ndarray:
+    """(n, factors): each factor's one-number summary per deployment."""
+    w = a.lib.scoring.dimension_weights
+    return np.column_stack([factor_summary(f, w) for f in a.residual.factors])
+
+
+class _Labels:
+    """Driver labels; cached because 20,000 deployments share a few hundred distinct labels."""
+
+    def __init__(self, lib: Library) -> None:
+        self.lib = lib
+        self.cache: dict[tuple, str] = {}
+
+    def question(self, qid: str, answered: dict) -> str:
+        value = answered.get(qid, self.lib.questions[qid].default)
+        key = (qid, repr(value), qid in answered)
+        if key not in self.cache:
+            self.cache[key] = _question_label(self.lib, qid, value) + ("" if qid in answered else " (assumed)")
+        return self.cache[key]
+
+    def factor(self, fid: str, row: dict, answered: dict) -> str:
+        if fid == "fallback_status":
+            return f"fallback {row['fallback_status']}"
+        if fid == "abstraction_layer":
+            return "abstraction layer" if row["abstraction_layer"] else "no abstraction layer"
+        if fid == "proprietary_features":
+            feats = row["proprietary_features"].split(";") if row["proprietary_features"] else []
+            return f"{len(feats)} proprietary feature{'s' if len(feats) != 1 else ''} ({', '.join(feats)})"
+        if fid == "committed_spend":
+            return f"committed spend ${row['committed_spend_usd']:,.0f}"
+        return self.question(fid.removeprefix("q:"), answered)
+
+
+def drivers(a: Assessment, i: int, summaries: np.ndarray | None = None, labels: _Labels | None = None,
+            row: dict | None = None) -> list[dict]:
     """Outcome drivers (score points, add up to the score) then non-neutral factors (x value)."""
-    s, lib, row = a.residual, a.lib, a.frame.iloc[i]
+    s = a.residual
+    summaries = factor_summaries(a) if summaries is None else summaries
+    labels = labels or _Labels(a.lib)
+    row = row if row is not None else a.frame.iloc[i].to_dict()
     pts = s.outcome_points[i]
     order = [j for j in np.argsort(-np.abs(pts), kind="stable") if abs(pts[j]) >= 0.005]
     out = [{"kind": "outcome", "id": s.outcomes.ids[j], "label": s.outcomes.labels[j], "value": round(float(pts[j]), 2)}
            for j in order[:DRIVER_LIMIT]]
-    rest = float(sum(pts[j] for j in order[DRIVER_LIMIT:]))
     if order[DRIVER_LIMIT:]:
         out.append({"kind": "outcome", "id": "other_outcomes", "label": f"{len(order) - DRIVER_LIMIT} other outcomes",
-                    "value": round(rest, 2)})
+                    "value": round(float(sum(pts[j] for j in order[DRIVER_LIMIT:])), 2)})
     answered = a.answers.get(row["deployment_id"], {})
-    for f in s.factors:
-        v = float(factor_summary(f, lib.scoring.dimension_weights)[i])
-        if abs(v - 1) < 0.005:
-            continue
-        out.append({"kind": "factor", "id": f.id, "label": _factor_label(lib, f.id, row, answered),
-                    "value": round(v, 3)})
+    for k in np.flatnonzero(np.abs(summaries[i] - 1) >= 0.005):
+        f = s.factors[k]
+        out.append({"kind": "factor", "id": f.id, "label": labels.factor(f.id, row, answered),
+                    "value": round(float(summaries[i, k]), 3)})
     return out
-
-
-def _factor_label(lib: Library, fid: str, row: pd.Series, answered: dict) -> str:
-    if fid == "fallback_status":
-        return f"fallback {row['fallback_status']}"
-    if fid == "abstraction_layer":
-        return "abstraction layer" if row["abstraction_layer"] else "no abstraction layer"
-    if fid == "proprietary_features":
-        feats = row["proprietary_features"].split(";") if row["proprietary_features"] else []
-        return f"{len(feats)} proprietary feature{'s' if len(feats) != 1 else ''} ({', '.join(feats)})"
-    if fid == "committed_spend":
-        return f"committed spend ${row['committed_spend_usd']:,.0f}"
-    qid = fid.removeprefix("q:")
-    q = lib.questions[qid]
-    if qid in answered:
-        return _question_label(lib, qid, answered[qid])
-    return _question_label(lib, qid, q.default) + " (assumed)"
 
 
 def _money(x: float) -> float:
@@ -109,26 +126,28 @@ def _money(x: float) -> float:
 
 
 def deployment_records(a: Assessment) -> list[dict]:
-    f, t, inh = a.frame, a.residual.table, a.inherent.table
+    t = a.residual.table
     dims = list(a.lib.scoring.dimensions)
+    summaries, labels = factor_summaries(a), _Labels(a.lib)
+    cols = {c: t[c].tolist() for c in ("score", "likelihood", "impact", "rating", *dims)}
+    inherent = a.inherent.table["score"].tolist()
+    expected = a.simulation.expected_by_deployment.tolist()
     out = []
-    for i, row in enumerate(f.itertuples(index=False)):
+    for i, row in enumerate(a.frame.to_dict("records")):
         out.append({
-            "deployment_id": row.deployment_id, "name": row.name, "business_unit": row.business_unit,
-            "use_case": row.use_case, "owner": row.owner,
-            "channel": row.channel, "model": row.model, "model_vendor": row.model_vendor, "region": row.region,
-            "jurisdiction": row.jurisdiction, "annual_spend_usd": _money(row.annual_spend_usd),
-            "committed_spend_usd": _money(row.committed_spend_usd),
-            "contract_end": row.contract_end.isoformat() if row.contract_end else None,
-            "criticality": row.criticality, "data_sensitivity": row.data_sensitivity,
-            "fallback_status": row.fallback_status, "abstraction_layer": bool(row.abstraction_layer),
-            "proprietary_features": row.proprietary_features.split(";") if row.proprietary_features else [],
-            "score": round(float(t["score"].iat[i]), 2), "inherent_score": round(float(inh["score"].iat[i]), 2),
-            "likelihood": int(t["likelihood"].iat[i]), "impact": int(t["impact"].iat[i]),
-            "rating": str(t["rating"].iat[i]),
-            "dimensions": {d: round(float(t[d].iat[i]), 2) for d in dims},
-            "drivers": drivers(a, i), "assumed": a.residual.assumed[i],
-            "expected_loss_usd": _money(a.simulation.expected_by_deployment[i]),
+            "deployment_id": row["deployment_id"], "name": row["name"], "business_unit": row["business_unit"],
+            "use_case": row["use_case"], "owner": row["owner"], "channel": row["channel"], "model": row["model"],
+            "model_vendor": row["model_vendor"], "region": row["region"], "jurisdiction": row["jurisdiction"],
+            "annual_spend_usd": _money(row["annual_spend_usd"]), "committed_spend_usd": _money(row["committed_spend_usd"]),
+            "contract_end": row["contract_end"].isoformat() if row["contract_end"] else None,
+            "criticality": row["criticality"], "data_sensitivity": row["data_sensitivity"],
+            "fallback_status": row["fallback_status"], "abstraction_layer": bool(row["abstraction_layer"]),
+            "proprietary_features": row["proprietary_features"].split(";") if row["proprietary_features"] else [],
+            "score": round(cols["score"][i], 2), "inherent_score": round(inherent[i], 2),
+            "likelihood": int(cols["likelihood"][i]), "impact": int(cols["impact"][i]), "rating": cols["rating"][i],
+            "dimensions": {d: round(cols[d][i], 2) for d in dims},
+            "drivers": drivers(a, i, summaries, labels, row), "assumed": a.residual.assumed[i],
+            "expected_loss_usd": _money(expected[i]),
         })
     return out
 

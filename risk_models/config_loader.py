@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TypeVar
 
@@ -86,7 +86,7 @@ class Library:
     def __repr__(self) -> str:  # the full libraries are far too long for test reports
         return f"Library({self.directory})"
 
-    @property
+    @cached_property
     def questions(self) -> dict[str, Question]:
         return {q.id: q for q in self.questionnaire.questions}
 
