@@ -10,6 +10,10 @@ state.ensure_loaded()
 pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("pages/inventory.py", title="Inventory", icon=":material/table:"),
+    st.Page("pages/questionnaire.py", title="Questionnaire", icon=":material/checklist:"),
+    st.Page("pages/scenarios.py", title="Scenarios", icon=":material/gavel:"),
+    st.Page("pages/heatmaps.py", title="Heatmaps", icon=":material/grid_on:"),
+    st.Page("pages/report.py", title="Report & export", icon=":material/download:"),
 ]
 nav = st.navigation(pages)
 with st.sidebar:

@@ -1,18 +1,41 @@
-"""Session state and cached engine calls shared by the pages (presentation only)."""
+"""Session state and cached engine calls shared by the pages (presentation only: every number
+comes from risk_models).
+
+The source of truth for the inventory is a text table of every row the user gave us (valid and
+rejected, with their original line numbers); the validated ImportResult is derived from it, so an
+edit anywhere re-validates everything and no row can get lost. Assessments are cached on a hash of
+inventory + answers + scenario probabilities.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from risk_models.answers import read_answers_file, validate_answers
+from risk_models.answers import AnswerMap, answers_to_jsonable, read_answers_file, validate_answers
+from risk_models.assessment import Assessment, assess, report
 from risk_models.config_loader import Library, load_library
-from risk_models.inventory_import import DEFAULT_MAX_BYTES, ImportResult, import_bytes
+from risk_models.exports import deployments_csv, report_json
+from risk_models.inventory_import import (
+    DEFAULT_MAX_BYTES,
+    ImportResult,
+    normalise_header,
+    read_table,
+    unescape_text,
+    validate_table,
+)
+from risk_models.models import INVENTORY_COLUMNS
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "config" / "demo"
+DEMO_NAME = "Demo organisation (Example Bank plc)"
 MAX_UPLOAD_MB = DEFAULT_MAX_BYTES // (1024 * 1024)
+TRIALS, SEED = 10_000, 0
+UNDO_DEPTH = 20
+LINE = "_source_line"  # original file line of each raw row (not a user column name)
 
 
 @st.cache_resource
@@ -20,17 +43,69 @@ def library() -> Library:
     return load_library()
 
 
-@st.cache_data(show_spinner="Validating inventory…", max_entries=8)
-def import_cached(data: bytes, filename: str) -> ImportResult:
-    return import_bytes(data, filename, library())
+def _digest(obj: object) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@st.cache_data(show_spinner="Reading file…", max_entries=8)
+def read_upload(data: bytes, filename: str) -> pd.DataFrame:
+    """Raw text table with the original line numbers in a `line` column (InventoryFileError
+    propagates for whole-file problems)."""
+    raw, lines = read_table(data, filename)
+    if raw.attrs.get("format") in ("csv", "xlsx"):
+        raw = raw.apply(unescape_text)  # keep literal values from here on (edits are literal too)
+    raw = raw.copy()
+    raw.columns = normalise_header(list(raw.columns))
+    raw = raw.loc[:, ~raw.columns.duplicated()]
+    raw[LINE] = lines
+    return raw
+
+
+def _validate(raw: pd.DataFrame) -> ImportResult:
+    cols = [c for c in raw.columns if c != LINE]
+    return validate_table(raw[cols], raw[LINE].to_numpy(), library())
+
+
+@st.cache_resource(show_spinner="Scoring and simulating…", max_entries=6)
+def _assessment(key: str, _result: ImportResult, _answers: AnswerMap, _probs: dict[str, float]) -> Assessment:
+    # cache_resource (not cache_data): the result is read-only and copying 20,000 rows of
+    # tensors on every rerun would cost more than the assessment itself.
+    return assess(_result, _answers, library(), _probs, trials=TRIALS, seed=SEED)
+
+
+@st.cache_resource(show_spinner="Building the report…", max_entries=4)
+def _report(key: str, _a: Assessment) -> dict:
+    return report(_a)
+
+
+# --- session ----------------------------------------------------------------------------------
+def set_raw(raw: pd.DataFrame, source: str | None = None, keep_history: bool = True) -> None:
+    ss = st.session_state
+    if keep_history and "raw" in ss:
+        ss["history"] = ([ss["raw"]] + ss.get("history", []))[:UNDO_DEPTH]
+    ss["raw"] = raw
+    ss["inventory"] = _validate(raw)
+    ss["inventory_key"] = _digest(pd.util.hash_pandas_object(raw.astype(str), index=False).sum().item())
+    ss["editor_version"] = ss.get("editor_version", 0) + 1
+    if source:
+        ss["source"] = source
+
+
+def undo() -> bool:
+    ss = st.session_state
+    if not ss.get("history"):
+        return False
+    previous, ss["history"] = ss["history"][0], ss["history"][1:]
+    set_raw(previous, keep_history=False)
+    return True
 
 
 def _load_demo() -> None:
-    data = (DEMO_DIR / "inventory.csv").read_bytes()
-    raw_answers = read_answers_file(DEMO_DIR / "answers.yaml")
-    result = import_cached(data, "inventory.csv")
-    answers, _ = validate_answers(raw_answers, library().questions, result.frame["deployment_id"])
-    st.session_state.update(source="Demo organisation (Example Bank plc)", inventory=result, answers=answers)
+    raw = read_upload((DEMO_DIR / "inventory.csv").read_bytes(), "inventory.csv")
+    st.session_state.pop("history", None)
+    set_raw(raw, DEMO_NAME, keep_history=False)
+    answers, _ = validate_answers(read_answers_file(DEMO_DIR / "answers.yaml"), library().questions)
+    st.session_state.update(answers=answers, probabilities={}, org="example-bank")
 
 
 def ensure_loaded() -> None:
@@ -43,13 +118,106 @@ def reset_to_demo() -> None:
     _load_demo()
 
 
+def load_upload(raw: pd.DataFrame, filename: str) -> None:
+    set_raw(raw, f"Uploaded file {filename}")
+    st.session_state.update(answers={}, org=Path(filename).stem)
+
+
 def inventory() -> ImportResult:
     ensure_loaded()
     return st.session_state["inventory"]
 
 
-def set_inventory(result: ImportResult, source: str) -> None:
-    st.session_state.update(inventory=result, source=source, answers={})
+def answers() -> AnswerMap:
+    ensure_loaded()
+    return st.session_state["answers"]
+
+
+def set_answers(new: AnswerMap) -> None:
+    st.session_state["answers"] = new
+
+
+def probabilities() -> dict[str, float]:
+    ensure_loaded()
+    return st.session_state["probabilities"]
+
+
+def assessment_key(probs: dict[str, float] | None = None) -> str:
+    """Cache key: inventory + answers + scenario probabilities."""
+    ensure_loaded()
+    p = probabilities() if probs is None else probs
+    return "|".join([st.session_state["inventory_key"], _digest(answers_to_jsonable(answers())), _digest(p)])
+
+
+def assessment(probs: dict[str, float] | None = None) -> Assessment:
+    """The current assessment (or a variant with other probabilities, e.g. a stress test)."""
+    p = probabilities() if probs is None else probs
+    return _assessment(assessment_key(p), inventory(), answers(), p)
+
+
+def current_report() -> dict:
+    return _report(assessment_key(), assessment())
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _report_bytes(key: str, kind: str, _report: dict) -> bytes:
+    return report_json(_report) if kind == "json" else deployments_csv(_report)
+
+
+def report_bytes(kind: str) -> bytes:
+    return _report_bytes(assessment_key(), kind, current_report())
+
+
+def org_slug() -> str:
+    ensure_loaded()
+    import re
+    return re.sub(r"[^a-z0-9]+", "-", st.session_state.get("org", "organisation").lower()).strip("-") or "organisation"
+
+
+def download_name(ext: str) -> str:
+    import datetime as dt
+    return f"ai-vendor-risk-{org_slug()}-{dt.date.today().isoformat()}.{ext}"
+
+
+# --- editing ----------------------------------------------------------------------------------
+def rejected_raw() -> pd.DataFrame:
+    """The rejected rows as the user wrote them (text), with their lines."""
+    raw, res = st.session_state["raw"], inventory()
+    if any(e.line == 1 for e in res.errors):  # a missing column rejects every row
+        return raw
+    return raw[raw[LINE].isin(set(res.rejected_lines))]
+
+
+def apply_edits(valid_edited: pd.DataFrame, rejected_edited: pd.DataFrame) -> None:
+    """Rebuild the raw table from the (typed) valid-rows editor and the (text) rejected-rows
+    editor, then re-validate. New rows get line numbers after the last one."""
+    raw = st.session_state["raw"]
+    text = _typed_to_text(valid_edited)
+    text[LINE] = valid_edited["line"].to_numpy()
+    rejected = rejected_edited.reindex(columns=[*INVENTORY_COLUMNS, LINE])
+    combined = pd.concat([text, rejected], ignore_index=True)
+    next_line = int(pd.to_numeric(raw[LINE], errors="coerce").max()) + 1 if len(raw) else 2
+    missing = pd.to_numeric(combined[LINE], errors="coerce").isna()
+    combined.loc[missing, LINE] = range(next_line, next_line + int(missing.sum()))
+    combined[LINE] = combined[LINE].astype(int)
+    combined = combined.sort_values(LINE, kind="stable").reset_index(drop=True)
+    set_raw(combined.fillna("").astype({c: str for c in INVENTORY_COLUMNS}))
+
+
+def _typed_to_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Typed editor rows -> the literal text an inventory file would hold (blank = missing)."""
+    out = pd.DataFrame(index=df.index)
+    for c in INVENTORY_COLUMNS:
+        col = df[c] if c in df.columns else pd.Series("", index=df.index)
+        if c in ("annual_spend_usd", "committed_spend_usd"):
+            out[c] = col.map(lambda x: "" if pd.isna(x) else repr(float(x)))
+        elif c == "contract_end":
+            out[c] = col.map(lambda d: d.isoformat()[:10] if pd.notna(d) and d != "" else "")
+        elif c == "abstraction_layer":
+            out[c] = col.map(lambda b: "yes" if (pd.notna(b) and bool(b)) else "no")
+        else:
+            out[c] = col.map(lambda v: "" if pd.isna(v) else str(v))
+    return out
 
 
 def errors_frame(result: ImportResult) -> pd.DataFrame:

@@ -213,7 +213,7 @@ def unescape_text(s: pd.Series) -> pd.Series:
     return s.where(~s.str.startswith("'"), s.str.slice(1))
 
 
-def _normalise_header(cols: list[str]) -> list[str]:
+def normalise_header(cols: list[str]) -> list[str]:
     return [re.sub(r"[^0-9a-z]+", "_", str(c).strip().casefold()).strip("_") for c in cols]
 
 
@@ -346,7 +346,7 @@ def validate_table(raw: pd.DataFrame, lines: np.ndarray, lib: Library, spreadshe
     spreadsheet: the table came from CSV/XLSX, whose text cells may carry our formula escape.
     """
     df = raw.copy()
-    df.columns = _normalise_header(list(df.columns))
+    df.columns = normalise_header(list(df.columns))
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         return ImportResult(_empty_frame(), [

@@ -1,37 +1,96 @@
-"""Inventory: upload, template download, validation errors and the valid rows."""
+"""Inventory: upload, templates, an editable table with typed columns, rejected rows with line,
+column, value and message (editable until they validate), undo."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from risk_models.inventory_import import InventoryFileError
+from risk_models.inventory_export import export_csv, export_xlsx
+from risk_models.inventory_import import ENUMS, FEATURES, InventoryFileError
 from risk_models.inventory_template import template_csv, template_xlsx
+from risk_models.models import INVENTORY_COLUMNS
 
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 st.title("Inventory")
 lib = state.library()
 
 with st.container(border=True):
     st.subheader("Load your own inventory")
     st.caption(f"CSV (comma, semicolon or tab; UTF-8), XLSX or JSON, up to {state.MAX_UPLOAD_MB} MB. "
-               "Rows with problems are listed below with line, column and value — never dropped silently.")
+               "Rows with problems are listed with line, column and value — never dropped silently.")
     up = st.file_uploader("Inventory file", type=["csv", "txt", "tsv", "xlsx", "json"], key="inventory_upload")
-    c1, c2, c3 = st.columns(3)
-    c1.download_button("Empty template (CSV)", template_csv(lib), "ai-vendor-risk-inventory-template.csv", "text/csv")
-    c2.download_button("Empty template (XLSX)", template_xlsx(lib), "ai-vendor-risk-inventory-template.xlsx",
-                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    if c3.button("Reload the demo organisation"):
+    if up is not None and st.session_state.get("loaded_upload") != (up.name, up.size, up.file_id):
+        st.session_state["loaded_upload"] = (up.name, up.size, up.file_id)
+        try:
+            state.load_upload(state.read_upload(up.getvalue(), up.name), up.name)
+        except InventoryFileError as exc:
+            st.session_state["upload_error"] = f"{up.name}: {exc}"
+        else:
+            st.session_state.pop("upload_error", None)
+    if st.session_state.get("upload_error"):
+        st.error(st.session_state["upload_error"] + " — the previous inventory is still loaded.")
+    c = st.columns(4)
+    c[0].download_button("Empty template (CSV)", template_csv(lib), "ai-vendor-risk-inventory-template.csv", "text/csv")
+    c[1].download_button("Empty template (XLSX)", template_xlsx(lib), "ai-vendor-risk-inventory-template.xlsx", XLSX_MIME)
+    if c[2].button("Undo last edit", disabled=not st.session_state.get("history"), icon=":material/undo:"):
+        state.undo()
+        st.rerun()
+    if c[3].button("Reload the demo organisation"):
         state.reset_to_demo()
         st.rerun()
-    if up is not None and st.session_state.get("loaded_upload") != (up.name, up.size):
-        try:
-            state.set_inventory(state.import_cached(up.getvalue(), up.name), f"Uploaded file {up.name}")
-            st.session_state["loaded_upload"] = (up.name, up.size)
-        except InventoryFileError as exc:
-            st.error(f"{up.name}: {exc}")
 
 result = state.inventory()
-st.write(f"**{result.total_rows}** rows read · **{len(result.frame)}** valid · "
-         f"**{len(result.rejected_lines)}** rejected")
+ver = st.session_state["editor_version"]
+st.markdown(f"**{result.total_rows}** rows · **{len(result.frame)}** valid · **{len(result.rejected_lines)}** "
+            f"rejected — source: {st.session_state['source']}")
+
+rejected = state.rejected_raw()
+rej_edited = rejected
 if result.errors:
-    st.error("Rejected rows (fix them in your file and upload again):")
-    st.dataframe(state.errors_frame(result), hide_index=True, width="stretch")
-st.dataframe(result.frame, hide_index=True, width="stretch")
+    st.error("Rejected rows — fix the values below (or in your file) and they are re-validated at once:")
+    st.dataframe(state.errors_frame(result), hide_index=True, width="stretch", key=f"errors_{ver}")
+    cols = [*INVENTORY_COLUMNS, state.LINE]
+    rej_edited = st.data_editor(
+        rejected.reindex(columns=cols).fillna(""), key=f"rejected_editor_{ver}", num_rows="dynamic",
+        hide_index=True, width="stretch", disabled=[state.LINE],
+        column_config={state.LINE: st.column_config.NumberColumn("line")})
+
+st.subheader("Deployments")
+st.caption("Edit cells, add rows at the bottom, select rows and press Delete to remove them. "
+           "Every edit is re-validated; invalid rows move to the list above. Undo reverts the last edit.")
+view = result.frame.copy()
+view["contract_end"] = pd.to_datetime(view["contract_end"])
+edited = st.data_editor(
+    view, key=f"inventory_editor_{ver}", num_rows="dynamic", hide_index=True, width="stretch",
+    disabled=["model_vendor", "jurisdiction", "line"],
+    column_order=[*INVENTORY_COLUMNS, "model_vendor", "jurisdiction", "line"],
+    column_config={
+        "deployment_id": st.column_config.TextColumn(required=True),
+        "channel": st.column_config.SelectboxColumn(options=list(lib.channels.channels), required=True),
+        "annual_spend_usd": st.column_config.NumberColumn(min_value=0, format="$%.0f", required=True),
+        "committed_spend_usd": st.column_config.NumberColumn(min_value=0, format="$%.0f"),
+        "criticality": st.column_config.SelectboxColumn(options=list(ENUMS["criticality"]), required=True),
+        "data_sensitivity": st.column_config.SelectboxColumn(options=list(ENUMS["data_sensitivity"]), required=True),
+        "fallback_status": st.column_config.SelectboxColumn(options=list(ENUMS["fallback_status"])),
+        "contract_end": st.column_config.DateColumn(format="YYYY-MM-DD"),
+        "abstraction_layer": st.column_config.CheckboxColumn(),
+        "proprietary_features": st.column_config.TextColumn(help="';'-separated: " + ", ".join(FEATURES)),
+        "line": st.column_config.NumberColumn("line", help="line in the source file"),
+    })
+
+
+def _changed(key: str) -> bool:
+    delta = st.session_state.get(key) or {}
+    return bool(delta.get("edited_rows") or delta.get("added_rows") or delta.get("deleted_rows"))
+
+
+if _changed(f"inventory_editor_{ver}") or _changed(f"rejected_editor_{ver}"):
+    edited = edited.assign(contract_end=edited["contract_end"].map(lambda d: d.date() if pd.notna(d) else None))
+    state.apply_edits(edited, rej_edited)
+    st.rerun()
+
+c = st.columns(3)
+c[0].download_button("Download valid rows (CSV)", export_csv(result.frame), state.download_name("inventory.csv"),
+                     "text/csv")
+c[1].download_button("Download valid rows (XLSX)", export_xlsx(result.frame), state.download_name("inventory.xlsx"),
+                     XLSX_MIME)

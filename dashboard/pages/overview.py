@@ -1,29 +1,66 @@
-"""Overview: what is loaded and how much of it is valid."""
+"""Overview: KPIs, the 5x5 matrix, top exposures with their drivers, concentration, rejected rows."""
 
+import pandas as pd
 import streamlit as st
 
-from dashboard import state
+from dashboard import charts, state
+from risk_models.assessment import drivers
+from risk_models.concentration import concentration
 
-result = state.inventory()
-frame = result.frame
+lib = state.library()
+a = state.assessment()
+result, frame, table = a.inventory, a.frame, a.residual.table
+summary = a.simulation.summary(frame)
+
 st.title("AI vendor-risk overview")
-st.caption(f"{st.session_state['source']} · scenario library as of {state.library().scenarios.as_of:%d %b %Y}")
+st.caption(f"{st.session_state['source']} · scenario library as of {lib.scenarios.as_of:%d %b %Y} "
+           f"({lib.scenarios.horizon_months}-month horizon) · {summary['trials']:,} simulated years")
 
-c1, c2, c3 = st.columns(3)
-c1.metric("Deployments (valid)", f"{len(frame):,}")
-c2.metric("Annual AI spend", f"${frame['annual_spend_usd'].sum():,.0f}")
-c3.metric("Rejected rows", f"{len(result.rejected_lines):,}")
+spend = frame["annual_spend_usd"].sum()
+hi_crit = int(table["rating"].isin(["high", "critical"]).sum())
+c = st.columns(6)
+c[0].metric("Deployments (valid)", f"{len(frame):,}")
+c[1].metric("Annual AI spend", f"${spend:,.0f}")
+c[2].metric("High or critical", f"{hi_crit:,}", help="Rating from the 5x5 likelihood x impact matrix")
+c[3].metric("Expected annual loss", f"${summary['expected_annual_loss_usd']:,.0f}")
+c[4].metric("VaR 95 (annual)", f"${summary['var95_usd']:,.0f}", help="Loss exceeded in 1 simulated year out of 20")
+c[5].metric("Rejected rows", f"{len(result.rejected_lines):,}")
 
 if result.errors:
-    st.error(f"{len(result.rejected_lines) or 1} row(s) were rejected and are not assessed. Fix them on the Inventory page.")
+    st.error(f"{len(result.rejected_lines) or len(frame) or 1} row(s) were rejected and are not assessed — "
+             "they are listed here and can be fixed on the Inventory page.")
     st.dataframe(state.errors_frame(result), hide_index=True, width="stretch")
 
-st.subheader("Spend by channel")
-by_channel = frame.groupby("channel")["annual_spend_usd"].agg(["count", "sum"]).rename(
-    columns={"count": "deployments", "sum": "annual spend (USD)"})
-by_channel["share of spend"] = by_channel["annual spend (USD)"] / max(by_channel["annual spend (USD)"].sum(), 1)
-st.dataframe(by_channel, width="stretch",
-             column_config={"annual spend (USD)": st.column_config.NumberColumn(format="$%.0f"),
-                            "share of spend": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)})
+left, right = st.columns([1, 1])
+with left:
+    st.subheader("Risk matrix")
+    st.plotly_chart(charts.risk_matrix(table, frame["name"].where(frame["name"] != "", frame["deployment_id"]),
+                                       lib.scoring.rating_bounds), key="overview_matrix")
+with right:
+    st.subheader("Share of spend by channel")
+    shares = (frame.groupby("channel")["annual_spend_usd"].sum() / max(spend, 1)).sort_values(ascending=False)
+    st.dataframe(shares.rename("share of spend").to_frame(), width="stretch",
+                 column_config={"share of spend": st.column_config.ProgressColumn(format="percent", min_value=0,
+                                                                                  max_value=1)})
+    st.subheader("Concentration")
+    conc = concentration(frame, lib)
+    rows = [{"by": axis.replace("_", " "), "HHI (spend)": v["spend"]["hhi"], "band": v["spend"]["band"],
+             "largest": f"{v['spend']['top']} ({v['spend']['top_share']:.0f}%)"} for axis, v in conc.items()]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.caption("HHI bands (2023 US Merger Guidelines): < 1,000 unconcentrated, 1,000–1,800 moderate, > 1,800 high.")
+
+st.subheader("Top 10 exposed deployments")
+top = table.sort_values("score", ascending=False, kind="stable").head(10)
+rows = []
+for i in top.index:
+    d = drivers(a, int(i))
+    top_out = [x for x in d if x["kind"] == "outcome"][:3]
+    rows.append({"deployment": frame.at[i, "deployment_id"], "name": frame.at[i, "name"],
+                 "channel": frame.at[i, "channel"], "score": table.at[i, "score"], "rating": table.at[i, "rating"],
+                 "top drivers": "; ".join(f"{x['label']} (+{x['value']:.1f})" for x in top_out),
+                 "expected loss": a.simulation.expected_by_deployment[i]})
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+    "score": st.column_config.ProgressColumn(format="%.1f", min_value=0, max_value=100),
+    "expected loss": st.column_config.NumberColumn(format="$%.0f")})
 
 st.page_link("pages/inventory.py", label="Load your own inventory", icon=":material/upload:")

@@ -1,0 +1,107 @@
+"""Plotly figures (presentation only; they draw numbers computed by risk_models). Aggregation
+happens before plotting, so 20,000 deployments still draw 25 heatmap cells, not 20,000 points.
+Colours: a luminance-ordered orange-red scale, readable with colour-vision deficiencies."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.graph_objects as go
+
+RATING_COLOURS = {"low": "#fdd49e", "medium": "#fc8d59", "high": "#d7301f", "critical": "#7f0000"}
+BAND_COLOURS = {"unconcentrated": "#fdd49e", "moderate": "#fc8d59", "high": "#b30000"}
+SCALE = "OrRd"
+HOVER_NAMES = 12
+
+
+def _esc(text: object) -> str:
+    # plotly renders a subset of HTML in hover text; user text must stay text
+    return html.escape(str(text))
+
+
+def cell_rating(likelihood: int, impact: int, bounds: dict[str, float]) -> str:
+    p = likelihood * impact
+    return "critical" if p >= bounds["critical"] else "high" if p >= bounds["high"] else \
+        "medium" if p >= bounds["medium"] else "low"
+
+
+def risk_matrix(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float], title: str = "") -> go.Figure:
+    """5x5 likelihood x impact with counts; hover lists deployment names. Drawn as square
+    markers so a click selects a cell."""
+    counts = table.groupby(["likelihood", "impact"]).size()
+    xs, ys, colours, text, hover = [], [], [], [], []
+    for lik in range(1, 6):
+        for imp in range(1, 6):
+            n = int(counts.get((lik, imp), 0))
+            members = names[(table["likelihood"] == lik).to_numpy() & (table["impact"] == imp).to_numpy()]
+            shown = "<br>".join(_esc(x) for x in members.head(HOVER_NAMES))
+            more = f"<br>… and {n - HOVER_NAMES} more" if n > HOVER_NAMES else ""
+            xs.append(imp)
+            ys.append(lik)
+            colours.append(RATING_COLOURS[cell_rating(lik, imp, bounds)])
+            text.append(str(n) if n else "")
+            hover.append(f"Likelihood {lik} × impact {imp}: {n} deployment(s)<br>{shown}{more}")
+    fig = go.Figure(go.Scatter(
+        x=xs, y=ys, mode="markers+text", text=text, hovertext=hover, hoverinfo="text",
+        marker={"symbol": "square", "size": 64, "color": colours, "line": {"color": "white", "width": 2}},
+        textfont={"size": 18, "color": ["black" if c in ("#fdd49e", "#fc8d59") else "white" for c in colours]},
+    ))
+    fig.update_layout(
+        title=title, height=460, margin={"l": 60, "r": 20, "t": 40 if title else 10, "b": 50}, showlegend=False,
+        xaxis={"title": "Impact", "tickvals": [1, 2, 3, 4, 5], "range": [0.5, 5.5], "showgrid": False, "zeroline": False},
+        yaxis={"title": "Likelihood", "tickvals": [1, 2, 3, 4, 5], "range": [0.5, 5.5], "showgrid": False,
+               "zeroline": False, "scaleanchor": "x"},
+        plot_bgcolor="white", dragmode=False,
+    )
+    return fig
+
+
+def matrix_heatmap(matrix: pd.DataFrame, title: str, value_label: str, fmt: str = ".1f") -> go.Figure:
+    fig = go.Figure(go.Heatmap(
+        z=matrix.to_numpy(), x=[_esc(c) for c in matrix.columns], y=[_esc(i) for i in matrix.index],
+        colorscale=SCALE, colorbar={"title": value_label}, texttemplate=f"%{{z:{fmt}}}",
+        hovertemplate=f"%{{y}} · %{{x}}<br>{value_label}: %{{z:{fmt}}}<extra></extra>",
+    ))
+    fig.update_layout(title=title, height=max(320, 60 + 34 * len(matrix.index)), margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      xaxis={"tickangle": -30})
+    return fig
+
+
+def concentration_bars(conc: dict, weight: str = "spend") -> go.Figure:
+    """Shares per key for each axis, titled with HHI and band."""
+    from plotly.subplots import make_subplots
+
+    axes = list(conc)
+    titles = [f"{a.replace('_', ' ')}: HHI {conc[a][weight]['hhi']:,.0f} ({conc[a][weight]['band']})" for a in axes]
+    fig = make_subplots(rows=1, cols=len(axes), subplot_titles=titles, horizontal_spacing=0.12)
+    for i, a in enumerate(axes, start=1):
+        shares = pd.Series(conc[a][weight]["shares"]).sort_values()
+        fig.add_trace(go.Bar(x=shares.to_numpy(), y=[_esc(k) for k in shares.index], orientation="h",
+                             marker_color=BAND_COLOURS[conc[a][weight]["band"]],
+                             hovertemplate="%{y}: %{x:.1f}%<extra></extra>"), row=1, col=i)
+        fig.update_xaxes(title_text="share %", range=[0, 100], row=1, col=i)
+    fig.update_layout(height=340, showlegend=False, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    return fig
+
+
+def loss_exceedance(lec: list[dict], marks: dict[str, float], compare: list[dict] | None = None) -> go.Figure:
+    fig = go.Figure()
+    if compare is not None:
+        fig.add_trace(go.Scatter(x=[p["loss_usd"] for p in compare], y=[p["probability"] for p in compare],
+                                 name="before", line={"dash": "dot", "color": "#888"}))
+    fig.add_trace(go.Scatter(x=[p["loss_usd"] for p in lec], y=[p["probability"] for p in lec],
+                             name="current" if compare is None else "after", line={"color": "#d7301f", "width": 3},
+                             hovertemplate="P(annual loss > $%{x:,.0f}) = %{y:.1%}<extra></extra>"))
+    for label, x in marks.items():
+        fig.add_vline(x=x, line_dash="dash", line_color="#555", annotation_text=label)
+    fig.update_layout(height=360, xaxis_title="annual loss (USD)", yaxis_title="probability of exceeding",
+                      yaxis_tickformat=".0%", margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    return fig
+
+
+def mean_by(frame_values: pd.DataFrame, by: pd.Series) -> pd.DataFrame:
+    return frame_values.groupby(by.to_numpy()).mean()
+
+
+

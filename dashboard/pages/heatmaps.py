@@ -1,0 +1,82 @@
+"""Heatmaps: 5x5 matrix (click a cell to list its deployments), business unit x outcome, channel x
+dimension, concentration, loss-exceedance curve; filters by business unit, channel, rating."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, state
+from risk_models.assessment import drivers
+from risk_models.concentration import concentration
+from risk_models.models import DIMENSIONS
+from risk_models.scoring import RATINGS
+
+st.title("Heatmaps")
+lib = state.library()
+a = state.assessment()
+frame, table = a.frame, a.residual.table
+
+f = st.columns(3)
+bus = f[0].multiselect("Business unit", sorted(frame["business_unit"].unique()), key="hm_bu", placeholder="all")
+chs = f[1].multiselect("Channel", sorted(frame["channel"].unique()), key="hm_channel", placeholder="all")
+rts = f[2].multiselect("Rating", list(RATINGS), key="hm_rating", placeholder="all")
+mask = pd.Series(True, index=frame.index)
+if bus:
+    mask &= frame["business_unit"].isin(bus)
+if chs:
+    mask &= frame["channel"].isin(chs)
+if rts:
+    mask &= table["rating"].isin(rts)
+sel = mask.to_numpy()
+st.caption(f"{int(sel.sum()):,} of {len(frame):,} deployments shown")
+if not sel.any():
+    st.info("No deployment matches the filters.")
+    st.stop()
+names = frame["name"].where(frame["name"] != "", frame["deployment_id"])
+
+left, right = st.columns([1, 1])
+with left:
+    st.subheader("Likelihood × impact")
+    event = st.plotly_chart(charts.risk_matrix(table[sel], names[sel], lib.scoring.rating_bounds), key="hm_matrix",
+                            on_select="rerun", selection_mode="points")
+    points = (event.selection.points if event and event.selection else []) or []
+    cells = [(int(p["y"]), int(p["x"])) for p in points if "x" in p and "y" in p]
+    counts = table[sel].groupby(["likelihood", "impact"]).size()
+    options = [(lik, imp) for lik in range(5, 0, -1) for imp in range(1, 6) if counts.get((lik, imp), 0)]
+    cell = st.selectbox("Deployments in cell", options, index=options.index(cells[0]) if cells and cells[0] in options
+                        else 0, format_func=lambda c: f"likelihood {c[0]} × impact {c[1]} ({counts[c]})",
+                        key="hm_cell")
+with right:
+    lik, imp = cell
+    members = [int(i) for i in frame.index[sel & (table["likelihood"] == lik).to_numpy() &
+                                           (table["impact"] == imp).to_numpy()]]
+    st.subheader(f"Cell L{lik} × I{imp}: {len(members)} deployment(s)")
+    rows = []
+    for i in sorted(members, key=lambda i: -table.at[i, "score"])[:200]:
+        outs = [x for x in drivers(a, i) if x["kind"] == "outcome"][:3]
+        rows.append({"deployment": frame.at[i, "deployment_id"], "name": frame.at[i, "name"],
+                     "score": table.at[i, "score"], "rating": table.at[i, "rating"],
+                     "top drivers": "; ".join(f"{x['label']} (+{x['value']:.1f})" for x in outs)})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=400,
+                 column_config={"score": st.column_config.NumberColumn(format="%.1f")})
+
+st.subheader("Business unit × outcome")
+points = pd.DataFrame(a.residual.outcome_points[sel], columns=a.residual.outcomes.labels)
+bu_out = points.groupby(frame["business_unit"][sel].to_numpy()).mean()
+bu_out = bu_out.loc[:, bu_out.abs().max() > 0.05].T  # outcomes as rows: long labels read better there
+bu_out.index = [label if len(label) <= 60 else label[:59] + "…" for label in bu_out.index]
+st.plotly_chart(charts.matrix_heatmap(bu_out, "Average score points per deployment (outcome × business unit)",
+                                      "points"), key="hm_bu_outcome")
+
+st.subheader("Channel × dimension")
+ch_dim = table.loc[sel, list(DIMENSIONS)].groupby(frame["channel"][sel].to_numpy()).mean()
+st.plotly_chart(charts.matrix_heatmap(ch_dim, "Average dimension score (0-100)", "score"), key="hm_channel_dim")
+
+st.subheader("Concentration")
+weight = st.radio("Weighted by", ["spend", "criticality"], horizontal=True, key="hm_weight")
+st.plotly_chart(charts.concentration_bars(concentration(frame[sel], lib), weight), key="hm_conc")
+
+st.subheader("Loss exceedance (whole portfolio)")
+s = a.simulation.summary(frame)
+st.plotly_chart(charts.loss_exceedance(s["lec"], {"VaR 95": s["var95_usd"], "VaR 99": s["var99_usd"]}), key="hm_lec")
+st.caption(f"Expected annual loss ${s['expected_annual_loss_usd']:,.0f}; VaR 90 ${s['var90_usd']:,.0f}, "
+           f"VaR 95 ${s['var95_usd']:,.0f}, VaR 99 ${s['var99_usd']:,.0f} ({s['trials']:,} simulated years).")

@@ -1,0 +1,99 @@
+"""Scenarios: the sourced library, editable probabilities (validated per event), reset, stress."""
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, state
+from risk_models.scoring import stressed_probabilities
+
+
+def _md(text: str) -> str:
+    """Escape Markdown so library text is shown as written."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
+
+
+st.title("Scenario library")
+lib = state.library()
+sc = lib.scenarios
+probs = state.probabilities()
+st.caption(f"As of {sc.as_of:%d %b %Y}; probabilities over a {sc.horizon_months}-month horizon are analyst "
+           "estimates — edit them to match your view. Outcomes of one event are mutually exclusive (they "
+           "sum to ≤ 1; the rest is 'no change').")
+
+rows = []
+for e in sc.events:
+    for o in e.outcomes:
+        favourable = any(v < 0 for r in o.impacts for v in r.severity.values())
+        rows.append({"event": e.label, "outcome_id": o.id, "outcome": o.label,
+                     "probability": probs.get(o.id, o.probability), "default": o.probability,
+                     "confidence": o.confidence, "effect": "favourable" if favourable else (
+                         "adverse" if o.impacts else "no impact"),
+                     "source": e.sources[0].url, "source date": e.sources[0].date,
+                     "rationale": o.rationale})
+table = pd.DataFrame(rows)
+ver = st.session_state.setdefault("scenario_version", 0)
+edited = st.data_editor(
+    table, key=f"scenario_editor_{ver}", hide_index=True, width="stretch", height=36 * (len(table) + 1) + 3,
+    disabled=[c for c in table.columns if c != "probability"],
+    column_order=["outcome", "probability", "default", "confidence", "effect", "source", "source date", "event",
+                  "rationale"],
+    column_config={
+        "probability": st.column_config.NumberColumn(min_value=0.0, max_value=1.0, step=0.01, format="%.2f"),
+        "default": st.column_config.NumberColumn(format="%.2f"),
+        "source": st.column_config.LinkColumn(display_text="source"),
+        "outcome_id": None,
+    })
+delta = st.session_state.get(f"scenario_editor_{ver}") or {}
+if delta.get("edited_rows"):
+    sums = edited.groupby("event", sort=False)["probability"].sum()
+    over = sums[sums > 1 + 1e-9]
+    if len(over):
+        for ev, total in over.items():
+            st.error(f"{ev}: outcome probabilities sum to {total:.2f}; mutually exclusive outcomes must sum to ≤ 1. "
+                     "Not applied — lower one of them.")
+    else:
+        new = {r.outcome_id: float(r.probability) for r in edited.itertuples()
+               if abs(r.probability - r.default) > 1e-12}
+        st.session_state["probabilities"] = new
+        st.session_state["scenario_version"] = ver + 1
+        st.rerun()
+
+with st.expander("Events and all their sources"):
+    for e in sc.events:
+        links = "; ".join(f"[{_md(s.title)}]({s.url}) ({s.date:%d %b %Y})" for s in e.sources)
+        st.markdown(f"**{_md(e.label)}** — {_md(e.description)}  \nSources: {links}")
+
+c = st.columns(3)
+changed = len(probs)
+c[0].metric("Probabilities changed from defaults", changed)
+if c[1].button("Reset to defaults", disabled=not changed):
+    st.session_state["probabilities"] = {}
+    st.session_state["scenario_version"] = ver + 1
+    st.rerun()
+
+st.subheader("Stress test")
+st.caption("Make one outcome certain (its siblings in the same event impossible) and see what changes.")
+labels = {r["outcome_id"]: f"{r['outcome']} — {r['event']}" for r in rows}
+pick = st.selectbox("Outcome", list(labels), format_func=labels.get, key="stress_outcome",
+                    index=list(labels).index("msft_openai_dispute") if "msft_openai_dispute" in labels else 0)
+base = state.assessment()
+stressed = state.assessment({**probs, **stressed_probabilities(sc, [pick])})
+bs, ss = base.simulation.summary(base.frame), stressed.simulation.summary(stressed.frame)
+c = st.columns(3)
+c[0].metric("Expected annual loss", f"${ss['expected_annual_loss_usd']:,.0f}",
+            f"{ss['expected_annual_loss_usd'] - bs['expected_annual_loss_usd']:+,.0f}", delta_color="inverse")
+c[1].metric("VaR 95", f"${ss['var95_usd']:,.0f}", f"{ss['var95_usd'] - bs['var95_usd']:+,.0f}", delta_color="inverse")
+hc_b = int(base.residual.table["rating"].isin(["high", "critical"]).sum())
+hc_s = int(stressed.residual.table["rating"].isin(["high", "critical"]).sum())
+c[2].metric("High or critical", hc_s, hc_s - hc_b, delta_color="inverse")
+d = pd.DataFrame({"deployment": base.frame["deployment_id"], "name": base.frame["name"],
+                  "score before": base.residual.table["score"], "score after": stressed.residual.table["score"],
+                  "rating after": stressed.residual.table["rating"]})
+d["change"] = d["score after"] - d["score before"]
+st.dataframe(d.sort_values("change", ascending=False).head(15), hide_index=True, width="stretch",
+             column_config={c: st.column_config.NumberColumn(format="%.1f") for c in
+                            ("score before", "score after", "change")})
+st.plotly_chart(charts.loss_exceedance(ss["lec"], {"VaR 95": ss["var95_usd"]}, compare=bs["lec"]),
+                key="stress_lec")

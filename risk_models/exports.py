@@ -1,0 +1,41 @@
+"""Exports of an assessment report: CSV of deployments with scores, JSON bytes.
+
+Spreadsheet-bound text is formula-neutralised (OWASP CSV injection); numbers stay numbers."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from risk_models.inventory_import import escape_text
+
+TEXT_COLUMNS = ("deployment_id", "name", "business_unit", "use_case", "owner", "model", "region", "top_driver")
+
+
+def deployments_table(report: dict) -> pd.DataFrame:
+    """One flat row per deployment: inventory columns, scores, dimensions, top driver, loss."""
+    deps = pd.DataFrame(report["deployments"])
+    if deps.empty:
+        return deps
+    dims = list(report["deployments"][0]["dimensions"])
+    flat = deps.drop(columns=["drivers", "dimensions", "assumed"]).assign(
+        proprietary_features=deps["proprietary_features"].map(";".join),
+        top_driver=deps["drivers"].map(lambda d: next((x["label"] for x in d if x["kind"] == "outcome"), "")),
+        assumed_questions=deps["assumed"].map(len),
+    )
+    for k in dims:
+        flat[f"dim_{k}"] = deps["dimensions"].map(lambda d, k=k: d[k])
+    return flat
+
+
+def deployments_csv(report: dict) -> bytes:
+    flat = deployments_table(report)
+    for col in TEXT_COLUMNS:
+        if col in flat:
+            flat[col] = escape_text(flat[col].fillna("").astype(str))
+    return flat.to_csv(index=False).encode("utf-8")
+
+
+def report_json(report: dict) -> bytes:
+    return json.dumps(report, indent=1, ensure_ascii=False).encode("utf-8")
