@@ -8,12 +8,13 @@ st.set_page_config(page_title="AI vendor risk", page_icon=":material/shield:", l
 state.ensure_loaded()
 
 pages = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/inventory.py", title="Inventory", icon=":material/table:"),
-    st.Page("pages/questionnaire.py", title="Questionnaire", icon=":material/checklist:"),
-    st.Page("pages/scenarios.py", title="Scenarios", icon=":material/gavel:"),
-    st.Page("pages/heatmaps.py", title="Heatmaps", icon=":material/grid_on:"),
-    st.Page("pages/report.py", title="Report & export", icon=":material/download:"),
+    st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("views/inventory.py", title="Inventory", icon=":material/table:"),
+    st.Page("views/questionnaire.py", title="Questionnaire", icon=":material/checklist:"),
+    st.Page("views/scenarios.py", title="Scenarios", icon=":material/gavel:"),
+    st.Page("views/heatmaps.py", title="Heatmaps", icon=":material/grid_on:"),
+    st.Page("views/fallbacks.py", title="Fallbacks & what-if", icon=":material/alt_route:"),
+    st.Page("views/report.py", title="Report & export", icon=":material/download:"),
 ]
 nav = st.navigation(pages)
 with st.sidebar:

@@ -9,15 +9,17 @@ inventory + answers + scenario probabilities.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from risk_models.answers import AnswerMap, answers_to_jsonable, read_answers_file, validate_answers
-from risk_models.assessment import Assessment, assess, report
+from risk_models.assessment import Assessment, assess
 from risk_models.config_loader import Library, load_library
 from risk_models.exports import deployments_csv, report_json
 from risk_models.inventory_import import (
@@ -28,7 +30,9 @@ from risk_models.inventory_import import (
     unescape_text,
     validate_table,
 )
+from risk_models.json_report import report
 from risk_models.models import INVENTORY_COLUMNS
+from risk_models.whatif import whatif
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "config" / "demo"
 DEMO_NAME = "Demo organisation (Example Bank plc)"
@@ -168,15 +172,26 @@ def report_bytes(kind: str) -> bytes:
     return _report_bytes(assessment_key(), kind, current_report())
 
 
-def org_slug() -> str:
+@st.cache_resource(show_spinner="Recomputing with the chosen fallbacks…", max_entries=8)
+def _whatif(key: str, plan_key: str, _a: Assessment, _plan: dict[str, list[str]]) -> dict:
+    return whatif(_a, _a.recommendations(), _plan)
+
+
+def whatif_result(plan: dict[str, list[str]]) -> dict:
+    """Before/after of applying `plan` to the current assessment (WhatIfError for bad plans)."""
+    return _whatif(assessment_key(), _digest(plan), assessment(), plan)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def download_name(ext: str, part: str | None = None) -> str:
+    """ai-vendor-risk-<org>-<date>[-<part>].<ext>"""
     ensure_loaded()
-    import re
-    return re.sub(r"[^a-z0-9]+", "-", st.session_state.get("org", "organisation").lower()).strip("-") or "organisation"
-
-
-def download_name(ext: str) -> str:
-    import datetime as dt
-    return f"ai-vendor-risk-{org_slug()}-{dt.date.today().isoformat()}.{ext}"
+    org = _slug(st.session_state.get("org", "")) or "organisation"
+    extra = f"-{_slug(part)}" if part and _slug(part) else ""
+    return f"ai-vendor-risk-{org}-{dt.date.today().isoformat()}{extra}.{ext}"
 
 
 # --- editing ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Command line: `python -m risk_models validate|template ...`.
+"""Command line: `python -m risk_models validate|assess|exit-plan|whatif|template ...`.
 
 Exit codes: 0 success, 1 some input rows invalid, 2 usage, configuration or file errors
 (plain message on stderr, never a traceback).
@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from risk_models.answers import read_answers_file, validate_answers
-from risk_models.assessment import assess, report, stress_delta
+from risk_models.assessment import assess
 from risk_models.config_loader import ConfigError, Library, load_library, with_scenarios
+from risk_models.exit_plan import exit_plan, exit_plan_markdown
 from risk_models.inventory_import import (
     DEFAULT_MAX_BYTES,
     ImportResult,
@@ -22,8 +23,10 @@ from risk_models.inventory_import import (
     import_inventory,
 )
 from risk_models.inventory_template import template_csv, template_xlsx
+from risk_models.json_report import report, stress_delta
 from risk_models.models import RowError
 from risk_models.scoring import stressed_probabilities
+from risk_models.whatif import WhatIfError, top_plan, whatif
 
 
 class UserError(Exception):
@@ -147,6 +150,69 @@ def _print_summary(rep: dict, out) -> None:
               f"${pf['after']:,.0f} ({pf['delta']:+,.0f})", file=out)
 
 
+def _assessed(args: argparse.Namespace):
+    lib, result, answers, answer_errors = load_inputs(args)
+    if result.errors or answer_errors:
+        print(f"note: {len(result.errors) + len(answer_errors)} input problem(s); rejected rows are not assessed "
+              "(run `validate` for the list)", file=sys.stderr)
+    return assess(result, answers, lib, trials=args.trials, seed=args.seed)
+
+
+def cmd_exit_plan(args: argparse.Namespace) -> int:
+    a = _assessed(args)
+    ids = list(a.frame["deployment_id"])
+    if args.deployment not in ids:
+        raise UserError(f"deployment {args.deployment!r} is not among the valid rows of {args.file}")
+    plan = exit_plan(a, a.recommendations(), ids.index(args.deployment))
+    text = json.dumps(plan, indent=2, ensure_ascii=False, default=str) + "\n" if args.format == "json" \
+        else exit_plan_markdown(plan)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _parse_apply(items: list[str]) -> dict[str, list[str]]:
+    plan: dict[str, list[str]] = {}
+    for item in items:
+        dep, sep, opt = item.rpartition("=")
+        if not sep or not dep or not opt:
+            raise UserError(f"--apply {item!r}: expected DEPLOYMENT_ID=OPTION_ID")
+        plan.setdefault(dep, []).append(opt)
+    return plan
+
+
+def cmd_whatif(args: argparse.Namespace) -> int:
+    if bool(args.apply) == bool(args.apply_top):
+        raise UserError("give either --apply ID=OPTION (repeatable) or --apply-top RATING")
+    a = _assessed(args)
+    rec = a.recommendations()
+    try:
+        plan = top_plan(a, rec, args.apply_top) if args.apply_top else _parse_apply(args.apply)
+        result = whatif(a, rec, plan)
+    except WhatIfError as exc:
+        raise UserError(str(exc)) from None
+    result.pop("scores_after")
+    if args.json:
+        _write_json(result, args.json)
+    out = sys.stderr if args.json == "-" else sys.stdout
+    b, f = result["before"], result["after"]
+    print(f"Applied {sum(len(v) for v in plan.values())} option(s) to {len(plan)} deployment(s)", file=out)
+    print(f"{'':28}{'before':>16}{'after':>16}", file=out)
+    for label, key in (("expected annual loss (USD)", "expected_annual_loss_usd"), ("VaR 95 (USD)", "var95_usd"),
+                       ("VaR 99 (USD)", "var99_usd"), ("mean score", "mean_score")):
+        print(f"{label:28}{b[key]:>16,.0f}{f[key]:>16,.0f}" if "usd" in key else
+              f"{label:28}{b[key]:>16.1f}{f[key]:>16.1f}", file=out)
+    for r in ("critical", "high", "medium", "low"):
+        print(f"{r + ' deployments':28}{b['ratings'][r]:>16}{f['ratings'][r]:>16}", file=out)
+    for axis in ("channel", "model_vendor"):
+        hb, ha = b["concentration"][axis]["spend"], f["concentration"][axis]["spend"]
+        print(f"{'HHI ' + axis:28}{hb['hhi']:>10,.0f} ({hb['band'][:4]}){ha['hhi']:>10,.0f} ({ha['band'][:4]})",
+              file=out)
+    return 0
+
+
 def cmd_template(args: argparse.Namespace) -> int:
     lib = load_library(args.config) if args.config else load_library()
     fmt = args.format or ("xlsx" if args.out.lower().endswith(".xlsx") else "csv")
@@ -183,6 +249,28 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--stress", action="append", metavar="OUTCOME_ID", help="make this outcome certain (repeatable)")
     a.add_argument("--max-mb", type=int, default=DEFAULT_MAX_BYTES // (1024 * 1024))
     a.set_defaults(func=cmd_assess)
+
+    def inputs(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("file")
+        sp.add_argument("--answers", help="questionnaire answers (YAML or JSON)")
+        sp.add_argument("--seed", type=int, default=0)
+        sp.add_argument("--trials", type=int, default=10_000)
+        sp.add_argument("--max-mb", type=int, default=DEFAULT_MAX_BYTES // (1024 * 1024))
+
+    e = sub.add_parser("exit-plan", help="exit plan for one deployment (Markdown or JSON)")
+    inputs(e)
+    e.add_argument("--deployment", required=True, metavar="ID")
+    e.add_argument("--format", choices=["md", "json"], default="md")
+    e.add_argument("--out", help="write to this file instead of stdout")
+    e.set_defaults(func=cmd_exit_plan)
+
+    w = sub.add_parser("whatif", help="apply fallback options and compare before/after")
+    inputs(w)
+    w.add_argument("--apply", action="append", metavar="ID=OPTION", help="apply an option to a deployment (repeatable)")
+    w.add_argument("--apply-top", metavar="RATING", help="apply the top recommendation to every deployment rated "
+                   "RATING or worse (low, medium, high, critical)")
+    w.add_argument("--json", metavar="OUT", help="write before/after as JSON ('-' = stdout)")
+    w.set_defaults(func=cmd_whatif)
 
     t = sub.add_parser("template", help="write an empty inventory template")
     t.add_argument("--format", choices=["csv", "xlsx"])

@@ -203,7 +203,16 @@ class FallbackOption(Strict):
 
 class FallbacksFile(Strict):
     as_of: dt.date
-    options: list[FallbackOption] = Field(min_length=10)
+    options: list[FallbackOption] = Field(min_length=12)
+    feature_rebuild_weeks: tuple[float, float]
+    feature_migration: dict[ProprietaryFeature, str]
+
+    @model_validator(mode="after")
+    def _every_feature_has_a_migration(self) -> FallbacksFile:
+        missing = [f.value for f in ProprietaryFeature if f not in self.feature_migration]
+        if missing:
+            raise ValueError(f"feature_migration misses {missing}")
+        return self
 
 
 # --- scoring.yaml ----------------------------------------------------------------------

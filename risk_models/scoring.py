@@ -182,6 +182,7 @@ class Scores:
     factors: list[Factor]
     assumed: list[list[str]]
     severity: np.ndarray  # (n, outcomes, dims) adverse severity
+    favourable: np.ndarray  # (n, outcomes, dims) favourable severity (<= 0)
     relief: np.ndarray  # (n, dims) share removed by favourable outcomes
     vulnerability: np.ndarray  # (n, dims)
     outcomes: OutcomeTable
@@ -243,7 +244,14 @@ def _combine(frame, lib, outcomes, pos, neg, vuln, factors, assumed) -> Scores:
     })
     for k, d in enumerate(DIMENSIONS):
         table[d] = 100 * (1 - np.exp(-sc.calibration * final[:, k]))
-    return Scores(table, points, factors, assumed, pos, relief, vuln, outcomes)
+    return Scores(table, points, factors, assumed, pos, neg, relief, vuln, outcomes)
+
+
+def rescore(frame: pd.DataFrame, lib: Library, base: Scores, vulnerability: np.ndarray) -> Scores:
+    """The same deployments with another vulnerability (e.g. after a fallback option), everything
+    else unchanged: lower vulnerability can only lower scores."""
+    return _combine(frame, lib, base.outcomes, base.severity, base.favourable, np.minimum(vulnerability, 1.0),
+                    base.factors, base.assumed)
 
 
 def factor_summary(f: Factor, dim_weights: dict[str, float]) -> np.ndarray:

@@ -1,29 +1,48 @@
-"""Streamlit AppTest: every page renders on the demo organisation; upload shows rejected rows."""
+"""Streamlit AppTest: every page renders on the demo organisation and the main interactions work."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = "../dashboard/app.py"  # AppTest resolves paths relative to this test file
+PAGES = ["overview", "inventory", "questionnaire", "scenarios", "heatmaps", "fallbacks", "report"]
 
 
 def start() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception, at.exception
     return at
 
 
-def test_overview_shows_demo_at_first_load():
-    at = start()
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Deployments (valid)"] == "61"
-    assert "Demo organisation" in at.caption[0].value or any("Demo organisation" in c.value for c in at.caption)
+def goto(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"views/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
 
 
-def test_inventory_upload_lists_rejected_rows_and_keeps_the_rest():
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_the_demo_org(page):
+    at = goto(start(), page)
+    assert at.title, page
+
+
+def test_overview_shows_demo_fully_assessed():
     at = start()
-    at.switch_page("pages/inventory.py").run()
-    assert not at.exception
+    assert metric(at, "Deployments (valid)") == "61"
+    assert metric(at, "Expected annual loss").startswith("$")
+    assert any("Demo organisation" in c.value for c in at.caption)
+    assert at.get("plotly_chart"), "the 5x5 matrix is drawn"
+
+
+def test_upload_lists_rejected_rows_and_fixing_one_revalidates():
+    at = goto(start(), "inventory")
     csv = ("deployment_id,name,channel,model,annual_spend_usd,criticality,data_sensitivity\n"
            "U1,<script>alert(1)</script>,openai,gpt-4o,100,low,public\n"
            "U2,=HYPERLINK(\"x\"),Azur OpenAI,gpt-4o,100,low,public\n")
@@ -32,7 +51,133 @@ def test_inventory_upload_lists_rejected_rows_and_keeps_the_rest():
     errors = at.dataframe[0].value
     assert list(errors["line"]) == [3] and list(errors["column"]) == ["channel"]
     assert "did you mean 'azure_openai'" in errors["message"][0]
-    valid = at.dataframe[1].value
-    assert list(valid["deployment_id"]) == ["U1"] and valid["name"][0] == "<script>alert(1)</script>"
-    at.switch_page("pages/overview.py").run()
-    assert {m.label: m.value for m in at.metric}["Rejected rows"] == "1"
+    inv = at.session_state["inventory"]
+    assert list(inv.frame["deployment_id"]) == ["U1"] and inv.frame["name"][0] == "<script>alert(1)</script>"
+    # fix the rejected row in its editor: it is re-validated and joins the valid rows
+    ver = at.session_state["editor_version"]
+    at.session_state[f"rejected_editor_{ver}"] = {"edited_rows": {0: {"channel": "Azure OpenAI"}},
+                                                  "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    inv = at.session_state["inventory"]
+    assert sorted(inv.frame["deployment_id"]) == ["U1", "U2"] and not inv.errors
+    assert inv.frame.set_index("deployment_id").loc["U2", "name"] == '=HYPERLINK("x")'
+    goto(at, "overview")
+    assert metric(at, "Rejected rows") == "0" and metric(at, "Deployments (valid)") == "2"
+
+
+def _score_of_selected(at: AppTest) -> float:
+    return float(metric(at, "Score (residual)"))
+
+
+def test_edit_a_cell_changes_the_score_and_undo_restores_it():
+    at = goto(start(), "questionnaire")
+    before = _score_of_selected(at)  # DEP-001 is selected first
+    goto(at, "inventory")
+    ver = at.session_state["editor_version"]
+    at.session_state[f"inventory_editor_{ver}"] = {"edited_rows": {0: {"criticality": "low"}},
+                                                   "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    goto(at, "questionnaire")
+    after = _score_of_selected(at)
+    assert after < before
+    goto(at, "inventory")
+    next(b for b in at.button if b.label == "Undo last edit").click().run()
+    goto(at, "questionnaire")
+    assert _score_of_selected(at) == before
+
+
+def test_submitting_an_answer_changes_score_and_drivers():
+    at = goto(start(), "questionnaire")
+    before = _score_of_selected(at)
+    drivers_before = at.dataframe[0].value.copy()
+    at.radio(key="q_DEP-001_exit_plan_exists").set_value("tested")
+    at.radio(key="q_DEP-001_substitutability").set_value("easy")
+    next(b for b in at.button if b.label == "Save answers").click().run()
+    assert not at.exception
+    assert _score_of_selected(at) < before
+    drivers_after = at.dataframe[0].value
+    assert not drivers_after.equals(drivers_before)
+    assert any("Documented and tested" in x or ": tested" in x for x in drivers_after["label"])
+    assert at.session_state["answers"]["DEP-001"]["exit_plan_exists"] == "tested"
+
+
+def _matrix_counts(at: AppTest) -> list[str]:
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return spec["data"][0]["text"]
+
+
+def test_changing_a_probability_changes_heatmap_counts():
+    at = goto(start(), "heatmaps")
+    before = _matrix_counts(at)
+    goto(at, "scenarios")
+    ver = at.session_state["scenario_version"]
+    # row 4 is "Azure OpenAI pricing or priority shifts" (order of config/scenarios.yaml)
+    at.session_state[f"scenario_editor_{ver}"] = {"edited_rows": {4: {"probability": 0.0}, 1: {"probability": 0.0}},
+                                                  "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    assert at.session_state["probabilities"] == {"msft_openai_pricing_shift": 0.0, "musk_appeal_reversed": 0.0}
+    goto(at, "heatmaps")
+    assert _matrix_counts(at) != before
+    goto(at, "scenarios")
+    next(b for b in at.button if b.label == "Reset to defaults").click().run()
+    assert at.session_state["probabilities"] == {}
+
+
+def test_probabilities_over_one_are_refused():
+    at = goto(start(), "scenarios")
+    ver = at.session_state["scenario_version"]
+    at.session_state[f"scenario_editor_{ver}"] = {"edited_rows": {0: {"probability": 0.9}},
+                                                  "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert any("sum to" in e.value for e in at.error)
+    assert at.session_state["probabilities"] == {}
+
+
+def test_heatmap_filters_and_cell_listing():
+    at = goto(start(), "heatmaps")
+    at.multiselect(key="hm_channel").set_value(["self_hosted"]).run()
+    assert not at.exception
+    counts = [int(t) for t in _matrix_counts(at) if t]
+    assert sum(counts) == 7  # the demo has 7 self-hosted deployments
+    cell = at.selectbox(key="hm_cell").value
+    listed = at.dataframe[0].value
+    assert len(listed) == int(_matrix_counts(at)[(cell[0] - 1) * 5 + cell[1] - 1])
+
+
+def test_hostile_names_are_escaped_in_hover_text():
+    at = goto(start(), "inventory")
+    csv = ("deployment_id,name,channel,model,annual_spend_usd,criticality,data_sensitivity\n"
+           "X1,<img src=x onerror=alert(1)>,aoai,gpt-4o,100,critical,public\n")
+    at.file_uploader(key="inventory_upload").upload("h.csv", csv.encode(), "text/csv").run()
+    goto(at, "heatmaps")
+    hover = " ".join(json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["hovertext"])
+    assert "&lt;img src=x onerror=alert(1)&gt;" in hover and "<img" not in hover
+
+
+def test_stress_shows_delta():
+    at = goto(start(), "scenarios")
+    m = next(m for m in at.metric if m.label == "Expected annual loss")
+    assert m.delta.startswith("+")
+
+
+def test_applying_fallbacks_lowers_residual_and_shows_exit_plan():
+    at = goto(start(), "fallbacks")
+    assert any("Exit plan" in m.value for m in at.markdown)
+    next(b for b in at.button if b.label.startswith("Apply the top recommendation")).click().run()
+    assert not at.exception
+    plan = at.session_state["whatif_plan"]
+    assert len(plan) >= 20
+    loss = next(m for m in at.metric if m.label == "Expected annual loss")
+    assert loss.delta.startswith("-")
+    changes = at.dataframe[1].value
+    assert (changes["score_after"] < changes["score_before"]).all()
+
+
+def test_download_names():
+    at = start()
+    # the demo's names follow ai-vendor-risk-<org>-<date>.<ext>
+    goto(at, "report")
+    assert any("ai-vendor-risk-example-bank-" in c.value for c in at.caption)

@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 
 from risk_models.answers import read_answers_file, validate_answers
-from risk_models.assessment import assess, report
+from risk_models.assessment import assess
 from risk_models.concentration import hhi, hhi_band
 from risk_models.inventory_import import import_inventory
+from risk_models.json_report import report
 from risk_models.scoring import score
 from risk_models.simulation import expected_losses_exact, pert_table, simulate
 from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY

@@ -83,18 +83,68 @@ def test_health_endpoint(app_url):
     assert urllib.request.urlopen(f"{app_url}/_stcore/health").read() == b"ok"
 
 
+def nav(page, link: str, heading: str | None = None) -> None:
+    page.get_by_role("link", name=link).first.click()
+    page.get_by_role("heading", name=heading or link).first.wait_for(timeout=60_000)
+
+
 def test_overview_then_upload_with_a_bad_row(page, tmp_path):
     page.get_by_text("Deployments (valid)").wait_for()
-    shot(page, "overview")
-    page.get_by_role("link", name="Inventory").first.click()
-    page.get_by_text("Load your own inventory").wait_for()
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    shot(page, "1-overview")
+    nav(page, "Inventory")
     f = tmp_path / "mine.csv"
     f.write_text("deployment_id,name,channel,model,annual_spend_usd,criticality,data_sensitivity\n"
                  "U1,<script>alert(1)</script>,openai,gpt-4o,100,low,public\n"
                  "U2,bad one,Azur OpenAI,gpt-4o,100,low,public\n")
     page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(f))
-    page.get_by_text("Rejected rows (fix them").wait_for(timeout=30_000)
+    page.get_by_text("Rejected rows — fix the values").wait_for(timeout=30_000)
     page.get_by_text("1 valid").wait_for()
-    shot(page, "inventory-upload")
+    page.get_by_text("1 rejected").wait_for()
+    shot(page, "2-inventory-upload")
     assert page.locator("script", has_text="alert(1)").count() == 0
     assert "Traceback" not in page.content()
+
+
+def test_answer_a_questionnaire_question(page):
+    nav(page, "Questionnaire")
+    page.get_by_text("Answered 11 of 16").wait_for()
+    group = page.locator('[data-testid="stRadio"]', has_text="Have alternative providers been identified?")
+    group.wait_for(timeout=60_000)
+    group.get_by_text("Yes", exact=True).click()
+    page.get_by_role("button", name="Save answers").click()
+    page.get_by_text("Answered 12 of 16").wait_for(timeout=60_000)
+    shot(page, "3-questionnaire")
+
+
+def test_heatmaps_page_draws_plotly_charts(page):
+    nav(page, "Heatmaps")
+    page.locator(".js-plotly-plot").nth(3).wait_for(timeout=60_000)
+    assert page.locator(".js-plotly-plot").count() >= 5
+    shot(page, "4-heatmaps")
+
+
+def test_fallbacks_page_and_scenarios(page):
+    nav(page, "Fallbacks & what-if")
+    page.get_by_role("button", name="Apply the top recommendation to every high/critical deployment").click()
+    page.get_by_text("High or critical").first.wait_for(timeout=60_000)
+    page.get_by_text("Exit plan — ").first.wait_for()
+    shot(page, "5-fallbacks")
+    nav(page, "Scenarios", "Scenario library")
+    page.get_by_text("Stress test").wait_for()
+    shot(page, "6-scenarios")
+
+
+def test_download_the_json_report(page, tmp_path):
+    nav(page, "Report & export")
+    with page.expect_download(timeout=60_000) as d:
+        page.get_by_role("button", name="JSON report").click()
+    download = d.value
+    assert download.suggested_filename.startswith("ai-vendor-risk-example-bank-")
+    assert download.suggested_filename.endswith(".json")
+    path = tmp_path / "r.json"
+    download.save_as(path)
+    import json
+    rep = json.loads(path.read_text())
+    assert len(rep["deployments"]) == 61 and rep["simulation"]["expected_annual_loss_usd"] > 0
+    shot(page, "7-report")

@@ -116,9 +116,9 @@ st.subheader("Answers file")
 c = st.columns(3)
 data = answers_to_jsonable(answers)
 c[0].download_button("Download answers (YAML)", yaml.safe_dump(data, allow_unicode=True, sort_keys=True),
-                     state.download_name("answers.yaml"), "application/yaml")
+                     state.download_name("yaml", "answers"), "application/yaml")
 c[1].download_button("Download answers (JSON)", json.dumps(data, indent=1, ensure_ascii=False),
-                     state.download_name("answers.json"), "application/json")
+                     state.download_name("json", "answers"), "application/json")
 up = c[2].file_uploader("Upload answers (YAML or JSON)", type=["yaml", "yml", "json"], key="answers_upload")
 if up is not None and st.session_state.get("answers_loaded") != up.file_id:
     st.session_state["answers_loaded"] = up.file_id

@@ -63,4 +63,4 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config
     "score": st.column_config.ProgressColumn(format="%.1f", min_value=0, max_value=100),
     "expected loss": st.column_config.NumberColumn(format="$%.0f")})
 
-st.page_link("pages/inventory.py", label="Load your own inventory", icon=":material/upload:")
+st.page_link("views/inventory.py", label="Load your own inventory", icon=":material/upload:")

@@ -90,7 +90,7 @@ if _changed(f"inventory_editor_{ver}") or _changed(f"rejected_editor_{ver}"):
     st.rerun()
 
 c = st.columns(3)
-c[0].download_button("Download valid rows (CSV)", export_csv(result.frame), state.download_name("inventory.csv"),
+c[0].download_button("Download valid rows (CSV)", export_csv(result.frame), state.download_name("csv", "inventory"),
                      "text/csv")
-c[1].download_button("Download valid rows (XLSX)", export_xlsx(result.frame), state.download_name("inventory.xlsx"),
+c[1].download_button("Download valid rows (XLSX)", export_xlsx(result.frame), state.download_name("xlsx", "inventory"),
                      XLSX_MIME)

@@ -1,18 +1,11 @@
 """Scenarios: the sourced library, editable probabilities (validated per event), reset, stress."""
 
-import re
-
 import pandas as pd
 import streamlit as st
 
 from dashboard import charts, state
+from risk_models.exit_plan import md_escape
 from risk_models.scoring import stressed_probabilities
-
-
-def _md(text: str) -> str:
-    """Escape Markdown so library text is shown as written."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
-
 
 st.title("Scenario library")
 lib = state.library()
@@ -62,8 +55,8 @@ if delta.get("edited_rows"):
 
 with st.expander("Events and all their sources"):
     for e in sc.events:
-        links = "; ".join(f"[{_md(s.title)}]({s.url}) ({s.date:%d %b %Y})" for s in e.sources)
-        st.markdown(f"**{_md(e.label)}** — {_md(e.description)}  \nSources: {links}")
+        links = "; ".join(f"[{md_escape(s.title)}]({s.url}) ({s.date:%d %b %Y})" for s in e.sources)
+        st.markdown(f"**{md_escape(e.label)}** — {md_escape(e.description)}  \nSources: {links}")
 
 c = st.columns(3)
 changed = len(probs)

@@ -1,0 +1,88 @@
+"""Fallbacks & what-if: ranked options per deployment with feasibility reasons; a what-if plan with
+before/after heatmap, loss and concentration; the exit plan as Markdown."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, state
+from risk_models.exit_plan import exit_plan, exit_plan_markdown
+from risk_models.whatif import WhatIfError, top_plan
+
+st.title("Fallbacks & what-if")
+lib = state.library()
+a = state.assessment()
+rec = a.recommendations()
+frame, table = a.frame, a.residual.table
+if frame.empty:
+    st.info("No valid deployments yet: load an inventory first.")
+    st.stop()
+plan: dict[str, list[str]] = st.session_state.setdefault("whatif_plan", {})
+
+order = table.sort_values("score", ascending=False, kind="stable").index
+labels = {int(i): f"{frame.at[i, 'deployment_id']} — {frame.at[i, 'name']} ({table.at[i, 'rating']}, "
+                  f"{table.at[i, 'score']:.1f})" for i in order}
+i = st.selectbox("Deployment (highest exposure first)", list(labels), format_func=labels.get, key="fb_deployment")
+dep = str(frame.at[i, "deployment_id"])
+
+records = pd.DataFrame(rec.records(i, lib))
+records["effort (person-weeks)"] = records["effort_weeks"].map(lambda w: f"{w[0]:g}–{w[1]:g}")
+records["why not"] = records["reasons"].map("; ".join)
+st.dataframe(records[["feasible", "label", "risk_reduction", "residual_score", "expected_loss_reduction_usd",
+                      "effort (person-weeks)", "one_off_cost_usd", "cost_delta_pct", "capability_gap", "why not"]],
+             hide_index=True, width="stretch", key=f"fb_table_{dep}", column_config={
+                 "risk_reduction": st.column_config.NumberColumn("risk reduction (points)", format="%.1f"),
+                 "residual_score": st.column_config.NumberColumn("residual score", format="%.1f"),
+                 "expected_loss_reduction_usd": st.column_config.NumberColumn("loss reduction / yr", format="$%.0f"),
+                 "one_off_cost_usd": st.column_config.NumberColumn("one-off cost", format="$%.0f"),
+                 "cost_delta_pct": st.column_config.NumberColumn("run cost Δ %", format="%+.0f%%")})
+
+st.subheader("What-if plan")
+feasible = [r.option_id for r in records.itertuples() if r.feasible]
+names = dict(zip(records["option_id"], records["label"], strict=True))
+chosen = st.multiselect(f"Options to apply to {dep}", feasible, default=[o for o in plan.get(dep, []) if o in feasible],
+                        format_func=names.get, key=f"fb_choose_{dep}")
+if chosen != plan.get(dep, []):
+    new = {k: v for k, v in plan.items() if k != dep}
+    if chosen:
+        new[dep] = chosen
+    st.session_state["whatif_plan"] = plan = new
+c = st.columns(3)
+if c[0].button("Apply the top recommendation to every high/critical deployment", type="primary"):
+    st.session_state["whatif_plan"] = plan = top_plan(a, rec, "high")
+    st.rerun()
+if c[1].button("Clear the plan", disabled=not plan):
+    st.session_state["whatif_plan"] = plan = {}
+    st.rerun()
+c[2].caption(f"{sum(len(v) for v in plan.values())} option(s) on {len(plan)} deployment(s)")
+
+if plan:
+    try:
+        w = state.whatif_result(plan)
+    except WhatIfError as exc:  # e.g. the inventory changed since the plan was made
+        st.error(f"The plan no longer fits the inventory: {exc}")
+        st.stop()
+    b, f = w["before"], w["after"]
+    m = st.columns(4)
+    m[0].metric("Expected annual loss", f"${f['expected_annual_loss_usd']:,.0f}",
+                f"{f['expected_annual_loss_usd'] - b['expected_annual_loss_usd']:+,.0f}", delta_color="inverse")
+    m[1].metric("VaR 95", f"${f['var95_usd']:,.0f}", f"{f['var95_usd'] - b['var95_usd']:+,.0f}", delta_color="inverse")
+    hc_b, hc_f = b["ratings"]["high"] + b["ratings"]["critical"], f["ratings"]["high"] + f["ratings"]["critical"]
+    m[2].metric("High or critical", hc_f, hc_f - hc_b, delta_color="inverse")
+    hb, hf = b["concentration"]["channel"]["spend"], f["concentration"]["channel"]["spend"]
+    m[3].metric("HHI by channel (spend)", f"{hf['hhi']:,.0f} ({hf['band']})", f"{hf['hhi'] - hb['hhi']:+,.0f}",
+                delta_color="inverse")
+    names_all = frame["name"].where(frame["name"] != "", frame["deployment_id"])
+    left, right = st.columns(2)
+    left.plotly_chart(charts.risk_matrix(table, names_all, lib.scoring.rating_bounds, "Before"), key="wi_before")
+    right.plotly_chart(charts.risk_matrix(w["scores_after"].table, names_all, lib.scoring.rating_bounds, "After"),
+                       key="wi_after")
+    st.plotly_chart(charts.loss_exceedance(f["lec"], {"VaR 95 after": f["var95_usd"]}, compare=b["lec"]), key="wi_lec")
+    st.dataframe(pd.DataFrame(w["deployments"]), hide_index=True, width="stretch", key="wi_changes")
+
+st.subheader(f"Exit plan — {dep}")
+plan_doc = exit_plan(a, rec, i)
+md = exit_plan_markdown(plan_doc)
+st.download_button("Download exit plan (Markdown)", md.encode(), state.download_name("md", f"exit-plan-{dep}"),
+                   "text/markdown", icon=":material/description:")
+with st.container(border=True):
+    st.markdown(md)

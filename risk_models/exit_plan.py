@@ -1,0 +1,107 @@
+"""Exit plans per deployment with the content DORA Art. 28(8) and EBA outsourcing guidelines
+section 15 ask for: triggers, target, ordered steps, RTO, test plan, owner, dependencies."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from risk_models.assessment import Assessment
+from risk_models.fallbacks import SWITCH_KINDS, Recommendations
+
+REGULATORY_BASIS = ["EU DORA (Regulation 2022/2554) Art. 28(8)", "EBA Guidelines on outsourcing (EBA/GL/2019/02) §15",
+                    "NIST AI RMF GOVERN 6"]
+TRIGGER_LIMIT = 5
+
+
+def md_escape(text: object) -> str:
+    """Escape Markdown so user text is shown as written (no links, emphasis or HTML)."""
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", str(text))
+
+
+def _answer(a: Assessment, dep: str, qid: str) -> tuple[object, bool]:
+    given = a.answers.get(dep, {})
+    return (given[qid], False) if qid in given else (a.lib.questions[qid].default, True)
+
+
+def exit_plan(a: Assessment, rec: Recommendations, i: int) -> dict:
+    row = a.frame.iloc[i]
+    dep = str(row["deployment_id"])
+    s, t = a.residual, a.residual.table
+    channels = {c: ch.display_name for c, ch in a.lib.channels.channels.items()}
+    pts = s.outcome_points[i]
+    triggers = [{"outcome_id": s.outcomes.ids[j], "label": s.outcomes.labels[j], "event": s.outcomes.event_labels[j],
+                 "probability": round(float(s.outcomes.probability[j]), 4), "score_points": round(float(pts[j]), 2)}
+                for j in np.argsort(-pts, kind="stable")[:TRIGGER_LIMIT] if pts[j] > 0.05]
+    ranking = [k for k in rec.ranking(i) if rec.feasible()[k, i]]
+    switches = [k for k in ranking if rec.options[k].kind in SWITCH_KINDS]
+    target_k = switches[0] if switches else (ranking[0] if ranking else None)
+    records = {r["option_id"]: r for r in rec.records(i, a.lib)}
+    target = records[rec.options[target_k].id] if target_k is not None else None
+    support = [records[rec.options[k].id] for k in ranking if rec.options[k].kind not in SWITCH_KINDS][:3]
+    feats = [f for f in str(row["proprietary_features"]).split(";") if f]
+    rto, rto_assumed = _answer(a, dep, "rto_hours")
+    notice, notice_assumed = _answer(a, dep, "notice_period_days")
+    tested, _ = _answer(a, dep, "exit_last_tested")
+    here = f"{channels.get(row['channel'], row['channel'])} ({row['model']}, {row['region'] or 'no region'})"
+    there = target["label"] if target else "no feasible target yet — see reasons in the fallback list"
+    steps = [f"Inventory what must move from {here}: prompts, system messages, tool definitions, evaluation sets, "
+             f"conversation state and logs; confirm {row['data_sensitivity']} data may be processed on the target."]
+    steps += [f"Replace {f}: {a.lib.fallbacks.feature_migration[f]}" for f in feats
+              if f in a.lib.fallbacks.feature_migration]
+    steps += [
+        f"Stand up the target ({there}); rerun the evaluation suite and compare quality, latency and cost.",
+        "Parallel run: route a small share of traffic to the target through the abstraction layer or gateway "
+        "for at least two weeks; track errors, cost and user feedback.",
+        f"Cut-over: switch routing within the RTO of {rto:g} hours; announce to users and support teams.",
+        f"Rollback: keep {here} able to take traffic until the target has run clean for one billing cycle; "
+        "revert routing if error rates or quality breach agreed thresholds.",
+        f"Contract: give notice ({notice:g} days{', assumed' if notice_assumed else ''}); remaining committed "
+        f"spend ${row['committed_spend_usd']:,.0f}"
+        + (f"; contract ends {row['contract_end']:%Y-%m-%d}" if row["contract_end"] else "; no contract end date"),
+    ]
+    return {
+        "deployment_id": dep, "name": row["name"], "business_unit": row["business_unit"],
+        "owner": row["owner"] or "unassigned", "rating": str(t["rating"].iat[i]),
+        "score": round(float(t["score"].iat[i]), 2),
+        "current": {"channel": row["channel"], "model": row["model"], "region": row["region"],
+                    "proprietary_features": feats},
+        "trigger_events": triggers, "target_option": target, "supporting_actions": support, "steps": steps,
+        "rto_hours": rto, "rto_assumed": rto_assumed,
+        "test_plan": {"plan": "Tabletop walk-through of this plan each quarter; a live failover of a traffic share "
+                              "to the target at least once a year and after every material change.",
+                      "last_tested": tested.isoformat() if tested else None},
+        "dependencies": [f"channel {row['channel']} in {row['region'] or 'unspecified region'} "
+                         f"({row['jurisdiction']})", f"data sensitivity {row['data_sensitivity']}"]
+        + [f"proprietary feature {f}" for f in feats]
+        + ([f"committed spend ${row['committed_spend_usd']:,.0f}"] if row["committed_spend_usd"] else []),
+        "regulatory_basis": REGULATORY_BASIS,
+    }
+
+
+def exit_plan_markdown(plan: dict) -> str:
+    e = md_escape
+    lines = [f"# Exit plan — {e(plan['deployment_id'])}: {e(plan['name'])}", "",
+             f"*Business unit:* {e(plan['business_unit'])} · *Owner:* {e(plan['owner'])} · "
+             f"*Rating:* {plan['rating']} (score {plan['score']:.1f})", "",
+             f"*Current set-up:* {e(plan['current']['channel'])}, {e(plan['current']['model'])}, "
+             f"{e(plan['current']['region'] or 'no region')}", "", "## Trigger events"]
+    lines += [f"- {e(t['label'])} ({e(t['event'])}; P = {t['probability']:.0%}, +{t['score_points']:.1f} points)"
+              for t in plan["trigger_events"]] or ["- none above 0.05 points"]
+    tgt = plan["target_option"]
+    lines += ["", "## Target"]
+    lines += [f"**{e(tgt['label'])}** — effort {tgt['effort_weeks'][0]:g}–{tgt['effort_weeks'][1]:g} person-weeks, "
+              f"one-off ${tgt['one_off_cost_usd']:,.0f}, run cost {tgt['cost_delta_pct']:+g} %, "
+              f"residual score {tgt['residual_score']:.1f}"] if tgt else ["No feasible target yet."]
+    if plan["supporting_actions"]:
+        lines += ["", "Supporting actions:"] + [f"- {e(s['label'])} (−{s['risk_reduction']:.1f} points)"
+                                                 for s in plan["supporting_actions"]]
+    lines += ["", "## Steps"] + [f"{n}. {e(s)}" for n, s in enumerate(plan["steps"], start=1)]
+    lines += ["", "## Recovery and testing",
+              f"- RTO: {plan['rto_hours']:g} hours{' (assumed default)' if plan['rto_assumed'] else ''}",
+              f"- Test plan: {e(plan['test_plan']['plan'])}",
+              f"- Last tested: {plan['test_plan']['last_tested'] or 'never'}", "", "## Dependencies"]
+    lines += [f"- {e(d)}" for d in plan["dependencies"]]
+    lines += ["", "## Regulatory basis"] + [f"- {e(r)}" for r in plan["regulatory_basis"]]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,181 @@
+"""Fallback recommender, what-if and exit plans."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from risk_models.assessment import assess
+from risk_models.exit_plan import exit_plan, exit_plan_markdown, md_escape
+from risk_models.fallbacks import recommend
+from risk_models.inventory_import import ImportResult, import_inventory
+from risk_models.scoring import score
+from risk_models.simulation import expected_losses_exact
+from risk_models.whatif import WhatIfError, top_plan, whatif
+from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY
+from tests.engine_data import deployment, frame_of, inventories
+
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _assess(lib, records, answers=None, trials=500):
+    return assess(ImportResult(frame_of(lib, records)), answers or {}, lib, trials=trials, seed=1)
+
+
+@SETTINGS
+@given(inventories())
+def test_feasible_options_never_raise_scores_or_expected_losses(lib, records):
+    f = frame_of(lib, records)
+    s = score(f, {}, lib)
+    rec = recommend(f, {}, lib, s)
+    feas = rec.feasible()
+    assert np.all(rec.residual[feas] <= np.broadcast_to(rec.current, rec.residual.shape)[feas] + 1e-9)
+    assert np.all(rec.loss_reduction >= 0)
+    # applying every feasible option of a random deployment through the what-if keeps every
+    # score and every (closed-form) expected loss at or below where it was
+    a = assess(ImportResult(f), {}, lib, trials=200, seed=0)
+    plan = {str(f["deployment_id"].iat[i]): [rec.options[k].id for k in np.flatnonzero(feas[:, i])]
+            for i in range(len(f)) if feas[:, i].any()}
+    out = whatif(a, a.recommendations(), plan)
+    after = out["scores_after"]
+    assert np.all(after.table["score"].to_numpy() <= a.residual.table["score"].to_numpy() + 1e-9)
+    assert np.all(expected_losses_exact(f, after, lib) <= expected_losses_exact(f, a.residual, lib) + 1e-6)
+
+
+@SETTINGS
+@given(deployment(), st.sampled_from(["low", "medium", "high", "critical"]))
+def test_azure_openai_without_fallback_always_has_a_feasible_option(lib, rec, crit):
+    rec = rec | {"channel": "azure_openai", "fallback_status": "none", "criticality": crit}
+    f = frame_of(lib, [rec])
+    r = recommend(f, {}, lib, score(f, {}, lib))
+    records = r.records(0, lib)
+    assert records[0]["feasible"] and any(x["feasible"] for x in records)
+    assert [x["feasible"] for x in records] == sorted([x["feasible"] for x in records], reverse=True)
+
+
+@SETTINGS
+@given(deployment())
+def test_exit_plan_mentions_every_proprietary_feature(lib, rec):
+    a = _assess(lib, [rec])
+    plan = exit_plan(a, a.recommendations(), 0)
+    md = exit_plan_markdown(plan)
+    for feat in filter(None, rec["proprietary_features"].split(";")):
+        assert md_escape(feat) in md and any(feat in step for step in plan["steps"])
+
+
+BASE = {"deployment_id": "X", "name": "x", "channel": "azure_openai", "model": "gpt-4o", "region": "westeurope",
+        "annual_spend_usd": 100000, "criticality": "high", "data_sensitivity": "confidential"}
+
+
+def _reasons(lib, rec, option_id, answers=None):
+    f = frame_of(lib, [rec])
+    r = recommend(f, answers or {}, lib, score(f, answers or {}, lib))
+    return next(x for x in r.records(0, lib) if x["option_id"] == option_id)
+
+
+def test_region_rule(lib):
+    eu = _reasons(lib, BASE | {"data_sensitivity": "regulated"}, "openai_on_bedrock")
+    assert not eu["feasible"] and "EU regulated data must stay in its region; this option serves US regions only" \
+        in eu["reasons"]
+    us = _reasons(lib, BASE | {"region": "eastus2"}, "openai_on_bedrock")
+    assert us["feasible"], us["reasons"]
+    # confidential EU data that may leave its region can go to a US-only option
+    free = _reasons(lib, BASE, "openai_on_bedrock", {"X": {"data_may_leave_region": "yes"}})
+    assert free["feasible"], free["reasons"]
+
+
+def test_sensitivity_rule(lib):
+    r = _reasons(lib, BASE | {"data_sensitivity": "regulated"}, "openai_api_direct")
+    assert not r["feasible"] and any("regulated data exceeds" in x for x in r["reasons"])
+    assert _reasons(lib, BASE, "openai_api_direct")["feasible"]
+
+
+def test_feature_rule_and_rebuild_effort(lib):
+    r = _reasons(lib, BASE | {"proprietary_features": "assistants"}, "gpt_oss_cloud")
+    assert not r["feasible"] and "uses assistants: no equivalent on target" in r["reasons"]
+    plain = _reasons(lib, BASE, "gemini_on_vertex")
+    heavy = _reasons(lib, BASE | {"proprietary_features": "on_your_data;vector_store"}, "gemini_on_vertex")
+    assert heavy["feasible"] and heavy["effort_weeks"][0] > plain["effort_weeks"][0]
+
+
+def test_applies_to_and_already_there(lib):
+    r = _reasons(lib, BASE | {"channel": "self_hosted", "model": "llama-3.1-70b", "region": "on-prem"},
+                 "openai_api_direct")
+    assert not r["feasible"] and any("applies to" in x for x in r["reasons"])
+    r = _reasons(lib, BASE | {"channel": "aws_bedrock", "model": "claude-sonnet-4-5", "region": "us-east-1"},
+                 "claude_on_bedrock")
+    assert "the deployment already runs there" in r["reasons"]
+
+
+@pytest.fixture(scope="module")
+def demo_assessment(lib):
+    from risk_models.answers import read_answers_file, validate_answers
+    answers, _ = validate_answers(read_answers_file(DEMO_ANSWERS), lib.questions)
+    return assess(import_inventory(DEMO_INVENTORY, lib), answers, lib, trials=2000, seed=0)
+
+
+def test_demo_high_and_critical_have_ranked_options_and_whatif_improves(demo_assessment):
+    a = demo_assessment
+    rec = a.recommendations()
+    hc = np.flatnonzero(a.residual.table["rating"].isin(["high", "critical"]).to_numpy())
+    assert len(hc) > 0
+    for i in hc:
+        assert rec.top(i) is not None
+    out = whatif(a, rec, top_plan(a, rec, "high"))
+    assert out["after"]["expected_annual_loss_usd"] < out["before"]["expected_annual_loss_usd"]
+    assert out["after"]["ratings"]["critical"] < out["before"]["ratings"]["critical"]
+    assert len(out["applied"]) == len(hc)
+
+
+def test_whatif_rejects_infeasible_and_unknown(demo_assessment):
+    a = demo_assessment
+    with pytest.raises(WhatIfError, match="not feasible"):
+        whatif(a, a.recommendations(), {"DEP-001": ["openai_on_bedrock"]})
+    with pytest.raises(WhatIfError, match="unknown option"):
+        whatif(a, a.recommendations(), {"DEP-001": ["teleport"]})
+    with pytest.raises(WhatIfError, match="unknown deployment"):
+        whatif(a, a.recommendations(), {"NOPE": ["abstraction_gateway"]})
+
+
+def test_channel_switch_moves_concentration(demo_assessment):
+    a = demo_assessment
+    plan = {"DEP-001": ["gemini_on_vertex"]}
+    out = whatif(a, a.recommendations(), plan)
+    before = out["before"]["concentration"]["channel"]["spend"]["shares"]
+    after = out["after"]["concentration"]["channel"]["spend"]["shares"]
+    assert after["google_vertex"] > before["google_vertex"] and after["azure_openai"] < before["azure_openai"]
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "risk_models", *args], capture_output=True, text=True)
+
+
+def test_cli_exit_plan_and_whatif(tmp_path):
+    p = _cli("exit-plan", str(DEMO_INVENTORY), "--answers", str(DEMO_ANSWERS), "--deployment", "DEP-001",
+             "--trials", "500")
+    assert p.returncode == 0, p.stderr
+    assert "# Exit plan" in p.stdout and "on\\_your\\_data" in p.stdout and "DORA" in p.stdout
+    p = _cli("exit-plan", str(DEMO_INVENTORY), "--deployment", "NOPE", "--trials", "500")
+    assert p.returncode == 2 and "not among the valid rows" in p.stderr
+    p = _cli("whatif", str(DEMO_INVENTORY), "--apply-top", "high", "--json", "-", "--trials", "500")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["after"]["expected_annual_loss_usd"] < out["before"]["expected_annual_loss_usd"]
+    p = _cli("whatif", str(DEMO_INVENTORY), "--apply", "DEP-001=openai_on_bedrock", "--trials", "500")
+    assert p.returncode == 2 and "not feasible" in p.stderr
+
+
+def test_assess_json_has_fallbacks_and_exit_plans(demo_assessment):
+    from risk_models.json_report import report
+    rep = report(demo_assessment)
+    for d in rep["deployments"]:
+        assert len(d["fallbacks"]) == 13
+        flags = [f["feasible"] for f in d["fallbacks"]]
+        assert flags == sorted(flags, reverse=True)
+        assert ("exit_plan" in d) == (d["rating"] in ("high", "critical"))
