@@ -159,17 +159,17 @@ def assessment(probs: dict[str, float] | None = None) -> Assessment:
     return _assessment(assessment_key(p), inventory(), answers(), p)
 
 
-def current_report() -> dict:
-    return _report(assessment_key(), assessment())
-
-
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _report_bytes(key: str, kind: str, _report: dict) -> bytes:
-    return report_json(_report) if kind == "json" else deployments_csv(_report)
+def _report_bytes(key: str, kind: str, _a: Assessment) -> bytes:
+    rep = _report(key, _a)
+    return report_json(rep) if kind == "json" else deployments_csv(rep)
 
 
-def report_bytes(kind: str) -> bytes:
-    return _report_bytes(assessment_key(), kind, current_report())
+def report_download(kind: str):
+    """A callable for st.download_button: the report is built only when someone downloads it
+    (for 20,000 deployments it is 100+ MB), on Streamlit's download thread."""
+    key, a = assessment_key(), assessment()
+    return lambda: _report_bytes(key, kind, a)
 
 
 @st.cache_resource(show_spinner="Recomputing with the chosen fallbacks…", max_entries=8)

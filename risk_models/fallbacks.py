@@ -79,8 +79,12 @@ class Recommendations:
     spend: np.ndarray  # (n,)
     effort: np.ndarray  # (options, n, 2) person-weeks low/high, incl. rebuilding proprietary features
 
+    def __post_init__(self) -> None:
+        self._feasible = np.array([[not r for r in per_dep] for per_dep in self.reasons], dtype=bool)
+
     def feasible(self) -> np.ndarray:
-        return np.array([[not r for r in per_dep] for per_dep in self.reasons])
+        """(options, n) bool."""
+        return self._feasible
 
     def ranking(self, i: int) -> list[int]:
         """Option indices for deployment i: feasible first, by risk reduction per effort week."""
@@ -126,7 +130,7 @@ def recommend(frame: pd.DataFrame, answers: AnswerMap, lib: Library, scores: Sco
         residual[k] = np.minimum(after.table["score"].to_numpy(), scores.table["score"].to_numpy())
         loss_red[k] = np.maximum(base_loss - expected_losses_exact(frame, after, lib), 0.0)
         reasons.append(infeasibility(frame, answers, lib, o))
-    feas = np.array([[not r for r in per] for per in reasons])
+    feas = np.array([[not r for r in per] for per in reasons], dtype=bool)
     current = scores.table["score"].to_numpy()
     residual = np.where(feas, residual, current[None, :])
     loss_red = np.where(feas, loss_red, 0.0)

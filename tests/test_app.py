@@ -170,6 +170,9 @@ def test_applying_fallbacks_lowers_residual_and_shows_exit_plan():
     assert not at.exception
     plan = at.session_state["whatif_plan"]
     assert len(plan) >= 20
+    shown = at.selectbox(key="fb_deployment").value
+    dep = at.session_state["inventory"].frame["deployment_id"].iat[shown]
+    assert at.multiselect(key=f"fb_choose_{dep}").value == plan[dep]
     loss = next(m for m in at.metric if m.label == "Expected annual loss")
     assert loss.delta.startswith("-")
     changes = at.dataframe[1].value

@@ -19,8 +19,9 @@ if frame.empty:
 plan: dict[str, list[str]] = st.session_state.setdefault("whatif_plan", {})
 
 order = table.sort_values("score", ascending=False, kind="stable").index
-labels = {int(i): f"{frame.at[i, 'deployment_id']} — {frame.at[i, 'name']} ({table.at[i, 'rating']}, "
-                  f"{table.at[i, 'score']:.1f})" for i in order}
+text = (frame["deployment_id"] + " — " + frame["name"] + " (" + table["rating"] + ", "
+        + table["score"].round(1).astype(str) + ")")
+labels = dict(zip(order.tolist(), text[order].tolist(), strict=True))
 i = st.selectbox("Deployment (highest exposure first)", list(labels), format_func=labels.get, key="fb_deployment")
 dep = str(frame.at[i, "deployment_id"])
 
@@ -46,12 +47,21 @@ if chosen != plan.get(dep, []):
     if chosen:
         new[dep] = chosen
     st.session_state["whatif_plan"] = plan = new
+
+
+def _replace_plan(new: dict[str, list[str]]) -> None:
+    # the per-deployment pickers must show the new plan, not their previous state
+    for key in [k for k in st.session_state if str(k).startswith("fb_choose_")]:
+        del st.session_state[key]
+    st.session_state["whatif_plan"] = new
+
+
 c = st.columns(3)
 if c[0].button("Apply the top recommendation to every high/critical deployment", type="primary"):
-    st.session_state["whatif_plan"] = plan = top_plan(a, rec, "high")
+    _replace_plan(top_plan(a, rec, "high"))
     st.rerun()
 if c[1].button("Clear the plan", disabled=not plan):
-    st.session_state["whatif_plan"] = plan = {}
+    _replace_plan({})
     st.rerun()
 c[2].caption(f"{sum(len(v) for v in plan.values())} option(s) on {len(plan)} deployment(s)")
 

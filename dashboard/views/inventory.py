@@ -90,7 +90,8 @@ if _changed(f"inventory_editor_{ver}") or _changed(f"rejected_editor_{ver}"):
     st.rerun()
 
 c = st.columns(3)
-c[0].download_button("Download valid rows (CSV)", export_csv(result.frame), state.download_name("csv", "inventory"),
+valid = result.frame  # files are built on click (an XLSX of 20,000 rows takes seconds)
+c[0].download_button("Download valid rows (CSV)", lambda: export_csv(valid), state.download_name("csv", "inventory"),
                      "text/csv")
-c[1].download_button("Download valid rows (XLSX)", export_xlsx(result.frame), state.download_name("xlsx", "inventory"),
-                     XLSX_MIME)
+c[1].download_button("Download valid rows (XLSX)", lambda: export_xlsx(valid),
+                     state.download_name("xlsx", "inventory"), XLSX_MIME)
