@@ -34,6 +34,8 @@ bench: $(VENV)/.stamp-test
 	$(PIP) install -q --pre "pyfair==0.1a13"
 	$(PY) -m bench.bench_import
 	$(PY) -m bench.bench_engine
+	$(PY) -m bench.bench_report
+	$(PY) -m bench.bench_dashboard
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -21,7 +21,6 @@ import streamlit as st
 from risk_models.answers import AnswerMap, answers_to_jsonable, read_answers_file, validate_answers
 from risk_models.assessment import Assessment, assess
 from risk_models.config_loader import Library, load_library
-from risk_models.exports import deployments_csv, report_json
 from risk_models.inventory_import import (
     DEFAULT_MAX_BYTES,
     ImportResult,
@@ -32,6 +31,10 @@ from risk_models.inventory_import import (
 )
 from risk_models.json_report import report
 from risk_models.models import INVENTORY_COLUMNS
+from risk_models.report.markdown import render_markdown
+from risk_models.report.pdf import render_pdf
+from risk_models.report.tabular import deployments_csv, report_json
+from risk_models.report.xlsx import render_xlsx
 from risk_models.whatif import whatif
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "config" / "demo"
@@ -78,8 +81,8 @@ def _assessment(key: str, _result: ImportResult, _answers: AnswerMap, _probs: di
 
 
 @st.cache_resource(show_spinner="Building the report…", max_entries=4)
-def _report(key: str, _a: Assessment) -> dict:
-    return report(_a)
+def _report(key: str, org: str, _a: Assessment) -> dict:
+    return report(_a, org)
 
 
 # --- session ----------------------------------------------------------------------------------
@@ -109,7 +112,7 @@ def _load_demo() -> None:
     st.session_state.pop("history", None)
     set_raw(raw, DEMO_NAME, keep_history=False)
     answers, _ = validate_answers(read_answers_file(DEMO_DIR / "answers.yaml"), library().questions)
-    st.session_state.update(answers=answers, probabilities={}, org="example-bank")
+    st.session_state.update(answers=answers, probabilities={}, org="example-bank", org_name="Example Bank plc")
 
 
 def ensure_loaded() -> None:
@@ -124,7 +127,7 @@ def reset_to_demo() -> None:
 
 def load_upload(raw: pd.DataFrame, filename: str) -> None:
     set_raw(raw, f"Uploaded file {filename}")
-    st.session_state.update(answers={}, org=Path(filename).stem)
+    st.session_state.update(answers={}, org=Path(filename).stem, org_name=Path(filename).stem)
 
 
 def inventory() -> ImportResult:
@@ -159,17 +162,28 @@ def assessment(probs: dict[str, float] | None = None) -> Assessment:
     return _assessment(assessment_key(p), inventory(), answers(), p)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _report_bytes(key: str, kind: str, _a: Assessment) -> bytes:
-    rep = _report(key, _a)
-    return report_json(rep) if kind == "json" else deployments_csv(rep)
+RENDERERS = {
+    "json": report_json, "csv": deployments_csv, "xlsx": render_xlsx,
+    "md": lambda rep: render_markdown(rep).encode("utf-8"),
+    "pdf-a4": lambda rep: render_pdf(rep, "a4"), "pdf-letter": lambda rep: render_pdf(rep, "letter"),
+}
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _report_bytes(key: str, org: str, kind: str, _a: Assessment) -> bytes:
+    return RENDERERS[kind](_report(key, org, _a))
 
 
 def report_download(kind: str):
-    """A callable for st.download_button: the report is built only when someone downloads it
-    (for 20,000 deployments it is 100+ MB), on Streamlit's download thread."""
-    key, a = assessment_key(), assessment()
-    return lambda: _report_bytes(key, kind, a)
+    """A callable for st.download_button: files are built only when someone downloads them
+    (the JSON of 20,000 deployments is 100+ MB), on Streamlit's download thread."""
+    key, a, org = assessment_key(), assessment(), org_name()
+    return lambda: _report_bytes(key, org, kind, a)
+
+
+def org_name() -> str:
+    ensure_loaded()
+    return st.session_state.get("org_name") or "Organisation"
 
 
 @st.cache_resource(show_spinner="Recomputing with the chosen fallbacks…", max_entries=8)

@@ -25,6 +25,10 @@ from risk_models.inventory_import import (
 from risk_models.inventory_template import template_csv, template_xlsx
 from risk_models.json_report import report, stress_delta
 from risk_models.models import RowError
+from risk_models.report.markdown import render_markdown
+from risk_models.report.pdf import render_pdf
+from risk_models.report.tabular import deployments_csv
+from risk_models.report.xlsx import render_xlsx
 from risk_models.scoring import stressed_probabilities
 from risk_models.whatif import WhatIfError, top_plan, whatif
 
@@ -108,7 +112,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
     if args.trials < 100:
         raise UserError("--trials must be at least 100")
     base = assess(result, answers, lib, trials=args.trials, seed=args.seed)
-    rep = report(base)
+    rep = report(base, args.org or Path(args.file).stem)
     if args.stress:
         try:
             probs = stressed_probabilities(lib.scenarios, args.stress)
@@ -120,8 +124,21 @@ def cmd_assess(args: argparse.Namespace) -> int:
         rep["answers_rejected"] = [e.model_dump() for e in answer_errors]
     if args.json:
         _write_json(rep, args.json)
+    _write_exports(rep, args)
     _print_summary(rep, sys.stderr if args.json == "-" else sys.stdout)
     return 0
+
+
+def _write_exports(rep: dict, args: argparse.Namespace) -> None:
+    renderers = {"pdf": lambda: render_pdf(rep, args.paper), "xlsx": lambda: render_xlsx(rep),
+                 "csv": lambda: deployments_csv(rep), "md": lambda: render_markdown(rep).encode("utf-8")}
+    for kind, render in renderers.items():
+        out = getattr(args, kind)
+        if out:
+            try:
+                Path(out).write_bytes(render())
+            except OSError as exc:
+                raise UserError(f"{out}: cannot write ({exc.strerror})") from None
 
 
 def _print_summary(rep: dict, out) -> None:
@@ -248,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--skip-invalid", action="store_true", help="assess the valid rows, list the rejected ones")
     a.add_argument("--stress", action="append", metavar="OUTCOME_ID", help="make this outcome certain (repeatable)")
     a.add_argument("--max-mb", type=int, default=DEFAULT_MAX_BYTES // (1024 * 1024))
+    a.add_argument("--pdf", metavar="OUT", help="write the PDF executive summary")
+    a.add_argument("--paper", choices=["a4", "letter"], default="a4")
+    a.add_argument("--xlsx", metavar="OUT", help="write the XLSX workbook")
+    a.add_argument("--csv", metavar="OUT", help="write a CSV of deployments with scores")
+    a.add_argument("--md", metavar="OUT", help="write a Markdown summary")
+    a.add_argument("--org", help="organisation name for reports (default: the file name)")
     a.set_defaults(func=cmd_assess)
 
     def inputs(sp: argparse.ArgumentParser) -> None:

@@ -17,7 +17,7 @@ TRIGGER_LIMIT = 5
 
 def md_escape(text: object) -> str:
     """Escape Markdown so user text is shown as written (no links, emphasis or HTML)."""
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", str(text))
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", " ".join(str(text).splitlines()))
 
 
 def _answer(a: Assessment, dep: str, qid: str) -> tuple[object, bool]:

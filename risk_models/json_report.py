@@ -5,12 +5,16 @@ simulation, heatmap; plus stress-test deltas."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 
 import numpy as np
 
+from risk_models.answers import answers_to_jsonable
 from risk_models.assessment import Assessment, DriverLabels, drivers, factor_summaries, heatmap_cells
 from risk_models.concentration import concentration, concentration_by_business_unit
 from risk_models.exit_plan import exit_plan
+from risk_models.inventory_export import inventory_text_frame
 
 SCHEMA_VERSION = 1
 EXIT_PLAN_RATINGS = ("high", "critical")
@@ -67,12 +71,26 @@ def scenario_library_record(a: Assessment) -> dict:
     }
 
 
-def report(a: Assessment, generated_at: dt.datetime | None = None) -> dict:
+def inputs_hash(a: Assessment) -> str:
+    """SHA-256 of what went in: inventory rows, answers, scenario probabilities, seed and trials."""
+    payload = {
+        "inventory": inventory_text_frame(a.frame).to_dict("records"),
+        "rejected": [e.model_dump() for e in a.inventory.errors],
+        "answers": answers_to_jsonable(a.answers),
+        "probabilities": [round(float(p), 6) for p in a.residual.outcomes.probability],
+        "seed": a.seed, "trials": a.simulation.trials,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def report(a: Assessment, organisation: str = "", generated_at: dt.datetime | None = None) -> dict:
     """The JSON report of `assess` (same inputs and seed -> identical apart from generated_at)."""
     now = generated_at or dt.datetime.now(dt.UTC)
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_at": now.isoformat(timespec="seconds"),
+        "organisation": organisation,
+        "inputs_hash": inputs_hash(a),
         "scenario_library": scenario_library_record(a),
         "inventory": {"valid_rows": len(a.frame), "rejected": [e.model_dump() for e in a.inventory.errors]},
         "deployments": deployment_records(a),

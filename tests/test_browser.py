@@ -147,4 +147,12 @@ def test_download_the_json_report(page, tmp_path):
     import json
     rep = json.loads(path.read_text())
     assert len(rep["deployments"]) == 61 and rep["simulation"]["expected_annual_loss_usd"] > 0
+    with page.expect_download(timeout=60_000) as d:
+        page.get_by_role("button", name="PDF summary").click()
+    pdf = tmp_path / "r.pdf"
+    d.value.save_as(pdf)
+    assert d.value.suggested_filename.endswith(".pdf") and pdf.read_bytes().startswith(b"%PDF")
+    import subprocess
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Example Bank plc" in text and "Executive summary" in text
     shot(page, "7-report")

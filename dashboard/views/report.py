@@ -1,4 +1,4 @@
-"""Report & export: downloads of the assessment (JSON report, CSV of deployments with scores).
+"""Report & export: PDF summary, XLSX, CSV, JSON and Markdown of the current assessment.
 Files are built when the button is pressed, so this page stays fast for large inventories."""
 
 import pandas as pd
@@ -12,13 +12,20 @@ a = state.assessment()
 frame, table = a.frame, a.residual.table
 st.caption(f"{len(frame):,} deployments · scenario library as of {lib.scenarios.as_of:%d %b %Y} · "
            f"files are named {state.download_name('<ext>')}")
-c = st.columns(2)
-c[0].download_button("JSON report", state.report_download("json"), state.download_name("json"), "application/json",
-                     icon=":material/data_object:", help="The full report of `assess`: scores, drivers, fallbacks, "
-                     "exit plans, concentration, simulation, heatmap")
-c[1].download_button("CSV of deployments with scores", state.report_download("csv"), state.download_name("csv"),
-                     "text/csv", icon=":material/table:", help="One row per deployment; formula-like text is neutralised")
-st.info("The PDF summary and the XLSX workbook come with the report issue; JSON and CSV are complete now.")
+paper = st.radio("PDF paper size", ["A4", "Letter"], horizontal=True, key="paper")
+c = st.columns(5)
+c[0].download_button("PDF summary", state.report_download(f"pdf-{paper.lower()}"), state.download_name("pdf"),
+                     "application/pdf", icon=":material/picture_as_pdf:", type="primary",
+                     help="Executive summary for a risk committee: heatmap, concentration, high/critical deployments, "
+                     "scenario assumptions, exit plans, appendix")
+c[1].download_button("XLSX workbook", state.report_download("xlsx"), state.download_name("xlsx"),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", icon=":material/grid_on:")
+c[2].download_button("CSV", state.report_download("csv"), state.download_name("csv"), "text/csv",
+                     icon=":material/table:", help="One row per deployment; formula-like text is neutralised")
+c[3].download_button("JSON report", state.report_download("json"), state.download_name("json"), "application/json",
+                     icon=":material/data_object:", help="The full report of `assess`")
+c[4].download_button("Markdown", state.report_download("md"), state.download_name("md"), "text/markdown",
+                     icon=":material/description:")
 preview = pd.concat([frame[["deployment_id", "name", "business_unit", "channel", "model"]],
                      table[["score", "rating", "likelihood", "impact"]]], axis=1)
 preview["expected loss"] = a.simulation.expected_by_deployment

@@ -10,7 +10,8 @@ import pandas as pd
 
 from risk_models.inventory_import import escape_text
 
-TEXT_COLUMNS = ("deployment_id", "name", "business_unit", "use_case", "owner", "model", "region", "top_driver")
+TEXT_COLUMNS = ("deployment_id", "name", "business_unit", "use_case", "owner", "model", "region", "top_driver",
+                "recommended_fallback")
 
 
 def deployments_table(report: dict) -> pd.DataFrame:
@@ -19,10 +20,13 @@ def deployments_table(report: dict) -> pd.DataFrame:
     if deps.empty:
         return deps
     dims = list(report["deployments"][0]["dimensions"])
-    flat = deps.drop(columns=["drivers", "dimensions", "assumed"]).assign(
+    flat = deps.drop(columns=["drivers", "dimensions", "assumed", "fallbacks", "exit_plan"], errors="ignore").assign(
         proprietary_features=deps["proprietary_features"].map(";".join),
         top_driver=deps["drivers"].map(lambda d: next((x["label"] for x in d if x["kind"] == "outcome"), "")),
         assumed_questions=deps["assumed"].map(len),
+        recommended_fallback=deps["fallbacks"].map(
+            lambda fs: next((f["label"] for f in fs if f["feasible"] and f["risk_reduction"] > 0), ""))
+        if "fallbacks" in deps else "",
     )
     for k in dims:
         flat[f"dim_{k}"] = deps["dimensions"].map(lambda d, k=k: d[k])
