@@ -47,6 +47,9 @@ def _styles() -> dict[str, ParagraphStyle]:
         "cell": ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9.2, spaceAfter=0),
         "head": ParagraphStyle("head", parent=base, fontName=f.bold, fontSize=7.5, leading=9.2, spaceAfter=0,
                                textColor=colors.white),
+        "tiny": ParagraphStyle("tiny", parent=base, fontSize=6.5, leading=8, spaceAfter=0),
+        "tinyhead": ParagraphStyle("tinyhead", parent=base, fontName=f.bold, fontSize=6.5, leading=8, spaceAfter=0,
+                                   textColor=colors.white),
         "h1": ParagraphStyle("h1", parent=base, fontName=f.bold, fontSize=16, leading=20, spaceBefore=6,
                              spaceAfter=8),
         "h2": ParagraphStyle("h2", parent=base, fontName=f.bold, fontSize=12, leading=15, spaceBefore=8,
@@ -61,10 +64,12 @@ def _usd(x: float) -> str:
     return f"${x:,.0f}"
 
 
-def _table(rows: list[list], widths: list[float], styles: dict, long: bool = False, zebra: bool = True) -> Table:
+def _table(rows: list[list], widths: list[float], styles: dict, long: bool = False, zebra: bool = True,
+           compact: bool = False) -> Table:
     """Rows of text (user text is marked up here); first row is the header, repeated on new pages."""
-    data = [[Paragraph(markup(c), styles["head"]) for c in rows[0]]]
-    data += [[c if not isinstance(c, str | int | float) else Paragraph(markup(c), styles["cell"]) for c in r]
+    head, cell = (styles["tinyhead"], styles["tiny"]) if compact else (styles["head"], styles["cell"])
+    data = [[Paragraph(markup(c), head) for c in rows[0]]]
+    data += [[c if not isinstance(c, str | int | float) else Paragraph(markup(c), cell) for c in r]
              for r in rows[1:]]
     t = (LongTable if long else Table)(data, colWidths=widths, repeatRows=1)
     cmds = [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#3b3b3b")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -243,15 +248,18 @@ def _section_exit_plans(rep: dict, styles: dict) -> list:
 
 
 def _section_appendix(rep: dict, styles: dict, width: float) -> list:
-    rows = [["ID", "Name", "Business unit", "Channel", "Model", "Spend", "Score", "Inherent", "L×I", "Rating",
-             "Expected loss"]]
+    rows = [["ID", "Name", "Business unit", "Channel", "Model", "Spend", "Score", "Inh.", "L×I", "Rating",
+             "Exp. loss"]]
     for d in sorted(rep["deployments"], key=lambda d: -d["score"]):
         rows.append([d["deployment_id"], d["name"], d["business_unit"], d["channel"], d["model"],
                      _usd(d["annual_spend_usd"]), f"{d['score']:.1f}", f"{d['inherent_score']:.1f}",
                      f"{d['likelihood']}×{d['impact']}", d["rating"], _usd(d["expected_loss_usd"])])
     w = width
     out = [Paragraph("Appendix A — all deployments", styles["h1"]),
-           _table(rows, [w * x for x in (.08, .17, .11, .1, .1, .08, .06, .07, .05, .08, .1)], styles, long=True)]
+           _table(rows, [w * x for x in (.08, .145, .095, .12, .11, .085, .065, .055, .055, .08, .09)], styles, long=True,
+                  compact=True),
+           Paragraph("Inh. = inherent score (no controls); L×I = likelihood × impact; Exp. loss = expected annual "
+                     "loss.", styles["small"])]
     rej = rep["inventory"]["rejected"]
     out += [Paragraph("Appendix B — rejected rows (not assessed)", styles["h1"])]
     if rej:
