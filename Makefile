@@ -36,6 +36,7 @@ bench: $(VENV)/.stamp-test
 	$(PY) -m bench.bench_engine
 	$(PY) -m bench.bench_report
 	$(PY) -m bench.bench_dashboard
+	$(PY) -m bench.bench_storage
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

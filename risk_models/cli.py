@@ -30,6 +30,7 @@ from risk_models.report.pdf import render_pdf
 from risk_models.report.tabular import deployments_csv
 from risk_models.report.xlsx import render_xlsx
 from risk_models.scoring import stressed_probabilities
+from risk_models.storage.db import StorageError
 from risk_models.whatif import WhatIfError, top_plan, whatif
 
 
@@ -230,6 +231,93 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     return 0
 
 
+def _engine():
+    from risk_models.storage.db import make_engine
+    return make_engine()
+
+
+def _saved(engine, assessment_id: int):
+    from risk_models.storage.repository import load
+    try:
+        return load(engine, assessment_id)
+    except KeyError as exc:
+        raise UserError(str(exc.args[0])) from None
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from risk_models.storage import repository as repo
+    engine = _engine()
+    if args.action == "save":
+        a = _assessed(args)
+        new_id = repo.save_assessment(engine, a, args.label, args.author, args.org or Path(args.file).stem)
+        print(f"saved assessment {new_id} ({args.label!r}, {len(a.frame)} deployments)")
+    elif args.action == "list":
+        rows = repo.list_assessments(engine)
+        if args.json:
+            _write_json(rows, args.json)
+        out = sys.stderr if args.json == "-" else sys.stdout
+        print(f"{'id':>4}  {'created (UTC)':<20} {'label':<24} {'deployments':>11} {'high/crit':>9} "
+              f"{'expected loss':>14} {'VaR 95':>14}", file=out)
+        for r in rows:
+            print(f"{r['id']:>4}  {r['created_at'][:19]:<20} {r['label'][:24]:<24} {r['deployments'] or 0:>11} "
+                  f"{r['high_or_critical'] or 0:>9} {r['expected_annual_loss_usd'] or 0:>14,.0f} "
+                  f"{r['var95_usd'] or 0:>14,.0f}", file=out)
+    elif args.action == "show":
+        saved = _saved(engine, args.id)
+        doc = {"id": saved.id, "label": saved.label, "author": saved.author,
+               "created_at": saved.created_at.isoformat(), "content_hash": saved.content_hash, **saved.payloads}
+        if args.json:
+            _write_json(doc, args.json)
+        out = sys.stderr if args.json == "-" else sys.stdout
+        sim = saved.results["simulation"]
+        print(f"assessment {saved.id} {saved.label!r} by {saved.author or '-'} at {saved.created_at:%Y-%m-%d %H:%M} "
+              f"UTC: {len(saved.results['deployments'])} deployments, expected annual loss "
+              f"${sim['expected_annual_loss_usd']:,.0f}, VaR 95 ${sim['var95_usd']:,.0f}", file=out)
+    elif args.action == "diff":
+        d = repo.diff(_saved(engine, args.id1), _saved(engine, args.id2))
+        if args.json:
+            _write_json(d, args.json)
+        _print_diff(d, sys.stderr if args.json == "-" else sys.stdout)
+    elif args.action == "export":
+        _write_json(repo.export_document(_saved(engine, args.id)), args.out)
+        print(f"exported assessment {args.id} to {args.out}")
+    elif args.action == "import":
+        try:
+            data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserError(f"{args.file}: file not found") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise UserError(f"{args.file}: not valid JSON ({exc})") from None
+        try:
+            new_id = repo.import_document(engine, data)
+        except ValueError as exc:
+            raise UserError(f"{args.file}: {exc}") from None
+        print(f"imported as assessment {new_id}")
+    elif args.action == "delete":
+        if not args.yes:
+            raise UserError("deleting cannot be undone: repeat with --yes to confirm")
+        if not repo.delete_assessment(engine, args.id):
+            raise UserError(f"no saved assessment with id {args.id}")
+        print(f"deleted assessment {args.id}")
+    return 0
+
+
+def _print_diff(d: dict, out) -> None:
+    print(f"from {d['from']['id']} {d['from']['label']!r} to {d['to']['id']} {d['to']['label']!r}", file=out)
+    for k, v in d["portfolio"].items():
+        print(f"  {k}: {v['before']:,.0f} -> {v['after']:,.0f} ({v['delta']:+,.0f})", file=out)
+    print(f"  deployments added: {', '.join(d['added']) or '-'}; removed: {', '.join(d['removed']) or '-'}", file=out)
+    for c in d["changed"]:
+        print(f"  {c['deployment_id']}: score {c['score_before']:.1f} -> {c['score_after']:.1f} "
+              f"({c['score_delta']:+.1f}), rating {c['rating_before']} -> {c['rating_after']}, "
+              f"cell L{c['cell_before'][0]}xI{c['cell_before'][1]} -> L{c['cell_after'][0]}xI{c['cell_after'][1]}",
+              file=out)
+    for a in d["answer_changes"]:
+        print(f"  answer {a['deployment_id']}.{a['question_id']}: {a['before']} -> {a['after']}", file=out)
+    for s in d["scenario_changes"]:
+        print(f"  probability {s['outcome_id']}: {s['before']} -> {s['after']}", file=out)
+
+
 def cmd_template(args: argparse.Namespace) -> int:
     lib = load_library(args.config) if args.config else load_library()
     fmt = args.format or ("xlsx" if args.out.lower().endswith(".xlsx") else "csv")
@@ -295,6 +383,32 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--json", metavar="OUT", help="write before/after as JSON ('-' = stdout)")
     w.set_defaults(func=cmd_whatif)
 
+    h = sub.add_parser("history", help="saved assessments (SQLite by default; DATABASE_URL for another database)")
+    hs = h.add_subparsers(dest="action", required=True)
+    hsave = hs.add_parser("save", help="assess FILE and save the result")
+    inputs(hsave)
+    hsave.add_argument("--label", required=True)
+    hsave.add_argument("--author", default="")
+    hsave.add_argument("--org", help="organisation name (default: the file name)")
+    hl = hs.add_parser("list")
+    hl.add_argument("--json", metavar="OUT")
+    hshow = hs.add_parser("show")
+    hshow.add_argument("id", type=int)
+    hshow.add_argument("--json", metavar="OUT")
+    hd = hs.add_parser("diff")
+    hd.add_argument("id1", type=int)
+    hd.add_argument("id2", type=int)
+    hd.add_argument("--json", metavar="OUT")
+    he = hs.add_parser("export")
+    he.add_argument("id", type=int)
+    he.add_argument("out")
+    hi = hs.add_parser("import")
+    hi.add_argument("file")
+    hdel = hs.add_parser("delete")
+    hdel.add_argument("id", type=int)
+    hdel.add_argument("--yes", action="store_true", help="confirm the deletion")
+    h.set_defaults(func=cmd_history)
+
     t = sub.add_parser("template", help="write an empty inventory template")
     t.add_argument("--format", choices=["csv", "xlsx"])
     t.add_argument("out")
@@ -306,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (UserError, ConfigError, InventoryFileError) as exc:
+    except (UserError, ConfigError, InventoryFileError, StorageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:

@@ -1,0 +1,269 @@
+"""Save, list, load, delete, compare, export and import assessments.
+
+An assessment is stored as one row: inventory snapshot, answers, scenario library snapshot with the
+probabilities used, and results (scores, simulation, concentration, heatmap), each as compressed
+JSON, plus label, author, created_at and a content hash. One row = one INSERT = one transaction,
+so a crash mid-save leaves the previous state intact."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import Column, DateTime, Float, Integer, LargeBinary, MetaData, String, Table, delete, insert, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from risk_models.answers import AnswerMap, answers_to_jsonable, validate_answers
+from risk_models.assessment import Assessment
+from risk_models.concentration import concentration
+from risk_models.config_loader import Library
+from risk_models.inventory_export import inventory_text_frame
+from risk_models.inventory_import import ImportResult, validate_table
+from risk_models.models import RowError
+from risk_models.storage.db import StorageError
+
+PAYLOAD_VERSION = 1
+EXPORT_FORMAT = "ai-vendor-risk-assessment"
+metadata = MetaData()
+assessments = Table(
+    "assessments", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("label", String(200), nullable=False), Column("author", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False), Column("content_hash", String(64), nullable=False),
+    Column("payload_version", Integer, nullable=False),
+    Column("inventory", LargeBinary, nullable=False), Column("answers", LargeBinary, nullable=False),
+    Column("scenarios", LargeBinary, nullable=False), Column("results", LargeBinary, nullable=False),
+    Column("deployments", Integer), Column("high_or_critical", Integer),
+    Column("expected_annual_loss_usd", Float), Column("var95_usd", Float),
+)
+PAYLOADS = ("inventory", "answers", "scenarios", "results")
+SUMMARY = ("id", "label", "author", "created_at", "content_hash", "deployments", "high_or_critical",
+           "expected_annual_loss_usd", "var95_usd")
+
+
+def _pack(obj: Any) -> bytes:
+    return zlib.compress(json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=str).encode(), 6)
+
+
+def _unpack(blob: bytes) -> Any:
+    return json.loads(zlib.decompress(blob))
+
+
+def content_hash(payloads: dict[str, Any]) -> str:
+    canon = json.dumps({k: payloads[k] for k in PAYLOADS}, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canon.encode()).hexdigest()
+
+
+# --- payloads from an assessment ------------------------------------------------------------
+def snapshot(a: Assessment, organisation: str = "") -> dict[str, Any]:
+    frame = a.frame
+    rows = inventory_text_frame(frame)
+    t = a.residual.table
+    dims = list(a.lib.scoring.dimensions)
+    sim = a.simulation.summary(frame)
+    outs = a.residual.outcomes
+    results = {
+        "organisation": organisation, "trials": a.simulation.trials, "seed": a.seed,
+        "deployments": [
+            {"deployment_id": d, "name": n, "business_unit": bu, "channel": ch, "model_vendor": mv,
+             "score": round(float(s), 4), "inherent_score": round(float(i), 4), "likelihood": int(lk),
+             "impact": int(im), "rating": r, "expected_loss_usd": round(float(el), 2),
+             "dimensions": {k: round(float(t[k].iat[j]), 4) for k in dims}}
+            for j, (d, n, bu, ch, mv, s, i, lk, im, r, el) in enumerate(zip(
+                frame["deployment_id"], frame["name"], frame["business_unit"], frame["channel"], frame["model_vendor"],
+                t["score"], a.inherent.table["score"], t["likelihood"], t["impact"], t["rating"],
+                a.simulation.expected_by_deployment, strict=True))],
+        "simulation": sim,
+        "concentration": concentration(frame, a.lib),
+    }
+    return {
+        "inventory": {"rows": rows.to_dict("records"), "lines": [int(x) for x in frame["line"]],
+                      "rejected": [e.model_dump() for e in a.inventory.errors]},
+        "answers": answers_to_jsonable(a.answers),
+        "scenarios": {"as_of": a.lib.scenarios.as_of.isoformat(), "horizon_months": a.lib.scenarios.horizon_months,
+                      "probabilities": {o: round(float(p), 6) for o, p in zip(outs.ids, outs.probability, strict=True)},
+                      "labels": dict(zip(outs.ids, outs.labels, strict=True)),
+                      "library": a.lib.scenarios.model_dump(mode="json")},
+        "results": results,
+    }
+
+
+# --- the repository -----------------------------------------------------------------------------
+@dataclass
+class Saved:
+    id: int
+    label: str
+    author: str
+    created_at: dt.datetime
+    content_hash: str
+    payloads: dict[str, Any]
+
+    @property
+    def results(self) -> dict:
+        return self.payloads["results"]
+
+
+def _guard(what: str):
+    def deco(fn):
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except SQLAlchemyError as exc:
+                raise StorageError(f"{what} failed: {getattr(exc, 'orig', exc)}") from None
+        wrapper.__doc__, wrapper.__name__ = fn.__doc__, fn.__name__
+        return wrapper
+    return deco
+
+
+def _summary_values(results: dict) -> dict:
+    deps = results["deployments"]
+    return {"deployments": len(deps), "high_or_critical": sum(d["rating"] in ("high", "critical") for d in deps),
+            "expected_annual_loss_usd": results["simulation"]["expected_annual_loss_usd"],
+            "var95_usd": results["simulation"]["var95_usd"]}
+
+
+@_guard("saving the assessment")
+def save_payloads(engine: Engine, payloads: dict[str, Any], label: str, author: str = "",
+                  created_at: dt.datetime | None = None) -> int:
+    row = {"label": label[:200], "author": author[:200], "created_at": created_at or dt.datetime.now(dt.UTC),
+           "content_hash": content_hash(payloads), "payload_version": PAYLOAD_VERSION,
+           **{k: _pack(payloads[k]) for k in PAYLOADS}, **_summary_values(payloads["results"])}
+    with engine.begin() as conn:  # one statement, one transaction
+        return int(conn.execute(insert(assessments).values(**row)).inserted_primary_key[0])
+
+
+def save_assessment(engine: Engine, a: Assessment, label: str, author: str = "", organisation: str = "") -> int:
+    return save_payloads(engine, snapshot(a, organisation), label, author)
+
+
+@_guard("listing assessments")
+def list_assessments(engine: Engine) -> list[dict]:
+    cols = [assessments.c[k] for k in SUMMARY]
+    with engine.connect() as conn:
+        rows = conn.execute(select(*cols).order_by(assessments.c.created_at, assessments.c.id)).mappings().all()
+    return [{k: (_aware(v).isoformat() if isinstance(v, dt.datetime) else v) for k, v in r.items()} for r in rows]
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)  # SQLite returns naive UTC
+
+
+@_guard("loading the assessment")
+def load(engine: Engine, assessment_id: int) -> Saved:
+    with engine.connect() as conn:
+        r = conn.execute(select(assessments).where(assessments.c.id == assessment_id)).mappings().first()
+    if r is None:
+        raise KeyError(f"no saved assessment with id {assessment_id}")
+    return Saved(r["id"], r["label"], r["author"], _aware(r["created_at"]), r["content_hash"],
+                 {k: _unpack(r[k]) for k in PAYLOADS})
+
+
+@_guard("deleting the assessment")
+def delete_assessment(engine: Engine, assessment_id: int) -> bool:
+    with engine.begin() as conn:
+        return conn.execute(delete(assessments).where(assessments.c.id == assessment_id)).rowcount == 1
+
+
+def reopen(saved: Saved, lib: Library) -> tuple[ImportResult, AnswerMap, dict[str, float]]:
+    """The saved inputs, ready to assess again (inventory re-validated against today's config)."""
+    inv = saved.payloads["inventory"]
+    raw = pd.DataFrame(inv["rows"]).astype(str) if inv["rows"] else pd.DataFrame(columns=["deployment_id"])
+    result = validate_table(raw, np.asarray(inv["lines"] or [], dtype=int), lib)
+    result.errors = [RowError(**e) for e in inv["rejected"]] + result.errors
+    answers, _ = validate_answers(saved.payloads["answers"], lib.questions, result.frame["deployment_id"])
+    known = {o.id for e in lib.scenarios.events for o in e.outcomes}
+    probs = {o: p for o, p in saved.payloads["scenarios"]["probabilities"].items() if o in known}
+    return result, answers, probs
+
+
+# --- compare ------------------------------------------------------------------------------------
+def diff(old: Saved, new: Saved) -> dict:
+    """What changed from `old` to `new`: deployments, scores, ratings, heatmap cells, losses,
+    scenario probabilities and questionnaire answers."""
+    a = {d["deployment_id"]: d for d in old.results["deployments"]}
+    b = {d["deployment_id"]: d for d in new.results["deployments"]}
+    changed = []
+    for dep in sorted(a.keys() & b.keys()):
+        x, y = a[dep], b[dep]
+        if (abs(x["score"] - y["score"]) > 0.005 or x["rating"] != y["rating"]
+                or (x["likelihood"], x["impact"]) != (y["likelihood"], y["impact"])):
+            changed.append({"deployment_id": dep, "name": y["name"], "score_before": round(x["score"], 2),
+                            "score_after": round(y["score"], 2), "score_delta": round(y["score"] - x["score"], 2),
+                            "rating_before": x["rating"], "rating_after": y["rating"],
+                            "cell_before": [x["likelihood"], x["impact"]], "cell_after": [y["likelihood"], y["impact"]],
+                            "expected_loss_delta_usd": round(y["expected_loss_usd"] - x["expected_loss_usd"], 2)})
+    cells = {}
+    for side, deps in (("before", a), ("after", b)):
+        for d in deps.values():
+            cells.setdefault((d["likelihood"], d["impact"]), {"before": 0, "after": 0})[side] += 1
+    pa, pb = old.payloads["scenarios"]["probabilities"], new.payloads["scenarios"]["probabilities"]
+    labels = {**old.payloads["scenarios"].get("labels", {}), **new.payloads["scenarios"].get("labels", {})}
+    sa, sb = old.results["simulation"], new.results["simulation"]
+    return {
+        "from": {"id": old.id, "label": old.label, "created_at": old.created_at.isoformat()},
+        "to": {"id": new.id, "label": new.label, "created_at": new.created_at.isoformat()},
+        "added": sorted(b.keys() - a.keys()), "removed": sorted(a.keys() - b.keys()),
+        "changed": sorted(changed, key=lambda c: -abs(c["score_delta"])),
+        "heatmap": [{"likelihood": k[0], "impact": k[1], **v, "delta": v["after"] - v["before"]}
+                    for k, v in sorted(cells.items(), reverse=True) if v["after"] != v["before"]],
+        "portfolio": {k: {"before": sa[k], "after": sb[k], "delta": round(sb[k] - sa[k], 2)}
+                      for k in ("expected_annual_loss_usd", "var90_usd", "var95_usd", "var99_usd")},
+        "scenario_changes": [{"outcome_id": o, "label": labels.get(o, o), "before": pa.get(o), "after": pb.get(o)}
+                             for o in sorted(pa.keys() | pb.keys()) if pa.get(o) != pb.get(o)],
+        "answer_changes": _answer_changes(old.payloads["answers"], new.payloads["answers"]),
+    }
+
+
+def _answer_changes(a: dict, b: dict) -> list[dict]:
+    out = []
+    for dep in sorted(a.keys() | b.keys()):
+        qa, qb = a.get(dep, {}), b.get(dep, {})
+        out += [{"deployment_id": dep, "question_id": q, "before": qa.get(q), "after": qb.get(q)}
+                for q in sorted(qa.keys() | qb.keys()) if qa.get(q) != qb.get(q)]
+    return out
+
+
+# --- export / import --------------------------------------------------------------------------
+class ExportFile(BaseModel):
+    """Validated shape of an exported assessment (import gives clear errors on anything else)."""
+
+    model_config = ConfigDict(extra="forbid")
+    format: str = Field(pattern=f"^{EXPORT_FORMAT}$")
+    payload_version: int = Field(ge=1, le=PAYLOAD_VERSION)
+    label: str = Field(min_length=1, max_length=200)
+    author: str = Field(default="", max_length=200)
+    created_at: dt.datetime
+    content_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    inventory: dict[str, Any]
+    answers: dict[str, dict[str, Any]]
+    scenarios: dict[str, Any]
+    results: dict[str, Any]
+
+
+def export_document(saved: Saved) -> dict:
+    return {"format": EXPORT_FORMAT, "payload_version": PAYLOAD_VERSION, "label": saved.label, "author": saved.author,
+            "created_at": saved.created_at.isoformat(), "content_hash": saved.content_hash, **saved.payloads}
+
+
+def import_document(engine: Engine, data: object) -> int:
+    try:
+        doc = ExportFile.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}" for e in exc.errors()[:8])
+        raise ValueError(f"not a valid assessment export: {problems}") from None
+    payloads = {k: getattr(doc, k) for k in PAYLOADS}
+    for key, need in (("inventory", ("rows", "lines", "rejected")), ("results", ("deployments", "simulation"))):
+        missing = [n for n in need if n not in payloads[key]]
+        if missing:
+            raise ValueError(f"not a valid assessment export: {key} lacks {missing}")
+    if content_hash(payloads) != doc.content_hash:
+        raise ValueError("the export's content hash does not match its content: the file was changed or damaged")
+    return save_payloads(engine, payloads, doc.label, doc.author, doc.created_at)
