@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from bench.bench_import import make_inventory
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
-PAGES = ["overview", "inventory", "questionnaire", "scenarios", "heatmaps", "fallbacks", "report"]
+PAGES = ["overview", "inventory", "questionnaire", "scenarios", "heatmaps", "fallbacks", "report", "history"]
 
 
 def timed_run(at: AppTest) -> float:

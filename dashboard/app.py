@@ -15,6 +15,7 @@ pages = [
     st.Page("views/heatmaps.py", title="Heatmaps", icon=":material/grid_on:"),
     st.Page("views/fallbacks.py", title="Fallbacks & what-if", icon=":material/alt_route:"),
     st.Page("views/report.py", title="Report & export", icon=":material/download:"),
+    st.Page("views/history.py", title="History", icon=":material/history:"),
 ]
 nav = st.navigation(pages)
 with st.sidebar:

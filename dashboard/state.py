@@ -35,6 +35,8 @@ from risk_models.report.markdown import render_markdown
 from risk_models.report.pdf import render_pdf
 from risk_models.report.tabular import deployments_csv, report_json
 from risk_models.report.xlsx import render_xlsx
+from risk_models.storage import repository as repo
+from risk_models.storage.db import database_url, make_engine
 from risk_models.whatif import whatif
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "config" / "demo"
@@ -165,20 +167,48 @@ def assessment(probs: dict[str, float] | None = None) -> Assessment:
 RENDERERS = {
     "json": report_json, "csv": deployments_csv, "xlsx": render_xlsx,
     "md": lambda rep: render_markdown(rep).encode("utf-8"),
-    "pdf-a4": lambda rep: render_pdf(rep, "a4"), "pdf-letter": lambda rep: render_pdf(rep, "letter"),
 }
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _report_bytes(key: str, org: str, kind: str, _a: Assessment) -> bytes:
-    return RENDERERS[kind](_report(key, org, _a))
+def _report_bytes(key: str, org: str, kind: str, compare_id: int | None, _a: Assessment, _diff: dict | None) -> bytes:
+    rep = _report(key, org, _a)
+    if kind.startswith("pdf"):
+        return render_pdf(rep, kind.removeprefix("pdf-"), _diff)
+    return RENDERERS[kind](rep)
 
 
-def report_download(kind: str):
+def report_download(kind: str, compare_with: repo.Saved | None = None):
     """A callable for st.download_button: files are built only when someone downloads them
     (the JSON of 20,000 deployments is 100+ MB), on Streamlit's download thread."""
     key, a, org = assessment_key(), assessment(), org_name()
-    return lambda: _report_bytes(key, org, kind, a)
+    diff = None
+    if compare_with is not None:
+        current = repo.Saved(0, "current", "", dt.datetime.now(dt.UTC), "", repo.snapshot(a, org))
+        diff = repo.diff(compare_with, current)
+    return lambda: _report_bytes(key, org, kind, compare_with.id if compare_with else None, a, diff)
+
+
+# --- saved assessments --------------------------------------------------------------------------
+@st.cache_resource(show_spinner="Opening the database…")
+def _engine(url: str):
+    return make_engine(url)
+
+
+def storage():
+    """The database engine, or StorageError with a plain message (bad or unreachable URL)."""
+    return _engine(database_url())
+
+
+def open_saved(saved: repo.Saved) -> None:
+    """Load a saved assessment's inputs into the session (results are recomputed, deterministically)."""
+    _, saved_answers, probs = repo.reopen(saved, library())
+    raw = pd.DataFrame(saved.payloads["inventory"]["rows"]).astype(str)
+    raw[LINE] = saved.payloads["inventory"]["lines"] or []
+    st.session_state.pop("history", None)
+    set_raw(raw, f"Saved assessment #{saved.id} {saved.label!r}", keep_history=False)
+    org = saved.results.get("organisation") or saved.label
+    st.session_state.update(answers=saved_answers, probabilities=probs, org=org, org_name=org)
 
 
 def org_name() -> str:

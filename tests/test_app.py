@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = "../dashboard/app.py"  # AppTest resolves paths relative to this test file
-PAGES = ["overview", "inventory", "questionnaire", "scenarios", "heatmaps", "fallbacks", "report"]
+PAGES = ["overview", "inventory", "questionnaire", "scenarios", "heatmaps", "fallbacks", "report", "history"]
 
 
 def start() -> AppTest:
@@ -184,3 +184,32 @@ def test_download_names():
     # the demo's names follow ai-vendor-risk-<org>-<date>.<ext>
     goto(at, "report")
     assert any("ai-vendor-risk-example-bank-" in c.value for c in at.caption)
+
+
+def test_history_save_change_answer_save_compare_reopen_delete(tmp_path, monkeypatch):
+    monkeypatch.setenv("AI_VENDOR_RISK_DATA_DIR", str(tmp_path))
+    at = goto(start(), "history")
+    assert any("No saved assessments" in i.value for i in at.info)
+    at.text_input[0].set_value("Q3")
+    next(b for b in at.button if b.label == "Save").click().run()
+    goto(at, "questionnaire")
+    at.radio(key="q_DEP-001_exit_plan_exists").set_value("tested")
+    next(b for b in at.button if b.label == "Save answers").click().run()
+    goto(at, "history")
+    at.text_input[0].set_value("Q4")
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert not at.exception
+    answers = at.dataframe[2].value  # saved list, changed deployments, then answer changes
+    assert list(answers["question_id"]) == ["exit_plan_exists"] and list(answers["after"]) == ["tested"]
+    changed = at.dataframe[1].value
+    assert list(changed["deployment_id"]) == ["DEP-001"]
+    at.selectbox(key="hist_pick").set_value(1)
+    next(b for b in at.button if b.label == "Open in the dashboard").click().run()
+    assert at.session_state["answers"]["DEP-001"]["exit_plan_exists"] == "none"
+    assert "Saved assessment #1" in at.session_state["source"]
+    delete = next(b for b in at.button if b.label == "Delete")
+    assert delete.disabled
+    at.checkbox(key="hist_sure").check().run()
+    next(b for b in at.button if b.label == "Delete").click().run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == 1 and not at.checkbox(key="hist_sure").value

@@ -137,3 +137,14 @@ def test_markdown_summary_escapes_user_text(special_report):
     md = render_markdown(special_report)
     assert "# AI vendor-risk assessment" in md and "High and critical deployments" in md
     assert "<script>" not in md and "\\<script\\>" in md
+
+
+def test_pdf_can_include_the_comparison_with_a_saved_assessment(lib, tmp_path):
+    from risk_models.storage import repository as repo
+    res = import_bytes(DEMO_INVENTORY.read_bytes(), "inventory.csv", lib)
+    before = repo.Saved(1, "Q3 2026", "", __import__("datetime").datetime(2026, 9, 30, tzinfo=__import__(
+        "datetime").UTC), "", repo.snapshot(assess(res, {}, lib, trials=1000), "Example"))
+    a = assess(res, {"DEP-001": {"exit_plan_exists": "tested"}}, lib, trials=1000)
+    now = repo.Saved(2, "now", "", before.created_at, "", repo.snapshot(a, "Example"))
+    text = _pdftotext(render_pdf(report(a, "Example"), comparison=repo.diff(before, now)), tmp_path)
+    assert "Changes since Q3 2026" in text and "DEP-001" in text

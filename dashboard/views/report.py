@@ -5,6 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from risk_models.storage import repository as repo
+from risk_models.storage.db import StorageError
 
 st.title("Report & export")
 lib = state.library()
@@ -12,9 +14,18 @@ a = state.assessment()
 frame, table = a.frame, a.residual.table
 st.caption(f"{len(frame):,} deployments · scenario library as of {lib.scenarios.as_of:%d %b %Y} · "
            f"files are named {state.download_name('<ext>')}")
-paper = st.radio("PDF paper size", ["A4", "Letter"], horizontal=True, key="paper")
+c = st.columns(2)
+paper = c[0].radio("PDF paper size", ["A4", "Letter"], horizontal=True, key="paper")
+previous = None
+try:
+    saved = repo.list_assessments(state.storage())
+except StorageError:
+    saved = []
+if saved and c[1].checkbox(f"Include changes since the last saved assessment ({saved[-1]['label']})",
+                           key="pdf_compare"):
+    previous = repo.load(state.storage(), saved[-1]["id"])
 c = st.columns(5)
-c[0].download_button("PDF summary", state.report_download(f"pdf-{paper.lower()}"), state.download_name("pdf"),
+c[0].download_button("PDF summary", state.report_download(f"pdf-{paper.lower()}", previous), state.download_name("pdf"),
                      "application/pdf", icon=":material/picture_as_pdf:", type="primary",
                      help="Executive summary for a risk committee: heatmap, concentration, high/critical deployments, "
                      "scenario assumptions, exit plans, appendix")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable
 
 from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.lib import colors
@@ -296,8 +295,29 @@ def _methodology(rep: dict, styles: dict) -> list:
     return [Paragraph("Methodology", styles["h1"])] + [Paragraph(markup(p), styles["body"]) for p in paras]
 
 
-def render_pdf(rep: dict, paper: str = "a4", comparison: Iterable | None = None) -> bytes:
-    """The executive summary of a JSON report as PDF bytes."""
+def _section_comparison(d: dict, styles: dict, width: float) -> list:
+    """Changes since a saved assessment (risk_models.storage.repository.diff)."""
+    out = [Paragraph(markup(f"Changes since {d['from']['label']} ({d['from']['created_at'][:10]})"), styles["h2"])]
+    pf = d["portfolio"]
+    out.append(Paragraph(markup(
+        f"Expected annual loss {_usd(pf['expected_annual_loss_usd']['before'])} → "
+        f"{_usd(pf['expected_annual_loss_usd']['after'])} ({pf['expected_annual_loss_usd']['delta']:+,.0f}); VaR 95 "
+        f"{_usd(pf['var95_usd']['before'])} → {_usd(pf['var95_usd']['after'])}. Deployments added: "
+        f"{len(d['added'])}, removed: {len(d['removed'])}, changed score or cell: {len(d['changed'])}; "
+        f"answers changed: {len(d['answer_changes'])}; scenario probabilities changed: {len(d['scenario_changes'])}."),
+        styles["body"]))
+    if d["changed"]:
+        rows = [["Deployment", "Score before → after", "Rating before → after", "Cell (L×I)"]]
+        rows += [[f"{c['deployment_id']} — {c['name']}", f"{c['score_before']:.1f} → {c['score_after']:.1f}",
+                  f"{c['rating_before']} → {c['rating_after']}",
+                  f"{c['cell_before'][0]}×{c['cell_before'][1]} → {c['cell_after'][0]}×{c['cell_after'][1]}"]
+                 for c in d["changed"][:25]]
+        out.append(_table(rows, [width * .4, width * .2, width * .22, width * .18], styles))
+    return out
+
+
+def render_pdf(rep: dict, paper: str = "a4", comparison: dict | None = None) -> bytes:
+    """The executive summary of a JSON report as PDF bytes; `comparison` = a storage diff to include."""
     styles = _styles()
     pagesize = PAPER[paper]
     buf = io.BytesIO()
@@ -337,7 +357,7 @@ def render_pdf(rep: dict, paper: str = "a4", comparison: Iterable | None = None)
                                               styles["small"])]], colWidths=[width * .55, width * .45]),
               Paragraph("Concentration", styles["h2"]), concentration_drawing(rep["concentration"], width)]
     if comparison:
-        story += list(comparison)
+        story += _section_comparison(comparison, styles, width)
     story += [PageBreak()] + _section_high(rep, styles, width)
     story += _section_scenarios(rep, styles, width)
     story += _section_exit_plans(rep, styles)

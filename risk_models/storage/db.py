@@ -46,7 +46,8 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def _describe(url: str) -> str:
+def display_url(url: str) -> str:
+    """The URL without its password."""
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
@@ -66,7 +67,7 @@ def make_engine(url: str | None = None, migrate: bool = True, revision: str = "h
     try:
         engine = create_engine(parsed, pool_pre_ping=True)
     except (NoSuchModuleError, ImportError) as exc:
-        raise StorageError(f"no database driver for {_describe(url)}: {exc}") from None
+        raise StorageError(f"no database driver for {display_url(url)}: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     if migrate:
@@ -100,9 +101,9 @@ def upgrade(engine: Engine, url: str, revision: str = "head") -> None:
                 return
         except SQLAlchemyError:
             pass
-        raise StorageError(f"cannot open the database {_describe(url)}: {str(exc.orig).strip()}") from None
+        raise StorageError(f"cannot open the database {display_url(url)}: {str(exc.orig).strip()}") from None
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot prepare the database {_describe(url)}: {exc}") from None
+        raise StorageError(f"cannot prepare the database {display_url(url)}: {exc}") from None
 
 
 @lru_cache(maxsize=4)

@@ -1,0 +1,98 @@
+"""History: save the current assessment, list, reopen, delete (with confirmation), compare two,
+and the trend of portfolio figures over saved assessments."""
+
+import datetime as dt
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard import state
+from risk_models.storage import repository as repo
+from risk_models.storage.db import StorageError, database_url, display_url
+
+st.title("History")
+try:
+    engine = state.storage()
+except StorageError as exc:
+    st.error(f"The assessment database is not available: {exc}. Set DATABASE_URL to a reachable database or "
+             "unset it to use the local SQLite file.")
+    st.stop()
+st.caption(f"Database: {display_url(database_url())}")
+
+with st.form("save_form", clear_on_submit=True):
+    st.subheader("Save the current assessment")
+    c = st.columns([2, 2, 1])
+    label = c[0].text_input("Label", placeholder=f"{state.org_name()} {dt.date.today():%Y-%m-%d}")
+    author = c[1].text_input("Author", placeholder="your name")
+    if c[2].form_submit_button("Save", type="primary"):
+        name = label.strip() or f"{state.org_name()} {dt.date.today():%Y-%m-%d}"
+        new_id = repo.save_assessment(engine, state.assessment(), name, author.strip(), state.org_name())
+        st.toast(f"Saved as assessment {new_id}")
+
+rows = repo.list_assessments(engine)
+if not rows:
+    st.info("No saved assessments yet. Save the current one above; reassess quarterly and compare.")
+    st.stop()
+table = pd.DataFrame(rows)
+st.subheader("Saved assessments")
+st.dataframe(table, hide_index=True, width="stretch", column_config={
+    "expected_annual_loss_usd": st.column_config.NumberColumn("expected annual loss", format="$%.0f"),
+    "var95_usd": st.column_config.NumberColumn("VaR 95", format="$%.0f"),
+    "content_hash": st.column_config.TextColumn("content hash", width="small")})
+names = {r["id"]: f"#{r['id']} {r['label']} ({r['created_at'][:16].replace('T', ' ')})" for r in rows}
+ids = list(names)
+
+c = st.columns(2)
+with c[0]:
+    pick = st.selectbox("Assessment", ids, index=len(ids) - 1, format_func=names.get, key="hist_pick")
+    if st.button("Open in the dashboard", icon=":material/open_in_browser:"):
+        state.open_saved(repo.load(engine, pick))
+        st.success(f"Opened {names[pick]}: every page now shows it.")
+with c[1]:
+    victim = st.selectbox("Delete", ids, index=len(ids) - 1, format_func=names.get, key="hist_delete")
+    sure = st.checkbox("I understand that deleting cannot be undone", key="hist_sure")
+
+
+    def _delete(assessment_id: int) -> None:
+        repo.delete_assessment(engine, assessment_id)
+        st.session_state["hist_sure"] = False  # the next deletion needs a new confirmation
+
+    st.button("Delete", disabled=not sure, icon=":material/delete:", on_click=_delete, args=(victim,))
+
+if len(rows) >= 2:
+    st.subheader("Trend")
+    trend = table.assign(created=pd.to_datetime(table["created_at"]))
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=trend["created"], y=trend["expected_annual_loss_usd"], name="expected annual loss",
+                             mode="lines+markers", line={"color": "#d7301f"}))
+    fig.add_trace(go.Scatter(x=trend["created"], y=trend["var95_usd"], name="VaR 95", mode="lines+markers",
+                             line={"color": "#7f0000", "dash": "dot"}))
+    fig.add_trace(go.Bar(x=trend["created"], y=trend["high_or_critical"], name="high or critical", yaxis="y2",
+                         marker_color="#fdd49e", opacity=0.6))
+    fig.update_layout(height=360, yaxis={"title": "USD"}, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      yaxis2={"title": "deployments", "overlaying": "y", "side": "right"}, legend={"orientation": "h"})
+    st.plotly_chart(fig, key="hist_trend")
+
+    st.subheader("Compare two assessments")
+    c = st.columns(2)
+    a_id = c[0].selectbox("From", ids, index=len(ids) - 2, format_func=names.get, key="cmp_from")
+    b_id = c[1].selectbox("To", ids, index=len(ids) - 1, format_func=names.get, key="cmp_to")
+    d = repo.diff(repo.load(engine, a_id), repo.load(engine, b_id))
+    m = st.columns(4)
+    for col, (label, key) in zip(m, (("Expected annual loss", "expected_annual_loss_usd"), ("VaR 95", "var95_usd"),
+                                      ("VaR 99", "var99_usd")), strict=False):
+        v = d["portfolio"][key]
+        col.metric(label, f"${v['after']:,.0f}", f"{v['delta']:+,.0f}", delta_color="inverse")
+    m[3].metric("Deployments added / removed", f"{len(d['added'])} / {len(d['removed'])}")
+    st.markdown("**Changed deployments** (score, rating or heatmap cell)")
+    st.dataframe(pd.DataFrame(d["changed"]), hide_index=True, width="stretch", key="cmp_changed")
+    cols = st.columns(3)
+    cols[0].markdown("**Answer changes**")
+    cols[0].dataframe(pd.DataFrame(d["answer_changes"]), hide_index=True, key="cmp_answers")
+    cols[1].markdown("**Scenario probability changes**")
+    cols[1].dataframe(pd.DataFrame(d["scenario_changes"]), hide_index=True, key="cmp_scen")
+    cols[2].markdown("**Heatmap movement** (deployments per cell)")
+    cols[2].dataframe(pd.DataFrame(d["heatmap"]), hide_index=True, key="cmp_heat")
+    if d["added"] or d["removed"]:
+        st.write("Added: " + (", ".join(d["added"]) or "—") + " · Removed: " + (", ".join(d["removed"]) or "—"))
