@@ -203,7 +203,7 @@ def test_history_save_change_answer_save_compare_reopen_delete(tmp_path, monkeyp
     assert list(answers["question_id"]) == ["exit_plan_exists"] and list(answers["after"]) == ["tested"]
     changed = at.dataframe[1].value
     assert list(changed["deployment_id"]) == ["DEP-001"]
-    at.selectbox(key="hist_pick").set_value(1)
+    next(s for s in at.selectbox if s.label == "Assessment").set_value(1)
     next(b for b in at.button if b.label == "Open in the dashboard").click().run()
     assert at.session_state["answers"]["DEP-001"]["exit_plan_exists"] == "none"
     assert "Saved assessment #1" in at.session_state["source"]

@@ -135,6 +135,14 @@ def test_fallbacks_page_and_scenarios(page):
     shot(page, "6-scenarios")
 
 
+def test_history_save_and_list(page):
+    nav(page, "History")
+    page.get_by_label("Label").fill("Browser Q3")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="Saved assessments").wait_for(timeout=60_000)
+    shot(page, "8-history")
+
+
 def test_download_the_json_report(page, tmp_path):
     nav(page, "Report & export")
     with page.expect_download(timeout=60_000) as d:

@@ -33,8 +33,8 @@ st.dataframe(records[["feasible", "label", "risk_reduction", "residual_score", "
              hide_index=True, width="stretch", key=f"fb_table_{dep}", column_config={
                  "risk_reduction": st.column_config.NumberColumn("risk reduction (points)", format="%.1f"),
                  "residual_score": st.column_config.NumberColumn("residual score", format="%.1f"),
-                 "expected_loss_reduction_usd": st.column_config.NumberColumn("loss reduction / yr", format="$%.0f"),
-                 "one_off_cost_usd": st.column_config.NumberColumn("one-off cost", format="$%.0f"),
+                 "expected_loss_reduction_usd": st.column_config.NumberColumn("loss reduction / yr", format="dollar"),
+                 "one_off_cost_usd": st.column_config.NumberColumn("one-off cost", format="dollar"),
                  "cost_delta_pct": st.column_config.NumberColumn("run cost Δ %", format="%+.0f%%")})
 
 st.subheader("What-if plan")

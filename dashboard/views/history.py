@@ -37,20 +37,21 @@ if not rows:
 table = pd.DataFrame(rows)
 st.subheader("Saved assessments")
 st.dataframe(table, hide_index=True, width="stretch", column_config={
-    "expected_annual_loss_usd": st.column_config.NumberColumn("expected annual loss", format="$%.0f"),
-    "var95_usd": st.column_config.NumberColumn("VaR 95", format="$%.0f"),
+    "expected_annual_loss_usd": st.column_config.NumberColumn("expected annual loss", format="dollar"),
+    "var95_usd": st.column_config.NumberColumn("VaR 95", format="dollar"),
     "content_hash": st.column_config.TextColumn("content hash", width="small")})
 names = {r["id"]: f"#{r['id']} {r['label']} ({r['created_at'][:16].replace('T', ' ')})" for r in rows}
 ids = list(names)
+n = len(ids)  # in the widget keys: after a save or delete the pickers start from the newest again
 
 c = st.columns(2)
 with c[0]:
-    pick = st.selectbox("Assessment", ids, index=len(ids) - 1, format_func=names.get, key="hist_pick")
+    pick = st.selectbox("Assessment", ids, index=len(ids) - 1, format_func=names.get, key=f"hist_pick_{n}")
     if st.button("Open in the dashboard", icon=":material/open_in_browser:"):
         state.open_saved(repo.load(engine, pick))
         st.success(f"Opened {names[pick]}: every page now shows it.")
 with c[1]:
-    victim = st.selectbox("Delete", ids, index=len(ids) - 1, format_func=names.get, key="hist_delete")
+    victim = st.selectbox("Delete", ids, index=len(ids) - 1, format_func=names.get, key=f"hist_delete_{n}")
     sure = st.checkbox("I understand that deleting cannot be undone", key="hist_sure")
 
 
@@ -76,8 +77,8 @@ if len(rows) >= 2:
 
     st.subheader("Compare two assessments")
     c = st.columns(2)
-    a_id = c[0].selectbox("From", ids, index=len(ids) - 2, format_func=names.get, key="cmp_from")
-    b_id = c[1].selectbox("To", ids, index=len(ids) - 1, format_func=names.get, key="cmp_to")
+    a_id = c[0].selectbox("From", ids, index=len(ids) - 2, format_func=names.get, key=f"cmp_from_{n}")
+    b_id = c[1].selectbox("To", ids, index=len(ids) - 1, format_func=names.get, key=f"cmp_to_{n}")
     d = repo.diff(repo.load(engine, a_id), repo.load(engine, b_id))
     m = st.columns(4)
     for col, (label, key) in zip(m, (("Expected annual loss", "expected_annual_loss_usd"), ("VaR 95", "var95_usd"),

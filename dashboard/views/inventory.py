@@ -67,8 +67,8 @@ edited = st.data_editor(
     column_config={
         "deployment_id": st.column_config.TextColumn(required=True),
         "channel": st.column_config.SelectboxColumn(options=list(lib.channels.channels), required=True),
-        "annual_spend_usd": st.column_config.NumberColumn(min_value=0, format="$%.0f", required=True),
-        "committed_spend_usd": st.column_config.NumberColumn(min_value=0, format="$%.0f"),
+        "annual_spend_usd": st.column_config.NumberColumn(min_value=0, format="dollar", required=True),
+        "committed_spend_usd": st.column_config.NumberColumn(min_value=0, format="dollar"),
         "criticality": st.column_config.SelectboxColumn(options=list(ENUMS["criticality"]), required=True),
         "data_sensitivity": st.column_config.SelectboxColumn(options=list(ENUMS["data_sensitivity"]), required=True),
         "fallback_status": st.column_config.SelectboxColumn(options=list(ENUMS["fallback_status"])),

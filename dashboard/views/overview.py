@@ -61,6 +61,6 @@ for i in top.index:
                  "expected loss": a.simulation.expected_by_deployment[i]})
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
     "score": st.column_config.ProgressColumn(format="%.1f", min_value=0, max_value=100),
-    "expected loss": st.column_config.NumberColumn(format="$%.0f")})
+    "expected loss": st.column_config.NumberColumn(format="dollar")})
 
 st.page_link("views/inventory.py", label="Load your own inventory", icon=":material/upload:")

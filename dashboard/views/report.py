@@ -42,4 +42,4 @@ preview = pd.concat([frame[["deployment_id", "name", "business_unit", "channel",
 preview["expected loss"] = a.simulation.expected_by_deployment
 st.dataframe(preview, hide_index=True, width="stretch", column_config={
     "score": st.column_config.NumberColumn(format="%.1f"),
-    "expected loss": st.column_config.NumberColumn(format="$%.0f")})
+    "expected loss": st.column_config.NumberColumn(format="dollar")})
