@@ -96,6 +96,18 @@ def _check(problems: list[str], path: Path, key: str, ok: bool, message: str) ->
         problems.append(f"{path}: {key}: {message}")
 
 
+def _check_regex(problems: list[str], path: Path, key: str, pattern: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        problems.append(f"{path}: {key}: invalid regex ({exc})")
+
+
+def _raise_if(problems: list[str]) -> None:
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
 def _alias_map(path: Path, channels: ChannelsFile) -> dict[str, str]:
     aliases: dict[str, str] = {}
     problems: list[str] = []
@@ -106,12 +118,8 @@ def _alias_map(path: Path, channels: ChannelsFile) -> dict[str, str]:
             _check(problems, path, f"channels.{cid}.aliases", other == cid,
                    f"alias {alias!r} already names channel {other!r}")
     for i, rule in enumerate(channels.jurisdictions):
-        try:
-            re.compile(rule.pattern)
-        except re.error as exc:
-            problems.append(f"{path}: jurisdictions[{i}].pattern: invalid regex ({exc})")
-    if problems:
-        raise ConfigError("\n".join(problems))
+        _check_regex(problems, path, f"jurisdictions[{i}].pattern", rule.pattern)
+    _raise_if(problems)
     return aliases
 
 
@@ -121,12 +129,8 @@ def _check_models(path: Path, models: ModelsFile) -> None:
     for i, rule in enumerate(models.rules):
         _check(problems, path, f"rules[{i}].vendor", rule.vendor in models.vendors,
                f"unknown vendor {rule.vendor!r}; known: {sorted(models.vendors)}")
-        try:
-            re.compile(rule.pattern)
-        except re.error as exc:
-            problems.append(f"{path}: rules[{i}].pattern: invalid regex ({exc})")
-    if problems:
-        raise ConfigError("\n".join(problems))
+        _check_regex(problems, path, f"rules[{i}].pattern", rule.pattern)
+    _raise_if(problems)
 
 
 def question_factor_table(q: Question) -> list[dict[str, float]]:
@@ -160,8 +164,7 @@ def _check_questionnaire(path: Path, qf: QuestionnaireFile) -> None:
                    "date questions default to null (= never)")
         if not problems:
             _check_conservative(problems, path, key, q)
-    if problems:
-        raise ConfigError("\n".join(problems))
+    _raise_if(problems)
 
 
 def _check_conservative(problems: list[str], path: Path, key: str, q: Question) -> None:
@@ -201,8 +204,7 @@ def _check_scenarios(path: Path, sf: ScenariosFile, channels: set[str], vendors:
                 signs = {s > 0 for s in rule.severity.values() if s != 0}
                 _check(problems, path, f"{key}.impacts[{r}].severity", len(signs) <= 1,
                        "a rule is either adverse (>= 0) or favourable (<= 0), not both")
-    if problems:
-        raise ConfigError("\n".join(problems))
+    _raise_if(problems)
 
 
 def _check_fallbacks(path: Path, ff: FallbacksFile, channels: set[str], vendors: set[str]) -> None:
@@ -218,8 +220,7 @@ def _check_fallbacks(path: Path, ff: FallbacksFile, channels: set[str], vendors:
                      targets_c + opt.applies_to.channels, targets_v + opt.applies_to.vendors)
         both = set(opt.replaces_features) & set(opt.cannot_replace_features)
         _check(problems, path, key, not both, f"features both replaced and not: {sorted(both)}")
-    if problems:
-        raise ConfigError("\n".join(problems))
+    _raise_if(problems)
 
 
 def load_library(directory: Path | str | None = None) -> Library:
