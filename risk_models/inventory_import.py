@@ -94,7 +94,8 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     try:
         # Fast path (pyarrow parser); valid only when every record is one physical line,
         # otherwise line numbers would be off, so fall back to the C parser below.
-        df = pd.read_csv(io.BytesIO(text.encode()), sep=sep, dtype=str, keep_default_na=False, engine="pyarrow")
+        body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        df = pd.read_csv(io.BytesIO(body), sep=sep, dtype=str, keep_default_na=False, engine="pyarrow")
         if len(df) + 1 == physical:
             df.attrs["format"] = "csv"
             return df, np.arange(len(df)) + 2
@@ -218,7 +219,7 @@ def normalise_header(cols: list[str]) -> list[str]:
 
 
 def parse_money(s: pd.Series) -> pd.Series:
-    cleaned = s.str.replace(r"[ \t\u00a0$,_']", "", regex=True)  # no \s: keeps pyarrow's fast regex path
+    cleaned = s.str.replace("[ \t\u00a0$,_']", "", regex=True)  # real characters, no regex escapes: keeps pyarrow's fast path
     if cleaned.str.contains("usd", case=False, regex=False).any():
         cleaned = cleaned.str.replace(r"(?i)usd", "", regex=True)
     return pd.to_numeric(cleaned, errors="coerce")
@@ -238,7 +239,7 @@ def _money(df: pd.DataFrame, col: str, errs: _Errors, required: bool) -> pd.Seri
 
 def _enum(df: pd.DataFrame, col: str, errs: _Errors, default: str | None) -> pd.Series:
     raw = df[col]
-    val = raw.str.strip().str.casefold()
+    val = per_unique(raw, lambda v: v.strip().casefold())
     allowed = ENUMS[col]
     if default is not None:
         val = val.mask(val == "", default)
@@ -268,14 +269,15 @@ def _channel(df: pd.DataFrame, lib: Library, errs: _Errors) -> pd.Series:
 
 def first_match(values: pd.Series, rules: list[tuple[str, str]], default: str, full: bool) -> pd.Series:
     """Label each value with the label of the first regex that matches (vectorised per rule)."""
-    uniq = pd.Series(values.unique())
-    out = pd.Series(default, index=uniq.index, dtype=object)
-    done = pd.Series(False, index=uniq.index)
+    codes, uniq_values = pd.factorize(values)
+    uniq = pd.Series(uniq_values, dtype=object).astype(str)
+    out = np.full(len(uniq), default, dtype=object)
+    done = np.zeros(len(uniq), dtype=bool)
     for pattern, label in rules:
-        m = (uniq.str.fullmatch if full else uniq.str.match)(pattern, case=False) & ~done
+        m = (uniq.str.fullmatch if full else uniq.str.match)(pattern, case=False).to_numpy(bool) & ~done
         out[m] = label
         done |= m
-    return values.map(dict(zip(uniq, out, strict=True)))
+    return pd.Series(out[codes] if len(out) else np.array([], dtype=object), index=values.index, dtype=object)
 
 
 def model_vendor(models: pd.Series, lib: Library) -> pd.Series:
