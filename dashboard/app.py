@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import state
+from risk_models.markdown_text import md_escape
 
 st.set_page_config(page_title="AI vendor risk", page_icon=":material/shield:", layout="wide")
 state.ensure_loaded()
@@ -19,5 +20,5 @@ pages = [
 ]
 nav = st.navigation(pages)
 with st.sidebar:
-    st.caption(f"Data: {st.session_state['source']}")
+    st.caption(f"Data: {md_escape(st.session_state['source'])}")
 nav.run()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +35,11 @@ from risk_models.storage.db import StorageError
 from risk_models.whatif import WhatIfError, top_plan, whatif
 
 
+def _term(text: object) -> str:
+    """User text for the terminal: control characters (escape sequences) shown as '?'."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]", "?", str(text))
+
+
 class UserError(Exception):
     """A problem the user can fix; printed without a traceback, exit 2."""
 
@@ -48,7 +54,7 @@ def _write_json(obj: object, out: str) -> None:
 
 def _format_error(e: RowError) -> str:
     where = f"line {e.line}" if e.line is not None else "answers"
-    who = f" ({e.deployment_id})" if e.deployment_id else ""
+    who = f" ({_term(e.deployment_id)})" if e.deployment_id else ""
     col = f" column {e.column}" if e.column else ""
     val = f": value {e.value!r}" if e.value is not None else ""
     return f"  {where}{who}{col}{val} — {e.message}"
@@ -157,7 +163,8 @@ def _print_summary(rep: dict, out) -> None:
     print("Top exposures:", file=out)
     for d in sorted(deps, key=lambda d: -d["score"])[:10]:
         top = next((x["label"] for x in d["drivers"] if x["kind"] == "outcome"), "-")
-        print(f"  {d['score']:5.1f} {d['rating']:<8} {d['deployment_id']} {d['name'][:40]!s} [{d['channel']}] — {top}", file=out)
+        print(f"  {d['score']:5.1f} {d['rating']:<8} {_term(d['deployment_id'])} {_term(d['name'][:40])} "
+              f"[{d['channel']}] — {top}", file=out)
     if rep["inventory"]["rejected"]:
         print(f"Rejected rows (not assessed): {len(rep['inventory']['rejected'])} problem(s)", file=out)
         for e in rep["inventory"]["rejected"]:

@@ -3,21 +3,15 @@ section 15 ask for: triggers, target, ordered steps, RTO, test plan, owner, depe
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from risk_models.assessment import Assessment
 from risk_models.fallbacks import SWITCH_KINDS, Recommendations
+from risk_models.markdown_text import md_escape
 
 REGULATORY_BASIS = ["EU DORA (Regulation 2022/2554) Art. 28(8)", "EBA Guidelines on outsourcing (EBA/GL/2019/02) §15",
                     "NIST AI RMF GOVERN 6"]
 TRIGGER_LIMIT = 5
-
-
-def md_escape(text: object) -> str:
-    """Escape Markdown so user text is shown as written (no links, emphasis or HTML)."""
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", " ".join(str(text).splitlines()))
 
 
 def _answer(a: Assessment, dep: str, qid: str) -> tuple[object, bool]:

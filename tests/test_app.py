@@ -213,3 +213,13 @@ def test_history_save_change_answer_save_compare_reopen_delete(tmp_path, monkeyp
     next(b for b in at.button if b.label == "Delete").click().run()
     assert not at.exception
     assert len(at.dataframe[0].value) == 1 and not at.checkbox(key="hist_sure").value
+
+
+def test_markdown_in_names_is_shown_as_text():
+    at = goto(start(), "inventory")
+    csv = ("deployment_id,name,channel,model,annual_spend_usd,criticality,data_sensitivity\n"
+           "M1,**bold** [click](http://evil.example) <script>x</script>,aoai,gpt-4o,100,critical,public\n")
+    at.file_uploader(key="inventory_upload").upload("m.csv", csv.encode(), "text/csv").run()
+    goto(at, "questionnaire")
+    heading = at.subheader[0].value
+    assert "\\*\\*bold\\*\\*" in heading and "\\[click\\]" in heading and "\\<script\\>" in heading

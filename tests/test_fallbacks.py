@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from risk_models.assessment import assess
-from risk_models.exit_plan import exit_plan, exit_plan_markdown, md_escape
+from risk_models.exit_plan import exit_plan, exit_plan_markdown
 from risk_models.fallbacks import recommend
 from risk_models.inventory_import import ImportResult, import_inventory
+from risk_models.markdown_text import md_escape
 from risk_models.scoring import score
 from risk_models.simulation import expected_losses_exact
 from risk_models.whatif import WhatIfError, top_plan, whatif

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import charts, state
 from risk_models.exit_plan import exit_plan, exit_plan_markdown
+from risk_models.markdown_text import md_escape
 from risk_models.whatif import WhatIfError, top_plan
 
 st.title("Fallbacks & what-if")
@@ -40,7 +41,7 @@ st.dataframe(records[["feasible", "label", "risk_reduction", "residual_score", "
 st.subheader("What-if plan")
 feasible = [r.option_id for r in records.itertuples() if r.feasible]
 names = dict(zip(records["option_id"], records["label"], strict=True))
-chosen = st.multiselect(f"Options to apply to {dep}", feasible, default=[o for o in plan.get(dep, []) if o in feasible],
+chosen = st.multiselect(f"Options to apply to {md_escape(dep)}", feasible, default=[o for o in plan.get(dep, []) if o in feasible],
                         format_func=names.get, key=f"fb_choose_{dep}")
 if chosen != plan.get(dep, []):
     new = {k: v for k, v in plan.items() if k != dep}
@@ -69,7 +70,7 @@ if plan:
     try:
         w = state.whatif_result(plan)
     except WhatIfError as exc:  # e.g. the inventory changed since the plan was made
-        st.error(f"The plan no longer fits the inventory: {exc}")
+        st.error(f"The plan no longer fits the inventory: {md_escape(exc)}")
         st.stop()
     b, f = w["before"], w["after"]
     m = st.columns(4)
@@ -89,7 +90,7 @@ if plan:
     st.plotly_chart(charts.loss_exceedance(f["lec"], {"VaR 95 after": f["var95_usd"]}, compare=b["lec"]), key="wi_lec")
     st.dataframe(pd.DataFrame(w["deployments"]), hide_index=True, width="stretch", key="wi_changes")
 
-st.subheader(f"Exit plan — {dep}")
+st.subheader(f"Exit plan — {md_escape(dep)}")
 plan_doc = exit_plan(a, rec, i)
 md = exit_plan_markdown(plan_doc)
 st.download_button("Download exit plan (Markdown)", md.encode(), state.download_name("md", f"exit-plan-{dep}"),

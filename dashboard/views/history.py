@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import state
+from risk_models.markdown_text import md_escape
 from risk_models.storage import repository as repo
 from risk_models.storage.db import StorageError, database_url, display_url
 
@@ -15,10 +16,10 @@ st.title("History")
 try:
     engine = state.storage()
 except StorageError as exc:
-    st.error(f"The assessment database is not available: {exc}. Set DATABASE_URL to a reachable database or "
+    st.error(f"The assessment database is not available: {md_escape(exc)}. Set DATABASE_URL to a reachable database or "
              "unset it to use the local SQLite file.")
     st.stop()
-st.caption(f"Database: {display_url(database_url())}")
+st.caption(f"Database: {md_escape(display_url(database_url()))}")
 
 with st.form("save_form", clear_on_submit=True):
     st.subheader("Save the current assessment")
@@ -49,7 +50,7 @@ with c[0]:
     pick = st.selectbox("Assessment", ids, index=len(ids) - 1, format_func=names.get, key=f"hist_pick_{n}")
     if st.button("Open in the dashboard", icon=":material/open_in_browser:"):
         state.open_saved(repo.load(engine, pick))
-        st.success(f"Opened {names[pick]}: every page now shows it.")
+        st.success(f"Opened {md_escape(names[pick])}: every page now shows it.")
 with c[1]:
     victim = st.selectbox("Delete", ids, index=len(ids) - 1, format_func=names.get, key=f"hist_delete_{n}")
     sure = st.checkbox("I understand that deleting cannot be undone", key="hist_sure")
@@ -96,4 +97,4 @@ if len(rows) >= 2:
     cols[2].markdown("**Heatmap movement** (deployments per cell)")
     cols[2].dataframe(pd.DataFrame(d["heatmap"]), hide_index=True, key="cmp_heat")
     if d["added"] or d["removed"]:
-        st.write("Added: " + (", ".join(d["added"]) or "—") + " · Removed: " + (", ".join(d["removed"]) or "—"))
+        st.write(md_escape("Added: " + (", ".join(d["added"]) or "—") + " · Removed: " + (", ".join(d["removed"]) or "—")))

@@ -8,6 +8,7 @@ from dashboard import state
 from risk_models.inventory_export import export_csv, export_xlsx
 from risk_models.inventory_import import ENUMS, FEATURES, InventoryFileError
 from risk_models.inventory_template import template_csv, template_xlsx
+from risk_models.markdown_text import md_escape
 from risk_models.models import INVENTORY_COLUMNS
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -28,7 +29,7 @@ with st.container(border=True):
         else:
             st.session_state.pop("upload_error", None)
     if st.session_state.get("upload_error"):
-        st.error(st.session_state["upload_error"] + " — the previous inventory is still loaded.")
+        st.error(md_escape(st.session_state["upload_error"]) + " — the previous inventory is still loaded.")
     c = st.columns(4)
     c[0].download_button("Empty template (CSV)", template_csv(lib), "ai-vendor-risk-inventory-template.csv", "text/csv")
     c[1].download_button("Empty template (XLSX)", template_xlsx(lib), "ai-vendor-risk-inventory-template.xlsx", XLSX_MIME)
@@ -42,7 +43,7 @@ with st.container(border=True):
 result = state.inventory()
 ver = st.session_state["editor_version"]
 st.markdown(f"**{result.total_rows}** rows · **{len(result.frame)}** valid · **{len(result.rejected_lines)}** "
-            f"rejected — source: {st.session_state['source']}")
+            f"rejected — source: {md_escape(st.session_state['source'])}")
 
 rejected = state.rejected_raw()
 rej_edited = rejected

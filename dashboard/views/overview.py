@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import charts, state
 from risk_models.assessment import drivers
 from risk_models.concentration import concentration
+from risk_models.markdown_text import md_escape
 
 lib = state.library()
 a = state.assessment()
@@ -13,7 +14,7 @@ result, frame, table = a.inventory, a.frame, a.residual.table
 summary = a.simulation.summary(frame)
 
 st.title("AI vendor-risk overview")
-st.caption(f"{st.session_state['source']} · scenario library as of {lib.scenarios.as_of:%d %b %Y} "
+st.caption(f"{md_escape(st.session_state['source'])} · scenario library as of {lib.scenarios.as_of:%d %b %Y} "
            f"({lib.scenarios.horizon_months}-month horizon) · {summary['trials']:,} simulated years")
 
 spend = frame["annual_spend_usd"].sum()

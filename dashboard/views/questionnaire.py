@@ -11,6 +11,7 @@ import yaml
 from dashboard import state
 from risk_models.answers import AnswerError, answers_to_jsonable, normalise_answer, validate_answers
 from risk_models.assessment import drivers
+from risk_models.markdown_text import md_escape
 
 st.title("Questionnaire")
 lib = state.library()
@@ -64,7 +65,7 @@ with left:
 
 current = answers.get(dep, {})
 with right, st.form(f"form_{dep}"):
-    st.subheader(f"{dep}: {frame.at[idx, 'name']}")
+    st.subheader(md_escape(f"{dep}: {frame.at[idx, 'name']}"))
     raw: dict[str, object] = {}
     for q in questions.values():
         label = q.text + (f"  ·  DORA {q.dora_field}" if q.dora_field else "")
@@ -108,7 +109,7 @@ if submitted:
         if not per:
             new.pop(dep, None)
         state.set_answers(new)
-        st.toast(f"Saved {len(per)} answer(s) for {dep}")
+        st.toast(f"Saved {len(per)} answer(s) for {md_escape(dep)}")
         st.rerun()
 
 st.divider()

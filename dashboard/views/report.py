@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from risk_models.markdown_text import md_escape
 from risk_models.storage import repository as repo
 from risk_models.storage.db import StorageError
 
@@ -21,7 +22,7 @@ try:
     saved = repo.list_assessments(state.storage())
 except StorageError:
     saved = []
-if saved and c[1].checkbox(f"Include changes since the last saved assessment ({saved[-1]['label']})",
+if saved and c[1].checkbox(f"Include changes since the last saved assessment ({md_escape(saved[-1]['label'])})",
                            key="pdf_compare"):
     previous = repo.load(state.storage(), saved[-1]["id"])
 c = st.columns(5)

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, state
-from risk_models.exit_plan import md_escape
+from risk_models.markdown_text import md_escape
 from risk_models.scoring import stressed_probabilities
 
 st.title("Scenario library")

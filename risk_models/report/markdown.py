@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from risk_models.exit_plan import md_escape as e
+from risk_models.markdown_text import md_escape as e
 
 
 def render_markdown(rep: dict) -> str:
