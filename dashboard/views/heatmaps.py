@@ -41,7 +41,9 @@ with left:
     points = (event.selection.points if event and event.selection else []) or []
     cells = [(int(p["y"]), int(p["x"])) for p in points if "x" in p and "y" in p]
     counts = table[sel].groupby(["likelihood", "impact"]).size()
-    options = [(lik, imp) for lik in range(5, 0, -1) for imp in range(1, 6) if counts.get((lik, imp), 0)]
+    # worst cells first: the default listing is where the risk is
+    options = sorted(((lik, imp) for lik in range(1, 6) for imp in range(1, 6) if counts.get((lik, imp), 0)),
+                     key=lambda c: (-c[0] * c[1], -c[0]))
     cell = st.selectbox("Deployments in cell", options, index=options.index(cells[0]) if cells and cells[0] in options
                         else 0, format_func=lambda c: f"likelihood {c[0]} × impact {c[1]} ({counts[c]})",
                         key="hm_cell")
