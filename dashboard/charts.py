@@ -98,10 +98,3 @@ def loss_exceedance(lec: list[dict], marks: dict[str, float], compare: list[dict
     fig.update_layout(height=360, xaxis_title="annual loss (USD)", yaxis_title="probability of exceeding",
                       yaxis_tickformat=".0%", margin={"l": 10, "r": 10, "t": 30, "b": 10})
     return fig
-
-
-def mean_by(frame_values: pd.DataFrame, by: pd.Series) -> pd.DataFrame:
-    return frame_values.groupby(by.to_numpy()).mean()
-
-
-

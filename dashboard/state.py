@@ -58,7 +58,7 @@ def _digest(obj: object) -> str:
 
 @st.cache_data(show_spinner="Reading file…", max_entries=8)
 def read_upload(data: bytes, filename: str) -> pd.DataFrame:
-    """Raw text table with the original line numbers in a `line` column (InventoryFileError
+    """Raw text table with the original line numbers in the LINE column (InventoryFileError
     propagates for whole-file problems)."""
     raw, lines = read_table(data, filename)
     if raw.attrs.get("format") in ("csv", "xlsx"):

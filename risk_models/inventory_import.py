@@ -429,15 +429,3 @@ def to_deployments(frame: pd.DataFrame) -> list[Deployment]:
         rec["proprietary_features"] = frozenset(feats.split(";")) if feats else frozenset()
         out.append(Deployment.model_validate(rec))
     return out
-
-
-def deployments_frame(deployments: list[Deployment]) -> pd.DataFrame:
-    """Deployments -> the inventory columns as text, ready for export."""
-    rows = []
-    for d in deployments:
-        r = d.model_dump(mode="json")
-        r["proprietary_features"] = ";".join(sorted(r["proprietary_features"]))
-        r["abstraction_layer"] = "yes" if d.abstraction_layer else "no"
-        r["contract_end"] = r["contract_end"] or ""
-        rows.append({c: r[c] for c in INVENTORY_COLUMNS})
-    return pd.DataFrame(rows, columns=list(INVENTORY_COLUMNS))

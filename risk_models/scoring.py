@@ -24,7 +24,7 @@ from risk_models.answers import AnswerMap, answer_factor_arrays
 from risk_models.config_loader import Library
 from risk_models.config_schema import ScenariosFile
 from risk_models.inventory_import import FEATURES
-from risk_models.models import DIMENSIONS, Criticality, DataSensitivity, FallbackStatus
+from risk_models.models import DIMENSIONS, FallbackStatus
 
 RATINGS = ("low", "medium", "high", "critical")
 MAX_RELIEF = 0.9
@@ -261,5 +261,3 @@ def factor_summary(f: Factor, dim_weights: dict[str, float]) -> np.ndarray:
     w = np.array([dim_weights[DIMENSIONS[i]] for i in f.dims])
     return f.values[:, list(f.dims)] @ w / w.sum()
 
-
-__all__ = ["Criticality", "DataSensitivity", "score", "stressed_probabilities", "outcome_table", "Scores"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -104,8 +103,3 @@ def upgrade(engine: Engine, url: str, revision: str = "head") -> None:
         raise StorageError(f"cannot open the database {display_url(url)}: {str(exc.orig).strip()}") from None
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot prepare the database {display_url(url)}: {exc}") from None
-
-
-@lru_cache(maxsize=4)
-def engine_for(url: str) -> Engine:
-    return make_engine(url)
