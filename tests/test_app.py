@@ -223,3 +223,20 @@ def test_markdown_in_names_is_shown_as_text():
     goto(at, "questionnaire")
     heading = at.subheader[0].value
     assert "\\*\\*bold\\*\\*" in heading and "\\[click\\]" in heading and "\\<script\\>" in heading
+
+
+def test_missing_column_upload_can_be_fixed_in_the_app():
+    at = goto(start(), "inventory")
+    csv = ("deployment_id,model,annual_spend_usd,criticality,data_sensitivity\n"
+           "A,gpt-4o,10,low,public\nB,claude-sonnet-4-5,20,high,internal\n")
+    at.file_uploader(key="inventory_upload").upload("nocol.csv", csv.encode(), "text/csv").run()
+    assert not at.exception
+    inv = at.session_state["inventory"]
+    assert len(inv.frame) == 0 and [e.column for e in inv.errors] == ["channel"]
+    ver = at.session_state["editor_version"]
+    at.session_state[f"rejected_editor_{ver}"] = {"edited_rows": {0: {"channel": "AOAI"}, 1: {"channel": "Bedrock"}},
+                                                  "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    inv = at.session_state["inventory"]
+    assert sorted(inv.frame["channel"]) == ["aws_bedrock", "azure_openai"] and not inv.errors

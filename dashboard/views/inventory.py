@@ -50,9 +50,11 @@ rej_edited = rejected
 if result.errors:
     st.error("Rejected rows — fix the values below (or in your file) and they are re-validated at once:")
     st.dataframe(state.errors_frame(result), hide_index=True, width="stretch", key=f"errors_{ver}")
-    cols = [*INVENTORY_COLUMNS, state.LINE]
+    rej_view = rejected.reindex(columns=[*INVENTORY_COLUMNS, state.LINE])
+    text_cols = list(INVENTORY_COLUMNS)
+    rej_view[text_cols] = rej_view[text_cols].astype(object).fillna("")  # missing columns start blank
     rej_edited = st.data_editor(
-        rejected.reindex(columns=cols).fillna(""), key=f"rejected_editor_{ver}", num_rows="dynamic",
+        rej_view, key=f"rejected_editor_{ver}", num_rows="dynamic",
         hide_index=True, width="stretch", disabled=[state.LINE],
         column_config={state.LINE: st.column_config.NumberColumn("line")})
 
