@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 some input rows invalid, 2 usage, configuration or file
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import re
 import sys
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from risk_models.answers import read_answers_file, validate_answers
-from risk_models.assessment import assess
+from risk_models.assessment import assess, drivers
 from risk_models.config_loader import ConfigError, Library, load_library, with_scenarios
 from risk_models.exit_plan import exit_plan, exit_plan_markdown
 from risk_models.inventory_import import (
@@ -24,7 +25,7 @@ from risk_models.inventory_import import (
     import_inventory,
 )
 from risk_models.inventory_template import template_csv, template_xlsx
-from risk_models.json_report import report, stress_delta
+from risk_models.json_report import deployment_records, report_header, stress_delta, write_report
 from risk_models.models import RowError
 from risk_models.report.markdown import render_markdown
 from risk_models.report.pdf import render_pdf
@@ -119,21 +120,39 @@ def cmd_assess(args: argparse.Namespace) -> int:
     if args.trials < 100:
         raise UserError("--trials must be at least 100")
     base = assess(result, answers, lib, trials=args.trials, seed=args.seed)
-    rep = report(base, args.org or Path(args.file).stem)
+    org = args.org or Path(args.file).stem
+    extra: dict = {}
     if args.stress:
         try:
             probs = stressed_probabilities(lib.scenarios, args.stress)
         except KeyError as exc:
             raise UserError(str(exc.args[0])) from None
         stressed = assess(result, answers, lib, probs, trials=args.trials, seed=args.seed)
-        rep["stress"] = stress_delta(base, stressed, args.stress)
+        extra["stress"] = stress_delta(base, stressed, args.stress)
     if answer_errors:
-        rep["answers_rejected"] = [e.model_dump() for e in answer_errors]
+        extra["answers_rejected"] = [e.model_dump() for e in answer_errors]
+    header = report_header(base, org) | extra
+    if any(getattr(args, k) for k in ("pdf", "xlsx", "csv", "md")):
+        rep = header | {"deployments": deployment_records(base)}
+        _write_exports(rep, args)
     if args.json:
-        _write_json(rep, args.json)
-    _write_exports(rep, args)
-    _print_summary(rep, sys.stderr if args.json == "-" else sys.stdout)
+        _stream_json(base, org, header, args.json)
+    _print_summary(base, header, sys.stderr if args.json == "-" else sys.stdout)
     return 0
+
+
+def _stream_json(a, org: str, header: dict, out: str) -> None:
+    """The JSON report, written as it is generated (flat memory for large inventories)."""
+    extra = {k: v for k, v in header.items() if k in ("stress", "answers_rejected")}
+    gen = dt.datetime.fromisoformat(header["generated_at"])
+    if out == "-":
+        write_report(a, sys.stdout, org, gen, extra)
+        return
+    try:
+        with open(out, "w", encoding="utf-8") as fh:
+            write_report(a, fh, org, gen, extra)
+    except OSError as exc:
+        raise UserError(f"{out}: cannot write ({exc.strerror})") from None
 
 
 def _write_exports(rep: dict, args: argparse.Namespace) -> None:
@@ -148,30 +167,31 @@ def _write_exports(rep: dict, args: argparse.Namespace) -> None:
                 raise UserError(f"{out}: cannot write ({exc.strerror})") from None
 
 
-def _print_summary(rep: dict, out) -> None:
-    sim = rep["simulation"]
-    deps = rep["deployments"]
-    ratings = {r: sum(d["rating"] == r for d in deps) for r in ("critical", "high", "medium", "low")}
-    print(f"{len(deps)} deployments assessed (scenario library as of {rep['scenario_library']['as_of']}); "
+def _print_summary(a, header: dict, out) -> None:
+    sim = header["simulation"]
+    t = a.residual.table
+    ratings = {r: int((t["rating"] == r).sum()) for r in ("critical", "high", "medium", "low")}
+    print(f"{len(t)} deployments assessed (scenario library as of {header['scenario_library']['as_of']}); "
           + ", ".join(f"{v} {k}" for k, v in ratings.items()), file=out)
     print(f"Expected annual loss ${sim['expected_annual_loss_usd']:,.0f}; VaR 95 ${sim['var95_usd']:,.0f}; "
           f"VaR 99 ${sim['var99_usd']:,.0f} ({sim['trials']:,} trials, seed {sim['seed']})", file=out)
-    for axis, c in rep["concentration"].items():
+    for axis, c in header["concentration"].items():
         sp = c["spend"]
         print(f"Concentration by {axis} (spend): HHI {sp['hhi']:,.0f} ({sp['band']}), top {sp['top']} {sp['top_share']:.0f}%",
               file=out)
     print("Top exposures:", file=out)
-    for d in sorted(deps, key=lambda d: -d["score"])[:10]:
-        top = next((x["label"] for x in d["drivers"] if x["kind"] == "outcome"), "-")
-        print(f"  {d['score']:5.1f} {d['rating']:<8} {_term(d['deployment_id'])} {_term(d['name'][:40])} "
-              f"[{d['channel']}] — {top}", file=out)
-    if rep["inventory"]["rejected"]:
-        print(f"Rejected rows (not assessed): {len(rep['inventory']['rejected'])} problem(s)", file=out)
-        for e in rep["inventory"]["rejected"]:
+    for i in t.sort_values("score", ascending=False, kind="stable").index[:10]:
+        top = next((x["label"] for x in drivers(a, int(i)) if x["kind"] == "outcome"), "-")
+        row = a.frame.iloc[int(i)]
+        print(f"  {t.at[i, 'score']:5.1f} {t.at[i, 'rating']:<8} {_term(row['deployment_id'])} "
+              f"{_term(row['name'][:40])} [{row['channel']}] — {top}", file=out)
+    if header["inventory"]["rejected"]:
+        print(f"Rejected rows (not assessed): {len(header['inventory']['rejected'])} problem(s)", file=out)
+        for e in header["inventory"]["rejected"]:
             print(_format_error(RowError(**e)), file=out)
-    if "stress" in rep:
-        pf = rep["stress"]["portfolio"]["expected_annual_loss_usd"]
-        print(f"Stress {', '.join(rep['stress']['outcomes'])}: expected annual loss ${pf['before']:,.0f} -> "
+    if "stress" in header:
+        pf = header["stress"]["portfolio"]["expected_annual_loss_usd"]
+        print(f"Stress {', '.join(header['stress']['outcomes'])}: expected annual loss ${pf['before']:,.0f} -> "
               f"${pf['after']:,.0f} ({pf['delta']:+,.0f})", file=out)
 
 

@@ -19,7 +19,8 @@ def _answer(a: Assessment, dep: str, qid: str) -> tuple[object, bool]:
     return (given[qid], False) if qid in given else (a.lib.questions[qid].default, True)
 
 
-def exit_plan(a: Assessment, rec: Recommendations, i: int) -> dict:
+def exit_plan(a: Assessment, rec: Recommendations, i: int, fallbacks: list[dict] | None = None) -> dict:
+    """`fallbacks`: rec.records(i) when the caller already has them."""
     row = a.frame.iloc[i]
     dep = str(row["deployment_id"])
     s, t = a.residual, a.residual.table
@@ -28,12 +29,10 @@ def exit_plan(a: Assessment, rec: Recommendations, i: int) -> dict:
     triggers = [{"outcome_id": s.outcomes.ids[j], "label": s.outcomes.labels[j], "event": s.outcomes.event_labels[j],
                  "probability": round(float(s.outcomes.probability[j]), 4), "score_points": round(float(pts[j]), 2)}
                 for j in np.argsort(-pts, kind="stable")[:TRIGGER_LIMIT] if pts[j] > 0.05]
-    ranking = [k for k in rec.ranking(i) if rec.feasible()[k, i]]
-    switches = [k for k in ranking if rec.options[k].kind in SWITCH_KINDS]
-    target_k = switches[0] if switches else (ranking[0] if ranking else None)
-    records = {r["option_id"]: r for r in rec.records(i, a.lib)}
-    target = records[rec.options[target_k].id] if target_k is not None else None
-    support = [records[rec.options[k].id] for k in ranking if rec.options[k].kind not in SWITCH_KINDS][:3]
+    ranked = [r for r in (fallbacks if fallbacks is not None else rec.records(i, a.lib)) if r["feasible"]]
+    switches = [r for r in ranked if r["kind"] in SWITCH_KINDS]
+    target = switches[0] if switches else (ranked[0] if ranked else None)
+    support = [r for r in ranked if r["kind"] not in SWITCH_KINDS][:3]
     feats = [f for f in str(row["proprietary_features"]).split(";") if f]
     rto, rto_assumed = _answer(a, dep, "rto_hours")
     notice, notice_assumed = _answer(a, dep, "notice_period_days")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
+from typing import TextIO
 
 import numpy as np
 
@@ -24,7 +26,9 @@ def _money(x: float) -> float:
     return round(float(x), 2)
 
 
-def deployment_records(a: Assessment) -> list[dict]:
+def iter_deployment_records(a: Assessment) -> Iterator[dict]:
+    """One record per deployment, generated lazily (the report of 20,000 deployments is too big to
+    hold as Python objects comfortably; `write_report` streams it)."""
     t = a.residual.table
     dims = list(a.lib.scoring.dimensions)
     summaries, labels = factor_summaries(a), DriverLabels(a.lib)
@@ -32,9 +36,9 @@ def deployment_records(a: Assessment) -> list[dict]:
     inherent = a.inherent.table["score"].tolist()
     expected = a.simulation.expected_by_deployment.tolist()
     rec = a.recommendations()
-    out = []
     for i, row in enumerate(a.frame.to_dict("records")):
-        out.append({
+        fallbacks = rec.records(i, a.lib)
+        record = {
             "deployment_id": row["deployment_id"], "name": row["name"], "business_unit": row["business_unit"],
             "use_case": row["use_case"], "owner": row["owner"], "channel": row["channel"], "model": row["model"],
             "model_vendor": row["model_vendor"], "region": row["region"], "jurisdiction": row["jurisdiction"],
@@ -48,11 +52,15 @@ def deployment_records(a: Assessment) -> list[dict]:
             "dimensions": {d: round(cols[d][i], 2) for d in dims},
             "drivers": drivers(a, i, summaries, labels, row), "assumed": a.residual.assumed[i],
             "expected_loss_usd": _money(expected[i]),
-            "fallbacks": rec.records(i, a.lib),
-        })
+            "fallbacks": fallbacks,
+        }
         if cols["rating"][i] in EXIT_PLAN_RATINGS:
-            out[-1]["exit_plan"] = exit_plan(a, rec, i)
-    return out
+            record["exit_plan"] = exit_plan(a, rec, i, fallbacks)
+        yield record
+
+
+def deployment_records(a: Assessment) -> list[dict]:
+    return list(iter_deployment_records(a))
 
 
 def scenario_library_record(a: Assessment) -> dict:
@@ -83,8 +91,8 @@ def inputs_hash(a: Assessment) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def report(a: Assessment, organisation: str = "", generated_at: dt.datetime | None = None) -> dict:
-    """The JSON report of `assess` (same inputs and seed -> identical apart from generated_at)."""
+def report_header(a: Assessment, organisation: str = "", generated_at: dt.datetime | None = None) -> dict:
+    """Everything of the report but the per-deployment records."""
     now = generated_at or dt.datetime.now(dt.UTC)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -93,12 +101,30 @@ def report(a: Assessment, organisation: str = "", generated_at: dt.datetime | No
         "inputs_hash": inputs_hash(a),
         "scenario_library": scenario_library_record(a),
         "inventory": {"valid_rows": len(a.frame), "rejected": [e.model_dump() for e in a.inventory.errors]},
-        "deployments": deployment_records(a),
         "concentration": concentration(a.frame, a.lib),
         "concentration_by_business_unit": concentration_by_business_unit(a.frame, a.lib),
         "simulation": a.simulation.summary(a.frame),
         "heatmap": {"cells": heatmap_cells(a.residual.table)},
     }
+
+
+def report(a: Assessment, organisation: str = "", generated_at: dt.datetime | None = None) -> dict:
+    """The JSON report of `assess` (same inputs and seed -> identical apart from generated_at)."""
+    return report_header(a, organisation, generated_at) | {"deployments": deployment_records(a)}
+
+
+def write_report(a: Assessment, out: TextIO, organisation: str = "", generated_at: dt.datetime | None = None,
+                 extra: dict | None = None) -> None:
+    """The same report as `report`, written as it is generated: one line per top-level key and per
+    deployment, so memory stays flat however large the inventory."""
+    items = {**report_header(a, organisation, generated_at), **(extra or {})}
+    out.write("{\n")
+    for key, value in items.items():
+        out.write(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n")
+    out.write('  "deployments": [')
+    for n, record in enumerate(iter_deployment_records(a)):
+        out.write(("\n    " if n == 0 else ",\n    ") + json.dumps(record, ensure_ascii=False, default=str))
+    out.write("\n  ]\n}\n")
 
 
 def stress_delta(base: Assessment, stressed: Assessment, outcome_ids: list[str]) -> dict:

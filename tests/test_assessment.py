@@ -134,3 +134,16 @@ def test_cli_stress_reports_delta(tmp_path):
     assert azure["score_delta"] > 0
     p = _assess(str(DEMO_INVENTORY), "--stress", "no_such_outcome")
     assert p.returncode == 2 and "unknown outcome" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_streamed_json_report_equals_the_in_memory_report(lib, demo):
+    import datetime as dt
+    import io as _io
+
+    from risk_models.json_report import write_report
+    res, answers = demo
+    a = assess(res, answers, lib, trials=1000, seed=2)
+    when = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
+    buf = _io.StringIO()
+    write_report(a, buf, "Org", when)
+    assert json.loads(buf.getvalue()) == report(a, "Org", when)
