@@ -52,7 +52,7 @@ def risk_matrix(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float],
         xaxis={"title": "Impact", "tickvals": [1, 2, 3, 4, 5], "range": [0.5, 5.5], "showgrid": False, "zeroline": False},
         yaxis={"title": "Likelihood", "tickvals": [1, 2, 3, 4, 5], "range": [0.5, 5.5], "showgrid": False,
                "zeroline": False, "scaleanchor": "x"},
-        plot_bgcolor="white", dragmode=False,
+        plot_bgcolor="white",
     )
     return fig
 

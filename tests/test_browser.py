@@ -121,6 +121,12 @@ def test_heatmaps_page_draws_plotly_charts(page):
     nav(page, "Heatmaps")
     page.locator(".js-plotly-plot").nth(3).wait_for(timeout=60_000)
     assert page.locator(".js-plotly-plot").count() >= 5
+    page.get_by_role("heading", name="Cell L5 × I5").wait_for()  # the worst cell is listed first
+    # clicking a cell of the matrix lists its deployments (points run L1..L5 x I1..I5)
+    box = page.locator(".js-plotly-plot").first.locator(".scatterlayer .point").nth(13).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.get_by_role("heading", name="Cell L3 × I4").wait_for(timeout=30_000)
     shot(page, "4-heatmaps")
 
 

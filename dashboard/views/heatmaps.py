@@ -44,9 +44,13 @@ with left:
     # worst cells first: the default listing is where the risk is
     options = sorted(((lik, imp) for lik in range(1, 6) for imp in range(1, 6) if counts.get((lik, imp), 0)),
                      key=lambda c: (-c[0] * c[1], -c[0]))
-    cell = st.selectbox("Deployments in cell", options, index=options.index(cells[0]) if cells and cells[0] in options
-                        else 0, format_func=lambda c: f"likelihood {c[0]} × impact {c[1]} ({counts[c]})",
-                        key="hm_cell")
+    if cells and cells[0] in options and st.session_state.get("hm_clicked") != cells[0]:
+        # a new click on the chart picks the cell (the picker below stays usable without a mouse)
+        st.session_state["hm_clicked"] = st.session_state["hm_cell"] = cells[0]
+    if st.session_state.get("hm_cell") not in options:
+        st.session_state.pop("hm_cell", None)
+    cell = st.selectbox("Deployments in cell", options, format_func=lambda c: f"likelihood {c[0]} × impact {c[1]} "
+                        f"({counts[c]})", key="hm_cell")
 with right:
     lik, imp = cell
     members = [int(i) for i in frame.index[sel & (table["likelihood"] == lik).to_numpy() &
