@@ -255,13 +255,15 @@ def _channel(df: pd.DataFrame, lib: Library, errs: _Errors) -> pd.Series:
     cid = per_unique(raw, lambda v: lib.channel_aliases.get(norm_key(v)))
     bad = cid.isna()
     if bad.any():
-        choices = {k: v for k, v in lib.channel_aliases.items()}
+        known = f"known: {', '.join(lib.channels.channels)}"
+
         def suggest(v: str) -> str:
             if not v.strip():
                 return f"required: one of {', '.join(lib.channels.channels)}"
-            best = process.extractOne(norm_key(v), list(choices))
-            hint = f"; did you mean {choices[best[0]]!r}?" if best and best[1] >= 60 else ""
-            return f"unknown channel{hint} known: {', '.join(lib.channels.channels)}"
+            best = process.extractOne(norm_key(v), list(lib.channel_aliases))
+            if best and best[1] >= 60:
+                return f"unknown channel; did you mean {lib.channel_aliases[best[0]]!r}? {known}"
+            return f"unknown channel; {known}"
         msgs = {v: suggest(v) for v in raw[bad].unique()}
         errs.add(bad, "channel", raw, raw.map(msgs))
     return cid.fillna("")
