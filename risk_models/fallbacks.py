@@ -30,8 +30,9 @@ def _vendor_label(lib: Library, v: str) -> str:
     return lib.models.vendors.get(v, v)
 
 
-def infeasibility(frame: pd.DataFrame, answers: AnswerMap, lib: Library, option: FallbackOption) -> list[list[str]]:
-    """Per deployment, the reasons the option does not fit (empty list = feasible)."""
+def infeasibility(frame: pd.DataFrame, may_leave: np.ndarray, lib: Library, option: FallbackOption) -> list[list[str]]:
+    """Per deployment, the reasons the option does not fit (empty list = feasible).
+    may_leave: per deployment, whether its data may leave its region (questionnaire answer)."""
     n = len(frame)
     reasons: list[list[str]] = [[] for _ in range(n)]
     channels = {c: ch.display_name for c, ch in lib.channels.channels.items()}
@@ -51,13 +52,12 @@ def infeasibility(frame: pd.DataFrame, answers: AnswerMap, lib: Library, option:
         same = (ch == option.target_channel) & (vendor == option.target_vendor)
         add(same, "the deployment already runs there")
     allowed = [j.value for j in option.allowed_jurisdictions]
-    may_leave = np.array([answers.get(d, {}).get("data_may_leave_region") == "yes" for d in frame["deployment_id"]])
     region_bound = ~may_leave | (sens == "regulated")
     add(~np.isin(jur, allowed) & region_bound,
         lambda i: f"{jur[i].upper().replace('ON_PREM', 'on-prem')} {sens[i]} data must stay in its region; "
                   f"this option serves {', '.join(a.upper() for a in allowed)} regions only")
     limit = SENSITIVITY_ORDER.index(option.max_sensitivity.value)
-    too_sensitive = np.array([SENSITIVITY_ORDER.index(s) > limit for s in sens])
+    too_sensitive = frame["data_sensitivity"].map(SENSITIVITY_ORDER.index).to_numpy() > limit
     add(too_sensitive, lambda i: f"{sens[i]} data exceeds what this option allows ({option.max_sensitivity.value})")
     if option.kind in SWITCH_KINDS and option.cannot_replace_features:
         feats = frame["proprietary_features"].to_numpy()
@@ -69,7 +69,7 @@ def infeasibility(frame: pd.DataFrame, answers: AnswerMap, lib: Library, option:
 
 @dataclass
 class Recommendations:
-    """Per option arrays over deployments; `ranked()` turns them into per-deployment lists."""
+    """Per option arrays over deployments; `records(i)` turns them into one deployment's ranked list."""
 
     options: list[FallbackOption]
     reasons: list[list[list[str]]]  # [option][deployment] -> reasons
@@ -122,6 +122,8 @@ class Recommendations:
 def recommend(frame: pd.DataFrame, answers: AnswerMap, lib: Library, scores: Scores) -> Recommendations:
     options = lib.fallbacks.options
     base_loss = expected_losses_exact(frame, scores, lib)
+    may_leave = np.array([answers.get(d, {}).get("data_may_leave_region") == "yes" for d in frame["deployment_id"]],
+                         dtype=bool)
     residual = np.empty((len(options), len(frame)))
     loss_red = np.empty_like(residual)
     reasons = []
@@ -129,7 +131,7 @@ def recommend(frame: pd.DataFrame, answers: AnswerMap, lib: Library, scores: Sco
         after = rescore(frame, lib, scores, option_vulnerability(scores.vulnerability, o))
         residual[k] = np.minimum(after.table["score"].to_numpy(), scores.table["score"].to_numpy())
         loss_red[k] = np.maximum(base_loss - expected_losses_exact(frame, after, lib), 0.0)
-        reasons.append(infeasibility(frame, answers, lib, o))
+        reasons.append(infeasibility(frame, may_leave, lib, o))
     feas = np.array([[not r for r in per] for per in reasons], dtype=bool)
     current = scores.table["score"].to_numpy()
     residual = np.where(feas, residual, current[None, :])
