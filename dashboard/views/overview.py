@@ -18,13 +18,23 @@ st.caption(f"{md_escape(st.session_state['source'])} · scenario library as of {
            f"({lib.scenarios.horizon_months}-month horizon) · {summary['trials']:,} simulated years")
 
 spend = frame["annual_spend_usd"].sum()
+
+
+def usd(x: float) -> str:
+    """Short money for the KPI row: six metrics must fit side by side."""
+    return f"${x / 1e6:,.2f}M" if abs(x) >= 1e6 else f"${x:,.0f}"
+
+
+
 hi_crit = int(table["rating"].isin(["high", "critical"]).sum())
 c = st.columns(6)
 c[0].metric("Deployments (valid)", f"{len(frame):,}")
-c[1].metric("Annual AI spend", f"${spend:,.0f}")
+c[1].metric("Annual AI spend", usd(spend), help=f"${spend:,.0f}")
 c[2].metric("High or critical", f"{hi_crit:,}", help="Rating from the 5x5 likelihood x impact matrix")
-c[3].metric("Expected annual loss", f"${summary['expected_annual_loss_usd']:,.0f}")
-c[4].metric("VaR 95 (annual)", f"${summary['var95_usd']:,.0f}", help="Loss exceeded in 1 simulated year out of 20")
+c[3].metric("Expected annual loss", usd(summary["expected_annual_loss_usd"]),
+            help=f"${summary['expected_annual_loss_usd']:,.0f} a year, averaged over the simulated years")
+c[4].metric("VaR 95 (annual)", usd(summary["var95_usd"]),
+            help=f"${summary['var95_usd']:,.0f}: the loss exceeded in 1 simulated year out of 20")
 c[5].metric("Rejected rows", f"{len(result.rejected_lines):,}")
 
 if result.errors:
