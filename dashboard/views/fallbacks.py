@@ -57,7 +57,7 @@ def _replace_plan(new: dict[str, list[str]]) -> None:
     st.session_state["whatif_plan"] = new
 
 
-c = st.columns(3)
+c = st.columns([3, 1, 1])
 if c[0].button("Apply the top recommendation to every high/critical deployment", type="primary"):
     _replace_plan(top_plan(a, rec, "high"))
     st.rerun()
