@@ -86,6 +86,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         "valid_rows": len(result.frame),
         "rejected": [e.model_dump() for e in result.errors],
         "channels": {k: int(v) for k, v in channels.items()},
+        "comment_lines": result.comment_lines,
         "answers": {"answered_deployments": len(answers),
                     "errors": [e.model_dump() for e in answer_errors]},
     }
@@ -94,6 +95,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     out = sys.stderr if args.json == "-" else sys.stdout
     rejected_rows = len(result.rejected_lines) or (1 if result.errors else 0)
     print(f"{args.file}: {result.total_rows} rows, {len(result.frame)} valid, {rejected_rows} rejected", file=out)
+    if result.comment_lines:
+        print(f"Comment rows skipped ('# ' in deployment_id): lines {', '.join(map(str, result.comment_lines))}",
+              file=out)
     if len(channels):
         print("Deployments per channel: " + ", ".join(f"{k} {v}" for k, v in channels.items()), file=out)
     if result.errors:

@@ -52,6 +52,7 @@ class ImportResult:
     frame: pd.DataFrame
     errors: list[RowError] = field(default_factory=list)
     total_rows: int = 0
+    comment_lines: list[int] = field(default_factory=list)  # rows skipped as '# ' comments (reported)
 
     @property
     def rejected_lines(self) -> list[int]:
@@ -115,7 +116,8 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
 
 def _read_xlsx(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     try:
-        df = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=object, engine="openpyxl")
+        # keep_default_na=False: a cell reading "NA" or "NaN" is text, not a missing value
+        df = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=object, engine="openpyxl", keep_default_na=False)
     except Exception as exc:  # openpyxl raises many types for corrupt workbooks
         raise InventoryFileError(f"cannot read the workbook: {exc}") from None
     df = df.map(_cell_text)
@@ -204,9 +206,10 @@ class _Errors:
 
 
 def escape_text(s: pd.Series) -> pd.Series:
-    """Neutralise spreadsheet formulas (OWASP CSV injection): a leading ' before = + - @ tab CR
-    (and before a leading ' itself, so that `unescape_text` restores every value exactly)."""
-    return s.where(~s.str.match(r"[=+\-@\t\r']"), "'" + s)
+    """Neutralise spreadsheet formulas (OWASP CSV injection): a leading ' before = + - @ tab CR, and
+    before # (Excel reads "#N/A" as an error value) and ' itself, so `unescape_text` restores every
+    value exactly."""
+    return s.where(~s.str.match(r"[=+\-@\t\r'#]"), "'" + s)
 
 
 def unescape_text(s: pd.Series) -> pd.Series:
@@ -362,12 +365,15 @@ def validate_table(raw: pd.DataFrame, lines: np.ndarray, lib: Library, spreadshe
         if c not in df.columns:
             df[c] = ""
     df = df[list(INVENTORY_COLUMNS)].fillna("").astype(str)
-    # Blank lines and '#' comment rows (template help line) are not deployments.
+    # Blank lines and comment rows ('# ' + text, like the template's help row) are not deployments;
+    # comment rows are reported back (ImportResult.comment_lines), never dropped silently.
     no_id = df["deployment_id"].str.strip() == ""
     blank = no_id.copy()
     if no_id.any():
         blank[no_id] = df[no_id].apply(lambda c: c.str.strip() == "").all(axis=1)
-    keep = ~(blank | df["deployment_id"].str.startswith("#"))
+    comment = df["deployment_id"].str.startswith("# ")
+    keep = ~(blank | comment)
+    comment_lines = [int(x) for x in np.asarray(lines)[comment.to_numpy()]]
     df, lines = df[keep].reset_index(drop=True), np.asarray(lines)[keep.to_numpy()]
 
     if spreadsheet:
@@ -400,7 +406,7 @@ def validate_table(raw: pd.DataFrame, lines: np.ndarray, lib: Library, spreadshe
     errors = [RowError(line=int(r.line), deployment_id=r.deployment_id or None, column=r.column,
                        value=str(r.value), message=r.message)
               for r in ef.itertuples(index=False)]
-    return ImportResult(valid, errors, total_rows=len(df))
+    return ImportResult(valid, errors, total_rows=len(df), comment_lines=comment_lines)
 
 
 def _empty_frame() -> pd.DataFrame:

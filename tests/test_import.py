@@ -161,6 +161,7 @@ def test_template_help_row_is_skipped(lib):
     data = template_csv(lib) + b"A,,,,,openai,gpt-4o,us,1,low,public,,,,,no\n"
     r = import_bytes(data, "t.csv", lib)
     assert r.errors == [] and list(r.frame["deployment_id"]) == ["A"] and r.frame.loc[0, "line"] == 3
+    assert r.comment_lines == [2]  # reported, not silently dropped
 
 
 def test_to_deployments_types(lib):

@@ -45,6 +45,9 @@ ver = st.session_state["editor_version"]
 st.markdown(f"**{result.total_rows}** rows · **{len(result.frame)}** valid · **{len(result.rejected_lines)}** "
             f"rejected — source: {md_escape(st.session_state['source'])}")
 
+if result.comment_lines:
+    st.caption("Comment rows skipped (deployment_id starting with '# '): lines "
+               + ", ".join(map(str, result.comment_lines)))
 rejected = state.rejected_raw()
 rej_edited = rejected
 if result.errors:

@@ -15,7 +15,7 @@ from risk_models.report.tabular import deployments_table
 
 RATING_FILL = {"low": "FDD49E", "medium": "FC8D59", "high": "D7301F", "critical": "7F0000"}
 MONEY = '"$"#,##0'
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "#")  # '#': Excel error values such as #N/A
 
 
 def safe(value: object) -> object:
