@@ -91,7 +91,6 @@ def _changed(key: str) -> bool:
 
 
 if _changed(f"inventory_editor_{ver}") or _changed(f"rejected_editor_{ver}"):
-    edited = edited.assign(contract_end=edited["contract_end"].map(lambda d: d.date() if pd.notna(d) else None))
     state.apply_edits(edited, rej_edited)
     st.rerun()
 
