@@ -9,6 +9,8 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
+from risk_models.scoring import rating_of
+
 RATING_COLOURS = {"low": "#fdd49e", "medium": "#fc8d59", "high": "#d7301f", "critical": "#7f0000"}
 BAND_COLOURS = {"unconcentrated": "#fdd49e", "moderate": "#fc8d59", "high": "#b30000"}
 SCALE = "OrRd"
@@ -18,12 +20,6 @@ HOVER_NAMES = 12
 def _esc(text: object) -> str:
     # plotly renders a subset of HTML in hover text; user text must stay text
     return html.escape(str(text))
-
-
-def cell_rating(likelihood: int, impact: int, bounds: dict[str, float]) -> str:
-    p = likelihood * impact
-    return "critical" if p >= bounds["critical"] else "high" if p >= bounds["high"] else \
-        "medium" if p >= bounds["medium"] else "low"
 
 
 def risk_matrix(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float], title: str = "") -> go.Figure:
@@ -39,7 +35,7 @@ def risk_matrix(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float],
             more = f"<br>… and {n - HOVER_NAMES} more" if n > HOVER_NAMES else ""
             xs.append(imp)
             ys.append(lik)
-            colours.append(RATING_COLOURS[cell_rating(lik, imp, bounds)])
+            colours.append(RATING_COLOURS[str(rating_of(lik * imp, bounds))])
             text.append(str(n) if n else "")
             hover.append(f"Likelihood {lik} × impact {imp}: {n} deployment(s)<br>{shown}{more}")
     fig = go.Figure(go.Scatter(

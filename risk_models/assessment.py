@@ -12,7 +12,7 @@ from risk_models.answers import AnswerMap
 from risk_models.config_loader import Library
 from risk_models.fallbacks import Recommendations, recommend
 from risk_models.inventory_import import ImportResult
-from risk_models.scoring import Scores, factor_summary, score
+from risk_models.scoring import Scores, factor_summary, rating_of, score
 from risk_models.simulation import SimulationResult, simulate
 
 DRIVER_LIMIT = 8  # outcome drivers kept per deployment (the rest add up into "other outcomes")
@@ -51,12 +51,14 @@ def assess(inventory: ImportResult, answers: AnswerMap, lib: Library, probabilit
     return Assessment(lib, inventory, answers, probs, residual, inherent, sim, seed)
 
 
-def heatmap_cells(table: pd.DataFrame) -> list[dict]:
+def heatmap_cells(table: pd.DataFrame, rating_bounds: dict[str, float]) -> list[dict]:
+    """The 25 cells with their counts, members and the rating of the cell itself."""
     cells = []
     for lik in range(5, 0, -1):
         for imp in range(1, 6):
             ids = table.loc[(table["likelihood"] == lik) & (table["impact"] == imp), "deployment_id"]
-            cells.append({"likelihood": lik, "impact": imp, "count": len(ids), "deployment_ids": list(ids)})
+            cells.append({"likelihood": lik, "impact": imp, "rating": str(rating_of(lik * imp, rating_bounds)),
+                          "count": len(ids), "deployment_ids": list(ids)})
     return cells
 
 

@@ -104,7 +104,7 @@ def report_header(a: Assessment, organisation: str = "", generated_at: dt.dateti
         "concentration": concentration(a.frame, a.lib),
         "concentration_by_business_unit": concentration_by_business_unit(a.frame, a.lib),
         "simulation": a.simulation.summary(a.frame),
-        "heatmap": {"cells": heatmap_cells(a.residual.table)},
+        "heatmap": {"cells": heatmap_cells(a.residual.table, a.lib.scoring.rating_bounds)},
     }
 
 

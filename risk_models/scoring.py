@@ -168,6 +168,13 @@ def weights(frame: pd.DataFrame, lib: Library) -> np.ndarray:
     return w
 
 
+def rating_of(product: np.ndarray, bounds: dict[str, float]) -> np.ndarray:
+    """Rating from likelihood x impact (1-25): the one place the config's rating_bounds are read."""
+    p = np.asarray(product)
+    idx = (p >= bounds["medium"]).astype(int) + (p >= bounds["high"]) + (p >= bounds["critical"])
+    return np.array(RATINGS)[idx]
+
+
 def band(values: np.ndarray, bounds: list[float]) -> np.ndarray:
     """1..5 by the increasing bounds (value >= bounds[i] -> level i + 2)."""
     return 1 + np.searchsorted(np.asarray(bounds), values, side="right")
@@ -233,14 +240,11 @@ def _combine(frame, lib, outcomes, pos, neg, vuln, factors, assumed) -> Scores:
         impact_raw = np.where(p_adverse > 0, (final @ dim_w) / p_adverse, 0.0)
     likelihood = np.where(p_hit > 0, band(p_hit, sc.likelihood_bounds), 1)
     impact = np.where(p_hit > 0, band(impact_raw, sc.impact_bounds), 1)
-    product = likelihood * impact
-    rb = sc.rating_bounds
-    rating_idx = (product >= rb["medium"]).astype(int) + (product >= rb["high"]) + (product >= rb["critical"])
 
     table = pd.DataFrame({
         "deployment_id": frame["deployment_id"].to_numpy(),
         "score": scores, "likelihood": likelihood, "impact": impact,
-        "rating": np.array(RATINGS)[rating_idx], "p_hit": p_hit, "impact_raw": impact_raw,
+        "rating": rating_of(likelihood * impact, sc.rating_bounds), "p_hit": p_hit, "impact_raw": impact_raw,
     })
     for k, d in enumerate(DIMENSIONS):
         table[d] = 100 * (1 - np.exp(-sc.calibration * final[:, k]))

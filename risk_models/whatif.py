@@ -37,7 +37,7 @@ def _summary(a_frame: pd.DataFrame, scores, sim, lib) -> dict:
         "ratings": {r: int((t["rating"] == r).sum()) for r in RATINGS},
         "mean_score": round(float(t["score"].mean()), 2) if len(t) else 0.0,
         "expected_annual_loss_usd": s["expected_annual_loss_usd"], "var95_usd": s["var95_usd"],
-        "var99_usd": s["var99_usd"], "heatmap": heatmap_cells(t), "concentration": concentration(a_frame, lib),
+        "var99_usd": s["var99_usd"], "heatmap": heatmap_cells(t, lib.scoring.rating_bounds), "concentration": concentration(a_frame, lib),
         "lec": s["lec"],
     }
 

@@ -34,7 +34,6 @@ PAPER = {"a4": A4, "letter": LETTER}
 RATING_FILL = {"low": "#fdd49e", "medium": "#fc8d59", "high": "#d7301f", "critical": "#7f0000"}
 BAND_FILL = {"unconcentrated": "#fdd49e", "moderate": "#fc8d59", "high": "#b30000"}
 DARK_TEXT = {"#fdd49e", "#fc8d59"}
-RATING_BOUNDS = {"medium": 5, "high": 10, "critical": 20}
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -95,16 +94,13 @@ def heatmap_drawing(cells: list[dict], size: float = 62 * mm) -> Drawing:
     cell = size / 5
     left, bottom = 14 * mm, 12 * mm
     d = Drawing(left + size + 4 * mm, bottom + size + 4 * mm)
-    counts = {(c["likelihood"], c["impact"]): c["count"] for c in cells}
+    by_cell = {(c["likelihood"], c["impact"]): c for c in cells}
     for lik in range(1, 6):
         for imp in range(1, 6):
-            product = lik * imp
-            rating = "critical" if product >= RATING_BOUNDS["critical"] else "high" if product >= RATING_BOUNDS[
-                "high"] else "medium" if product >= RATING_BOUNDS["medium"] else "low"
-            fill = RATING_FILL[rating]
+            fill = RATING_FILL[by_cell[(lik, imp)]["rating"]]  # rated by the engine with the config's bounds
             x, y = left + (imp - 1) * cell, bottom + (lik - 1) * cell
             d.add(Rect(x, y, cell, cell, fillColor=colors.HexColor(fill), strokeColor=colors.white, strokeWidth=1.5))
-            n = counts.get((lik, imp), 0)
+            n = by_cell[(lik, imp)]["count"]
             if n:
                 d.add(String(x + cell / 2, y + cell / 2 - 4, str(n), fontName=f.bold, fontSize=11, textAnchor="middle",
                              fillColor=colors.black if fill in DARK_TEXT else colors.white))
