@@ -23,6 +23,12 @@ def goto(at: AppTest, page: str) -> AppTest:
     return at
 
 
+def upload(at: AppTest, name: str, csv: str) -> AppTest:
+    at.file_uploader(key="inventory_upload").upload(name, csv.encode(), "text/csv").run()
+    assert not at.exception, at.exception
+    return at
+
+
 def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
@@ -46,7 +52,7 @@ def test_upload_lists_rejected_rows_and_fixing_one_revalidates():
     csv = ("deployment_id,name,channel,model,annual_spend_usd,criticality,data_sensitivity\n"
            "U1,<script>alert(1)</script>,openai,gpt-4o,100,low,public\n"
            "U2,=HYPERLINK(\"x\"),Azur OpenAI,gpt-4o,100,low,public\n")
-    at.file_uploader(key="inventory_upload").upload("mine.csv", csv.encode(), "text/csv").run()
+    upload(at, "mine.csv", csv)
     assert not at.exception
     errors = at.dataframe[0].value
     assert list(errors["line"]) == [3] and list(errors["column"]) == ["channel"]
@@ -151,7 +157,7 @@ def test_hostile_names_are_escaped_in_hover_text():
     at = goto(start(), "inventory")
     csv = ("deployment_id,name,channel,model,annual_spend_usd,criticality,data_sensitivity\n"
            "X1,<img src=x onerror=alert(1)>,aoai,gpt-4o,100,critical,public\n")
-    at.file_uploader(key="inventory_upload").upload("h.csv", csv.encode(), "text/csv").run()
+    upload(at, "h.csv", csv)
     goto(at, "heatmaps")
     hover = " ".join(json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["hovertext"])
     assert "&lt;img src=x onerror=alert(1)&gt;" in hover and "<img" not in hover
@@ -219,7 +225,7 @@ def test_markdown_in_names_is_shown_as_text():
     at = goto(start(), "inventory")
     csv = ("deployment_id,name,channel,model,annual_spend_usd,criticality,data_sensitivity\n"
            "M1,**bold** [click](http://evil.example) <script>x</script>,aoai,gpt-4o,100,critical,public\n")
-    at.file_uploader(key="inventory_upload").upload("m.csv", csv.encode(), "text/csv").run()
+    upload(at, "m.csv", csv)
     goto(at, "questionnaire")
     heading = at.subheader[0].value
     assert "\\*\\*bold\\*\\*" in heading and "\\[click\\]" in heading and "\\<script\\>" in heading
@@ -229,7 +235,7 @@ def test_missing_column_upload_can_be_fixed_in_the_app():
     at = goto(start(), "inventory")
     csv = ("deployment_id,model,annual_spend_usd,criticality,data_sensitivity\n"
            "A,gpt-4o,10,low,public\nB,claude-sonnet-4-5,20,high,internal\n")
-    at.file_uploader(key="inventory_upload").upload("nocol.csv", csv.encode(), "text/csv").run()
+    upload(at, "nocol.csv", csv)
     assert not at.exception
     inv = at.session_state["inventory"]
     assert len(inv.frame) == 0 and [e.column for e in inv.errors] == ["channel"]
