@@ -33,7 +33,7 @@ class Assessment:
     def recommendations(self) -> Recommendations:
         """Fallback options for every deployment (computed once, on first use)."""
         if self._recommendations is None:
-            self._recommendations = recommend(self.frame, self.answers, self.lib, self.residual)
+            self._recommendations = recommend(self.frame, self.answers, self.lib, self.residual, self.probabilities)
         return self._recommendations
 
     @property
@@ -76,7 +76,7 @@ def _question_label(lib: Library, qid: str, value: object) -> str:
 def factor_summaries(a: Assessment) -> np.ndarray:
     """(n, factors): each factor's one-number summary per deployment."""
     w = a.lib.scoring.dimension_weights
-    return np.column_stack([factor_summary(f, w) for f in a.residual.factors])
+    return np.column_stack([factor_summary(a.residual, f, w) for f in a.residual.factors])
 
 
 class DriverLabels:
@@ -103,6 +103,9 @@ class DriverLabels:
             return f"{len(feats)} proprietary feature{'s' if len(feats) != 1 else ''} ({', '.join(feats)})"
         if fid == "committed_spend":
             return f"committed spend ${row['committed_spend_usd']:,.0f}"
+        if fid == "out_of_contract":
+            end = row["contract_end"]
+            return f"out of contract since {end:%d %b %Y} (rolling terms)" if end else "out of contract"
         return self.question(fid.removeprefix("q:"), answered)
 
 

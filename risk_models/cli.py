@@ -16,7 +16,17 @@ from pathlib import Path
 
 from risk_models.answers import read_answers_file, validate_answers
 from risk_models.assessment import assess, drivers
-from risk_models.config_loader import ConfigError, Library, load_library, with_scenarios
+from risk_models.config_loader import (
+    ConfigError,
+    Library,
+    load_library,
+    load_profile,
+    parse_model,
+    with_assumptions,
+    with_profile,
+    with_scenarios,
+)
+from risk_models.config_schema import AssumptionsFile
 from risk_models.exit_plan import exit_plan, exit_plan_markdown
 from risk_models.inventory_import import (
     DEFAULT_MAX_BYTES,
@@ -27,6 +37,7 @@ from risk_models.inventory_import import (
 from risk_models.inventory_template import template_csv, template_xlsx
 from risk_models.json_report import deployment_records, report_header, stress_delta, write_report
 from risk_models.models import RowError
+from risk_models.plausibility import plausibility_warnings
 from risk_models.report.markdown import render_markdown
 from risk_models.report.pdf import render_pdf
 from risk_models.report.tabular import deployments_csv
@@ -61,8 +72,17 @@ def _format_error(e: RowError) -> str:
     return f"  {where}{who}{col}{val} — {e.message}"
 
 
+def load_settings(lib: Library, args: argparse.Namespace) -> Library:
+    """The organisation profile and loss assumptions given on the command line, if any."""
+    if getattr(args, "profile", None):
+        lib = with_profile(lib, load_profile(Path(args.profile), lib.regimes))
+    if getattr(args, "assumptions", None):
+        lib = with_assumptions(lib, parse_model(Path(args.assumptions), AssumptionsFile))
+    return lib
+
+
 def load_inputs(args: argparse.Namespace) -> tuple[Library, ImportResult, dict, list[RowError]]:
-    lib = load_library(args.config) if args.config else load_library()
+    lib = load_settings(load_library(args.config) if args.config else load_library(), args)
     result = import_inventory(args.file, lib, max_bytes=args.max_mb * 1024 * 1024)
     answers, answer_errors = {}, []
     if getattr(args, "answers", None):
@@ -79,12 +99,21 @@ def load_inputs(args: argparse.Namespace) -> tuple[Library, ImportResult, dict, 
     return lib, result, answers, answer_errors
 
 
+def _print_warnings(warnings: list[RowError], out) -> None:
+    if warnings:
+        print(f"Warnings ({len(warnings)}; the rows are kept, check them):", file=out)
+        for w in warnings:
+            print(_format_error(w), file=out)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    _, result, answers, answer_errors = load_inputs(args)
+    lib, result, answers, answer_errors = load_inputs(args)
     channels = result.frame["channel"].value_counts().sort_index()
+    warnings = plausibility_warnings(result.frame, lib)
     report = {
         "valid_rows": len(result.frame),
         "rejected": [e.model_dump() for e in result.errors],
+        "warnings": [w.model_dump() for w in warnings],
         "channels": {k: int(v) for k, v in channels.items()},
         "comment_lines": result.comment_lines,
         "answers": {"answered_deployments": len(answers),
@@ -104,6 +133,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"Rejected ({len(result.errors)} problems):", file=out)
         for e in result.errors:
             print(_format_error(e), file=out)
+    _print_warnings([RowError(**w) for w in report["warnings"]], out)
     if args.answers:
         print(f"Answers: {len(answers)} deployments answered, {len(answer_errors)} problems", file=out)
         for e in answer_errors:
@@ -124,11 +154,11 @@ def cmd_assess(args: argparse.Namespace) -> int:
     if args.trials < 100:
         raise UserError("--trials must be at least 100")
     base = assess(result, answers, lib, trials=args.trials, seed=args.seed)
-    org = args.org or Path(args.file).stem
+    org = args.org or lib.profile.name or Path(args.file).stem
     extra: dict = {}
     if args.stress:
         try:
-            probs = stressed_probabilities(lib.scenarios, args.stress)
+            probs = stressed_probabilities(lib, args.stress)
         except KeyError as exc:
             raise UserError(str(exc.args[0])) from None
         stressed = assess(result, answers, lib, probs, trials=args.trials, seed=args.seed)
@@ -189,6 +219,7 @@ def _print_summary(a, header: dict, out) -> None:
         row = a.frame.iloc[int(i)]
         print(f"  {t.at[i, 'score']:5.1f} {t.at[i, 'rating']:<8} {_term(row['deployment_id'])} "
               f"{_term(row['name'][:40])} [{row['channel']}] — {top}", file=out)
+    _print_warnings([RowError(**w) for w in header["inventory"]["warnings"]], out)
     if header["inventory"]["rejected"]:
         print(f"Rejected rows (not assessed): {len(header['inventory']['rejected'])} problem(s)", file=out)
         for e in header["inventory"]["rejected"]:
@@ -242,7 +273,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
         result = whatif(a, rec, plan)
     except WhatIfError as exc:
         raise UserError(str(exc)) from None
-    result.pop("scores_after")
+    result.pop("scores_after"), result.pop("frame_after")
     if args.json:
         _write_json(result, args.json)
     out = sys.stderr if args.json == "-" else sys.stdout
@@ -361,6 +392,12 @@ def cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
+def settings(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--profile", metavar="FILE", help="organisation profile (YAML: name, jurisdictions, regimes); "
+                    "default config/profile.yaml")
+    sp.add_argument("--assumptions", metavar="FILE", help="loss assumptions (YAML like config/assumptions.yaml)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ai-vendor-risk", description="AI vendor-risk assessment")
     p.add_argument("--config", help="directory with the YAML libraries (default: the bundled config/)")
@@ -389,10 +426,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--xlsx", metavar="OUT", help="write the XLSX workbook")
     a.add_argument("--csv", metavar="OUT", help="write a CSV of deployments with scores")
     a.add_argument("--md", metavar="OUT", help="write a Markdown summary")
-    a.add_argument("--org", help="organisation name for reports (default: the file name)")
+    a.add_argument("--org", help="organisation name for reports (default: the profile's name, else the file name)")
+    settings(a)
     a.set_defaults(func=cmd_assess)
 
     def inputs(sp: argparse.ArgumentParser) -> None:
+        settings(sp)
         sp.add_argument("file")
         sp.add_argument("--answers", help="questionnaire answers (YAML or JSON)")
         sp.add_argument("--seed", type=int, default=0)

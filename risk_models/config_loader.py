@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TypeVar
@@ -13,15 +13,25 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from risk_models.config_schema import (
+    AssumptionsFile,
+    AvailabilityFile,
+    BaselineFile,
     ChannelsFile,
+    Event,
     FallbacksFile,
+    ImpactRule,
+    Match,
     ModelsFile,
+    Outcome,
     Question,
     QuestionnaireFile,
+    RegimesFile,
+    RegionsFile,
     ScenariosFile,
     ScoringFile,
 )
 from risk_models.models import DIMENSIONS
+from risk_models.profile import OrgProfile
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 M = TypeVar("M", bound=BaseModel)
@@ -82,6 +92,12 @@ class Library:
     fallbacks: FallbacksFile
     scoring: ScoringFile
     channel_aliases: dict[str, str] = field(default_factory=dict)
+    baseline: BaselineFile | None = None
+    regimes: RegimesFile | None = None
+    assumptions: AssumptionsFile | None = None
+    profile: OrgProfile = OrgProfile()
+    regions: RegionsFile | None = None
+    availability: AvailabilityFile | None = None
 
     def __repr__(self) -> str:  # the full libraries are far too long for test reports
         return f"Library({self.directory})"
@@ -89,6 +105,31 @@ class Library:
     @cached_property
     def questions(self) -> dict[str, Question]:
         return {q.id: q for q in self.questionnaire.questions}
+
+    @cached_property
+    def baseline_events(self) -> list[Event]:
+        return expand_baseline(self.baseline, self) if self.baseline else []
+
+    @property
+    def events(self) -> list[Event]:
+        """Every event the engine scores: the scenario pack's, then the baseline events."""
+        return [*self.scenarios.events, *self.baseline_events]
+
+    def horizon_of(self, event: Event) -> int:
+        return event.horizon_months or self.scenarios.horizon_months
+
+    def channel_label(self, channel: str) -> str:
+        ch = self.channels.channels.get(channel)
+        return ch.display_name if ch else channel
+
+    def vendor_label(self, vendor: str) -> str:
+        return self.models.vendors.get(vendor, vendor)
+
+    @property
+    def reference_date(self):
+        """'Today' for contracts and tests: the profile's reporting date, else the pack's as-of date
+        (so the same inputs always give the same result)."""
+        return self.profile.reference_date(self.scenarios.as_of)
 
 
 def _check(problems: list[str], path: Path, key: str, ok: bool, message: str) -> None:
@@ -207,7 +248,8 @@ def _check_scenarios(path: Path, sf: ScenariosFile, channels: set[str], vendors:
     _raise_if(problems)
 
 
-def _check_fallbacks(path: Path, ff: FallbacksFile, channels: set[str], vendors: set[str]) -> None:
+def _check_fallbacks(path: Path, ff: FallbacksFile, channels: set[str], vendors: set[str], models: ModelsFile,
+                     questions: dict[str, Question]) -> None:
     problems: list[str] = []
     seen: set[str] = set()
     for i, opt in enumerate(ff.options):
@@ -220,7 +262,90 @@ def _check_fallbacks(path: Path, ff: FallbacksFile, channels: set[str], vendors:
                      targets_c + opt.applies_to.channels, targets_v + opt.applies_to.vendors)
         both = set(opt.replaces_features) & set(opt.cannot_replace_features)
         _check(problems, path, key, not both, f"features both replaced and not: {sorted(both)}")
+        if opt.after.model:
+            vendor = next((r.vendor for r in models.rules if re.match(r.pattern, opt.after.model, re.IGNORECASE)), "other")
+            _check(problems, path, f"{key}.after.model", vendor == opt.target_vendor,
+                   f"model {opt.after.model!r} belongs to vendor {vendor!r}, not the target vendor {opt.target_vendor!r}")
+        elif opt.is_switch:
+            _check(problems, path, f"{key}.after.model", opt.applies_to.vendors == [opt.target_vendor],
+                   "a switch that keeps the same model must apply to the target vendor's models only")
+        for qid, value in opt.after.answers.items():
+            q = questions.get(qid)
+            _check(problems, path, f"{key}.after.answers.{qid}", q is not None, "unknown question")
+            if q is not None and value != "reference_date":
+                try:
+                    from risk_models.answers import AnswerError, normalise_answer  # local: answers imports us
+                    normalise_answer(q, value)
+                except AnswerError as exc:
+                    problems.append(f"{path}: {key}.after.answers.{qid}: {exc}")
     _raise_if(problems)
+
+
+def expand_baseline(bf: BaselineFile, lib: Library) -> list[Event]:
+    """One independent event per channel or vendor of each template (their outages, price
+    changes, retirements or failures do not happen together)."""
+    events = []
+    for t in bf.templates:
+        for key, p in t.probability.items():
+            if t.per == "channel":
+                label = lib.channel_label(key)
+                impacts = [ImpactRule(match=Match(channels=[key]), severity=t.severity)]
+            elif t.per == "vendor":
+                label = lib.vendor_label(key)
+                channels = [c for c in lib.channels.channels if c not in t.exclude_channels] if t.exclude_channels else []
+                impacts = [ImpactRule(match=Match(vendors=[key], channels=channels), severity=t.severity)]
+            else:
+                label, impacts = "", t.impacts
+            suffix = "" if t.per == "none" else f"_{key}"
+            title = t.label.format(key=label)
+            outcome = Outcome(id=f"{t.id}{suffix}", label=t.outcome_label or title, probability=p,
+                              confidence=t.confidence, rationale=t.rationale, impacts=impacts,
+                              outage_hours=t.outage_hours)
+            events.append(Event(id=f"baseline_{t.id}{suffix}", label=title, description=t.description,
+                                sources=t.sources, outcomes=[outcome], horizon_months=bf.horizon_months,
+                                family=t.id))
+    return events
+
+
+def _check_baseline(path: Path, bf: BaselineFile, channels: set[str], vendors: set[str], regimes: set[str]) -> None:
+    problems: list[str] = []
+    for i, t in enumerate(bf.templates):
+        key = f"templates[{i}] ({t.id})"
+        known = {"channel": channels, "vendor": vendors, "none": {"all"}}[t.per]
+        for k in t.probability:
+            _check(problems, path, f"{key}.probability", k in known, f"unknown {t.per} {k!r}; known: {sorted(known)}")
+        for c in t.exclude_channels:
+            _check(problems, path, f"{key}.exclude_channels", c in channels, f"unknown channel {c!r}")
+        for r, rule in enumerate(t.impacts):
+            _check_rules(problems, path, f"{key}.impacts[{r}].match", channels, vendors, rule.match.channels,
+                         rule.match.vendors)
+            _check_regimes(problems, path, f"{key}.impacts[{r}].match", regimes, rule.match.regimes)
+    _raise_if(problems)
+
+
+def _check_regimes(problems: list[str], path: Path, key: str, regimes: set[str], named: list[str]) -> None:
+    for r in named:
+        _check(problems, path, key, r in regimes, f"unknown regime {r!r}; known: {sorted(regimes)}")
+
+
+def load_profile(path: Path, regimes: RegimesFile, data: object | None = None) -> OrgProfile:
+    """An organisation profile file (YAML); regimes must be known ones."""
+    profile = parse_model(path, OrgProfile, data)
+    problems: list[str] = []
+    _check_regimes(problems, path, "regimes", set(regimes.regimes), profile.regimes)
+    _raise_if(problems)
+    return profile
+
+
+def with_profile(lib: Library, profile: OrgProfile) -> Library:
+    unknown = [r for r in profile.regimes if lib.regimes and r not in lib.regimes.regimes]
+    if unknown:
+        raise ConfigError(f"organisation profile: unknown regime(s) {unknown}; known: {sorted(lib.regimes.regimes)}")
+    return replace(lib, profile=profile)
+
+
+def with_assumptions(lib: Library, assumptions: AssumptionsFile) -> Library:
+    return replace(lib, assumptions=assumptions)
 
 
 def load_library(directory: Path | str | None = None) -> Library:
@@ -239,9 +364,42 @@ def _load_library(d: Path) -> Library:
     channel_ids, vendor_ids = set(channels.channels), set(models.vendors)
     scenarios = load_scenarios(d / "scenarios.yaml", channel_ids, vendor_ids)
     fallbacks = parse_model(d / "fallbacks.yaml", FallbacksFile)
-    _check_fallbacks(d / "fallbacks.yaml", fallbacks, channel_ids, vendor_ids)
+    _check_fallbacks(d / "fallbacks.yaml", fallbacks, channel_ids, vendor_ids, models,
+                     {q.id: q for q in questionnaire.questions})
     scoring = parse_model(d / "scoring.yaml", ScoringFile)
-    return Library(d, channels, models, questionnaire, scenarios, fallbacks, scoring, aliases)
+    regimes = parse_model(d / "regimes.yaml", RegimesFile)
+    regime_ids = set(regimes.regimes)
+    _check_scenario_regimes(d / "scenarios.yaml", scenarios, regime_ids)
+    baseline = parse_model(d / "baseline_events.yaml", BaselineFile)
+    _check_baseline(d / "baseline_events.yaml", baseline, channel_ids, vendor_ids, regime_ids)
+    assumptions = parse_model(d / "assumptions.yaml", AssumptionsFile)
+    profile = load_profile(d / "profile.yaml", regimes)
+    regions = parse_model(d / "regions.yaml", RegionsFile)
+    availability = parse_model(d / "availability.yaml", AvailabilityFile)
+    _check_availability(d / "availability.yaml", availability, channel_ids, vendor_ids)
+    return Library(d, channels, models, questionnaire, scenarios, fallbacks, scoring, aliases,
+                   baseline, regimes, assumptions, profile, regions, availability)
+
+
+def _check_availability(path: Path, av: AvailabilityFile, channels: set[str], vendors: set[str]) -> None:
+    problems: list[str] = []
+    for ch, rules in av.channels.items():
+        _check(problems, path, f"channels.{ch}", ch in channels, f"unknown channel; known: {sorted(channels)}")
+        for i, rule in enumerate(rules):
+            key = f"channels.{ch}[{i}]"
+            _check(problems, path, f"{key}.vendor", rule.vendor in vendors, f"unknown vendor {rule.vendor!r}")
+            _check_regex(problems, path, f"{key}.models", rule.models)
+    _raise_if(problems)
+
+
+def _check_scenario_regimes(path: Path, sf: ScenariosFile, regimes: set[str]) -> None:
+    problems: list[str] = []
+    for i, ev in enumerate(sf.events):
+        for j, out in enumerate(ev.outcomes):
+            for r, rule in enumerate(out.impacts):
+                _check_regimes(problems, path, f"events[{i}].outcomes[{j}].impacts[{r}].match", regimes,
+                               rule.match.regimes)
+    _raise_if(problems)
 
 
 def load_scenarios(
@@ -256,5 +414,6 @@ def load_scenarios(
 def with_scenarios(lib: Library, path: Path) -> Library:
     """The same library with another scenarios file (for `assess --scenarios`)."""
     sf = load_scenarios(path, set(lib.channels.channels), set(lib.models.vendors))
-    return Library(lib.directory, lib.channels, lib.models, lib.questionnaire, sf,
-                   lib.fallbacks, lib.scoring, lib.channel_aliases)
+    if lib.regimes:
+        _check_scenario_regimes(path, sf, set(lib.regimes.regimes))
+    return replace(lib, scenarios=sf)

@@ -50,6 +50,38 @@ class ChannelsFile(Strict):
     jurisdictions: list[JurisdictionRule]
 
 
+# --- regions.yaml ----------------------------------------------------------------------
+class Region(Strict):
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    group: Literal["us", "eu", "uk", "apac", "other"]
+    name: str = ""
+
+
+class RegionsFile(Strict):
+    """Cloud region code -> country and jurisdiction group (data residency only)."""
+
+    as_of: dt.date
+    sources: list[Source] = Field(min_length=1)
+    clouds: dict[Literal["aws", "azure", "gcp", "oci"], dict[str, Region]]
+    generic: dict[str, Literal["us", "eu", "uk", "apac", "other"]] = {}
+
+
+# --- availability.yaml -----------------------------------------------------------------
+class AvailabilityRule(Strict):
+    vendor: str
+    models: str  # regex, case-insensitive, matched at the start of the model name
+    jurisdictions: list[Literal["us", "eu", "uk", "apac", "other"]] = []  # empty = wherever the channel is
+    source: Source
+    note: str = ""
+
+
+class AvailabilityFile(Strict):
+    """Which models each channel offers, and where (for plausibility warnings on import)."""
+
+    as_of: dt.date
+    channels: dict[str, list[AvailabilityRule]]
+
+
 # --- models.yaml -----------------------------------------------------------------------
 class VendorRule(Strict):
     pattern: str
@@ -118,7 +150,8 @@ class Match(Strict):
     channels: list[str] = []
     vendors: list[str] = []
     features: list[ProprietaryFeature] = []
-    jurisdictions: list[Jurisdiction] = []
+    jurisdictions: list[Jurisdiction] = []  # where the data is processed (the region's group)
+    regimes: list[str] = []  # the organisation is subject to one of these (organisation profile)
 
 
 class ImpactRule(Strict):
@@ -141,6 +174,8 @@ class Outcome(Strict):
     confidence: Confidence
     rationale: str
     impacts: list[ImpactRule] = []
+    # How long an outage this outcome causes lasts; 0 = it cannot cause an outage (no downtime loss).
+    outage_hours: float = Field(default=0.0, ge=0, le=8760)
 
 
 class Event(Strict):
@@ -149,6 +184,9 @@ class Event(Strict):
     description: str = ""
     sources: list[Source] = Field(min_length=1)
     outcomes: list[Outcome] = Field(min_length=1)
+    # Horizon of this event's probabilities when it differs from its library's (baseline events: 12).
+    horizon_months: int | None = Field(default=None, gt=0, le=120)
+    family: str | None = None  # the baseline template an expanded event comes from
 
     @model_validator(mode="after")
     def _exclusive_outcomes(self) -> Event:
@@ -166,10 +204,133 @@ class ScenariosFile(Strict):
     events: list[Event] = Field(min_length=1)
 
 
+# --- baseline_events.yaml ------------------------------------------------------------
+class BaselineTemplate(Strict):
+    """One kind of operational event, expanded into an independent event per channel or vendor."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str  # may contain {key}: the channel's or vendor's display name
+    per: Literal["channel", "vendor", "none"]
+    description: str = ""
+    sources: list[Source] = Field(min_length=1)
+    confidence: Confidence
+    rationale: str
+    outage_hours: float = Field(default=0.0, ge=0, le=8760)
+    outcome_label: str | None = None
+    probability: dict[str, float] = Field(min_length=1)  # per channel/vendor id (per: none -> {all: p})
+    severity: dict[Dimension, float] = {}
+    impacts: list[ImpactRule] = []
+    exclude_channels: list[str] = []
+
+    @model_validator(mode="after")
+    def _shape(self) -> BaselineTemplate:
+        for k, p in self.probability.items():
+            if not 0 <= p <= 1:
+                raise ValueError(f"probability {k}={p} outside 0..1")
+        if self.per == "none" and (not self.impacts or list(self.probability) != ["all"]):
+            raise ValueError("per: none needs impacts and probability {all: p}")
+        if self.per != "none" and not self.severity:
+            raise ValueError(f"per: {self.per} needs a severity")
+        if any(not 0 <= v <= 1 for v in self.severity.values()):
+            raise ValueError("baseline severities are adverse: 0..1")
+        return self
+
+
+class BaselineFile(Strict):
+    as_of: dt.date
+    horizon_months: int = Field(default=12, gt=0, le=120)
+    templates: list[BaselineTemplate] = Field(min_length=1)
+
+
+# --- regimes.yaml ----------------------------------------------------------------------
+class Regime(Strict):
+    label: str
+    source: Source
+
+
+class RegimesFile(Strict):
+    as_of: dt.date
+    regimes: dict[str, Regime] = Field(min_length=1)
+
+
+# --- assumptions.yaml ------------------------------------------------------------------
+class _Param(Strict):
+    basis: Literal["sourced", "assumption"]
+    note: str = ""
+    source: Source | None = None
+
+    @model_validator(mode="after")
+    def _sourced_has_source(self) -> _Param:
+        if self.basis == "sourced" and self.source is None:
+            raise ValueError("basis: sourced needs a source")
+        return self
+
+
+class NumberParam(_Param):
+    value: float = Field(ge=0, le=1e9)
+
+
+class CriticalityParam(_Param):
+    value: dict[Criticality, float]
+
+
+class SensitivityParam(_Param):
+    value: dict[DataSensitivity, float]
+
+
+class AssumptionsFile(Strict):
+    """Loss parameters of the simulation, each with its basis (sourced or organisation assumption)."""
+
+    as_of: dt.date
+    person_week_usd: NumberParam
+    base_switching_weeks: NumberParam
+    weeks_per_feature_share: NumberParam
+    downtime_usd_per_hour: CriticalityParam
+    compliance_usd: SensitivityParam
+    pert_low: NumberParam
+    pert_high: NumberParam
+    common_factor: NumberParam
+    payback_years: NumberParam
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AssumptionsFile:
+        if not self.pert_low.value < 1 < self.pert_high.value:
+            raise ValueError("need pert_low < 1 < pert_high (the mode is 1 x the loss estimate)")
+        if self.common_factor.value > 1:
+            raise ValueError("common_factor must be between 0 and 1")
+        if self.payback_years.value <= 0:
+            raise ValueError("payback_years must be above 0")
+        for name in ("downtime_usd_per_hour", "compliance_usd"):
+            values = getattr(self, name).value
+            if any(v < 0 or v > 1e9 for v in values.values()):
+                raise ValueError(f"{name}: values must be between 0 and 1e9")
+        return self
+
+    def table(self) -> list[dict]:
+        """One row per parameter: name, value, basis, note, source (for the app and the reports)."""
+        return [{"parameter": name, "value": getattr(self, name).value, "basis": getattr(self, name).basis,
+                 "note": getattr(self, name).note,
+                 "source": getattr(self, name).source.model_dump(mode="json") if getattr(self, name).source else None}
+                for name in type(self).model_fields if name != "as_of"]
+
+
 # --- fallbacks.yaml --------------------------------------------------------------------
 class AppliesTo(Strict):
     channels: list[str] = []
     vendors: list[str] = []
+
+
+class OptionAfter(Strict):
+    """What the deployment looks like after the option: the engine scores that state (target state),
+    so a switch is scored exactly like a native deployment on the target and a lever changes only the
+    factors it acts on."""
+
+    model: str | None = None  # switches: the target model; None = the same model
+    region: str | None = None  # where a switch runs when the current region is not served
+    fallback_status: FallbackStatus | None = None  # at least this after the option
+    abstraction_layer: bool | None = None  # True: a gateway is in place afterwards
+    committed_ratio_cap: float | None = Field(default=None, ge=0)  # committed spend <= cap x annual spend
+    answers: dict[str, str | float | list[str]] = {}  # questionnaire answers it secures (never worsens)
 
 
 class FallbackOption(Strict):
@@ -187,17 +348,23 @@ class FallbackOption(Strict):
     one_off_cost_usd: float = Field(ge=0)
     run_cost_delta_pct: float
     capability_gap: Literal["low", "medium", "high"]
-    mitigates: dict[Dimension, float]
+    after: OptionAfter = OptionAfter()
     source: Source
+    terms: str = ""  # data-processing or availability terms that decide feasibility (cited in source)
+
+    @property
+    def is_switch(self) -> bool:
+        return self.kind in ("channel_switch", "model_switch", "vendor_switch")
 
     @model_validator(mode="after")
     def _ranges(self) -> FallbackOption:
         lo, hi = self.effort_weeks
         if not 0 <= lo <= hi:
             raise ValueError(f"effort_weeks [{lo}, {hi}] must be 0 <= low <= high")
-        for k, m in self.mitigates.items():
-            if not 0 <= m <= 1:
-                raise ValueError(f"mitigates {k}={m} outside 0..1")
+        if self.is_switch and not (self.target_channel and self.target_vendor):
+            raise ValueError("a switch needs target_channel and target_vendor")
+        if not self.is_switch and (self.target_channel or self.target_vendor or self.after.model or self.after.region):
+            raise ValueError("controls and contract levers keep channel, vendor, model and region")
         return self
 
 
@@ -225,23 +392,8 @@ class ScoringFactors(Strict):
     proprietary_feature_step: PerDimension
     committed_spend_step: PerDimension
     committed_ratio_cap: float = Field(gt=0)
-
-
-class SimulationParams(Strict):
-    pert_low: float = Field(gt=0)
-    pert_high: float = Field(gt=1)
-    person_week_usd: float = Field(ge=0)
-    base_switching_weeks: float = Field(ge=0)
-    weeks_per_feature_share: float = Field(ge=0)
-    outage_hours: float = Field(ge=0)
-    downtime_usd_per_hour: dict[Criticality, float]
-    compliance_usd: dict[DataSensitivity, float]
-
-    @model_validator(mode="after")
-    def _pert(self) -> SimulationParams:
-        if not self.pert_low < 1 < self.pert_high:
-            raise ValueError("need pert_low < 1 < pert_high (the mode is 1 x the loss estimate)")
-        return self
+    # A contract whose end date has passed runs on rolling terms the provider can change.
+    out_of_contract: PerDimension
 
 
 class ScoringFile(Strict):
@@ -256,7 +408,9 @@ class ScoringFile(Strict):
     likelihood_bounds: list[float] = Field(min_length=4, max_length=4)
     impact_bounds: list[float] = Field(min_length=4, max_length=4)
     rating_bounds: dict[Literal["medium", "high", "critical"], float]
-    simulation: SimulationParams
+    # An outcome counts towards a deployment's likelihood only when its severity x vulnerability
+    # reaches this in some dimension (controls that blunt an outcome can lower the likelihood band).
+    materiality: float = Field(gt=0, lt=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> ScoringFile:

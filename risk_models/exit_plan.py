@@ -3,6 +3,8 @@ section 15 ask for: triggers, target, ordered steps, RTO, test plan, owner, depe
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 
 from risk_models.assessment import Assessment
@@ -30,13 +32,16 @@ def exit_plan(a: Assessment, rec: Recommendations, i: int, fallbacks: list[dict]
                  "probability": round(float(s.outcomes.probability[j]), 4), "score_points": round(float(pts[j]), 2)}
                 for j in np.argsort(-pts, kind="stable")[:TRIGGER_LIMIT] if pts[j] > 0.05]
     ranked = [r for r in (fallbacks if fallbacks is not None else rec.records(i, a.lib)) if r["feasible"]]
-    switches = [r for r in ranked if r["kind"] in SWITCH_KINDS]
-    target = switches[0] if switches else (ranked[0] if ranked else None)
-    support = [r for r in ranked if r["kind"] not in SWITCH_KINDS][:3]
+    k = rec.exit_target(i)
+    target = next((r for r in ranked if k is not None and r["option_id"] == rec.options[k].id), None)
+    support = [r for r in ranked if r["kind"] not in SWITCH_KINDS and not r["costs_more_than_it_saves"]][:3]
     feats = [f for f in str(row["proprietary_features"]).split(";") if f]
     rto, rto_assumed = _answer(a, dep, "rto_hours")
     notice, notice_assumed = _answer(a, dep, "notice_period_days")
     tested, _ = _answer(a, dep, "exit_last_tested")
+    cutover = cutover_hours(str(row["fallback_status"]), target)
+    standby = cutover is not None and cutover > float(rto)
+    dates = act_on_dates(row["contract_end"], float(notice), a.lib.reference_date, a.lib.scenarios.horizon_months)
     here = f"{channels.get(row['channel'], row['channel'])} ({row['model']}, {row['region'] or 'no region'})"
     there = target["label"] if target else "no feasible target yet — see reasons in the fallback list"
     steps = [f"Inventory what must move from {here}: prompts, system messages, tool definitions, evaluation sets, "
@@ -47,7 +52,10 @@ def exit_plan(a: Assessment, rec: Recommendations, i: int, fallbacks: list[dict]
         f"Stand up the target ({there}); rerun the evaluation suite and compare quality, latency and cost.",
         "Parallel run: route a small share of traffic to the target through the abstraction layer or gateway "
         "for at least two weeks; track errors, cost and user feedback.",
-        f"Cut-over: switch routing within the RTO of {rto:g} hours; announce to users and support teams.",
+        (f"Cut-over: the RTO of {rto:g} hours is shorter than the time to stand up the target "
+         f"(about {cutover / HOURS_PER_WEEK:g} weeks): keep a warm standby on the target, tested, so routing can "
+         "switch within the RTO; announce to users and support teams." if standby else
+         f"Cut-over: switch routing within the RTO of {rto:g} hours; announce to users and support teams."),
         f"Rollback: keep {here} able to take traffic until the target has run clean for one billing cycle; "
         "revert routing if error rates or quality breach agreed thresholds.",
         f"Contract: give notice ({notice:g} days{', assumed' if notice_assumed else ''}); remaining committed "
@@ -62,6 +70,7 @@ def exit_plan(a: Assessment, rec: Recommendations, i: int, fallbacks: list[dict]
                     "proprietary_features": feats},
         "trigger_events": triggers, "target_option": target, "supporting_actions": support, "steps": steps,
         "rto_hours": rto, "rto_assumed": rto_assumed,
+        "cutover_hours": cutover, "warm_standby_needed": standby, "dates_to_act_on": dates,
         "test_plan": {"plan": "Tabletop walk-through of this plan each quarter; a live failover of a traffic share "
                               "to the target at least once a year and after every material change.",
                       "last_tested": tested.isoformat() if tested else None},
@@ -71,6 +80,29 @@ def exit_plan(a: Assessment, rec: Recommendations, i: int, fallbacks: list[dict]
         + ([f"committed spend ${row['committed_spend_usd']:,.0f}"] if row["committed_spend_usd"] else []),
         "regulatory_basis": REGULATORY_BASIS,
     }
+
+
+HOURS_PER_WEEK = 168
+
+
+def cutover_hours(fallback_status: str, target: dict | None) -> float | None:
+    """How long moving traffic to the target takes: minutes with an active second channel, a day
+    with a tested failover, otherwise the build-out of the target (its low effort in weeks)."""
+    if fallback_status == "active":
+        return 1.0
+    if fallback_status == "tested":
+        return 24.0
+    return float(target["effort_weeks"][0]) * HOURS_PER_WEEK if target else None
+
+
+def act_on_dates(contract_end: dt.date | None, notice_days: float, ref: dt.date, horizon_months: int) -> list[dict]:
+    """A contract end inside the horizon is a date to act on: give notice in time, or renew on
+    better terms (commitment caps, termination for convenience)."""
+    if not contract_end or contract_end < ref or (contract_end - ref).days > horizon_months * 30.4375:
+        return []
+    notice_by = contract_end - dt.timedelta(days=int(notice_days))
+    return [{"date": notice_by.isoformat(), "action": "last day to give notice or renegotiate before renewal"},
+            {"date": contract_end.isoformat(), "action": "contract ends: renew on exit-friendly terms or exit"}]
 
 
 def exit_plan_markdown(plan: dict) -> str:
@@ -93,6 +125,9 @@ def exit_plan_markdown(plan: dict) -> str:
     lines += ["", "## Steps"] + [f"{n}. {e(s)}" for n, s in enumerate(plan["steps"], start=1)]
     lines += ["", "## Recovery and testing",
               f"- RTO: {plan['rto_hours']:g} hours{' (assumed default)' if plan['rto_assumed'] else ''}",
+              *([f"- Warm standby needed: cut-over to the target takes about {plan['cutover_hours']:g} hours, "
+                 "longer than the RTO"] if plan.get("warm_standby_needed") else []),
+              *[f"- {d['date']}: {e(d['action'])}" for d in plan.get("dates_to_act_on", [])],
               f"- Test plan: {e(plan['test_plan']['plan'])}",
               f"- Last tested: {plan['test_plan']['last_tested'] or 'never'}", "", "## Dependencies"]
     lines += [f"- {e(d)}" for d in plan["dependencies"]]

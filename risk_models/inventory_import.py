@@ -291,8 +291,10 @@ def model_vendor(models: pd.Series, lib: Library) -> pd.Series:
 
 
 def jurisdiction(regions: pd.Series, channels: pd.Series, lib: Library) -> pd.Series:
+    from risk_models.regions import lookup  # local: regions imports the loader, as this module does
+
     rules = [(r.pattern, r.group.value) for r in lib.channels.jurisdictions]
-    out = first_match(regions.str.strip(), rules, "other", full=True)
+    out = lookup(regions, lib).fillna(first_match(regions.str.strip(), rules, "other", full=True))
     blank = regions.str.strip() == ""
     return out.mask(blank & (channels == "self_hosted"), "on_prem")
 

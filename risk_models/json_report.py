@@ -17,8 +17,16 @@ from risk_models.assessment import Assessment, DriverLabels, drivers, factor_sum
 from risk_models.concentration import concentration, concentration_by_business_unit
 from risk_models.exit_plan import exit_plan
 from risk_models.inventory_export import inventory_text_frame
+from risk_models.plausibility import plausibility_warnings
+from risk_models.simulation import component_records, expected_loss_components
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+PROBABILITY_METHOD = (
+    "Each outcome's probability is given over its event's horizon (scenario pack: 24 months; baseline "
+    "events: 12). Its annual probability is 1 - (1 - P)^(12 / horizon): it depends only on the outcome's "
+    "own probability and the horizon, never exceeds P for horizons of 12 months or more, and a "
+    "simulated year draws at most one outcome per event with these probabilities. Favourable outcomes "
+    "relieve losses only in the years they happen.")
 EXIT_PLAN_RATINGS = ("high", "critical")
 
 
@@ -35,9 +43,11 @@ def iter_deployment_records(a: Assessment) -> Iterator[dict]:
     cols = {c: t[c].tolist() for c in ("score", "likelihood", "impact", "rating", *dims)}
     inherent = a.inherent.table["score"].tolist()
     expected = a.simulation.expected_by_deployment.tolist()
+    breakdown = component_records(expected_loss_components(a.frame, a.residual, a.lib))
     rec = a.recommendations()
     for i, row in enumerate(a.frame.to_dict("records")):
         fallbacks = rec.records(i, a.lib)
+        target = rec.exit_target(i)
         record = {
             "deployment_id": row["deployment_id"], "name": row["name"], "business_unit": row["business_unit"],
             "use_case": row["use_case"], "owner": row["owner"], "channel": row["channel"], "model": row["model"],
@@ -51,7 +61,8 @@ def iter_deployment_records(a: Assessment) -> Iterator[dict]:
             "likelihood": int(cols["likelihood"][i]), "impact": int(cols["impact"][i]), "rating": cols["rating"][i],
             "dimensions": {d: round(cols[d][i], 2) for d in dims},
             "drivers": drivers(a, i, summaries, labels, row), "assumed": a.residual.assumed[i],
-            "expected_loss_usd": _money(expected[i]),
+            "expected_loss_usd": _money(expected[i]), "expected_loss_breakdown_usd": breakdown[i],
+            "recommended_exit": a.lib.fallbacks.options[target].id if target is not None else None,
             "fallbacks": fallbacks,
         }
         if cols["rating"][i] in EXIT_PLAN_RATINGS:
@@ -65,15 +76,21 @@ def deployment_records(a: Assessment) -> list[dict]:
 
 def scenario_library_record(a: Assessment) -> dict:
     sc = a.lib.scenarios
-    events = {e.id: e for e in sc.events}
+    events = {e.id: e for e in a.lib.events}
+    outcome = {o.id: o for e in a.lib.events for o in e.outcomes}
     outs = a.residual.outcomes
+    annual = outs.annual
     return {
         "as_of": sc.as_of.isoformat(), "horizon_months": sc.horizon_months,
+        "baseline_as_of": a.lib.baseline.as_of.isoformat() if a.lib.baseline else None,
+        "probability_method": PROBABILITY_METHOD,
         "outcomes": [{
             "id": oid, "event": outs.event_ids[j], "event_label": outs.event_labels[j], "label": outs.labels[j],
-            "probability": round(float(outs.probability[j]), 4),
-            "default_probability": next(o.probability for o in events[outs.event_ids[j]].outcomes if o.id == oid),
-            "confidence": next(o.confidence for o in events[outs.event_ids[j]].outcomes if o.id == oid),
+            "baseline": events[outs.event_ids[j]].family is not None,
+            "probability": round(float(outs.probability[j]), 4), "horizon_months": int(outs.horizon_months[j]),
+            "annual_probability": round(float(annual[j]), 4),
+            "default_probability": outcome[oid].probability, "confidence": outcome[oid].confidence,
+            "outage_hours": outcome[oid].outage_hours,
             "sources": [s.model_dump(mode="json") for s in events[outs.event_ids[j]].sources],
         } for j, oid in enumerate(outs.ids)],
     }
@@ -86,6 +103,8 @@ def inputs_hash(a: Assessment) -> str:
         "rejected": [e.model_dump() for e in a.inventory.errors],
         "answers": answers_to_jsonable(a.answers),
         "probabilities": [round(float(p), 6) for p in a.residual.outcomes.probability],
+        "profile": a.lib.profile.model_dump(mode="json"),
+        "assumptions": a.lib.assumptions.model_dump(mode="json"),
         "seed": a.seed, "trials": a.simulation.trials,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
@@ -97,10 +116,14 @@ def report_header(a: Assessment, organisation: str = "", generated_at: dt.dateti
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_at": now.isoformat(timespec="seconds"),
-        "organisation": organisation,
+        "organisation": organisation or a.lib.profile.name,
+        "organisation_profile": a.lib.profile.model_dump(mode="json"),
+        "assumptions": a.lib.assumptions.table(),
+        "reference_date": a.lib.reference_date.isoformat(),
         "inputs_hash": inputs_hash(a),
         "scenario_library": scenario_library_record(a),
-        "inventory": {"valid_rows": len(a.frame), "rejected": [e.model_dump() for e in a.inventory.errors]},
+        "inventory": {"valid_rows": len(a.frame), "rejected": [e.model_dump() for e in a.inventory.errors],
+                      "warnings": [w.model_dump() for w in plausibility_warnings(a.frame, a.lib)]},
         "concentration": concentration(a.frame, a.lib),
         "concentration_by_business_unit": concentration_by_business_unit(a.frame, a.lib),
         "simulation": a.simulation.summary(a.frame),

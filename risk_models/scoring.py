@@ -1,14 +1,18 @@
 """Explainable exposure scores, vectorised over deployments x outcomes x dimensions.
 
-exposure(d,o,k) = P(o) x severity(o,d,k) x vulnerability(d,k) x weight(d,k)
+exposure(d,o,k) = A(o) x severity(o,d,k) x vulnerability(d,k) x weight(d,k) x relief(d,o,k)
 
-* severity: max of the adverse impact rules of outcome o matching d (favourable rules, with
-  negative severity, are kept apart as "relief": they shrink the adverse total multiplicatively, so
-  exposure never drops below 0 and better controls can never raise a score);
-* vulnerability: base x named factors (fallback, abstraction layer, proprietary features, committed
-  spend, questionnaire answers), capped at 1;
+* A(o): the outcome's annual probability, 1 - (1 - P(o))^(12 / horizon), from its own horizon
+  probability only (so editing one outcome never moves another's);
+* severity: max of the adverse impact rules of o matching d (channel, model vendor, feature, data
+  jurisdiction, and the organisation's regulatory regimes);
+* vulnerability: 1 - exp(-base x product of named factors) — every factor below 1 lowers it, none
+  is lost to a cap;
+* relief: favourable outcomes of *other* events (an exit path opening up) remove the share
+  A(f) x |severity(f)| of what remains, the expectation of "the relief applies in the years f
+  happens" — the loss simulation applies it exactly that way;
 * weight: criticality, and data sensitivity for compliance.
-score = 100 x (1 - exp(-calibration x sum_k w_k x exposure_k)); outcome drivers are the outcome
+score = 100 x (1 - exp(-calibration x sum_k w_k sum_o exposure)); outcome drivers are the outcome
 shares of that sum rescaled to score points, so they add up to the score.
 """
 
@@ -22,79 +26,118 @@ import pandas as pd
 
 from risk_models.answers import AnswerMap, answer_factor_arrays
 from risk_models.config_loader import Library
-from risk_models.config_schema import ScenariosFile
+from risk_models.config_schema import Event
 from risk_models.inventory_import import FEATURES
 from risk_models.models import DIMENSIONS, FallbackStatus
 
 RATINGS = ("low", "medium", "high", "critical")
-MAX_RELIEF = 0.9
+MAX_RELIEF = 0.99  # a favourable outcome never removes all of an exposure (keeps logs finite)
+
+
+def annual_probability(p: np.ndarray, horizon_months: np.ndarray, event_index: np.ndarray) -> np.ndarray:
+    """Per outcome: 1 - (1 - p)^(12 / horizon). For horizons of 12 months or more this is never above
+    p and depends on nothing but p and the horizon. For shorter horizons an event's outcomes could
+    then sum above 1 within a year; only there they are scaled back to a sum of 1."""
+    p = np.clip(np.asarray(p, float), 0.0, 1.0)
+    annual = 1 - (1 - p) ** (12.0 / np.asarray(horizon_months, float))
+    if len(annual):
+        totals = np.bincount(event_index, weights=annual)
+        annual = annual / np.maximum(totals, 1.0)[event_index]
+    return annual
 
 
 @dataclass(frozen=True)
 class OutcomeTable:
-    """The scenario library flattened to one row per outcome (probabilities may be overridden)."""
+    """The events (scenario pack + baseline) flattened to one row per outcome."""
 
     ids: list[str]
     labels: list[str]
     event_ids: list[str]
     event_labels: list[str]
-    probability: np.ndarray
+    probability: np.ndarray  # over each event's horizon (user overrides applied)
+    horizon_months: np.ndarray
+    outage_hours: np.ndarray
 
     @property
     def event_index(self) -> np.ndarray:
-        return pd.factorize(pd.Series(self.event_ids))[0]
+        return pd.factorize(pd.Series(self.event_ids, dtype=object))[0]
+
+    @property
+    def annual(self) -> np.ndarray:
+        return annual_probability(self.probability, self.horizon_months, self.event_index)
 
 
-def outcome_table(scenarios: ScenariosFile, overrides: dict[str, float] | None = None) -> OutcomeTable:
-    outs = [(e, o) for e in scenarios.events for o in e.outcomes]
+def _events(source) -> tuple[list[Event], list[int]]:
+    """(events, horizon per event) of a Library (pack + baseline) or of a bare scenarios file."""
+    if isinstance(source, Library):
+        return source.events, [source.horizon_of(e) for e in source.events]
+    return list(source.events), [e.horizon_months or source.horizon_months for e in source.events]
+
+
+def outcome_table(source, overrides: dict[str, float] | None = None) -> OutcomeTable:
+    events, horizons = _events(source)
+    outs = [(e, h, o) for e, h in zip(events, horizons, strict=True) for o in e.outcomes]
     over = overrides or {}
     return OutcomeTable(
-        ids=[o.id for _, o in outs],
-        labels=[o.label for _, o in outs],
-        event_ids=[e.id for e, _ in outs],
-        event_labels=[e.label for e, _ in outs],
-        probability=np.array([over.get(o.id, o.probability) for _, o in outs], dtype=float),
+        ids=[o.id for _, _, o in outs],
+        labels=[o.label for _, _, o in outs],
+        event_ids=[e.id for e, _, _ in outs],
+        event_labels=[e.label for e, _, _ in outs],
+        probability=np.array([over.get(o.id, o.probability) for _, _, o in outs], dtype=float),
+        horizon_months=np.array([h for _, h, _ in outs], dtype=float),
+        outage_hours=np.array([o.outage_hours for _, _, o in outs], dtype=float),
     )
 
 
-def stressed_probabilities(scenarios: ScenariosFile, outcome_ids: list[str]) -> dict[str, float]:
+def stressed_probabilities(source, outcome_ids: list[str]) -> dict[str, float]:
     """Set each named outcome to certainty and its siblings (same event) to zero."""
-    known = {o.id: e for e in scenarios.events for o in e.outcomes}
+    events = source.events
+    known = {o.id: e for e in events for o in e.outcomes}
     unknown = [i for i in outcome_ids if i not in known]
     if unknown:
         raise KeyError(f"unknown outcome(s) {unknown}; known: {', '.join(known)}")
-    events = {known[i].id: i for i in outcome_ids}
-    if len(events) < len(outcome_ids):
+    picked = {known[i].id: i for i in outcome_ids}
+    if len(picked) < len(outcome_ids):
         raise KeyError("stress at most one outcome per event: outcomes of an event are mutually exclusive")
     out: dict[str, float] = {}
-    for e in scenarios.events:
-        if e.id in events:
-            out.update({o.id: 1.0 if o.id == events[e.id] else 0.0 for o in e.outcomes})
+    for e in events:
+        if e.id in picked:
+            out.update({o.id: 1.0 if o.id == picked[e.id] else 0.0 for o in e.outcomes})
     return out
 
 
 def feature_matrix(frame: pd.DataFrame) -> np.ndarray:
-    """(n, features) bool: which proprietary features each deployment uses."""
-    s = frame["proprietary_features"].astype(str)
-    return np.column_stack([s.str.contains(rf"(?:^|;){f}(?:;|$)", regex=True).to_numpy() for f in FEATURES]) \
-        if len(s) else np.zeros((0, len(FEATURES)), dtype=bool)
+    """(n, features) bool: which proprietary features each deployment uses (looked up per distinct
+    feature list: inventories repeat a few combinations)."""
+    codes, uniq = pd.factorize(frame["proprietary_features"].astype(str))
+    table = np.array([[f in set(u.split(";")) for f in FEATURES] for u in uniq], dtype=bool).reshape(-1, len(FEATURES))
+    return table[codes] if len(codes) else np.zeros((0, len(FEATURES)), dtype=bool)
 
 
-def severity_tensors(frame: pd.DataFrame, scenarios: ScenariosFile) -> tuple[np.ndarray, np.ndarray]:
-    """Adverse (>= 0) and favourable (<= 0) severity, each (n, outcomes, dims)."""
+def severity_tensors(
+    frame: pd.DataFrame, lib: Library, severity_factors: dict[str, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Adverse (>= 0) and favourable (<= 0) severity, each (n, outcomes, dims).
+    severity_factors: per event id or baseline family, an (n, dims) multiplier from answers that
+    blunt that event (e.g. an IP indemnity for copyright outcomes)."""
     n = len(frame)
     feats = feature_matrix(frame)
-    cols = {"channels": frame["channel"], "vendors": frame["model_vendor"], "jurisdictions": frame["jurisdiction"]}
-    outs = [o for e in scenarios.events for o in e.outcomes]
+    # integer codes per column: a rule's mask is a lookup of its allowed values (no per-rule pandas)
+    coded = {key: pd.factorize(frame[col].astype(str)) for key, col in
+             (("channels", "channel"), ("vendors", "model_vendor"), ("jurisdictions", "jurisdiction"))}
+    regimes = set(lib.profile.regimes)
+    outs = [(e, o) for e in lib.events for o in e.outcomes]
     pos = np.zeros((n, len(outs), len(DIMENSIONS)))
     neg = np.zeros_like(pos)
-    for j, out in enumerate(outs):
+    for j, (_, out) in enumerate(outs):
         for rule in out.impacts:
+            if rule.match.regimes and not regimes.intersection(rule.match.regimes):
+                continue
             mask = np.ones(n, dtype=bool)
-            for key, col in cols.items():
-                values = [str(v) for v in getattr(rule.match, key)]
+            for key, (codes, uniq) in coded.items():
+                values = {str(v) for v in getattr(rule.match, key)}
                 if values:
-                    mask &= col.isin(values).to_numpy()
+                    mask &= np.isin(uniq, list(values))[codes] if len(uniq) else np.zeros(n, dtype=bool)
             if rule.match.features:
                 mask &= feats[:, [FEATURES.index(f) for f in rule.match.features]].any(axis=1)
             sev = np.array([rule.severity.get(d, 0.0) for d in DIMENSIONS])
@@ -103,19 +146,40 @@ def severity_tensors(frame: pd.DataFrame, scenarios: ScenariosFile) -> tuple[np.
                 pos[:, j, :] = np.maximum(pos[:, j, :], hit)
             else:
                 neg[:, j, :] = np.minimum(neg[:, j, :], hit)
+    for key, factor in (severity_factors or {}).items():
+        cols_ = [j for j, (e, _) in enumerate(outs) if key in (e.id, e.family)]
+        if cols_:
+            pos[:, cols_, :] = np.minimum(pos[:, cols_, :] * factor[:, None, :], 1.0)
     return pos, neg
 
 
 @dataclass(frozen=True)
 class Factor:
     id: str
-    values: np.ndarray  # (n, dims) multipliers
+    values: np.ndarray  # (n, dims) multipliers of the raw vulnerability
     dims: tuple[int, ...]  # dimensions the factor can touch (for its one-number summary)
 
 
 def feature_count(frame: pd.DataFrame) -> np.ndarray:
     s = frame["proprietary_features"].astype(str)
     return np.where(s == "", 0, s.str.count(";") + 1).astype(float)
+
+
+def contract_position(frame: pd.DataFrame, ref: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """(share of the coming year still under contract, out of contract) per deployment.
+    A blank end date counts as a full year under contract (the commitment is all at risk)."""
+    end = pd.to_datetime(frame["contract_end"], errors="coerce")
+    months = ((end - pd.Timestamp(ref)).dt.days / 30.4375).to_numpy(float)
+    known = ~np.isnan(months)
+    share = np.where(known, np.clip(np.nan_to_num(months) / 12.0, 0.0, 1.0), 1.0)
+    return share, known & (np.nan_to_num(months) < 0)
+
+
+def committed_at_risk(frame: pd.DataFrame, ref: dt.date) -> np.ndarray:
+    """Committed spend that an outcome in the coming year could strand: none once the contract has
+    ended, and only the share of the year the contract still runs (outcomes arrive through the year)."""
+    share, _ = contract_position(frame, ref)
+    return frame["committed_spend_usd"].to_numpy(float) * share
 
 
 def vulnerability_factors(
@@ -141,15 +205,18 @@ def vulnerability_factors(
     step_f = np.array([sc.proprietary_feature_step.get(d, 0.0) for d in DIMENSIONS])
     step_c = np.array([sc.committed_spend_step.get(d, 0.0) for d in DIMENSIONS])
     spend = frame["annual_spend_usd"].to_numpy(float)
-    committed = frame["committed_spend_usd"].to_numpy(float)
+    committed = committed_at_risk(frame, ref)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(spend > 0, committed / spend, np.where(committed > 0, np.inf, 0.0))
     ratio = np.minimum(ratio, sc.committed_ratio_cap)
+    _, expired = contract_position(frame, ref)
+    ooc = np.array([sc.out_of_contract.get(d, 1.0) for d in DIMENSIONS])
     factors = [
         Factor("fallback_status", fb_t[fb_idx], touched(fb_t)),
         Factor("abstraction_layer", ab_t[ab_idx], touched(ab_t)),
         Factor("proprietary_features", 1 + feature_count(frame)[:, None] * step_f, touched(step_f[None] + 1)),
         Factor("committed_spend", 1 + ratio[:, None] * step_c, touched(step_c[None] + 1)),
+        Factor("out_of_contract", np.where(expired[:, None], ooc[None, :], 1.0), touched(ooc[None])),
     ]
     arrays, assumed = answer_factor_arrays(list(frame["deployment_id"]), answers, lib.questions, ref,
                                            use_defaults_only=not controls)
@@ -180,66 +247,125 @@ def band(values: np.ndarray, bounds: list[float]) -> np.ndarray:
     return 1 + np.searchsorted(np.asarray(bounds), values, side="right")
 
 
+def saturate(raw: np.ndarray) -> np.ndarray:
+    """Vulnerability 0-1 from the raw product of factors: strictly increasing, so every control
+    (a factor below 1) lowers it however exposed the deployment is."""
+    return -np.expm1(-raw)
+
+
 @dataclass
 class Scores:
-    """Per-deployment results plus the arrays behind the drivers and the simulation."""
+    """Per-deployment results plus the arrays behind the drivers, the loss model and the simulation."""
 
-    table: pd.DataFrame  # deployment_id, score, likelihood, impact, rating, p_hit, dimension columns
+    table: pd.DataFrame  # deployment_id, score, likelihood, impact, rating, p_hit, impact_raw, dimension columns
     outcome_points: np.ndarray  # (n, outcomes) score points per outcome, rows add up to score
     factors: list[Factor]
     assumed: list[list[str]]
     severity: np.ndarray  # (n, outcomes, dims) adverse severity
     favourable: np.ndarray  # (n, outcomes, dims) favourable severity (<= 0)
-    relief: np.ndarray  # (n, dims) share removed by favourable outcomes
-    vulnerability: np.ndarray  # (n, dims)
+    relief: np.ndarray  # (n, outcomes, dims) multiplier (<= 1) favourable outcomes of other events leave
+    raw_vulnerability: np.ndarray  # (n, dims) base x product of factors
+    vulnerability: np.ndarray  # (n, dims) saturate(raw)
     outcomes: OutcomeTable
+    material: np.ndarray  # (n, outcomes) bool: counts towards the likelihood
 
 
 def score(
     frame: pd.DataFrame, answers: AnswerMap, lib: Library, probabilities: dict[str, float] | None = None,
-    controls: bool = True, ref: dt.date | None = None,
+    controls: bool = True, ref: dt.date | None = None, severity_factors: dict[str, np.ndarray] | None = None,
 ) -> Scores:
-    """Score every deployment of a validated inventory frame against the scenario library."""
-    sc = lib.scoring
-    ref = ref or lib.scenarios.as_of
-    outcomes = outcome_table(lib.scenarios, probabilities)
-    pos, neg = severity_tensors(frame, lib.scenarios)
+    """Score every deployment of a validated inventory frame against the events of the library."""
+    ref = ref or lib.reference_date
+    outcomes = outcome_table(lib, probabilities)
+    pos, neg = severity_tensors(frame, lib, severity_factors)
     factors, assumed = vulnerability_factors(frame, answers, lib, ref, controls)
-    vuln = np.full((len(frame), len(DIMENSIONS)), sc.base_vulnerability)
+    raw = np.full((len(frame), len(DIMENSIONS)), lib.scoring.base_vulnerability)
     for f in factors:
-        vuln = vuln * f.values
-    vuln = np.minimum(vuln, 1.0)
-    return _combine(frame, lib, outcomes, pos, neg, vuln, factors, assumed)
+        raw = raw * f.values
+    return _combine(frame, lib, outcomes, pos, neg, raw, factors, assumed)
 
 
-def _combine(frame, lib, outcomes, pos, neg, vuln, factors, assumed) -> Scores:
+def _favourable_events(annual: np.ndarray, neg: np.ndarray, event_index: np.ndarray):
+    """Per event with favourable outcomes: (event, its favourable outcomes, q (n, k)) where q is the
+    expected share of exposure the event removes in a year, sum over its outcomes of A(f) x |sev(f)|
+    (outcomes of an event exclude each other, so their shares add)."""
+    fav = np.flatnonzero((neg < 0).any(axis=(0, 2)))
+    for e in np.unique(event_index[fav]):
+        members = fav[event_index[fav] == e]
+        q = np.minimum((annual[members][None, :, None] * -neg[:, members, :]).sum(axis=1), MAX_RELIEF)
+        yield e, members, q
+
+
+def relief_multipliers(annual: np.ndarray, neg: np.ndarray, event_index: np.ndarray) -> np.ndarray:
+    """(n, outcomes, dims): for each adverse outcome, the product over *other* events of (1 - q_e),
+    the expected share of exposure those events' favourable outcomes leave (independent events;
+    an outcome is never relieved by its own event, whose outcomes exclude it)."""
+    n, n_out, k = neg.shape
+    total = np.zeros((n, k))
+    own = np.zeros((n, n_out, k))
+    for e, _, q in _favourable_events(annual, neg, event_index):
+        log_keep = np.log1p(-q)
+        total += log_keep
+        own[:, event_index == e, :] += log_keep[:, None, :]
+    return np.exp(total[:, None, :] - own)
+
+
+def _relief_points(adverse: np.ndarray, relief: np.ndarray, annual, neg, event_index) -> np.ndarray:
+    """(n, outcomes, dims) exposure removed by each favourable outcome (<= 0 entries): the relief of
+    each adverse outcome is split among the events in proportion to their log-shares, and within an
+    event among its favourable outcomes in proportion to A(f) x |sev(f)|."""
+    out = np.zeros_like(adverse)
+    removed = adverse * (1 - relief)  # (n, o, k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_total = np.log(relief)
+        per_log = np.where(log_total < 0, removed / log_total, 0.0)  # removed per unit of log relief
+    for e, members, q in _favourable_events(annual, neg, event_index):
+        by_event = per_log[:, event_index != e, :].sum(axis=1) * np.log1p(-q)  # (n, k) >= 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for f in members:
+                share = np.where(q > 0, annual[f] * -neg[:, f, :] / q, 0.0)
+                out[:, f, :] = -by_event * share
+    return out
+
+
+def _p_any(annual: np.ndarray, which: np.ndarray, event_index: np.ndarray) -> np.ndarray:
+    """(n,) chance that at least one of the flagged outcomes happens in a year (outcomes of an event
+    exclude each other, events are independent)."""
+    n_events = int(event_index.max()) + 1 if len(event_index) else 0
+    p_event = np.zeros((which.shape[0], n_events))
+    if n_events:
+        np.add.at(p_event.T, event_index, (annual[None, :] * which).T)
+    return -np.expm1(np.log1p(-np.minimum(p_event, 1 - 1e-12)).sum(axis=1))
+
+
+def _combine(frame, lib, outcomes, pos, neg, raw, factors, assumed) -> Scores:
     sc = lib.scoring
-    p = outcomes.probability[None, :, None]
+    annual = outcomes.annual
+    ev = outcomes.event_index
+    vuln = saturate(raw)
     dim_w = np.array([sc.dimension_weights[d] for d in DIMENSIONS])
-    adverse = p * pos * (vuln * weights(frame, lib))[:, None, :]  # (n, o, k)
-    total_adverse = adverse.sum(axis=1)  # (n, k)
-    relief_raw = (p * -neg).sum(axis=1)
-    relief = np.minimum(relief_raw, MAX_RELIEF)
+    harm = pos * (vuln * weights(frame, lib))[:, None, :]  # (n, o, k) exposure if the outcome happens
+    adverse = annual[None, :, None] * harm
+    relief = relief_multipliers(annual, neg, ev)
+    final = (adverse * relief).sum(axis=1)  # (n, k)
+    raw_score = sc.calibration * final @ dim_w
+    scores = 100 * -np.expm1(-raw_score)
     with np.errstate(divide="ignore", invalid="ignore"):
-        shrink = np.where(relief_raw > 0, relief / relief_raw, 0.0)
-    contrib = adverse - total_adverse[:, None, :] * (p * -neg) * shrink[:, None, :]  # sums to final
-    final = total_adverse * (1 - relief)  # (n, k)
-    raw = sc.calibration * final @ dim_w
-    scores = 100 * (1 - np.exp(-raw))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_raw = np.where(raw > 0, scores / raw, 0.0)
+        per_raw = np.where(raw_score > 0, scores / raw_score, 0.0)
+    contrib = adverse + _relief_points(adverse, relief, annual, neg, ev)
     points = per_raw[:, None] * sc.calibration * (contrib @ dim_w)
 
-    hit = pos.max(axis=2) > 0  # (n, o)
-    ev = outcomes.event_index
-    p_event = np.zeros((len(frame), ev.max() + 1 if len(ev) else 0))
-    np.add.at(p_event.T, ev, (outcomes.probability[None, :] * hit).T)
-    p_hit = 1 - np.prod(1 - np.minimum(p_event, 1), axis=1)
-    p_adverse = (outcomes.probability[None, :] * hit).sum(axis=1)
+    material = (pos * vuln[:, None, :]).max(axis=2) >= sc.materiality  # (n, o)
+    hit_any = pos.max(axis=2) > 0
+    p_hit = _p_any(annual, material, ev)
+    # Impact: the expected harm in a year in which anything reaches the deployment (expected yearly
+    # harm / chance that any outcome reaches it). The denominator does not depend on the controls,
+    # so adding a control can only lower the impact.
+    p_reach = _p_any(annual, hit_any, ev)
     with np.errstate(divide="ignore", invalid="ignore"):
-        impact_raw = np.where(p_adverse > 0, (final @ dim_w) / p_adverse, 0.0)
-    likelihood = np.where(p_hit > 0, band(p_hit, sc.likelihood_bounds), 1)
-    impact = np.where(p_hit > 0, band(impact_raw, sc.impact_bounds), 1)
+        impact_raw = np.where(p_reach > 0, (final @ dim_w) / p_reach, 0.0)
+    likelihood = band(p_hit, sc.likelihood_bounds)
+    impact = np.where(hit_any.any(axis=1), band(impact_raw, sc.impact_bounds), 1)
 
     table = pd.DataFrame({
         "deployment_id": frame["deployment_id"].to_numpy(),
@@ -247,21 +373,21 @@ def _combine(frame, lib, outcomes, pos, neg, vuln, factors, assumed) -> Scores:
         "rating": rating_of(likelihood * impact, sc.rating_bounds), "p_hit": p_hit, "impact_raw": impact_raw,
     })
     for k, d in enumerate(DIMENSIONS):
-        table[d] = 100 * (1 - np.exp(-sc.calibration * final[:, k]))
-    return Scores(table, points, factors, assumed, pos, neg, relief, vuln, outcomes)
+        table[d] = 100 * -np.expm1(-sc.calibration * final[:, k])
+    return Scores(table, points, factors, assumed, pos, neg, relief, raw, vuln, outcomes, material)
 
 
-def rescore(frame: pd.DataFrame, lib: Library, base: Scores, vulnerability: np.ndarray) -> Scores:
-    """The same deployments with another vulnerability (e.g. after a fallback option), everything
-    else unchanged: lower vulnerability can only lower scores."""
-    return _combine(frame, lib, base.outcomes, base.severity, base.favourable, np.minimum(vulnerability, 1.0),
-                    base.factors, base.assumed)
+def effective_factor(s: Scores, f: Factor) -> np.ndarray:
+    """(n, dims): how much the factor actually changes the vulnerability, i.e. vulnerability with the
+    factor / vulnerability without it (what a driver shows, not the raw multiplier)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        without = saturate(s.raw_vulnerability / f.values)
+        return np.where(without > 0, s.vulnerability / without, 1.0)
 
 
-def factor_summary(f: Factor, dim_weights: dict[str, float]) -> np.ndarray:
-    """One number per deployment: the factor's weighted mean over the dimensions it touches."""
+def factor_summary(s: Scores, f: Factor, dim_weights: dict[str, float]) -> np.ndarray:
+    """One number per deployment: the factor's effective multiplier, weighted over the dimensions it touches."""
     if not f.dims:
         return np.ones(len(f.values))
     w = np.array([dim_weights[DIMENSIONS[i]] for i in f.dims])
-    return f.values[:, list(f.dims)] @ w / w.sum()
-
+    return effective_factor(s, f)[:, list(f.dims)] @ w / w.sum()

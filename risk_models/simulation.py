@@ -1,12 +1,17 @@
 """FAIR-style Monte Carlo of annual losses, vectorised with numpy and chunked.
 
-Each trial is one year. Per event one outcome is drawn (so every deployment an outcome hits is
-hit in the same trial: losses are correlated through shared events). A hit deployment loses
-estimate x X, where the estimate comes from spend, committed spend, switching effort, downtime and
-compliance exposure (see config/scoring.yaml `simulation`) and X follows a PERT distribution
-(low, 1, high). Only trials in which an outcome occurs are sampled, and X is drawn through an
-inverse-CDF table with small integer indices, which keeps 1,000 deployments x 10,000 trials well
-under a second.
+Each trial is one year. Per event one outcome is drawn with the outcomes' annual probabilities
+(so every deployment an outcome hits is hit in the same trial: losses are correlated through
+shared events). A hit deployment loses estimate x X, where the estimate comes from spend, committed
+spend at risk, switching effort, downtime (only outcomes that cause outages) and compliance exposure
+(config/assumptions.yaml), and X = c x C + (1 - c) x I: C is one PERT draw shared by every deployment
+the outcome hits that year (the common factor c), I an independent PERT draw per deployment.
+Favourable outcomes (exit paths opening up) shrink the losses of the trials in which they happen.
+
+The idiosyncratic sum over many deployments is drawn from its normal limit (exact mean and
+variance) when at least CLT_MIN_DEPLOYMENTS share the hit and none carries more than CLT_MAX_SHARE
+of the variance; otherwise every deployment's magnitude is drawn. Expected losses per deployment
+are computed in closed form (the simulation's mean converges to them; a test checks it).
 """
 
 from __future__ import annotations
@@ -18,10 +23,15 @@ import pandas as pd
 
 from risk_models.config_loader import Library
 from risk_models.models import DIMENSIONS
-from risk_models.scoring import Scores, feature_count
+from risk_models.scoring import MAX_RELIEF, Scores, committed_at_risk, feature_count
 
 TABLE_SIZE = 4096
 CHUNK_CELLS = 1 << 22  # max trial x deployment cells held at once (~16 MB of float32)
+CLT_MIN_DEPLOYMENTS = 200
+CLT_MAX_SHARE = 0.02
+COMPONENTS = {"continuity": "downtime", "cost": "price", "contract": "stranded_commitment",
+              "capability": "switching", "compliance": "compliance"}
+MAX_TRIALS = 1_000_000
 
 
 def pert_table(low: float, mode: float, high: float, size: int = TABLE_SIZE) -> np.ndarray:
@@ -43,35 +53,46 @@ def pert_mean(low: float, mode: float, high: float) -> float:
     return (low + 4 * mode + high) / 6
 
 
-def loss_estimates(frame: pd.DataFrame, scores: Scores, lib: Library) -> np.ndarray:
-    """(n, outcomes) loss in USD if the outcome hits (the PERT mode); 0 where it does not."""
-    sim = lib.scoring.simulation
-    k = {d: i for i, d in enumerate(DIMENSIONS)}
-    sv = scores.severity * (scores.vulnerability * (1 - scores.relief))[:, None, :]
-    spend = frame["annual_spend_usd"].to_numpy(float)[:, None]
-    committed = frame["committed_spend_usd"].to_numpy(float)[:, None]
-    weeks = sim.base_switching_weeks * (1 + sim.weeks_per_feature_share * feature_count(frame))[:, None]
-    hourly = frame["criticality"].map({c.value: v for c, v in sim.downtime_usd_per_hour.items()}).to_numpy(float)
-    comp = frame["data_sensitivity"].map({s.value: v for s, v in sim.compliance_usd.items()}).to_numpy(float)
-    return (
-        spend * sv[:, :, k["cost"]]
-        + committed * sv[:, :, k["contract"]]
-        + sim.person_week_usd * weeks * sv[:, :, k["capability"]]
-        + (hourly * sim.outage_hours)[:, None] * sv[:, :, k["continuity"]]
-        + comp[:, None] * sv[:, :, k["compliance"]]
-    )
+def loss_bases(frame: pd.DataFrame, lib: Library) -> np.ndarray:
+    """(n, dims) what a full hit in each dimension costs the deployment before severity, vulnerability
+    and (for downtime) the outage hours: spend, committed spend at risk, switching effort,
+    downtime per hour, compliance cost."""
+    a = lib.assumptions
+    weeks = a.base_switching_weeks.value * (1 + a.weeks_per_feature_share.value * feature_count(frame))
+    hourly = frame["criticality"].map({c.value: v for c, v in a.downtime_usd_per_hour.value.items()}).to_numpy(float)
+    comp = frame["data_sensitivity"].map({s.value: v for s, v in a.compliance_usd.value.items()}).to_numpy(float)
+    by_dim = {"continuity": hourly, "cost": frame["annual_spend_usd"].to_numpy(float),
+              "contract": committed_at_risk(frame, lib.reference_date),
+              "capability": a.person_week_usd.value * weeks, "compliance": comp}
+    return np.column_stack([by_dim[d] for d in DIMENSIONS]) if len(frame) else np.zeros((0, len(DIMENSIONS)))
 
 
-def annual_probabilities(scores: Scores, horizon_months: int) -> np.ndarray:
-    """Per outcome, the chance it happens in a given year: each event's horizon probability is
-    annualised as 1 - (1 - p)^(12 / horizon) and shared among its outcomes pro rata."""
-    p = scores.outcomes.probability
-    ev = scores.outcomes.event_index
-    p_event = np.bincount(ev, weights=p)
-    annual_event = 1 - (1 - np.minimum(p_event, 1)) ** (12 / horizon_months)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(p_event[ev] > 0, p / p_event[ev], 0)
-    return annual_event[ev] * share
+def loss_tensor(frame: pd.DataFrame, scores: Scores, lib: Library) -> np.ndarray:
+    """(n, outcomes, dims) loss in USD if the outcome hits (the PERT mode), before favourable relief;
+    the continuity part only for outcomes that cause an outage, for their outage hours."""
+    hours = np.ones((len(scores.outcomes.ids), len(DIMENSIONS)))
+    hours[:, DIMENSIONS.index("continuity")] = scores.outcomes.outage_hours
+    sv = scores.severity * scores.vulnerability[:, None, :]
+    return sv * loss_bases(frame, lib)[:, None, :] * hours[None, :, :]
+
+
+def expected_loss_components(frame: pd.DataFrame, scores: Scores, lib: Library) -> np.ndarray:
+    """(n, dims) closed-form expected annual loss by component (see COMPONENTS); rows add up to the
+    deployment's expected loss."""
+    a = lib.assumptions
+    mean = pert_mean(a.pert_low.value, 1.0, a.pert_high.value)
+    annual = scores.outcomes.annual
+    return np.einsum("nok,o->nk", loss_tensor(frame, scores, lib) * scores.relief, annual) * mean
+
+
+def expected_losses_exact(frame: pd.DataFrame, scores: Scores, lib: Library) -> np.ndarray:
+    """Closed-form expected annual loss per deployment."""
+    return expected_loss_components(frame, scores, lib).sum(axis=1)
+
+
+def component_records(components: np.ndarray) -> list[dict[str, float]]:
+    names = [COMPONENTS[d] for d in DIMENSIONS]
+    return [dict(zip(names, (round(float(x), 2) for x in row), strict=True)) for row in components]
 
 
 @dataclass
@@ -79,7 +100,7 @@ class SimulationResult:
     trials: int
     seed: int
     portfolio: np.ndarray  # (trials,) annual loss
-    expected_by_deployment: np.ndarray  # (n,)
+    expected_by_deployment: np.ndarray  # (n,) closed form
 
     def summary(self, frame: pd.DataFrame, lec_points: int = 100) -> dict:
         losses = self.portfolio
@@ -91,7 +112,8 @@ class SimulationResult:
         by_bu = pd.Series(self.expected_by_deployment, index=frame["business_unit"].to_numpy()).groupby(level=0).sum()
         return {
             "trials": self.trials, "seed": self.seed,
-            "expected_annual_loss_usd": round(float(losses.mean()), 2),
+            "expected_annual_loss_usd": round(float(self.expected_by_deployment.sum()), 2),
+            "simulated_mean_usd": round(float(losses.mean()), 2) if len(losses) else 0.0,
             "var90_usd": round(var90, 2), "var95_usd": round(var95, 2), "var99_usd": round(var99, 2),
             "lec": [{"loss_usd": round(float(x), 2), "probability": round(float(p), 5)}
                     for x, p in zip(grid, exceed, strict=True)],
@@ -99,38 +121,63 @@ class SimulationResult:
         }
 
 
+def _draw_events(rng, annual: np.ndarray, ev: np.ndarray, trials: int) -> np.ndarray:
+    """(trials, events) index of the drawn outcome within its event (== number of outcomes: none)."""
+    drawn = np.empty((trials, int(ev.max()) + 1 if len(ev) else 0), dtype=np.int32)
+    for e in range(drawn.shape[1]):
+        cum = np.cumsum(annual[ev == e])
+        drawn[:, e] = np.searchsorted(cum, rng.random(trials), side="right")
+    return drawn
+
+
 def simulate(frame: pd.DataFrame, scores: Scores, lib: Library, trials: int = 10_000, seed: int = 0) -> SimulationResult:
-    sim = lib.scoring.simulation
-    estimates = loss_estimates(frame, scores, lib).astype(np.float32)
-    p_annual = annual_probabilities(scores, lib.scenarios.horizon_months)
-    table = pert_table(sim.pert_low, 1.0, sim.pert_high)
+    if not 1 <= trials <= MAX_TRIALS:
+        raise ValueError(f"trials must be between 1 and {MAX_TRIALS:,}")
+    a = lib.assumptions
+    c = float(a.common_factor.value)
+    table = pert_table(a.pert_low.value, 1.0, a.pert_high.value)
+    mu, var = float(table.mean()), float(table.var())
+    losses = loss_tensor(frame, scores, lib).astype(np.float32)  # (n, o, k)
+    outs = scores.outcomes
+    annual, ev = outs.annual, outs.event_index
     rng = np.random.default_rng(seed)
-    n = len(frame)
-    portfolio = np.zeros(trials, dtype=np.float64)
-    per_dep = np.zeros(n, dtype=np.float64)
-    ev = scores.outcomes.event_index
-    for e in range(ev.max() + 1 if len(ev) else 0):
+    drawn = _draw_events(rng, annual, ev, trials)
+    position = np.zeros(len(ev), dtype=int)  # index of each outcome within its event
+    for e in range(drawn.shape[1]):
         members = np.flatnonzero(ev == e)
-        cum = np.cumsum(p_annual[members])
-        drawn = np.searchsorted(cum, rng.random(trials, dtype=np.float32), side="right")
-        for j, o in enumerate(members):
-            hit_trials = np.flatnonzero(drawn == j)
-            deps = np.flatnonzero(estimates[:, o] > 0)
-            if not len(hit_trials) or not len(deps):
-                continue
-            est = estimates[deps, o]
-            step = max(1, CHUNK_CELLS // len(deps))
-            for start in range(0, len(hit_trials), step):
-                t = hit_trials[start:start + step]
-                x = table[rng.integers(0, TABLE_SIZE, size=(len(t), len(deps)), dtype=np.int16)]
-                x *= est
-                portfolio[t] += x.sum(axis=1, dtype=np.float64)
-                per_dep[deps] += x.sum(axis=0, dtype=np.float64)
-    return SimulationResult(trials, seed, portfolio, per_dep / max(trials, 1))
-
-
-def expected_losses_exact(frame: pd.DataFrame, scores: Scores, lib: Library) -> np.ndarray:
-    """Closed-form expected annual loss per deployment (checks the Monte Carlo)."""
-    sim = lib.scoring.simulation
-    p_annual = annual_probabilities(scores, lib.scenarios.horizon_months)
-    return loss_estimates(frame, scores, lib) @ p_annual * pert_mean(sim.pert_low, 1.0, sim.pert_high)
+        position[members] = np.arange(len(members))
+    neg = scores.favourable
+    fav = np.flatnonzero((neg < 0).any(axis=(0, 2)))
+    fav_hit = np.column_stack([drawn[:, ev[f]] == position[f] for f in fav]) if len(fav) else np.zeros((trials, 0), bool)
+    combos, combo_of_trial = np.unique(fav_hit, axis=0, return_inverse=True) if len(fav) \
+        else (np.zeros((1, 0), bool), np.zeros(trials, dtype=int))
+    combo_of_trial = combo_of_trial.ravel()
+    log_keep = np.log1p(-np.minimum(-neg[:, fav, :], MAX_RELIEF)).astype(np.float32)  # (n, F, k)
+    portfolio = np.zeros(trials, dtype=np.float64)
+    for o in range(len(ev)):
+        hit_trials = np.flatnonzero(drawn[:, ev[o]] == position[o])
+        per_dim = losses[:, o, :]
+        deps = np.flatnonzero(per_dim.sum(axis=1) > 0)
+        if not len(hit_trials) or not len(deps):
+            continue
+        # loss of each hit deployment for every combination of favourable outcomes: (combos, deps)
+        keep = np.exp(np.einsum("cf,dfk->cdk", combos.astype(np.float32), log_keep[deps])) if len(fav) \
+            else np.ones((1, len(deps), len(DIMENSIONS)), np.float32)
+        est = (keep * per_dim[deps][None, :, :]).sum(axis=2)  # (combos, deps)
+        s1, s2 = est.sum(axis=1), (est.astype(np.float64) ** 2).sum(axis=1)
+        combo = combo_of_trial[hit_trials]
+        common = table[rng.integers(0, TABLE_SIZE, size=len(hit_trials))].astype(np.float64)
+        portfolio[hit_trials] += c * common * s1[combo]
+        if c >= 1:
+            continue
+        if len(deps) >= CLT_MIN_DEPLOYMENTS and (est.astype(np.float64) ** 2).max() <= CLT_MAX_SHARE * s2.min():
+            idio = rng.normal(mu * s1[combo], np.sqrt(var * s2[combo]))
+            portfolio[hit_trials] += (1 - c) * np.maximum(idio, 0.0)
+            continue
+        step = max(1, CHUNK_CELLS // len(deps))
+        for start in range(0, len(hit_trials), step):
+            t = hit_trials[start:start + step]
+            x = table[rng.integers(0, TABLE_SIZE, size=(len(t), len(deps)), dtype=np.int16)]
+            x *= est[combo_of_trial[t]]
+            portfolio[t] += (1 - c) * x.sum(axis=1, dtype=np.float64)
+    return SimulationResult(trials, seed, portfolio, expected_losses_exact(frame, scores, lib))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,7 +24,7 @@ def scores_of(lib, records, **kw) -> np.ndarray:
 
 
 def adverse_outcomes(lib) -> list[str]:
-    return [o.id for e in lib.scenarios.events for o in e.outcomes
+    return [o.id for e in lib.events for o in e.outcomes
             if any(v > 0 for r in o.impacts for v in r.severity.values())]
 
 
@@ -42,7 +44,7 @@ def test_bounded_and_drivers_add_up(lib, records):
 @given(inventories(), st.data())
 def test_monotone_in_outcome_probability(lib, records, data):
     oid = data.draw(st.sampled_from(adverse_outcomes(lib)))
-    base = outcome_table(lib.scenarios)
+    base = outcome_table(lib)
     p = float(base.probability[base.ids.index(oid)])
     higher = data.draw(st.floats(p, 1.0))
     assert (scores_of(lib, records, probabilities={oid: higher}) >= scores_of(lib, records) - 1e-9).all()
@@ -54,8 +56,7 @@ def _scaled_severity(lib: Library, factor: float) -> Library:
         for o in e["outcomes"]:
             for r in o["impacts"]:
                 r["severity"] = {k: (min(1.0, v * factor) if v > 0 else v) for k, v in r["severity"].items()}
-    return Library(lib.directory, lib.channels, lib.models, lib.questionnaire, ScenariosFile.model_validate(raw),
-                   lib.fallbacks, lib.scoring, lib.channel_aliases)
+    return dataclasses.replace(lib, scenarios=ScenariosFile.model_validate(raw))
 
 
 @SETTINGS
@@ -102,12 +103,14 @@ def test_deterministic_and_row_order_irrelevant(lib, records, rnd):
     assert scores_of(lib, records).tolist() == scores_of(lib, records).tolist()
 
 
-def test_a_deployment_no_rule_matches_scores_zero(lib):
+def test_a_deployment_no_scenario_mentions_still_carries_baseline_risk(lib):
+    """Nothing in the scenario pack matches a self-hosted in-house model, yet its own infrastructure
+    can fail and its licensor can change: it is never risk-free by omission."""
     rec = {"deployment_id": "X", "channel": "self_hosted", "model": "my-own-model", "region": "on-prem",
            "annual_spend_usd": 1e6, "criticality": "critical", "data_sensitivity": "regulated"}
     s = score(frame_of(lib, [rec]), {}, lib)
-    assert s.table["score"].iat[0] == 0 and s.table["rating"].iat[0] == "low"
-    assert s.outcome_points.sum() == 0
+    assert s.table["score"].iat[0] > 0
+    assert s.outcome_points.sum() == pytest.approx(s.table["score"].iat[0], abs=1e-9)
 
 
 def test_favourable_outcome_lowers_but_never_below_zero(lib):

@@ -28,6 +28,7 @@ from reportlab.platypus import (
 )
 
 from risk_models.report.fonts import fonts, markup
+from risk_models.report.methodology import assumption_rows, method_paragraphs, worked_example
 
 PAPER = {"a4": A4, "letter": LETTER}
 # Luminance-ordered orange-red ramp (ColorBrewer OrRd): readable with colour-vision deficiencies.
@@ -267,28 +268,20 @@ def _section_appendix(rep: dict, styles: dict, width: float) -> list:
     return out
 
 
-def _methodology(rep: dict, styles: dict) -> list:
+def _methodology(rep: dict, styles: dict, width: float) -> list:
+    out = [Paragraph("Methodology", styles["h1"])]
+    out += [Paragraph(markup(p), styles["body"]) for p in method_paragraphs(rep)]
+    rows = assumption_rows(rep)
+    if len(rows) > 1:
+        out += [Paragraph("Loss parameters", styles["h2"]),
+                _table(rows, [0.28 * width, 0.24 * width, 0.48 * width], styles, compact=True)]
+    example = worked_example(rep)
+    if example:
+        out += [Paragraph("Worked example", styles["h2"])] + [Paragraph(markup(p), styles["body"]) for p in example]
     note = fonts().note
-    paras = [
-        "Exposure of a deployment to an outcome = probability of the outcome × severity of the impact rules that "
-        "match it (channel, model vendor, proprietary features, jurisdiction) × vulnerability (fallback status, "
-        "abstraction layer, proprietary features, committed spend, questionnaire answers; unanswered questions use a "
-        "conservative default) × weight (criticality; data sensitivity for compliance), over five dimensions: "
-        "continuity, cost, contract, capability, compliance. The 0–100 score saturates the weighted sum; the outcome "
-        "drivers add up to it. Inherent scores ignore controls.",
-        "Likelihood (1–5) bands the chance that at least one adverse outcome hits within the horizon; impact (1–5) "
-        "bands the expected weighted exposure given a hit; the rating follows likelihood × impact (≥ 20 critical, "
-        "≥ 10 high, ≥ 5 medium).",
-        f"Losses: FAIR-style Monte Carlo over {rep['simulation']['trials']:,} simulated years (seed "
-        f"{rep['simulation']['seed']}); each year draws one outcome per event, so deployments sharing an event are hit "
-        "together; losses per hit follow PERT ranges built from spend, committed spend, switching effort, downtime and "
-        "compliance cost. Concentration: Herfindahl–Hirschman index of spend shares.",
-        "Fallback options lower vulnerability by their configured mitigation shares and are re-scored with the same "
-        "engine; exit plans follow DORA Art. 28(8) and EBA/GL/2019/02 §15.",
-    ]
     if note:
-        paras.append("Font note: " + note + ".")
-    return [Paragraph("Methodology", styles["h1"])] + [Paragraph(markup(p), styles["body"]) for p in paras]
+        out.append(Paragraph(markup("Font note: " + note + "."), styles["body"]))
+    return out
 
 
 def _section_comparison(d: dict, styles: dict, width: float) -> list:
@@ -358,6 +351,6 @@ def render_pdf(rep: dict, paper: str = "a4", comparison: dict | None = None) -> 
     story += _section_scenarios(rep, styles, width)
     story += _section_exit_plans(rep, styles)
     story += [PageBreak()] + _section_appendix(rep, styles, width)
-    story += _methodology(rep, styles)
+    story += _methodology(rep, styles, width)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()

@@ -20,17 +20,25 @@ def deployments_table(report: dict) -> pd.DataFrame:
     if deps.empty:
         return deps
     dims = list(report["deployments"][0]["dimensions"])
-    flat = deps.drop(columns=["drivers", "dimensions", "assumed", "fallbacks", "exit_plan"], errors="ignore").assign(
+    flat = deps.drop(columns=["drivers", "dimensions", "assumed", "fallbacks", "exit_plan", "recommended_exit",
+                              "expected_loss_breakdown_usd"], errors="ignore").assign(
         proprietary_features=deps["proprietary_features"].map(";".join),
         top_driver=deps["drivers"].map(lambda d: next((x["label"] for x in d if x["kind"] == "outcome"), "")),
         assumed_questions=deps["assumed"].map(len),
-        recommended_fallback=deps["fallbacks"].map(
-            lambda fs: next((f["label"] for f in fs if f["feasible"] and f["risk_reduction"] > 0), ""))
-        if "fallbacks" in deps else "",
+        recommended_fallback=[recommended_exit_label(d) for d in report["deployments"]],
     )
     for k in dims:
         flat[f"dim_{k}"] = deps["dimensions"].map(lambda d, k=k: d[k])
+    if "expected_loss_breakdown_usd" in deps:
+        for k in report["deployments"][0]["expected_loss_breakdown_usd"]:
+            flat[f"loss_{k}_usd"] = deps["expected_loss_breakdown_usd"].map(lambda d, k=k: d[k])
     return flat
+
+
+def recommended_exit_label(d: dict) -> str:
+    """The recommended exit target (best switch) of a deployment record, by its label."""
+    target = d.get("recommended_exit")
+    return next((f["label"] for f in d.get("fallbacks", []) if f["option_id"] == target), "")
 
 
 def deployments_csv(report: dict) -> bytes:

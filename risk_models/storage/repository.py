@@ -179,7 +179,7 @@ def reopen(saved: Saved, lib: Library) -> tuple[ImportResult, AnswerMap, dict[st
     result = validate_table(raw, np.asarray(inv["lines"] or [], dtype=int), lib)
     result.errors = [RowError(**e) for e in inv["rejected"]] + result.errors
     answers, _ = validate_answers(saved.payloads["answers"], lib.questions, result.frame["deployment_id"])
-    known = {o.id for e in lib.scenarios.events for o in e.outcomes}
+    known = {o.id for e in lib.events for o in e.outcomes}
     probs = {o: p for o, p in saved.payloads["scenarios"]["probabilities"].items() if o in known}
     return result, answers, probs
 
