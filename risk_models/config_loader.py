@@ -255,6 +255,10 @@ def load_scenarios(
 
 def with_scenarios(lib: Library, path: Path) -> Library:
     """The same library with another scenarios file (for `assess --scenarios`)."""
-    sf = load_scenarios(path, set(lib.channels.channels), set(lib.models.vendors))
+    return with_scenario_pack(lib, load_scenarios(path, set(lib.channels.channels), set(lib.models.vendors)))
+
+
+def with_scenario_pack(lib: Library, sf: ScenariosFile) -> Library:
+    """The same library with an already validated scenario pack (uploads, `library diff`)."""
     return Library(lib.directory, lib.channels, lib.models, lib.questionnaire, sf,
                    lib.fallbacks, lib.scoring, lib.channel_aliases)

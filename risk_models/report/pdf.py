@@ -27,6 +27,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from risk_models.library.pack import report_pack_age
 from risk_models.report.fonts import fonts, markup
 
 PAPER = {"a4": A4, "letter": LETTER}
@@ -337,7 +338,9 @@ def render_pdf(rep: dict, paper: str = "a4", comparison: dict | None = None) -> 
     sim = rep["simulation"]
     story: list = [Spacer(1, 45 * mm), Paragraph("AI vendor-risk assessment", styles["title"]), Spacer(1, 6 * mm),
                    Paragraph(markup(org), styles["subtitle"]), Spacer(1, 14 * mm)]
-    facts = [["Date", generated[:10]], ["Scenario library as of", rep["scenario_library"]["as_of"]],
+    pack_name, age = report_pack_age(rep)
+    facts = [["Date", generated[:10]],
+             ["Scenario library", f"{pack_name}, as of {rep['scenario_library']['as_of']} ({age.text()})"],
              ["Horizon", f"{rep['scenario_library']['horizon_months']} months"],
              ["Deployments assessed", f"{len(deps):,} (rejected rows: {len(rep['inventory']['rejected']):,})"],
              ["Expected annual loss / VaR 95", f"{_usd(sim['expected_annual_loss_usd'])} / {_usd(sim['var95_usd'])}"],
@@ -345,7 +348,9 @@ def render_pdf(rep: dict, paper: str = "a4", comparison: dict | None = None) -> 
     t = Table([[Paragraph(markup(k), styles["body"]), Paragraph(markup(v), styles["body"])] for k, v in facts],
               colWidths=[width * .4, width * .5])
     t.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc"))]))
-    story += [t, PageBreak(), Paragraph("Executive summary", styles["h1"])]
+    story += [t] + ([Spacer(1, 4 * mm), Paragraph(markup("Warning: " + age.warning()), styles["body"])]
+                    if age.warning() else [])
+    story += [PageBreak(), Paragraph("Executive summary", styles["h1"])]
     story += [Paragraph(line, styles["body"]) for line in _exec_summary(rep)]
     story += [Spacer(1, 4), Table([[heatmap_drawing(rep["heatmap"]["cells"]),
                                     Paragraph("Risk matrix: number of deployments per likelihood × impact cell. Colours "
