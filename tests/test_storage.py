@@ -102,7 +102,8 @@ def test_reopen_export_import_delete(db_url, lib, demo_inputs):
     first, _ = _two_saves(engine, lib, demo_inputs)
     saved = repo.load(engine, first)
     inv, answers, probs = repo.reopen(saved, lib)
-    assert len(inv.frame) == 61 and answers == demo_inputs[1] and len(probs) == sum(len(e.outcomes) for e in lib.scenarios.events)  # every outcome of the pack
+    every_outcome = sum(len(e.outcomes) for e in lib.scenarios.events)
+    assert len(inv.frame) == 61 and answers == demo_inputs[1] and len(probs) == every_outcome
     again = assess(inv, answers, lib, probs, trials=2000)
     assert repo.snapshot(again, "Example") == saved.payloads  # reopening reproduces the assessment
     doc = repo.export_document(saved)
