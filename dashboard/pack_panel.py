@@ -82,7 +82,7 @@ def _show_diff(sf: ScenariosFile, source: str) -> None:
              for e in d["events_added"]]
             + [{"change": "event removed", "event": e["label"], "outcome": "", "probability": "", "details": ""}
                for e in d["events_removed"]]
-            + [{"change": "event changed", "event": e["label"], "outcome": "",  "probability": "",
+            + [{"change": "event changed", "event": e["label"], "outcome": "", "probability": "",
                 "details": "; ".join(e["changes"] + [f"source added: {s}" for s in e["sources_added"]]
                                      + [f"source removed: {s}" for s in e["sources_removed"]])}
                for e in d["events_changed"]]
@@ -101,7 +101,9 @@ def _show_diff(sf: ScenariosFile, source: str) -> None:
                                     "rating now": m["rating_before"], "rating with this pack": m["rating_after"],
                                     "score now": m["score_before"], "score with this pack": m["score_after"]}
                                    for m in effect["ratings_moved"]]),
-                     hide_index=True, width="stretch", key="pack_moved_table")
+                     hide_index=True, width="stretch", key="pack_moved_table",
+                     column_config={c: st.column_config.NumberColumn(format="%.1f")
+                                    for c in ("score now", "score with this pack")})
     c = st.columns(2)
     if c[0].button(f"Use {pack_label(sf)}", type="primary", key="pack_confirm"):
         state.use_pack(sf, source)

@@ -170,3 +170,26 @@ def test_download_the_json_report(page, tmp_path):
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Example Bank plc" in text and "Executive summary" in text
     shot(page, "7-report")
+
+
+def test_load_an_old_scenario_pack_shows_the_diff_then_warns(page, tmp_path):
+    """Upload a pack on the Scenarios page: its changes and effect appear first, the pack is used
+    only after confirming, and an old `as_of` puts an age warning on the Overview."""
+    import yaml
+    data = yaml.safe_load((ROOT / "config" / "scenarios.yaml").read_text(encoding="utf-8"))
+    data.update(id="browser-old", version="7", as_of="2025-02-01")
+    data["events"][0]["outcomes"][1]["probability"] = 0.30
+    pack = tmp_path / "old-pack.yaml"
+    pack.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    nav(page, "Scenarios", "Scenario library")
+    page.get_by_text("Load another scenario pack").click()
+    page.locator('[data-testid="stFileUploader"] input[type=file]').last.set_input_files(str(pack))
+    page.get_by_text("Ratings that would move").wait_for(timeout=60_000)
+    page.get_by_text("Expected annual loss with this pack").wait_for()
+    shot(page, "9-scenario-pack-diff")
+    page.get_by_role("button", name="Use browser-old 7").click()
+    page.get_by_text("The scenario library is").first.wait_for(timeout=60_000)
+    nav(page, "Overview", "AI vendor-risk overview")
+    page.get_by_text("The scenario library is").first.wait_for(timeout=60_000)
+    page.get_by_text("scenario library browser-old 7 as of 01 Feb 2025").wait_for()
+    shot(page, "10-overview-old-pack")
