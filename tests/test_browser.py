@@ -117,16 +117,34 @@ def test_answer_a_questionnaire_question(page):
     shot(page, "3-questionnaire")
 
 
+def _populated_cell_other_than_worst() -> tuple[int, int]:
+    """The demo's populated matrix cell with the most deployments, other than L5 x I5."""
+    from risk_models.answers import read_answers_file, validate_answers
+    from risk_models.config_loader import load_library
+    from risk_models.inventory_import import import_inventory
+    from risk_models.scoring import score
+    lib = load_library()
+    res = import_inventory(ROOT / "config" / "demo" / "inventory.csv", lib)
+    answers, _ = validate_answers(read_answers_file(ROOT / "config" / "demo" / "answers.yaml"), lib.questions)
+    t = score(res.frame, answers, lib, {}).table
+    counts = t.groupby(["likelihood", "impact"]).size().drop((5, 5), errors="ignore")
+    lik, imp = counts.idxmax()
+    return int(lik), int(imp)
+
+
 def test_heatmaps_page_draws_plotly_charts(page):
     nav(page, "Heatmaps")
     page.locator(".js-plotly-plot").nth(3).wait_for(timeout=60_000)
     assert page.locator(".js-plotly-plot").count() >= 5
     page.get_by_role("heading", name="Cell L5 × I5").wait_for()  # the worst cell is listed first
-    # clicking a cell of the matrix lists its deployments (points run L1..L5 x I1..I5)
-    box = page.locator(".js-plotly-plot").first.locator(".scatterlayer .point").nth(13).bounding_box()
+    # clicking a cell of the matrix lists its deployments (points run L1..L5 x I1..I5); the cell is a
+    # populated one other than the default, taken from the engine so the scenario pack may change
+    lik, imp = _populated_cell_other_than_worst()
+    box = page.locator(".js-plotly-plot").first.locator(".scatterlayer .point").nth((lik - 1) * 5 + imp - 1) \
+        .bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.get_by_role("heading", name="Cell L3 × I4").wait_for(timeout=30_000)
+    page.get_by_role("heading", name=f"Cell L{lik} × I{imp}").wait_for(timeout=30_000)
     shot(page, "4-heatmaps")
 
 

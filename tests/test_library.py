@@ -298,6 +298,8 @@ def test_app_upload_shows_diff_before_use_then_warns_when_old(tmp_path):
     data = _shipped_raw()
     data.update(id="old-review", version="1", as_of="2025-01-15")
     data["events"][0]["outcomes"][1]["probability"] = 0.30
+    hostile = "=1+1 <script>alert(1)</script> **bold** 🚨"
+    data["events"][0]["outcomes"][2]["label"] = hostile
     at.file_uploader(key="pack_upload_0").upload("old.yaml", yaml.safe_dump(data).encode(), "application/yaml").run()
     assert not at.exception, at.exception
     # the diff and its effect come first; nothing is switched yet
@@ -306,6 +308,7 @@ def test_app_upload_shows_diff_before_use_then_warns_when_old(tmp_path):
     assert "Expected annual loss with this pack" in labels and "Ratings that would move" in labels
     diff_rows = next(d.value for d in at.dataframe if "change" in d.value.columns)
     assert any("12% → 30%" in str(p) for p in diff_rows["probability"])
+    assert hostile in list(diff_rows["outcome"])  # shown as written (a dataframe cell, never markup)
     next(b for b in at.button if b.key == "pack_confirm").click().run()
     assert not at.exception, at.exception
     assert at.session_state["scenario_pack"]["sf"].id == "old-review" and at.session_state["probabilities"] == {}
