@@ -17,6 +17,7 @@ pages = [
     st.Page("views/fallbacks.py", title="Fallbacks & what-if", icon=":material/alt_route:"),
     st.Page("views/report.py", title="Report & export", icon=":material/download:"),
     st.Page("views/history.py", title="History", icon=":material/history:"),
+    st.Page("views/settings.py", title="Settings", icon=":material/tune:"),
 ]
 nav = st.navigation(pages)
 with st.sidebar:

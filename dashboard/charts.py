@@ -94,3 +94,14 @@ def loss_exceedance(lec: list[dict], marks: dict[str, float], compare: list[dict
     fig.update_layout(height=360, xaxis_title="annual loss (USD)", yaxis_title="probability of exceeding",
                       yaxis_tickformat=".0%", margin={"l": 10, "r": 10, "t": 30, "b": 10})
     return fig
+
+
+def loss_breakdown(parts: dict[str, float], title: str) -> go.Figure:
+    """One deployment's expected annual loss by component (horizontal bars, largest on top)."""
+    items = sorted(parts.items(), key=lambda kv: kv[1])
+    fig = go.Figure(go.Bar(x=[v for _, v in items], y=[k for k, _ in items], orientation="h",
+                           marker_color="#d7301f", text=[f"${v:,.0f}" for _, v in items], textposition="auto",
+                           hovertemplate="%{y}: $%{x:,.0f} a year<extra></extra>"))
+    fig.update_layout(title=title, height=230, xaxis_title="expected annual loss (USD)", xaxis_tickformat="$,.0f",
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig

@@ -20,7 +20,17 @@ import streamlit as st
 
 from risk_models.answers import AnswerMap, answers_to_jsonable, read_answers_file, validate_answers
 from risk_models.assessment import Assessment, assess
-from risk_models.config_loader import Library, load_library
+from risk_models.config_loader import (
+    ConfigError,
+    Library,
+    load_library,
+    load_profile,
+    load_scenarios,
+    with_assumptions,
+    with_profile,
+    with_scenario_pack,
+)
+from risk_models.config_schema import AssumptionsFile, ScenariosFile
 from risk_models.inventory_import import (
     DEFAULT_MAX_BYTES,
     ImportResult,
@@ -30,11 +40,27 @@ from risk_models.inventory_import import (
     validate_table,
 )
 from risk_models.json_report import report
-from risk_models.models import INVENTORY_COLUMNS
+from risk_models.library.diff import effect_of
+from risk_models.library.pack import (
+    LibrarySettings,
+    PackAge,
+    load_settings,
+    pack_age,
+    pack_hash,
+    pack_label,
+    pack_record,
+    parse_pack,
+)
+from risk_models.markdown_text import md_escape
+from risk_models.models import DIMENSIONS, INVENTORY_COLUMNS
+from risk_models.plausibility import plausibility_warnings
+from risk_models.profile import OrgProfile
 from risk_models.report.markdown import render_markdown
+from risk_models.report.methodology import COMPONENT_LABELS
 from risk_models.report.pdf import render_pdf
 from risk_models.report.tabular import deployments_csv, report_json
 from risk_models.report.xlsx import render_xlsx
+from risk_models.simulation import COMPONENTS, expected_loss_components
 from risk_models.storage import repository as repo
 from risk_models.storage.db import database_url, make_engine
 from risk_models.whatif import whatif
@@ -48,8 +74,105 @@ LINE = "_source_line"  # original file line of each raw row (not a user column n
 
 
 @st.cache_resource
-def library() -> Library:
+def base_library() -> Library:
+    """The configuration with the built-in scenario pack (config/scenarios.yaml)."""
     return load_library()
+
+
+@st.cache_resource(max_entries=8)
+def _library_with_pack(pack_key: str, _sf: ScenariosFile) -> Library:
+    return with_scenario_pack(base_library(), _sf)
+
+
+def library() -> Library:
+    """The configuration with the session's scenario pack (an uploaded one, once confirmed), and the
+    session's organisation profile and loss assumptions (Settings page)."""
+    pack = st.session_state.get("scenario_pack")
+    lib = _library_with_pack(pack["hash"], pack["sf"]) if pack else base_library()
+    profile, assumptions = st.session_state.get("profile"), st.session_state.get("assumptions")
+    if profile is None and assumptions is None:
+        return lib
+    return _library_with_settings(f"{pack_key()}|{settings_key()}", lib, profile, assumptions)
+
+
+@st.cache_resource(max_entries=16)
+def _library_with_settings(key: str, _lib: Library, _profile: OrgProfile | None,
+                           _assumptions: AssumptionsFile | None) -> Library:
+    lib = with_profile(_lib, _profile) if _profile is not None else _lib
+    return with_assumptions(lib, _assumptions) if _assumptions is not None else lib
+
+
+def settings_key() -> str:
+    """Digest of the session's organisation profile and loss assumptions (part of every cache key)."""
+    ss = st.session_state
+    return _digest([ss["profile"].model_dump(mode="json") if ss.get("profile") else None,
+                    ss["assumptions"].model_dump(mode="json") if ss.get("assumptions") else None])
+
+
+def set_profile(profile: OrgProfile) -> None:
+    st.session_state["profile"] = profile
+    if profile.name:
+        st.session_state.update(org_name=profile.name, org=profile.name)
+
+
+def set_assumptions(assumptions: AssumptionsFile | None) -> None:
+    """None = back to the configured defaults (config/assumptions.yaml)."""
+    if assumptions is None:
+        st.session_state.pop("assumptions", None)
+    else:
+        st.session_state["assumptions"] = assumptions
+
+
+def pack_key() -> str:
+    pack = st.session_state.get("scenario_pack")
+    return pack["hash"] if pack else "built-in"
+
+
+def pack_status() -> tuple[str, PackAge]:
+    """Label and age of the pack in use, e.g. ('ai-vendor-risk-core 2026.11.25', 24 days old)."""
+    sc = library().scenarios
+    return pack_label(sc), pack_age(sc, max_age_days=_settings().max_age_days)
+
+
+@st.cache_resource
+def _settings() -> LibrarySettings:
+    return load_settings()
+
+
+def show_pack_age_banner() -> None:
+    """Overview and Scenarios: how old the scenario library is; a warning past the configured limit."""
+    label, age = pack_status()
+    if age.warning():
+        st.warning(f"**Scenario library {md_escape(label)}:** {md_escape(age.warning())} "
+                   "A current pack can be loaded on the Scenarios page.", icon=":material/history:")
+
+
+def read_pack(data: bytes, filename: str) -> ScenariosFile:
+    """An uploaded pack, validated against the configured channels and vendors (ConfigError otherwise)."""
+    return parse_pack(data, filename, base_library())
+
+
+def use_pack(sf: ScenariosFile, source: str) -> None:
+    """Switch the session to `sf` (the built-in pack clears the override). Probability edits refer to
+    the old pack's outcomes, so they are reset; the caller has shown the diff and asked to confirm."""
+    ss = st.session_state
+    builtin = base_library().scenarios
+    if pack_hash(sf) == pack_hash(builtin):
+        ss.pop("scenario_pack", None)
+    else:
+        ss["scenario_pack"] = {"sf": sf, "hash": pack_hash(sf), "source": source}
+    ss["probabilities"] = {}
+    ss["scenario_version"] = ss.get("scenario_version", 0) + 1
+
+
+def pack_effect(sf: ScenariosFile) -> dict:
+    """What switching to `sf` would do to the current portfolio (before = what the pages show now,
+    after = the new pack's default probabilities)."""
+    before = assessment()
+    after = _assessment("|".join([st.session_state["inventory_key"], _digest(answers_to_jsonable(answers())),
+                                  _digest({}), pack_hash(sf)]),
+                        inventory(), answers(), {}, _library_with_pack(pack_hash(sf), sf))
+    return effect_of(before, after)
 
 
 def _digest(obj: object) -> str:
@@ -76,15 +199,18 @@ def _validate(raw: pd.DataFrame) -> ImportResult:
 
 
 @st.cache_resource(show_spinner="Scoring and simulating…", max_entries=6)
-def _assessment(key: str, _result: ImportResult, _answers: AnswerMap, _probs: dict[str, float]) -> Assessment:
+def _assessment(key: str, _result: ImportResult, _answers: AnswerMap, _probs: dict[str, float],
+                _lib: Library) -> Assessment:
     # cache_resource (not cache_data): the result is read-only and copying 20,000 rows of
-    # tensors on every rerun would cost more than the assessment itself.
-    return assess(_result, _answers, library(), _probs, trials=TRIALS, seed=SEED)
+    # tensors on every rerun would cost more than the assessment itself. The key names the pack.
+    return assess(_result, _answers, _lib, _probs, trials=TRIALS, seed=SEED)
 
 
 @st.cache_resource(show_spinner="Building the report…", max_entries=4)
 def _report(key: str, org: str, _a: Assessment) -> dict:
-    return report(_a, org)
+    rep = report(_a, org)
+    rep["scenario_library"]["pack"] = pack_record(_a.lib.scenarios, max_age_days=_settings().max_age_days)
+    return rep
 
 
 # --- session ----------------------------------------------------------------------------------
@@ -114,7 +240,9 @@ def _load_demo() -> None:
     st.session_state.pop("history", None)
     set_raw(raw, DEMO_NAME, keep_history=False)
     answers, _ = validate_answers(read_answers_file(DEMO_DIR / "answers.yaml"), library().questions)
-    st.session_state.update(answers=answers, probabilities={}, org="example-bank", org_name="Example Bank plc")
+    profile = load_profile(DEMO_DIR / "profile.yaml", base_library().regimes)
+    st.session_state.update(answers=answers, probabilities={}, org="example-bank", org_name=profile.name,
+                            profile=profile)
 
 
 def ensure_loaded() -> None:
@@ -155,13 +283,14 @@ def assessment_key(probs: dict[str, float] | None = None) -> str:
     """Cache key: inventory + answers + scenario probabilities."""
     ensure_loaded()
     p = probabilities() if probs is None else probs
-    return "|".join([st.session_state["inventory_key"], _digest(answers_to_jsonable(answers())), _digest(p)])
+    return "|".join([st.session_state["inventory_key"], _digest(answers_to_jsonable(answers())), _digest(p),
+                     pack_key(), settings_key()])
 
 
 def assessment(probs: dict[str, float] | None = None) -> Assessment:
     """The current assessment (or a variant with other probabilities, e.g. a stress test)."""
     p = probabilities() if probs is None else probs
-    return _assessment(assessment_key(p), inventory(), answers(), p)
+    return _assessment(assessment_key(p), inventory(), answers(), p, library())
 
 
 RENDERERS = {
@@ -201,7 +330,9 @@ def storage():
 
 
 def open_saved(saved: repo.Saved) -> None:
-    """Load a saved assessment's inputs into the session (results are recomputed, deterministically)."""
+    """Load a saved assessment's inputs into the session (results are recomputed, deterministically),
+    with the scenario pack it was saved with when that pack still fits today's configuration."""
+    _restore_pack(saved)
     _, saved_answers, probs = repo.reopen(saved, library())
     raw = pd.DataFrame(saved.payloads["inventory"]["rows"]).astype(str)
     raw[LINE] = saved.payloads["inventory"]["lines"] or []
@@ -209,6 +340,26 @@ def open_saved(saved: repo.Saved) -> None:
     set_raw(raw, f"Saved assessment #{saved.id} {saved.label!r}", keep_history=False)
     org = saved.results.get("organisation") or saved.label
     st.session_state.update(answers=saved_answers, probabilities=probs, org=org, org_name=org)
+    profile, assumptions = repo.saved_settings(saved)
+    if profile is not None:
+        st.session_state["profile"] = profile
+    set_assumptions(assumptions)
+
+
+def _restore_pack(saved: repo.Saved) -> None:
+    data = saved.payloads["scenarios"].get("library")
+    ss = st.session_state
+    try:
+        sf = load_scenarios(Path("saved scenario library"), set(base_library().channels.channels),
+                            set(base_library().models.vendors), data) if data else None
+    except ConfigError:
+        sf = None  # the saved pack names channels or vendors this configuration no longer has
+    if sf is None:
+        ss["pack_note"] = (f"Saved assessment #{saved.id}'s scenario library could not be restored; "
+                           "the current pack is used.")
+        return
+    ss.pop("pack_note", None)
+    use_pack(sf, f"saved assessment #{saved.id}")
 
 
 def org_name() -> str:
@@ -279,6 +430,28 @@ def _typed_to_text(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def errors_frame(result: ImportResult) -> pd.DataFrame:
-    return pd.DataFrame([e.model_dump() for e in result.errors],
+ERROR_HEADERS = {"line": "Line", "deployment_id": "Deployment", "column": "Column", "value": "Value",
+                 "message": "Message"}
+
+
+def errors_frame(result: ImportResult, errors: list | None = None) -> pd.DataFrame:
+    return pd.DataFrame([e.model_dump() for e in (result.errors if errors is None else errors)],
                         columns=["line", "deployment_id", "column", "value", "message"])
+
+
+def loss_breakdown(i: int) -> dict[str, float]:
+    """Expected annual loss of deployment i by component (human labels, USD)."""
+    a = assessment()
+    comp = _loss_components(assessment_key(), a)
+    return {COMPONENT_LABELS[COMPONENTS[d]].capitalize(): float(comp[i, k]) for k, d in enumerate(DIMENSIONS)}
+
+
+@st.cache_resource(max_entries=4)
+def _loss_components(key: str, _a: Assessment):
+    return expected_loss_components(_a.frame, _a.residual, _a.lib)
+
+
+def plausibility(result: ImportResult) -> list:
+    """Warnings for valid rows that are probably wrong (model not offered there, closed model
+    self-hosted, cloud channel with an on-premises region)."""
+    return plausibility_warnings(result.frame, library())

@@ -172,7 +172,7 @@ def answer_factor_arrays(
             continue
         for qid, value in per.items():
             q = questions[qid]
-            key = (qid, json.dumps(value, default=str))
+            key = (qid, tuple(value) if isinstance(value, list) else value)
             if key not in cache:
                 f = answer_factors(q, value, ref)
                 cache[key] = [f[d] for d in DIMENSIONS]

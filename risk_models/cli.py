@@ -16,6 +16,7 @@ from pathlib import Path
 
 from risk_models.answers import read_answers_file, validate_answers
 from risk_models.assessment import assess, drivers
+from risk_models.cli_library import register as register_library_commands
 from risk_models.config_loader import (
     ConfigError,
     Library,
@@ -36,6 +37,7 @@ from risk_models.inventory_import import (
 )
 from risk_models.inventory_template import template_csv, template_xlsx
 from risk_models.json_report import deployment_records, report_header, stress_delta, write_report
+from risk_models.library.pack import pack_age, pack_label_of, pack_record
 from risk_models.models import RowError
 from risk_models.plausibility import plausibility_warnings
 from risk_models.report.markdown import render_markdown
@@ -165,7 +167,9 @@ def cmd_assess(args: argparse.Namespace) -> int:
         extra["stress"] = stress_delta(base, stressed, args.stress)
     if answer_errors:
         extra["answers_rejected"] = [e.model_dump() for e in answer_errors]
+    extra["scenario_pack"] = pack_record(lib.scenarios)
     header = report_header(base, org) | extra
+    header["scenario_library"]["pack"] = extra["scenario_pack"]  # read by the PDF, XLSX and Markdown renderers
     if any(getattr(args, k) for k in ("pdf", "xlsx", "csv", "md")):
         rep = header | {"deployments": deployment_records(base)}
         _write_exports(rep, args)
@@ -177,7 +181,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
 
 def _stream_json(a, org: str, header: dict, out: str) -> None:
     """The JSON report, written as it is generated (flat memory for large inventories)."""
-    extra = {k: v for k, v in header.items() if k in ("stress", "answers_rejected")}
+    extra = {k: v for k, v in header.items() if k in ("stress", "answers_rejected", "scenario_pack")}
     gen = dt.datetime.fromisoformat(header["generated_at"])
     if out == "-":
         write_report(a, sys.stdout, org, gen, extra)
@@ -207,6 +211,13 @@ def _print_summary(a, header: dict, out) -> None:
     ratings = {r: int((t["rating"] == r).sum()) for r in ("critical", "high", "medium", "low")}
     print(f"{len(t)} deployments assessed (scenario library as of {header['scenario_library']['as_of']}); "
           + ", ".join(f"{v} {k}" for k, v in ratings.items()), file=out)
+    pack = header.get("scenario_pack")
+    if pack:
+        age = pack_age(dt.date.fromisoformat(pack["as_of"]), max_age_days=pack["max_age_days"])
+        print(f"Scenario library: {_term(pack_label_of(pack))}, as of {age.as_of:%d %b %Y} ({age.text()}; "
+              f"warning limit {age.max_age_days} days)", file=out)
+        if age.warning():
+            print(f"warning: {age.warning()}", file=sys.stderr)
     print(f"Expected annual loss ${sim['expected_annual_loss_usd']:,.0f}; VaR 95 ${sim['var95_usd']:,.0f}; "
           f"VaR 99 ${sim['var99_usd']:,.0f} ({sim['trials']:,} trials, seed {sim['seed']})", file=out)
     for axis, c in header["concentration"].items():
@@ -335,6 +346,10 @@ def cmd_history(args: argparse.Namespace) -> int:
         print(f"assessment {saved.id} {saved.label!r} by {saved.author or '-'} at {saved.created_at:%Y-%m-%d %H:%M} "
               f"UTC: {len(saved.results['deployments'])} deployments, expected annual loss "
               f"${sim['expected_annual_loss_usd']:,.0f}, VaR 95 ${sim['var95_usd']:,.0f}", file=out)
+        pack = repo.saved_pack(saved)
+        print(f"scenario library: {_term(pack_label_of(pack))}, as of {pack['as_of']}"
+              + (f", hash {pack['hash'][:12]}…" if pack["hash"] else " (pack not recorded: saved before packs)"),
+              file=out)
     elif args.action == "diff":
         d = repo.diff(_saved(engine, args.id1), _saved(engine, args.id2))
         if args.json:
@@ -376,6 +391,10 @@ def _print_diff(d: dict, out) -> None:
               file=out)
     for a in d["answer_changes"]:
         print(f"  answer {a['deployment_id']}.{a['question_id']}: {a['before']} -> {a['after']}", file=out)
+    pb, pa = d["scenario_pack"]["before"], d["scenario_pack"]["after"]
+    if pb["hash"] != pa["hash"] or pb["as_of"] != pa["as_of"]:
+        print(f"  scenario library: {_term(pack_label_of(pb))} (as of {pb['as_of']}) -> {_term(pack_label_of(pa))} "
+              f"(as of {pa['as_of']})", file=out)
     for s in d["scenario_changes"]:
         print(f"  probability {s['outcome_id']}: {s['before']} -> {s['after']}", file=out)
 
@@ -483,6 +502,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--format", choices=["csv", "xlsx"])
     t.add_argument("out")
     t.set_defaults(func=cmd_template)
+
+    register_library_commands(sub)
     return p
 
 

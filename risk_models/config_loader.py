@@ -414,6 +414,12 @@ def load_scenarios(
 def with_scenarios(lib: Library, path: Path) -> Library:
     """The same library with another scenarios file (for `assess --scenarios`)."""
     sf = load_scenarios(path, set(lib.channels.channels), set(lib.models.vendors))
+    return with_scenario_pack(lib, sf, path)
+
+
+def with_scenario_pack(lib: Library, sf: ScenariosFile, path: Path | None = None) -> Library:
+    """The same library with an already validated scenario pack (uploads, `library diff`); its
+    impact rules may only name regimes the library knows."""
     if lib.regimes:
-        _check_scenario_regimes(path, sf, set(lib.regimes.regimes))
+        _check_scenario_regimes(path or Path("scenario pack"), sf, set(lib.regimes.regimes))
     return replace(lib, scenarios=sf)

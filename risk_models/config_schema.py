@@ -199,9 +199,21 @@ class Event(Strict):
 
 
 class ScenariosFile(Strict):
+    """A scenario library pack. id/version/maintainer are optional so that packs written before
+    packs were versioned still load (shown as "unversioned"); `library validate` requires them."""
+
+    id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)
+    version: str | None = Field(default=None, min_length=1, max_length=40)
     as_of: dt.date
     horizon_months: int = Field(default=24, gt=0, le=120)
+    maintainer: str | None = Field(default=None, min_length=1, max_length=200)
     events: list[Event] = Field(min_length=1)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, v: object) -> object:
+        # YAML reads `version: 2.0` as a float; a version is a label, keep it as written.
+        return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
 
 
 # --- baseline_events.yaml ------------------------------------------------------------

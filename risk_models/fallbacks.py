@@ -32,7 +32,7 @@ MIN_EFFORT_WEEKS = 0.5
 
 def may_leave_region(frame: pd.DataFrame, answers: AnswerMap) -> np.ndarray:
     """Per deployment: may its data leave its region (questionnaire answer; default no)."""
-    return np.array([answers.get(d, {}).get("data_may_leave_region") == "yes" for d in frame["deployment_id"]],
+    return np.array([answers.get(d, {}).get("data_may_leave_region") == "yes" for d in frame["deployment_id"].tolist()],
                     dtype=bool)
 
 
@@ -58,19 +58,21 @@ def infeasibility(frame: pd.DataFrame, may_leave: np.ndarray, lib: Library, opti
     allowed = [j.value for j in option.allowed_jurisdictions]
     region_bound = ~may_leave | (sens == "regulated")
     served = ", ".join(a.upper().replace("ON_PREM", "on-prem") for a in allowed)
-    add(~np.isin(jur, allowed) & region_bound,
-        lambda i: f"{jur[i].upper().replace('ON_PREM', 'on-prem')} {sens[i]} data must stay in its region; "
-                  f"this option serves {served} regions only")
+    stay = {(j, s): f"{j.upper().replace('ON_PREM', 'on-prem')} {s} data must stay in its region; "
+                    f"this option serves {served} regions only" for j in set(jur) for s in set(sens)}
+    add(~np.isin(jur, allowed) & region_bound, lambda i: stay[jur[i], sens[i]])
     if option.is_switch and option.after.region is None:
         add(~np.isin(jur, allowed) & ~region_bound, f"this option serves {served} regions only and names no region to move to")
     limit = SENSITIVITY_ORDER.index(option.max_sensitivity.value)
     too_sensitive = frame["data_sensitivity"].map(SENSITIVITY_ORDER.index).to_numpy() > limit
-    add(too_sensitive, lambda i: f"{sens[i]} data exceeds what this option allows ({option.max_sensitivity.value})")
+    too = {s: f"{s} data exceeds what this option allows ({option.max_sensitivity.value})" for s in set(sens)}
+    add(too_sensitive, lambda i: too[sens[i]])
     if option.is_switch and option.cannot_replace_features:
-        feats = frame["proprietary_features"].to_numpy()
-        blocked = [sorted(set(f.split(";")) & {c.value for c in option.cannot_replace_features}) if f else []
-                   for f in feats]
-        add(np.array([bool(b) for b in blocked]), lambda i: f"uses {', '.join(blocked[i])}: no equivalent on target")
+        codes, uniq = pd.factorize(frame["proprietary_features"].astype(str))  # a few distinct combinations
+        cannot = {c.value for c in option.cannot_replace_features}
+        blocked = [", ".join(sorted(set(u.split(";")) & cannot)) for u in uniq]
+        add(np.array([bool(blocked[c]) for c in codes], dtype=bool),
+            lambda i: f"uses {blocked[codes[i]]}: no equivalent on target")
     return reasons
 
 
@@ -182,7 +184,9 @@ def recommend(frame: pd.DataFrame, answers: AnswerMap, lib: Library, scores: Sco
             continue
         sub = frame.iloc[rows].reset_index(drop=True)
         after_frame, after_answers = apply_option(sub, answers, o, lib)
-        after = score(after_frame, after_answers, lib, probabilities)
+        # a lever keeps channel, vendor, region and features: the severities are the same rows'
+        same = None if o.is_switch else (scores.severity[rows], scores.favourable[rows])
+        after = score(after_frame, after_answers, lib, probabilities, severity=same)
         residual[k, rows] = after.table["score"].to_numpy()
         residual_loss[k, rows] = expected_losses_exact(after_frame, after, lib)
     effort = _effort(frame, lib)

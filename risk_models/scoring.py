@@ -127,9 +127,10 @@ def severity_tensors(
              (("channels", "channel"), ("vendors", "model_vendor"), ("jurisdictions", "jurisdiction"))}
     regimes = set(lib.profile.regimes)
     outs = [(e, o) for e in lib.events for o in e.outcomes]
-    pos = np.zeros((n, len(outs), len(DIMENSIONS)))
-    neg = np.zeros_like(pos)
-    for j, (_, out) in enumerate(outs):
+    zero = np.zeros((n, len(DIMENSIONS)))
+    pos_o, neg_o = [], []
+    for _, out in outs:
+        p_, n_ = zero, zero
         for rule in out.impacts:
             if rule.match.regimes and not regimes.intersection(rule.match.regimes):
                 continue
@@ -143,9 +144,14 @@ def severity_tensors(
             sev = np.array([rule.severity.get(d, 0.0) for d in DIMENSIONS])
             hit = mask[:, None] * sev[None, :]
             if (sev >= 0).all():
-                pos[:, j, :] = np.maximum(pos[:, j, :], hit)
+                p_ = np.maximum(p_, hit)
             else:
-                neg[:, j, :] = np.minimum(neg[:, j, :], hit)
+                n_ = np.minimum(n_, hit)
+        pos_o.append(p_)
+        neg_o.append(n_)
+    shape = (n, 0, len(DIMENSIONS))
+    pos = np.stack(pos_o, axis=1) if outs else np.zeros(shape)
+    neg = np.stack(neg_o, axis=1) if outs else np.zeros(shape)
     for key, factor in (severity_factors or {}).items():
         cols_ = [j for j, (e, _) in enumerate(outs) if key in (e.id, e.family)]
         if cols_:
@@ -218,7 +224,7 @@ def vulnerability_factors(
         Factor("committed_spend", 1 + ratio[:, None] * step_c, touched(step_c[None] + 1)),
         Factor("out_of_contract", np.where(expired[:, None], ooc[None, :], 1.0), touched(ooc[None])),
     ]
-    arrays, assumed = answer_factor_arrays(list(frame["deployment_id"]), answers, lib.questions, ref,
+    arrays, assumed = answer_factor_arrays(frame["deployment_id"].tolist(), answers, lib.questions, ref,
                                            use_defaults_only=not controls)
     for qid, arr in arrays.items():
         dims = tuple(DIMENSIONS.index(d) for d in lib.questions[qid].dimensions)
@@ -263,7 +269,7 @@ class Scores:
     assumed: list[list[str]]
     severity: np.ndarray  # (n, outcomes, dims) adverse severity
     favourable: np.ndarray  # (n, outcomes, dims) favourable severity (<= 0)
-    relief: np.ndarray  # (n, outcomes, dims) multiplier (<= 1) favourable outcomes of other events leave
+    relief: Relief  # what favourable outcomes of other events leave of each adverse outcome
     raw_vulnerability: np.ndarray  # (n, dims) base x product of factors
     vulnerability: np.ndarray  # (n, dims) saturate(raw)
     outcomes: OutcomeTable
@@ -273,11 +279,14 @@ class Scores:
 def score(
     frame: pd.DataFrame, answers: AnswerMap, lib: Library, probabilities: dict[str, float] | None = None,
     controls: bool = True, ref: dt.date | None = None, severity_factors: dict[str, np.ndarray] | None = None,
+    severity: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Scores:
-    """Score every deployment of a validated inventory frame against the events of the library."""
+    """Score every deployment of a validated inventory frame against the events of the library.
+    `severity`: (adverse, favourable) tensors already computed for these rows — valid only when
+    channel, vendor, jurisdiction and features are unchanged (a lever re-scored on its target)."""
     ref = ref or lib.reference_date
     outcomes = outcome_table(lib, probabilities)
-    pos, neg = severity_tensors(frame, lib, severity_factors)
+    pos, neg = severity if severity is not None else severity_tensors(frame, lib, severity_factors)
     factors, assumed = vulnerability_factors(frame, answers, lib, ref, controls)
     raw = np.full((len(frame), len(DIMENSIONS)), lib.scoring.base_vulnerability)
     for f in factors:
@@ -296,35 +305,71 @@ def _favourable_events(annual: np.ndarray, neg: np.ndarray, event_index: np.ndar
         yield e, members, q
 
 
-def relief_multipliers(annual: np.ndarray, neg: np.ndarray, event_index: np.ndarray) -> np.ndarray:
-    """(n, outcomes, dims): for each adverse outcome, the product over *other* events of (1 - q_e),
-    the expected share of exposure those events' favourable outcomes leave (independent events;
-    an outcome is never relieved by its own event, whose outcomes exclude it)."""
+@dataclass(frozen=True)
+class Relief:
+    """What favourable outcomes leave of each adverse outcome's exposure, stored compactly: outcomes
+    of the same event share one multiplier, so there is one (n, dims) multiplier per event that has
+    favourable outcomes plus one for every other outcome (the last column)."""
+
+    keep: np.ndarray  # (n, columns, dims) multiplier <= 1
+    logs: np.ndarray  # (n, events with favourable outcomes, dims) log(1 - q_e)
+    column: np.ndarray  # (outcomes,) which keep column applies to the outcome
+    events: list  # [(event index, favourable outcome indices, q (n, dims))]
+
+    def grouped(self, tensor: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """sum over outcomes of weights[o] x tensor[:, o, :] x keep[:, column[o], :] -> (n, dims)."""
+        return (self.by_column(tensor, weights) * self.keep).sum(axis=1)
+
+    def by_column(self, tensor: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """(n, columns, dims): sum over the outcomes of each column of weights[o] x tensor[:, o, :]."""
+        w = np.ones(len(self.column)) if weights is None else np.asarray(weights, float)
+        out = np.empty((tensor.shape[0], self.keep.shape[1], tensor.shape[2]))
+        rest = np.einsum("nok,o->nk", tensor, w)
+        for c in range(self.keep.shape[1] - 1):  # the few outcomes of events with favourable outcomes
+            idx = np.flatnonzero(self.column == c)
+            out[:, c, :] = np.einsum("nok,o->nk", tensor[:, idx, :], w[idx])
+            rest -= out[:, c, :]
+        out[:, -1, :] = rest  # every other outcome
+        return out
+
+    def full(self) -> np.ndarray:
+        """(n, outcomes, dims) multipliers (tests and benchmarks; the engine uses `grouped`)."""
+        return self.keep[:, self.column, :]
+
+
+def relief_of(annual: np.ndarray, neg: np.ndarray, event_index: np.ndarray) -> Relief:
+    """For each adverse outcome, the product over *other* events of (1 - q_e), the expected share of
+    exposure those events' favourable outcomes leave (independent events; an outcome is never
+    relieved by its own event, whose outcomes exclude it)."""
     n, n_out, k = neg.shape
-    total = np.zeros((n, k))
-    own = np.zeros((n, n_out, k))
-    for e, _, q in _favourable_events(annual, neg, event_index):
-        log_keep = np.log1p(-q)
-        total += log_keep
-        own[:, event_index == e, :] += log_keep[:, None, :]
-    return np.exp(total[:, None, :] - own)
+    fav = list(_favourable_events(annual, neg, event_index))
+    logs = np.stack([np.log1p(-q) for _, _, q in fav], axis=1) if fav else np.zeros((n, 0, k))
+    column = np.full(n_out, len(fav))
+    for c, (e, _, _) in enumerate(fav):
+        column[event_index == e] = c
+    own = np.concatenate([logs, np.zeros((n, 1, k))], axis=1)
+    keep = np.exp(logs.sum(axis=1)[:, None, :] - own)
+    return Relief(keep, logs, column, fav)
 
 
-def _relief_points(adverse: np.ndarray, relief: np.ndarray, annual, neg, event_index) -> np.ndarray:
-    """(n, outcomes, dims) exposure removed by each favourable outcome (<= 0 entries): the relief of
-    each adverse outcome is split among the events in proportion to their log-shares, and within an
-    event among its favourable outcomes in proportion to A(f) x |sev(f)|."""
+def _relief_points(adverse: np.ndarray, relief: Relief, annual: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """(n, outcomes, dims) exposure removed by each favourable outcome (<= 0 entries, zero elsewhere):
+    the relief of each column is split among the other events in proportion to their log-shares,
+    and within an event among its favourable outcomes in proportion to A(f) x |sev(f)|."""
     out = np.zeros_like(adverse)
-    removed = adverse * (1 - relief)  # (n, o, k)
+    if not relief.events:
+        return out
+    by_column = relief.by_column(adverse)  # (n, c, k)
+    removed = by_column * (1 - relief.keep)
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_total = np.log(relief)
-        per_log = np.where(log_total < 0, removed / log_total, 0.0)  # removed per unit of log relief
-    for e, members, q in _favourable_events(annual, neg, event_index):
-        by_event = per_log[:, event_index != e, :].sum(axis=1) * np.log1p(-q)  # (n, k) >= 0
+        log_keep = np.log(relief.keep)
+        per_log = np.where(log_keep < 0, removed / log_keep, 0.0)  # removed per unit of log relief
+    total = per_log.sum(axis=1)
+    for c, (_, members, q) in enumerate(relief.events):
+        by_event = (total - per_log[:, c, :]) * relief.logs[:, c, :]  # (n, k) >= 0
         with np.errstate(divide="ignore", invalid="ignore"):
             for f in members:
-                share = np.where(q > 0, annual[f] * -neg[:, f, :] / q, 0.0)
-                out[:, f, :] = -by_event * share
+                out[:, f, :] = -by_event * np.where(q > 0, annual[f] * -neg[:, f, :] / q, 0.0)
     return out
 
 
@@ -346,13 +391,13 @@ def _combine(frame, lib, outcomes, pos, neg, raw, factors, assumed) -> Scores:
     dim_w = np.array([sc.dimension_weights[d] for d in DIMENSIONS])
     harm = pos * (vuln * weights(frame, lib))[:, None, :]  # (n, o, k) exposure if the outcome happens
     adverse = annual[None, :, None] * harm
-    relief = relief_multipliers(annual, neg, ev)
-    final = (adverse * relief).sum(axis=1)  # (n, k)
+    relief = relief_of(annual, neg, ev)
+    final = relief.grouped(harm, annual)  # (n, k)
     raw_score = sc.calibration * final @ dim_w
     scores = 100 * -np.expm1(-raw_score)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_raw = np.where(raw_score > 0, scores / raw_score, 0.0)
-    contrib = adverse + _relief_points(adverse, relief, annual, neg, ev)
+    contrib = adverse + _relief_points(adverse, relief, annual, neg)
     points = per_raw[:, None] * sc.calibration * (contrib @ dim_w)
 
     material = (pos * vuln[:, None, :]).max(axis=2) >= sc.materiality  # (n, o)

@@ -82,7 +82,7 @@ def expected_loss_components(frame: pd.DataFrame, scores: Scores, lib: Library) 
     a = lib.assumptions
     mean = pert_mean(a.pert_low.value, 1.0, a.pert_high.value)
     annual = scores.outcomes.annual
-    return np.einsum("nok,o->nk", loss_tensor(frame, scores, lib) * scores.relief, annual) * mean
+    return scores.relief.grouped(loss_tensor(frame, scores, lib), annual) * mean
 
 
 def expected_losses_exact(frame: pd.DataFrame, scores: Scores, lib: Library) -> np.ndarray:

@@ -80,12 +80,16 @@ def apply_option(frame: pd.DataFrame, answers: AnswerMap, option: FallbackOption
     new_answers = dict(answers)
     secured = lever_answers(option, lib, ref)
     if secured:
-        for dep in out["deployment_id"]:
+        better: dict[tuple[str, str], bool] = {}  # (question, current answer) -> replace it?
+        for dep in out["deployment_id"].tolist():
             given = dict(answers.get(dep, {}))
             for qid, value in secured.items():
                 q = lib.questions[qid]
                 current = given.get(qid, q.default)
-                if _no_worse(q, value, current, ref):
+                key = (qid, repr(current))
+                if key not in better:
+                    better[key] = _no_worse(q, value, current, ref)
+                if better[key]:
                     given[qid] = value
             new_answers[dep] = given
     return out, new_answers

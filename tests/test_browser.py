@@ -117,16 +117,34 @@ def test_answer_a_questionnaire_question(page):
     shot(page, "3-questionnaire")
 
 
+def _populated_cell_other_than_worst() -> tuple[int, int]:
+    """The demo's populated matrix cell with the most deployments, other than L5 x I5."""
+    from risk_models.answers import read_answers_file, validate_answers
+    from risk_models.config_loader import load_library
+    from risk_models.inventory_import import import_inventory
+    from risk_models.scoring import score
+    lib = load_library()
+    res = import_inventory(ROOT / "config" / "demo" / "inventory.csv", lib)
+    answers, _ = validate_answers(read_answers_file(ROOT / "config" / "demo" / "answers.yaml"), lib.questions)
+    t = score(res.frame, answers, lib, {}).table
+    counts = t.groupby(["likelihood", "impact"]).size().drop((5, 5), errors="ignore")
+    lik, imp = counts.idxmax()
+    return int(lik), int(imp)
+
+
 def test_heatmaps_page_draws_plotly_charts(page):
     nav(page, "Heatmaps")
     page.locator(".js-plotly-plot").nth(3).wait_for(timeout=60_000)
     assert page.locator(".js-plotly-plot").count() >= 5
     page.get_by_role("heading", name="Cell L5 × I5").wait_for()  # the worst cell is listed first
-    # clicking a cell of the matrix lists its deployments (points run L1..L5 x I1..I5)
-    box = page.locator(".js-plotly-plot").first.locator(".scatterlayer .point").nth(13).bounding_box()
+    # clicking a cell of the matrix lists its deployments (points run L1..L5 x I1..I5); the cell is a
+    # populated one other than the default, taken from the engine so the scenario pack may change
+    lik, imp = _populated_cell_other_than_worst()
+    box = page.locator(".js-plotly-plot").first.locator(".scatterlayer .point").nth((lik - 1) * 5 + imp - 1) \
+        .bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.get_by_role("heading", name="Cell L3 × I4").wait_for(timeout=30_000)
+    page.get_by_role("heading", name=f"Cell L{lik} × I{imp}").wait_for(timeout=30_000)
     shot(page, "4-heatmaps")
 
 
@@ -170,3 +188,26 @@ def test_download_the_json_report(page, tmp_path):
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Example Bank plc" in text and "Executive summary" in text
     shot(page, "7-report")
+
+
+def test_load_an_old_scenario_pack_shows_the_diff_then_warns(page, tmp_path):
+    """Upload a pack on the Scenarios page: its changes and effect appear first, the pack is used
+    only after confirming, and an old `as_of` puts an age warning on the Overview."""
+    import yaml
+    data = yaml.safe_load((ROOT / "config" / "scenarios.yaml").read_text(encoding="utf-8"))
+    data.update(id="browser-old", version="7", as_of="2025-02-01")
+    data["events"][0]["outcomes"][1]["probability"] = 0.30
+    pack = tmp_path / "old-pack.yaml"
+    pack.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    nav(page, "Scenarios", "Scenario library")
+    page.get_by_text("Load another scenario pack").click()
+    page.locator('[data-testid="stFileUploader"] input[type=file]').last.set_input_files(str(pack))
+    page.get_by_text("Ratings that would move").wait_for(timeout=60_000)
+    page.get_by_text("Expected annual loss with this pack").wait_for()
+    shot(page, "9-scenario-pack-diff")
+    page.get_by_role("button", name="Use browser-old 7").click()
+    page.get_by_text("The scenario library is").first.wait_for(timeout=60_000)
+    nav(page, "Overview", "AI vendor-risk overview")
+    page.get_by_text("The scenario library is").first.wait_for(timeout=60_000)
+    page.get_by_text("scenario library browser-old 7 as of 01 Feb 2025").wait_for()
+    shot(page, "10-overview-old-pack")

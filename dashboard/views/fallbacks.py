@@ -26,17 +26,39 @@ labels = dict(zip(order.tolist(), text[order].tolist(), strict=True))
 i = st.selectbox("Deployment (highest exposure first)", list(labels), format_func=labels.get, key="fb_deployment")
 dep = str(frame.at[i, "deployment_id"])
 
+loss_parts = state.loss_breakdown(i)
+st.plotly_chart(charts.loss_breakdown(loss_parts, f"Expected annual loss of {dep}: ${sum(loss_parts.values()):,.0f}"),
+                key=f"fb_loss_{dep}")
+target = rec.exit_target(i)
+if target is not None:
+    t = rec.records(i, lib)
+    best = next(r for r in t if r["option_id"] == rec.options[target].id)
+    verdict = ("costs more than it saves — keep it ready, but contract and process levers come first"
+               if best["costs_more_than_it_saves"] else f"net value ${best['net_annual_value_usd']:,.0f} a year")
+    st.markdown(f"**Recommended exit:** {md_escape(best['label'])} — residual score {best['residual_score']:.1f}, "
+                f"expected loss ${best['residual_expected_loss_usd']:,.0f} a year; {verdict}.")
+else:
+    st.markdown("**Recommended exit:** none feasible yet — see the reasons below.")
+
 records = pd.DataFrame(rec.records(i, lib))
 records["effort (person-weeks)"] = records["effort_weeks"].map(lambda w: f"{w[0]:g}–{w[1]:g}")
 records["why not"] = records["reasons"].map("; ".join)
-st.dataframe(records[["feasible", "label", "risk_reduction", "residual_score", "expected_loss_reduction_usd",
-                      "effort (person-weeks)", "one_off_cost_usd", "cost_delta_pct", "capability_gap", "why not"]],
+records["verdict"] = [("not feasible" if not r.feasible else "raises expected loss" if r.raises_expected_loss
+                       else "costs more than it saves" if r.costs_more_than_it_saves else "pays for itself")
+                      for r in records.itertuples()]
+st.dataframe(records[["label", "verdict", "net_annual_value_usd", "expected_loss_reduction_usd", "residual_score",
+                      "effort (person-weeks)", "one_off_cost_usd", "run_cost_delta_usd", "capability_gap", "why not"]],
              hide_index=True, width="stretch", key=f"fb_table_{dep}", column_config={
-                 "risk_reduction": st.column_config.NumberColumn("risk reduction (points)", format="%.1f"),
-                 "residual_score": st.column_config.NumberColumn("residual score", format="%.1f"),
-                 "expected_loss_reduction_usd": st.column_config.NumberColumn("loss reduction / yr", format="dollar"),
-                 "one_off_cost_usd": st.column_config.NumberColumn("one-off cost", format="dollar"),
-                 "cost_delta_pct": st.column_config.NumberColumn("run cost Δ %", format="%+.0f%%")})
+                 "label": st.column_config.TextColumn("Option"),
+                 "verdict": st.column_config.TextColumn("Verdict"),
+                 "net_annual_value_usd": st.column_config.NumberColumn("Net value / yr", format="dollar"),
+                 "residual_score": st.column_config.NumberColumn("Score after", format="%.1f"),
+                 "expected_loss_reduction_usd": st.column_config.NumberColumn("Loss avoided / yr", format="dollar"),
+                 "effort (person-weeks)": st.column_config.TextColumn("Effort (person-weeks)"),
+                 "one_off_cost_usd": st.column_config.NumberColumn("One-off cost", format="dollar"),
+                 "run_cost_delta_usd": st.column_config.NumberColumn("Run cost Δ / yr", format="dollar"),
+                 "capability_gap": st.column_config.TextColumn("Capability gap"),
+                 "why not": st.column_config.TextColumn("Why not")})
 
 st.subheader("What-if plan")
 feasible = [r.option_id for r in records.itertuples() if r.feasible]

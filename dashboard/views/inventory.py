@@ -61,6 +61,13 @@ if result.errors:
         hide_index=True, width="stretch", disabled=[state.LINE],
         column_config={state.LINE: st.column_config.NumberColumn("line")})
 
+warnings = state.plausibility(result)
+if warnings:
+    st.warning(f"{len(warnings)} row(s) look implausible — they are kept and assessed; check them:",
+               icon=":material/help:")
+    st.dataframe(state.errors_frame(result, warnings).rename(columns=state.ERROR_HEADERS), hide_index=True,
+                 width="stretch", key=f"warnings_{ver}")
+
 st.subheader("Deployments")
 st.caption("Edit cells, add rows at the bottom, select rows and press Delete to remove them. "
            "Every edit is re-validated; invalid rows move to the list above. Undo reverts the last edit.")

@@ -14,8 +14,11 @@ result, frame, table = a.inventory, a.frame, a.residual.table
 summary = a.simulation.summary(frame)
 
 st.title("AI vendor-risk overview")
-st.caption(f"{md_escape(st.session_state['source'])} · scenario library as of {lib.scenarios.as_of:%d %b %Y} "
-           f"({lib.scenarios.horizon_months}-month horizon) · {summary['trials']:,} simulated years")
+pack_name, age = state.pack_status()
+st.caption(f"{md_escape(st.session_state['source'])} · scenario library {md_escape(pack_name)} as of "
+           f"{lib.scenarios.as_of:%d %b %Y} ({age.text()}; {lib.scenarios.horizon_months}-month horizon) · "
+           f"{summary['trials']:,} simulated years")
+state.show_pack_age_banner()
 
 spend = frame["annual_spend_usd"].sum()
 

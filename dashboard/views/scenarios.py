@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import charts, pack_panel, state
 from risk_models.markdown_text import md_escape
 from risk_models.scoring import stressed_probabilities
 
@@ -11,9 +11,16 @@ st.title("Scenario library")
 lib = state.library()
 sc = lib.scenarios
 probs = state.probabilities()
-st.caption(f"As of {sc.as_of:%d %b %Y}; probabilities over a {sc.horizon_months}-month horizon are analyst "
-           "estimates — edit them to match your view. Outcomes of one event are mutually exclusive (they "
+pack_name, age = state.pack_status()
+source = (st.session_state.get("scenario_pack") or {}).get("source", "built-in")
+st.caption(f"Pack {md_escape(pack_name)} ({md_escape(source)}), maintained by {md_escape(sc.maintainer or 'unknown')}; "
+           f"as of {sc.as_of:%d %b %Y} ({age.text()}). Probabilities over a {sc.horizon_months}-month horizon are "
+           "analyst estimates — edit them to match your view. Outcomes of one event are mutually exclusive (they "
            "sum to ≤ 1; the rest is 'no change').")
+state.show_pack_age_banner()
+if st.session_state.get("pack_note"):
+    st.info(st.session_state["pack_note"])
+pack_panel.render()
 
 rows = []
 for e in sc.events:

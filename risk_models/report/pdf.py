@@ -27,8 +27,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from risk_models.library.pack import report_pack_age
 from risk_models.report.fonts import fonts, markup
-from risk_models.report.methodology import assumption_rows, method_paragraphs, worked_example
+from risk_models.report.methodology import COMPONENT_LABELS, assumption_rows, method_paragraphs, worked_example
 
 PAPER = {"a4": A4, "letter": LETTER}
 # Luminance-ordered orange-red ramp (ColorBrewer OrRd): readable with colour-vision deficiencies.
@@ -162,27 +163,42 @@ def _exec_summary(rep: dict) -> list[str]:
     ]
     actions = _top_actions(rep)
     if actions:
-        lines.append("The three most valuable fallback actions (expected annual loss avoided): " + "; ".join(
-            f"{markup(a['label'])} for {markup(a['deployment'])} ({_usd(a['expected_loss_reduction_usd'])}, "
-            f"{a['effort_weeks'][0]:g}–{a['effort_weeks'][1]:g} person-weeks, score −{a['risk_reduction']:.1f})"
+        lines.append("The three most valuable actions (net annual value = loss avoided − run-cost change − one-off "
+                     "cost over the payback period): " + "; ".join(
+            f"{markup(a['label'])} for {markup(a['deployment'])} (net {_usd(a['net_annual_value_usd'])} a year, "
+            f"loss avoided {_usd(a['expected_loss_reduction_usd'])}, one-off {_usd(a['one_off_cost_usd'])}, "
+            f"{a['effort_weeks'][0]:g}–{a['effort_weeks'][1]:g} person-weeks)"
             for a in actions) + ".")
     return lines
 
 
 def _top_actions(rep: dict, n: int = 3) -> list[dict]:
-    """The n options with the largest expected-loss reduction, at most one per deployment."""
+    """The n options with the largest net annual value that also lower the expected loss, at most one
+    per deployment."""
     best = []
     for d in rep["deployments"]:
-        opts = [f for f in d.get("fallbacks", []) if f["feasible"] and f["expected_loss_reduction_usd"] > 0]
+        opts = [f for f in d.get("fallbacks", []) if f["feasible"] and f["net_annual_value_usd"] > 0
+                and f["expected_loss_reduction_usd"] > 0]
         if opts:
-            top = max(opts, key=lambda f: f["expected_loss_reduction_usd"])
+            top = max(opts, key=lambda f: f["net_annual_value_usd"])
             best.append(top | {"deployment": d["name"] or d["deployment_id"]})
-    return sorted(best, key=lambda f: -f["expected_loss_reduction_usd"])[:n]
+    return sorted(best, key=lambda f: -f["net_annual_value_usd"])[:n]
 
 
 def _recommended(d: dict) -> str:
-    f = next((f for f in d.get("fallbacks", []) if f["feasible"] and f["risk_reduction"] > 0), None)
-    return f"{f['label']} (→ {f['residual_score']:.0f})" if f else "—"
+    """The recommended exit target (another channel, model or vendor), with what it would leave."""
+    f = next((f for f in d.get("fallbacks", []) if f["option_id"] == d.get("recommended_exit")), None)
+    if not f:
+        return "no feasible exit yet"
+    note = "; costs more than it saves" if f["costs_more_than_it_saves"] else ""
+    return f"{f['label']} (score → {f['residual_score']:.0f}, loss → {_usd(f['residual_expected_loss_usd'])}{note})"
+
+
+def _loss_text(d: dict) -> str:
+    parts = d.get("expected_loss_breakdown_usd") or {}
+    shown = "; ".join(f"{COMPONENT_LABELS.get(k, k)} {_usd(v)}" for k, v in
+                      sorted(parts.items(), key=lambda kv: -kv[1]) if v >= 0.5)
+    return f"{_usd(d['expected_loss_usd'])}: {shown}" if shown else _usd(d["expected_loss_usd"])
 
 
 def _drivers_text(d: dict, n: int = 3) -> str:
@@ -195,11 +211,13 @@ def _section_high(rep: dict, styles: dict, width: float) -> list:
     out = [Paragraph("High and critical deployments", styles["h1"])]
     if not hc:
         return out + [Paragraph("None.", styles["body"])]
-    rows = [["Deployment", "Channel / model", "Score", "Rating", "Top drivers (score points)", "Recommended fallback"]]
+    rows = [["Deployment", "Channel / model", "Score", "Rating", "Top drivers (score points)",
+             "Expected annual loss by component", "Recommended exit"]]
     rows += [[f"{d['deployment_id']} — {d['name']}", f"{d['channel']} / {d['model']}", f"{d['score']:.1f}",
-              _rating_cell(d["rating"], styles), _drivers_text(d), _recommended(d)] for d in hc]
+              _rating_cell(d["rating"], styles), _drivers_text(d), _loss_text(d), _recommended(d)] for d in hc]
     w = width
-    return out + [_table(rows, [w * .19, w * .14, w * .075, w * .09, w * .305, w * .2], styles, long=True)]
+    return out + [_table(rows, [w * .15, w * .12, w * .06, w * .08, w * .22, w * .19, w * .18], styles, long=True,
+                         compact=True)]
 
 
 def _section_scenarios(rep: dict, styles: dict, width: float) -> list:
@@ -330,7 +348,9 @@ def render_pdf(rep: dict, paper: str = "a4", comparison: dict | None = None) -> 
     sim = rep["simulation"]
     story: list = [Spacer(1, 45 * mm), Paragraph("AI vendor-risk assessment", styles["title"]), Spacer(1, 6 * mm),
                    Paragraph(markup(org), styles["subtitle"]), Spacer(1, 14 * mm)]
-    facts = [["Date", generated[:10]], ["Scenario library as of", rep["scenario_library"]["as_of"]],
+    pack_name, age = report_pack_age(rep)
+    facts = [["Date", generated[:10]],
+             ["Scenario library", f"{pack_name}, as of {rep['scenario_library']['as_of']} ({age.text()})"],
              ["Horizon", f"{rep['scenario_library']['horizon_months']} months"],
              ["Deployments assessed", f"{len(deps):,} (rejected rows: {len(rep['inventory']['rejected']):,})"],
              ["Expected annual loss / VaR 95", f"{_usd(sim['expected_annual_loss_usd'])} / {_usd(sim['var95_usd'])}"],
@@ -338,7 +358,9 @@ def render_pdf(rep: dict, paper: str = "a4", comparison: dict | None = None) -> 
     t = Table([[Paragraph(markup(k), styles["body"]), Paragraph(markup(v), styles["body"])] for k, v in facts],
               colWidths=[width * .4, width * .5])
     t.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc"))]))
-    story += [t, PageBreak(), Paragraph("Executive summary", styles["h1"])]
+    story += [t] + ([Spacer(1, 4 * mm), Paragraph(markup("Warning: " + age.warning()), styles["body"])]
+                    if age.warning() else [])
+    story += [PageBreak(), Paragraph("Executive summary", styles["h1"])]
     story += [Paragraph(line, styles["body"]) for line in _exec_summary(rep)]
     story += [Spacer(1, 4), Table([[heatmap_drawing(rep["heatmap"]["cells"]),
                                     Paragraph("Risk matrix: number of deployments per likelihood × impact cell. Colours "

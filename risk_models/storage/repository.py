@@ -25,9 +25,12 @@ from risk_models.answers import AnswerMap, answers_to_jsonable, validate_answers
 from risk_models.assessment import Assessment
 from risk_models.concentration import concentration
 from risk_models.config_loader import Library
+from risk_models.config_schema import AssumptionsFile
 from risk_models.inventory_export import inventory_text_frame
 from risk_models.inventory_import import ImportResult, validate_table
+from risk_models.library.pack import pack_hash
 from risk_models.models import RowError
+from risk_models.profile import OrgProfile
 from risk_models.storage.db import StorageError
 
 PAYLOAD_VERSION = 1
@@ -83,6 +86,8 @@ def snapshot(a: Assessment, organisation: str = "") -> dict[str, Any]:
                 a.simulation.expected_by_deployment, strict=True))],
         "simulation": sim,
         "concentration": concentration(frame, a.lib),
+        "organisation_profile": a.lib.profile.model_dump(mode="json"),
+        "assumptions": a.lib.assumptions.model_dump(mode="json") if a.lib.assumptions else None,
     }
     return {
         "inventory": {"rows": rows.to_dict("records"), "lines": [int(x) for x in frame["line"]],
@@ -91,9 +96,34 @@ def snapshot(a: Assessment, organisation: str = "") -> dict[str, Any]:
         "scenarios": {"as_of": a.lib.scenarios.as_of.isoformat(), "horizon_months": a.lib.scenarios.horizon_months,
                       "probabilities": {o: round(float(p), 6) for o, p in zip(outs.ids, outs.probability, strict=True)},
                       "labels": dict(zip(outs.ids, outs.labels, strict=True)),
-                      "library": a.lib.scenarios.model_dump(mode="json")},
+                      "library": a.lib.scenarios.model_dump(mode="json"),
+                      "pack": {"id": a.lib.scenarios.id, "version": a.lib.scenarios.version,
+                               "hash": pack_hash(a.lib.scenarios)}},
         "results": results,
     }
+
+
+def saved_pack(saved: Saved) -> dict:
+    """Which scenario pack a saved assessment used: id, version, hash (None for saves made before
+    packs were recorded; their full library is still in the payload)."""
+    pack = saved.payloads["scenarios"].get("pack") or {}
+    return {"id": pack.get("id"), "version": pack.get("version"), "hash": pack.get("hash"),
+            "as_of": saved.payloads["scenarios"].get("as_of")}
+
+
+def saved_settings(saved: Saved) -> tuple[OrgProfile | None, AssumptionsFile | None]:
+    """The organisation profile and loss assumptions a saved assessment was made with (None for
+    saves made before they were recorded, or when they no longer validate)."""
+    res = saved.results
+    try:
+        profile = OrgProfile.model_validate(res["organisation_profile"]) if res.get("organisation_profile") else None
+    except ValidationError:
+        profile = None
+    try:
+        assumptions = AssumptionsFile.model_validate(res["assumptions"]) if res.get("assumptions") else None
+    except ValidationError:
+        assumptions = None
+    return profile, assumptions
 
 
 # --- the repository -----------------------------------------------------------------------------
@@ -219,6 +249,7 @@ def diff(old: Saved, new: Saved) -> dict:
         "scenario_changes": [{"outcome_id": o, "label": labels.get(o, o), "before": pa.get(o), "after": pb.get(o)}
                              for o in sorted(pa.keys() | pb.keys()) if pa.get(o) != pb.get(o)],
         "answer_changes": _answer_changes(old.payloads["answers"], new.payloads["answers"]),
+        "scenario_pack": {"before": saved_pack(old), "after": saved_pack(new)},
     }
 
 

@@ -1,0 +1,130 @@
+"""Scenarios page panel: load another scenario pack (or go back to the built-in one). The pack's
+differences and their effect on the current portfolio are shown first; nothing changes until the
+user confirms."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import state
+from risk_models.config_loader import ConfigError
+from risk_models.config_schema import ScenariosFile
+from risk_models.library.diff import diff_packs, has_changes
+from risk_models.library.pack import pack_hash, pack_label
+from risk_models.library.validate import validate_pack_data
+from risk_models.markdown_text import md_escape
+
+
+def _problems(data: bytes, name: str, exc: ConfigError) -> list[str]:
+    """Every problem of a rejected upload (the loader stops at the first broken part)."""
+    import yaml
+    try:
+        raw = yaml.safe_load(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, yaml.YAMLError):
+        return str(exc).splitlines()
+    found = validate_pack_data(raw, name, state.base_library(), require_metadata=False)
+    return found or str(exc).splitlines()
+
+
+def _pending() -> tuple[ScenariosFile, str] | None:
+    ss = st.session_state
+    ver = ss.setdefault("pack_upload_version", 0)
+    up = st.file_uploader("Scenario pack (YAML)", type=["yaml", "yml"], key=f"pack_upload_{ver}",
+                          help="A versioned scenario library: id, version, as_of, horizon_months, maintainer, "
+                               "events (README, 'Scenario library').")
+    if up is not None:
+        data = up.getvalue()
+        try:
+            return state.read_pack(data, up.name), f"uploaded file {up.name}"
+        except ConfigError as exc:
+            problems = _problems(data, up.name, exc)
+            st.error(f"{md_escape(up.name)} is not a usable scenario pack ({len(problems)} problem(s)); "
+                     "nothing was changed:\n\n" + "\n".join(f"- {md_escape(p)}" for p in problems[:30]))
+            return None
+    if ss.get("pack_revert"):
+        return state.base_library().scenarios, "built-in"
+    return None
+
+
+def _clear() -> None:
+    ss = st.session_state
+    ss["pack_upload_version"] = ss.get("pack_upload_version", 0) + 1
+    ss.pop("pack_revert", None)
+
+
+def _money(x: float) -> str:
+    return f"${x:,.0f}"
+
+
+def _show_diff(sf: ScenariosFile, source: str) -> None:
+    current = state.library().scenarios
+    d = diff_packs(current, sf, state.base_library())
+    st.markdown(f"**{md_escape(pack_label(current))}** (as of {current.as_of:%d %b %Y}) → "
+                f"**{md_escape(pack_label(sf))}** (as of {sf.as_of:%d %b %Y}), {md_escape(source)}")
+    if pack_hash(sf) == pack_hash(current) or not has_changes(d):
+        st.info("This pack is the same as the one in use; nothing would change.")
+        if st.button("Close", key="pack_close"):
+            _clear()
+            st.rerun()
+        return
+    effect = state.pack_effect(sf)
+    p = effect["portfolio"]
+    c = st.columns(3)
+    c[0].metric("Expected annual loss with this pack", _money(p["expected_annual_loss_usd"]["after"]),
+                f"{p['expected_annual_loss_usd']['delta']:+,.0f}", delta_color="inverse")
+    c[1].metric("VaR 95 with this pack", _money(p["var95_usd"]["after"]), f"{p['var95_usd']['delta']:+,.0f}",
+                delta_color="inverse")
+    c[2].metric("Ratings that would move", len(effect["ratings_moved"]))
+    st.caption("Before = what the pages show now (including your probability edits); after = the new pack's "
+               "default probabilities. Probability edits are reset when you switch packs.")
+    rows = ([{"change": "event added", "event": e["label"], "outcome": "", "probability": "", "details": ""}
+             for e in d["events_added"]]
+            + [{"change": "event removed", "event": e["label"], "outcome": "", "probability": "", "details": ""}
+               for e in d["events_removed"]]
+            + [{"change": "event changed", "event": e["label"], "outcome": "", "probability": "",
+                "details": "; ".join(e["changes"] + [f"source added: {s}" for s in e["sources_added"]]
+                                     + [f"source removed: {s}" for s in e["sources_removed"]])}
+               for e in d["events_changed"]]
+            + [{"change": "outcome added", "event": _event_label(sf, r["event"]), "outcome": r["label"],
+                "probability": f"{r['probability']:.0%}", "details": "; ".join(r["impacts"])}
+               for r in d["outcomes_added"]]
+            + [{"change": "outcome removed", "event": _event_label(current, r["event"]), "outcome": r["label"],
+                "probability": f"{r['probability']:.0%}", "details": ""} for r in d["outcomes_removed"]]
+            + [{"change": "outcome changed", "event": _event_label(sf, r["event"]), "outcome": r["label"],
+                "probability": f"{r['probability_before']:.0%} → {r['probability_after']:.0%}",
+                "details": "; ".join(r["changes"] + [f"now: {x}" for x in r["impacts_after"]])}
+               for r in d["outcomes_changed"]])
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="pack_diff_table")
+    if effect["ratings_moved"]:
+        st.dataframe(pd.DataFrame([{"deployment": m["deployment_id"], "name": m["name"],
+                                    "rating now": m["rating_before"], "rating with this pack": m["rating_after"],
+                                    "score now": m["score_before"], "score with this pack": m["score_after"]}
+                                   for m in effect["ratings_moved"]]),
+                     hide_index=True, width="stretch", key="pack_moved_table",
+                     column_config={c: st.column_config.NumberColumn(format="%.1f")
+                                    for c in ("score now", "score with this pack")})
+    c = st.columns(2)
+    if c[0].button(f"Use {pack_label(sf)}", type="primary", key="pack_confirm"):
+        state.use_pack(sf, source)
+        _clear()
+        st.rerun()
+    if c[1].button("Discard", key="pack_discard"):
+        _clear()
+        st.rerun()
+
+
+def _event_label(sf: ScenariosFile, event_id: str) -> str:
+    return next((e.label for e in sf.events if e.id == event_id), event_id)
+
+
+def render() -> None:
+    custom = "scenario_pack" in st.session_state
+    with st.expander("Load another scenario pack", expanded=custom or bool(st.session_state.get("pack_revert"))):
+        st.caption("Upload a pack (YAML) to see what it changes and its effect on this portfolio before using it.")
+        pending = _pending()
+        if pending:
+            _show_diff(*pending)
+        elif custom and st.button("Back to the built-in pack…", key="pack_revert_button"):
+            st.session_state["pack_revert"] = True
+            st.rerun()

@@ -1,0 +1,71 @@
+"""Settings: the organisation profile (who is assessed, which regimes apply) and the loss
+assumptions (every value with its basis). Both are saved with an assessment and printed in reports."""
+
+import datetime as dt
+
+import streamlit as st
+
+from dashboard import state
+from risk_models.assumptions import AssumptionsError, assumptions_frame, assumptions_from_frame
+from risk_models.markdown_text import md_escape
+from risk_models.models import Jurisdiction
+from risk_models.profile import OrgProfile
+
+JURISDICTIONS = {"us": "United States", "eu": "European Union / EEA", "uk": "United Kingdom", "apac": "Asia-Pacific",
+                 "other": "Other", "on_prem": "On-premises"}
+
+st.title("Settings")
+lib = state.library()
+base = state.base_library()
+profile = lib.profile
+regimes = {k: r.label for k, r in lib.regimes.regimes.items()}
+
+st.subheader("Organisation profile")
+st.caption("Regulatory outcomes (DORA findings, the EU AI Act, data-transfer rulings) follow the regimes of the "
+           "regulated entity, whatever region the data sits in; the region decides data residency only.")
+with st.form("profile"):
+    name = st.text_input("Organisation name", value=profile.name, max_chars=200)
+    prepared = st.text_input("Prepared by", value=profile.prepared_by, max_chars=200)
+    use_date = st.checkbox("Set a reporting date (otherwise the scenario library's as-of date is used)",
+                           value=profile.reporting_date is not None)
+    when = st.date_input("Reporting date", value=profile.reporting_date or lib.scenarios.as_of,
+                         min_value=dt.date(2020, 1, 1), max_value=dt.date(2035, 12, 31), format="YYYY-MM-DD")
+    jur = st.multiselect("Jurisdictions of the regulated entity", list(JURISDICTIONS)[:5],
+                         default=[j.value for j in profile.jurisdictions], format_func=JURISDICTIONS.get)
+    reg = st.multiselect("Regulatory regimes", list(regimes), default=profile.regimes, format_func=regimes.get)
+    if st.form_submit_button("Save profile", type="primary"):
+        try:
+            new = OrgProfile(name=name, prepared_by=prepared, reporting_date=when if use_date else None,
+                             jurisdictions=[Jurisdiction(j) for j in jur], regimes=reg)
+        except ValueError as exc:
+            st.error(f"Profile not saved: {md_escape(str(exc))}")
+        else:
+            state.set_profile(new)
+            st.toast("Profile saved: every page is re-assessed with it.")
+            st.rerun()
+
+st.subheader("Loss assumptions")
+st.caption("Edit a value and apply: the assessment, the report and a saved assessment use it. Values marked "
+           "*organisation assumption* are placeholders for your own business-impact analysis.")
+current = lib.assumptions
+frame = assumptions_frame(current)
+edited = st.data_editor(
+    frame, key=f"assumptions_{state.settings_key()}", hide_index=True, use_container_width=True,
+    disabled=["Parameter", "Level", "Basis", "Note"], column_order=["Parameter", "Level", "Value", "Basis", "Note"],
+    column_config={"Value": st.column_config.NumberColumn("Value", min_value=0.0, max_value=1e9, format="%.2f"),
+                   "Note": st.column_config.TextColumn("Note", width="large")})
+left, right = st.columns(2)
+if left.button("Apply assumptions", type="primary"):
+    try:
+        state.set_assumptions(assumptions_from_frame(current, edited))
+    except AssumptionsError as exc:
+        st.error(f"Not applied: {md_escape(str(exc))}")
+    else:
+        st.toast("Assumptions applied.")
+        st.rerun()
+changed = current.model_dump() != base.assumptions.model_dump()
+if right.button("Back to the configured defaults", disabled=not changed):
+    state.set_assumptions(None)
+    st.rerun()
+if changed:
+    st.info("These assumptions differ from the configured defaults (config/assumptions.yaml).")

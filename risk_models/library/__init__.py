@@ -1,0 +1,1 @@
+"""Scenario library packs: identity and age (pack), checks (validate) and comparison (diff)."""
