@@ -109,24 +109,51 @@ class DriverLabels:
         return self.question(fid.removeprefix("q:"), answered)
 
 
+@dataclass
+class DriverContext:
+    """What drivers and exit plans of every deployment share, computed once for the whole
+    inventory (a 20,000-row report must not sort or look up pandas rows per deployment)."""
+
+    summaries: np.ndarray  # (n, factors) effective factor per deployment
+    shown: np.ndarray  # (n, factors) bool: factor differs from neutral
+    order: np.ndarray  # (n, outcomes) outcome indices by |score points|, largest first
+    counts: np.ndarray  # (n,) outcomes with |points| >= 0.005
+    labels: DriverLabels
+    rows: list[dict]  # the inventory rows as dicts
+
+
+def driver_context(a: Assessment) -> DriverContext:
+    pts = a.residual.outcome_points
+    summaries = factor_summaries(a)
+    return DriverContext(summaries, np.abs(summaries - 1) >= 0.005, np.argsort(-np.abs(pts), axis=1, kind="stable"),
+                         (np.abs(pts) >= 0.005).sum(axis=1), DriverLabels(a.lib), a.frame.to_dict("records"))
+
+
 def drivers(a: Assessment, i: int, summaries: np.ndarray | None = None, labels: DriverLabels | None = None,
-            row: dict | None = None) -> list[dict]:
+            row: dict | None = None, ctx: DriverContext | None = None) -> list[dict]:
     """Outcome drivers (score points, add up to the score) then non-neutral factors (x value)."""
     s = a.residual
-    summaries = factor_summaries(a) if summaries is None else summaries
-    labels = labels or DriverLabels(a.lib)
-    row = row if row is not None else a.frame.iloc[i].to_dict()
+    if ctx is None:
+        summaries = factor_summaries(a) if summaries is None else summaries
+        pts_all = s.outcome_points[i:i + 1]
+        order = np.argsort(-np.abs(pts_all), axis=1, kind="stable")[0]
+        ctx = DriverContext(summaries, np.abs(summaries - 1) >= 0.005, order[None, :],
+                            (np.abs(pts_all) >= 0.005).sum(axis=1), labels or DriverLabels(a.lib),
+                            [row if row is not None else a.frame.iloc[i].to_dict()])
+        k_row = 0
+    else:
+        k_row = i
     pts = s.outcome_points[i]
-    order = [j for j in np.argsort(-np.abs(pts), kind="stable") if abs(pts[j]) >= 0.005]
+    order = ctx.order[k_row][:ctx.counts[k_row]]
     out = [{"kind": "outcome", "id": s.outcomes.ids[j], "label": s.outcomes.labels[j], "value": round(float(pts[j]), 2)}
            for j in order[:DRIVER_LIMIT]]
-    if order[DRIVER_LIMIT:]:
+    if len(order) > DRIVER_LIMIT:
         out.append({"kind": "outcome", "id": "other_outcomes", "label": f"{len(order) - DRIVER_LIMIT} other outcomes",
-                    "value": round(float(sum(pts[j] for j in order[DRIVER_LIMIT:])), 2)})
+                    "value": round(float(pts[order[DRIVER_LIMIT:]].sum()), 2)})
+    row = ctx.rows[k_row]
     answered = a.answers.get(row["deployment_id"], {})
-    for k in np.flatnonzero(np.abs(summaries[i] - 1) >= 0.005):
+    for k in np.flatnonzero(ctx.shown[i]):
         f = s.factors[k]
-        out.append({"kind": "factor", "id": f.id, "label": labels.factor(f.id, row, answered),
-                    "value": round(float(summaries[i, k]), 3)})
+        out.append({"kind": "factor", "id": f.id, "label": ctx.labels.factor(f.id, row, answered),
+                    "value": round(float(ctx.summaries[i, k]), 3)})
     return out
-

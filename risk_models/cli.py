@@ -181,14 +181,12 @@ def cmd_assess(args: argparse.Namespace) -> int:
 
 def _stream_json(a, org: str, header: dict, out: str) -> None:
     """The JSON report, written as it is generated (flat memory for large inventories)."""
-    extra = {k: v for k, v in header.items() if k in ("stress", "answers_rejected", "scenario_pack")}
-    gen = dt.datetime.fromisoformat(header["generated_at"])
     if out == "-":
-        write_report(a, sys.stdout, org, gen, extra)
+        write_report(a, sys.stdout, org, header=header)
         return
     try:
         with open(out, "w", encoding="utf-8") as fh:
-            write_report(a, fh, org, gen, extra)
+            write_report(a, fh, org, header=header)
     except OSError as exc:
         raise UserError(f"{out}: cannot write ({exc.strerror})") from None
 

@@ -21,16 +21,20 @@ def _answer(a: Assessment, dep: str, qid: str) -> tuple[object, bool]:
     return (given[qid], False) if qid in given else (a.lib.questions[qid].default, True)
 
 
-def exit_plan(a: Assessment, rec: Recommendations, i: int, fallbacks: list[dict] | None = None) -> dict:
-    """`fallbacks`: rec.records(i) when the caller already has them."""
-    row = a.frame.iloc[i]
+def exit_plan(a: Assessment, rec: Recommendations, i: int, fallbacks: list[dict] | None = None,
+              row: dict | None = None) -> dict:
+    """`fallbacks`: rec.records(i) and `row`: the inventory row as a dict, when the caller already has
+    them (a report of 20,000 deployments must not look rows up in pandas one by one)."""
+    row = row if row is not None else a.frame.iloc[i].to_dict()
     dep = str(row["deployment_id"])
-    s, t = a.residual, a.residual.table
+    s = a.residual
     channels = {c: ch.display_name for c, ch in a.lib.channels.channels.items()}
     pts = s.outcome_points[i]
+    top = np.argpartition(-pts, TRIGGER_LIMIT)[:TRIGGER_LIMIT] if len(pts) > TRIGGER_LIMIT else np.arange(len(pts))
+    top = top[np.lexsort((top, -pts[top]))]  # largest first, ties by outcome order
     triggers = [{"outcome_id": s.outcomes.ids[j], "label": s.outcomes.labels[j], "event": s.outcomes.event_labels[j],
                  "probability": round(float(s.outcomes.probability[j]), 4), "score_points": round(float(pts[j]), 2)}
-                for j in np.argsort(-pts, kind="stable")[:TRIGGER_LIMIT] if pts[j] > 0.05]
+                for j in top if pts[j] > 0.05]
     ranked = [r for r in (fallbacks if fallbacks is not None else rec.records(i, a.lib)) if r["feasible"]]
     k = rec.exit_target(i)
     target = next((r for r in ranked if k is not None and r["option_id"] == rec.options[k].id), None)
@@ -64,8 +68,8 @@ def exit_plan(a: Assessment, rec: Recommendations, i: int, fallbacks: list[dict]
     ]
     return {
         "deployment_id": dep, "name": row["name"], "business_unit": row["business_unit"],
-        "owner": row["owner"] or "unassigned", "rating": str(t["rating"].iat[i]),
-        "score": round(float(t["score"].iat[i]), 2),
+        "owner": row["owner"] or "unassigned", "rating": str(s.table["rating"].iat[i]),
+        "score": round(float(s.table["score"].iat[i]), 2),
         "current": {"channel": row["channel"], "model": row["model"], "region": row["region"],
                     "proprietary_features": feats},
         "trigger_events": triggers, "target_option": target, "supporting_actions": support, "steps": steps,

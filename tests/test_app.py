@@ -8,7 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = "../dashboard/app.py"  # AppTest resolves paths relative to this test file
-PAGES = ["overview", "inventory", "questionnaire", "scenarios", "heatmaps", "fallbacks", "report", "history"]
+PAGES = ["overview", "inventory", "questionnaire", "scenarios", "heatmaps", "fallbacks", "report", "history",
+         "settings"]
 
 
 def start() -> AppTest:
@@ -246,3 +247,42 @@ def test_missing_column_upload_can_be_fixed_in_the_app():
     assert not at.exception
     inv = at.session_state["inventory"]
     assert sorted(inv.frame["channel"]) == ["aws_bedrock", "azure_openai"] and not inv.errors
+
+
+def test_settings_profile_regimes_drive_regulatory_outcomes():
+    """The organisation profile decides whether DORA outcomes apply, whatever the data region."""
+    at = goto(start(), "settings")
+    before = at.session_state["profile"]
+    assert "eu_dora" in before.regimes and before.name == "Example Bank plc"
+    regimes = next(m for m in at.multiselect if m.label == "Regulatory regimes")
+    regimes.set_value(["us_interagency_tprm"])
+    next(b for b in at.button if b.label == "Save profile").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["profile"].regimes == ["us_interagency_tprm"]
+    goto(at, "overview")
+    assert not at.exception
+
+
+def test_settings_assumptions_edit_changes_losses_and_refuses_bad_values():
+    at = goto(start(), "settings")
+    loss_before = metric(goto(at, "overview"), "Expected annual loss")
+    goto(at, "settings")
+    editor_key = next(k for k in at.session_state.filtered_state if str(k).startswith("assumptions_"))
+    assert "assumptions" not in at.session_state  # configured defaults until something is applied
+    # rows 3-6: downtime cost per hour by criticality; row 6 is 'critical'
+    at.session_state[editor_key] = {"edited_rows": {"6": {"Value": 40000.0}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    next(b for b in at.button if b.label == "Apply assumptions").click().run()
+    assert not at.exception, at.exception
+    applied = at.session_state["assumptions"]
+    assert applied.downtime_usd_per_hour.value["critical"] == 40000
+    loss_after = metric(goto(at, "overview"), "Expected annual loss")
+    assert loss_after != loss_before
+    # pert_high below 1 is refused with a message naming the parameter; nothing changes
+    goto(at, "settings")
+    editor_key = next(k for k in at.session_state.filtered_state if str(k).startswith("assumptions_"))
+    at.session_state[editor_key] = {"edited_rows": {"12": {"Value": 0.5}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    next(b for b in at.button if b.label == "Apply assumptions").click().run()
+    assert any("Not applied" in e.value for e in at.error)
+    assert at.session_state["assumptions"].pert_high.value == 3.0

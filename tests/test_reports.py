@@ -148,3 +148,15 @@ def test_pdf_can_include_the_comparison_with_a_saved_assessment(lib, tmp_path):
     now = repo.Saved(2, "now", "", before.created_at, "", repo.snapshot(a, "Example"))
     text = _pdftotext(render_pdf(report(a, "Example"), comparison=repo.diff(before, now)), tmp_path)
     assert "Changes since Q3 2026" in text and "DEP-001" in text
+
+
+def test_pdf_methodology_states_the_probability_method_loss_parameters_and_a_worked_example(special_report, tmp_path):
+    from risk_models.report.pdf import render_pdf
+    flat = " ".join(_pdftotext(render_pdf(special_report), tmp_path, layout=False).split())
+    assert "1 - (1 - P)^(12 / horizon)" in flat
+    assert "Loss parameters" in flat and "organisation assumption" in flat and "Cost of a person-week" in flat
+    worst = max(special_report["deployments"], key=lambda d: (d["score"], d["deployment_id"]))
+    assert f"Worked example: {worst['deployment_id']}" in flat
+    assert f"scores {worst['score']:.1f}" in flat
+    # each high/critical deployment shows its expected loss by component
+    assert "Expected annual loss by component" in flat and "downtime $" in flat
