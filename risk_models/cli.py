@@ -46,11 +46,19 @@ class UserError(Exception):
 
 
 def _write_json(obj: object, out: str) -> None:
-    text = json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    # allow_nan=False: a report never holds NaN/Infinity (standard JSON readers reject them)
+    text = json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False, allow_nan=False) + "\n"
     if out == "-":
         sys.stdout.write(text)
     else:
-        Path(out).write_text(text, encoding="utf-8")
+        _write_bytes(out, text.encode("utf-8"))
+
+
+def _write_bytes(out: str, data: bytes) -> None:
+    try:
+        Path(out).write_bytes(data)
+    except OSError as exc:
+        raise UserError(f"{out}: cannot write ({exc.strerror or exc})") from None
 
 
 def _format_error(e: RowError) -> str:
@@ -136,13 +144,16 @@ def cmd_assess(args: argparse.Namespace) -> int:
     if answer_errors:
         extra["answers_rejected"] = [e.model_dump() for e in answer_errors]
     header = report_header(base, org) | extra
+    failed: list[str] = []
     if any(getattr(args, k) for k in ("pdf", "xlsx", "csv", "md")):
         rep = header | {"deployments": deployment_records(base)}
-        _write_exports(rep, args)
+        failed = _write_exports(rep, args)
     if args.json:
         _stream_json(base, org, header, args.json)
     _print_summary(base, header, sys.stderr if args.json == "-" else sys.stdout)
-    return 0
+    for message in failed:  # the other files were written; say which one was not, exit 2
+        print(f"error: {message}", file=sys.stderr)
+    return 2 if failed else 0
 
 
 def _stream_json(a, org: str, header: dict, out: str) -> None:
@@ -159,16 +170,22 @@ def _stream_json(a, org: str, header: dict, out: str) -> None:
         raise UserError(f"{out}: cannot write ({exc.strerror})") from None
 
 
-def _write_exports(rep: dict, args: argparse.Namespace) -> None:
+def _write_exports(rep: dict, args: argparse.Namespace) -> list[str]:
+    """Write every requested export; one failing never stops the others. Returns the failures."""
     renderers = {"pdf": lambda: render_pdf(rep, args.paper), "xlsx": lambda: render_xlsx(rep),
                  "csv": lambda: deployments_csv(rep), "md": lambda: render_markdown(rep).encode("utf-8")}
+    failed = []
     for kind, render in renderers.items():
         out = getattr(args, kind)
         if out:
             try:
-                Path(out).write_bytes(render())
-            except OSError as exc:
-                raise UserError(f"{out}: cannot write ({exc.strerror})") from None
+                _write_bytes(out, render())
+            except UserError as exc:
+                failed.append(str(exc))
+            except Exception as exc:  # a renderer bug must not cost the user the other files
+                failed.append(f"{out}: the {kind.upper()} export failed ({type(exc).__name__}: {exc}); "
+                              "the other files were written")
+    return failed
 
 
 def _print_summary(a, header: dict, out) -> None:
@@ -216,7 +233,7 @@ def cmd_exit_plan(args: argparse.Namespace) -> int:
     text = json.dumps(plan, indent=2, ensure_ascii=False, default=str) + "\n" if args.format == "json" \
         else exit_plan_markdown(plan)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        _write_bytes(args.out, text.encode("utf-8"))
     else:
         sys.stdout.write(text)
     return 0
@@ -353,10 +370,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     lib = load_library(args.config) if args.config else load_library()
     fmt = args.format or ("xlsx" if args.out.lower().endswith(".xlsx") else "csv")
     data = template_xlsx(lib) if fmt == "xlsx" else template_csv(lib)
-    try:
-        Path(args.out).write_bytes(data)
-    except OSError as exc:
-        raise UserError(f"{args.out}: cannot write ({exc.strerror})") from None
+    _write_bytes(args.out, data)
     print(f"wrote {fmt.upper()} template to {args.out}")
     return 0
 
@@ -447,9 +461,61 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+MAX_TRIALS = 1_000_000  # 10^8 trials was a MemoryError; a million gives VaR 99 to well under 1 %
+OUTPUTS = ("json", "pdf", "xlsx", "csv", "md", "out")
+INPUTS = ("file", "answers", "scenarios")
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    """Refuse bad numbers and output paths before any work (one line each, exit 2)."""
+    if getattr(args, "seed", None) is not None and not 0 <= args.seed < 2**63:
+        raise UserError(f"--seed {args.seed}: must be a whole number from 0 to {2**63 - 1}")
+    trials = getattr(args, "trials", None)
+    if trials is not None and not 100 <= trials <= MAX_TRIALS:
+        raise UserError(f"--trials {trials:,}: must be from 100 to {MAX_TRIALS:,}")
+    inputs = {_same_key(getattr(args, k)): k for k in INPUTS if getattr(args, k, None)}
+    if args.command == "history":
+        from risk_models.storage.db import database_url, sqlite_path
+        db = sqlite_path(database_url())
+        if db is not None:
+            inputs[_same_key(str(db))] = "the assessment database"
+    seen: dict[str, str] = {}
+    for k in OUTPUTS:
+        out = getattr(args, k, None)
+        if not out or out == "-":
+            continue
+        flag = f"--{k}" if not (k == "out" and args.command in ("history", "template")) else "the output"
+        p = Path(out)
+        if p.is_dir():
+            raise UserError(f"{flag} {out}: is a directory; give a file name, e.g. {p / ('report.' + _ext(k))}")
+        if not p.parent.is_dir():
+            raise UserError(f"{flag} {out}: the directory {p.parent} does not exist")
+        key = _same_key(out)
+        if key in inputs:
+            what = inputs[key]
+            raise UserError(f"{flag} {out}: refusing to overwrite the input "
+                            f"{what if what.startswith('the ') else '(' + what + ')'}; choose another file name")
+        if key in seen:
+            raise UserError(f"{flag} and {seen[key]} name the same file {out}; give each output its own file")
+        seen[key] = flag
+
+
+def _same_key(path: str) -> str:
+    """Identity of a path for 'same file' checks (symlinks and relative forms resolved)."""
+    try:
+        return str(Path(path).resolve())
+    except (OSError, RuntimeError):
+        return str(Path(path).absolute())
+
+
+def _ext(kind: str) -> str:
+    return {"out": "json"}.get(kind, kind)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        _check_args(args)
         return args.func(args)
     except (UserError, ConfigError, InventoryFileError, StorageError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -365,13 +365,14 @@ def _fmt_reading(x: float) -> str:
     return f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
-def _money_columns(df: pd.DataFrame, errs: _Errors, max_usd: float, delimiter: str | None) -> dict[str, pd.Series]:
+def _money_columns(df: pd.DataFrame, errs: _Errors, max_usd: float) -> dict[str, pd.Series]:
     """Parse both money columns with one decimal convention for the file.
 
     A value like '1.234,50' or '54500.00' fits only one convention; the file's convention is the one
     such values show. Values that read differently under the two ('420.000', '1,234') take the file's
     convention; when the file shows none (or both), they are rejected with both readings named —
-    except '54,500' in a comma/tab file, the documented thousands form."""
+    except '54,500' (a comma before exactly three digits), the documented thousands form: money is
+    rarely written with three decimals."""
     cols = ("annual_spend_usd", "committed_spend_usd")
     raw = {c: df[c].str.strip() for c in cols}
     readings = {c: _money_readings(_clean_money(raw[c])) for c in cols}
@@ -385,7 +386,7 @@ def _money_columns(df: pd.DataFrame, errs: _Errors, max_usd: float, delimiter: s
         if eu_only and not us_only:
             num = num.where(~differ, eu)
         elif not us_only:
-            thousands_comma = differ & ~raw[c].str.contains(".", regex=False) & (delimiter != ";")
+            thousands_comma = differ & ~raw[c].str.contains(".", regex=False)
             ambiguous = differ & ~thousands_comma
             if ambiguous.any():
                 msg = ("ambiguous number: reads as " + us[ambiguous].map(_fmt_reading) + " (',' groups thousands, '.' "
@@ -568,7 +569,7 @@ def validate_table(raw: pd.DataFrame, lines: np.ndarray, lib: Library, spreadshe
     out["model_vendor"] = model_vendor(out["model"], lib)
     out["region"] = df["region"].str.strip()
     out["jurisdiction"] = jurisdiction(out["region"], out["channel"], lib)
-    money = _money_columns(df, errs, max_usd, raw.attrs.get("delimiter"))
+    money = _money_columns(df, errs, max_usd)
     out["annual_spend_usd"] = money["annual_spend_usd"]
     out["criticality"] = _enum(df, "criticality", errs, default=None)
     out["data_sensitivity"] = _enum(df, "data_sensitivity", errs, default=None)

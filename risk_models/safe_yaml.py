@@ -50,10 +50,14 @@ def load_user_yaml(text: str) -> Any:
     """yaml.safe_load for files a user supplies: no aliases, bounded nesting."""
     try:
         return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    except UnsafeInputError:
+        raise
     except RecursionError:
         raise UnsafeInputError(f"nested deeper than {MAX_DEPTH} levels") from None
     except yaml.YAMLError as exc:
         raise UnsafeInputError(f"not valid YAML ({_one_line(exc)})") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date like 2026-13-45
+        raise UnsafeInputError(f"not valid YAML: an impossible value ({_one_line(exc)})") from None
 
 
 def json_depth_ok(text: str | bytes, limit: int = MAX_DEPTH) -> bool:

@@ -41,17 +41,18 @@ def test_us_convention_in_the_same_file_decides_ambiguous_values(lib):
     assert spend_of(r, "A") == 1234.5 and spend_of(r, "B") == 420 and spend_of(r, "C") == 54_500
 
 
-@pytest.mark.parametrize("value,readings", [("420.000", ("420 ", "420,000 ")), ("1,234", ("1,234 ", "1.23"))])
-def test_ambiguous_value_without_evidence_is_a_row_error_naming_both_readings(lib, value, readings):
-    r = import_bytes(text_file([row("A", value), row("B", "5")], sep=";"), "amb.csv", lib)
+@pytest.mark.parametrize("sep", [";", ","])
+def test_ambiguous_value_without_evidence_is_a_row_error_naming_both_readings(lib, sep):
+    r = import_bytes(text_file([row("A", "420.000"), row("B", "5")], sep=sep), "amb.csv", lib)
     [e] = r.errors
-    assert (e.line, e.column, e.value) == (2, "annual_spend_usd", value)
-    assert "ambiguous" in e.message and readings[0] in e.message and readings[1] in e.message
+    assert (e.line, e.column, e.value) == (2, "annual_spend_usd", "420.000")
+    assert "ambiguous" in e.message and "420 (" in e.message and "420,000 (" in e.message
     assert list(r.frame["deployment_id"]) == ["B"]
 
 
-def test_documented_thousands_comma_still_reads_in_a_comma_file(lib):
-    r = import_bytes(text_file([row("A", '"$54,500"')]), "c.csv", lib)
+@pytest.mark.parametrize("sep", [";", ","])
+def test_documented_thousands_comma_still_reads(lib, sep):
+    r = import_bytes(text_file([row("A", '"$54,500"')], sep=sep), "c.csv", lib)
     assert r.errors == [] and spend_of(r, "A") == 54_500
 
 
