@@ -41,7 +41,9 @@ def _escaped(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def export_csv(frame: pd.DataFrame) -> bytes:
-    return _escaped(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    # CRLF (RFC 4180) as the line end makes the csv writer quote every cell holding a CR or an LF;
+    # with "\n" alone a CR went out unquoted and readers started a new row at it (a formula row).
+    return _escaped(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 def export_xlsx(frame: pd.DataFrame) -> bytes:

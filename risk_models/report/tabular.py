@@ -38,7 +38,7 @@ def deployments_csv(report: dict) -> bytes:
     for col in TEXT_COLUMNS:
         if col in flat:
             flat[col] = escape_text(flat[col].fillna("").astype(str))
-    return flat.to_csv(index=False).encode("utf-8")
+    return flat.to_csv(index=False, lineterminator="\r\n").encode("utf-8")  # CRLF: cells with CR/LF are quoted
 
 
 def report_json(report: dict) -> bytes:
