@@ -31,6 +31,7 @@ from risk_models.report.markdown import render_markdown
 from risk_models.report.pdf import render_pdf
 from risk_models.report.tabular import deployments_csv
 from risk_models.report.xlsx import render_xlsx
+from risk_models.safe_yaml import load_user_json
 from risk_models.scoring import stressed_probabilities
 from risk_models.storage.db import StorageError
 from risk_models.whatif import WhatIfError, top_plan, whatif
@@ -279,6 +280,10 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     return 0
 
 
+def _library(args: argparse.Namespace) -> Library:
+    return load_library(args.config) if args.config else load_library()
+
+
 def _engine():
     from risk_models.storage.db import make_engine
     return make_engine()
@@ -306,8 +311,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         out = sys.stderr if args.json == "-" else sys.stdout
         print(f"{'id':>4}  {'created (UTC)':<20} {'label':<24} {'deployments':>11} {'high/crit':>9} "
               f"{'expected loss':>14} {'VaR 95':>14}", file=out)
-        for r in rows:
-            print(f"{r['id']:>4}  {r['created_at'][:19]:<20} {r['label'][:24]:<24} {r['deployments'] or 0:>11} "
+        for r in rows:  # labels may hold escape sequences (typed or imported): never sent raw to the terminal
+            print(f"{r['id']:>4}  {r['created_at'][:19]:<20} {_term(r['label'][:24]):<24} {r['deployments'] or 0:>11} "
                   f"{r['high_or_critical'] or 0:>9} {r['expected_annual_loss_usd'] or 0:>14,.0f} "
                   f"{r['var95_usd'] or 0:>14,.0f}", file=out)
     elif args.action == "show":
@@ -331,16 +336,25 @@ def cmd_history(args: argparse.Namespace) -> int:
         print(f"exported assessment {args.id} to {args.out}")
     elif args.action == "import":
         try:
-            data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+            data = load_user_json(Path(args.file).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise UserError(f"{args.file}: file not found") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except IsADirectoryError:
+            raise UserError(f"{args.file}: is a directory, not a file") from None
+        except (ValueError, UnicodeDecodeError) as exc:
             raise UserError(f"{args.file}: not valid JSON ({exc})") from None
         try:
-            new_id = repo.import_document(engine, data)
+            new_id = repo.import_document(engine, data, trust=args.trust, lib=_library(args))
         except ValueError as exc:
             raise UserError(f"{args.file}: {exc}") from None
         print(f"imported as assessment {new_id}")
+    elif args.action == "check":
+        damaged = repo.check(engine)
+        for d in damaged:
+            print(f"assessment {d['id']}: damaged — {_term(d['problem'])}")
+        print(f"{len(repo.list_assessments(engine))} assessment(s) checked, {len(damaged)} damaged"
+              + ("; delete damaged ones with `history delete ID --yes`" if damaged else ""))
+        return 1 if damaged else 0
     elif args.action == "delete":
         if not args.yes:
             raise UserError("deleting cannot be undone: repeat with --yes to confirm")
@@ -449,6 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
     he.add_argument("out")
     hi = hs.add_parser("import")
     hi.add_argument("file")
+    hi.add_argument("--trust", action="store_true",
+                    help="import an unsigned export or one signed by another installation")
+    hs.add_parser("check", help="list stored assessments that are damaged (the others stay usable)")
     hdel = hs.add_parser("delete")
     hdel.add_argument("id", type=int)
     hdel.add_argument("--yes", action="store_true", help="confirm the deletion")

@@ -26,9 +26,12 @@ class StorageError(RuntimeError):
     """The database cannot be reached, created or upgraded (message in plain words)."""
 
 
+def data_dir() -> Path:
+    return Path(os.environ.get("AI_VENDOR_RISK_DATA_DIR", user_data_dir("ai-vendor-risk")))
+
+
 def default_url() -> str:
-    path = Path(os.environ.get("AI_VENDOR_RISK_DATA_DIR", user_data_dir("ai-vendor-risk"))) / "assessments.sqlite"
-    return f"sqlite:///{path}"
+    return f"sqlite:///{data_dir() / 'assessments.sqlite'}"
 
 
 def database_url() -> str:
