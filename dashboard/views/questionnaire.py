@@ -21,7 +21,8 @@ frame = state.inventory().frame
 answers = state.answers()
 n_q = len(questions)
 
-answered_counts = frame["deployment_id"].map(lambda d: len(answers.get(d, {})))
+# astype(int): on a header-only inventory the empty object column summed to '' and int('') crashed
+answered_counts = frame["deployment_id"].map(lambda d: len(answers.get(d, {}))).astype(int)
 total = len(frame) * n_q
 c = st.columns(3)
 c[0].metric("Questions answered (all deployments)", f"{int(answered_counts.sum()):,} / {total:,}")
