@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import re
 import sys
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from risk_models.config_loader import ConfigError, Library, load_library, with_s
 from risk_models.exit_plan import exit_plan, exit_plan_markdown
 from risk_models.inventory_import import (
     DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_USD,
     ImportResult,
     InventoryFileError,
     import_inventory,
@@ -72,7 +74,9 @@ def _format_error(e: RowError) -> str:
 
 def load_inputs(args: argparse.Namespace) -> tuple[Library, ImportResult, dict, list[RowError]]:
     lib = load_library(args.config) if args.config else load_library()
-    result = import_inventory(args.file, lib, max_bytes=args.max_mb * 1024 * 1024)
+    result = import_inventory(args.file, lib, max_bytes=args.max_mb * 1024 * 1024, max_usd=args.max_usd)
+    for notice in result.notices:  # e.g. which XLSX sheet was read and which were not
+        print(f"note: {args.file}: {notice}", file=sys.stderr)
     answers, answer_errors = {}, []
     if getattr(args, "answers", None):
         try:
@@ -96,6 +100,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         "rejected": [e.model_dump() for e in result.errors],
         "channels": {k: int(v) for k, v in channels.items()},
         "comment_lines": result.comment_lines,
+        "notices": result.notices,
         "answers": {"answered_deployments": len(answers),
                     "errors": [e.model_dump() for e in answer_errors]},
     }
@@ -389,6 +394,11 @@ def cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
+def _max_usd(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-usd", type=float, default=DEFAULT_MAX_USD, metavar="AMOUNT",
+                   help=f"largest amount a money cell may hold (default {DEFAULT_MAX_USD:,.0f}); larger = a row error")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ai-vendor-risk", description="AI vendor-risk assessment")
     p.add_argument("--config", help="directory with the YAML libraries (default: the bundled config/)")
@@ -400,6 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--json", metavar="OUT", help="write the result as JSON ('-' = stdout)")
     v.add_argument("--max-mb", type=int, default=DEFAULT_MAX_BYTES // (1024 * 1024),
                    help="file size limit in MB (default 20)")
+    _max_usd(v)
     v.set_defaults(func=cmd_validate)
 
     a = sub.add_parser("assess", help="score, simulate and report on an inventory")
@@ -412,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--skip-invalid", action="store_true", help="assess the valid rows, list the rejected ones")
     a.add_argument("--stress", action="append", metavar="OUTCOME_ID", help="make this outcome certain (repeatable)")
     a.add_argument("--max-mb", type=int, default=DEFAULT_MAX_BYTES // (1024 * 1024))
+    _max_usd(a)
     a.add_argument("--pdf", metavar="OUT", help="write the PDF executive summary")
     a.add_argument("--paper", choices=["a4", "letter"], default="a4")
     a.add_argument("--xlsx", metavar="OUT", help="write the XLSX workbook")
@@ -426,6 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--seed", type=int, default=0)
         sp.add_argument("--trials", type=int, default=10_000)
         sp.add_argument("--max-mb", type=int, default=DEFAULT_MAX_BYTES // (1024 * 1024))
+        _max_usd(sp)
 
     e = sub.add_parser("exit-plan", help="exit plan for one deployment (Markdown or JSON)")
     inputs(e)
@@ -487,6 +500,11 @@ def _check_args(args: argparse.Namespace) -> None:
     """Refuse bad numbers and output paths before any work (one line each, exit 2)."""
     if getattr(args, "seed", None) is not None and not 0 <= args.seed < 2**63:
         raise UserError(f"--seed {args.seed}: must be a whole number from 0 to {2**63 - 1}")
+    max_usd = getattr(args, "max_usd", None)
+    if max_usd is not None and not (math.isfinite(max_usd) and max_usd > 0):
+        raise UserError(f"--max-usd {max_usd}: must be a positive amount")
+    if getattr(args, "max_mb", None) is not None and args.max_mb <= 0:
+        raise UserError(f"--max-mb {args.max_mb}: must be a positive number of MB")
     trials = getattr(args, "trials", None)
     if trials is not None and not 100 <= trials <= MAX_TRIALS:
         raise UserError(f"--trials {trials:,}: must be from 100 to {MAX_TRIALS:,}")

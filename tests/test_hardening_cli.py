@@ -144,3 +144,24 @@ def test_history_import_of_an_unsigned_export_needs_trust(tmp_path):
     _one_line_exit_2(p, "unsigned")
     p = run("history", "import", str(out), "--trust", env=env)
     assert p.returncode == 0 and "imported as assessment 2" in p.stdout
+
+
+def test_xlsx_sheet_notice_and_money_bound_in_the_cli(tmp_path):
+    import openpyxl
+    wb = openpyxl.Workbook()
+    wb.active.title = "Inventory"
+    wb.active.append(["deployment_id", "channel", "model", "annual_spend_usd", "criticality", "data_sensitivity"])
+    wb.active.append(["A", "openai", "gpt-4o", "2000", "low", "public"])
+    wb.active.append(["B", "openai", "gpt-4o", "1e308", "low", "public"])
+    wb.create_sheet("Notes")
+    f = tmp_path / "inv.xlsx"
+    wb.save(f)
+    p = run("validate", str(f), "--max-usd", "1000")
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert "read sheet 'Inventory'; other sheets not read: 'Notes'" in p.stderr
+    assert "larger than the limit of $1,000" in p.stdout and p.stdout.count("larger than the limit") == 2
+    out = tmp_path / "r.json"
+    p = run("assess", str(f), "--skip-invalid", "--trials", "200", "--json", str(out))
+    assert p.returncode == 0, p.stderr
+    import json
+    json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"non-standard JSON number {c}"))
