@@ -69,7 +69,7 @@ def _format_error(e: RowError) -> str:
     who = f" ({_term(e.deployment_id)})" if e.deployment_id else ""
     col = f" column {e.column}" if e.column else ""
     val = f": value {e.value!r}" if e.value is not None else ""
-    return f"  {where}{who}{col}{val} — {e.message}"
+    return f"  {where}{who}{_term(col)}{val} — {_term(e.message)}"  # messages may quote user text
 
 
 def load_inputs(args: argparse.Namespace) -> tuple[Library, ImportResult, dict, list[RowError]]:
@@ -373,16 +373,17 @@ def _print_diff(d: dict, out) -> None:
     print(f"from {d['from']['id']} {d['from']['label']!r} to {d['to']['id']} {d['to']['label']!r}", file=out)
     for k, v in d["portfolio"].items():
         print(f"  {k}: {v['before']:,.0f} -> {v['after']:,.0f} ({v['delta']:+,.0f})", file=out)
-    print(f"  deployments added: {', '.join(d['added']) or '-'}; removed: {', '.join(d['removed']) or '-'}", file=out)
+    print(_term(f"  deployments added: {', '.join(d['added']) or '-'}; removed: {', '.join(d['removed']) or '-'}"),
+          file=out)
     for c in d["changed"]:
-        print(f"  {c['deployment_id']}: score {c['score_before']:.1f} -> {c['score_after']:.1f} "
+        print(f"  {_term(c['deployment_id'])}: score {c['score_before']:.1f} -> {c['score_after']:.1f} "
               f"({c['score_delta']:+.1f}), rating {c['rating_before']} -> {c['rating_after']}, "
               f"cell L{c['cell_before'][0]}xI{c['cell_before'][1]} -> L{c['cell_after'][0]}xI{c['cell_after'][1]}",
               file=out)
     for a in d["answer_changes"]:
-        print(f"  answer {a['deployment_id']}.{a['question_id']}: {a['before']} -> {a['after']}", file=out)
+        print(_term(f"  answer {a['deployment_id']}.{a['question_id']}: {a['before']} -> {a['after']}"), file=out)
     for s in d["scenario_changes"]:
-        print(f"  probability {s['outcome_id']}: {s['before']} -> {s['after']}", file=out)
+        print(_term(f"  probability {s['outcome_id']}: {s['before']} -> {s['after']}"), file=out)
 
 
 def cmd_template(args: argparse.Namespace) -> int:

@@ -165,3 +165,12 @@ def test_xlsx_sheet_notice_and_money_bound_in_the_cli(tmp_path):
     assert p.returncode == 0, p.stderr
     import json
     json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"non-standard JSON number {c}"))
+
+
+def test_user_text_in_messages_never_reaches_the_terminal_raw(tmp_path):
+    f = tmp_path / "esc.csv"
+    f.write_text("deployment_id,channel,model,annual_spend_usd,criticality,data_sensitivity,proprietary_features,"
+                 "\x1b[2Jcol\n\x1b]0;id,openai,gpt-4o,1,low,public,\x1b[31mred\n", encoding="utf-8")
+    p = run("validate", str(f))
+    assert p.returncode == 1 and "unknown proprietary feature" in p.stdout
+    assert "\x1b" not in p.stdout + p.stderr
