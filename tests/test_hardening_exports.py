@@ -134,3 +134,13 @@ def test_inventory_xlsx_round_trip_keeps_lf(lib):
     first = import_bytes(json.dumps(records).encode(), "in.json", lib)
     again = import_bytes(export_xlsx(first.frame), "x.xlsx", lib)
     assert list(again.frame["name"]) == ["two\nlines"] and list(again.frame["owner"]) == ["\n=1+1"]
+
+
+def test_control_characters_do_not_break_the_xlsx_exports(lib):
+    from risk_models.report.xlsx import render_xlsx
+    records = [_record(1, {"name": "\x1b[2Jclear\x07", "owner": "\x00nul"})]
+    first = import_bytes(json.dumps(records).encode(), "in.json", lib)
+    again = import_bytes(export_xlsx(first.frame), "x.xlsx", lib)
+    assert list(again.frame["name"]) == ["\ufffd[2Jclear\ufffd"]  # marked, not a crash (CSV/JSON keep them)
+    a = assess(ImportResult(first.frame), {}, lib, trials=200, seed=1)
+    assert render_xlsx(report(a, "org")).startswith(b"PK")
