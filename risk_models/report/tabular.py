@@ -42,4 +42,4 @@ def deployments_csv(report: dict) -> bytes:
 
 
 def report_json(report: dict) -> bytes:
-    return json.dumps(report, indent=1, ensure_ascii=False).encode("utf-8")
+    return json.dumps(report, indent=1, ensure_ascii=False, allow_nan=False).encode("utf-8")  # standard JSON only
