@@ -351,14 +351,20 @@ _EU = r"[-+]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d*)?"  # 1.234,50  1234,5  420.000
 
 def _money_readings(c: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
     """Both readings of every value: (US reading, European reading, fits US form, fits EU form).
-    Values of neither form ('1e5', '.5') are read as plain numbers by both."""
+    Values of neither form ('1e5', '.5') are read as plain numbers by both. The European reading is
+    computed only where it can differ (a value with a separator that fits the European form)."""
     us_form = c.str.fullmatch(_US).fillna(False).astype(bool)
     eu_form = c.str.fullmatch(_EU).fillna(False).astype(bool)
-    plain = pd.to_numeric(c.where(~us_form & ~eu_form, ""), errors="coerce")
-    us = pd.to_numeric(c.where(us_form, "").str.replace(",", "", regex=False), errors="coerce")
-    eu = pd.to_numeric(c.where(eu_form, "").str.replace(".", "", regex=False).str.replace(",", ".", regex=False),
-                       errors="coerce")
-    return us.fillna(plain), eu.fillna(plain), us_form, eu_form
+    us = pd.to_numeric(c.str.replace(",", "", regex=False).where(us_form, ""), errors="coerce").astype(float)
+    neither = ~us_form & ~eu_form
+    if neither.any():
+        us[neither] = pd.to_numeric(c[neither], errors="coerce").astype(float)
+    eu = us.copy()
+    maybe = eu_form & (c.str.contains(",", regex=False) | c.str.contains(".", regex=False))
+    if maybe.any():
+        sub = c[maybe].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        eu[maybe] = pd.to_numeric(sub, errors="coerce").astype(float)
+    return us, eu, us_form, eu_form
 
 
 def _fmt_reading(x: float) -> str:
@@ -490,8 +496,8 @@ def _features(df: pd.DataFrame, errs: _Errors) -> pd.Series:
 def _date(df: pd.DataFrame, col: str, errs: _Errors) -> pd.Series:
     raw = df[col].str.strip()
     # The whole value must be a date (a midnight time is what spreadsheets append): '2027-03-22garbage' is not.
-    m = raw.str.extract(r"^(\d{4}[-/]\d{1,2}[-/]\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$", expand=False)
-    text = m.fillna("").str.replace("/", "-", regex=False)
+    text = raw.str.replace(r"[T ]00:00(:00(\.0+)?)?$", "", regex=True)
+    text = text.where(text.str.fullmatch(r"\d{4}[-/]\d{1,2}[-/]\d{1,2}"), "").str.replace("/", "-", regex=False)
     blank = raw == ""
     parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     bad = ~blank & parsed.isna()
