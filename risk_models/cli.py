@@ -50,7 +50,10 @@ class UserError(Exception):
 
 def _write_json(obj: object, out: str) -> None:
     # allow_nan=False: a report never holds NaN/Infinity (standard JSON readers reject them)
-    text = json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False, allow_nan=False) + "\n"
+    try:
+        text = json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False, allow_nan=False) + "\n"
+    except ValueError as exc:
+        raise UserError(f"{out}: not written: the result holds a number JSON cannot represent ({exc})") from None
     if out == "-":
         sys.stdout.write(text)
     else:
