@@ -161,7 +161,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
         _stream_json(base, org, header, args.json)
     _print_summary(base, header, sys.stderr if args.json == "-" else sys.stdout)
     for message in failed:  # the other files were written; say which one was not, exit 2
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {_term(message)}", file=sys.stderr)
     return 2 if failed else 0
 
 
@@ -557,7 +557,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _check_args(args)
         return args.func(args)
     except (UserError, ConfigError, InventoryFileError, StorageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # messages may quote file names and headers: no escape sequences, line breaks kept
+        print("error: " + re.sub(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", "?", str(exc)), file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0
