@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from risk_models.config_loader import (
 from risk_models.config_schema import AssumptionsFile, ScenariosFile
 from risk_models.inventory_import import (
     DEFAULT_MAX_BYTES,
+    EXTRA_FIELDS,
     ImportResult,
     normalise_header,
     read_table,
@@ -183,13 +185,14 @@ def _digest(obj: object) -> str:
 def read_upload(data: bytes, filename: str) -> pd.DataFrame:
     """Raw text table with the original line numbers in the LINE column (InventoryFileError
     propagates for whole-file problems)."""
-    raw, lines = read_table(data, filename)
+    raw, lines = read_table(data, filename)  # two headers meaning one column: InventoryFileError, never a silent pick
+    notices = list(raw.attrs.get("notices", []))
     if raw.attrs.get("format") in ("csv", "xlsx"):
         raw = raw.apply(unescape_text)  # keep literal values from here on (edits are literal too)
     raw = raw.copy()
     raw.columns = normalise_header(list(raw.columns))
-    raw = raw.loc[:, ~raw.columns.duplicated()]
     raw[LINE] = lines
+    raw.attrs["notices"] = notices  # e.g. which XLSX sheet was read; shown on the Inventory page
     return raw
 
 
@@ -242,7 +245,7 @@ def _load_demo() -> None:
     answers, _ = validate_answers(read_answers_file(DEMO_DIR / "answers.yaml"), library().questions)
     profile = load_profile(DEMO_DIR / "profile.yaml", base_library().regimes)
     st.session_state.update(answers=answers, probabilities={}, org="example-bank", org_name=profile.name,
-                            profile=profile)
+                            profile=profile, upload_notices=[])
 
 
 def ensure_loaded() -> None:
@@ -257,7 +260,8 @@ def reset_to_demo() -> None:
 
 def load_upload(raw: pd.DataFrame, filename: str) -> None:
     set_raw(raw, f"Uploaded file {filename}")
-    st.session_state.update(answers={}, org=Path(filename).stem, org_name=Path(filename).stem)
+    st.session_state.update(answers={}, org=Path(filename).stem, org_name=Path(filename).stem,
+                            upload_notices=[f"{filename}: {n}" for n in raw.attrs.get("notices", [])])
 
 
 def inventory() -> ImportResult:
@@ -307,6 +311,31 @@ def _report_bytes(key: str, org: str, kind: str, compare_id: int | None, _a: Ass
     return RENDERERS[kind](rep)
 
 
+# Exports that failed, by (assessment key, kind): the download runs on Streamlit's download thread,
+# which cannot draw on the page, so the Report page shows these on its next run.
+EXPORT_FAILURES: dict[tuple[str, str], str] = {}
+_LOG = logging.getLogger(__name__)
+
+
+def _guarded(key: str, kind: str, build):
+    def run() -> bytes:
+        try:
+            data = build()
+        except Exception as exc:
+            _LOG.exception("building the %s export failed", kind)  # details in the server log
+            EXPORT_FAILURES[(key, kind)] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            raise
+        EXPORT_FAILURES.pop((key, kind), None)
+        return data
+    return run
+
+
+def export_failures() -> dict[str, str]:
+    """Exports of the current assessment that failed since they were last built, kind -> message."""
+    key = assessment_key()
+    return {kind: msg for (k, kind), msg in EXPORT_FAILURES.items() if k == key}
+
+
 def report_download(kind: str, compare_with: repo.Saved | None = None):
     """A callable for st.download_button: files are built only when someone downloads them
     (the JSON of 20,000 deployments is 100+ MB), on Streamlit's download thread."""
@@ -315,7 +344,8 @@ def report_download(kind: str, compare_with: repo.Saved | None = None):
     if compare_with is not None:
         current = repo.Saved(0, "current", "", dt.datetime.now(dt.UTC), "", repo.snapshot(a, org))
         diff = repo.diff(compare_with, current)
-    return lambda: _report_bytes(key, org, kind, compare_with.id if compare_with else None, a, diff)
+    return _guarded(key, kind, lambda: _report_bytes(key, org, kind, compare_with.id if compare_with else None, a,
+                                                     diff))
 
 
 # --- saved assessments --------------------------------------------------------------------------
@@ -339,7 +369,7 @@ def open_saved(saved: repo.Saved) -> None:
     st.session_state.pop("history", None)
     set_raw(raw, f"Saved assessment #{saved.id} {saved.label!r}", keep_history=False)
     org = saved.results.get("organisation") or saved.label
-    st.session_state.update(answers=saved_answers, probabilities=probs, org=org, org_name=org)
+    st.session_state.update(answers=saved_answers, probabilities=probs, org=org, org_name=org, upload_notices=[])
     profile, assumptions = repo.saved_settings(saved)
     if profile is not None:
         st.session_state["profile"] = profile
@@ -404,14 +434,20 @@ def apply_edits(valid_edited: pd.DataFrame, rejected_edited: pd.DataFrame) -> No
     raw = st.session_state["raw"]
     text = _typed_to_text(valid_edited)
     text[LINE] = valid_edited["line"].to_numpy()
-    rejected = rejected_edited.reindex(columns=[*INVENTORY_COLUMNS, LINE])
+    rejected = rejected_edited.reindex(columns=[*INVENTORY_COLUMNS, *_extra(rejected_edited), LINE])
     combined = pd.concat([text, rejected], ignore_index=True)
     next_line = int(pd.to_numeric(raw[LINE], errors="coerce").max()) + 1 if len(raw) else 2
     missing = pd.to_numeric(combined[LINE], errors="coerce").isna()
     combined.loc[missing, LINE] = range(next_line, next_line + int(missing.sum()))
     combined[LINE] = combined[LINE].astype(int)
     combined = combined.sort_values(LINE, kind="stable").reset_index(drop=True)
-    set_raw(combined.fillna("").astype({c: str for c in INVENTORY_COLUMNS}))
+    set_raw(combined.fillna("").astype({c: str for c in INVENTORY_COLUMNS if c in combined}
+                                       | {c: str for c in _extra(combined)}))
+
+
+def _extra(frame: pd.DataFrame) -> list[str]:
+    """The surplus-cells column of rows longer than their header, while any row still has one."""
+    return [EXTRA_FIELDS] if EXTRA_FIELDS in frame.columns else []
 
 
 def _typed_to_text(df: pd.DataFrame) -> pd.DataFrame:

@@ -4,16 +4,15 @@ vulnerability factors the answers imply."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from risk_models.config_schema import Question
 from risk_models.models import DIMENSIONS, RowError
+from risk_models.safe_yaml import load_user_json, load_user_yaml
 
 Answer = str | float | list[str] | dt.date | None
 AnswerMap = dict[str, dict[str, Answer]]
@@ -136,7 +135,8 @@ def validate_answers(
 def read_answers_file(path: Path) -> object:
     """Read a YAML or JSON answers file (JSON is valid YAML, dates are parsed by YAML)."""
     text = path.read_text(encoding="utf-8-sig")
-    data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    # User files: no YAML aliases (billion laughs), bounded nesting, size checked by the caller.
+    data = load_user_json(text) if path.suffix.lower() == ".json" else load_user_yaml(text)
     return data or {}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import re
 import sys
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from risk_models.config_schema import AssumptionsFile
 from risk_models.exit_plan import exit_plan, exit_plan_markdown
 from risk_models.inventory_import import (
     DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_USD,
     ImportResult,
     InventoryFileError,
     import_inventory,
@@ -44,6 +46,7 @@ from risk_models.report.markdown import render_markdown
 from risk_models.report.pdf import render_pdf
 from risk_models.report.tabular import deployments_csv
 from risk_models.report.xlsx import render_xlsx
+from risk_models.safe_yaml import load_user_json
 from risk_models.scoring import stressed_probabilities
 from risk_models.storage.db import StorageError
 from risk_models.whatif import WhatIfError, top_plan, whatif
@@ -59,11 +62,22 @@ class UserError(Exception):
 
 
 def _write_json(obj: object, out: str) -> None:
-    text = json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    # allow_nan=False: a report never holds NaN/Infinity (standard JSON readers reject them)
+    try:
+        text = json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False, allow_nan=False) + "\n"
+    except ValueError as exc:
+        raise UserError(f"{out}: not written: the result holds a number JSON cannot represent ({exc})") from None
     if out == "-":
         sys.stdout.write(text)
     else:
-        Path(out).write_text(text, encoding="utf-8")
+        _write_bytes(out, text.encode("utf-8"))
+
+
+def _write_bytes(out: str, data: bytes) -> None:
+    try:
+        Path(out).write_bytes(data)
+    except OSError as exc:
+        raise UserError(f"{out}: cannot write ({exc.strerror or exc})") from None
 
 
 def _format_error(e: RowError) -> str:
@@ -71,7 +85,7 @@ def _format_error(e: RowError) -> str:
     who = f" ({_term(e.deployment_id)})" if e.deployment_id else ""
     col = f" column {e.column}" if e.column else ""
     val = f": value {e.value!r}" if e.value is not None else ""
-    return f"  {where}{who}{col}{val} — {e.message}"
+    return f"  {where}{who}{_term(col)}{val} — {_term(e.message)}"  # messages may quote user text
 
 
 def load_settings(lib: Library, args: argparse.Namespace) -> Library:
@@ -85,7 +99,9 @@ def load_settings(lib: Library, args: argparse.Namespace) -> Library:
 
 def load_inputs(args: argparse.Namespace) -> tuple[Library, ImportResult, dict, list[RowError]]:
     lib = load_settings(load_library(args.config) if args.config else load_library(), args)
-    result = import_inventory(args.file, lib, max_bytes=args.max_mb * 1024 * 1024)
+    result = import_inventory(args.file, lib, max_bytes=args.max_mb * 1024 * 1024, max_usd=args.max_usd)
+    for notice in result.notices:  # e.g. which XLSX sheet was read and which were not
+        print(f"note: {args.file}: {notice}", file=sys.stderr)
     answers, answer_errors = {}, []
     if getattr(args, "answers", None):
         try:
@@ -118,6 +134,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         "warnings": [w.model_dump() for w in warnings],
         "channels": {k: int(v) for k, v in channels.items()},
         "comment_lines": result.comment_lines,
+        "notices": result.notices,
         "answers": {"answered_deployments": len(answers),
                     "errors": [e.model_dump() for e in answer_errors]},
     }
@@ -170,13 +187,16 @@ def cmd_assess(args: argparse.Namespace) -> int:
     extra["scenario_pack"] = pack_record(lib.scenarios)
     header = report_header(base, org) | extra
     header["scenario_library"]["pack"] = extra["scenario_pack"]  # read by the PDF, XLSX and Markdown renderers
+    failed: list[str] = []
     if any(getattr(args, k) for k in ("pdf", "xlsx", "csv", "md")):
         rep = header | {"deployments": deployment_records(base)}
-        _write_exports(rep, args)
+        failed = _write_exports(rep, args)
     if args.json:
         _stream_json(base, org, header, args.json)
     _print_summary(base, header, sys.stderr if args.json == "-" else sys.stdout)
-    return 0
+    for message in failed:  # the other files were written; say which one was not, exit 2
+        print(f"error: {_term(message)}", file=sys.stderr)
+    return 2 if failed else 0
 
 
 def _stream_json(a, org: str, header: dict, out: str) -> None:
@@ -191,16 +211,22 @@ def _stream_json(a, org: str, header: dict, out: str) -> None:
         raise UserError(f"{out}: cannot write ({exc.strerror})") from None
 
 
-def _write_exports(rep: dict, args: argparse.Namespace) -> None:
+def _write_exports(rep: dict, args: argparse.Namespace) -> list[str]:
+    """Write every requested export; one failing never stops the others. Returns the failures."""
     renderers = {"pdf": lambda: render_pdf(rep, args.paper), "xlsx": lambda: render_xlsx(rep),
                  "csv": lambda: deployments_csv(rep), "md": lambda: render_markdown(rep).encode("utf-8")}
+    failed = []
     for kind, render in renderers.items():
         out = getattr(args, kind)
         if out:
             try:
-                Path(out).write_bytes(render())
-            except OSError as exc:
-                raise UserError(f"{out}: cannot write ({exc.strerror})") from None
+                _write_bytes(out, render())
+            except UserError as exc:
+                failed.append(str(exc))
+            except Exception as exc:  # a renderer bug must not cost the user the other files
+                failed.append(f"{out}: the {kind.upper()} export failed ({type(exc).__name__}: {exc}); "
+                              "the other files were written")
+    return failed
 
 
 def _print_summary(a, header: dict, out) -> None:
@@ -256,7 +282,7 @@ def cmd_exit_plan(args: argparse.Namespace) -> int:
     text = json.dumps(plan, indent=2, ensure_ascii=False, default=str) + "\n" if args.format == "json" \
         else exit_plan_markdown(plan)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        _write_bytes(args.out, text.encode("utf-8"))
     else:
         sys.stdout.write(text)
     return 0
@@ -302,6 +328,10 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     return 0
 
 
+def _library(args: argparse.Namespace) -> Library:
+    return load_library(args.config) if args.config else load_library()
+
+
 def _engine():
     from risk_models.storage.db import make_engine
     return make_engine()
@@ -329,8 +359,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         out = sys.stderr if args.json == "-" else sys.stdout
         print(f"{'id':>4}  {'created (UTC)':<20} {'label':<24} {'deployments':>11} {'high/crit':>9} "
               f"{'expected loss':>14} {'VaR 95':>14}", file=out)
-        for r in rows:
-            print(f"{r['id']:>4}  {r['created_at'][:19]:<20} {r['label'][:24]:<24} {r['deployments'] or 0:>11} "
+        for r in rows:  # labels may hold escape sequences (typed or imported): never sent raw to the terminal
+            print(f"{r['id']:>4}  {r['created_at'][:19]:<20} {_term(r['label'][:24]):<24} {r['deployments'] or 0:>11} "
                   f"{r['high_or_critical'] or 0:>9} {r['expected_annual_loss_usd'] or 0:>14,.0f} "
                   f"{r['var95_usd'] or 0:>14,.0f}", file=out)
     elif args.action == "show":
@@ -358,16 +388,25 @@ def cmd_history(args: argparse.Namespace) -> int:
         print(f"exported assessment {args.id} to {args.out}")
     elif args.action == "import":
         try:
-            data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+            data = load_user_json(Path(args.file).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise UserError(f"{args.file}: file not found") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except IsADirectoryError:
+            raise UserError(f"{args.file}: is a directory, not a file") from None
+        except (ValueError, UnicodeDecodeError) as exc:
             raise UserError(f"{args.file}: not valid JSON ({exc})") from None
         try:
-            new_id = repo.import_document(engine, data)
+            new_id = repo.import_document(engine, data, trust=args.trust, lib=_library(args))
         except ValueError as exc:
             raise UserError(f"{args.file}: {exc}") from None
         print(f"imported as assessment {new_id}")
+    elif args.action == "check":
+        damaged = repo.check(engine)
+        for d in damaged:
+            print(f"assessment {d['id']}: damaged — {_term(d['problem'])}")
+        print(f"{len(repo.list_assessments(engine))} assessment(s) checked, {len(damaged)} damaged"
+              + ("; delete damaged ones with `history delete ID --yes`" if damaged else ""))
+        return 1 if damaged else 0
     elif args.action == "delete":
         if not args.yes:
             raise UserError("deleting cannot be undone: repeat with --yes to confirm")
@@ -381,30 +420,28 @@ def _print_diff(d: dict, out) -> None:
     print(f"from {d['from']['id']} {d['from']['label']!r} to {d['to']['id']} {d['to']['label']!r}", file=out)
     for k, v in d["portfolio"].items():
         print(f"  {k}: {v['before']:,.0f} -> {v['after']:,.0f} ({v['delta']:+,.0f})", file=out)
-    print(f"  deployments added: {', '.join(d['added']) or '-'}; removed: {', '.join(d['removed']) or '-'}", file=out)
+    print(_term(f"  deployments added: {', '.join(d['added']) or '-'}; removed: {', '.join(d['removed']) or '-'}"),
+          file=out)
     for c in d["changed"]:
-        print(f"  {c['deployment_id']}: score {c['score_before']:.1f} -> {c['score_after']:.1f} "
+        print(f"  {_term(c['deployment_id'])}: score {c['score_before']:.1f} -> {c['score_after']:.1f} "
               f"({c['score_delta']:+.1f}), rating {c['rating_before']} -> {c['rating_after']}, "
               f"cell L{c['cell_before'][0]}xI{c['cell_before'][1]} -> L{c['cell_after'][0]}xI{c['cell_after'][1]}",
               file=out)
     for a in d["answer_changes"]:
-        print(f"  answer {a['deployment_id']}.{a['question_id']}: {a['before']} -> {a['after']}", file=out)
+        print(_term(f"  answer {a['deployment_id']}.{a['question_id']}: {a['before']} -> {a['after']}"), file=out)
     pb, pa = d["scenario_pack"]["before"], d["scenario_pack"]["after"]
     if pb["hash"] != pa["hash"] or pb["as_of"] != pa["as_of"]:
         print(f"  scenario library: {_term(pack_label_of(pb))} (as of {pb['as_of']}) -> {_term(pack_label_of(pa))} "
               f"(as of {pa['as_of']})", file=out)
     for s in d["scenario_changes"]:
-        print(f"  probability {s['outcome_id']}: {s['before']} -> {s['after']}", file=out)
+        print(_term(f"  probability {s['outcome_id']}: {s['before']} -> {s['after']}"), file=out)
 
 
 def cmd_template(args: argparse.Namespace) -> int:
     lib = load_library(args.config) if args.config else load_library()
     fmt = args.format or ("xlsx" if args.out.lower().endswith(".xlsx") else "csv")
     data = template_xlsx(lib) if fmt == "xlsx" else template_csv(lib)
-    try:
-        Path(args.out).write_bytes(data)
-    except OSError as exc:
-        raise UserError(f"{args.out}: cannot write ({exc.strerror})") from None
+    _write_bytes(args.out, data)
     print(f"wrote {fmt.upper()} template to {args.out}")
     return 0
 
@@ -413,6 +450,11 @@ def settings(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--profile", metavar="FILE", help="organisation profile (YAML: name, jurisdictions, regimes); "
                     "default config/profile.yaml")
     sp.add_argument("--assumptions", metavar="FILE", help="loss assumptions (YAML like config/assumptions.yaml)")
+
+
+def _max_usd(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-usd", type=float, default=DEFAULT_MAX_USD, metavar="AMOUNT",
+                   help=f"largest amount a money cell may hold (default {DEFAULT_MAX_USD:,.0f}); larger = a row error")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -426,6 +468,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--json", metavar="OUT", help="write the result as JSON ('-' = stdout)")
     v.add_argument("--max-mb", type=int, default=DEFAULT_MAX_BYTES // (1024 * 1024),
                    help="file size limit in MB (default 20)")
+    _max_usd(v)
     v.set_defaults(func=cmd_validate)
 
     a = sub.add_parser("assess", help="score, simulate and report on an inventory")
@@ -438,6 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--skip-invalid", action="store_true", help="assess the valid rows, list the rejected ones")
     a.add_argument("--stress", action="append", metavar="OUTCOME_ID", help="make this outcome certain (repeatable)")
     a.add_argument("--max-mb", type=int, default=DEFAULT_MAX_BYTES // (1024 * 1024))
+    _max_usd(a)
     a.add_argument("--pdf", metavar="OUT", help="write the PDF executive summary")
     a.add_argument("--paper", choices=["a4", "letter"], default="a4")
     a.add_argument("--xlsx", metavar="OUT", help="write the XLSX workbook")
@@ -454,6 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--seed", type=int, default=0)
         sp.add_argument("--trials", type=int, default=10_000)
         sp.add_argument("--max-mb", type=int, default=DEFAULT_MAX_BYTES // (1024 * 1024))
+        _max_usd(sp)
 
     e = sub.add_parser("exit-plan", help="exit plan for one deployment (Markdown or JSON)")
     inputs(e)
@@ -491,6 +536,9 @@ def build_parser() -> argparse.ArgumentParser:
     he.add_argument("out")
     hi = hs.add_parser("import")
     hi.add_argument("file")
+    hi.add_argument("--trust", action="store_true",
+                    help="import an unsigned export or one signed by another installation")
+    hs.add_parser("check", help="list stored assessments that are damaged (the others stay usable)")
     hdel = hs.add_parser("delete")
     hdel.add_argument("id", type=int)
     hdel.add_argument("--yes", action="store_true", help="confirm the deletion")
@@ -505,12 +553,70 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+MAX_TRIALS = 1_000_000  # 10^8 trials was a MemoryError; a million gives VaR 99 to well under 1 %
+OUTPUTS = ("json", "pdf", "xlsx", "csv", "md", "out")
+INPUTS = ("file", "answers", "scenarios")
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    """Refuse bad numbers and output paths before any work (one line each, exit 2)."""
+    if getattr(args, "seed", None) is not None and not 0 <= args.seed < 2**63:
+        raise UserError(f"--seed {args.seed}: must be a whole number from 0 to {2**63 - 1}")
+    max_usd = getattr(args, "max_usd", None)
+    if max_usd is not None and not (math.isfinite(max_usd) and max_usd > 0):
+        raise UserError(f"--max-usd {max_usd}: must be a positive amount")
+    if getattr(args, "max_mb", None) is not None and args.max_mb <= 0:
+        raise UserError(f"--max-mb {args.max_mb}: must be a positive number of MB")
+    trials = getattr(args, "trials", None)
+    if trials is not None and not 100 <= trials <= MAX_TRIALS:
+        raise UserError(f"--trials {trials:,}: must be from 100 to {MAX_TRIALS:,}")
+    inputs = {_same_key(getattr(args, k)): k for k in INPUTS if getattr(args, k, None)}
+    if args.command == "history":
+        from risk_models.storage.db import database_url, sqlite_path
+        db = sqlite_path(database_url())
+        if db is not None:
+            inputs[_same_key(str(db))] = "the assessment database"
+    seen: dict[str, str] = {}
+    for k in OUTPUTS:
+        out = getattr(args, k, None)
+        if not out or out == "-":
+            continue
+        flag = f"--{k}" if not (k == "out" and args.command in ("history", "template")) else "the output"
+        p = Path(out)
+        if p.is_dir():
+            raise UserError(f"{flag} {out}: is a directory; give a file name, e.g. {p / ('report.' + _ext(k))}")
+        if not p.parent.is_dir():
+            raise UserError(f"{flag} {out}: the directory {p.parent} does not exist")
+        key = _same_key(out)
+        if key in inputs:
+            what = inputs[key]
+            raise UserError(f"{flag} {out}: refusing to overwrite the input "
+                            f"{what if what.startswith('the ') else '(' + what + ')'}; choose another file name")
+        if key in seen:
+            raise UserError(f"{flag} and {seen[key]} name the same file {out}; give each output its own file")
+        seen[key] = flag
+
+
+def _same_key(path: str) -> str:
+    """Identity of a path for 'same file' checks (symlinks and relative forms resolved)."""
+    try:
+        return str(Path(path).resolve())
+    except (OSError, RuntimeError):
+        return str(Path(path).absolute())
+
+
+def _ext(kind: str) -> str:
+    return {"out": "json"}.get(kind, kind)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        _check_args(args)
         return args.func(args)
     except (UserError, ConfigError, InventoryFileError, StorageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # messages may quote file names and headers: no escape sequences, line breaks kept
+        print("error: " + re.sub(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", "?", str(exc)), file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0

@@ -9,7 +9,6 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from risk_models.config_schema import (
@@ -32,6 +31,7 @@ from risk_models.config_schema import (
 )
 from risk_models.models import DIMENSIONS
 from risk_models.profile import OrgProfile
+from risk_models.safe_yaml import UnsafeInputError, load_user_yaml
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 M = TypeVar("M", bound=BaseModel)
@@ -60,9 +60,10 @@ def read_yaml(path: Path) -> object:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read ({exc})") from None
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+        # --scenarios and --config files come from users too: no aliases, bounded nesting
+        return load_user_yaml(text)
+    except UnsafeInputError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
 
 
 def parse_model(path: Path, schema: type[M], data: object | None = None) -> M:

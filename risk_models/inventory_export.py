@@ -10,6 +10,7 @@ import io
 import json
 
 import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from risk_models.inventory_import import TEXT_COLUMNS, escape_text
 from risk_models.models import INVENTORY_COLUMNS
@@ -41,11 +42,15 @@ def _escaped(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def export_csv(frame: pd.DataFrame) -> bytes:
-    return _escaped(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    # CRLF (RFC 4180) as the line end makes the csv writer quote every cell holding a CR or an LF;
+    # with "\n" alone a CR went out unquoted and readers started a new row at it (a formula row).
+    return _escaped(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 def export_xlsx(frame: pd.DataFrame) -> bytes:
     out = _escaped(frame)
+    for c in _ESCAPED:  # XLSX cannot hold most control characters: U+FFFD marks them (CSV/JSON keep them)
+        out[c] = out[c].str.replace(ILLEGAL_CHARACTERS_RE, "\ufffd", regex=True)
     for c in ("annual_spend_usd", "committed_spend_usd"):
         out[c] = frame[c].astype(float).to_numpy()  # numbers stay numbers in the workbook
     buf = io.BytesIO()

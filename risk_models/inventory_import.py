@@ -7,13 +7,15 @@ built only at boundaries (`to_deployments`).
 
 from __future__ import annotations
 
+import csv
 import io
-import json
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 from rapidfuzz import process
 
@@ -28,8 +30,10 @@ from risk_models.models import (
     ProprietaryFeature,
     RowError,
 )
+from risk_models.safe_yaml import load_user_json
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_USD = 10e9  # a money cell above $10bn is a typo or an attack (1e308 made the report Infinity)
 ENUMS: dict[str, tuple[str, ...]] = {
     "criticality": tuple(c.value for c in Criticality),
     "data_sensitivity": tuple(c.value for c in DataSensitivity),
@@ -53,6 +57,7 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     total_rows: int = 0
     comment_lines: list[int] = field(default_factory=list)  # rows skipped as '# ' comments (reported)
+    notices: list[str] = field(default_factory=list)  # about the whole file, e.g. which XLSX sheet was read
 
     @property
     def rejected_lines(self) -> list[int]:
@@ -60,6 +65,18 @@ class ImportResult:
 
 
 # --- reading ------------------------------------------------------------------------------
+EXTRA_FIELDS = "extra_fields"  # surplus cells of a row longer than the header (the row is rejected)
+XLSX_MAX_UNCOMPRESSED = 100 * 1024 * 1024  # a 20,000-row inventory is ~20 MB of sheet XML
+XLSX_MAX_RATIO = 100  # XML compresses 5-15x; zip bombs compress 1000x
+XLSX_MAX_ROWS = 200_000
+XLSX_MAX_COLUMNS = 256
+
+
+def _mib(n: float) -> str:
+    """Sizes in one unit everywhere (MiB, written "MB" as the uploader and --max-mb do)."""
+    return f"{n / (1024 * 1024):.2f}".rstrip("0").rstrip(".") + " MB"
+
+
 def _sniff_delimiter(text: str) -> str:
     """Pick the delimiter from the header line only: data cells may hold any punctuation."""
     header = text.split("\n", 1)[0]
@@ -81,6 +98,30 @@ def _cell_text(v: object) -> str:
     return str(v)
 
 
+def check_header(header: list[str]) -> None:
+    """Two headers that normalise to the same column would make one silently win: refuse."""
+    seen: dict[str, str] = {}
+    for h in header:
+        key = normalise_header([h])[0]
+        if key and key in seen:
+            raise InventoryFileError(
+                f"the headers {seen[key]!r} and {h!r} both mean column {key!r}; rename or remove one of them")
+        seen.setdefault(key, str(h))
+
+
+def _frame(header: list[str], rows: list[list[str]]) -> pd.DataFrame:
+    """Rows padded to the header; surplus non-blank cells kept in EXTRA_FIELDS (never shifted)."""
+    n = len(header)
+    extra = [r[n:] for r in rows]
+    body = [r[:n] + [""] * (n - len(r)) if len(r) < n else r[:n] for r in rows]
+    df = pd.DataFrame(body, columns=header, dtype=object) if body else pd.DataFrame(columns=header, dtype=object)
+    surplus = [" | ".join(x for x in e if x.strip()) for e in extra]
+    if any(surplus):
+        df[EXTRA_FIELDS] = [f"{len([x for x in e if x.strip()])} extra: {t}"[:500] if t else "" for e, t in
+                            zip(extra, surplus, strict=True)]
+    return df
+
+
 def _read_csv(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     try:
         text = data.decode("utf-8-sig")
@@ -91,65 +132,133 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     if not text.strip():
         raise InventoryFileError("the file is empty")
     sep = _sniff_delimiter(text)
+    try:
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+    except (csv.Error, StopIteration) as exc:
+        raise InventoryFileError(f"cannot parse the CSV header: {exc}") from None
+    check_header(header)
     physical = text.count("\n") + (0 if text.endswith("\n") else 1)
     try:
-        # Fast path (pyarrow parser); valid only when every record is one physical line,
-        # otherwise line numbers would be off, so fall back to the C parser below.
+        # Fast path (pyarrow parser); valid only when every record is one physical line and
+        # has as many fields as the header (pyarrow refuses ragged rows), else the csv module.
         body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
         df = pd.read_csv(io.BytesIO(body), sep=sep, dtype=str, keep_default_na=False, engine="pyarrow")
-        if len(df) + 1 == physical:
-            df.attrs["format"] = "csv"
+        if len(df) + 1 == physical and list(df.columns) == header:
+            df.attrs.update(format="csv", delimiter=sep)
             return df, np.arange(len(df)) + 2
-    except Exception:  # pyarrow rejects some irregular files the C parser explains better
+    except Exception:  # pyarrow rejects irregular files; the csv module below reads them row by row
         pass
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    records: list[list[str]] = []
+    ends: list[int] = []
     try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False)
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise InventoryFileError(f"cannot parse as CSV: {exc}") from None
-    df.attrs["format"] = "csv"
-    # Line of each record: header is line 1; quoted cells may span several lines.
-    extra = df.apply(lambda c: c.str.count("\n")).sum(axis=1).to_numpy() if len(df) else np.zeros(0)
-    header_lines = 1 + sum(str(c).count("\n") for c in df.columns)
-    lines = header_lines + 1 + np.concatenate([[0], np.cumsum(extra[:-1] + 1)]) if len(df) else extra
-    return df, lines.astype(int)
+        for rec in reader:
+            records.append(rec)
+            ends.append(reader.line_num)
+    except csv.Error as exc:
+        raise InventoryFileError(f"cannot parse as CSV (line {reader.line_num}): {exc}") from None
+    # Line of each record = the line after the previous record ended (quoted cells span lines).
+    lines = np.asarray(ends[:-1], dtype=int) + 1
+    df = _frame(records[0], records[1:])
+    df.attrs.update(format="csv", delimiter=sep)
+    return df, lines
+
+
+def _check_zip(data: bytes) -> None:
+    """Refuse workbooks that would expand to gigabytes, before any XML is parsed."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InventoryFileError(f"cannot read the workbook: not a valid XLSX file ({exc})") from None
+    total = sum(i.file_size for i in infos)
+    if total > XLSX_MAX_UNCOMPRESSED:
+        raise InventoryFileError(f"the workbook expands to {_mib(total)} of data; the limit is "
+                                 f"{_mib(XLSX_MAX_UNCOMPRESSED)} (is it a zip bomb?)")
+    for i in infos:
+        if i.file_size > 1024 * 1024 and i.file_size > XLSX_MAX_RATIO * max(i.compress_size, 1):
+            raise InventoryFileError(f"the workbook part {i.filename} is compressed {i.file_size / max(i.compress_size, 1):,.0f}"
+                                     f" to 1; more than {XLSX_MAX_RATIO} to 1 is refused (is it a zip bomb?)")
 
 
 def _read_xlsx(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
+    _check_zip(data)
     try:
-        # keep_default_na=False: a cell reading "NA" or "NaN" is text, not a missing value
-        df = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=object, engine="openpyxl", keep_default_na=False)
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for corrupt workbooks
         raise InventoryFileError(f"cannot read the workbook: {exc}") from None
-    df = df.map(_cell_text)
-    df.columns = [str(c) for c in df.columns]
-    df.attrs["format"] = "xlsx"
+    try:
+        names = wb.sheetnames
+        if not names:
+            raise InventoryFileError("the workbook has no sheets")
+        ws = wb.worksheets[0]
+        if ws.max_row is None or ws.max_column is None:  # no <dimension>: measure (sparse XML is small)
+            ws.calculate_dimension(force=True)
+        rows_declared, cols_declared = ws.max_row or 0, ws.max_column or 0
+        if rows_declared > XLSX_MAX_ROWS + 1 or cols_declared > XLSX_MAX_COLUMNS:
+            raise InventoryFileError(
+                f"sheet {names[0]!r} spans {rows_declared:,} rows x {cols_declared:,} columns; the limit is "
+                f"{XLSX_MAX_ROWS:,} rows x {XLSX_MAX_COLUMNS} columns (delete the empty rows/columns at the end)")
+        try:
+            # Only the declared range is read (as Excel writes it), so the grid stays within the limits.
+            cells = [[_cell_text(v) for v in r] for r in ws.iter_rows(
+                max_row=max(rows_declared, 1), max_col=max(cols_declared, 1), values_only=True)]
+        except InventoryFileError:
+            raise
+        except Exception as exc:
+            raise InventoryFileError(f"cannot read sheet {names[0]!r}: {exc}") from None
+    finally:
+        wb.close()
+    if not cells:
+        raise InventoryFileError(f"sheet {names[0]!r} is empty")
+    # Cells right of the last header are trailing blanks in most workbooks; header = last titled column.
+    width = max((k + 1 for k, h in enumerate(cells[0]) if h.strip()), default=0)
+    header = [h if h.strip() else f"Unnamed: {k}" for k, h in enumerate(cells[0][:width])]
+    check_header(header)
+    df = _frame(header, cells[1:])
+    df.attrs.update(format="xlsx", notices=[
+        f"read sheet {names[0]!r}" + (f"; other sheets not read: {', '.join(map(repr, names[1:]))}"
+                                      if len(names) > 1 else "")])
     return df, np.arange(len(df)) + 2
 
 
 def _read_json(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     try:
-        records = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        records = load_user_json(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
         raise InventoryFileError(f"not valid JSON: {exc}") from None
     if isinstance(records, dict) and isinstance(records.get("deployments"), list):
         records = records["deployments"]  # accept our own report format as input
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise InventoryFileError("JSON must be a list of objects, one per deployment")
+    check_header(list(dict.fromkeys(str(k) for r in records for k in r)))
     df = pd.DataFrame.from_records(records)
+    df.columns = [str(c) for c in df.columns]
     df = df.map(_cell_text) if len(df) else df
     # JSON has no header line; record k is reported as line k + 1 so line 2 is the first row.
     return df, np.arange(len(df)) + 2
 
 
+def _utf16(data: bytes) -> bool:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return True
+    head = data[:4096]
+    if len(head) < 4:
+        return False
+    # UTF-16 text without a BOM: every other byte is NUL (and the others are not).
+    odd, even = head[1::2].count(0) / len(head[1::2]), head[0::2].count(0) / len(head[0::2])
+    return (odd > 0.9 and even < 0.1) or (even > 0.9 and odd < 0.1)
+
+
 def read_table(data: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[pd.DataFrame, np.ndarray]:
     """Raw text table and source line numbers; InventoryFileError for whole-file problems."""
     if len(data) > max_bytes:
-        raise InventoryFileError(
-            f"the file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB"
-        )
+        raise InventoryFileError(f"the file is {_mib(len(data))}; the limit is {_mib(max_bytes)}")
     suffix = Path(filename).suffix.lower()
     if data[:4] == b"PK\x03\x04" or suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(data)
+    if _utf16(data):
+        raise InventoryFileError("UTF-16: save it as UTF-8 (in Excel: CSV UTF-8)")
     if b"\x00" in data[:8192]:
         raise InventoryFileError("this is a binary file, not CSV, XLSX or JSON")
     if suffix == ".json" or data.lstrip()[:1] in (b"[", b"{"):
@@ -162,7 +271,7 @@ def read_file(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[pd.
     try:
         size = p.stat().st_size
         if size > max_bytes:
-            raise InventoryFileError(f"the file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB")
+            raise InventoryFileError(f"the file is {_mib(size)}; the limit is {_mib(max_bytes)}")
         data = p.read_bytes()
     except FileNotFoundError:
         raise InventoryFileError(f"{p}: file not found") from None
@@ -170,6 +279,8 @@ def read_file(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[pd.
         raise InventoryFileError(f"{p}: is a directory, not a file") from None
     except PermissionError:
         raise InventoryFileError(f"{p}: permission denied") from None
+    except OSError as exc:
+        raise InventoryFileError(f"{p}: cannot read ({exc.strerror})") from None
     return read_table(data, p.name, max_bytes)
 
 
@@ -222,22 +333,88 @@ def normalise_header(cols: list[str]) -> list[str]:
 
 
 def parse_money(s: pd.Series) -> pd.Series:
-    cleaned = s.str.replace("[ \t\u00a0$,_']", "", regex=True)  # real characters, no regex escapes: keeps pyarrow's fast path
+    """Text -> number with ',' as thousands separator (the documented default); see
+    `_money_columns` for files written with the European convention."""
+    return _money_readings(_clean_money(s))[0]
+
+
+def _clean_money(s: pd.Series) -> pd.Series:
+    cleaned = s.str.replace("[ \t\u00a0$_']", "", regex=True)  # real characters, no regex escapes: keeps pyarrow's fast path
     if cleaned.str.contains("usd", case=False, regex=False).any():
         cleaned = cleaned.str.replace(r"(?i)usd", "", regex=True)
-    return pd.to_numeric(cleaned, errors="coerce")
+    return cleaned
 
 
-def _money(df: pd.DataFrame, col: str, errs: _Errors, required: bool) -> pd.Series:
-    raw = df[col].str.strip()
+_US = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?"  # 1,234.50  1234.5  420.000
+_EU = r"[-+]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d*)?"  # 1.234,50  1234,5  420.000
+
+
+def _money_readings(c: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Both readings of every value: (US reading, European reading, fits US form, fits EU form).
+    Values of neither form ('1e5', '.5') are read as plain numbers by both. The European reading is
+    computed only where it can differ (a value with a separator that fits the European form)."""
+    us_form = c.str.fullmatch(_US).fillna(False).astype(bool)
+    eu_form = c.str.fullmatch(_EU).fillna(False).astype(bool)
+    us = pd.to_numeric(c.str.replace(",", "", regex=False).where(us_form, ""), errors="coerce").astype(float)
+    neither = ~us_form & ~eu_form
+    if neither.any():
+        us[neither] = pd.to_numeric(c[neither], errors="coerce").astype(float)
+    eu = us.copy()
+    maybe = eu_form & (c.str.contains(",", regex=False) | c.str.contains(".", regex=False))
+    if maybe.any():
+        sub = c[maybe].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        eu[maybe] = pd.to_numeric(sub, errors="coerce").astype(float)
+    return us, eu, us_form, eu_form
+
+
+def _fmt_reading(x: float) -> str:
+    return f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def _money_columns(df: pd.DataFrame, errs: _Errors, max_usd: float) -> dict[str, pd.Series]:
+    """Parse both money columns with one decimal convention for the file.
+
+    A value like '1.234,50' or '54500.00' fits only one convention; the file's convention is the one
+    such values show. Values that read differently under the two ('420.000', '1,234') take the file's
+    convention; when the file shows none (or both), they are rejected with both readings named —
+    except '54,500' (a comma before exactly three digits), the documented thousands form: money is
+    rarely written with three decimals."""
+    cols = ("annual_spend_usd", "committed_spend_usd")
+    raw = {c: df[c].str.strip() for c in cols}
+    readings = {c: _money_readings(_clean_money(raw[c])) for c in cols}
+    us_only = any(bool((r[2] & ~r[3]).any()) for r in readings.values())
+    eu_only = any(bool((r[3] & ~r[2]).any()) for r in readings.values())
+    out = {}
+    for c in cols:
+        us, eu, us_form, eu_form = readings[c]
+        num = us.where(~eu_form | us_form, eu)  # values only the European form fits are read that way
+        differ = us_form & eu_form & (us != eu)
+        if eu_only and not us_only:
+            num = num.where(~differ, eu)
+        elif not us_only:
+            thousands_comma = differ & ~raw[c].str.contains(".", regex=False)
+            ambiguous = differ & ~thousands_comma
+            if ambiguous.any():
+                msg = ("ambiguous number: reads as " + us[ambiguous].map(_fmt_reading) + " (',' groups thousands, '.' "
+                       "is the decimal point) or " + eu[ambiguous].map(_fmt_reading) + " ('.' groups thousands, ',' is "
+                       "the decimal comma); write it without a thousands separator, e.g. 1234.50")
+                errs.add(ambiguous, c, raw[c], msg.reindex(raw[c].index))
+                num = num.where(~ambiguous, 0.0)
+        out[c] = _money_checks(raw[c], num, c, errs, required=c == "annual_spend_usd", max_usd=max_usd)
+    return out
+
+
+def _money_checks(raw: pd.Series, num: pd.Series, col: str, errs: _Errors, required: bool,
+                  max_usd: float) -> pd.Series:
     blank = raw == ""
-    num = parse_money(raw)
     if required:
         errs.add(blank, col, raw, "required: an amount in USD, e.g. 54500 or $54,500")
     bad = ~blank & (num.isna() | ~np.isfinite(num))
     errs.add(bad, col, raw, "not a number: write an amount in USD, e.g. 54500 or $54,500")
     errs.add(~bad & ~blank & (num < 0), col, raw, "must be >= 0")
-    return num.fillna(0.0).astype(float)
+    errs.add(~bad & ~blank & (num > max_usd), col, raw, f"larger than the limit of ${max_usd:,.0f}; check the "
+             "amount (the limit is the max_usd setting)")
+    return num.where(~bad & (num <= max_usd), 0.0).fillna(0.0).astype(float)
 
 
 def _enum(df: pd.DataFrame, col: str, errs: _Errors, default: str | None) -> pd.Series:
@@ -320,7 +497,9 @@ def _features(df: pd.DataFrame, errs: _Errors) -> pd.Series:
 
 def _date(df: pd.DataFrame, col: str, errs: _Errors) -> pd.Series:
     raw = df[col].str.strip()
-    text = raw.str.replace("/", "-", regex=False).str.slice(0, 10)
+    # The whole value must be a date (a midnight time is what spreadsheets append): '2027-03-22garbage' is not.
+    text = raw.str.replace(r"[T ]00:00(:00(\.0+)?)?$", "", regex=True)
+    text = text.where(text.str.fullmatch(r"\d{4}[-/]\d{1,2}[-/]\d{1,2}"), "").str.replace("/", "-", regex=False)
     blank = raw == ""
     parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     bad = ~blank & parsed.isna()
@@ -349,12 +528,15 @@ def _ids(df: pd.DataFrame, lines: np.ndarray, errs: _Errors) -> pd.Series:
     return ids
 
 
-def validate_table(raw: pd.DataFrame, lines: np.ndarray, lib: Library, spreadsheet: bool = False) -> ImportResult:
+def validate_table(raw: pd.DataFrame, lines: np.ndarray, lib: Library, spreadsheet: bool = False,
+                   max_usd: float = DEFAULT_MAX_USD) -> ImportResult:
     """Validate a raw text table; rows with any bad cell are rejected with one error per cell.
 
     spreadsheet: the table came from CSV/XLSX, whose text cells may carry our formula escape.
+    max_usd: the largest amount a money cell may hold (larger = a row error, not a silent inf).
     """
     df = raw.copy()
+    check_header(list(df.columns))
     df.columns = normalise_header(list(df.columns))
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
@@ -362,10 +544,11 @@ def validate_table(raw: pd.DataFrame, lines: np.ndarray, lib: Library, spreadshe
             RowError(line=1, column=c, value=None,
                      message=f"missing required column {c!r}; the header has: {', '.join(map(str, raw.columns))}")
             for c in missing
-        ], total_rows=len(df))
+        ], total_rows=len(df), notices=list(raw.attrs.get("notices", [])))
     for c in INVENTORY_COLUMNS:
         if c not in df.columns:
             df[c] = ""
+    extra = df[EXTRA_FIELDS].fillna("").astype(str) if EXTRA_FIELDS in df.columns else pd.Series("", index=df.index)
     df = df[list(INVENTORY_COLUMNS)].fillna("").astype(str)
     # Blank lines and comment rows ('# ' + text, like the template's help row) are not deployments;
     # comment rows are reported back (ImportResult.comment_lines), never dropped silently.
@@ -374,7 +557,9 @@ def validate_table(raw: pd.DataFrame, lines: np.ndarray, lib: Library, spreadshe
     if no_id.any():
         blank[no_id] = df[no_id].apply(lambda c: c.str.strip() == "").all(axis=1)
     comment = df["deployment_id"].str.startswith("# ")
+    blank &= extra.str.strip() == ""
     keep = ~(blank | comment)
+    extra = extra[keep].reset_index(drop=True)
     comment_lines = [int(x) for x in np.asarray(lines)[comment.to_numpy()]]
     df, lines = df[keep].reset_index(drop=True), np.asarray(lines)[keep.to_numpy()]
 
@@ -392,15 +577,19 @@ def validate_table(raw: pd.DataFrame, lines: np.ndarray, lib: Library, spreadshe
     out["model_vendor"] = model_vendor(out["model"], lib)
     out["region"] = df["region"].str.strip()
     out["jurisdiction"] = jurisdiction(out["region"], out["channel"], lib)
-    out["annual_spend_usd"] = _money(df, "annual_spend_usd", errs, required=True)
+    money = _money_columns(df, errs, max_usd)
+    out["annual_spend_usd"] = money["annual_spend_usd"]
     out["criticality"] = _enum(df, "criticality", errs, default=None)
     out["data_sensitivity"] = _enum(df, "data_sensitivity", errs, default=None)
     out["contract_end"] = _date(df, "contract_end", errs)
-    out["committed_spend_usd"] = _money(df, "committed_spend_usd", errs, required=False)
+    out["committed_spend_usd"] = money["committed_spend_usd"]
     out["fallback_status"] = _enum(df, "fallback_status", errs, default="none")
     out["proprietary_features"] = _features(df, errs)
     out["abstraction_layer"] = _bool(df, "abstraction_layer", errs)
     out["line"] = lines
+    errs.add(extra.str.strip() != "", EXTRA_FIELDS, extra,
+             "this row has more fields than the header (a delimiter inside an unquoted value?); quote that value "
+             "or remove the surplus cells")
 
     ef = errs.frame()
     bad_rows = ef["row"].unique()
@@ -408,7 +597,8 @@ def validate_table(raw: pd.DataFrame, lines: np.ndarray, lib: Library, spreadshe
     errors = [RowError(line=int(r.line), deployment_id=r.deployment_id or None, column=r.column,
                        value=str(r.value), message=r.message)
               for r in ef.itertuples(index=False)]
-    return ImportResult(valid, errors, total_rows=len(df), comment_lines=comment_lines)
+    return ImportResult(valid, errors, total_rows=len(df), comment_lines=comment_lines,
+                        notices=list(raw.attrs.get("notices", [])))
 
 
 def _empty_frame() -> pd.DataFrame:
@@ -416,14 +606,16 @@ def _empty_frame() -> pd.DataFrame:
     return pd.DataFrame(columns=list(dict.fromkeys(cols)))
 
 
-def import_inventory(path: Path | str, lib: Library, max_bytes: int = DEFAULT_MAX_BYTES) -> ImportResult:
+def import_inventory(path: Path | str, lib: Library, max_bytes: int = DEFAULT_MAX_BYTES,
+                     max_usd: float = DEFAULT_MAX_USD) -> ImportResult:
     raw, lines = read_file(path, max_bytes)
-    return validate_table(raw, lines, lib, spreadsheet=_spreadsheet(raw))
+    return validate_table(raw, lines, lib, spreadsheet=_spreadsheet(raw), max_usd=max_usd)
 
 
-def import_bytes(data: bytes, filename: str, lib: Library, max_bytes: int = DEFAULT_MAX_BYTES) -> ImportResult:
+def import_bytes(data: bytes, filename: str, lib: Library, max_bytes: int = DEFAULT_MAX_BYTES,
+                 max_usd: float = DEFAULT_MAX_USD) -> ImportResult:
     raw, lines = read_table(data, filename, max_bytes)
-    return validate_table(raw, lines, lib, spreadsheet=_spreadsheet(raw))
+    return validate_table(raw, lines, lib, spreadsheet=_spreadsheet(raw), max_usd=max_usd)
 
 
 

@@ -211,3 +211,31 @@ def test_load_an_old_scenario_pack_shows_the_diff_then_warns(page, tmp_path):
     page.get_by_text("The scenario library is").first.wait_for(timeout=60_000)
     page.get_by_text("scenario library browser-old 7 as of 01 Feb 2025").wait_for()
     shot(page, "10-overview-old-pack")
+
+
+HARDENING_HEADER = ("deployment_id,name,business_unit,use_case,owner,channel,model,region,annual_spend_usd,"
+                    "criticality,data_sensitivity,contract_end,committed_spend_usd,fallback_status,proprietary_features,abstraction_layer")
+
+
+def test_hostile_uploads_are_one_clear_message(page, tmp_path):
+    """Issue 13: hostile uploads are one clear message (no traceback, no server path); the inventory stays."""
+    nav(page, "Inventory")
+    uploader = page.locator('[data-testid="stFileUploader"] input[type=file]').first
+    dup = tmp_path / "dup.csv"
+    dup.write_text(HARDENING_HEADER + ",Annual Spend USD\nA,n,b,u,o,openai,gpt-4o,us,1,low,public,,,,,no,5\n")
+    uploader.set_input_files(str(dup))
+    page.get_by_text("both mean column").wait_for(timeout=30_000)
+    page.get_by_text("the previous inventory is still loaded").wait_for()
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes((HARDENING_HEADER + "\nA,n,b,u,o,openai,gpt-4o,us,1,low,public,,,,,no\n").encode("utf-16"))
+    uploader.set_input_files(str(utf16))
+    page.get_by_text("UTF-16: save it as UTF-8").wait_for(timeout=30_000)
+    shot(page, "hardening-upload-errors")
+
+    nav(page, "Questionnaire")
+    laughs = tmp_path / "answers.yaml"
+    laughs.write_text('a: &a ["lol","lol"]\nb: &b [*a,*a]\nDEP-001: {exit_plan_exists: *b}\n')
+    page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(laughs))
+    page.get_by_text("YAML aliases").wait_for(timeout=30_000)
+    content = page.content()
+    assert "Traceback" not in content and "/work/" not in content and "site-packages" not in content

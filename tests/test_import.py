@@ -141,7 +141,7 @@ def test_multiline_cell_keeps_line_numbers_true(lib):
 @pytest.mark.parametrize("data,name,message", [
     (b"\x00\x01\x02binary\x00", "x.csv", "binary file"),
     (b"", "x.csv", "empty"),
-    (b"\xff\xfe\x00a", "x.csv", "binary"),
+    (b"\xff\xfe\x00a", "x.csv", "UTF-16: save it as UTF-8"),  # issue 13: named, not "binary"
     (b"PK\x03\x04garbage", "x.xlsx", "cannot read the workbook"),
     (b'{"not": "a list"}', "x.json", "list of objects"),
     ("naïve".encode("latin-1") + b",x\n", "x.csv", "not UTF-8"),
@@ -152,8 +152,9 @@ def test_whole_file_problems_are_one_clear_error(lib, data, name, message):
 
 
 def test_size_cap(lib):
-    with pytest.raises(InventoryFileError, match="limit is 1 MB"):
-        import_bytes(b"a" * 1_100_000, "big.csv", lib, max_bytes=1_000_000)
+    # one unit throughout: MB = 1024 x 1024 bytes, as --max-mb and the app's uploader count them (issue 13)
+    with pytest.raises(InventoryFileError, match=r"the file is 1\.1 MB; the limit is 1 MB"):
+        import_bytes(b"a" * 1_150_000, "big.csv", lib, max_bytes=1024 * 1024)
 
 
 def test_template_help_row_is_skipped(lib):

@@ -28,8 +28,12 @@ with st.form("save_form", clear_on_submit=True):
     author = c[1].text_input("Author", placeholder="your name")
     if c[2].form_submit_button("Save", type="primary"):
         name = label.strip() or f"{state.org_name()} {dt.date.today():%Y-%m-%d}"
-        new_id = repo.save_assessment(engine, state.assessment(), name, author.strip(), state.org_name())
-        st.toast(f"Saved as assessment {new_id}")
+        try:
+            new_id = repo.save_assessment(engine, state.assessment(), name, author.strip(), state.org_name())
+        except StorageError as exc:  # e.g. a NUL character in the label: refused on every database
+            st.error(f"Not saved: {md_escape(exc)}")
+        else:
+            st.toast(f"Saved as assessment {new_id}")
 
 rows = repo.list_assessments(engine)
 if not rows:
@@ -49,8 +53,12 @@ c = st.columns(2)
 with c[0]:
     pick = st.selectbox("Assessment", ids, index=len(ids) - 1, format_func=names.get, key=f"hist_pick_{n}")
     if st.button("Open in the dashboard", icon=":material/open_in_browser:"):
-        state.open_saved(repo.load(engine, pick))
-        st.success(f"Opened {md_escape(names[pick])}: every page now shows it.")
+        try:
+            state.open_saved(repo.load(engine, pick))
+        except StorageError as exc:  # a damaged row: say which, the others stay usable
+            st.error(md_escape(exc))
+        else:
+            st.success(f"Opened {md_escape(names[pick])}: every page now shows it.")
 with c[1]:
     victim = st.selectbox("Delete", ids, index=len(ids) - 1, format_func=names.get, key=f"hist_delete_{n}")
     sure = st.checkbox("I understand that deleting cannot be undone", key="hist_sure")
@@ -80,7 +88,11 @@ if len(rows) >= 2:
     c = st.columns(2)
     a_id = c[0].selectbox("From", ids, index=len(ids) - 2, format_func=names.get, key=f"cmp_from_{n}")
     b_id = c[1].selectbox("To", ids, index=len(ids) - 1, format_func=names.get, key=f"cmp_to_{n}")
-    d = repo.diff(repo.load(engine, a_id), repo.load(engine, b_id))
+    try:
+        d = repo.diff(repo.load(engine, a_id), repo.load(engine, b_id))
+    except StorageError as exc:
+        st.error(md_escape(exc))
+        st.stop()
     m = st.columns(4)
     for col, (label, key) in zip(m, (("Expected annual loss", "expected_annual_loss_usd"), ("VaR 95", "var95_usd"),
                                       ("VaR 99", "var99_usd")), strict=False):

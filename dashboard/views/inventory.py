@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import state
 from risk_models.inventory_export import export_csv, export_xlsx
-from risk_models.inventory_import import ENUMS, FEATURES, InventoryFileError
+from risk_models.inventory_import import ENUMS, EXTRA_FIELDS, FEATURES, InventoryFileError
 from risk_models.inventory_template import template_csv, template_xlsx
 from risk_models.markdown_text import md_escape
 from risk_models.models import INVENTORY_COLUMNS
@@ -30,6 +30,8 @@ with st.container(border=True):
             st.session_state.pop("upload_error", None)
     if st.session_state.get("upload_error"):
         st.error(md_escape(st.session_state["upload_error"]) + " — the previous inventory is still loaded.")
+    for notice in st.session_state.get("upload_notices") or []:
+        st.info(md_escape(notice))
     c = st.columns(4)
     c[0].download_button("Empty template (CSV)", template_csv(lib), "ai-vendor-risk-inventory-template.csv", "text/csv")
     c[1].download_button("Empty template (XLSX)", template_xlsx(lib), "ai-vendor-risk-inventory-template.xlsx", XLSX_MIME)
@@ -53,8 +55,10 @@ rej_edited = rejected
 if result.errors:
     st.error("Rejected rows — fix the values below (or in your file) and they are re-validated at once:")
     st.dataframe(state.errors_frame(result), hide_index=True, width="stretch", key=f"errors_{ver}")
-    rej_view = rejected.reindex(columns=[*INVENTORY_COLUMNS, state.LINE])
-    text_cols = list(INVENTORY_COLUMNS)
+    # rows longer than the header keep their surplus cells visible (clear them to accept the row)
+    extra = [EXTRA_FIELDS] if EXTRA_FIELDS in rejected.columns else []
+    rej_view = rejected.reindex(columns=[*INVENTORY_COLUMNS, *extra, state.LINE])
+    text_cols = [*INVENTORY_COLUMNS, *extra]
     rej_view[text_cols] = rej_view[text_cols].astype(object).fillna("")  # missing columns start blank
     rej_edited = st.data_editor(
         rej_view, key=f"rejected_editor_{ver}", num_rows="dynamic",

@@ -12,6 +12,7 @@ from dashboard import state
 from risk_models.answers import AnswerError, answers_to_jsonable, normalise_answer, validate_answers
 from risk_models.assessment import drivers
 from risk_models.markdown_text import md_escape
+from risk_models.safe_yaml import load_user_yaml
 
 st.title("Questionnaire")
 lib = state.library()
@@ -20,7 +21,8 @@ frame = state.inventory().frame
 answers = state.answers()
 n_q = len(questions)
 
-answered_counts = frame["deployment_id"].map(lambda d: len(answers.get(d, {})))
+# astype(int): on a header-only inventory the empty object column summed to '' and int('') crashed
+answered_counts = frame["deployment_id"].map(lambda d: len(answers.get(d, {}))).astype(int)
 total = len(frame) * n_q
 c = st.columns(3)
 c[0].metric("Questions answered (all deployments)", f"{int(answered_counts.sum()):,} / {total:,}")
@@ -124,7 +126,7 @@ up = c[2].file_uploader("Upload answers (YAML or JSON)", type=["yaml", "yml", "j
 if up is not None and st.session_state.get("answers_loaded") != up.file_id:
     st.session_state["answers_loaded"] = up.file_id
     try:
-        loaded = yaml.safe_load(up.getvalue().decode("utf-8-sig")) or {}
+        loaded = load_user_yaml(up.getvalue().decode("utf-8-sig")) or {}  # no aliases (billion laughs)
         if not isinstance(loaded, dict):
             raise ValueError("expected a mapping {deployment_id: {question_id: answer}}")
     except (ValueError, UnicodeDecodeError, yaml.YAMLError) as exc:

@@ -38,6 +38,9 @@ c[3].download_button("JSON report", state.report_download("json"), state.downloa
                      icon=":material/data_object:", help="The full report of `assess`")
 c[4].download_button("Markdown", state.report_download("md"), state.download_name("md"), "text/markdown",
                      icon=":material/description:")
+for kind, message in state.export_failures().items():  # a failed download is never silent
+    st.error(f"The {kind.split('-')[0].upper()} export failed: {md_escape(message)}. The other files are not "
+             "affected; please report this with the server log.")
 preview = pd.concat([frame[["deployment_id", "name", "business_unit", "channel", "model"]],
                      table[["score", "rating", "likelihood", "impact"]]], axis=1)
 preview["expected loss"] = a.simulation.expected_by_deployment

@@ -1,5 +1,5 @@
 """Fonts and text shaping for the PDF: DejaVu Sans (Latin, Greek, Cyrillic, Arabic letters) for
-the body, WenQuanYi Zen Hei (TrueType, embeddable) wrapped around CJK runs, Arabic reshaped and put
+the body, WenQuanYi Zen Hei (TrueType, embeddable) wrapped around CJK runs, Symbola around emoji, Arabic reshaped and put
 in visual order (reportlab does neither). Fonts are found at run time in the Debian locations; when
 missing we fall back to Helvetica and say so in the PDF."""
 
@@ -18,6 +18,10 @@ from reportlab.pdfbase.ttfonts import TTFont
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 WQY = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+# Monochrome TrueType emoji (Debian fonts-symbola); Noto Color Emoji is CBDT bitmaps reportlab cannot embed.
+SYMBOLA = Path("/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf")
+EMOJI_RUN = re.compile("([\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D\U000E0020-\U000E007F]+)")
+EMOJI_FALLBACK = "[emoji]"
 CJK_RUN = re.compile(r"([\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+)")
 ARABIC_RUN = re.compile(r"([\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]"
                         r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff\s\d.,،]*)")
@@ -28,6 +32,7 @@ class Fonts:
     body: str
     bold: str
     cjk: str | None
+    emoji: str | None
     note: str  # what is missing, shown in the PDF's methodology notes ("" when complete)
 
 
@@ -50,7 +55,13 @@ def fonts() -> Fonts:
     else:
         missing.append("WenQuanYi Zen Hei (Debian package fonts-wqy-zenhei): Chinese/Japanese/Korean text "
                        "may not render")
-    return Fonts(body, bold, cjk, "; ".join(missing))
+    emoji = None
+    if SYMBOLA.exists():
+        pdfmetrics.registerFont(TTFont("Symbola", str(SYMBOLA)))
+        emoji = "Symbola"
+    else:
+        missing.append(f"Symbola (Debian package fonts-symbola): emoji are shown as {EMOJI_FALLBACK}")
+    return Fonts(body, bold, cjk, emoji, "; ".join(missing))
 
 
 def _shape_arabic(text: str) -> str:
@@ -63,14 +74,19 @@ def _shape_arabic(text: str) -> str:
 
 
 def markup(text: object) -> str:
-    """User text -> safe reportlab Paragraph markup: escaped, Arabic shaped, CJK in a CJK font."""
+    """User text -> safe reportlab Paragraph markup: escaped, Arabic shaped, CJK in a CJK font,
+    emoji in a monochrome emoji font (or a readable [emoji] when that font is missing)."""
     s = _shape_arabic(str(text))
     f = fonts()
-    parts = CJK_RUN.split(s)
     out = []
-    for k, part in enumerate(parts):
-        if k % 2 and f.cjk:
-            out.append(f'<font name="{f.cjk}">{escape(part)}</font>')
-        else:
-            out.append(escape(part))
+    for j, chunk in enumerate(EMOJI_RUN.split(s)):
+        if j % 2:
+            visible = chunk.replace("\ufe0f", "").replace("\u200d", "")  # selectors/joiners have no glyph of their own
+            out.append(f'<font name="{f.emoji}">{escape(visible)}</font>' if f.emoji else EMOJI_FALLBACK)
+            continue
+        for k, part in enumerate(CJK_RUN.split(chunk)):
+            if k % 2 and f.cjk:
+                out.append(f'<font name="{f.cjk}">{escape(part)}</font>')
+            else:
+                out.append(escape(part))
     return "".join(out)

@@ -36,6 +36,10 @@ PAPER = {"a4": A4, "letter": LETTER}
 RATING_FILL = {"low": "#fdd49e", "medium": "#fc8d59", "high": "#d7301f", "critical": "#7f0000"}
 BAND_FILL = {"unconcentrated": "#fdd49e", "moderate": "#fc8d59", "high": "#b30000"}
 DARK_TEXT = {"#fdd49e", "#fc8d59"}
+# A table row cannot break across pages: a 2,000-character name made the row taller than the page
+# (LayoutError). Cells show at most CELL_MAX characters; Appendix C gives every clipped value whole.
+CELL_MAX = 160
+LONG_FIELDS = ("deployment_id", "name", "business_unit", "use_case", "owner", "model", "region")
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -69,7 +73,7 @@ def _table(rows: list[list], widths: list[float], styles: dict, long: bool = Fal
     """Rows of text (user text is marked up here); first row is the header, repeated on new pages."""
     head, cell = (styles["tinyhead"], styles["tiny"]) if compact else (styles["head"], styles["cell"])
     data = [[Paragraph(markup(c), head) for c in rows[0]]]
-    data += [[c if not isinstance(c, str | int | float) else Paragraph(markup(c), cell) for c in r]
+    data += [[c if not isinstance(c, str | int | float) else Paragraph(markup(clip(c)), cell) for c in r]
              for r in rows[1:]]
     t = (LongTable if long else Table)(data, colWidths=widths, repeatRows=1)
     cmds = [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#3b3b3b")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -79,6 +83,12 @@ def _table(rows: list[list], widths: list[float], styles: dict, long: bool = Fal
         cmds += [("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f4f4f4")])]
     t.setStyle(TableStyle(cmds))
     return t
+
+
+def clip(value: object, limit: int = CELL_MAX) -> str:
+    """Text for a table cell: at most `limit` characters, an ellipsis when shortened."""
+    s = str(value)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 def _rating_cell(rating: str, styles: dict) -> Table:
@@ -151,7 +161,7 @@ def _exec_summary(rep: dict) -> list[str]:
         f"The organisation runs {len(deps):,} assessed AI deployments with {_usd(spend)} of annual spend. "
         f"{len(hc):,} are rated high or critical ({len(crit):,} critical).",
         "The most exposed are " + "; ".join(
-            f"{markup(d['name'] or d['deployment_id'])} ({markup(d['channel'])}, score {d['score']:.0f}, mainly "
+            f"{markup(clip(d['name'] or d['deployment_id'], 80))} ({markup(d['channel'])}, score {d['score']:.0f}, mainly "
             f"{markup(next((x['label'] for x in d['drivers'] if x['kind'] == 'outcome'), 'no outcome'))})"
             for d in top) + "." if top else "No deployment is exposed.",
         f"Simulated over {sim['trials']:,} years, the expected annual loss is {_usd(sim['expected_annual_loss_usd'])}; "
@@ -181,7 +191,7 @@ def _top_actions(rep: dict, n: int = 3) -> list[dict]:
                 and f["expected_loss_reduction_usd"] > 0]
         if opts:
             top = max(opts, key=lambda f: f["net_annual_value_usd"])
-            best.append(top | {"deployment": d["name"] or d["deployment_id"]})
+            best.append(top | {"deployment": clip(d["name"] or d["deployment_id"], 80)})
     return sorted(best, key=lambda f: -f["net_annual_value_usd"])[:n]
 
 
@@ -245,7 +255,7 @@ def _section_exit_plans(rep: dict, styles: dict) -> list:
     for d in sorted(crit, key=lambda d: -d["score"]):
         p = d["exit_plan"]
         tgt = p["target_option"]
-        body = [Paragraph(f"<b>{markup(d['deployment_id'])} — {markup(d['name'])}</b> · owner {markup(p['owner'])} · "
+        body = [Paragraph(f"<b>{markup(clip(d['deployment_id']))} — {markup(clip(d['name']))}</b> · owner {markup(p['owner'])} · "
                           f"score {d['score']:.1f}", styles["body"]),
                 Paragraph("Triggers: " + markup("; ".join(f"{t['label']} (P {t['probability']:.0%})"
                                                            for t in p["trigger_events"][:3])), styles["small"]),
@@ -283,6 +293,21 @@ def _section_appendix(rep: dict, styles: dict, width: float) -> list:
         out.append(_table(rrows, [w * .06, w * .14, w * .14, w * .2, w * .46], styles, long=True))
     else:
         out.append(Paragraph("None: every row of the inventory was valid.", styles["body"]))
+    return out + _section_long_values(rep, styles)
+
+
+def _section_long_values(rep: dict, styles: dict) -> list:
+    """Appendix C: values shortened in the tables, in full (paragraphs may break across pages)."""
+    items = [(d["deployment_id"], f, d[f]) for d in rep["deployments"] for f in LONG_FIELDS
+             if len(str(d.get(f) or "")) > CELL_MAX]
+    items += [(e["deployment_id"] or f"line {e['line']}", f"rejected {k}", e[k]) for e in rep["inventory"]["rejected"]
+              for k in ("value", "message") if len(str(e.get(k) or "")) > CELL_MAX]
+    if not items:
+        return []
+    out = [Paragraph("Appendix C — values shortened in the tables above, in full", styles["h1"])]
+    for who, field, value in items:
+        out.append(Paragraph(f"<b>{markup(clip(who, 60))}</b> · {markup(field.replace('_', ' '))}: {markup(value)}",
+                             styles["small"]))
     return out
 
 

@@ -46,8 +46,8 @@ def deployments_csv(report: dict) -> bytes:
     for col in TEXT_COLUMNS:
         if col in flat:
             flat[col] = escape_text(flat[col].fillna("").astype(str))
-    return flat.to_csv(index=False).encode("utf-8")
+    return flat.to_csv(index=False, lineterminator="\r\n").encode("utf-8")  # CRLF: cells with CR/LF are quoted
 
 
 def report_json(report: dict) -> bytes:
-    return json.dumps(report, indent=1, ensure_ascii=False).encode("utf-8")
+    return json.dumps(report, indent=1, ensure_ascii=False, allow_nan=False).encode("utf-8")  # standard JSON only

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -19,7 +20,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "#")  # '#': Excel error values
 
 
 def safe(value: object) -> object:
-    """Numbers stay numbers; text starting like a formula gets a leading apostrophe (OWASP)."""
+    """Numbers stay numbers; text starting like a formula gets a leading apostrophe (OWASP); control
+    characters XLSX cannot store (openpyxl raised IllegalCharacterError) become U+FFFD."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     if isinstance(value, str) and value.startswith((*FORMULA_START, "'")):
         return "'" + value
     if isinstance(value, list):

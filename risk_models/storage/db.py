@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -10,20 +14,24 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from platformdirs import user_data_dir
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK_KEY = 0x41565249534B  # pg_advisory_lock key ("AVRISK"): first migration by one process at a time
 
 
 class StorageError(RuntimeError):
     """The database cannot be reached, created or upgraded (message in plain words)."""
 
 
+def data_dir() -> Path:
+    return Path(os.environ.get("AI_VENDOR_RISK_DATA_DIR", user_data_dir("ai-vendor-risk")))
+
+
 def default_url() -> str:
-    path = Path(os.environ.get("AI_VENDOR_RISK_DATA_DIR", user_data_dir("ai-vendor-risk"))) / "assessments.sqlite"
-    return f"sqlite:///{path}"
+    return f"sqlite:///{data_dir() / 'assessments.sqlite'}"
 
 
 def database_url() -> str:
@@ -49,8 +57,19 @@ def display_url(url: str) -> str:
     """The URL without its password."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(unparseable URL)"
+    except (ArgumentError, ValueError):
+        return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)  # unparseable: still never show a password
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases, memory or an unparseable URL)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return Path(parsed.database)
+    return None
 
 
 def make_engine(url: str | None = None, migrate: bool = True, revision: str = "head") -> Engine:
@@ -58,15 +77,23 @@ def make_engine(url: str | None = None, migrate: bool = True, revision: str = "h
     url = url or database_url()
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise StorageError(f"DATABASE_URL is not a valid database URL: {url!r} "
-                           "(expected e.g. sqlite:///path/file.sqlite or postgresql+psycopg://user@host/db)") from None
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        parsed.port  # noqa: B018 - a non-numeric port raises here, not at connect time
+    except (ArgumentError, ValueError):
+        raise StorageError(f"DATABASE_URL is not a valid database URL: {display_url(url)} "
+                           "(expected e.g. sqlite:///path/file.sqlite or postgresql+psycopg://user@host:5432/db)") from None
+    db_file = sqlite_path(url)
+    if db_file is not None:
+        try:
+            db_file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the data directory {db_file.parent}: {exc.strerror or exc} "
+                               "(set AI_VENDOR_RISK_DATA_DIR to a writable directory)") from None
     try:
         engine = create_engine(parsed, pool_pre_ping=True)
     except (NoSuchModuleError, ImportError) as exc:
         raise StorageError(f"no database driver for {display_url(url)}: {exc}") from None
+    except (ArgumentError, ValueError, TypeError) as exc:
+        raise StorageError(f"DATABASE_URL {display_url(url)}: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     if migrate:
@@ -83,16 +110,47 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
+@contextmanager
+def _migration_lock(engine: Engine, url: str) -> Iterator[None]:
+    """One process migrates at a time (two first uses of a fresh database raced to create
+    alembic_version): a file lock next to a SQLite file, a session advisory lock on PostgreSQL."""
+    db_file = sqlite_path(url)
+    if db_file is not None:
+        with open(db_file.with_name(db_file.name + ".migrate-lock"), "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+    elif engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+                conn.commit()
+    else:
+        yield
+
+
 def upgrade(engine: Engine, url: str, revision: str = "head") -> None:
     """Run pending migrations (saved assessments are kept: migrations only add and backfill)."""
     try:
         target = head_revision() if revision == "head" else revision
         if current_revision(engine) == target:
             return
-        cfg = alembic_config(url)
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
+        with _migration_lock(engine, url):
+            if current_revision(engine) == target:  # another process migrated while we waited
+                return
+            cfg = alembic_config(url)
+            with engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+    except OSError as exc:
+        raise StorageError(f"cannot lock the database {display_url(url)} for its first set-up: "
+                           f"{exc.strerror or exc}") from None
     except OperationalError as exc:
         # another process may have migrated at the same moment: fine if we are at the target now
         try:
@@ -102,4 +160,6 @@ def upgrade(engine: Engine, url: str, revision: str = "head") -> None:
             pass
         raise StorageError(f"cannot open the database {display_url(url)}: {str(exc.orig).strip()}") from None
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot prepare the database {display_url(url)}: {exc}") from None
+        # the driver's first line only: the full text repeats the SQL statement
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StorageError(f"cannot prepare the database {display_url(url)}: {detail}") from None

@@ -60,6 +60,16 @@ def _unpack(blob: bytes) -> Any:
     return json.loads(zlib.decompress(blob))
 
 
+class DamagedAssessment(StorageError):
+    """One stored row cannot be read; the others stay usable."""
+
+
+def _check_label(label: str, what: str = "label") -> None:
+    # PostgreSQL refuses NUL in text and SQLite stores it: one rule for both databases.
+    if "\x00" in label:
+        raise StorageError(f"the {what} contains a NUL character (\\x00); remove it")
+
+
 def content_hash(payloads: dict[str, Any]) -> str:
     canon = json.dumps({k: payloads[k] for k in PAYLOADS}, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canon.encode()).hexdigest()
@@ -163,6 +173,8 @@ def _summary_values(results: dict) -> dict:
 @_guard("saving the assessment")
 def save_payloads(engine: Engine, payloads: dict[str, Any], label: str, author: str = "",
                   created_at: dt.datetime | None = None) -> int:
+    _check_label(label)
+    _check_label(author, "author")
     row = {"label": label[:200], "author": author[:200], "created_at": created_at or dt.datetime.now(dt.UTC),
            "content_hash": content_hash(payloads), "payload_version": PAYLOAD_VERSION,
            **{k: _pack(payloads[k]) for k in PAYLOADS}, **_summary_values(payloads["results"])}
@@ -192,8 +204,48 @@ def load(engine: Engine, assessment_id: int) -> Saved:
         r = conn.execute(select(assessments).where(assessments.c.id == assessment_id)).mappings().first()
     if r is None:
         raise KeyError(f"no saved assessment with id {assessment_id}")
-    return Saved(r["id"], r["label"], r["author"], _aware(r["created_at"]), r["content_hash"],
-                 {k: _unpack(r[k]) for k in PAYLOADS})
+    payloads = {}
+    for k in PAYLOADS:
+        try:
+            payloads[k] = _unpack(r[k])
+        except (zlib.error, ValueError, TypeError) as exc:
+            raise DamagedAssessment(
+                f"assessment {assessment_id} is damaged: its stored {k} cannot be read ({type(exc).__name__}); "
+                f"the other assessments are unaffected (`history check` lists damage; "
+                f"`history delete {assessment_id} --yes` removes it)") from None
+    return Saved(r["id"], r["label"], r["author"], _aware(r["created_at"]), r["content_hash"], payloads)
+
+
+@_guard("checking the assessments")
+def check(engine: Engine) -> list[dict]:
+    """Every stored assessment that cannot be read or does not have the expected shape, with why."""
+    with engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(select(assessments.c.id).order_by(assessments.c.id))]
+    damaged = []
+    for assessment_id in ids:  # one row at a time: memory stays flat for many large assessments
+        try:
+            saved = load(engine, assessment_id)
+            problem = payload_problem(saved.payloads)
+        except DamagedAssessment as exc:
+            problem = str(exc).split(": ", 1)[1].split("; the other")[0]
+        if problem:
+            damaged.append({"id": assessment_id, "problem": problem})
+    return damaged
+
+
+def payload_problem(payloads: dict[str, Any]) -> str | None:
+    """None when the payloads have the shape every reader expects; otherwise the first problems."""
+    from risk_models.storage.payloads import InventoryPayload, ResultsPayload, ScenariosPayload
+    schemas = {"inventory": InventoryPayload, "scenarios": ScenariosPayload, "results": ResultsPayload}
+    for key, schema in schemas.items():
+        try:
+            schema.model_validate(payloads[key])
+        except ValidationError as exc:
+            return f"{key}: " + "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}"
+                                          for e in exc.errors()[:5])
+    if not isinstance(payloads["answers"], dict) or not all(isinstance(v, dict) for v in payloads["answers"].values()):
+        return "answers: expected {deployment_id: {question_id: answer}}"
+    return None
 
 
 @_guard("deleting the assessment")
@@ -268,6 +320,7 @@ class ExportFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     format: str = Field(pattern=f"^{EXPORT_FORMAT}$")
+    signature: dict[str, str] | None = None
     payload_version: int = Field(ge=1, le=PAYLOAD_VERSION)
     label: str = Field(min_length=1, max_length=200)
     author: str = Field(default="", max_length=200)
@@ -280,21 +333,42 @@ class ExportFile(BaseModel):
 
 
 def export_document(saved: Saved) -> dict:
-    return {"format": EXPORT_FORMAT, "payload_version": PAYLOAD_VERSION, "label": saved.label, "author": saved.author,
-            "created_at": saved.created_at.isoformat(), "content_hash": saved.content_hash, **saved.payloads}
+    """The lossless export, signed with this installation's key (see signing.py)."""
+    from risk_models.storage.signing import sign
+    return sign({"format": EXPORT_FORMAT, "payload_version": PAYLOAD_VERSION, "label": saved.label,
+                 "author": saved.author, "created_at": saved.created_at.isoformat(),
+                 "content_hash": saved.content_hash, **saved.payloads})
 
 
-def import_document(engine: Engine, data: object) -> int:
+class UntrustedExport(ValueError):
+    """Unsigned, or signed by another installation: imported only when the user says --trust."""
+
+
+def import_document(engine: Engine, data: object, trust: bool = False, lib: Library | None = None) -> int:
+    """Validate (shape, content hash, signature) and store; nothing is stored unless all pass.
+    `lib`: when given, the inventory rows are also re-validated by the importer."""
+    from risk_models.storage.signing import verify
     try:
         doc = ExportFile.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}" for e in exc.errors()[:8])
         raise ValueError(f"not a valid assessment export: {problems}") from None
     payloads = {k: getattr(doc, k) for k in PAYLOADS}
-    for key, need in (("inventory", ("rows", "lines", "rejected")), ("results", ("deployments", "simulation"))):
-        missing = [n for n in need if n not in payloads[key]]
-        if missing:
-            raise ValueError(f"not a valid assessment export: {key} lacks {missing}")
+    problem = payload_problem(payloads)
+    if problem:
+        raise ValueError(f"not a valid assessment export: {problem}")
     if content_hash(payloads) != doc.content_hash:
         raise ValueError("the export's content hash does not match its content: the file was changed or damaged")
+    if "\x00" in doc.label or "\x00" in doc.author:
+        raise ValueError("not a valid assessment export: the label or author contains a NUL character")
+    if lib is not None:
+        inv = payloads["inventory"]
+        try:
+            validate_table(pd.DataFrame(inv["rows"]).astype(str) if inv["rows"] else
+                           pd.DataFrame(columns=["deployment_id"]), np.asarray(inv["lines"], dtype=int), lib)
+        except ValueError as exc:
+            raise ValueError(f"not a valid assessment export: inventory: {exc}") from None
+    untrusted = verify(data)  # type: ignore[arg-type]
+    if untrusted and not trust:
+        raise UntrustedExport(f"{untrusted}; import it only if you trust its source (--trust)")
     return save_payloads(engine, payloads, doc.label, doc.author, doc.created_at)
