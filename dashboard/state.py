@@ -119,6 +119,7 @@ def set_profile(profile: OrgProfile) -> None:
 
 def set_assumptions(assumptions: AssumptionsFile | None) -> None:
     """None = back to the configured defaults (config/assumptions.yaml)."""
+    st.session_state["assumptions_version"] = st.session_state.get("assumptions_version", 0) + 1
     if assumptions is None:
         st.session_state.pop("assumptions", None)
     else:
@@ -294,7 +295,10 @@ def assessment_key(probs: dict[str, float] | None = None) -> str:
 def assessment(probs: dict[str, float] | None = None) -> Assessment:
     """The current assessment (or a variant with other probabilities, e.g. a stress test)."""
     p = probabilities() if probs is None else probs
-    return _assessment(assessment_key(p), inventory(), answers(), p, library())
+    key = assessment_key(p)
+    if probs is None:
+        st.session_state["assessment_key"] = key  # what the pages show now (read by tests and exports)
+    return _assessment(key, inventory(), answers(), p, library())
 
 
 RENDERERS = {

@@ -99,7 +99,8 @@ def load_settings(lib: Library, args: argparse.Namespace) -> Library:
 
 def load_inputs(args: argparse.Namespace) -> tuple[Library, ImportResult, dict, list[RowError]]:
     lib = load_settings(load_library(args.config) if args.config else load_library(), args)
-    result = import_inventory(args.file, lib, max_bytes=args.max_mb * 1024 * 1024, max_usd=args.max_usd)
+    result = import_inventory(args.file, lib, max_bytes=args.max_mb * 1024 * 1024,
+                              max_usd=getattr(args, "max_usd", DEFAULT_MAX_USD))
     for notice in result.notices:  # e.g. which XLSX sheet was read and which were not
         print(f"note: {args.file}: {notice}", file=sys.stderr)
     answers, answer_errors = {}, []

@@ -70,7 +70,8 @@ def exit_plan(a: Assessment, rec: Recommendations, i: int, fallbacks: list[dict]
         "deployment_id": dep, "name": row["name"], "business_unit": row["business_unit"],
         "owner": row["owner"] or "unassigned", "rating": str(s.table["rating"].iat[i]),
         "score": round(float(s.table["score"].iat[i]), 2),
-        "current": {"channel": row["channel"], "model": row["model"], "region": row["region"],
+        "current": {"channel": row["channel"], "channel_label": channels.get(row["channel"], row["channel"]),
+                    "model": row["model"], "region": row["region"],
                     "proprietary_features": feats},
         "trigger_events": triggers, "target_option": target, "supporting_actions": support, "steps": steps,
         "rto_hours": rto, "rto_assumed": rto_assumed,
@@ -114,7 +115,7 @@ def exit_plan_markdown(plan: dict) -> str:
     lines = [f"# Exit plan — {e(plan['deployment_id'])}: {e(plan['name'])}", "",
              f"*Business unit:* {e(plan['business_unit'])} · *Owner:* {e(plan['owner'])} · "
              f"*Rating:* {plan['rating']} (score {plan['score']:.1f})", "",
-             f"*Current set-up:* {e(plan['current']['channel'])}, {e(plan['current']['model'])}, "
+             f"*Current set-up:* {e(plan['current'].get('channel_label', plan['current']['channel']))}, {e(plan['current']['model'])}, "
              f"{e(plan['current']['region'] or 'no region')}", "", "## Trigger events"]
     lines += [f"- {e(t['label'])} ({e(t['event'])}; P = {t['probability']:.0%}, +{t['score_points']:.1f} points)"
               for t in plan["trigger_events"]] or ["- none above 0.05 points"]

@@ -68,11 +68,9 @@ def test_ragged_row_is_rejected_with_its_surplus_cells_and_nothing_shifts():
 
 def test_a_failed_export_is_shown_on_the_report_page():
     from dashboard import state
-    from risk_models.answers import answers_to_jsonable
     at = goto(start(), "report")
     ss = at.session_state
-    key = "|".join([ss["inventory_key"], state._digest(answers_to_jsonable(ss["answers"])),
-                    state._digest(ss["probabilities"])])
+    key = ss["assessment_key"]  # inventory, answers, probabilities, pack and settings of the page shown
     # The download runs on Streamlit's download thread: the guard records the failure (and logs it) ...
     build = state._guarded(key, "pdf-a4", lambda: (_ for _ in ()).throw(RuntimeError("layout exploded")))
     with pytest.raises(RuntimeError):

@@ -23,7 +23,7 @@ regimes = {k: r.label for k, r in lib.regimes.regimes.items()}
 st.subheader("Organisation profile")
 st.caption("Regulatory outcomes (DORA findings, the EU AI Act, data-transfer rulings) follow the regimes of the "
            "regulated entity, whatever region the data sits in; the region decides data residency only.")
-with st.form("profile"):
+with st.form("profile_form"):
     name = st.text_input("Organisation name", value=profile.name, max_chars=200)
     prepared = st.text_input("Prepared by", value=profile.prepared_by, max_chars=200)
     use_date = st.checkbox("Set a reporting date (otherwise the scenario library's as-of date is used)",
@@ -50,7 +50,7 @@ st.caption("Edit a value and apply: the assessment, the report and a saved asses
 current = lib.assumptions
 frame = assumptions_frame(current)
 edited = st.data_editor(
-    frame, key=f"assumptions_{state.settings_key()}", hide_index=True, use_container_width=True,
+    frame, key=f"assumptions_editor_{st.session_state.get('assumptions_version', 0)}", hide_index=True, width="stretch",
     disabled=["Parameter", "Level", "Basis", "Note"], column_order=["Parameter", "Level", "Value", "Basis", "Note"],
     column_config={"Value": st.column_config.NumberColumn("Value", min_value=0.0, max_value=1e9, format="%.2f"),
                    "Note": st.column_config.TextColumn("Note", width="large")})

@@ -49,8 +49,9 @@ def method_paragraphs(rep: dict) -> list[str]:
         "Events. The scenario pack (litigation, contracts, regulation; as of "
         f"{lib['as_of']}, {lib['horizon_months']}-month horizon) plus baseline events every provider is exposed to "
         "whatever the litigation: outages, price/quota changes, model retirements, change of control or "
-        "insolvency (per channel and per model vendor, independent of each other) and cross-border data-transfer "
-        "disruption. Every outcome has a probability, a source list and a confidence.",
+        "insolvency (per channel and per model vendor, independent of each other); cross-border data-transfer "
+        "disruption is the pack's EU–US Data Privacy Framework event. Every outcome has a probability, a source "
+        "list and a confidence.",
         "Probabilities. " + lib.get("probability_method", ""),
         "Scores. Exposure of a deployment to an outcome = annual probability × severity (the largest impact rule "
         "that matches its channel, model vendor, proprietary features, data region, or the organisation's "

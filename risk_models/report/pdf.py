@@ -226,7 +226,7 @@ def _section_high(rep: dict, styles: dict, width: float) -> list:
     rows += [[f"{d['deployment_id']} — {d['name']}", f"{d['channel']} / {d['model']}", f"{d['score']:.1f}",
               _rating_cell(d["rating"], styles), _drivers_text(d), _loss_text(d), _recommended(d)] for d in hc]
     w = width
-    return out + [_table(rows, [w * .15, w * .12, w * .06, w * .08, w * .22, w * .19, w * .18], styles, long=True,
+    return out + [_table(rows, [w * .14, w * .12, w * .07, w * .09, w * .2, w * .2, w * .18], styles, long=True,
                          compact=True)]
 
 
@@ -320,7 +320,8 @@ def _methodology(rep: dict, styles: dict, width: float) -> list:
                 _table(rows, [0.28 * width, 0.24 * width, 0.48 * width], styles, compact=True)]
     example = worked_example(rep)
     if example:
-        out += [Paragraph("Worked example", styles["h2"])] + [Paragraph(markup(p), styles["body"]) for p in example]
+        out.append(KeepTogether([Paragraph("Worked example", styles["h2"])]
+                                + [Paragraph(markup(p), styles["body"]) for p in example]))
     note = fonts().note
     if note:
         out.append(Paragraph(markup("Font note: " + note + "."), styles["body"]))
