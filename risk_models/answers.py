@@ -74,6 +74,9 @@ def normalise_answer(q: Question, raw: Any) -> Answer:
         key = str(raw).strip().casefold()
         if key in _TRUE | _FALSE:
             return "yes" if key in _TRUE else "no"
+        labels = {o.label.casefold(): o.value for o in q.options}  # e.g. 'No / unknown' from a workbook
+        if key in labels:
+            return labels[key]
         raise AnswerError("expected yes or no")
     if q.type == "choice":
         return _option_for(q, str(raw))
