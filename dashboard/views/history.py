@@ -28,7 +28,8 @@ with st.form("save_form", clear_on_submit=True):
     author = c[1].text_input("Author", placeholder="your name")
     if c[2].form_submit_button("Save", type="primary"):
         name = label.strip() or f"{state.org_name()} {dt.date.today():%Y-%m-%d}"
-        new_id = repo.save_assessment(engine, state.assessment(), name, author.strip(), state.org_name())
+        new_id = repo.save_assessment(engine, state.assessment(), name, author.strip(), state.org_name(),
+                                     register=state.register_info())
         st.toast(f"Saved as assessment {new_id}")
 
 rows = repo.list_assessments(engine)
