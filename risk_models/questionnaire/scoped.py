@@ -7,7 +7,7 @@ Contracts are not an entity of the inventory yet, so "per contract" means per pr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import pandas as pd
@@ -18,7 +18,9 @@ from risk_models.config_schema import Question
 from risk_models.models import RowError
 
 Scope = Literal["channel", "model_vendor"]
-SCOPES: tuple[Scope, ...] = ("channel", "model_vendor")  # later wins: the provider's contract governs
+SCOPES: tuple[Scope, ...] = ("channel", "model_vendor")
+# Applied in this order, later wins: the provider's contract governs over the model vendor's terms.
+APPLY_ORDER: tuple[Scope, ...] = ("model_vendor", "channel")
 OWN = "deployment"
 
 
@@ -51,7 +53,7 @@ def resolve_answers(
     ids = frame["deployment_id"].astype(str)
     effective: AnswerMap = {}
     source: dict[str, dict[str, str]] = {}
-    for scope in SCOPES:
+    for scope in APPLY_ORDER:
         per_value: dict[str, dict[str, Answer]] = getattr(scoped, scope)
         if not per_value:
             continue
@@ -84,6 +86,3 @@ def source_label(source: str, channel_names: Mapping[str, str], vendor_names: Ma
         return f"inherited from provider {channel_names.get(value, value)}"
     return f"inherited from model vendor {vendor_names.get(value, value)}"
 
-
-def ids_in(values: Iterable[str]) -> list[str]:
-    return [str(v) for v in values]
