@@ -92,7 +92,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     }
     if args.against:
         from risk_models.cli_register import register_diff_report
-        report["against"] = register_diff_report(args, result, answers)
+        report["against"] = register_diff_report(args, result, answers, answer_errors)
     if args.json:
         _write_json(report, args.json)
     out = sys.stderr if args.json == "-" else sys.stdout

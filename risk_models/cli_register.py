@@ -10,13 +10,17 @@ from risk_models.answers import AnswerMap
 from risk_models.config_loader import load_library
 from risk_models.inventory.versions import register_diff
 from risk_models.inventory_import import ImportResult, import_inventory
+from risk_models.models import RowError
 
 
 def _term(text: object) -> str:
     return re.sub(r"[\x00-\x1f\x7f-\x9f]", "?", str(text))
 
 
-def register_diff_report(args: argparse.Namespace, new: ImportResult, answers: AnswerMap) -> dict:
+def register_diff_report(args: argparse.Namespace, new: ImportResult, answers: AnswerMap,
+                         answer_errors: list[RowError]) -> dict:
+    """The diff of NEW against OLD; answers given for deployments NEW removes are listed as
+    the ones that would be archived."""
     lib = load_library(args.config) if args.config else load_library()
     old = import_inventory(args.against, lib, max_bytes=args.max_mb * 1024 * 1024)
     d = register_diff(old.frame, new.frame)
@@ -24,7 +28,8 @@ def register_diff_report(args: argparse.Namespace, new: ImportResult, answers: A
     return {"file": args.against, "valid_rows": len(old.frame), "rejected_rows": len(old.rejected_lines),
             "added": d.added, "removed": d.removed, "changed": [c.model_dump() for c in d.changed],
             "unchanged": d.unchanged,
-            "answers_archived": sorted(dep for dep in answers if dep in removed),
+            "answers_archived": sorted({e.deployment_id for e in answer_errors if e.deployment_id in removed}
+                                       | {dep for dep in answers if dep in removed}),
             "summary": d.summary()}
 
 

@@ -144,9 +144,9 @@ def workbook_bytes(frame: pd.DataFrame, answers: AnswerMap, lib: Library, recipi
         comment.width, comment.height = 420, 220
         c.comment = comment
         header.append(c)
+    ws.row_dimensions[KEY_ROW].hidden = True  # write-only sheets take row formats before the rows
     ws.append(header)
     ws.append([k for k, _ in ID_COLUMNS] + [q.id for q in qs])
-    ws.row_dimensions[KEY_ROW].hidden = True
 
     for j, q in enumerate(qs):
         col = get_column_letter(len(ID_COLUMNS) + j + 1)
