@@ -225,3 +225,13 @@ def test_completion_by_group(lib, demo):
     bu = demo.set_index("deployment_id").at["DEP-001", "business_unit"]
     assert comp.at[bu, "fully_answered"] == 1 and comp.at[bu, "answered"] == len(lib.questions)
     assert comp["completion_pct"].between(0, 100).all()
+
+
+def test_record_only_answers_are_reported_with_their_labels(lib):
+    from risk_models.questionnaire.report_answers import deployment_answers
+    out = deployment_answers(lib.questions, {"certifications": ["iso_27001", "soc2_type2"], "ai_act_role": "deployer",
+                                             "exit_last_tested": dt.date(2026, 3, 1)})
+    assert out["certifications"] == {"answer": ["iso_27001", "soc2_type2"], "shown": "ISO/IEC 27001; SOC 2 Type II",
+                                     "record_only": True}
+    assert out["ai_act_role"]["shown"] == "Deployer" and out["exit_last_tested"]["answer"] == "2026-03-01"
+    assert list(out) == [q for q in lib.questions if q in out]  # questionnaire order
