@@ -8,7 +8,7 @@ import re
 
 from risk_models.answers import AnswerMap
 from risk_models.config_loader import load_library
-from risk_models.inventory.versions import register_diff
+from risk_models.inventory.versions import FIELD_LABELS, register_diff
 from risk_models.inventory_import import ImportResult, import_inventory
 from risk_models.models import RowError
 
@@ -40,8 +40,8 @@ def print_register_diff(rep: dict, out) -> None:
     if rep["removed"]:
         print("  removed: " + ", ".join(map(_term, rep["removed"])), file=out)
     for c in rep["changed"]:
-        print(f"  changed {_term(c['deployment_id'])} {c['column']}: {_term(c['before']) or '(blank)'!s} -> "
-              f"{_term(c['after']) or '(blank)'!s}", file=out)
+        print(f"  changed {_term(c['deployment_id'])} {FIELD_LABELS.get(c['column'], c['column'])}: "
+              f"{_term(c['before']) or '(blank)'!s} -> {_term(c['after']) or '(blank)'!s}", file=out)
     if rep["answers_archived"]:
         print("  answers of removed deployments would be archived (restorable): "
               + ", ".join(map(_term, rep["answers_archived"])), file=out)

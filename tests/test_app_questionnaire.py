@@ -97,7 +97,7 @@ def test_new_version_shows_the_diff_and_keeps_answers_archives_removed_ones(tmp_
     assert "0 added, 1 removed, 1 changed (1 fields)" in text and "Removed: A2" in text
     assert any("archived" in w.value and "A2" in w.value for w in at.warning)
     changes = next(d.value for d in at.dataframe if list(d.value.columns) == ["Deployment", "Field", "Before", "After"])
-    assert list(changes.iloc[0]) == ["B1", "annual_spend_usd", "500.00", "900.00"]
+    assert list(changes.iloc[0]) == ["B1", "Annual spend (USD)", "$500.00", "$900.00"]
     at.button(key="register_confirm").click().run()
     assert not at.exception
     ss = at.session_state
@@ -123,3 +123,34 @@ def test_cancelling_a_new_version_keeps_the_current_one():
     at.file_uploader(key="inventory_upload").upload("v2.csv", V2.encode(), "text/csv").run()
     at.button(key="register_cancel").click().run()
     assert len(at.session_state["inventory"].frame) == 3 and "pending_upload" not in at.session_state
+
+
+def test_returned_workbook_upload_shows_refused_cells_and_the_diff_then_applies(lib):
+    import io
+
+    import openpyxl
+
+    from risk_models.inventory_import import import_inventory
+    from risk_models.questionnaire.workbook import FIRST_ROW, KEY_ROW, SHEET, workbook_bytes
+    from tests.conftest import DEMO_INVENTORY
+    frame = import_inventory(DEMO_INVENTORY, lib).frame
+    wb = openpyxl.load_workbook(io.BytesIO(workbook_bytes(frame[frame["deployment_id"].isin(["DEP-002", "DEP-003"])],
+                                                          {}, lib)))
+    ws = wb[SHEET]
+    cols = {c.value: c.column for c in ws[KEY_ROW]}
+    ws.cell(FIRST_ROW, cols["audit_rights"]).value = "Ours only (reports / certificates, no supervisor access)"
+    ws.cell(FIRST_ROW + 1, cols["users_affected"]).value = "Martians"
+    buf = io.BytesIO()
+    wb.save(buf)
+    at = goto(start(), "questionnaire")
+    at.file_uploader(key="xlsx_upload").upload("back.xlsx", buf.getvalue(),
+                                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").run()
+    assert not at.exception
+    assert any("1 cell(s) refused" in e.value for e in at.error)
+    errors = next(d.value for d in at.dataframe if "Problem" in d.value.columns)
+    assert list(errors["Question"]) == ["Who is affected if the deployment stops?"]
+    assert "allowed: One team" in errors["Problem"][0]
+    assert "**1 answer(s) change**" in [m.value for m in at.markdown]
+    assert "audit_rights" not in at.session_state["answers"].get("DEP-002", {})  # not before confirming
+    at.button(key="xlsx_apply").click().run()
+    assert at.session_state["answers"]["DEP-002"]["audit_rights"] == "own_only"

@@ -165,7 +165,7 @@ def test_register_diff_added_removed_and_changed_field_by_field(lib, demo):
     assert d.added == ["DEP-NEW"] and d.removed == ["DEP-004"]
     assert {(c.deployment_id, c.column) for c in d.changed} == {("DEP-002", "annual_spend_usd"), ("DEP-002", "owner")}
     spend = next(c for c in d.changed if c.column == "annual_spend_usd")
-    assert spend.after == "1.00" and spend.before != spend.after
+    assert spend.after == "$1.00" and spend.before != spend.after
     assert d.unchanged == len(demo) - 2
     assert register_diff(demo, demo.sample(frac=1, random_state=1)).is_empty  # row order is not a change
     assert register_hash(demo) != register_hash(new)

@@ -136,7 +136,7 @@ def test_validate_against_prints_the_register_diff(tmp_path):
     assert against["removed"] == ["DEP-004"] and against["added"] == []
     assert against["changed"] == [{"deployment_id": "DEP-001", "column": "owner", "before": "M. Rossi",
                                    "after": "A. New Owner"}]
-    assert "changed DEP-001 owner: M. Rossi -> A. New Owner" in r.stdout
+    assert "changed DEP-001 Owner: M. Rossi -> A. New Owner" in r.stdout
     assert "removed: DEP-004" in r.stdout
     assert against["answers_archived"] == ["DEP-004"] and "would be archived" in r.stdout
     assert r.returncode == 1  # the answers file still holds DEP-004, which the new version removed

@@ -34,9 +34,9 @@ def register_diff_panel(p: dict) -> None:
                 st.warning("Answers of removed deployments are archived (listed on the Questionnaire page and "
                            "restorable), not deleted: " + md_escape(", ".join(with_answers)))
         if d.changed:
-            st.dataframe(pd.DataFrame([c.model_dump() for c in d.changed]).rename(columns={
-                "deployment_id": "Deployment", "column": "Field", "before": "Before", "after": "After"}),
-                hide_index=True, width="stretch", key="register_diff_changes")
+            names = {k: ch.display_name for k, ch in lib.channels.channels.items()}
+            st.dataframe(pd.DataFrame(d.rows_for_people(names)), hide_index=True, width="stretch",
+                         key="register_diff_changes")
         st.caption("Answers, notes and what-if choices of deployments that stay are kept; scenario "
                    "probabilities and the organisation profile are not touched.")
         b = st.columns(2)

@@ -348,8 +348,12 @@ with tabs[4]:
     if pend:
         if pend["errors"]:
             st.error(f"{len(pend['errors'])} cell(s) refused — they are not applied:")
-            st.dataframe(pd.DataFrame(pend["errors"]).rename(columns=str.capitalize).astype(str), hide_index=True,
-                         width="stretch", key="xlsx_errors")
+            errs_view = pd.DataFrame(pend["errors"])
+            errs_view["question"] = errs_view["question"].map(lambda k: questions[k].text if k in questions else k)
+            st.dataframe(errs_view.rename(columns={
+                "file": "File", "sheet": "Sheet", "row": "Row", "deployment_id": "Deployment", "question": "Question",
+                "value": "Value", "message": "Problem"}).fillna("").astype(str), hide_index=True, width="stretch",
+                key="xlsx_errors")
         st.markdown(f"**{len(pend['changes'])} answer(s) change**")
         if pend["changes"]:
             st.dataframe(pd.DataFrame(pend["changes"]).astype(str), hide_index=True, width="stretch",

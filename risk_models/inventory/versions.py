@@ -19,6 +19,13 @@ from risk_models.answers import AnswerMap
 from risk_models.models import INVENTORY_COLUMNS
 
 COMPARED = [c for c in INVENTORY_COLUMNS if c != "deployment_id"]
+FIELD_LABELS = {
+    "name": "Name", "business_unit": "Business unit", "use_case": "Use case", "owner": "Owner",
+    "channel": "Provider (channel)", "model": "Model", "region": "Region", "annual_spend_usd": "Annual spend (USD)",
+    "criticality": "Criticality", "data_sensitivity": "Data sensitivity", "contract_end": "Contract end",
+    "committed_spend_usd": "Committed spend (USD)", "fallback_status": "Fallback status",
+    "proprietary_features": "Proprietary features", "abstraction_layer": "Abstraction layer",
+}
 
 
 class FieldChange(BaseModel):
@@ -38,6 +45,13 @@ class RegisterDiff(BaseModel):
     def is_empty(self) -> bool:
         return not (self.added or self.removed or self.changed)
 
+    def rows_for_people(self, channel_names: dict[str, str] | None = None) -> list[dict[str, str]]:
+        """Changed fields with human field names and channel display names (never raw ids)."""
+        names = channel_names or {}
+        return [{"Deployment": c.deployment_id, "Field": FIELD_LABELS.get(c.column, c.column),
+                 "Before": names.get(c.before, c.before) if c.column == "channel" else c.before,
+                 "After": names.get(c.after, c.after) if c.column == "channel" else c.after} for c in self.changed]
+
     def summary(self) -> str:
         return (f"{len(self.added)} added, {len(self.removed)} removed, "
                 f"{len({c.deployment_id for c in self.changed})} changed ({len(self.changed)} fields), "
@@ -51,7 +65,7 @@ def _text(frame: pd.DataFrame) -> pd.DataFrame:
         col = frame[c] if c in frame.columns else pd.Series("", index=frame.index)
         if c in ("annual_spend_usd", "committed_spend_usd"):
             num = pd.to_numeric(col, errors="coerce")
-            out[c] = num.map(lambda x: "" if pd.isna(x) else f"{x:,.2f}")
+            out[c] = num.map(lambda x: "" if pd.isna(x) else f"${x:,.2f}")
         elif c == "contract_end":
             out[c] = pd.to_datetime(col, errors="coerce").dt.strftime("%Y-%m-%d").fillna("")
         elif c == "abstraction_layer":
