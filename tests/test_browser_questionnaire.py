@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import app_url, browser, nav, page, shot  # noqa: F401  (fixtures)
+# `test_browser`, not `tests.test_browser`: the module object pytest itself imported (tests/ has no
+# __init__.py), so both files share one server and one browser (see _SHARED there).
+from test_browser import app_url, browser, nav, page, shot  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
