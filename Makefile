@@ -37,6 +37,7 @@ bench: $(VENV)/.stamp-test
 	$(PY) -m bench.bench_report
 	$(PY) -m bench.bench_dashboard
 	$(PY) -m bench.bench_storage
+	$(PY) -m bench.bench_questionnaire
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

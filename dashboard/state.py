@@ -32,6 +32,14 @@ from risk_models.config_loader import (
     with_scenario_pack,
 )
 from risk_models.config_schema import AssumptionsFile, ScenariosFile
+from risk_models.inventory.versions import (
+    ArchivedAnswers,
+    RegisterDiff,
+    carry_answers,
+    register_diff,
+    register_hash,
+    restore_answers,
+)
 from risk_models.inventory_import import (
     DEFAULT_MAX_BYTES,
     EXTRA_FIELDS,
@@ -57,6 +65,7 @@ from risk_models.markdown_text import md_escape
 from risk_models.models import DIMENSIONS, INVENTORY_COLUMNS
 from risk_models.plausibility import plausibility_warnings
 from risk_models.profile import OrgProfile
+from risk_models.questionnaire.scoped import ScopedAnswers, resolve_answers
 from risk_models.report.markdown import render_markdown
 from risk_models.report.methodology import COMPONENT_LABELS
 from risk_models.report.pdf import render_pdf
@@ -218,16 +227,97 @@ def _report(key: str, org: str, _a: Assessment) -> dict:
 
 
 # --- session ----------------------------------------------------------------------------------
-def set_raw(raw: pd.DataFrame, source: str | None = None, keep_history: bool = True) -> None:
+def set_raw(raw: pd.DataFrame, source: str | None = None, keep_history: bool = True,
+            new_register: bool = False, restore_archived: bool = False) -> None:
+    """Make `raw` the current register version. Answers and what-if choices of deployments
+    still present are kept; those of removed deployments are archived (restorable), never
+    dropped. new_register=True starts a new register at version 1 (demo, reopened save)."""
     ss = st.session_state
     if keep_history and "raw" in ss:
         ss["history"] = ([ss["raw"]] + ss.get("history", []))[:UNDO_DEPTH]
+    old = ss.get("inventory")
     ss["raw"] = raw
-    ss["inventory"] = _validate(raw)
+    ss["inventory"] = result = _validate(raw)
     ss["inventory_key"] = _digest(pd.util.hash_pandas_object(raw.astype(str), index=False).sum().item())
     ss["editor_version"] = ss.get("editor_version", 0) + 1
     if source:
         ss["source"] = source
+    reg = ss.get("register")
+    if new_register or reg is None or old is None:
+        ss["register"] = {"version": 1, "hash": register_hash(result.frame), "source": ss.get("source", ""),
+                          "versions": [_version_entry(1, ss.get("source", ""), None)]}
+        ss["archived_answers"] = {}
+        return
+    ids = result.frame["deployment_id"].astype(str).tolist()
+    diff = register_diff(old.frame, result.frame)
+    new_hash = register_hash(result.frame)
+    if new_hash == reg["hash"]:
+        return  # same register content (e.g. a rejected row edited): no new version
+    version = reg["version"] + 1
+    answers, archive = carry_answers(ss.get("answers", {}), ss.get("archived_answers", {}), ids, version)
+    if restore_archived:  # undo brings rows back: their archived answers come back with them
+        for dep in [d for d in archive if d in set(ids)]:
+            answers, archive = restore_answers(answers, archive, dep)
+    plan = ss.get("whatif_plan", {})
+    ss["whatif_plan"] = {d: v for d, v in plan.items() if d in set(ids)}
+    ss["archived_whatif"] = {**ss.get("archived_whatif", {}), **{d: v for d, v in plan.items() if d not in set(ids)}}
+    ss["answers"], ss["archived_answers"] = answers, archive
+    ss["register"] = {"version": version, "hash": new_hash, "source": ss.get("source", ""),
+                      "versions": [*reg["versions"], _version_entry(version, ss.get("source", ""), diff)]}
+
+
+def _version_entry(version: int, source: str, diff: RegisterDiff | None) -> dict:
+    return {"version": version, "at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "source": source,
+            "changes": diff.summary() if diff is not None else "new register"}
+
+
+def register_info() -> dict:
+    """{version, hash, source} of the current register (stored with saved assessments)."""
+    ensure_loaded()
+    reg = st.session_state["register"]
+    return {"version": reg["version"], "hash": reg["hash"], "source": reg["source"]}
+
+
+def register_versions() -> list[dict]:
+    ensure_loaded()
+    return list(st.session_state["register"]["versions"])
+
+
+def archived_answers() -> dict[str, ArchivedAnswers]:
+    ensure_loaded()
+    return st.session_state.get("archived_answers", {})
+
+
+def restore_archived(deployment_id: str) -> None:
+    ss = st.session_state
+    ss["answers"], ss["archived_answers"] = restore_answers(ss["answers"], ss["archived_answers"], deployment_id)
+
+
+def is_demo() -> bool:
+    ensure_loaded()
+    return st.session_state.get("source") == DEMO_NAME
+
+
+def stage_upload(raw: pd.DataFrame, filename: str) -> RegisterDiff:
+    """A new version waiting for confirmation: the diff against the current register."""
+    new = _validate(raw)
+    diff = register_diff(inventory().frame, new.frame)
+    st.session_state["pending_upload"] = {"raw": raw, "name": filename, "diff": diff,
+                                          "valid": len(new.frame), "rejected": len(new.rejected_lines)}
+    return diff
+
+
+def pending_upload() -> dict | None:
+    return st.session_state.get("pending_upload")
+
+
+def confirm_upload() -> None:
+    p = st.session_state.pop("pending_upload")
+    set_raw(p["raw"], f"Uploaded file {p['name']}")
+
+
+def cancel_upload() -> None:
+    st.session_state.pop("pending_upload", None)
 
 
 def undo() -> bool:
@@ -235,18 +325,19 @@ def undo() -> bool:
     if not ss.get("history"):
         return False
     previous, ss["history"] = ss["history"][0], ss["history"][1:]
-    set_raw(previous, keep_history=False)
+    set_raw(previous, keep_history=False, restore_archived=True)
     return True
 
 
 def _load_demo() -> None:
     raw = read_upload((DEMO_DIR / "inventory.csv").read_bytes(), "inventory.csv")
     st.session_state.pop("history", None)
-    set_raw(raw, DEMO_NAME, keep_history=False)
+    st.session_state.pop("pending_upload", None)
+    set_raw(raw, DEMO_NAME, keep_history=False, new_register=True)
     answers, _ = validate_answers(read_answers_file(DEMO_DIR / "answers.yaml"), library().questions)
     profile = load_profile(DEMO_DIR / "profile.yaml", base_library().regimes)
-    st.session_state.update(answers=answers, probabilities={}, org="example-bank", org_name=profile.name,
-                            profile=profile, upload_notices=[])
+    st.session_state.update(answers=answers, scoped_answers=ScopedAnswers(), probabilities={}, org="example-bank",
+                            org_name=profile.name, profile=profile, upload_notices=[])
 
 
 def ensure_loaded() -> None:
@@ -260,8 +351,12 @@ def reset_to_demo() -> None:
 
 
 def load_upload(raw: pd.DataFrame, filename: str) -> None:
-    set_raw(raw, f"Uploaded file {filename}")
-    st.session_state.update(answers={}, org=Path(filename).stem, org_name=Path(filename).stem,
+    """The first upload over the demo organisation starts the user's own register (the demo's
+    sample answers do not follow it); probabilities and the organisation profile stay."""
+    st.session_state.pop("pending_upload", None)
+    set_raw(raw, f"Uploaded file {filename}", new_register=True)
+    st.session_state.update(answers={}, scoped_answers=ScopedAnswers(), whatif_plan={},
+                            org=Path(filename).stem, org_name=Path(filename).stem,
                             upload_notices=[f"{filename}: {n}" for n in raw.attrs.get("notices", [])])
 
 
@@ -270,9 +365,33 @@ def inventory() -> ImportResult:
     return st.session_state["inventory"]
 
 
-def answers() -> AnswerMap:
+def own_answers() -> AnswerMap:
+    """Answers given for each deployment itself (what the questionnaire form edits)."""
     ensure_loaded()
     return st.session_state["answers"]
+
+
+def scoped_answers() -> ScopedAnswers:
+    ensure_loaded()
+    return st.session_state.setdefault("scoped_answers", ScopedAnswers())
+
+
+def set_scoped_answers(new: ScopedAnswers) -> None:
+    st.session_state["scoped_answers"] = new
+
+
+def resolved() -> tuple[AnswerMap, dict[str, dict[str, str]]]:
+    """Effective answers (own answers over provider and model-vendor answers) and their sources."""
+    return resolve_answers(inventory().frame, scoped_answers(), own_answers())
+
+
+def answers() -> AnswerMap:
+    """The effective answers the engine scores (own answers win over inherited ones)."""
+    ensure_loaded()
+    sc = scoped_answers()
+    if not (sc.channel or sc.model_vendor):
+        return st.session_state["answers"]
+    return resolved()[0]
 
 
 def set_answers(new: AnswerMap) -> None:
@@ -371,9 +490,11 @@ def open_saved(saved: repo.Saved) -> None:
     raw = pd.DataFrame(saved.payloads["inventory"]["rows"]).astype(str)
     raw[LINE] = saved.payloads["inventory"]["lines"] or []
     st.session_state.pop("history", None)
-    set_raw(raw, f"Saved assessment #{saved.id} {saved.label!r}", keep_history=False)
+    set_raw(raw, f"Saved assessment #{saved.id} {saved.label!r}", keep_history=False, new_register=True)
     org = saved.results.get("organisation") or saved.label
-    st.session_state.update(answers=saved_answers, probabilities=probs, org=org, org_name=org, upload_notices=[])
+    # the saved answers are the effective ones: reopened as the deployments' own answers
+    st.session_state.update(answers=saved_answers, scoped_answers=ScopedAnswers(), probabilities=probs,
+                            org=org, org_name=org, upload_notices=[])
     profile, assumptions = repo.saved_settings(saved)
     if profile is not None:
         st.session_state["profile"] = profile

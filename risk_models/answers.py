@@ -73,6 +73,9 @@ def normalise_answer(q: Question, raw: Any) -> Answer:
         key = str(raw).strip().casefold()
         if key in _TRUE | _FALSE:
             return "yes" if key in _TRUE else "no"
+        labels = {o.label.casefold(): o.value for o in q.options}  # e.g. 'No / unknown' from a workbook
+        if key in labels:
+            return labels[key]
         raise AnswerError("expected yes or no")
     if q.type == "choice":
         return _option_for(q, str(raw))
@@ -151,31 +154,71 @@ def answer_factor_arrays(
     deployment_ids: list[str], answers: AnswerMap, questions: Mapping[str, Question], ref: dt.date,
     use_defaults_only: bool = False,
 ) -> tuple[dict[str, np.ndarray], list[list[str]]]:
-    """Per question, an (n, dims) array of factors; plus, per deployment, the assumed questions.
+    """Per vulnerability question, an (n, dims) array of factors; plus, per deployment, the
+    assumed questions (every question, record-only and scoped ones included).
 
-    Every deployment starts from the defaults; only answered cells are looked up, so the cost
-    grows with the number of answers, not with rows x questions.
+    Record-only questions never move a score and scoped questions act on their events'
+    severity (`scoped_answer_factors`), so neither gets an array here.
     """
+    vulnerability_qs = {qid: q for qid, q in questions.items() if is_vulnerability_question(q)}
+    arrays = _factor_arrays(deployment_ids, answers, vulnerability_qs, ref, use_defaults_only)
+    index = {d: i for i, d in enumerate(deployment_ids)}
+    assumed = [list(questions) for _ in deployment_ids]
+    if not use_defaults_only:
+        for dep, per in answers.items():
+            i = index.get(dep)
+            if i is not None:
+                assumed[i] = [qid for qid in questions if qid not in per]
+    return arrays, assumed
+
+
+def is_vulnerability_question(q: Question) -> bool:
+    return not q.record_only and not q.scope_events
+
+
+def _factor_arrays(
+    deployment_ids: list[str], answers: AnswerMap, questions: Mapping[str, Question], ref: dt.date,
+    use_defaults_only: bool = False,
+) -> dict[str, np.ndarray]:
+    """Every deployment starts from the defaults; only answered cells are looked up, so the cost
+    grows with the number of answers, not with rows x questions."""
     n = len(deployment_ids)
     arrays: dict[str, np.ndarray] = {}
     index = {d: i for i, d in enumerate(deployment_ids)}
     for q in questions.values():
         default = answer_factors(q, q.default, ref)
         arrays[q.id] = np.tile(np.array([default[d] for d in DIMENSIONS]), (n, 1))
-    assumed = [list(questions) for _ in range(n)]
-    if use_defaults_only:
-        return arrays, assumed
+    if use_defaults_only or not questions:
+        return arrays
     cache: dict[tuple[str, str], list[float]] = {}
     for dep, per in answers.items():
         i = index.get(dep)
         if i is None:
             continue
         for qid, value in per.items():
-            q = questions[qid]
+            q = questions.get(qid)
+            if q is None:
+                continue
             key = (qid, tuple(value) if isinstance(value, list) else value)
             if key not in cache:
                 f = answer_factors(q, value, ref)
                 cache[key] = [f[d] for d in DIMENSIONS]
             arrays[qid][i] = cache[key]
-        assumed[i] = [qid for qid in questions if qid not in per]
-    return arrays, assumed
+    return arrays
+
+
+def scoped_answer_factors(
+    deployment_ids: list[str], answers: AnswerMap, questions: Mapping[str, Question], ref: dt.date,
+    use_defaults_only: bool = False,
+) -> dict[str, np.ndarray]:
+    """Per event id, an (n, dims) severity multiplier: the product of the factors of every
+    scoped question naming that event (the conservative default where unanswered).
+
+    Events no question names are absent (multiplier 1)."""
+    scoped = {qid: q for qid, q in questions.items() if q.scope_events and not q.record_only}
+    arrays = _factor_arrays(deployment_ids, answers, scoped, ref, use_defaults_only)
+    out: dict[str, np.ndarray] = {}
+    for qid, q in scoped.items():
+        for ev in q.scope_events:
+            out[ev] = out[ev] * arrays[qid] if ev in out else arrays[qid].copy()
+    return out

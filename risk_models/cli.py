@@ -139,6 +139,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         "answers": {"answered_deployments": len(answers),
                     "errors": [e.model_dump() for e in answer_errors]},
     }
+    if args.against:
+        from risk_models.cli_register import register_diff_report
+        report["against"] = register_diff_report(args, result, answers, answer_errors)
     if args.json:
         _write_json(report, args.json)
     out = sys.stderr if args.json == "-" else sys.stdout
@@ -158,6 +161,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"Answers: {len(answers)} deployments answered, {len(answer_errors)} problems", file=out)
         for e in answer_errors:
             print(_format_error(e), file=out)
+    if args.against:
+        from risk_models.cli_register import print_register_diff
+        print_register_diff(report["against"], out)
     return 1 if (result.errors or answer_errors) else 0
 
 
@@ -467,6 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("file")
     v.add_argument("--answers", help="questionnaire answers (YAML or JSON)")
     v.add_argument("--json", metavar="OUT", help="write the result as JSON ('-' = stdout)")
+    v.add_argument("--against", metavar="OLD", help="the current inventory: also print what FILE changes (register diff)")
     v.add_argument("--max-mb", type=int, default=DEFAULT_MAX_BYTES // (1024 * 1024),
                    help="file size limit in MB (default 20)")
     _max_usd(v)
@@ -544,6 +551,9 @@ def build_parser() -> argparse.ArgumentParser:
     hdel.add_argument("id", type=int)
     hdel.add_argument("--yes", action="store_true", help="confirm the deletion")
     h.set_defaults(func=cmd_history)
+
+    from risk_models.cli_questionnaire import add_parser as add_questionnaire
+    add_questionnaire(sub, DEFAULT_MAX_BYTES // (1024 * 1024))
 
     t = sub.add_parser("template", help="write an empty inventory template")
     t.add_argument("--format", choices=["csv", "xlsx"])

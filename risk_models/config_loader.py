@@ -324,6 +324,17 @@ def _check_baseline(path: Path, bf: BaselineFile, channels: set[str], vendors: s
     _raise_if(problems)
 
 
+def _check_scope_events(path: Path, qf: QuestionnaireFile, sf: ScenariosFile, bf: BaselineFile) -> None:
+    """A question's scope_events name scenario events or baseline templates (families)."""
+    known = {e.id for e in sf.events} | {t.id for t in bf.templates}
+    problems: list[str] = []
+    for i, q in enumerate(qf.questions):
+        for ev in q.scope_events:
+            _check(problems, path, f"questions[{i}] ({q.id}).scope_events", ev in known,
+                   f"unknown event {ev!r}; known: {sorted(known)}")
+    _raise_if(problems)
+
+
 def _check_regimes(problems: list[str], path: Path, key: str, regimes: set[str], named: list[str]) -> None:
     for r in named:
         _check(problems, path, key, r in regimes, f"unknown regime {r!r}; known: {sorted(regimes)}")
@@ -373,6 +384,7 @@ def _load_library(d: Path) -> Library:
     _check_scenario_regimes(d / "scenarios.yaml", scenarios, regime_ids)
     baseline = parse_model(d / "baseline_events.yaml", BaselineFile)
     _check_baseline(d / "baseline_events.yaml", baseline, channel_ids, vendor_ids, regime_ids)
+    _check_scope_events(d / "questionnaire.yaml", questionnaire, scenarios, baseline)
     assumptions = parse_model(d / "assumptions.yaml", AssumptionsFile)
     profile = load_profile(d / "profile.yaml", regimes)
     regions = parse_model(d / "regions.yaml", RegionsFile)

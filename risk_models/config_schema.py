@@ -121,14 +121,28 @@ class Question(Strict):
     help: str = ""
     type: Literal["choice", "multi", "bool", "number", "date"]
     unit: str | None = None
-    dimensions: list[Dimension] = Field(min_length=1)
+    dimensions: list[Dimension] = []
     dora_field: str | None = None
     default: str | float | list[str] | None = None
     options: list[Option] = []
     bands: list[Band] = []
+    # Record-only questions are asked and reported (DORA register, AI Act) but never change a score.
+    record_only: bool = False
+    # The factors apply only to these events' outcomes, as a severity multiplier (e.g. an IP
+    # indemnity shrinks the cost of a copyright outcome), not to the deployment's vulnerability.
+    scope_events: list[str] = []
 
     @model_validator(mode="after")
     def _shape_fits_type(self) -> Question:
+        if self.record_only:
+            if self.scope_events:
+                raise ValueError("a record_only question cannot have scope_events")
+            moving = [o.value for o in self.options if any(f != 1.0 for f in o.factors.values())]
+            moving += [str(b.max) for b in self.bands if any(f != 1.0 for f in b.factors.values())]
+            if self.dimensions or moving:
+                raise ValueError("a record_only question has no dimensions and no factors other than 1")
+        elif not self.dimensions:
+            raise ValueError("dimensions: name at least one (or mark the question record_only: true)")
         if self.type in ("choice", "multi", "bool") and not self.options:
             raise ValueError(f"type {self.type} needs options")
         if self.type in ("number", "date"):

@@ -185,7 +185,9 @@ def recommend(frame: pd.DataFrame, answers: AnswerMap, lib: Library, scores: Sco
         sub = frame.iloc[rows].reset_index(drop=True)
         after_frame, after_answers = apply_option(sub, answers, o, lib)
         # a lever keeps channel, vendor, region and features: the severities are the same rows'
-        same = None if o.is_switch else (scores.severity[rows], scores.favourable[rows])
+        # (unless it secures an answer that scales some events' severity)
+        scoped = any(lib.questions[q].scope_events for q in o.after.answers if q in lib.questions)
+        same = None if o.is_switch or scoped else (scores.severity[rows], scores.favourable[rows])
         after = score(after_frame, after_answers, lib, probabilities, severity=same)
         residual[k, rows] = after.table["score"].to_numpy()
         residual_loss[k, rows] = expected_losses_exact(after_frame, after, lib)

@@ -19,6 +19,7 @@ from risk_models.concentration import concentration, concentration_by_business_u
 from risk_models.exit_plan import exit_plan
 from risk_models.inventory_export import inventory_text_frame
 from risk_models.plausibility import plausibility_warnings
+from risk_models.questionnaire.report_answers import deployment_answers
 from risk_models.simulation import component_records, expected_loss_components
 
 SCHEMA_VERSION = 2
@@ -62,6 +63,7 @@ def iter_deployment_records(a: Assessment) -> Iterator[dict]:
             "likelihood": int(cols["likelihood"][i]), "impact": int(cols["impact"][i]), "rating": cols["rating"][i],
             "dimensions": {d: round(cols[d][i], 2) for d in dims},
             "drivers": drivers(a, i, ctx=ctx), "assumed": a.residual.assumed[i],
+            "answers": deployment_answers(a.lib.questions, a.answers.get(row["deployment_id"], {})),
             "expected_loss_usd": _money(expected[i]), "expected_loss_breakdown_usd": breakdown[i],
             "recommended_exit": a.lib.fallbacks.options[target].id if target is not None else None,
             "fallbacks": fallbacks,

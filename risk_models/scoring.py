@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from risk_models.answers import AnswerMap, answer_factor_arrays
+from risk_models.answers import AnswerMap, answer_factor_arrays, scoped_answer_factors
 from risk_models.config_loader import Library
 from risk_models.config_schema import Event
 from risk_models.inventory_import import FEATURES
@@ -286,7 +286,13 @@ def score(
     channel, vendor, jurisdiction and features are unchanged (a lever re-scored on its target)."""
     ref = ref or lib.reference_date
     outcomes = outcome_table(lib, probabilities)
-    pos, neg = severity if severity is not None else severity_tensors(frame, lib, severity_factors)
+    if severity is None:
+        # answers that blunt particular events (an IP indemnity for copyright outcomes, a long
+        # deprecation notice for model retirements) scale those events' severities
+        scoped = scoped_answer_factors(frame["deployment_id"].tolist(), answers, lib.questions, ref,
+                                       use_defaults_only=not controls)
+        severity = severity_tensors(frame, lib, {**scoped, **(severity_factors or {})})
+    pos, neg = severity
     factors, assumed = vulnerability_factors(frame, answers, lib, ref, controls)
     raw = np.full((len(frame), len(DIMENSIONS)), lib.scoring.base_vulnerability)
     for f in factors:

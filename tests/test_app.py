@@ -100,8 +100,7 @@ def test_submitting_an_answer_changes_score_and_drivers():
     before = _score_of_selected(at)
     drivers_before = at.dataframe[0].value.copy()
     at.radio(key="q_DEP-001_exit_plan_exists").set_value("tested")
-    at.radio(key="q_DEP-001_substitutability").set_value("easy")
-    next(b for b in at.button if b.label == "Save answers").click().run()
+    at.radio(key="q_DEP-001_substitutability").set_value("easy").run()  # saved as given: no save button
     assert not at.exception
     assert _score_of_selected(at) < before
     drivers_after = at.dataframe[0].value
@@ -200,8 +199,7 @@ def test_history_save_change_answer_save_compare_reopen_delete(tmp_path, monkeyp
     at.text_input[0].set_value("Q3")
     next(b for b in at.button if b.label == "Save").click().run()
     goto(at, "questionnaire")
-    at.radio(key="q_DEP-001_exit_plan_exists").set_value("tested")
-    next(b for b in at.button if b.label == "Save answers").click().run()
+    at.radio(key="q_DEP-001_exit_plan_exists").set_value("tested").run()  # saved as given
     goto(at, "history")
     at.text_input[0].set_value("Q4")
     next(b for b in at.button if b.label == "Save").click().run()

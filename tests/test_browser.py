@@ -24,8 +24,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# Modules that import these fixtures (`from tests.test_browser import app_url, browser, page`) get
+# their own copies of the session fixtures from pytest; they share one server and one browser
+# through this dict (a second sync Playwright in the same thread is refused).
+_SHARED: dict[str, object] = {}
+
+
 @pytest.fixture(scope="session")
 def app_url() -> Iterator[str]:
+    if "url" in _SHARED:
+        yield str(_SHARED["url"])
+        return
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true",
@@ -42,8 +51,10 @@ def app_url() -> Iterator[str]:
                 time.sleep(0.5)
         else:
             raise RuntimeError("streamlit did not answer /_stcore/health")
+        _SHARED["url"] = url
         yield url
     finally:
+        _SHARED.pop("url", None)
         proc.terminate()
         proc.wait(timeout=20)
 
@@ -52,13 +63,20 @@ def app_url() -> Iterator[str]:
 def browser():
     # No skip: `make test` installs Debian chromium; a missing browser must fail loudly in CI.
     assert os.path.exists(CHROMIUM), f"{CHROMIUM} missing: run scripts/install_system_deps.sh"
+    if "browser" in _SHARED:
+        yield _SHARED["browser"]
+        return
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--headless=new", "--disable-dev-shm-usage", "--disable-gpu",
             "--disable-background-networking", "--disable-component-update", "--no-first-run"])
-        yield b
-        b.close()
+        _SHARED["browser"] = b
+        try:
+            yield b
+        finally:
+            _SHARED.pop("browser", None)
+            b.close()
 
 
 @pytest.fixture
@@ -108,12 +126,11 @@ def test_overview_then_upload_with_a_bad_row(page, tmp_path):
 
 def test_answer_a_questionnaire_question(page):
     nav(page, "Questionnaire")
-    page.get_by_text("Answered 11 of 16").wait_for()
+    page.get_by_text("Answered 11 of 32").wait_for()
     group = page.locator('[data-testid="stRadio"]', has_text="Have alternative providers been identified?")
     group.wait_for(timeout=60_000)
-    group.get_by_text("Yes", exact=True).click()
-    page.get_by_role("button", name="Save answers").click()
-    page.get_by_text("Answered 12 of 16").wait_for(timeout=60_000)
+    group.get_by_text("Yes", exact=True).click()  # saved as given: no save button
+    page.get_by_text("Answered 12 of 32").wait_for(timeout=60_000)
     shot(page, "3-questionnaire")
 
 

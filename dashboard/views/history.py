@@ -29,7 +29,8 @@ with st.form("save_form", clear_on_submit=True):
     if c[2].form_submit_button("Save", type="primary"):
         name = label.strip() or f"{state.org_name()} {dt.date.today():%Y-%m-%d}"
         try:
-            new_id = repo.save_assessment(engine, state.assessment(), name, author.strip(), state.org_name())
+            new_id = repo.save_assessment(engine, state.assessment(), name, author.strip(), state.org_name(),
+                                         register=state.register_info())
         except StorageError as exc:  # e.g. a NUL character in the label: refused on every database
             st.error(f"Not saved: {md_escape(exc)}")
         else:

@@ -15,6 +15,38 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 st.title("Inventory")
 lib = state.library()
 
+
+def register_diff_panel(p: dict) -> None:
+    """What the new version changes, and a confirmation before it replaces the current one."""
+    d = p["diff"]
+    reg = state.register_info()
+    with st.container(border=True, key="register_diff"):
+        st.markdown(f"**New version of the register from {md_escape(p['name'])}** (current: version "
+                    f"{reg['version']}): {md_escape(d.summary())}; the file has {p['valid']} valid and "
+                    f"{p['rejected']} rejected rows.")
+        if d.added:
+            st.markdown("Added: " + md_escape(", ".join(d.added)))
+        if d.removed:
+            own = state.own_answers()
+            with_answers = [x for x in d.removed if own.get(x)]
+            st.markdown("Removed: " + md_escape(", ".join(d.removed)))
+            if with_answers:
+                st.warning("Answers of removed deployments are archived (listed on the Questionnaire page and "
+                           "restorable), not deleted: " + md_escape(", ".join(with_answers)))
+        if d.changed:
+            names = {k: ch.display_name for k, ch in lib.channels.channels.items()}
+            st.dataframe(pd.DataFrame(d.rows_for_people(names)), hide_index=True, width="stretch",
+                         key="register_diff_changes")
+        st.caption("Answers, notes and what-if choices of deployments that stay are kept; scenario "
+                   "probabilities and the organisation profile are not touched.")
+        b = st.columns(2)
+        if b[0].button("Replace with the new version", type="primary", key="register_confirm"):
+            state.confirm_upload()
+            st.rerun()
+        if b[1].button("Keep the current version", key="register_cancel"):
+            state.cancel_upload()
+            st.rerun()
+
 with st.container(border=True):
     st.subheader("Load your own inventory")
     st.caption(f"CSV (comma, semicolon or tab; UTF-8), XLSX or JSON, up to {state.MAX_UPLOAD_MB} MB. "
@@ -23,7 +55,11 @@ with st.container(border=True):
     if up is not None and st.session_state.get("loaded_upload") != (up.name, up.size, up.file_id):
         st.session_state["loaded_upload"] = (up.name, up.size, up.file_id)
         try:
-            state.load_upload(state.read_upload(up.getvalue(), up.name), up.name)
+            raw_up = state.read_upload(up.getvalue(), up.name)
+            if state.is_demo():  # the demo is sample data: the first upload starts the user's register
+                state.load_upload(raw_up, up.name)
+            else:  # a new version of the user's register: diff first, replace on confirmation
+                state.stage_upload(raw_up, up.name)
         except InventoryFileError as exc:
             st.session_state["upload_error"] = f"{up.name}: {exc}"
         else:
@@ -32,6 +68,8 @@ with st.container(border=True):
         st.error(md_escape(st.session_state["upload_error"]) + " — the previous inventory is still loaded.")
     for notice in st.session_state.get("upload_notices") or []:
         st.info(md_escape(notice))
+    if state.pending_upload():
+        register_diff_panel(state.pending_upload())
     c = st.columns(4)
     c[0].download_button("Empty template (CSV)", template_csv(lib), "ai-vendor-risk-inventory-template.csv", "text/csv")
     c[1].download_button("Empty template (XLSX)", template_xlsx(lib), "ai-vendor-risk-inventory-template.xlsx", XLSX_MIME)
@@ -111,3 +149,8 @@ c[0].download_button("Download valid rows (CSV)", lambda: export_csv(valid), sta
                      "text/csv")
 c[1].download_button("Download valid rows (XLSX)", lambda: export_xlsx(valid),
                      state.download_name("xlsx", "inventory"), XLSX_MIME)
+
+with st.expander(f"Register version {state.register_info()['version']} — history of versions"):
+    st.dataframe(pd.DataFrame(state.register_versions()).rename(columns={
+        "version": "Version", "at": "When", "source": "Source", "changes": "Changes"}),
+        hide_index=True, width="stretch", key="register_versions")

@@ -1,8 +1,11 @@
-"""Questionnaire: per-deployment form generated from config/questionnaire.yaml; progress;
-answers saved in the session and downloadable / uploadable as YAML or JSON."""
+"""Questionnaire: per-deployment answers saved as they are given; bulk answers by filter; answers per
+provider or model vendor inherited by deployments; what to answer next; XLSX send-out and read-back;
+archived answers of removed deployments; answers file download / upload (diff, then confirm)."""
 
 import datetime as dt
+import io
 import json
+import zipfile
 
 import pandas as pd
 import streamlit as st
@@ -12,133 +15,419 @@ from dashboard import state
 from risk_models.answers import AnswerError, answers_to_jsonable, normalise_answer, validate_answers
 from risk_models.assessment import drivers
 from risk_models.markdown_text import md_escape
+from risk_models.questionnaire.bulk import Selection, copy_answers, select, set_answer
+from risk_models.questionnaire.scoped import SCOPES, source_label
+from risk_models.questionnaire.value_of_information import completion, value_of_information
+from risk_models.questionnaire.workbook import (
+    answer_text,
+    change_rows,
+    default_text,
+    export_workbooks,
+    merge_answers,
+    read_workbook,
+)
 from risk_models.safe_yaml import load_user_yaml
 
+NOT = "(not answered)"
 st.title("Questionnaire")
 lib = state.library()
 questions = lib.questions
 frame = state.inventory().frame
-answers = state.answers()
+own = state.own_answers()
+effective, sources = state.resolved()
 n_q = len(questions)
+channel_names = {k: c.display_name for k, c in lib.channels.channels.items()}
+vendor_names = dict(lib.models.vendors)
+SCOPE_NAMES = {"channel": "Provider", "model_vendor": "Model vendor"}
+
+
+KEEP = {"q_search", "q_only_open", "q_deployment", "q_save_error"}
+
+
+def _reset_widgets() -> None:
+    """Answer widgets must show the new answers after a bulk change, not their previous state."""
+    for key in [k for k in st.session_state if str(k).startswith("q_") and k not in KEEP]:
+        del st.session_state[key]
+
+
+def _label(q, v) -> str:
+    return {o.value: o.label for o in q.options}.get(v, v)
+
 
 # astype(int): on a header-only inventory the empty object column summed to '' and int('') crashed
-answered_counts = frame["deployment_id"].map(lambda d: len(answers.get(d, {}))).astype(int)
+answered_counts = frame["deployment_id"].map(lambda d: len(effective.get(d, {}))).astype(int)
 total = len(frame) * n_q
 c = st.columns(3)
 c[0].metric("Questions answered (all deployments)", f"{int(answered_counts.sum()):,} / {total:,}")
 c[1].metric("Deployments fully answered", f"{int((answered_counts == n_q).sum())} / {len(frame)}")
 c[2].metric("Deployments with no answers", f"{int((answered_counts == 0).sum())}")
-st.progress(float(answered_counts.sum()) / max(total, 1), text="Overall progress — unanswered questions use the "
-            "conservative default and are flagged as assumed")
+st.progress(float(answered_counts.sum()) / max(total, 1), text="Overall progress — answers save as you give them; "
+            "unanswered questions use the conservative default and are flagged as assumed")
 
 if frame.empty:
     st.info("No valid deployments yet: load an inventory first.")
     st.stop()
 
-left, right = st.columns([1, 2])
-with left:
-    search = st.text_input("Search by id or name", key="q_search")
-    only_open = st.toggle("Only deployments with unanswered questions", key="q_only_open")
-    mask = pd.Series(True, index=frame.index)
-    if search:
-        s = search.casefold()
-        mask &= frame["deployment_id"].str.casefold().str.contains(s, regex=False) | \
-            frame["name"].str.casefold().str.contains(s, regex=False)
-    if only_open:
-        mask &= answered_counts < n_q
-    choices = frame[mask]
-    if choices.empty:
-        st.warning("No deployment matches.")
-        st.stop()
-    labels = {r.deployment_id: f"{r.deployment_id} — {r.name} ({len(answers.get(r.deployment_id, {}))}/{n_q})"
-              for r in choices.itertuples()}
-    dep = st.selectbox("Deployment", list(labels), format_func=labels.get, key="q_deployment")
+tabs = st.tabs(["One deployment", "Answer many", "Per provider / vendor", "What to answer next",
+                "Send out / read back", "Archived answers", "Answers file"])
 
-a = state.assessment()
-idx = int(frame.index[frame["deployment_id"] == dep][0])
-row = a.residual.table.iloc[idx]
-with left:
-    st.metric("Score (residual)", f"{row['score']:.1f}", help="0-100; drivers below")
-    st.metric("Rating", f"{row['rating']} (L{row['likelihood']} × I{row['impact']})")
-    st.caption(f"Answered {len(answers.get(dep, {}))} of {n_q}; assumed: {len(a.residual.assumed[idx])}")
-    dr = pd.DataFrame(drivers(a, idx))
-    if not dr.empty:
-        st.dataframe(dr[["kind", "label", "value"]], hide_index=True, width="stretch", key=f"drivers_{dep}")
-
-current = answers.get(dep, {})
-with right, st.form(f"form_{dep}"):
-    st.subheader(md_escape(f"{dep}: {frame.at[idx, 'name']}"))
-    raw: dict[str, object] = {}
-    for q in questions.values():
-        label = q.text + (f"  ·  DORA {q.dora_field}" if q.dora_field else "")
-        helptext = q.help + ("" if q.id in current else "  (currently assumed: the conservative default)")
-        key = f"q_{dep}_{q.id}"
-        cur = current.get(q.id)
-        opts = [o.value for o in q.options]
-        names = {o.value: o.label for o in q.options}
-        if q.type in ("choice", "bool"):
-            raw[q.id] = st.radio(label, ["(not answered)", *opts], horizontal=True, help=helptext, key=key,
-                                 index=opts.index(cur) + 1 if cur in opts else 0,
-                                 format_func=lambda v, names=names: names.get(v, v))
-        elif q.type == "multi":
-            raw[q.id] = st.multiselect(label, opts, default=cur or [], help=helptext, key=key,
-                                       format_func=lambda v, names=names: names.get(v, v),
-                                       placeholder="(not answered)")
-        elif q.type == "number":
-            raw[q.id] = st.number_input(label, min_value=0.0,
-                                        value=float(cur) if cur is not None else None, help=helptext, key=key,
-                                        placeholder="(not answered)")
+# --- one deployment: every change is saved at once ------------------------------------------------
+with tabs[0]:
+    left, right = st.columns([1, 2])
+    with left:
+        search = st.text_input("Search by id or name", key="q_search")
+        only_open = st.toggle("Only deployments with unanswered questions", key="q_only_open")
+        mask = pd.Series(True, index=frame.index)
+        if search:
+            s = search.casefold()
+            mask &= frame["deployment_id"].str.casefold().str.contains(s, regex=False) | \
+                frame["name"].str.casefold().str.contains(s, regex=False)
+        if only_open:
+            mask &= answered_counts < n_q
+        choices = frame[mask]
+        dep = None
+        if choices.empty:
+            st.warning("No deployment matches.")
         else:
-            raw[q.id] = st.date_input(label, value=cur, help=helptext, key=key, min_value=dt.date(2000, 1, 1),
-                                      max_value=dt.date(2100, 12, 31))
-    submitted = st.form_submit_button("Save answers", type="primary")
+            labels = {r.deployment_id: f"{r.deployment_id} — {r.name} ({len(effective.get(r.deployment_id, {}))}/{n_q})"
+                      for r in choices.itertuples()}
+            dep = st.selectbox("Deployment", list(labels), format_func=labels.get, key="q_deployment")
 
-if submitted:
-    new = dict(answers)
-    per: dict[str, object] = {}
-    problems = []
-    for qid, value in raw.items():
-        if value in (None, "(not answered)", []):
-            continue
+    if dep is not None:
+        a = state.assessment()
+        idx = int(frame.index[frame["deployment_id"] == dep][0])
+        row = a.residual.table.iloc[idx]
+        with left:
+            st.metric("Score (residual)", f"{row['score']:.1f}", help="0-100; drivers below")
+            st.metric("Rating", f"{row['rating']} (L{row['likelihood']} × I{row['impact']})")
+            st.caption(f"Answered {len(effective.get(dep, {}))} of {n_q}; assumed: {len(a.residual.assumed[idx])}")
+            dr = pd.DataFrame(drivers(a, idx))
+            if not dr.empty:
+                st.dataframe(dr[["kind", "label", "value"]], hide_index=True, width="stretch", key=f"drivers_{dep}")
+
+        def _save(dep: str, qid: str, key: str) -> None:
+            value = st.session_state.get(key)
+            new = dict(state.own_answers())
+            per = dict(new.get(dep, {}))
+            if value in (None, NOT, []):
+                per.pop(qid, None)
+            else:
+                try:
+                    per[qid] = normalise_answer(questions[qid], value)
+                except AnswerError as exc:
+                    st.session_state["q_save_error"] = f"{questions[qid].text}: {exc}"
+                    return
+            if per:
+                new[dep] = per
+            else:
+                new.pop(dep, None)
+            state.set_answers(new)
+            st.session_state.pop("q_save_error", None)
+
+        cur_own = own.get(dep, {})
+        cur_src = sources.get(dep, {})
+        with right:
+            st.subheader(md_escape(f"{dep}: {frame.at[idx, 'name']}"))
+            st.caption("Every answer is saved as soon as you give it; switching deployment loses nothing.")
+            if st.session_state.get("q_save_error"):
+                st.error(md_escape(st.session_state["q_save_error"]))
+            for q in questions.values():
+                label = q.text + (f"  ·  DORA {q.dora_field}" if q.dora_field else "") + \
+                    ("  ·  record only" if q.record_only else "")
+                key = f"q_{dep}_{q.id}"
+                cur = cur_own.get(q.id)
+                inherited = effective.get(dep, {}).get(q.id) if q.id not in cur_own else None
+                src = cur_src.get(q.id)
+                if inherited is not None and src:
+                    unset = f"(inherited: {answer_text(q, inherited)} — {source_label(src, channel_names, vendor_names)})"
+                else:
+                    unset = f"({default_text(q)})"
+                helptext = q.help + f"  \n\nIf not answered: {default_text(q)}."
+                opts = [o.value for o in q.options]
+                names = {o.value: o.label for o in q.options}
+                cb = {"on_change": _save, "args": (dep, q.id, key), "key": key, "help": helptext}
+                if q.type in ("choice", "bool"):
+                    st.radio(label, [NOT, *opts], horizontal=True, index=opts.index(cur) + 1 if cur in opts else 0,
+                             format_func=lambda v, names=names, unset=unset: unset if v == NOT else names.get(v, v),
+                             **cb)
+                elif q.type == "multi":
+                    st.multiselect(label, opts, default=cur or [], format_func=lambda v, names=names: names.get(v, v),
+                                   placeholder=unset, **cb)
+                elif q.type == "number":
+                    st.number_input(label, min_value=0.0, value=float(cur) if cur is not None else None,
+                                    placeholder=unset, **cb)
+                else:
+                    st.date_input(label, value=cur, min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 12, 31),
+                                  **cb)
+                    if cur is None:
+                        st.caption(md_escape(unset))
+
+# --- answer many at once -------------------------------------------------------------------------------
+with tabs[1]:
+    st.caption("Select deployments by filter (all filters combine) or by hand, pick a question and an answer, "
+               "check how many answers change, then apply.")
+    f = st.columns(3)
+    sel = Selection(
+        model_vendor=f[0].multiselect("Model vendor", sorted(frame["model_vendor"].unique()),
+                                      format_func=lambda v: vendor_names.get(v, v), key="bulk_vendor"),
+        channel=f[1].multiselect("Provider (channel)", sorted(frame["channel"].unique()),
+                                 format_func=lambda v: channel_names.get(v, v), key="bulk_channel"),
+        business_unit=f[2].multiselect("Business unit", sorted(frame["business_unit"].unique()), key="bulk_bu"),
+        owner=f[0].multiselect("Owner", sorted(frame["owner"].unique()), key="bulk_owner"),
+        rating=f[1].multiselect("Rating", ["critical", "high", "medium", "low"], key="bulk_rating"),
+        deployment_ids=f[2].multiselect("Or pick deployments by hand", frame["deployment_id"].tolist(),
+                                        key="bulk_pick"),
+    )
+    contract = f[0].date_input("Contract ends between", value=[], key="bulk_contract",
+                               min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 12, 31))
+    if len(contract) == 2:
+        sel = sel.model_copy(update={"contract_end_from": contract[0], "contract_end_to": contract[1]})
+    ratings = state.assessment().residual.table["rating"] if sel.rating else None
+    picked = frame.loc[select(frame, sel, ratings), "deployment_id"].astype(str).tolist()
+    st.markdown(f"**{len(picked)}** deployment(s) selected")
+    if picked:
+        st.dataframe(frame[frame["deployment_id"].isin(picked)][["deployment_id", "name", "business_unit", "owner"]]
+                     .rename(columns={"deployment_id": "Deployment", "name": "Name", "business_unit": "Business unit",
+                                      "owner": "Owner"}), hide_index=True, width="stretch", height=180,
+                     key="bulk_selected")
+    g = st.columns([2, 2, 1])
+    qid = g[0].selectbox("Question", list(questions), format_func=lambda k: questions[k].text, key="bulk_question")
+    q = questions[qid]
+    value = None
+    if q.type in ("choice", "bool"):
+        value = g[1].selectbox("Answer", [o.value for o in q.options] + [NOT], key=f"bulk_value_{qid}",
+                               format_func=lambda v, q=q: "(clear the answer)" if v == NOT else _label(q, v))
+    elif q.type == "multi":
+        value = g[1].multiselect("Answer", [o.value for o in q.options], key=f"bulk_value_{qid}",
+                                 format_func=lambda v, q=q: _label(q, v), placeholder="(clear the answer)")
+    elif q.type == "number":
+        value = g[1].number_input(f"Answer ({q.unit or 'number'})", min_value=0.0, value=None, key=f"bulk_value_{qid}",
+                                  placeholder="(clear the answer)")
+    else:
+        value = g[1].date_input("Answer", value=None, key=f"bulk_value_{qid}", min_value=dt.date(2000, 1, 1),
+                                max_value=dt.date(2100, 12, 31))
+    norm = None if value in (None, NOT, []) else normalise_answer(q, value)
+    new_answers, n_change = set_answer(own, picked, qid, norm)
+    shown = "(cleared)" if norm is None else answer_text(q, norm)
+    g[2].markdown(f"**{n_change} answer(s) change**")
+    if g[2].button(f"Apply to {len(picked)}", type="primary", disabled=not n_change, key="bulk_apply"):
+        state.set_answers(new_answers)
+        _reset_widgets()
+        st.toast(f"{n_change} answer(s) set: {md_escape(q.text)} = {md_escape(str(shown))}")
+        st.rerun()
+    st.divider()
+    cc = st.columns([2, 1])
+    source_dep = cc[0].selectbox("Copy all answers from", frame["deployment_id"].tolist(), key="bulk_copy_from",
+                                 format_func=lambda d: f"{d} ({len(own.get(d, {}))} answers)")
+    copied, n_copy = copy_answers(own, source_dep, picked)
+    cc[1].markdown(f"**{n_copy} answer(s) change**")
+    if cc[1].button(f"Copy to the {len([p for p in picked if p != source_dep])} selected", disabled=not n_copy,
+                    key="bulk_copy"):
+        state.set_answers(copied)
+        _reset_widgets()
+        st.rerun()
+
+# --- answers per provider / model vendor --------------------------------------------------------------
+with tabs[2]:
+    st.caption("An answer given once for a provider (e.g. its contract terms) or a model vendor is inherited by "
+               "every deployment of it; a deployment's own answer always wins (provider answers win over "
+               "model-vendor answers). Contracts are not yet an entity of the inventory, so answers per contract "
+               "are given per provider for now.")
+    sc = state.scoped_answers()
+    s1 = st.columns(4)
+    scope = s1[0].radio("Scope", list(SCOPES), format_func=SCOPE_NAMES.get, key="scope_kind", horizontal=True)
+    names_for = channel_names if scope == "channel" else vendor_names
+    scope_value = s1[1].selectbox(SCOPE_NAMES[scope], sorted(frame[scope].unique()),
+                                  format_func=lambda v: names_for.get(v, v), key=f"scope_value_{scope}")
+    sq = s1[2].selectbox("Question", list(questions), format_func=lambda k: questions[k].text, key="scope_question")
+    q = questions[sq]
+    cur = getattr(sc, scope).get(scope_value, {}).get(sq)
+    if q.type in ("choice", "bool", "multi"):
+        opts = [o.value for o in q.options]
+        sval = s1[3].selectbox("Answer", [NOT, *opts], index=opts.index(cur) + 1 if cur in opts else 0,
+                               key=f"scope_answer_{scope}_{scope_value}_{sq}",
+                               format_func=lambda v, q=q: "(no answer for this scope)" if v == NOT else _label(q, v))
+        sval = [sval] if (q.type == "multi" and sval != NOT) else sval
+    elif q.type == "number":
+        sval = s1[3].number_input("Answer", min_value=0.0, value=float(cur) if cur is not None else None,
+                                  key=f"scope_answer_{scope}_{scope_value}_{sq}", placeholder="(no answer for this scope)")
+    else:
+        sval = s1[3].date_input("Answer", value=cur, key=f"scope_answer_{scope}_{scope_value}_{sq}",
+                                min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 12, 31))
+    members = int((frame[scope] == scope_value).sum())
+    overridden = int(sum(1 for d in frame.loc[frame[scope] == scope_value, "deployment_id"] if sq in own.get(d, {})))
+    st.caption(f"{members} deployment(s) inherit this; {overridden} have their own answer, which wins.")
+    if st.button("Save for this scope", key="scope_save"):
+        per_scope = {k: dict(v) for k, v in getattr(sc, scope).items()}
+        given = per_scope.setdefault(scope_value, {})
+        if sval in (None, NOT, []):
+            given.pop(sq, None)
+        else:
+            given[sq] = normalise_answer(q, sval)
+        if not given:
+            per_scope.pop(scope_value, None)
+        state.set_scoped_answers(sc.model_copy(update={scope: per_scope}))
+        _reset_widgets()
+        st.rerun()
+    rows = [{"Scope": SCOPE_NAMES[s], "For": (channel_names if s == "channel" else vendor_names).get(v, v),
+             "Question": questions[k].text, "Answer": answer_text(questions[k], ans)}
+            for s in SCOPES for v, per in getattr(sc, s).items() for k, ans in per.items()]
+    if rows:
+        st.dataframe(pd.DataFrame(rows).astype(str), hide_index=True, width="stretch", key="scope_table")
+
+# --- value of information ---------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner="Scoring every question's best and worst answer…", max_entries=4)
+def _voi(key: str, _frame: pd.DataFrame, _answers: dict, _probs: dict) -> pd.DataFrame:
+    return value_of_information(_frame, _answers, lib, _probs)
+
+
+with tabs[3]:
+    st.caption("For each unanswered question on each deployment: how far the score, rating and expected annual "
+               "loss could move between its best answer and the conservative default assumed now. Answer from "
+               "the top.")
+    if st.toggle("Rank the unanswered questions", key="voi_on"):
+        voi = _voi(state.assessment_key(), frame, state.answers(), state.probabilities())
+        top_n = st.number_input("Show the top", min_value=5, max_value=500, value=20, step=5, key="voi_top")
+        view = voi.head(int(top_n)).copy()
+        view["Rating"] = [f"{b} – {w}" if c else w for b, w, c in
+                          zip(view["rating_best"], view["rating_worst"], view["rating_changes"], strict=True)]
+        view["Score"] = [f"{b:.1f} – {w:.1f}" for b, w in zip(view["score_best"], view["score_worst"], strict=True)]
+        st.dataframe(view[["deployment_id", "name", "question", "Score", "Rating", "loss_range_usd"]].rename(columns={
+            "deployment_id": "Deployment", "name": "Name", "question": "Question"}), hide_index=True, width="stretch",
+            key="voi_table", column_config={"loss_range_usd": st.column_config.NumberColumn(
+                "Expected loss could move by", format="dollar")})
+        st.caption(f"{len(voi):,} unanswered question(s) could move a score.")
+    st.subheader("Completion")
+    cols = st.columns(3)
+    for col, (by, title) in zip(cols, [("business_unit", "Business unit"), ("model_vendor", "Model vendor"),
+                                       ("owner", "Owner")], strict=True):
+        comp = completion(frame, effective, questions, by)
+        if by == "model_vendor":
+            comp["group"] = comp["group"].map(lambda v: vendor_names.get(v, v))
+        col.dataframe(comp[["group", "deployments", "completion_pct"]].rename(columns={"group": title}),
+                      hide_index=True, width="stretch", key=f"completion_{by}", column_config={
+                          "completion_pct": st.column_config.ProgressColumn("answered", format="%.0f%%",
+                                                                            min_value=0, max_value=100)})
+
+# --- XLSX send-out and read-back ---------------------------------------------------------------------
+
+
+def _zip(by: str, key: str) -> bytes:
+    books = export_workbooks(frame, effective, lib, by)  # type: ignore[arg-type]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in books.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+with tabs[4]:
+    st.caption("One workbook per recipient: one row per deployment, one column per question, drop-downs for "
+               "choices, help as cell comments, id columns locked, current answers filled in.")
+    x = st.columns([1, 2])
+    by = x[0].radio("One workbook per", ["owner", "business_unit", "vendor"], key="xlsx_by",
+                    format_func={"owner": "Owner", "business_unit": "Business unit", "vendor": "Model vendor"}.get)
+    x[1].download_button("Download the workbooks (ZIP)", lambda: _zip(by, state.assessment_key()),
+                         state.download_name("zip", f"questionnaire-{by}"), "application/zip", key="xlsx_download")
+    ups = st.file_uploader("Returned workbooks (XLSX)", type=["xlsx"], accept_multiple_files=True, key="xlsx_upload")
+    ids_key = tuple(u.file_id for u in ups or [])
+    if ups and st.session_state.get("xlsx_loaded") != ids_key:
+        st.session_state["xlsx_loaded"] = ids_key
+        incoming: dict = {}
+        errs = []
+        known = set(frame["deployment_id"].astype(str))
+        for u in ups:
+            got, e = read_workbook(u.getvalue(), u.name, lib, known)
+            errs += e
+            for d, per in got.items():
+                incoming.setdefault(d, {}).update(per)
+        merged, changes = merge_answers(own, incoming)
+        st.session_state["xlsx_pending"] = {"answers": merged, "changes": change_rows(changes, questions),
+                                            "errors": [e.model_dump() for e in errs]}
+    pend = st.session_state.get("xlsx_pending")
+    if pend:
+        if pend["errors"]:
+            st.error(f"{len(pend['errors'])} cell(s) refused — they are not applied:")
+            errs_view = pd.DataFrame(pend["errors"])
+            errs_view["question"] = errs_view["question"].map(lambda k: questions[k].text if k in questions else k)
+            st.dataframe(errs_view.rename(columns={
+                "file": "File", "sheet": "Sheet", "row": "Row", "deployment_id": "Deployment", "question": "Question",
+                "value": "Value", "message": "Problem"}).fillna("").astype(str), hide_index=True, width="stretch",
+                key="xlsx_errors")
+        st.markdown(f"**{len(pend['changes'])} answer(s) change**")
+        if pend["changes"]:
+            st.dataframe(pd.DataFrame(pend["changes"]).astype(str), hide_index=True, width="stretch",
+                         key="xlsx_changes")
+        b = st.columns(2)
+        if b[0].button("Apply the answers", type="primary", disabled=not pend["changes"], key="xlsx_apply"):
+            state.set_answers(pend["answers"])
+            st.session_state.pop("xlsx_pending")
+            _reset_widgets()
+            st.rerun()
+        if b[1].button("Discard", key="xlsx_discard"):
+            st.session_state.pop("xlsx_pending")
+            st.rerun()
+
+# --- archived answers ----------------------------------------------------------------------------------
+with tabs[5]:
+    archive = state.archived_answers()
+    if not archive:
+        st.info("No archived answers: answers of deployments removed from the register are kept here.")
+    present = set(frame["deployment_id"].astype(str))
+    for d, item in sorted(archive.items()):
+        r = st.columns([3, 1])
+        r[0].markdown(f"**{md_escape(d)}** — {len(item.answers)} answer(s), archived "
+                      f"{item.archived_at:%Y-%m-%d %H:%M} UTC when register version {item.register_version} "
+                      "removed it")
+        if r[1].button("Restore", key=f"restore_{d}", disabled=d not in present,
+                       help=None if d in present else "Restorable once the deployment is back in the register"):
+            state.restore_archived(d)
+            _reset_widgets()
+            st.rerun()
+
+# --- answers file ---------------------------------------------------------------------------------------
+with tabs[6]:
+    c = st.columns(3)
+    data = answers_to_jsonable(own)
+    c[0].download_button("Download answers (YAML)", yaml.safe_dump(data, allow_unicode=True, sort_keys=True),
+                         state.download_name("yaml", "answers"), "application/yaml")
+    c[1].download_button("Download answers (JSON)", json.dumps(data, indent=1, ensure_ascii=False),
+                         state.download_name("json", "answers"), "application/json")
+    up = c[2].file_uploader("Upload answers (YAML or JSON)", type=["yaml", "yml", "json"], key="answers_upload")
+    if up is not None and st.session_state.get("answers_loaded") != up.file_id:
+        st.session_state["answers_loaded"] = up.file_id
         try:
-            per[qid] = normalise_answer(questions[qid], value)
-        except AnswerError as exc:
-            problems.append(f"{qid}: {exc}")
-    if problems:
-        st.error("Not saved: " + "; ".join(problems))
-    else:
-        new[dep] = per
-        if not per:
-            new.pop(dep, None)
-        state.set_answers(new)
-        st.toast(f"Saved {len(per)} answer(s) for {md_escape(dep)}")
-        st.rerun()
-
-st.divider()
-st.subheader("Answers file")
-c = st.columns(3)
-data = answers_to_jsonable(answers)
-c[0].download_button("Download answers (YAML)", yaml.safe_dump(data, allow_unicode=True, sort_keys=True),
-                     state.download_name("yaml", "answers"), "application/yaml")
-c[1].download_button("Download answers (JSON)", json.dumps(data, indent=1, ensure_ascii=False),
-                     state.download_name("json", "answers"), "application/json")
-up = c[2].file_uploader("Upload answers (YAML or JSON)", type=["yaml", "yml", "json"], key="answers_upload")
-if up is not None and st.session_state.get("answers_loaded") != up.file_id:
-    st.session_state["answers_loaded"] = up.file_id
-    try:
-        loaded = load_user_yaml(up.getvalue().decode("utf-8-sig")) or {}  # no aliases (billion laughs)
-        if not isinstance(loaded, dict):
-            raise ValueError("expected a mapping {deployment_id: {question_id: answer}}")
-    except (ValueError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        st.session_state["answers_upload_error"] = f"{up.name}: cannot read ({exc})"
-    else:
-        new, errors = validate_answers(loaded, questions, frame["deployment_id"])
-        state.set_answers({**answers, **new})
-        st.session_state["answers_upload_error"] = None
-        st.session_state["answers_upload_rejected"] = [e.model_dump() for e in errors]
-        st.rerun()
-if st.session_state.get("answers_upload_error"):
-    st.error(st.session_state["answers_upload_error"])
-if st.session_state.get("answers_upload_rejected"):
-    st.warning("Some answers in the uploaded file were not used:")
-    st.dataframe(pd.DataFrame(st.session_state["answers_upload_rejected"]), hide_index=True, width="stretch")
+            loaded = load_user_yaml(up.getvalue().decode("utf-8-sig")) or {}  # no aliases (billion laughs)
+            if not isinstance(loaded, dict):
+                raise ValueError("expected a mapping {deployment_id: {question_id: answer}}")
+        except (ValueError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            st.session_state["answers_upload_error"] = f"{up.name}: cannot read ({exc})"
+        else:
+            new, errors = validate_answers(loaded, questions, frame["deployment_id"])
+            merged, changes = merge_answers(own, new)
+            st.session_state["answers_pending"] = {"answers": merged, "changes": change_rows(changes, questions)}
+            st.session_state["answers_upload_error"] = None
+            st.session_state["answers_upload_rejected"] = [e.model_dump() for e in errors]
+    if st.session_state.get("answers_upload_error"):
+        st.error(st.session_state["answers_upload_error"])
+    if st.session_state.get("answers_upload_rejected"):
+        st.warning("Some answers in the uploaded file were not used:")
+        st.dataframe(pd.DataFrame(st.session_state["answers_upload_rejected"]), hide_index=True, width="stretch")
+    pend = st.session_state.get("answers_pending")
+    if pend:
+        st.markdown(f"**{len(pend['changes'])} answer(s) change**")
+        if pend["changes"]:
+            st.dataframe(pd.DataFrame(pend["changes"]).astype(str), hide_index=True, width="stretch",
+                         key="answers_changes")
+        b = st.columns(2)
+        if b[0].button("Apply the uploaded answers", type="primary", disabled=not pend["changes"],
+                       key="answers_apply"):
+            state.set_answers(pend["answers"])
+            st.session_state.pop("answers_pending")
+            _reset_widgets()
+            st.rerun()
+        if b[1].button("Discard the upload", key="answers_discard"):
+            st.session_state.pop("answers_pending")
+            st.rerun()

@@ -76,7 +76,9 @@ def content_hash(payloads: dict[str, Any]) -> str:
 
 
 # --- payloads from an assessment ------------------------------------------------------------
-def snapshot(a: Assessment, organisation: str = "") -> dict[str, Any]:
+def snapshot(a: Assessment, organisation: str = "", register: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`register`: the register version the assessment was made from ({version, hash, source}),
+    kept inside the results payload (older saves have none: `register_of` returns None)."""
     frame = a.frame
     rows = inventory_text_frame(frame)
     t = a.residual.table
@@ -99,6 +101,8 @@ def snapshot(a: Assessment, organisation: str = "") -> dict[str, Any]:
         "organisation_profile": a.lib.profile.model_dump(mode="json"),
         "assumptions": a.lib.assumptions.model_dump(mode="json") if a.lib.assumptions else None,
     }
+    if register is not None:
+        results["register"] = dict(register)
     return {
         "inventory": {"rows": rows.to_dict("records"), "lines": [int(x) for x in frame["line"]],
                       "rejected": [e.model_dump() for e in a.inventory.errors]},
@@ -182,8 +186,15 @@ def save_payloads(engine: Engine, payloads: dict[str, Any], label: str, author: 
         return int(conn.execute(insert(assessments).values(**row)).inserted_primary_key[0])
 
 
-def save_assessment(engine: Engine, a: Assessment, label: str, author: str = "", organisation: str = "") -> int:
-    return save_payloads(engine, snapshot(a, organisation), label, author)
+def save_assessment(engine: Engine, a: Assessment, label: str, author: str = "", organisation: str = "",
+                    register: dict[str, Any] | None = None) -> int:
+    return save_payloads(engine, snapshot(a, organisation, register), label, author)
+
+
+def register_of(saved: Saved) -> dict[str, Any] | None:
+    """The register version a saved assessment was made from (None for saves made before
+    register versions existed)."""
+    return saved.results.get("register")
 
 
 @_guard("listing assessments")
