@@ -252,7 +252,9 @@ def test_hostile_uploads_are_one_clear_message(page, tmp_path):
     nav(page, "Questionnaire")
     laughs = tmp_path / "answers.yaml"
     laughs.write_text('a: &a ["lol","lol"]\nb: &b [*a,*a]\nDEP-001: {exit_plan_exists: *b}\n')
-    page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(laughs))
+    page.get_by_role("tab", name="Answers file").click()
+    page.locator('[data-testid="stFileUploader"]', has_text="Upload answers").locator("input[type=file]") \
+        .set_input_files(str(laughs))
     page.get_by_text("YAML aliases").wait_for(timeout=30_000)
     content = page.content()
     assert "Traceback" not in content and "/work/" not in content and "site-packages" not in content

@@ -20,7 +20,7 @@ def deployments_table(report: dict) -> pd.DataFrame:
     if deps.empty:
         return deps
     dims = list(report["deployments"][0]["dimensions"])
-    flat = deps.drop(columns=["drivers", "dimensions", "assumed", "fallbacks", "exit_plan", "recommended_exit",
+    flat = deps.drop(columns=["drivers", "dimensions", "assumed", "fallbacks", "exit_plan", "recommended_exit", "answers",
                               "expected_loss_breakdown_usd"], errors="ignore").assign(
         proprietary_features=deps["proprietary_features"].map(";".join),
         top_driver=deps["drivers"].map(lambda d: next((x["label"] for x in d if x["kind"] == "outcome"), "")),
