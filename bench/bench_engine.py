@@ -170,19 +170,7 @@ def bench_high_risk() -> None:
 
 
 def bench_assess() -> None:
-    with tempfile.TemporaryDirectory() as d:
-        f = Path(d) / "inv.csv"
-        f.write_bytes(make_inventory(20_000, seed=3))
-        out = Path(d) / "r.json"
-        code = ("import resource, sys, time; from risk_models.cli import main; t = time.perf_counter(); "
-                "rc = main(sys.argv[1:]); print(f'WALL {time.perf_counter() - t:.2f}'); "
-                "print(f'RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}'); sys.exit(rc)")
-        p = subprocess.run([sys.executable, "-c", code, "assess", str(f), "--json", str(out), "--trials", "10000"],
-                           capture_output=True, text=True, cwd=ROOT)
-        lines = dict(x.split(" ", 1) for x in p.stdout.splitlines() if x.startswith(("WALL", "RSS")))
-        wall, rss = float(lines["WALL"]), int(lines["RSS"]) / 1024 / 1024
-        size = out.stat().st_size / 1e6
-        json.loads(out.read_text())
+    wall, rss, size = _assess_cli(make_inventory(20_000, seed=3))
     lib = load_library()
     frame = import_bytes(make_inventory(20_000, seed=3), "b.csv", lib).frame
     s = score(frame, {}, lib)

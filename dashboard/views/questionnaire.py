@@ -50,6 +50,23 @@ def _reset_widgets() -> None:
         del st.session_state[key]
 
 
+def _changes_to_confirm(prefix: str, pend: dict, apply_label: str, discard_label: str) -> None:
+    """The answers a read-back would change, then apply (or discard) on confirmation."""
+    st.markdown(f"**{len(pend['changes'])} answer(s) change**")
+    if pend["changes"]:
+        st.dataframe(pd.DataFrame(pend["changes"]).astype(str), hide_index=True, width="stretch",
+                     key=f"{prefix}_changes")
+    b = st.columns(2)
+    if b[0].button(apply_label, type="primary", disabled=not pend["changes"], key=f"{prefix}_apply"):
+        state.set_answers(pend["answers"])
+        st.session_state.pop(f"{prefix}_pending")
+        _reset_widgets()
+        st.rerun()
+    if b[1].button(discard_label, key=f"{prefix}_discard"):
+        st.session_state.pop(f"{prefix}_pending")
+        st.rerun()
+
+
 def _label(q, v) -> str:
     return {o.value: o.label for o in q.options}.get(v, v)
 
@@ -356,19 +373,7 @@ with tabs[4]:
                 "file": "File", "sheet": "Sheet", "row": "Row", "deployment_id": "Deployment", "question": "Question",
                 "value": "Value", "message": "Problem"}).fillna("").astype(str), hide_index=True, width="stretch",
                 key="xlsx_errors")
-        st.markdown(f"**{len(pend['changes'])} answer(s) change**")
-        if pend["changes"]:
-            st.dataframe(pd.DataFrame(pend["changes"]).astype(str), hide_index=True, width="stretch",
-                         key="xlsx_changes")
-        b = st.columns(2)
-        if b[0].button("Apply the answers", type="primary", disabled=not pend["changes"], key="xlsx_apply"):
-            state.set_answers(pend["answers"])
-            st.session_state.pop("xlsx_pending")
-            _reset_widgets()
-            st.rerun()
-        if b[1].button("Discard", key="xlsx_discard"):
-            st.session_state.pop("xlsx_pending")
-            st.rerun()
+        _changes_to_confirm("xlsx", pend, "Apply the answers", "Discard")
 
 # --- archived answers ----------------------------------------------------------------------------------
 with tabs[5]:
@@ -417,17 +422,4 @@ with tabs[6]:
         st.dataframe(pd.DataFrame(st.session_state["answers_upload_rejected"]), hide_index=True, width="stretch")
     pend = st.session_state.get("answers_pending")
     if pend:
-        st.markdown(f"**{len(pend['changes'])} answer(s) change**")
-        if pend["changes"]:
-            st.dataframe(pd.DataFrame(pend["changes"]).astype(str), hide_index=True, width="stretch",
-                         key="answers_changes")
-        b = st.columns(2)
-        if b[0].button("Apply the uploaded answers", type="primary", disabled=not pend["changes"],
-                       key="answers_apply"):
-            state.set_answers(pend["answers"])
-            st.session_state.pop("answers_pending")
-            _reset_widgets()
-            st.rerun()
-        if b[1].button("Discard the upload", key="answers_discard"):
-            st.session_state.pop("answers_pending")
-            st.rerun()
+        _changes_to_confirm("answers", pend, "Apply the uploaded answers", "Discard the upload")
