@@ -109,8 +109,15 @@ def check_header(header: list[str]) -> None:
         seen.setdefault(key, str(h))
 
 
+def _not_ours(header: list[str]) -> list[str]:
+    """A file's own column that reads as EXTRA_FIELDS is not an inventory column: rename it so it is
+    ignored like any unknown column and never mistaken for surplus cells of a long row."""
+    return [f"{h} (file column)" if normalise_header([h])[0] == EXTRA_FIELDS else h for h in header]
+
+
 def _frame(header: list[str], rows: list[list[str]]) -> pd.DataFrame:
     """Rows padded to the header; surplus non-blank cells kept in EXTRA_FIELDS (never shifted)."""
+    header = _not_ours(header)
     n = len(header)
     extra = [r[n:] for r in rows]
     body = [r[:n] + [""] * (n - len(r)) if len(r) < n else r[:n] for r in rows]
@@ -233,7 +240,7 @@ def _read_json(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
         raise InventoryFileError("JSON must be a list of objects, one per deployment")
     check_header(list(dict.fromkeys(str(k) for r in records for k in r)))
     df = pd.DataFrame.from_records(records)
-    df.columns = [str(c) for c in df.columns]
+    df.columns = _not_ours([str(c) for c in df.columns])
     df = df.map(_cell_text) if len(df) else df
     # JSON has no header line; record k is reported as line k + 1 so line 2 is the first row.
     return df, np.arange(len(df)) + 2

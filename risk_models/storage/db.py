@@ -40,8 +40,10 @@ def database_url() -> str:
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; a crash leaves the last commit
+    # busy_timeout first: switching to WAL needs a lock another process (a first migration, a save)
+    # may hold, and without the timeout that switch fails at once with "database is locked"
     cur.execute("PRAGMA busy_timeout=30000")  # concurrent savers wait instead of failing
+    cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; a crash leaves the last commit
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
