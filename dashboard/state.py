@@ -71,7 +71,7 @@ from risk_models.report.methodology import COMPONENT_LABELS
 from risk_models.report.pdf import render_pdf
 from risk_models.report.tabular import deployments_csv, report_json
 from risk_models.report.xlsx import render_xlsx
-from risk_models.simulation import COMPONENTS, expected_loss_components
+from risk_models.simulation import COMPONENTS
 from risk_models.storage import repository as repo
 from risk_models.storage.db import database_url, make_engine
 from risk_models.whatif import whatif
@@ -602,14 +602,8 @@ def errors_frame(result: ImportResult, errors: list | None = None) -> pd.DataFra
 
 def loss_breakdown(i: int) -> dict[str, float]:
     """Expected annual loss of deployment i by component (human labels, USD)."""
-    a = assessment()
-    comp = _loss_components(assessment_key(), a)
+    comp = assessment().simulation.components
     return {COMPONENT_LABELS[COMPONENTS[d]].capitalize(): float(comp[i, k]) for k, d in enumerate(DIMENSIONS)}
-
-
-@st.cache_resource(max_entries=4)
-def _loss_components(key: str, _a: Assessment):
-    return expected_loss_components(_a.frame, _a.residual, _a.lib)
 
 
 def plausibility(result: ImportResult) -> list:

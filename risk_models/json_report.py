@@ -20,7 +20,7 @@ from risk_models.exit_plan import exit_plan
 from risk_models.inventory_export import inventory_text_frame
 from risk_models.plausibility import plausibility_warnings
 from risk_models.questionnaire.report_answers import deployment_answers
-from risk_models.simulation import component_records, expected_loss_components
+from risk_models.simulation import component_records
 
 SCHEMA_VERSION = 2
 PROBABILITY_METHOD = (
@@ -45,7 +45,7 @@ def iter_deployment_records(a: Assessment) -> Iterator[dict]:
     cols = {c: t[c].tolist() for c in ("score", "likelihood", "impact", "rating", *dims)}
     inherent = a.inherent.table["score"].tolist()
     expected = a.simulation.expected_by_deployment.tolist()
-    breakdown = component_records(expected_loss_components(a.frame, a.residual, a.lib))
+    breakdown = component_records(a.simulation.components)
     rec = a.recommendations()
     for i, row in enumerate(ctx.rows):
         fallbacks = rec.records(i, a.lib)

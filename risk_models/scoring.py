@@ -212,10 +212,10 @@ def vulnerability_factors(
     step_c = np.array([sc.committed_spend_step.get(d, 0.0) for d in DIMENSIONS])
     spend = frame["annual_spend_usd"].to_numpy(float)
     committed = committed_at_risk(frame, ref)
+    _, expired = contract_position(frame, ref)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(spend > 0, committed / spend, np.where(committed > 0, np.inf, 0.0))
     ratio = np.minimum(ratio, sc.committed_ratio_cap)
-    _, expired = contract_position(frame, ref)
     ooc = np.array([sc.out_of_contract.get(d, 1.0) for d in DIMENSIONS])
     factors = [
         Factor("fallback_status", fb_t[fb_idx], touched(fb_t)),
@@ -273,13 +273,11 @@ class Scores:
     raw_vulnerability: np.ndarray  # (n, dims) base x product of factors
     vulnerability: np.ndarray  # (n, dims) saturate(raw)
     outcomes: OutcomeTable
-    material: np.ndarray  # (n, outcomes) bool: counts towards the likelihood
 
 
 def score(
     frame: pd.DataFrame, answers: AnswerMap, lib: Library, probabilities: dict[str, float] | None = None,
-    controls: bool = True, ref: dt.date | None = None, severity_factors: dict[str, np.ndarray] | None = None,
-    severity: tuple[np.ndarray, np.ndarray] | None = None,
+    controls: bool = True, ref: dt.date | None = None, severity: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Scores:
     """Score every deployment of a validated inventory frame against the events of the library.
     `severity`: (adverse, favourable) tensors already computed for these rows — valid only when
@@ -291,7 +289,7 @@ def score(
         # deprecation notice for model retirements) scale those events' severities
         scoped = scoped_answer_factors(frame["deployment_id"].tolist(), answers, lib.questions, ref,
                                        use_defaults_only=not controls)
-        severity = severity_tensors(frame, lib, {**scoped, **(severity_factors or {})})
+        severity = severity_tensors(frame, lib, scoped)
     pos, neg = severity
     factors, assumed = vulnerability_factors(frame, answers, lib, ref, controls)
     raw = np.full((len(frame), len(DIMENSIONS)), lib.scoring.base_vulnerability)
@@ -425,7 +423,7 @@ def _combine(frame, lib, outcomes, pos, neg, raw, factors, assumed) -> Scores:
     })
     for k, d in enumerate(DIMENSIONS):
         table[d] = 100 * -np.expm1(-sc.calibration * final[:, k])
-    return Scores(table, points, factors, assumed, pos, neg, relief, raw, vuln, outcomes, material)
+    return Scores(table, points, factors, assumed, pos, neg, relief, raw, vuln, outcomes)
 
 
 def effective_factor(s: Scores, f: Factor) -> np.ndarray:

@@ -76,13 +76,14 @@ def loss_tensor(frame: pd.DataFrame, scores: Scores, lib: Library) -> np.ndarray
     return sv * loss_bases(frame, lib)[:, None, :] * hours[None, :, :]
 
 
-def expected_loss_components(frame: pd.DataFrame, scores: Scores, lib: Library) -> np.ndarray:
+def expected_loss_components(frame: pd.DataFrame, scores: Scores, lib: Library,
+                             losses: np.ndarray | None = None) -> np.ndarray:
     """(n, dims) closed-form expected annual loss by component (see COMPONENTS); rows add up to the
-    deployment's expected loss."""
+    deployment's expected loss. `losses`: loss_tensor(...) when the caller already has it."""
     a = lib.assumptions
     mean = pert_mean(a.pert_low.value, 1.0, a.pert_high.value)
-    annual = scores.outcomes.annual
-    return scores.relief.grouped(loss_tensor(frame, scores, lib), annual) * mean
+    losses = loss_tensor(frame, scores, lib) if losses is None else losses
+    return scores.relief.grouped(losses, scores.outcomes.annual) * mean
 
 
 def expected_losses_exact(frame: pd.DataFrame, scores: Scores, lib: Library) -> np.ndarray:
@@ -100,7 +101,12 @@ class SimulationResult:
     trials: int
     seed: int
     portfolio: np.ndarray  # (trials,) annual loss
-    expected_by_deployment: np.ndarray  # (n,) closed form
+    components: np.ndarray  # (n, dims) closed-form expected annual loss by component (COMPONENTS)
+
+    @property
+    def expected_by_deployment(self) -> np.ndarray:
+        """(n,) closed-form expected annual loss."""
+        return self.components.sum(axis=1)
 
     def summary(self, frame: pd.DataFrame, lec_points: int = 100) -> dict:
         losses = self.portfolio
@@ -137,7 +143,10 @@ def simulate(frame: pd.DataFrame, scores: Scores, lib: Library, trials: int = 10
     c = float(a.common_factor.value)
     table = pert_table(a.pert_low.value, 1.0, a.pert_high.value)
     mu, var = float(table.mean()), float(table.var())
-    losses = loss_tensor(frame, scores, lib).astype(np.float32)  # (n, o, k)
+    exact = loss_tensor(frame, scores, lib)  # (n, o, k), once for the closed form and the draws
+    components = expected_loss_components(frame, scores, lib, exact)
+    losses = exact.astype(np.float32)
+    del exact
     outs = scores.outcomes
     annual, ev = outs.annual, outs.event_index
     rng = np.random.default_rng(seed)
@@ -180,4 +189,4 @@ def simulate(frame: pd.DataFrame, scores: Scores, lib: Library, trials: int = 10
             x = table[rng.integers(0, TABLE_SIZE, size=(len(t), len(deps)), dtype=np.int16)]
             x *= est[combo_of_trial[t]]
             portfolio[t] += (1 - c) * x.sum(axis=1, dtype=np.float64)
-    return SimulationResult(trials, seed, portfolio, expected_losses_exact(frame, scores, lib))
+    return SimulationResult(trials, seed, portfolio, components)
