@@ -155,7 +155,8 @@ def answer_factor_arrays(
     use_defaults_only: bool = False,
 ) -> tuple[dict[str, np.ndarray], list[list[str]]]:
     """Per vulnerability question, an (n, dims) array of factors; plus, per deployment, the
-    assumed questions (every question, record-only and scoped ones included).
+    assumed questions (every question, record-only and scoped ones included; rows without answers
+    share one list, so treat the lists as read-only).
 
     Record-only questions never move a score and scoped questions act on their events'
     severity (`scoped_answer_factors`), so neither gets an array here.
@@ -163,7 +164,8 @@ def answer_factor_arrays(
     vulnerability_qs = {qid: q for qid, q in questions.items() if is_vulnerability_question(q)}
     arrays = _factor_arrays(deployment_ids, answers, vulnerability_qs, ref, use_defaults_only)
     index = {d: i for i, d in enumerate(deployment_ids)}
-    assumed = [list(questions) for _ in deployment_ids]
+    every = list(questions)
+    assumed = [every] * len(deployment_ids)  # one shared list for the unanswered rows (read-only)
     if not use_defaults_only:
         for dep, per in answers.items():
             i = index.get(dep)

@@ -73,10 +73,10 @@ def _question_label(lib: Library, qid: str, value: object) -> str:
     return f"{q.text}: {shown}"
 
 
-def factor_summaries(a: Assessment) -> np.ndarray:
-    """(n, factors): each factor's one-number summary per deployment."""
+def factor_summaries(a: Assessment, rows: np.ndarray | None = None) -> np.ndarray:
+    """(n, factors): each factor's one-number summary per deployment (or per one of `rows`)."""
     w = a.lib.scoring.dimension_weights
-    return np.column_stack([factor_summary(a.residual, f, w) for f in a.residual.factors])
+    return np.column_stack([factor_summary(a.residual, f, w, rows) for f in a.residual.factors])
 
 
 class DriverLabels:
@@ -108,52 +108,96 @@ class DriverLabels:
             return f"out of contract since {end:%d %b %Y} (rolling terms)" if end else "out of contract"
         return self.question(fid.removeprefix("q:"), answered)
 
+    def column(self, fid: str, rows: list[dict], answers: AnswerMap, where: list[int]) -> dict[int, str]:
+        """The factor's label for the rows at `where`, formatted once per distinct input."""
+        if fid.startswith("q:"):
+            default = self.question(fid[2:], {})
+            return {j: self.question(fid[2:], answers[d]) if (d := rows[j]["deployment_id"]) in answers else default
+                    for j in where}
+        keys = {"fallback_status": ("fallback_status",), "abstraction_layer": ("abstraction_layer",),
+                "proprietary_features": ("proprietary_features",), "committed_spend": ("committed_spend_usd",),
+                "out_of_contract": ("contract_end",)}[fid]
+        seen: dict[tuple, str] = {}
+        out = {}
+        for j in where:
+            key = tuple(rows[j][k] for k in keys)
+            if key not in seen:
+                seen[key] = self.factor(fid, rows[j], {})
+            out[j] = seen[key]
+        return out
+
+
+def frame_rows(frame: pd.DataFrame) -> list[dict]:
+    """The rows as dicts (column lists zipped: several times faster than DataFrame.to_dict on
+    Arrow-backed columns)."""
+    cols = list(frame.columns)
+    return [dict(zip(cols, vals, strict=True)) for vals in zip(*(frame[c].tolist() for c in cols), strict=True)]
+
 
 @dataclass
 class DriverContext:
-    """What drivers and exit plans of every deployment share, computed once for the whole
-    inventory (a 20,000-row report must not sort or look up pandas rows per deployment)."""
+    """What the drivers and exit plans of a set of deployments need, computed for all of them at
+    once: a 20,000-row report must not sort or look up pandas rows per deployment. Position j in
+    the context is deployment `index[j]` of the assessment."""
 
-    summaries: np.ndarray  # (n, factors) effective factor per deployment
-    shown: np.ndarray  # (n, factors) bool: factor differs from neutral
-    order: np.ndarray  # (n, outcomes) outcome indices by |score points|, largest first
-    counts: np.ndarray  # (n,) outcomes with |points| >= 0.005
-    labels: DriverLabels
-    rows: list[dict]  # the inventory rows as dicts
-
-
-def driver_context(a: Assessment) -> DriverContext:
-    pts = a.residual.outcome_points
-    summaries = factor_summaries(a)
-    return DriverContext(summaries, np.abs(summaries - 1) >= 0.005, np.argsort(-np.abs(pts), axis=1, kind="stable"),
-                         (np.abs(pts) >= 0.005).sum(axis=1), DriverLabels(a.lib), a.frame.to_dict("records"))
+    index: list[int]
+    rows: list[dict]  # inventory rows as dicts
+    top: list[list[int]]  # outcome drivers (largest |points| first, at most DRIVER_LIMIT)
+    top_points: list[list[float]]
+    other: list[tuple[int, float]]  # (number of other outcomes, their points)
+    factors: list[list[tuple[str, str, float]]]  # non-neutral factors: (id, label, effective value)
+    triggers: list[list[tuple[int, float]]]  # exit-plan trigger outcomes: (outcome, points), largest first
+    ratings: list[str]
+    scores: list[float]
 
 
-def drivers(a: Assessment, i: int, summaries: np.ndarray | None = None, labels: DriverLabels | None = None,
-            row: dict | None = None, ctx: DriverContext | None = None) -> list[dict]:
-    """Outcome drivers (score points, add up to the score) then non-neutral factors (x value)."""
+TRIGGER_LIMIT = 5
+
+
+def driver_context(a: Assessment, index: list[int] | None = None) -> DriverContext:
+    idx = np.arange(len(a.frame)) if index is None else np.asarray(index, dtype=int)
     s = a.residual
-    if ctx is None:
-        summaries = factor_summaries(a) if summaries is None else summaries
-        pts_all = s.outcome_points[i:i + 1]
-        order = np.argsort(-np.abs(pts_all), axis=1, kind="stable")[0]
-        ctx = DriverContext(summaries, np.abs(summaries - 1) >= 0.005, order[None, :],
-                            (np.abs(pts_all) >= 0.005).sum(axis=1), labels or DriverLabels(a.lib),
-                            [row if row is not None else a.frame.iloc[i].to_dict()])
-        k_row = 0
-    else:
-        k_row = i
-    pts = s.outcome_points[i]
-    order = ctx.order[k_row][:ctx.counts[k_row]]
-    out = [{"kind": "outcome", "id": s.outcomes.ids[j], "label": s.outcomes.labels[j], "value": round(float(pts[j]), 2)}
-           for j in order[:DRIVER_LIMIT]]
-    if len(order) > DRIVER_LIMIT:
-        out.append({"kind": "outcome", "id": "other_outcomes", "label": f"{len(order) - DRIVER_LIMIT} other outcomes",
-                    "value": round(float(pts[order[DRIVER_LIMIT:]].sum()), 2)})
-    row = ctx.rows[k_row]
-    answered = a.answers.get(row["deployment_id"], {})
-    for k in np.flatnonzero(ctx.shown[i]):
-        f = s.factors[k]
-        out.append({"kind": "factor", "id": f.id, "label": ctx.labels.factor(f.id, row, answered),
-                    "value": round(float(ctx.summaries[i, k]), 3)})
+    pts = s.outcome_points[idx]
+    summaries = factor_summaries(a, None if index is None else idx)
+    rows = frame_rows(a.frame if index is None else a.frame.iloc[idx])
+    order = np.argsort(-np.abs(pts), axis=1, kind="stable")
+    counts = (np.abs(pts) >= 0.005).sum(axis=1)
+    sorted_pts = np.take_along_axis(pts, order, axis=1)
+    pos = np.arange(pts.shape[1])[None, :]
+    other = np.where((pos >= DRIVER_LIMIT) & (pos < counts[:, None]), sorted_pts, 0.0).sum(axis=1)
+    keep = np.minimum(counts, DRIVER_LIMIT).tolist()
+    top = [r[:c] for r, c in zip(order[:, :DRIVER_LIMIT].tolist(), keep, strict=True)]
+    top_points = [r[:c] for r, c in zip(np.round(sorted_pts[:, :DRIVER_LIMIT], 2).tolist(), keep, strict=True)]
+    n_other = np.maximum(counts - DRIVER_LIMIT, 0).tolist()
+    shown = np.abs(summaries - 1) >= 0.005
+    labels = DriverLabels(a.lib)
+    values = np.round(summaries, 3).tolist()
+    by_factor = [labels.column(f.id, rows, a.answers, np.flatnonzero(shown[:, k]).tolist())
+                 for k, f in enumerate(s.factors)]
+    factors = [[(s.factors[k].id, by_factor[k][j], values[j][k]) for k in np.flatnonzero(shown[j]).tolist()]
+               for j in range(len(rows))]
+    t_order = np.argsort(-pts, axis=1, kind="stable")[:, :TRIGGER_LIMIT]
+    t_pts = np.take_along_axis(pts, t_order, axis=1)
+    triggers = [[(o, p) for o, p in zip(os_, ps, strict=True) if p > 0.05]
+                for os_, ps in zip(t_order.tolist(), t_pts.tolist(), strict=True)]
+    table = s.table.iloc[idx]
+    return DriverContext(idx.tolist(), rows, top, top_points,
+                         list(zip(n_other, np.round(other, 2).tolist(), strict=True)), factors, triggers,
+                         table["rating"].astype(str).tolist(), table["score"].tolist())
+
+
+def context_drivers(a: Assessment, ctx: DriverContext, j: int) -> list[dict]:
+    """Outcome drivers (score points, add up to the score) then non-neutral factors (x value)."""
+    o = a.residual.outcomes
+    out = [{"kind": "outcome", "id": o.ids[k], "label": o.labels[k], "value": v}
+           for k, v in zip(ctx.top[j], ctx.top_points[j], strict=True)]
+    n_other, rest = ctx.other[j]
+    if n_other:
+        out.append({"kind": "outcome", "id": "other_outcomes", "label": f"{n_other} other outcomes", "value": rest})
+    out += [{"kind": "factor", "id": fid, "label": label, "value": v} for fid, label, v in ctx.factors[j]]
     return out
+
+
+def drivers(a: Assessment, i: int) -> list[dict]:
+    """Drivers of deployment i (see context_drivers)."""
+    return context_drivers(a, driver_context(a, [i]), 0)

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
-
-from risk_models.assessment import Assessment
+from risk_models.assessment import Assessment, DriverContext, driver_context
 from risk_models.fallbacks import SWITCH_KINDS, Recommendations
 from risk_models.markdown_text import md_escape
 
 REGULATORY_BASIS = ["EU DORA (Regulation 2022/2554) Art. 28(8)", "EBA Guidelines on outsourcing (EBA/GL/2019/02) §15",
                     "NIST AI RMF GOVERN 6"]
-TRIGGER_LIMIT = 5
 
 
 def _answer(a: Assessment, dep: str, qid: str) -> tuple[object, bool]:
@@ -21,33 +18,47 @@ def _answer(a: Assessment, dep: str, qid: str) -> tuple[object, bool]:
     return (given[qid], False) if qid in given else (a.lib.questions[qid].default, True)
 
 
-def exit_plan(a: Assessment, rec: Recommendations, i: int, fallbacks: list[dict] | None = None,
-              row: dict | None = None) -> dict:
-    """`fallbacks`: rec.records(i) and `row`: the inventory row as a dict, when the caller already has
-    them (a report of 20,000 deployments must not look rows up in pandas one by one)."""
-    row = row if row is not None else a.frame.iloc[i].to_dict()
+def _target_and_support(rec: Recommendations, i: int) -> tuple[int | None, list[int]]:
+    """The exit target and up to three supporting levers that pay for themselves (option indices)."""
+    feasible = rec.feasible()
+    support = [k for k in rec.ranked(i) if feasible[k, i] and rec.options[k].kind not in SWITCH_KINDS
+               and round(float(rec.net_value[k, i]), 2) > 0][:3]
+    return rec.exit_target(i), support
+
+
+def exit_plan(a: Assessment, rec: Recommendations, i: int, ctx: DriverContext | None = None, j: int = 0,
+              refs: bool = False) -> dict:
+    """Exit plan of deployment i. `ctx`, `j`: a driver context holding deployment i at position j,
+    when the caller has one (a report of 20,000 deployments builds one for all of them). `refs`:
+    name the target and supporting options by id instead of repeating their records (the JSON
+    report, whose per-deployment fallbacks already hold them)."""
+    if ctx is None:
+        ctx, j = driver_context(a, [i]), 0
+    row = ctx.rows[j]
     dep = str(row["deployment_id"])
-    s = a.residual
-    channels = {c: ch.display_name for c, ch in a.lib.channels.channels.items()}
-    pts = s.outcome_points[i]
-    top = np.argpartition(-pts, TRIGGER_LIMIT)[:TRIGGER_LIMIT] if len(pts) > TRIGGER_LIMIT else np.arange(len(pts))
-    top = top[np.lexsort((top, -pts[top]))]  # largest first, ties by outcome order
-    triggers = [{"outcome_id": s.outcomes.ids[j], "label": s.outcomes.labels[j], "event": s.outcomes.event_labels[j],
-                 "probability": round(float(s.outcomes.probability[j]), 4), "score_points": round(float(pts[j]), 2)}
-                for j in top if pts[j] > 0.05]
-    ranked = [r for r in (fallbacks if fallbacks is not None else rec.records(i, a.lib)) if r["feasible"]]
-    k = rec.exit_target(i)
-    target = next((r for r in ranked if k is not None and r["option_id"] == rec.options[k].id), None)
-    support = [r for r in ranked if r["kind"] not in SWITCH_KINDS and not r["costs_more_than_it_saves"]][:3]
+    o = a.residual.outcomes
+    channel_label = a.lib.channel_label(row["channel"])
+    triggers = [{"outcome_id": o.ids[k], "label": o.labels[k], "event": o.event_labels[k],
+                 "probability": round(float(o.probability[k]), 4), "score_points": round(p, 2)}
+                for k, p in ctx.triggers[j]]
+    k_target, k_support = _target_and_support(rec, i)
+    target_label = rec.options[k_target].label if k_target is not None else None
+    target_weeks = round(float(rec.effort[k_target, i, 0]), 1) if k_target is not None else None
+    if refs:
+        target = rec.options[k_target].id if k_target is not None else None
+        support = [rec.options[k].id for k in k_support]
+    else:
+        target = rec.record(k_target, i) if k_target is not None else None
+        support = [rec.record(k, i) for k in k_support]
     feats = [f for f in str(row["proprietary_features"]).split(";") if f]
     rto, rto_assumed = _answer(a, dep, "rto_hours")
     notice, notice_assumed = _answer(a, dep, "notice_period_days")
     tested, _ = _answer(a, dep, "exit_last_tested")
-    cutover = cutover_hours(str(row["fallback_status"]), target)
+    cutover = cutover_hours(str(row["fallback_status"]), target_weeks)
     standby = cutover is not None and cutover > float(rto)
     dates = act_on_dates(row["contract_end"], float(notice), a.lib.reference_date, a.lib.scenarios.horizon_months)
-    here = f"{channels.get(row['channel'], row['channel'])} ({row['model']}, {row['region'] or 'no region'})"
-    there = target["label"] if target else "no feasible target yet — see reasons in the fallback list"
+    here = f"{channel_label} ({row['model']}, {row['region'] or 'no region'})"
+    there = target_label or "no feasible target yet — see reasons in the fallback list"
     steps = [f"Inventory what must move from {here}: prompts, system messages, tool definitions, evaluation sets, "
              f"conversation state and logs; confirm {row['data_sensitivity']} data may be processed on the target."]
     steps += [f"Replace {f}: {a.lib.fallbacks.feature_migration[f]}" for f in feats
@@ -68,9 +79,8 @@ def exit_plan(a: Assessment, rec: Recommendations, i: int, fallbacks: list[dict]
     ]
     return {
         "deployment_id": dep, "name": row["name"], "business_unit": row["business_unit"],
-        "owner": row["owner"] or "unassigned", "rating": str(s.table["rating"].iat[i]),
-        "score": round(float(s.table["score"].iat[i]), 2),
-        "current": {"channel": row["channel"], "channel_label": channels.get(row["channel"], row["channel"]),
+        "owner": row["owner"] or "unassigned", "rating": ctx.ratings[j], "score": round(ctx.scores[j], 2),
+        "current": {"channel": row["channel"], "channel_label": channel_label,
                     "model": row["model"], "region": row["region"],
                     "proprietary_features": feats},
         "trigger_events": triggers, "target_option": target, "supporting_actions": support, "steps": steps,
@@ -90,14 +100,14 @@ def exit_plan(a: Assessment, rec: Recommendations, i: int, fallbacks: list[dict]
 HOURS_PER_WEEK = 168
 
 
-def cutover_hours(fallback_status: str, target: dict | None) -> float | None:
+def cutover_hours(fallback_status: str, target_weeks: float | None) -> float | None:
     """How long moving traffic to the target takes: minutes with an active second channel, a day
     with a tested failover, otherwise the build-out of the target (its low effort in weeks)."""
     if fallback_status == "active":
         return 1.0
     if fallback_status == "tested":
         return 24.0
-    return float(target["effort_weeks"][0]) * HOURS_PER_WEEK if target else None
+    return float(target_weeks) * HOURS_PER_WEEK if target_weeks is not None else None
 
 
 def act_on_dates(contract_end: dt.date | None, notice_days: float, ref: dt.date, horizon_months: int) -> list[dict]:

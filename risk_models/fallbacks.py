@@ -37,16 +37,28 @@ def may_leave_region(frame: pd.DataFrame, answers: AnswerMap) -> np.ndarray:
 
 
 def infeasibility(frame: pd.DataFrame, may_leave: np.ndarray, lib: Library, option: FallbackOption) -> list[list[str]]:
-    """Per deployment, the reasons the option does not fit (empty list = feasible)."""
+    """Per deployment, the reasons the option does not fit (empty list = feasible). Rows with the
+    same reasons share one list (a few distinct combinations over 20,000 rows): read-only."""
     n = len(frame)
-    reasons: list[list[str]] = [[] for _ in range(n)]
+    messages: list[str] = []
+    checks: list[np.ndarray] = []  # per check, (n,) index into messages or -1
 
-    def add(mask: np.ndarray, message) -> None:
-        for i in np.flatnonzero(mask):
-            reasons[i].append(message(i) if callable(message) else message)
+    def add(mask: np.ndarray, message: str | None = None, keys: np.ndarray | None = None,
+            text: dict | None = None) -> None:
+        """A reason where `mask`: one fixed message, or one per distinct key (text[key])."""
+        ids = np.full(n, -1)
+        if message is not None:
+            messages.append(message)
+            ids[mask] = len(messages) - 1
+        else:
+            codes, uniq = pd.factorize(pd.Series(keys[mask], dtype=object))
+            base = len(messages)
+            messages.extend(text[k] for k in uniq)
+            ids[mask] = base + codes
+        checks.append(ids)
 
     ch, vendor = frame["channel"].to_numpy(), frame["model_vendor"].to_numpy()
-    jur, sens = frame["jurisdiction"].to_numpy(), frame["data_sensitivity"].to_numpy()
+    jur, sens = frame["jurisdiction"].to_numpy().astype(str), frame["data_sensitivity"].to_numpy().astype(str)
     at = option.applies_to
     if at.channels:
         add(~np.isin(ch, at.channels), f"applies to {', '.join(lib.channel_label(c) for c in at.channels)} deployments only")
@@ -58,22 +70,27 @@ def infeasibility(frame: pd.DataFrame, may_leave: np.ndarray, lib: Library, opti
     allowed = [j.value for j in option.allowed_jurisdictions]
     region_bound = ~may_leave | (sens == "regulated")
     served = ", ".join(a.upper().replace("ON_PREM", "on-prem") for a in allowed)
-    stay = {(j, s): f"{j.upper().replace('ON_PREM', 'on-prem')} {s} data must stay in its region; "
-                    f"this option serves {served} regions only" for j in set(jur) for s in set(sens)}
-    add(~np.isin(jur, allowed) & region_bound, lambda i: stay[jur[i], sens[i]])
+    pair = np.char.add(np.char.add(jur, "|"), sens) if n else np.zeros(0, dtype=str)
+    stay = {f"{j}|{s}": f"{j.upper().replace('ON_PREM', 'on-prem')} {s} data must stay in its region; "
+                        f"this option serves {served} regions only" for j in set(jur) for s in set(sens)}
+    add(~np.isin(jur, allowed) & region_bound, keys=pair, text=stay)
     if option.is_switch and option.after.region is None:
         add(~np.isin(jur, allowed) & ~region_bound, f"this option serves {served} regions only and names no region to move to")
     limit = SENSITIVITY_ORDER.index(option.max_sensitivity.value)
     too_sensitive = frame["data_sensitivity"].map(SENSITIVITY_ORDER.index).to_numpy() > limit
-    too = {s: f"{s} data exceeds what this option allows ({option.max_sensitivity.value})" for s in set(sens)}
-    add(too_sensitive, lambda i: too[sens[i]])
+    add(too_sensitive, keys=sens, text={s: f"{s} data exceeds what this option allows ({option.max_sensitivity.value})"
+                                        for s in set(sens)})
     if option.is_switch and option.cannot_replace_features:
         codes, uniq = pd.factorize(frame["proprietary_features"].astype(str))  # a few distinct combinations
         cannot = {c.value for c in option.cannot_replace_features}
-        blocked = [", ".join(sorted(set(u.split(";")) & cannot)) for u in uniq]
-        add(np.array([bool(blocked[c]) for c in codes], dtype=bool),
-            lambda i: f"uses {blocked[codes[i]]}: no equivalent on target")
-    return reasons
+        blocked = np.array([", ".join(sorted(set(u.split(";")) & cannot)) for u in uniq] or [""], dtype=object)
+        row_blocked = blocked[codes] if n else np.zeros(0, dtype=object)
+        add(row_blocked != "", keys=row_blocked, text={b: f"uses {b}: no equivalent on target" for b in set(blocked)})
+    if not checks or not n:
+        return [[] for _ in range(n)]
+    combos, inverse = np.unique(np.column_stack(checks), axis=0, return_inverse=True)
+    lists = [[messages[m] for m in combo if m >= 0] for combo in combos.tolist()]
+    return [lists[c] for c in inverse.ravel().tolist()]
 
 
 @dataclass
@@ -115,24 +132,27 @@ class Recommendations:
         """(options, n) bool."""
         return self._feasible
 
-    def ranking(self, i: int) -> list[int]:
-        return [int(k) for k in self._order[:, i]]
-
     def top(self, i: int) -> int | None:
         """The best option for deployment i if any saves more than it costs."""
         first = int(self._order[0, i])
         return first if self._pays[first, i] else None
 
+    def exit_targets(self) -> np.ndarray:
+        """(n,) per deployment the best feasible switch (another channel, model or vendor), whatever
+        its net value; -1 where none is feasible."""
+        if "exit" not in self._cache:
+            ok = self._switch[self._order] & np.take_along_axis(self._feasible, self._order, axis=0)
+            first = ok.argmax(axis=0)
+            self._cache["exit"] = np.where(ok.any(axis=0), self._order[first, np.arange(ok.shape[1])], -1)
+        return self._cache["exit"]
+
     def exit_target(self, i: int) -> int | None:
-        """The best feasible switch (another channel, model or vendor), whatever its net value."""
-        for k in self._order[:, i]:
-            if self._switch[k] and self._feasible[k, i]:
-                return int(k)
-        return None
+        k = int(self.exit_targets()[i])
+        return None if k < 0 else k
 
     def _columns(self) -> dict:
         """Rounded per-option columns as Python lists, built once (records() is called per row)."""
-        if not self._cache:
+        if "static" not in self._cache:
             feas = self._feasible
             r2 = lambda a: np.round(a, 2).tolist()  # noqa: E731
             self._cache.update(
@@ -141,29 +161,69 @@ class Recommendations:
                 residual_loss=r2(np.where(feas, self.residual_loss, self.current_loss[None, :])),
                 loss_avoided=r2(self.loss_avoided), net=r2(self.net_value), one_off=r2(self.one_off),
                 stranded=r2(self.stranded), run=r2(self.run_cost_delta), effort=np.round(self.effort, 1).tolist(),
-                static=[{"option_id": o.id, "label": o.label, "kind": o.kind, "channel": o.target_channel,
-                         "vendor": o.target_vendor, "model": o.after.model,
-                         "jurisdictions": [j.value for j in o.allowed_jurisdictions],
-                         "cost_delta_pct": o.run_cost_delta_pct, "capability_gap": o.capability_gap}
-                        for o in self.options])
+                feasible=feas.tolist(), order=self._order.T.tolist(), static=self.catalogue())
         return self._cache
 
-    def records(self, i: int, lib: Library | None = None) -> list[dict]:
+    def catalogue(self) -> list[dict]:
+        """What each option is, the same for every deployment (the JSON report lists it once)."""
+        return [{"option_id": o.id, "label": o.label, "kind": o.kind, "channel": o.target_channel,
+                 "vendor": o.target_vendor, "model": o.after.model,
+                 "jurisdictions": [j.value for j in o.allowed_jurisdictions],
+                 "cost_delta_pct": o.run_cost_delta_pct, "capability_gap": o.capability_gap}
+                for o in self.options]
+
+    def outcome(self, k: int, i: int) -> dict:
+        """What option k does for deployment i (without the option's own description)."""
         c = self._columns()
-        out = []
-        for k in self._order[:, i]:
-            ok = bool(self._feasible[k, i])
-            out.append(c["static"][k] | {
-                "feasible": ok, "reasons": self.reasons[k][i], "effort_weeks": c["effort"][k][i],
-                "risk_reduction": c["reduction"][k][i], "residual_score": c["residual"][k][i],
-                "residual_expected_loss_usd": c["residual_loss"][k][i],
-                "expected_loss_reduction_usd": c["loss_avoided"][k][i],
-                "one_off_cost_usd": c["one_off"][k][i], "stranded_commitment_usd": c["stranded"][k][i],
-                "run_cost_delta_usd": c["run"][k][i], "net_annual_value_usd": c["net"][k][i],
-                "costs_more_than_it_saves": ok and c["net"][k][i] <= 0,
-                "raises_expected_loss": ok and c["loss_avoided"][k][i] < 0,
-            })
-        return out
+        ok, net, avoided = c["feasible"][k][i], c["net"][k][i], c["loss_avoided"][k][i]
+        return {"option_id": c["static"][k]["option_id"], "feasible": ok, "reasons": self.reasons[k][i],
+                "effort_weeks": c["effort"][k][i], "risk_reduction": c["reduction"][k][i],
+                "residual_score": c["residual"][k][i], "residual_expected_loss_usd": c["residual_loss"][k][i],
+                "expected_loss_reduction_usd": avoided, "one_off_cost_usd": c["one_off"][k][i],
+                "stranded_commitment_usd": c["stranded"][k][i], "run_cost_delta_usd": c["run"][k][i],
+                "net_annual_value_usd": net, "costs_more_than_it_saves": ok and net <= 0,
+                "raises_expected_loss": ok and avoided < 0}
+
+    def record(self, k: int, i: int) -> dict:
+        """Option k for deployment i: what the option is and what it does there."""
+        return self._columns()["static"][k] | self.outcome(k, i)
+
+    def ranked(self, i: int) -> list[int]:
+        """Option indices for deployment i, best first (a cached Python list)."""
+        return self._columns()["order"][i]
+
+    def records(self, i: int, lib: Library | None = None) -> list[dict]:
+        return [self.record(k, i) for k in self.ranked(i)]
+
+    def ranked_columns(self, start: int, stop: int) -> list[dict[str, list]]:
+        """Per deployment in [start, stop): what every option does there as parallel lists, in the
+        deployment's ranked order (the JSON report's compact form: one dict per deployment instead of
+        one per option, built from whole arrays)."""
+        rank = self._order[:, start:stop].T  # (m, options)
+
+        def take(a: np.ndarray, digits: int | None = 2) -> list:
+            v = np.take_along_axis(a[:, start:stop].T, rank, axis=1)
+            return (np.round(v, digits) if digits is not None else v).tolist()
+
+        feas = self._feasible
+        net, avoided = np.round(self.net_value, 2), np.round(self.loss_avoided, 2)
+        effort = np.take_along_axis(np.round(self.effort[:, start:stop, :], 1).transpose(1, 0, 2), rank[:, :, None], 1)
+        cols = {
+            "option_id": np.array([o.id for o in self.options], dtype=object)[rank].tolist(),
+            "feasible": take(feas, None),
+            "reasons": [[self.reasons[k][i] for k in r] for i, r in zip(range(start, stop), rank.tolist(), strict=True)],
+            "effort_weeks": effort.tolist(),
+            "risk_reduction": take(np.where(feas, self.current[None, :] - self.residual, 0.0)),
+            "residual_score": take(np.where(feas, self.residual, self.current[None, :])),
+            "residual_expected_loss_usd": take(np.where(feas, self.residual_loss, self.current_loss[None, :])),
+            "expected_loss_reduction_usd": take(avoided, None), "one_off_cost_usd": take(self.one_off),
+            "stranded_commitment_usd": take(self.stranded), "run_cost_delta_usd": take(self.run_cost_delta),
+            "net_annual_value_usd": take(net, None),
+            "costs_more_than_it_saves": take(feas & (net <= 0), None),
+            "raises_expected_loss": take(feas & (avoided < 0), None),
+        }
+        keys = list(cols)
+        return [dict(zip(keys, vals, strict=True)) for vals in zip(*cols.values(), strict=True)]
 
 
 def recommend(frame: pd.DataFrame, answers: AnswerMap, lib: Library, scores: Scores,
@@ -187,8 +247,8 @@ def recommend(frame: pd.DataFrame, answers: AnswerMap, lib: Library, scores: Sco
         # a lever keeps channel, vendor, region and features: the severities are the same rows'
         # (unless it secures an answer that scales some events' severity)
         scoped = any(lib.questions[q].scope_events for q in o.after.answers if q in lib.questions)
-        same = None if o.is_switch or scoped else (scores.severity[rows], scores.favourable[rows])
-        after = score(after_frame, after_answers, lib, probabilities, severity=same)
+        same = None if o.is_switch or scoped else scores.profiles.subset(rows)
+        after = score(after_frame, after_answers, lib, probabilities, profiles=same, points=False)
         residual[k, rows] = after.table["score"].to_numpy()
         residual_loss[k, rows] = expected_losses_exact(after_frame, after, lib)
     effort = _effort(frame, lib)

@@ -14,7 +14,7 @@ import numpy as np
 import orjson
 
 from risk_models.answers import answers_to_jsonable
-from risk_models.assessment import Assessment, driver_context, drivers, heatmap_cells
+from risk_models.assessment import Assessment, context_drivers, driver_context, frame_rows, heatmap_cells
 from risk_models.concentration import concentration, concentration_by_business_unit
 from risk_models.exit_plan import exit_plan
 from risk_models.inventory_export import inventory_text_frame
@@ -22,7 +22,7 @@ from risk_models.plausibility import plausibility_warnings
 from risk_models.questionnaire.report_answers import deployment_answers
 from risk_models.simulation import component_records
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 PROBABILITY_METHOD = (
     "Each outcome's probability is given over its event's horizon (scenario pack: 24 months; baseline "
     "events: 12). Its annual probability is 1 - (1 - P)^(12 / horizon): it depends only on the outcome's "
@@ -30,46 +30,57 @@ PROBABILITY_METHOD = (
     "simulated year draws at most one outcome per event with these probabilities. Favourable outcomes "
     "relieve losses only in the years they happen.")
 EXIT_PLAN_RATINGS = ("high", "critical")
+CHUNK_ROWS = 2000
 
 
-def _money(x: float) -> float:
-    return round(float(x), 2)
+def _features(text: str, cache: dict[str, list[str]]) -> list[str]:
+    if text not in cache:
+        cache[text] = text.split(";") if text else []
+    return list(cache[text])
 
 
 def iter_deployment_records(a: Assessment) -> Iterator[dict]:
     """One record per deployment, generated lazily (the report of 20,000 deployments is too big to
-    hold as Python objects comfortably; `write_report` streams it)."""
+    hold as Python objects comfortably; `write_report` streams it). Everything per-row is read from
+    columns prepared once for the whole inventory."""
     t = a.residual.table
     dims = list(a.lib.scoring.dimensions)
     ctx = driver_context(a)
-    cols = {c: t[c].tolist() for c in ("score", "likelihood", "impact", "rating", *dims)}
-    inherent = a.inherent.table["score"].tolist()
-    expected = a.simulation.expected_by_deployment.tolist()
+    r2 = lambda x: np.round(np.asarray(x, float), 2).tolist()  # noqa: E731
+    score, inherent = r2(t["score"]), r2(a.inherent.table["score"])
+    lik, imp = t["likelihood"].astype(int).tolist(), t["impact"].astype(int).tolist()
+    dim_values = r2(t[dims].to_numpy())
+    spend, committed = r2(a.frame["annual_spend_usd"]), r2(a.frame["committed_spend_usd"])
+    expected = r2(a.simulation.expected_by_deployment)
     breakdown = component_records(a.simulation.components)
     rec = a.recommendations()
+    exits = rec.exit_targets().tolist()
+    option_ids = [o.id for o in rec.options]
+    feature_cache: dict[str, list[str]] = {}
+    fallbacks: list[dict] = []
     for i, row in enumerate(ctx.rows):
-        fallbacks = rec.records(i, a.lib)
-        target = rec.exit_target(i)
+        if i % CHUNK_ROWS == 0:  # the option columns of the next rows (bounded memory)
+            fallbacks = rec.ranked_columns(i, min(i + CHUNK_ROWS, len(ctx.rows)))
+        dep = row["deployment_id"]
         record = {
-            "deployment_id": row["deployment_id"], "name": row["name"], "business_unit": row["business_unit"],
+            "deployment_id": dep, "name": row["name"], "business_unit": row["business_unit"],
             "use_case": row["use_case"], "owner": row["owner"], "channel": row["channel"], "model": row["model"],
             "model_vendor": row["model_vendor"], "region": row["region"], "jurisdiction": row["jurisdiction"],
-            "annual_spend_usd": _money(row["annual_spend_usd"]), "committed_spend_usd": _money(row["committed_spend_usd"]),
+            "annual_spend_usd": spend[i], "committed_spend_usd": committed[i],
             "contract_end": row["contract_end"].isoformat() if row["contract_end"] else None,
             "criticality": row["criticality"], "data_sensitivity": row["data_sensitivity"],
             "fallback_status": row["fallback_status"], "abstraction_layer": bool(row["abstraction_layer"]),
-            "proprietary_features": row["proprietary_features"].split(";") if row["proprietary_features"] else [],
-            "score": round(cols["score"][i], 2), "inherent_score": round(inherent[i], 2),
-            "likelihood": int(cols["likelihood"][i]), "impact": int(cols["impact"][i]), "rating": cols["rating"][i],
-            "dimensions": {d: round(cols[d][i], 2) for d in dims},
-            "drivers": drivers(a, i, ctx=ctx), "assumed": a.residual.assumed[i],
-            "answers": deployment_answers(a.lib.questions, a.answers.get(row["deployment_id"], {})),
-            "expected_loss_usd": _money(expected[i]), "expected_loss_breakdown_usd": breakdown[i],
-            "recommended_exit": a.lib.fallbacks.options[target].id if target is not None else None,
-            "fallbacks": fallbacks,
+            "proprietary_features": _features(row["proprietary_features"], feature_cache),
+            "score": score[i], "inherent_score": inherent[i], "likelihood": lik[i], "impact": imp[i],
+            "rating": ctx.ratings[i], "dimensions": dict(zip(dims, dim_values[i], strict=True)),
+            "drivers": context_drivers(a, ctx, i), "assumed": a.residual.assumed[i],
+            "answers": deployment_answers(a.lib.questions, a.answers.get(dep, {})),
+            "expected_loss_usd": expected[i], "expected_loss_breakdown_usd": breakdown[i],
+            "recommended_exit": option_ids[exits[i]] if exits[i] >= 0 else None,
+            "fallbacks": fallbacks[i % CHUNK_ROWS],
         }
-        if cols["rating"][i] in EXIT_PLAN_RATINGS:
-            record["exit_plan"] = exit_plan(a, rec, i, fallbacks, row)
+        if ctx.ratings[i] in EXIT_PLAN_RATINGS:
+            record["exit_plan"] = exit_plan(a, rec, i, ctx, i, refs=True)
         yield record
 
 
@@ -102,7 +113,7 @@ def scenario_library_record(a: Assessment) -> dict:
 def inputs_hash(a: Assessment) -> str:
     """SHA-256 of what went in: inventory rows, answers, scenario probabilities, seed and trials."""
     payload = {
-        "inventory": inventory_text_frame(a.frame).to_dict("records"),
+        "inventory": frame_rows(inventory_text_frame(a.frame)),
         "rejected": [e.model_dump() for e in a.inventory.errors],
         "answers": answers_to_jsonable(a.answers),
         "probabilities": [round(float(p), 6) for p in a.residual.outcomes.probability],
@@ -131,6 +142,7 @@ def report_header(a: Assessment, organisation: str = "", generated_at: dt.dateti
         "concentration_by_business_unit": concentration_by_business_unit(a.frame, a.lib),
         "simulation": a.simulation.summary(a.frame),
         "heatmap": {"cells": heatmap_cells(a.residual.table, a.lib.scoring.rating_bounds)},
+        "fallback_options": a.recommendations().catalogue(),
     }
 
 

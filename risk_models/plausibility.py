@@ -38,16 +38,17 @@ def plausibility_warnings(frame: pd.DataFrame, lib: Library) -> list[RowError]:
     keys = frame[["channel", "model_vendor", "model", "jurisdiction"]].astype(str)
     codes, uniq = pd.factorize(pd.MultiIndex.from_frame(keys))
     messages = [_availability_message(lib, *u) for u in uniq]
-    lines = frame["line"].to_numpy() if "line" in frame else np.full(len(frame), None)
-    for i in np.flatnonzero([messages[c] is not None for c in codes]):
-        out.append(RowError(line=_int(lines[i]), deployment_id=str(frame["deployment_id"].iat[i]), column="model",
-                            value=str(frame["model"].iat[i]), message=messages[codes[i]]))
-    cloud_on_prem = (frame["channel"] != "self_hosted").to_numpy() & (frame["jurisdiction"] == "on_prem").to_numpy()
-    for i in np.flatnonzero(cloud_on_prem):
+    lines = frame["line"].tolist() if "line" in frame else [None] * len(frame)
+    deps, models, regions = (frame[c].astype(str).tolist() for c in ("deployment_id", "model", "region"))
+    for i in np.flatnonzero([messages[c] is not None for c in codes]).tolist():
+        out.append(RowError(line=_int(lines[i]), deployment_id=deps[i], column="model", value=models[i],
+                            message=messages[codes[i]]))
+    channels = frame["channel"].to_numpy()
+    cloud_on_prem = (channels != "self_hosted") & (frame["jurisdiction"] == "on_prem").to_numpy()
+    for i in np.flatnonzero(cloud_on_prem).tolist():
         out.append(RowError(
-            line=_int(lines[i]), deployment_id=str(frame["deployment_id"].iat[i]), column="region",
-            value=str(frame["region"].iat[i]),
-            message=f"an on-premises region on a cloud channel ({lib.channel_label(frame['channel'].iat[i])}); "
+            line=_int(lines[i]), deployment_id=deps[i], column="region", value=regions[i],
+            message=f"an on-premises region on a cloud channel ({lib.channel_label(channels[i])}); "
                     "use the provider's region code, or channel Self-hosted"))
     return sorted(out, key=lambda e: (e.line or 0, e.column or ""))
 

@@ -24,33 +24,41 @@ class UnsafeInputError(ValueError):
     """A user file was refused before it was expanded (aliases, nesting too deep, bad syntax)."""
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader that refuses aliases and bounds nesting while composing (before constructing)."""
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
 
-    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+def _check_events(text: str) -> None:
+    """Refuse aliases and nesting deeper than MAX_DEPTH from the parser's events, before any node
+    or value is built (libyaml's parser: ~10x faster than composing in Python)."""
+    try:
+        _walk_events(text)
+    except yaml.MarkedYAMLError as exc:
+        if "nesting depth" not in str(exc):  # libyaml's own limit (1,000) met while scanning ahead
+            raise
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+        raise UnsafeInputError(f"line {line}: nested deeper than {MAX_DEPTH} levels") from None
+
+
+def _walk_events(text: str) -> None:
+    depth = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, yaml.AliasEvent):
             raise UnsafeInputError(
                 f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not allowed "
                 "in uploaded files; write the values out in full")
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
-                raise UnsafeInputError(f"line {mark.line + 1}: nested deeper than {MAX_DEPTH} levels")
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+        if isinstance(event, yaml.CollectionStartEvent | yaml.ScalarEvent) and depth + 1 > MAX_DEPTH:
+            raise UnsafeInputError(f"line {event.start_mark.line + 1}: nested deeper than {MAX_DEPTH} levels")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def load_user_yaml(text: str) -> Any:
     """yaml.safe_load for files a user supplies: no aliases, bounded nesting."""
     try:
-        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+        _check_events(text)
+        return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a SafeLoader
     except UnsafeInputError:
         raise
     except RecursionError:

@@ -160,6 +160,38 @@ def severity_tensors(
 
 
 @dataclass(frozen=True)
+class Profiles:
+    """Deployments grouped by what decides which outcomes reach them and how hard: channel, model
+    vendor, jurisdiction, proprietary features and the answers scoped to events. An inventory of
+    20,000 rows has a few hundred such profiles, so the outcomes x dimensions work is done once per
+    profile and only per-deployment factors (vulnerability, weights) are applied row by row."""
+
+    inverse: np.ndarray  # (n,) profile of each deployment
+    pos: np.ndarray  # (profiles, outcomes, dims) adverse severity
+    neg: np.ndarray  # (profiles, outcomes, dims) favourable severity (<= 0)
+
+    def subset(self, rows: np.ndarray) -> Profiles:
+        """The same profiles for a subset of the deployments (in the order of `rows`)."""
+        return Profiles(self.inverse[rows], self.pos, self.neg)
+
+
+def exposure_profiles(frame: pd.DataFrame, lib: Library,
+                      severity_factors: dict[str, np.ndarray] | None = None) -> Profiles:
+    """Severity tensors computed once per distinct profile (see Profiles)."""
+    keys = [pd.factorize(frame[c].astype(str))[0] for c in
+            ("channel", "model_vendor", "jurisdiction", "proprietary_features")]
+    scoped = dict(severity_factors or {})
+    if not len(frame):
+        pos, neg = severity_tensors(frame, lib, scoped)
+        return Profiles(np.zeros(0, dtype=int), pos, neg)
+    parts = np.column_stack([*keys, *scoped.values()])
+    _, first, inverse = np.unique(parts, axis=0, return_index=True, return_inverse=True)
+    rows = frame.iloc[first]
+    pos, neg = severity_tensors(rows, lib, {k: f[first] for k, f in scoped.items()})
+    return Profiles(inverse.ravel(), pos, neg)
+
+
+@dataclass(frozen=True)
 class Factor:
     id: str
     values: np.ndarray  # (n, dims) multipliers of the raw vulnerability
@@ -264,7 +296,7 @@ class Scores:
     """Per-deployment results plus the arrays behind the drivers, the loss model and the simulation."""
 
     table: pd.DataFrame  # deployment_id, score, likelihood, impact, rating, p_hit, impact_raw, dimension columns
-    outcome_points: np.ndarray  # (n, outcomes) score points per outcome, rows add up to score
+    outcome_points: np.ndarray  # (n, outcomes) score points per outcome, rows add up to score ((n, 0) if not asked)
     factors: list[Factor]
     assumed: list[list[str]]
     severity: np.ndarray  # (n, outcomes, dims) adverse severity
@@ -273,29 +305,32 @@ class Scores:
     raw_vulnerability: np.ndarray  # (n, dims) base x product of factors
     vulnerability: np.ndarray  # (n, dims) saturate(raw)
     outcomes: OutcomeTable
+    profiles: Profiles  # the severities per exposure profile (re-used to score levers on the same rows)
+    profile_relief: Relief  # relief per profile (the per-deployment `relief` is its expansion)
 
 
 def score(
     frame: pd.DataFrame, answers: AnswerMap, lib: Library, probabilities: dict[str, float] | None = None,
-    controls: bool = True, ref: dt.date | None = None, severity: tuple[np.ndarray, np.ndarray] | None = None,
+    controls: bool = True, ref: dt.date | None = None, profiles: Profiles | None = None, points: bool = True,
 ) -> Scores:
     """Score every deployment of a validated inventory frame against the events of the library.
-    `severity`: (adverse, favourable) tensors already computed for these rows — valid only when
-    channel, vendor, jurisdiction and features are unchanged (a lever re-scored on its target)."""
+    `profiles`: exposure profiles already computed for these rows — valid only when channel, vendor,
+    jurisdiction, features and event-scoped answers are unchanged (a lever re-scored on its target).
+    `points=False` skips the per-outcome score points (drivers), for callers that need only the
+    scores and expected losses."""
     ref = ref or lib.reference_date
     outcomes = outcome_table(lib, probabilities)
-    if severity is None:
+    if profiles is None:
         # answers that blunt particular events (an IP indemnity for copyright outcomes, a long
         # deprecation notice for model retirements) scale those events' severities
         scoped = scoped_answer_factors(frame["deployment_id"].tolist(), answers, lib.questions, ref,
                                        use_defaults_only=not controls)
-        severity = severity_tensors(frame, lib, scoped)
-    pos, neg = severity
+        profiles = exposure_profiles(frame, lib, scoped)
     factors, assumed = vulnerability_factors(frame, answers, lib, ref, controls)
     raw = np.full((len(frame), len(DIMENSIONS)), lib.scoring.base_vulnerability)
     for f in factors:
         raw = raw * f.values
-    return _combine(frame, lib, outcomes, pos, neg, raw, factors, assumed)
+    return _combine(frame, lib, outcomes, profiles, raw, factors, assumed, points)
 
 
 def _favourable_events(annual: np.ndarray, neg: np.ndarray, event_index: np.ndarray):
@@ -340,6 +375,10 @@ class Relief:
         """(n, outcomes, dims) multipliers (tests and benchmarks; the engine uses `grouped`)."""
         return self.keep[:, self.column, :]
 
+    def take(self, rows: np.ndarray) -> Relief:
+        """The relief of the given rows (profiles -> deployments)."""
+        return Relief(self.keep[rows], self.logs[rows], self.column, [(e, m, q[rows]) for e, m, q in self.events])
+
 
 def relief_of(annual: np.ndarray, neg: np.ndarray, event_index: np.ndarray) -> Relief:
     """For each adverse outcome, the product over *other* events of (1 - q_e), the expected share of
@@ -381,40 +420,45 @@ def _p_any(annual: np.ndarray, which: np.ndarray, event_index: np.ndarray) -> np
     """(n,) chance that at least one of the flagged outcomes happens in a year (outcomes of an event
     exclude each other, events are independent)."""
     n_events = int(event_index.max()) + 1 if len(event_index) else 0
-    p_event = np.zeros((which.shape[0], n_events))
-    if n_events:
-        np.add.at(p_event.T, event_index, (annual[None, :] * which).T)
+    one_hot = np.zeros((len(event_index), n_events))
+    one_hot[np.arange(len(event_index)), event_index] = 1.0
+    p_event = (which * annual[None, :]) @ one_hot
     return -np.expm1(np.log1p(-np.minimum(p_event, 1 - 1e-12)).sum(axis=1))
 
 
-def _combine(frame, lib, outcomes, pos, neg, raw, factors, assumed) -> Scores:
+def _combine(frame, lib, outcomes, profiles: Profiles, raw, factors, assumed, points: bool) -> Scores:
     sc = lib.scoring
     annual = outcomes.annual
     ev = outcomes.event_index
+    inv = profiles.inverse
     vuln = saturate(raw)
+    vw = vuln * weights(frame, lib)  # (n, k): harm = pos x vw, the outcome-independent part per deployment
     dim_w = np.array([sc.dimension_weights[d] for d in DIMENSIONS])
-    harm = pos * (vuln * weights(frame, lib))[:, None, :]  # (n, o, k) exposure if the outcome happens
-    adverse = annual[None, :, None] * harm
-    relief = relief_of(annual, neg, ev)
-    final = relief.grouped(harm, annual)  # (n, k)
+    relief_p = relief_of(annual, profiles.neg, ev)  # per profile
+    final = vw * relief_p.grouped(profiles.pos, annual)[inv]  # (n, k)
     raw_score = sc.calibration * final @ dim_w
     scores = 100 * -np.expm1(-raw_score)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_raw = np.where(raw_score > 0, scores / raw_score, 0.0)
-    contrib = adverse + _relief_points(adverse, relief, annual, neg)
-    points = per_raw[:, None] * sc.calibration * (contrib @ dim_w)
+    pos = profiles.pos[inv]  # (n, o, k)
+    if points:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_raw = np.where(raw_score > 0, scores / raw_score, 0.0)
+        adverse_p = annual[None, :, None] * profiles.pos
+        contrib_p = adverse_p + _relief_points(adverse_p, relief_p, annual, profiles.neg)  # linear in vw
+        outcome_points = per_raw[:, None] * sc.calibration * np.einsum("nk,nok->no", vw * dim_w, contrib_p[inv])
+    else:
+        outcome_points = np.zeros((len(frame), 0))
 
     material = (pos * vuln[:, None, :]).max(axis=2) >= sc.materiality  # (n, o)
-    hit_any = pos.max(axis=2) > 0
+    hit_any_p = profiles.pos.max(axis=2) > 0
     p_hit = _p_any(annual, material, ev)
     # Impact: the expected harm in a year in which anything reaches the deployment (expected yearly
     # harm / chance that any outcome reaches it). The denominator does not depend on the controls,
     # so adding a control can only lower the impact.
-    p_reach = _p_any(annual, hit_any, ev)
+    p_reach = _p_any(annual, hit_any_p, ev)[inv]
     with np.errstate(divide="ignore", invalid="ignore"):
         impact_raw = np.where(p_reach > 0, (final @ dim_w) / p_reach, 0.0)
     likelihood = band(p_hit, sc.likelihood_bounds)
-    impact = np.where(hit_any.any(axis=1), band(impact_raw, sc.impact_bounds), 1)
+    impact = np.where(hit_any_p.any(axis=1)[inv], band(impact_raw, sc.impact_bounds), 1)
 
     table = pd.DataFrame({
         "deployment_id": frame["deployment_id"].to_numpy(),
@@ -423,20 +467,23 @@ def _combine(frame, lib, outcomes, pos, neg, raw, factors, assumed) -> Scores:
     })
     for k, d in enumerate(DIMENSIONS):
         table[d] = 100 * -np.expm1(-sc.calibration * final[:, k])
-    return Scores(table, points, factors, assumed, pos, neg, relief, raw, vuln, outcomes)
+    return Scores(table, outcome_points, factors, assumed, pos, profiles.neg[inv], relief_p.take(inv), raw, vuln,
+                  outcomes, profiles, relief_p)
 
 
-def effective_factor(s: Scores, f: Factor) -> np.ndarray:
+def effective_factor(s: Scores, f: Factor, rows: np.ndarray | None = None) -> np.ndarray:
     """(n, dims): how much the factor actually changes the vulnerability, i.e. vulnerability with the
-    factor / vulnerability without it (what a driver shows, not the raw multiplier)."""
+    factor / vulnerability without it (what a driver shows, not the raw multiplier). `rows`: only
+    these deployments."""
+    pick = slice(None) if rows is None else rows
     with np.errstate(divide="ignore", invalid="ignore"):
-        without = saturate(s.raw_vulnerability / f.values)
-        return np.where(without > 0, s.vulnerability / without, 1.0)
+        without = saturate(s.raw_vulnerability[pick] / f.values[pick])
+        return np.where(without > 0, s.vulnerability[pick] / without, 1.0)
 
 
-def factor_summary(s: Scores, f: Factor, dim_weights: dict[str, float]) -> np.ndarray:
+def factor_summary(s: Scores, f: Factor, dim_weights: dict[str, float], rows: np.ndarray | None = None) -> np.ndarray:
     """One number per deployment: the factor's effective multiplier, weighted over the dimensions it touches."""
     if not f.dims:
-        return np.ones(len(f.values))
+        return np.ones(len(f.values) if rows is None else len(rows))
     w = np.array([dim_weights[DIMENSIONS[i]] for i in f.dims])
-    return effective_factor(s, f)[:, list(f.dims)] @ w / w.sum()
+    return effective_factor(s, f, rows)[:, list(f.dims)] @ w / w.sum()

@@ -67,23 +67,32 @@ def loss_bases(frame: pd.DataFrame, lib: Library) -> np.ndarray:
     return np.column_stack([by_dim[d] for d in DIMENSIONS]) if len(frame) else np.zeros((0, len(DIMENSIONS)))
 
 
+def _hours(scores: Scores) -> np.ndarray:
+    """(outcomes, dims): 1, but the outcome's outage hours for the downtime dimension."""
+    hours = np.ones((len(scores.outcomes.ids), len(DIMENSIONS)))
+    hours[:, DIMENSIONS.index("continuity")] = scores.outcomes.outage_hours
+    return hours
+
+
 def loss_tensor(frame: pd.DataFrame, scores: Scores, lib: Library) -> np.ndarray:
     """(n, outcomes, dims) loss in USD if the outcome hits (the PERT mode), before favourable relief;
     the continuity part only for outcomes that cause an outage, for their outage hours."""
-    hours = np.ones((len(scores.outcomes.ids), len(DIMENSIONS)))
-    hours[:, DIMENSIONS.index("continuity")] = scores.outcomes.outage_hours
     sv = scores.severity * scores.vulnerability[:, None, :]
-    return sv * loss_bases(frame, lib)[:, None, :] * hours[None, :, :]
+    return sv * loss_bases(frame, lib)[:, None, :] * _hours(scores)[None, :, :]
 
 
 def expected_loss_components(frame: pd.DataFrame, scores: Scores, lib: Library,
                              losses: np.ndarray | None = None) -> np.ndarray:
     """(n, dims) closed-form expected annual loss by component (see COMPONENTS); rows add up to the
-    deployment's expected loss. `losses`: loss_tensor(...) when the caller already has it."""
+    deployment's expected loss. `losses`: loss_tensor(...) when the caller already has it; without
+    it the outcome sum is done once per exposure profile (severity x hours x relief), then scaled
+    by each deployment's vulnerability and loss bases."""
     a = lib.assumptions
     mean = pert_mean(a.pert_low.value, 1.0, a.pert_high.value)
-    losses = loss_tensor(frame, scores, lib) if losses is None else losses
-    return scores.relief.grouped(losses, scores.outcomes.annual) * mean
+    if losses is not None:
+        return scores.relief.grouped(losses, scores.outcomes.annual) * mean
+    per_profile = scores.profile_relief.grouped(scores.profiles.pos * _hours(scores)[None], scores.outcomes.annual)
+    return scores.vulnerability * loss_bases(frame, lib) * per_profile[scores.profiles.inverse] * mean
 
 
 def expected_losses_exact(frame: pd.DataFrame, scores: Scores, lib: Library) -> np.ndarray:
@@ -93,7 +102,7 @@ def expected_losses_exact(frame: pd.DataFrame, scores: Scores, lib: Library) -> 
 
 def component_records(components: np.ndarray) -> list[dict[str, float]]:
     names = [COMPONENTS[d] for d in DIMENSIONS]
-    return [dict(zip(names, (round(float(x), 2) for x in row), strict=True)) for row in components]
+    return [dict(zip(names, row, strict=True)) for row in np.round(components, 2).tolist()]
 
 
 @dataclass

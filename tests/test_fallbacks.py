@@ -186,7 +186,8 @@ def test_cli_exit_plan_and_whatif(tmp_path):
 
 def test_assess_json_has_fallbacks_and_exit_plans(demo_assessment):
     from risk_models.json_report import report
-    rep = report(demo_assessment)
+    from risk_models.report.options import with_option_details
+    rep = with_option_details(report(demo_assessment))
     for d in rep["deployments"]:
         assert len(d["fallbacks"]) == 13
         flags = [f["feasible"] for f in d["fallbacks"]]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from risk_models.markdown_text import md_escape as e
+from risk_models.report.options import with_option_details
 
 
 def render_markdown(rep: dict) -> str:
+    rep = with_option_details(rep)
     deps = rep["deployments"]
     sim = rep["simulation"]
     hc = sorted((d for d in deps if d["rating"] in ("high", "critical")), key=lambda d: -d["score"])

@@ -30,6 +30,7 @@ from reportlab.platypus import (
 from risk_models.library.pack import report_pack_age
 from risk_models.report.fonts import fonts, markup
 from risk_models.report.methodology import COMPONENT_LABELS, assumption_rows, method_paragraphs, worked_example
+from risk_models.report.options import with_option_details
 
 PAPER = {"a4": A4, "letter": LETTER}
 # Luminance-ordered orange-red ramp (ColorBrewer OrRd): readable with colour-vision deficiencies.
@@ -351,6 +352,7 @@ def _section_comparison(d: dict, styles: dict, width: float) -> list:
 
 def render_pdf(rep: dict, paper: str = "a4", comparison: dict | None = None) -> bytes:
     """The executive summary of a JSON report as PDF bytes; `comparison` = a storage diff to include."""
+    rep = with_option_details(rep)
     styles = _styles()
     pagesize = PAPER[paper]
     buf = io.BytesIO()

@@ -9,6 +9,7 @@ import json
 import pandas as pd
 
 from risk_models.inventory_import import escape_text
+from risk_models.report.options import with_option_details
 
 TEXT_COLUMNS = ("deployment_id", "name", "business_unit", "use_case", "owner", "model", "region", "top_driver",
                 "recommended_fallback")
@@ -16,6 +17,7 @@ TEXT_COLUMNS = ("deployment_id", "name", "business_unit", "use_case", "owner", "
 
 def deployments_table(report: dict) -> pd.DataFrame:
     """One flat row per deployment: inventory columns, scores, dimensions, top driver, loss."""
+    report = with_option_details(report)
     deps = pd.DataFrame(report["deployments"])
     if deps.empty:
         return deps

@@ -12,6 +12,7 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from risk_models.report.options import with_option_details
 from risk_models.report.tabular import deployments_table
 
 RATING_FILL = {"low": "FDD49E", "medium": "FC8D59", "high": "D7301F", "critical": "7F0000"}
@@ -58,6 +59,7 @@ def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list], money:
 
 
 def render_xlsx(rep: dict) -> bytes:
+    rep = with_option_details(rep)
     wb = Workbook()
     wb.remove(wb.active)
     sim = rep["simulation"]
