@@ -174,8 +174,10 @@ def driver_context(a: Assessment, index: list[int] | None = None) -> DriverConte
     values = np.round(summaries, 3).tolist()
     by_factor = [labels.column(f.id, rows, a.answers, np.flatnonzero(shown[:, k]).tolist())
                  for k, f in enumerate(s.factors)]
-    factors = [[(s.factors[k].id, by_factor[k][j], values[j][k]) for k in np.flatnonzero(shown[j]).tolist()]
-               for j in range(len(rows))]
+    patterns, pattern_of = np.unique(shown, axis=0, return_inverse=True)  # a few distinct sets of shown factors
+    shown_lists = [np.flatnonzero(p).tolist() for p in patterns]
+    factors = [[(s.factors[k].id, by_factor[k][j], values[j][k]) for k in shown_lists[pat]]
+               for j, pat in enumerate(pattern_of.ravel().tolist())]
     t_order = np.argsort(-pts, axis=1, kind="stable")[:, :TRIGGER_LIMIT]
     t_pts = np.take_along_axis(pts, t_order, axis=1)
     triggers = [[(o, p) for o, p in zip(os_, ps, strict=True) if p > 0.05]

@@ -21,7 +21,7 @@ from risk_models.answers import AnswerMap
 from risk_models.config_loader import Library
 from risk_models.config_schema import FallbackOption
 from risk_models.models import DataSensitivity
-from risk_models.scoring import Scores, contract_position, feature_count, score
+from risk_models.scoring import Scores, contract_position, feature_count, lookup, score
 from risk_models.simulation import expected_losses_exact
 from risk_models.target_state import apply_option
 
@@ -77,7 +77,7 @@ def infeasibility(frame: pd.DataFrame, may_leave: np.ndarray, lib: Library, opti
     if option.is_switch and option.after.region is None:
         add(~np.isin(jur, allowed) & ~region_bound, f"this option serves {served} regions only and names no region to move to")
     limit = SENSITIVITY_ORDER.index(option.max_sensitivity.value)
-    too_sensitive = frame["data_sensitivity"].map(SENSITIVITY_ORDER.index).to_numpy() > limit
+    too_sensitive = lookup(frame["data_sensitivity"], SENSITIVITY_ORDER.index) > limit
     add(too_sensitive, keys=sens, text={s: f"{s} data exceeds what this option allows ({option.max_sensitivity.value})"
                                         for s in set(sens)})
     if option.is_switch and option.cannot_replace_features:
@@ -88,9 +88,13 @@ def infeasibility(frame: pd.DataFrame, may_leave: np.ndarray, lib: Library, opti
         add(row_blocked != "", keys=row_blocked, text={b: f"uses {b}: no equivalent on target" for b in set(blocked)})
     if not checks or not n:
         return [[] for _ in range(n)]
-    combos, inverse = np.unique(np.column_stack(checks), axis=0, return_inverse=True)
-    lists = [[messages[m] for m in combo if m >= 0] for combo in combos.tolist()]
-    return [lists[c] for c in inverse.ravel().tolist()]
+    base = len(messages) + 1
+    key = np.zeros(n, dtype=np.int64)
+    for ids in checks:  # one integer per combination of reasons (a few checks, a few dozen messages)
+        key = key * base + (ids + 1)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    lists = [[messages[c[first_row]] for c in checks if c[first_row] >= 0] for first_row in first.tolist()]
+    return [lists[c] for c in inverse.tolist()]
 
 
 @dataclass

@@ -264,10 +264,19 @@ def vulnerability_factors(
     return factors, assumed
 
 
+def lookup(column: pd.Series, mapping, default: float = np.nan) -> np.ndarray:
+    """Series.map for a few distinct values, by factorising first (Arrow-backed string columns map
+    element by element in Python otherwise). `mapping`: a dict or a function of the value."""
+    codes, uniq = pd.factorize(column)
+    get = mapping.get if isinstance(mapping, dict) else mapping
+    table = np.array([get(u) for u in uniq] + [default], dtype=float)
+    return table[codes]  # code -1 (missing) -> default
+
+
 def weights(frame: pd.DataFrame, lib: Library) -> np.ndarray:
     sc = lib.scoring
-    crit = frame["criticality"].map({c.value: w for c, w in sc.criticality_weight.items()}).to_numpy(float)
-    sens = frame["data_sensitivity"].map({s.value: w for s, w in sc.sensitivity_weight.items()}).to_numpy(float)
+    crit = lookup(frame["criticality"], {c.value: w for c, w in sc.criticality_weight.items()})
+    sens = lookup(frame["data_sensitivity"], {s.value: w for s, w in sc.sensitivity_weight.items()})
     w = np.repeat(crit[:, None], len(DIMENSIONS), axis=1)
     w[:, DIMENSIONS.index("compliance")] *= sens
     return w

@@ -23,7 +23,7 @@ import pandas as pd
 
 from risk_models.config_loader import Library
 from risk_models.models import DIMENSIONS
-from risk_models.scoring import MAX_RELIEF, Scores, committed_at_risk, feature_count
+from risk_models.scoring import MAX_RELIEF, Scores, committed_at_risk, feature_count, lookup
 
 TABLE_SIZE = 4096
 CHUNK_CELLS = 1 << 22  # max trial x deployment cells held at once (~16 MB of float32)
@@ -59,8 +59,8 @@ def loss_bases(frame: pd.DataFrame, lib: Library) -> np.ndarray:
     downtime per hour, compliance cost."""
     a = lib.assumptions
     weeks = a.base_switching_weeks.value * (1 + a.weeks_per_feature_share.value * feature_count(frame))
-    hourly = frame["criticality"].map({c.value: v for c, v in a.downtime_usd_per_hour.value.items()}).to_numpy(float)
-    comp = frame["data_sensitivity"].map({s.value: v for s, v in a.compliance_usd.value.items()}).to_numpy(float)
+    hourly = lookup(frame["criticality"], {c.value: v for c, v in a.downtime_usd_per_hour.value.items()})
+    comp = lookup(frame["data_sensitivity"], {s.value: v for s, v in a.compliance_usd.value.items()})
     by_dim = {"continuity": hourly, "cost": frame["annual_spend_usd"].to_numpy(float),
               "contract": committed_at_risk(frame, lib.reference_date),
               "capability": a.person_week_usd.value * weeks, "compliance": comp}
