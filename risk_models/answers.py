@@ -192,20 +192,20 @@ def _factor_arrays(
         arrays[q.id] = np.tile(np.array([default[d] for d in DIMENSIONS]), (n, 1))
     if use_defaults_only or not questions:
         return arrays
-    cache: dict[tuple[str, str], list[float]] = {}
+    rows: dict[tuple, list[int]] = {}  # (question, answer) -> the rows that gave it
+    values: dict[tuple, Answer] = {}
     for dep, per in answers.items():
         i = index.get(dep)
         if i is None:
             continue
         for qid, value in per.items():
-            q = questions.get(qid)
-            if q is None:
-                continue
-            key = (qid, tuple(value) if isinstance(value, list) else value)
-            if key not in cache:
-                f = answer_factors(q, value, ref)
-                cache[key] = [f[d] for d in DIMENSIONS]
-            arrays[qid][i] = cache[key]
+            if qid in questions:
+                key = (qid, tuple(value) if isinstance(value, list) else value)
+                rows.setdefault(key, []).append(i)
+                values[key] = value
+    for key, where in rows.items():  # one factor lookup and one vectorised assignment per distinct answer
+        f = answer_factors(questions[key[0]], values[key], ref)
+        arrays[key[0]][where] = [f[d] for d in DIMENSIONS]
     return arrays
 
 

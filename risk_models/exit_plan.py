@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from risk_models.assessment import Assessment, DriverContext, driver_context
-from risk_models.fallbacks import SWITCH_KINDS, Recommendations
+from risk_models.fallbacks import Recommendations
 from risk_models.markdown_text import md_escape
 
 REGULATORY_BASIS = ["EU DORA (Regulation 2022/2554) Art. 28(8)", "EBA Guidelines on outsourcing (EBA/GL/2019/02) §15",
@@ -16,14 +16,6 @@ REGULATORY_BASIS = ["EU DORA (Regulation 2022/2554) Art. 28(8)", "EBA Guidelines
 def _answer(a: Assessment, dep: str, qid: str) -> tuple[object, bool]:
     given = a.answers.get(dep, {})
     return (given[qid], False) if qid in given else (a.lib.questions[qid].default, True)
-
-
-def _target_and_support(rec: Recommendations, i: int) -> tuple[int | None, list[int]]:
-    """The exit target and up to three supporting levers that pay for themselves (option indices)."""
-    feasible = rec.feasible()
-    support = [k for k in rec.ranked(i) if feasible[k, i] and rec.options[k].kind not in SWITCH_KINDS
-               and round(float(rec.net_value[k, i]), 2) > 0][:3]
-    return rec.exit_target(i), support
 
 
 def exit_plan(a: Assessment, rec: Recommendations, i: int, ctx: DriverContext | None = None, j: int = 0,
@@ -41,7 +33,7 @@ def exit_plan(a: Assessment, rec: Recommendations, i: int, ctx: DriverContext | 
     triggers = [{"outcome_id": o.ids[k], "label": o.labels[k], "event": o.event_labels[k],
                  "probability": round(float(o.probability[k]), 4), "score_points": round(p, 2)}
                 for k, p in ctx.triggers[j]]
-    k_target, k_support = _target_and_support(rec, i)
+    k_target, k_support = rec.exit_target(i), rec.supporting(i)
     target_label = rec.options[k_target].label if k_target is not None else None
     target_weeks = round(float(rec.effort[k_target, i, 0]), 1) if k_target is not None else None
     if refs:

@@ -150,6 +150,19 @@ class Recommendations:
             self._cache["exit"] = np.where(ok.any(axis=0), self._order[first, np.arange(ok.shape[1])], -1)
         return self._cache["exit"]
 
+    def supporting(self, i: int, limit: int = 3) -> list[int]:
+        """Up to `limit` feasible levers (not switches) that pay for themselves, best first: the exit
+        plan's supporting actions. Selected for every deployment at once on first use."""
+        if "support" not in self._cache:
+            ok = self._feasible & ~self._switch[:, None] & (np.round(self.net_value, 2) > 0)
+            ranked_ok = np.take_along_axis(ok, self._order, axis=0)
+            pick = ranked_ok & (np.cumsum(ranked_ok, axis=0) <= limit)
+            rows, pos = np.nonzero(pick.T)
+            ks = self._order.T[rows, pos]
+            self._cache["support"] = (ks, np.searchsorted(rows, np.arange(pick.shape[1] + 1)))
+        ks, bounds = self._cache["support"]
+        return ks[bounds[i]:bounds[i + 1]].tolist()
+
     def exit_target(self, i: int) -> int | None:
         k = int(self.exit_targets()[i])
         return None if k < 0 else k
