@@ -276,9 +276,30 @@ def test_a_credited_control_never_raises_and_lowers_where_it_applies(lib, rec, d
     lb, la = expected_losses_exact(f, before, lib)[0], expected_losses_exact(f, after, lib)[0]
     assert sa["score"] <= sb["score"] + 1e-9 and la <= lb + 1e-6
     assert sa["likelihood"] <= sb["likelihood"] and sa["impact"] <= sb["impact"]
-    dims = [i for i, d in enumerate(lib.scoring.dimensions) if d in lib.questions[qid].dimensions]
-    if (before.severity[0][:, dims] > 0).any():  # the control applies: something it blunts reaches the row
+    q = lib.questions[qid]
+    dims = [i for i, d in enumerate(lib.scoring.dimensions) if d in q.dimensions]
+    # outcomes the control blunts: all of them, or only its events' for a question scoped to events
+    # (an IP indemnity does nothing where no copyright outcome reaches the deployment)
+    family = {e.id: e.family for e in lib.events}
+    blunted = [j for j, ev in enumerate(before.outcomes.event_ids)
+               if not q.scope_events or ev in q.scope_events or family[ev] in q.scope_events]
+    if (before.severity[0][blunted][:, dims] > 0).any():  # the control applies: something it blunts reaches the row
         assert sa["score"] < sb["score"] - 1e-9 or la < lb - 1e-6
+
+
+def test_an_indemnity_does_nothing_where_no_copyright_outcome_reaches(lib):
+    """Reproduction (hypothesis): gpt-oss-20b on Azure OpenAI, no spend, low criticality — an
+    uncapped IP indemnity left the score at 30.556; right, since no copyright outcome reaches an
+    open-weight model there, but the property test expected a drop for any compliance exposure."""
+    rec = {"deployment_id": "D0", "name": "x", "business_unit": "A", "channel": "azure_openai",
+           "model": "gpt-oss-20b", "region": "eastus2", "annual_spend_usd": 0.0, "committed_spend_usd": 0.0,
+           "criticality": "low", "data_sensitivity": "internal", "fallback_status": "none",
+           "proprietary_features": "", "abstraction_layer": False}
+    f = frame_of(lib, [rec])
+    before, after = score(f, {}, lib), score(f, {"D0": {"ip_indemnity": "uncapped"}}, lib)
+    copyright_ = [j for j, e in enumerate(before.outcomes.event_ids) if "copyright" in e]
+    assert copyright_ and not (before.severity[0][copyright_] > 0).any()
+    assert after.table["score"].iat[0] == pytest.approx(before.table["score"].iat[0], abs=1e-9)
 
 
 @SETTINGS
