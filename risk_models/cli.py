@@ -561,12 +561,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_template)
 
     register_library_commands(sub)
+    from risk_models.cli_dora import add_parsers as add_dora
+    add_dora(sub, inputs, DEFAULT_MAX_BYTES // (1024 * 1024))
     return p
 
 
 MAX_TRIALS = 1_000_000  # 10^8 trials was a MemoryError; a million gives VaR 99 to well under 1 %
 OUTPUTS = ("json", "pdf", "xlsx", "csv", "md", "out")
-INPUTS = ("file", "answers", "scenarios")
+INPUTS = ("file", "answers", "scenarios", "providers", "contracts", "reviews")
 
 
 def _check_args(args: argparse.Namespace) -> None:
