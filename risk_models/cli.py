@@ -196,7 +196,8 @@ def cmd_assess(args: argparse.Namespace) -> int:
     header["scenario_library"]["pack"] = extra["scenario_pack"]  # read by the PDF, XLSX and Markdown renderers
     failed: list[str] = []
     if any(getattr(args, k) for k in ("pdf", "xlsx", "csv", "md")):
-        rep = header | {"deployments": deployment_records(base)}
+        from risk_models.cli_dora import reviews_for_report
+        rep = header | {"deployments": deployment_records(base), "reviews": reviews_for_report(base)}
         failed = _write_exports(rep, args)
     if args.json:
         _stream_json(base, org, header, args.json)

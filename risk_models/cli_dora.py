@@ -178,3 +178,17 @@ def add_parsers(sub, inputs, max_mb: int) -> None:
     d.add_argument("--profile", metavar="FILE")
     d.add_argument("--assumptions", metavar="FILE")
     d.set_defaults(func=cmd_due)
+
+
+def reviews_for_report(a) -> dict | None:
+    """The reviews block of the PDF (`assess --pdf`): last reviews from the saved assessments; None
+    when the assessment database cannot be read (the PDF then has no review section)."""
+    from risk_models.register.review import review_block
+    from risk_models.storage.db import StorageError
+    try:
+        from risk_models.cli import _engine
+        from risk_models.storage.reviews import review_dates
+        dates = review_dates(_engine())
+    except StorageError:
+        return None
+    return review_block(a.frame, a.residual.table["rating"], dates, load_review_policy(), dt.date.today())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from tests.test_app import goto, start
 from tests.conftest import ROOT
+from tests.test_app import goto, start
 
 DEMO = ROOT / "config" / "demo"
 

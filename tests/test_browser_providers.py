@@ -16,7 +16,7 @@ from test_browser import app_url, browser, nav, page, shot  # noqa: F401  (fixtu
 pytestmark = pytest.mark.browser
 
 
-def test_providers_page_and_register_download(page, tmp_path):
+def test_providers_page_and_register_download(page, tmp_path):  # noqa: F811
     nav(page, "Providers & contracts")
     page.get_by_text("Contracts to act on").wait_for(timeout=60_000)
     page.get_by_text("link to no contract").first.wait_for(timeout=60_000)

@@ -266,3 +266,21 @@ def test_saving_an_assessment_records_the_review_date_old_saves_have_none(demo, 
     repo.save_assessment(engine, a, "today")
     dates = review_dates(engine)
     assert set(dates) == set(a.frame["deployment_id"]) and set(dates.values()) == {dt.datetime.now(dt.UTC).date()}
+
+
+def test_pdf_lists_reviews_overdue_in_one_section(demo, tmp_path):
+    import subprocess
+
+    from risk_models.json_report import report
+    from risk_models.register.review import read_reviews, review_block
+    from risk_models.report.pdf import render_pdf
+    a, _, _ = demo
+    dates, _ = read_reviews(DEMO / "reviews.csv")
+    rep = report(a, "Example Bank plc")
+    plain = subprocess.run(["pdftotext", "-", "-"], input=render_pdf(rep), capture_output=True, check=True).stdout
+    assert b"Reviews overdue" not in plain  # a report without a reviews block: no section
+    rep["reviews"] = review_block(a.frame, a.residual.table["rating"], dates, load_review_policy(), dt.date(2026, 11, 26))
+    text = subprocess.run(["pdftotext", "-", "-"], input=render_pdf(rep), capture_output=True, check=True,
+                          ).stdout.decode()
+    assert "Reviews overdue or due soon" in text and "DEP-060" in text and "15 Mar 2023" in text
+    assert rep["reviews"]["counts"]["overdue"] >= 8

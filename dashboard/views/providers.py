@@ -9,14 +9,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from dashboard.reviews import current_review_dates
 from risk_models.inventory_import import InventoryFileError
 from risk_models.markdown_text import md_escape
 from risk_models.providers.records import ProviderBook, load_book
 from risk_models.providers.summary import CONTRACT_STATUS, contract_status, provider_summary
-from risk_models.register.review import STATUS_LABELS, due, merge_reviews, read_reviews, review_schedule
+from risk_models.register.review import STATUS_LABELS, due, review_schedule
 from risk_models.register.roi import build_register, package_name, supply_chain, write_eba_csv, write_xlsx
 from risk_models.register.spec import load_review_policy, load_roi_spec
-from risk_models.storage.db import StorageError
 
 BOOK = "provider_book"
 
@@ -134,15 +134,10 @@ st.dataframe(chain_view[["deployment_id", "name", "channel", "model", "contract_
 
 st.subheader("Reviews overdue or due within 30 days")
 policy = load_review_policy()
-sources = []
-if state.is_demo():
-    sources.append(read_reviews(state.DEMO_DIR / "reviews.csv")[0])
-try:
-    from risk_models.storage.reviews import review_dates
-    sources.append(review_dates(state.storage()))
-except StorageError as exc:
-    st.caption(f"Saved reviews not read: {md_escape(exc)}")
-sched = review_schedule(a.frame, a.residual.table["rating"], merge_reviews(*sources), policy, dt.date.today())
+dates, problem = current_review_dates()
+if problem:
+    st.caption(f"Saved reviews not read: {md_escape(problem)}")
+sched = review_schedule(a.frame, a.residual.table["rating"], dates, policy, dt.date.today())
 due_rows = due(sched, policy.due_soon_days)
 st.caption("Interval by rating: " + ", ".join(f"{k} {v} months" for k, v in policy.interval_months.items())
            + ". Saving an assessment (History) records a review of every deployment in it.")

@@ -86,3 +86,14 @@ def due_records(rows: pd.DataFrame) -> list[dict]:
              "last_reviewed": r.last_reviewed.isoformat() if r.last_reviewed else None,
              "next_review": r.next_review.isoformat(), "days_left": int(r.days_left), "status": r.status,
              "status_label": STATUS_LABELS[r.status]} for r in rows.itertuples(index=False)]
+
+
+def review_block(frame: pd.DataFrame, ratings: pd.Series, last_reviewed: dict[str, dt.date], policy: ReviewPolicy,
+                 today: dt.date) -> dict:
+    """What the reports carry about reviews: the policy, counts, and the overdue / due-soon list."""
+    sched = review_schedule(frame, ratings, last_reviewed, policy, today)
+    rows = due(sched, policy.due_soon_days)
+    counts = sched["status"].value_counts()
+    return {"as_of": today.isoformat(), "interval_months": dict(policy.interval_months),
+            "due_soon_days": policy.due_soon_days,
+            "counts": {k: int(counts.get(k, 0)) for k in STATUS_LABELS}, "due": due_records(rows)}
