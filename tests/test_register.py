@@ -284,3 +284,14 @@ def test_pdf_lists_reviews_overdue_in_one_section(demo, tmp_path):
                           ).stdout.decode()
     assert "Reviews overdue or due soon" in text and "DEP-060" in text and "15 Mar 2023" in text
     assert rep["reviews"]["counts"]["overdue"] >= 8
+
+
+def test_due_without_a_file_reads_the_latest_saved_assessment(capsys):
+    args = [str(DEMO / "inventory.csv"), "--answers", str(DEMO / "answers.yaml"), "--profile",
+            str(DEMO / "profile.yaml"), "--trials", "200"]
+    assert main(["history", "save", *args, "--label", "reviewed today"]) == 0
+    tomorrow = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()
+    capsys.readouterr()
+    assert main(["due", "--as-of", tomorrow, "--json", "-"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["due"] == []  # saving reviewed every deployment; the shortest interval is 6 months
