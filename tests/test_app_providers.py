@@ -14,7 +14,8 @@ def _frame(at: AppTest, first_column: str):
     return next(d.value for d in at.dataframe if first_column in d.value.columns)
 
 
-def test_providers_page_shows_providers_contracts_reviews_and_the_register():
+def test_providers_page_shows_providers_contracts_reviews_and_the_register(tmp_path, monkeypatch):
+    monkeypatch.setenv("AI_VENDOR_RISK_DATA_DIR", str(tmp_path))  # no saved reviews from other tests
     at = goto(start(), "providers")
     assert at.title[0].value == "Providers & contracts"
     providers = _frame(at, "provider")

@@ -239,7 +239,8 @@ def test_review_schedule_interval_by_rating_and_due_list():
     assert list(due(s.reset_index(), 30)["deployment_id"]) == ["A", "D", "C"]
 
 
-def test_cli_due_lists_the_demo_overdue_reviews(capsys, tmp_path):
+def test_cli_due_lists_the_demo_overdue_reviews(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("AI_VENDOR_RISK_DATA_DIR", str(tmp_path))  # no saved reviews from other tests
     args = ["due", str(DEMO / "inventory.csv"), "--answers", str(DEMO / "answers.yaml"), "--profile",
             str(DEMO / "profile.yaml"), "--reviews", str(DEMO / "reviews.csv"), "--as-of", "2026-11-26",
             "--json", str(tmp_path / "due.json")]
@@ -286,7 +287,9 @@ def test_pdf_lists_reviews_overdue_in_one_section(demo, tmp_path):
     assert rep["reviews"]["counts"]["overdue"] >= 8
 
 
-def test_due_without_a_file_reads_the_latest_saved_assessment(capsys):
+def test_due_without_a_file_reads_the_latest_saved_assessment(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("AI_VENDOR_RISK_DATA_DIR", str(tmp_path))
+    assert main(["due"]) == 2  # nothing saved yet: says so
     args = [str(DEMO / "inventory.csv"), "--answers", str(DEMO / "answers.yaml"), "--profile",
             str(DEMO / "profile.yaml"), "--trials", "200"]
     assert main(["history", "save", *args, "--label", "reviewed today"]) == 0
