@@ -15,6 +15,7 @@ pages = [
     st.Page("views/scenarios.py", title="Scenarios", icon=":material/gavel:"),
     st.Page("views/heatmaps.py", title="Heatmaps", icon=":material/grid_on:"),
     st.Page("views/fallbacks.py", title="Fallbacks & what-if", icon=":material/alt_route:"),
+    st.Page("views/providers.py", title="Providers & contracts", icon=":material/handshake:"),
     st.Page("views/report.py", title="Report & export", icon=":material/download:"),
     st.Page("views/history.py", title="History", icon=":material/history:"),
     st.Page("views/settings.py", title="Settings", icon=":material/tune:"),

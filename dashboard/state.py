@@ -223,7 +223,16 @@ def _assessment(key: str, _result: ImportResult, _answers: AnswerMap, _probs: di
 def _report(key: str, org: str, _a: Assessment) -> dict:
     rep = report(_a, org)
     rep["scenario_library"]["pack"] = pack_record(_a.lib.scenarios, max_age_days=_settings().max_age_days)
+    rep["reviews"] = _reviews(_a)  # the PDF's reviews section (register/review.py)
     return rep
+
+
+def _reviews(a: Assessment) -> dict:
+    from dashboard.reviews import current_review_dates
+    from risk_models.register.review import review_block
+    from risk_models.register.spec import load_review_policy
+    return review_block(a.frame, a.residual.table["rating"], current_review_dates()[0], load_review_policy(),
+                        dt.date.today())
 
 
 # --- session ----------------------------------------------------------------------------------

@@ -196,7 +196,8 @@ def cmd_assess(args: argparse.Namespace) -> int:
     header["scenario_library"]["pack"] = extra["scenario_pack"]  # read by the PDF, XLSX and Markdown renderers
     failed: list[str] = []
     if any(getattr(args, k) for k in ("pdf", "xlsx", "csv", "md")):
-        rep = header | {"deployments": deployment_records(base)}
+        from risk_models.cli_dora import reviews_for_report
+        rep = header | {"deployments": deployment_records(base), "reviews": reviews_for_report(base)}
         failed = _write_exports(rep, args)
     if args.json:
         _stream_json(base, org, header, args.json)
@@ -561,12 +562,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_template)
 
     register_library_commands(sub)
+    from risk_models.cli_dora import add_parsers as add_dora
+    add_dora(sub, inputs, DEFAULT_MAX_BYTES // (1024 * 1024))
     return p
 
 
 MAX_TRIALS = 1_000_000  # 10^8 trials was a MemoryError; a million gives VaR 99 to well under 1 %
 OUTPUTS = ("json", "pdf", "xlsx", "csv", "md", "out")
-INPUTS = ("file", "answers", "scenarios")
+INPUTS = ("file", "answers", "scenarios", "providers", "contracts", "reviews")
 
 
 def _check_args(args: argparse.Namespace) -> None:

@@ -36,7 +36,8 @@ with st.form("profile_form"):
     if st.form_submit_button("Save profile", type="primary"):
         try:
             new = OrgProfile(name=name, prepared_by=prepared, reporting_date=when if use_date else None,
-                             jurisdictions=[Jurisdiction(j) for j in jur], regimes=reg)
+                             jurisdictions=[Jurisdiction(j) for j in jur], regimes=reg,
+                             dora=profile.dora)  # the register's entity block is edited in the YAML
         except ValueError as exc:
             st.error(f"Profile not saved: {md_escape(str(exc))}")
         else:

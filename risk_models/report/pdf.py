@@ -31,6 +31,7 @@ from risk_models.library.pack import report_pack_age
 from risk_models.report.fonts import fonts, markup
 from risk_models.report.methodology import COMPONENT_LABELS, assumption_rows, method_paragraphs, worked_example
 from risk_models.report.options import with_option_details
+from risk_models.report.pdf_reviews import section_reviews
 
 PAPER = {"a4": A4, "letter": LETTER}
 # Luminance-ordered orange-red ramp (ColorBrewer OrRd): readable with colour-vision deficiencies.
@@ -400,6 +401,7 @@ def render_pdf(rep: dict, paper: str = "a4", comparison: dict | None = None) -> 
     story += [PageBreak()] + _section_high(rep, styles, width)
     story += _section_scenarios(rep, styles, width)
     story += _section_exit_plans(rep, styles)
+    story += section_reviews(rep, styles, width)  # empty unless the caller attached reviews
     story += [PageBreak()] + _section_appendix(rep, styles, width)
     story += _methodology(rep, styles, width)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)

@@ -100,6 +100,7 @@ def snapshot(a: Assessment, organisation: str = "", register: dict[str, Any] | N
         "concentration": concentration(frame, a.lib),
         "organisation_profile": a.lib.profile.model_dump(mode="json"),
         "assumptions": a.lib.assumptions.model_dump(mode="json") if a.lib.assumptions else None,
+        "reviewed_on": dt.datetime.now(dt.UTC).date().isoformat(),  # saving = reviewing its deployments (cadence)
     }
     if register is not None:
         results["register"] = dict(register)

@@ -1,0 +1,169 @@
+"""Providers & contracts: per provider its contracts, deployments, spend and exposure; contracts
+ending or past their notice date; the supply chain; reviews overdue or due soon; and the DORA
+register of information (validation report, EBA xBRL-CSV package and XLSX downloads)."""
+
+import datetime as dt
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import state
+from dashboard.reviews import current_review_dates
+from risk_models.inventory_import import InventoryFileError
+from risk_models.markdown_text import md_escape
+from risk_models.providers.records import ProviderBook, load_book
+from risk_models.providers.summary import CONTRACT_STATUS, contract_status, provider_summary
+from risk_models.register.review import STATUS_LABELS, due, review_schedule
+from risk_models.register.roi import build_register, package_name, supply_chain, write_eba_csv, write_xlsx
+from risk_models.register.spec import load_review_policy, load_roi_spec
+
+BOOK = "provider_book"
+
+
+def _demo_book() -> ProviderBook:
+    return load_book(state.DEMO_DIR / "providers.csv", state.DEMO_DIR / "contracts.csv", state.library(),
+                     load_roi_spec().lists["ict_service_type"])
+
+
+def _book() -> ProviderBook | None:
+    ss = st.session_state
+    if ss.get("provider_book_source") != ss.get("source"):  # a new inventory: its own providers, not the demo's
+        ss[BOOK] = _demo_book() if state.is_demo() else None
+        ss["provider_book_source"] = ss.get("source")
+    return ss.get(BOOK)
+
+
+@st.cache_resource(show_spinner="Building the register of information…", max_entries=4)
+def _register(key: str, _a, _book: ProviderBook, ref: dt.date):
+    return build_register(_a, _book, load_roi_spec(), ref)
+
+
+def _book_key(book: ProviderBook) -> str:
+    text = book.providers.to_json() + book.contracts.to_json(default_handler=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+st.title("Providers & contracts")
+lib = state.library()
+a = state.assessment()
+book = _book()
+
+with st.expander("Load providers and contracts (CSV, XLSX or JSON)", expanded=book is None):
+    st.caption("Providers: provider_id, name, lei, country, parent, type (cloud / model vendor / reseller), "
+               "designated_critical, vendor. Contracts: contract_ref, provider_id, start, end, notice_period_days, "
+               "annual_spend, committed_spend, currency, governing_law, termination_rights, exit_assistance, "
+               "ict_service_type (S01–S19), last_audit, deployments (deployment ids separated by ;).")
+    c = st.columns(2)
+    up_p = c[0].file_uploader("Providers file", type=["csv", "xlsx", "json"], key="providers_upload")
+    up_c = c[1].file_uploader("Contracts file", type=["csv", "xlsx", "json"], key="contracts_upload")
+    if up_p is not None and up_c is not None:
+        try:
+            new = load_book((up_p.getvalue(), up_p.name), (up_c.getvalue(), up_c.name), lib,
+                            load_roi_spec().lists["ict_service_type"])
+        except InventoryFileError as exc:
+            st.error(md_escape(exc))
+        else:
+            before = (0, 0) if book is None else (len(book.providers), len(book.contracts))
+            st.info(f"Replaces {before[0]} providers and {before[1]} contracts with {len(new.providers)} providers and "
+                    f"{len(new.contracts)} contracts ({len(new.errors)} rejected cells).")
+            if st.button("Replace providers and contracts", type="primary", key="providers_confirm"):
+                st.session_state[BOOK] = new
+                st.rerun()
+
+if book is None:
+    st.info("No providers or contracts yet: load both files above to see providers, contracts and the register.")
+    st.stop()
+
+for n in book.notices:
+    st.caption(md_escape(n))
+if book.errors:
+    st.error(f"{len(book.errors)} rejected cell(s): these providers or contracts are left out until fixed.")
+    st.dataframe(pd.DataFrame([e.model_dump() for e in book.errors]).rename(columns=str.capitalize),
+                 hide_index=True, width="stretch")
+
+ref = lib.reference_date
+chain = supply_chain(a, book)
+summary = provider_summary(a, book, chain, ref)
+status = contract_status(book, ref)
+linked = set(book.links["deployment_id"])
+unlinked = [d for d in a.frame["deployment_id"] if d not in linked]
+c = st.columns(4)
+c[0].metric("Providers", len(summary))
+c[1].metric("Contracts", len(book.contracts))
+c[2].metric("Deployments under a contract", f"{len(a.frame) - len(unlinked)} of {len(a.frame)}")
+c[3].metric("Contracts to act on", int(status["status"].isin(["ended", "past_notice", "ending_soon"]).sum()))
+
+st.subheader("Providers")
+st.dataframe(summary.drop(columns=["provider_id"]), hide_index=True, width="stretch", column_config={
+    "provider": "Provider", "type": "Type", "designated_critical": st.column_config.CheckboxColumn(
+        "Designated critical (DORA)"), "country": "Country", "contracts": "Contracts", "deployments": "Deployments",
+    "fourth_party_deployments": st.column_config.NumberColumn("As fourth party", help="Deployments where this "
+                                                              "provider is the model vendor or cloud behind another"),
+    "ai_spend_usd": st.column_config.NumberColumn("AI spend", format="dollar"),
+    "share_of_ai_spend": st.column_config.ProgressColumn("Share of AI spend", format="percent", min_value=0,
+                                                         max_value=1),
+    "worst_rating": "Worst rating", "max_score": st.column_config.NumberColumn("Highest score", format="%.1f"),
+    "questionnaire_coverage": st.column_config.NumberColumn("Questionnaire answered", format="percent"),
+    "contracts_to_act_on": "Contracts ending or past notice"})
+
+st.subheader("Contracts")
+names = {p["provider_id"]: p["name"] for p in book.providers.to_dict("records")}
+contracts = status.assign(provider=status["provider_id"].map(names), status=status["status"].map(CONTRACT_STATUS))
+st.dataframe(contracts[["contract_ref", "provider", "start", "end", "notice_by", "status", "annual_spend", "currency",
+                        "deployments"]], hide_index=True, width="stretch", column_config={
+    "contract_ref": "Contract", "provider": "Provider", "start": st.column_config.DateColumn("Start", format="D MMM YYYY"),
+    "end": st.column_config.DateColumn("End", format="D MMM YYYY"),
+    "notice_by": st.column_config.DateColumn("Give notice by", format="D MMM YYYY"), "status": "Status",
+    "annual_spend": st.column_config.NumberColumn("Annual spend", format="localized"), "currency": "Currency",
+    "deployments": "Deployments"})
+st.caption(f"Status as of {ref:%d %b %Y} (the profile's reporting date, else the scenario library's date).")
+if unlinked:
+    st.warning(f"{len(unlinked)} deployment(s) link to no contract and are not in the register: "
+               f"{md_escape(', '.join(unlinked[:30]))}{' …' if len(unlinked) > 30 else ''}")
+
+st.subheader("Supply chain")
+labels = {c_: ch.display_name for c_, ch in lib.channels.channels.items()}
+chain_view = chain.merge(a.frame[["deployment_id", "name", "channel", "model"]], on="deployment_id")
+chain_view = chain_view.assign(provider=chain_view["provider_id"].map(names).fillna(
+    chain_view["vendor"].map(lib.vendor_label) + " (no provider record)"), channel=chain_view["channel"].map(labels))
+st.dataframe(chain_view[["deployment_id", "name", "channel", "model", "contract_ref", "rank", "role", "provider"]],
+             hide_index=True, width="stretch", column_config={
+    "deployment_id": "Deployment", "name": "Name", "channel": "Channel", "model": "Model", "contract_ref": "Contract",
+    "rank": "Rank", "role": "Role", "provider": "Provider"})
+
+st.subheader("Reviews overdue or due within 30 days")
+policy = load_review_policy()
+dates, problem = current_review_dates()
+if problem:
+    st.caption(f"Saved reviews not read: {md_escape(problem)}")
+sched = review_schedule(a.frame, a.residual.table["rating"], dates, policy, dt.date.today())
+due_rows = due(sched, policy.due_soon_days)
+st.caption("Interval by rating: " + ", ".join(f"{k} {v} months" for k, v in policy.interval_months.items())
+           + ". Saving an assessment (History) records a review of every deployment in it.")
+st.dataframe(due_rows.assign(status=due_rows["status"].map(STATUS_LABELS))[
+    ["deployment_id", "name", "business_unit", "rating", "last_reviewed", "next_review", "status"]],
+    hide_index=True, width="stretch", column_config={
+        "deployment_id": "Deployment", "name": "Name", "business_unit": "Business unit", "rating": "Rating",
+        "last_reviewed": st.column_config.DateColumn("Last reviewed", format="D MMM YYYY"),
+        "next_review": st.column_config.DateColumn("Next review", format="D MMM YYYY"), "status": "Status"})
+
+st.subheader("DORA register of information")
+spec = load_roi_spec()
+reg_ref = lib.profile.reporting_date or dt.date(lib.reference_date.year - 1, 12, 31)
+reg = _register(f"{state.assessment_key()}|{_book_key(book)}|{reg_ref}", a, book, reg_ref)
+st.caption(f"{md_escape(spec.regulation)}; EBA DORA taxonomy {spec.taxonomy.version}. Reference date "
+           f"{reg.reference_date:%d %b %Y}. Rows: " + ", ".join(f"{k} {len(v)}" for k, v in reg.templates.items()))
+if reg.findings:
+    st.warning(f"Validation report: {len(reg.findings)} finding(s) — missing mandatory fields and broken references.")
+    st.dataframe(pd.DataFrame([f.model_dump() for f in reg.findings]).rename(columns=str.capitalize),
+                 hide_index=True, width="stretch")
+else:
+    st.success("Validation report: no missing mandatory field and no broken reference.")
+name = package_name(reg)
+c = st.columns(2)
+c[0].download_button("Register (EBA xBRL-CSV package)", lambda: write_eba_csv(reg, spec, root=name), f"{name}.zip",
+                     "application/zip", icon=":material/folder_zip:", type="primary", key="roi_zip")
+c[1].download_button("Register (XLSX for people)", lambda: write_xlsx(reg, spec), f"{name}.xlsx",
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", icon=":material/grid_on:",
+                     key="roi_xlsx")

@@ -1,0 +1,35 @@
+"""Real browser (Playwright, Debian Chromium): the Providers & contracts page on the demo
+organisation, then download the DORA register as an EBA xBRL-CSV report package."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import pytest
+
+# `test_browser`, not `tests.test_browser`: the same module object pytest imported, so one server
+# and one browser are shared (see _SHARED there).
+from test_browser import app_url, browser, nav, page, shot  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.browser
+
+
+def test_providers_page_and_register_download(page, tmp_path):  # noqa: F811
+    nav(page, "Providers & contracts")
+    page.get_by_text("Contracts to act on").wait_for(timeout=60_000)
+    page.get_by_text("link to no contract").first.wait_for(timeout=60_000)
+    page.get_by_text("no missing mandatory field").wait_for(timeout=120_000)
+    shot(page, "9-providers")
+    with page.expect_download(timeout=60_000) as d:
+        page.get_by_role("button", name="Register (EBA xBRL-CSV package)").click()
+    assert d.value.suggested_filename == "DEMO00EXAMPLEBANK035.CON_DORA_2025-12-31.zip"
+    path = tmp_path / "roi.zip"
+    d.value.save_as(path)
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        root = names[0].split("/")[0]
+        assert f"{root}/META-INF/reportPackage.json" in names and f"{root}/reports/report.json" in names
+        b0201 = list(csv.DictReader(io.StringIO(z.read(f"{root}/reports/b_02.01.csv").decode())))
+    assert len(b0201) == 8
