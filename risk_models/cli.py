@@ -561,12 +561,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_template)
 
     register_library_commands(sub)
+    from risk_models.cli_discovery import add_parser as add_discovery
+    add_discovery(sub)
     return p
 
 
 MAX_TRIALS = 1_000_000  # 10^8 trials was a MemoryError; a million gives VaR 99 to well under 1 %
-OUTPUTS = ("json", "pdf", "xlsx", "csv", "md", "out")
-INPUTS = ("file", "answers", "scenarios")
+OUTPUTS = ("json", "pdf", "xlsx", "csv", "md", "out", "merged")
+INPUTS = ("file", "answers", "scenarios", "against")
 
 
 def _check_args(args: argparse.Namespace) -> None:
