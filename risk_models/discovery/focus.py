@@ -114,12 +114,50 @@ def _batches(path: Path, disc: DiscoveryFile, key: str):
     return cols, texts, reader, 2, "line"
 
 
-def _tag_values(arr: pa.Array | pa.ChunkedArray, tag: str) -> pd.Series:
+Enc = tuple[np.ndarray, np.ndarray]  # per-row codes, distinct values as text ('' = missing)
+
+
+def _enc(arr: pa.Array | pa.ChunkedArray | None, n: int) -> Enc:
+    """Dictionary-encode a column: rows become small integer codes and only the distinct values are
+    turned into Python text (a billing column has a handful of distinct values in a million rows)."""
+    if arr is None:
+        return np.zeros(n, dtype=np.int64), np.array([""], dtype=object)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    d = arr if pa.types.is_dictionary(arr.type) else pc.dictionary_encode(arr)
+    codes = pc.fill_null(d.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    vals = d.dictionary
+    if pa.types.is_timestamp(vals.type):
+        text = vals.to_pandas().dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
+    else:
+        text = vals.to_pandas().astype(object).where(lambda x: x.notna(), "").astype(str)
+    values = np.append(text.to_numpy(dtype=object), "")
+    codes[codes < 0] = len(values) - 1
+    return codes, values
+
+
+def _col(batch: pa.RecordBatch, col: str | None, n: int) -> Enc:
+    return _enc(batch.column(col) if col is not None else None, n)
+
+
+def _float(arr: pa.Array) -> np.ndarray:
+    """Costs as numbers (NaN where a CSV cell is not a number)."""
+    if pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type) or pa.types.is_decimal(arr.type):
+        return pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    try:
+        return pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        codes, values = _enc(arr, len(arr))
+        return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)[codes]
+
+
+def _tag_values(arr: pa.Array | pa.ChunkedArray, tag: str) -> Enc:
     """The value of one tag per row: Parquet map columns (AWS) or JSON object text (CSV, Azure, GCP)."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
     if pa.types.is_map(arr.type):
-        return pc.map_lookup(arr, pa.scalar(tag), "first").to_pandas().fillna("").astype(str)
-    s = arr.to_pandas().fillna("").astype(str)
-    codes, uniq = pd.factorize(s)
+        return _enc(pc.map_lookup(arr, pa.scalar(tag), "first"), len(arr))
+    codes, values = _enc(arr, len(arr))
 
     def one(text: str) -> str:
         try:
@@ -127,18 +165,8 @@ def _tag_values(arr: pa.Array | pa.ChunkedArray, tag: str) -> pd.Series:
         except ValueError:
             return ""
         v = obj.get(tag) if isinstance(obj, dict) else None
-        return "" if v is None else str(v)
-    vals = np.array([one(u) for u in uniq] or [""], dtype=object)
-    return pd.Series(vals[codes] if len(codes) else [], index=s.index, dtype=object)
-
-
-def _text(batch: pa.RecordBatch, col: str | None) -> pd.Series:
-    if col is None:
-        return pd.Series("", index=range(batch.num_rows), dtype=object)
-    arr = batch.column(col)
-    if pa.types.is_timestamp(arr.type):
-        return arr.to_pandas().dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
-    return arr.to_pandas().astype(object).where(lambda s: s.notna(), "").astype(str)
+        return "" if v is None else str(v).strip()
+    return codes, np.array([one(v) for v in values], dtype=object)
 
 
 def _note(out: FocusImport, mask: np.ndarray, reason: str, where: tuple[str, np.ndarray],
@@ -193,69 +221,86 @@ def _sum(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _reduce(batch, start, label, cols, texts, kind, tag, disc, spend, rates, out, parts, services) -> None:
-    """One batch -> partial sums of its AI rows; the rest counted (non-AI per service, unplaced per reason)."""
-    provider, publisher, service = (_text(batch, cols.get(f)) for f in ("provider", "publisher", "service"))
-    cls = classify(provider, publisher, service, disc.rules)
-    ai = (cls["channel"] != "").to_numpy()
+    """One batch -> partial sums of its AI rows; the rest counted (non-AI per service, unplaced per reason).
+    Works on dictionary codes: regexes and lookups run once per distinct value, never per row."""
+    n = batch.num_rows
+    (pc_, pv_), (uc_, uv_), (sc_, sv_) = (_col(batch, cols.get(f), n) for f in ("provider", "publisher", "service"))
+    combo = (pc_ * len(uv_) + uc_) * len(sv_) + sc_
+    uniq, inv = np.unique(combo, return_inverse=True)
+    up, uu, us = uniq // (len(uv_) * len(sv_)), (uniq // len(sv_)) % len(uv_), uniq % len(sv_)
+    cls = classify(pd.Series(pv_[up]), pd.Series(uv_[uu]), pd.Series(sv_[us]), disc.rules)
+    channel_u = cls["channel"].to_numpy(dtype=object)
+    ai = channel_u[inv] != ""
     if (~ai).any():
-        for svc, c in service[~ai].replace("", "(no service name)").value_counts().items():
-            services[svc] = services.get(svc, 0) + int(c)
+        counts = np.bincount(sc_[~ai], minlength=len(sv_))
+        for k in np.flatnonzero(counts):
+            name = sv_[k] or "(no service name)"
+            services[name] = services.get(name, 0) + int(counts[k])
     if not ai.any():
         return
     idx = np.flatnonzero(ai)
     out.ai_rows += len(idx)
     sub = batch.take(pa.array(idx))
+    m = len(idx)
     where = (label, idx + start)
-    cost_col = sub.column(cols["cost"])
-    cost = pd.to_numeric(cost_col.to_pandas(), errors="coerce").astype(float) if not pa.types.is_floating(
-        cost_col.type) else cost_col.to_pandas().astype(float)
-    category = _text(sub, cols.get("category")).str.strip()
-    currency = _text(sub, cols["currency"]).str.strip().str.upper()
-    bad_cost = cost.isna().to_numpy() | ~np.isfinite(cost.to_numpy())
+    cost = _float(sub.column(cols["cost"]))
+    bad_cost = ~np.isfinite(cost)
     _note(out, bad_cost, f"{cols['cost']} is not a number", where)
     ok = ~bad_cost
+    cost_s = pd.Series(np.where(ok, cost, 0.0))
     if "category" in cols:
-        not_spend = ok & ~category.str.casefold().isin(spend).to_numpy()
-        for cat in category[not_spend].unique():
-            _note(out, not_spend & (category == cat).to_numpy(),
-                  f"charge category {cat or '(blank)'!r} is not counted as spend (counted: "
-                  f"{', '.join(disc.spend_categories)})", where, cost)
+        cat_c, cat_v = _col(sub, cols["category"], m)
+        counted = np.array([v.strip().casefold() in spend for v in cat_v])
+        not_spend = ok & ~counted[cat_c]
+        for code in np.unique(cat_c[not_spend]):
+            _note(out, not_spend & (cat_c == code), f"charge category {cat_v[code].strip() or '(blank)'!r} is not "
+                  f"counted as spend (counted: {', '.join(disc.spend_categories)})", where, cost_s)
         ok &= ~not_spend
-    rate = currency.map(rates).astype(float)
-    no_rate = ok & rate.isna().to_numpy()
-    for cur in currency[no_rate].unique():
-        _note(out, no_rate & (currency == cur).to_numpy(),
-              f"billed in {cur or '(blank)'}; no exchange rate to USD given (--rates)", where, cost)
+    cur_c, cur_v = _col(sub, cols["currency"], m)
+    rate_u = np.array([rates.get(v.strip().upper(), np.nan) for v in cur_v], dtype=float)
+    rate = rate_u[cur_c]
+    no_rate = ok & np.isnan(rate)
+    for code in np.unique(cur_c[no_rate]):
+        _note(out, no_rate & (cur_c == code), f"billed in {cur_v[code].strip().upper() or '(blank)'}; no exchange "
+              "rate to USD given (--rates)", where, cost_s)
     ok &= ~no_rate
     if kind == "tag":
-        keyv = _tag_values(sub.column(cols["tags"]), tag)
-        name = keyv
-        _note(out, ok & (keyv.str.strip() == "").to_numpy(), f"no {tag!r} tag", where, cost)
-    elif kind == "resource":
-        keyv = _text(sub, cols["resource_id"])
-        name = _text(sub, cols.get("resource_name"))
-        _note(out, ok & (keyv.str.strip() == "").to_numpy(), f"no {cols['resource_id']} (resource id) to group by",
-              where, cost)
+        key_c, key_v = _tag_values(sub.column(cols["tags"]), tag)
+        name_c, name_v = key_c, key_v
+        reason = f"no {tag!r} tag"
     else:
-        keyv = _text(sub, cols["subaccount_id"])
-        name = _text(sub, cols.get("subaccount_name"))
-        _note(out, ok & (keyv.str.strip() == "").to_numpy(), f"no {cols['subaccount_id']} (sub-account) to group by",
-              where, cost)
-    ok &= (keyv.str.strip() != "").to_numpy()
-    model = pd.Series("", index=keyv.index, dtype=object)
+        f_id, f_name = ("resource_id", "resource_name") if kind == "resource" else ("subaccount_id", "subaccount_name")
+        key_c, key_v = _col(sub, cols[f_id], m)
+        name_c, name_v = _col(sub, cols.get(f_name), m)
+        reason = f"no {cols[f_id]} ({'resource id' if kind == 'resource' else 'sub-account'}) to group by"
+    key_v = np.array([v.strip() for v in key_v], dtype=object)
+    blank = (key_v == "")[key_c]
+    _note(out, ok & blank, reason, where, cost_s)
+    ok &= ~blank
+    if not ok.any():
+        return
+    model = np.full(m, "", dtype=object)
     for c in texts:
         todo = model == ""
         if not todo.any():
             break
-        model[todo] = find_model(_text(sub, c)[todo], disc.models)
-    frame = pd.DataFrame({
-        "key": keyv.str.strip(), "name": name.str.strip(), "channel": cls["channel"].to_numpy()[idx],
-        "model": model, "region": _text(sub, cols.get("region")).str.strip(),
-        "period_start": _text(sub, cols["period_start"]).str.strip(),
-        "period_end": _text(sub, cols["period_end"]).str.strip(),
-        "cost": cost.to_numpy() * np.nan_to_num(rate.to_numpy(), nan=0.0), "rows": 1})[ok]
-    if len(frame):
-        parts.append(_sum(frame))
+        t_c, t_v = _col(sub, c, m)
+        model[todo] = find_model(pd.Series(t_v), disc.models).to_numpy(dtype=object)[t_c[todo]]
+    model_c, model_v = pd.factorize(model)
+    reg_c, reg_v = _col(sub, cols.get("region"), m)
+    ps_c, ps_v = _col(sub, cols["period_start"], m)
+    pe_c, pe_v = _col(sub, cols["period_end"], m)
+    codes = pd.DataFrame({"key": key_c, "name": name_c, "channel": inv[idx], "model": model_c, "region": reg_c,
+                          "period_start": ps_c, "period_end": pe_c, "cost": cost * np.nan_to_num(rate, nan=0.0),
+                          "rows": 1})[ok]
+    g = codes.groupby(GROUP, sort=False).agg(cost=("cost", "sum"), rows=("rows", "sum")).reset_index()
+    lookup = {"key": key_v, "name": np.array([v.strip() for v in name_v], dtype=object), "channel": channel_u,
+              "model": np.asarray(model_v, dtype=object), "region": np.array([v.strip() for v in reg_v], dtype=object),
+              "period_start": np.array([v.strip() for v in ps_v], dtype=object),
+              "period_end": np.array([v.strip() for v in pe_v], dtype=object)}
+    for c, values in lookup.items():
+        g[c] = values[g[c].to_numpy()]
+    parts.append(g)
 
 
 def _to_date(text: pd.Series) -> pd.Series:
