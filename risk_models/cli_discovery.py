@@ -21,6 +21,7 @@ from risk_models.discovery.draft import NOTE, draft_frame, draft_text, merge_int
 from risk_models.discovery.focus import FocusFileError, FocusImport, read_focus
 from risk_models.discovery.mlbom import MlbomError, mlbom_draft, read_mlbom
 from risk_models.discovery.rules import DiscoveryFile, load_discovery
+from risk_models.inventory.versions import FIELD_LABELS
 from risk_models.inventory_import import escape_text, import_inventory, read_file, validate_table
 from risk_models.models import INVENTORY_COLUMNS
 from risk_models.safe_yaml import UnsafeInputError, load_user_yaml
@@ -105,7 +106,7 @@ def _merge_report(args: argparse.Namespace, draft: pd.DataFrame, lib: Library, u
     raw[LINE] = lines
     merged, what = merge_into_raw(raw, draft, LINE, update)
     print(f"Against {_term(args.against)}: {len(what['added'])} new deployment(s), {len(what['updated'])} updated "
-          f"({', '.join(update).replace('_', ' ')}), {len(what['unchanged'])} unchanged; none removed "
+          f"({', '.join(FIELD_LABELS.get(c, c).lower() for c in update)}), {len(what['unchanged'])} unchanged; none removed "
           "(deployments the draft does not mention stay as they are).")
     for d in what["added"]:
         print(f"  new: {_term(d)}")

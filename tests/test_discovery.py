@@ -153,7 +153,7 @@ def test_merge_adds_and_updates_spend_and_never_removes(lib, tmp_path, capsys):
     code, out, err = run(capsys, "discover", "focus", f, "--key", "tag:ai-deployment", "--out", tmp_path / "d.csv",
                          "--against", DEMO_INVENTORY, "--merged", merged)
     assert code == 0, err
-    assert "1 new deployment(s), 1 updated (annual spend usd), 0 unchanged; none removed" in out
+    assert "1 new deployment(s), 1 updated (annual spend (usd)), 0 unchanged; none removed" in out
     before = pd.read_csv(DEMO_INVENTORY, dtype=str, keep_default_na=False)
     after = pd.read_csv(merged, dtype=str, keep_default_na=False).set_index("deployment_id")
     assert set(before["deployment_id"]) < set(after.index) and "BRAND-NEW" in after.index
