@@ -128,6 +128,11 @@ def cmd_focus(args: argparse.Namespace) -> int:
     if args.months is not None and args.months < 1:
         raise _cli().UserError(f"--months {args.months}: must be 1 or more")
     rates = read_rates(args.rates) if args.rates else None
+    outs = {_cli()._same_key(o): o for o in (args.out, args.merged) if o}
+    for f in args.files:
+        if _cli()._same_key(f) in outs:
+            raise _cli().UserError(f"{outs[_cli()._same_key(f)]}: refusing to overwrite the input billing file; "
+                                   "choose another file name")
     try:
         imp = read_focus(args.files, disc, key=args.key, months=args.months, rates=rates)
     except FocusFileError as exc:

@@ -11,9 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from risk_models.cli import main
-from risk_models.discovery.draft import merge_into_raw
+from risk_models.discovery.draft import draft_frame, merge_into_raw
 from risk_models.discovery.focus import read_focus
 from risk_models.discovery.rules import load_discovery
 from tests import focus_samples as fs
@@ -141,6 +143,10 @@ def test_non_ai_rows_only_write_nothing_and_say_why(tmp_path, capsys):
 def test_not_a_focus_file_is_a_plain_error(tmp_path, capsys):
     code, _, err = run(capsys, "discover", "focus", DEMO_INVENTORY, "--out", tmp_path / "d.csv")
     assert code == 2 and "missing column(s) provider: ProviderName or Provider" in err and "Traceback" not in err
+    bill = fs.write_csv(fs.azure(), tmp_path / "bill.csv")
+    code, _, err = run(capsys, "discover", "focus", bill, "--out", bill)
+    assert code == 2 and "refusing to overwrite the input billing file" in err
+    assert len(pd.read_csv(bill)) == 4
 
 
 def test_merge_adds_and_updates_spend_and_never_removes(lib, tmp_path, capsys):
@@ -224,3 +230,33 @@ def test_parquet_map_tags_as_aws_writes_them(lib, tmp_path):
     disc = load_discovery(channels=set(lib.channels.channels))
     imp = read_focus([tmp_path / "aws.parquet"], disc, key="tag:ai-deployment")
     assert imp.groups["key"].unique().tolist() == ["DEP-CLAIMS"] and imp.unplaced == {}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["ai-a", "ai-b", "infra", "ai-untagged", "ai-eur", "ai-tax"]),
+                          st.floats(0, 1e5, allow_nan=False), st.integers(0, 2)), min_size=1, max_size=30))
+def test_every_row_is_placed_left_out_with_a_reason_or_counted_as_non_ai(lib, rows):
+    """Property: placed + unplaced + non-AI rows = all rows, and the draft's spend is the placed cost
+    annualised over the billing days covered (row order and batching do not matter)."""
+    import tempfile
+    spec = {"ai-a": ("Microsoft", "Azure OpenAI Service", {"ai-deployment": "A"}, "USD", "Usage"),
+            "ai-b": ("AWS", "Amazon Bedrock", {"ai-deployment": "B"}, "USD", "Usage"),
+            "infra": ("AWS", "Amazon EC2", {"ai-deployment": "A"}, "USD", "Usage"),
+            "ai-untagged": ("Google Cloud", "Vertex AI", {}, "USD", "Usage"),
+            "ai-eur": ("Google Cloud", "Vertex AI", {"ai-deployment": "C"}, "EUR", "Usage"),
+            "ai-tax": ("AWS", "Amazon Bedrock", {"ai-deployment": "B"}, "USD", "Tax")}
+    frame = pd.DataFrame([fs.row(spec[k][0], spec[k][1], cost, "r", "gpt-4o", "us-east-1", tags=spec[k][2],
+                                 currency=spec[k][3], category=spec[k][4], month=m) for k, cost, m in rows])[fs.FOCUS_10]
+    disc = load_discovery(channels=set(lib.channels.channels))
+    with tempfile.TemporaryDirectory() as d:
+        imp = read_focus([fs.write_csv(frame, Path(d) / "x.csv")], disc, key="tag:ai-deployment")
+    placed = int(imp.groups["rows"].sum()) if len(imp.groups) else 0
+    assert placed + imp.unplaced_rows + imp.non_ai_rows == imp.total_rows == len(rows)
+    kinds = [k for k, _, _ in rows]
+    assert imp.non_ai_rows == kinds.count("infra") and placed == kinds.count("ai-a") + kinds.count("ai-b")
+    if placed:
+        draft = draft_frame(imp, disc, lib)
+        cost = sum(c for k, c, _ in rows if k in ("ai-a", "ai-b"))
+        months = {m for k, _, m in rows if k in ("ai-a", "ai-b")}
+        days = sum((pd.Timestamp(fs.MONTHS[m][1]) - pd.Timestamp(fs.MONTHS[m][0])).days for m in months)
+        assert draft["annual_spend_usd"].sum() == pytest.approx(cost * 365.25 / days, abs=0.01 * len(draft) + 1e-6)

@@ -8,7 +8,6 @@ reason and example lines; non-AI rows are counted per service.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -350,7 +349,3 @@ def _periods(groups: pd.DataFrame, months: int | None, out: FocusImport) -> tupl
 def annualise(cost: float | np.ndarray, days: float) -> float | np.ndarray:
     """Spend over `days` of billing -> spend per year (365.25 days)."""
     return cost * (365.25 / days) if days > 0 else cost * 0.0
-
-
-def today() -> dt.date:
-    return dt.date.today()
