@@ -16,9 +16,19 @@ $(VENV)/.stamp-run: pyproject.toml | $(VENV)/bin/python
 	$(PY) -c "import risk_models, streamlit"
 	touch $@
 
-$(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-run
+$(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-run .venv-focus/.stamp
 	$(PIP) install -q -e ".[test]"
 	$(PY) -c "import pytest, hypothesis, playwright"
+	touch $@
+
+# The FinOps Foundation's focus-validator checks the FOCUS samples of tests/test_discovery.py. It cannot
+# share our venv: on Python 3.11 only 1.0.0 installs (2.x needs Python >= 3.12) and 1.0.0 pins
+# numpy < 2 and pandas 2 (we need numpy 2.4, pandas 3.1), so it gets a venv of its own.
+# pyarrow < 18 (numpy 1.x builds): its Parquet loader needs it but does not declare it. multimethod < 1.11: pandera 0.17 (its dependency) imports multimethod.overload, gone in 1.11.
+.venv-focus/.stamp:
+	$(PYTHON) -m venv .venv-focus
+	.venv-focus/bin/python -m pip install -q "focus-validator==1.0.0" "multimethod<1.11" "pyarrow>=15,<18"
+	.venv-focus/bin/focus-validator --supported-versions
 	touch $@
 
 run: $(VENV)/.stamp-run
@@ -40,4 +50,4 @@ bench: $(VENV)/.stamp-test
 	$(PY) -m bench.bench_questionnaire
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-focus .pytest_cache .hypothesis

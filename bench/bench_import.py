@@ -1,6 +1,8 @@
-"""Validate a generated 20,000-row inventory vs plain pandas.read_csv of the same file.
+"""Validate a generated 20,000-row inventory vs plain pandas.read_csv of the same file, then import a
+generated 1,000,000-row FOCUS Parquet export (discover focus) in its own process.
 
-Prints times and the ratio measured side by side in one run (targets: < 3 s, < 10x read_csv).
+Prints times and the ratio measured side by side in one run (targets: < 3 s, < 10x read_csv; FOCUS
+import < 20 s and < 1 GiB peak RSS — measured, not asserted).
 Run: .venv/bin/python bench/bench_import.py [ROWS]
 """
 
@@ -51,6 +53,9 @@ def best_of(fn, repeat: int = 3) -> float:
 
 
 def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--focus-child":
+        focus_child(sys.argv[2])
+        return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     lib = load_library()
     data = make_inventory(n)
@@ -62,6 +67,84 @@ def main() -> None:
     print(f"pandas.read_csv:          {t_read:.3f} s")
     print(f"import + validate:        {t_val:.3f} s   (target < 3 s: {'OK' if t_val < 3 else 'MISSED'})")
     print(f"ratio validate/read_csv:  {t_val / t_read:.1f}x  (target <= 10x: {'OK' if t_val / t_read <= 10 else 'MISSED'})")
+    bench_focus()
+
+
+# --- FOCUS billing export (discover focus) ------------------------------------------------------
+FOCUS_ROWS = 1_000_000
+
+
+def write_focus_parquet(path, n: int = FOCUS_ROWS, seed: int = 2, chunk: int = 100_000) -> None:
+    """A FOCUS 1.0 export as AWS/Azure/GCP write it: 3 billing months, ~20 % AI rows on 300 resources,
+    the rest compute/storage; written in row groups so the generator itself stays small."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    months = pd.to_datetime(["2026-08-01", "2026-09-01", "2026-10-01", "2026-11-01"], utc=True)
+    ai = [("Microsoft", "Azure OpenAI Service", "gpt-4o-0513 Inp regnl Tokens", "swedencentral"),
+          ("AWS", "Amazon Bedrock", "Claude 3.5 Sonnet input tokens", "us-east-1"),
+          ("Google Cloud", "Vertex AI", "Gemini 2.5 Pro Input Text Tokens", "europe-west4"),
+          ("Oracle", "Generative AI", "Cohere Command R+", "eu-frankfurt-1")]
+    other = [("AWS", "Amazon Elastic Compute Cloud", "c7g.large", "us-east-1"),
+             ("Microsoft", "Virtual Machines", "D2s v5", "westeurope"),
+             ("Google Cloud", "Cloud Storage", "Standard storage", "europe-west4")]
+    writer = None
+    for start in range(0, n, chunk):
+        m = min(chunk, n - start)
+        is_ai = rng.random(m) < 0.2
+        kind = np.where(is_ai, rng.integers(0, len(ai), m), rng.integers(0, len(other), m))
+        table = np.array([*ai, *other], dtype=object)[np.where(is_ai, kind, kind + len(ai))]
+        res = rng.integers(0, 300, m)
+        month = rng.integers(0, 3, m)
+        cost = rng.gamma(2.0, 3.0, m)
+        t = pa.table({
+            "BilledCost": cost, "EffectiveCost": cost, "BillingCurrency": np.full(m, "USD"),
+            "BillingPeriodStart": months[month], "BillingPeriodEnd": months[month + 1],
+            "ChargeCategory": np.full(m, "Usage"), "ChargeDescription": table[:, 2],
+            "ProviderName": table[:, 0], "PublisherName": table[:, 0], "ServiceName": table[:, 1],
+            "RegionId": table[:, 3], "ResourceId": np.char.add("res-", res.astype(str)),
+            "ResourceName": np.char.add("name-", res.astype(str)), "SkuId": np.full(m, "SKU"),
+            "SubAccountId": np.char.add("acct-", (res % 20).astype(str)),
+            "Tags": np.char.add(np.char.add('{"ai-deployment": "DEP-', (res % 50).astype(str)), '"}'),
+        })
+        writer = writer or pq.ParquetWriter(path, t.schema)
+        writer.write_table(t)
+    writer.close()
+
+
+def focus_child(path: str) -> None:
+    """Runs in its own process so its peak RSS is the import's alone."""
+    import resource
+
+    from risk_models.discovery.draft import draft_frame
+    from risk_models.discovery.focus import read_focus
+    from risk_models.discovery.rules import load_discovery
+
+    lib = load_library()
+    disc = load_discovery(channels=set(lib.channels.channels))
+    t = time.perf_counter()
+    imp = read_focus([path], disc)
+    draft = draft_frame(imp, disc, lib)
+    secs = time.perf_counter() - t
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 * 1024)  # KiB -> GiB
+    print(f"{imp.total_rows:,} rows, {imp.ai_rows:,} AI rows -> {len(draft)} draft deployments; "
+          f"{secs:.2f} s (target < 20 s: {'OK' if secs < 20 else 'MISSED'}); peak RSS {rss:.2f} GiB "
+          f"(target < 1 GiB: {'OK' if rss < 1 else 'MISSED'})")
+
+
+def bench_focus(n: int = FOCUS_ROWS) -> None:
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "focus.parquet"
+        t = time.perf_counter()
+        write_focus_parquet(path, n)
+        print(f"FOCUS export: {n:,} rows Parquet, {path.stat().st_size / 1e6:.1f} MB (generated in "
+              f"{time.perf_counter() - t:.1f} s)")
+        subprocess.run([sys.executable, "-m", "bench.bench_import", "--focus-child", str(path)], check=True)
 
 
 if __name__ == "__main__":

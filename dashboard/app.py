@@ -11,6 +11,7 @@ state.ensure_loaded()
 pages = [
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("views/inventory.py", title="Inventory", icon=":material/table:"),
+    st.Page("views/discovery.py", title="Discovery", icon=":material/travel_explore:"),
     st.Page("views/questionnaire.py", title="Questionnaire", icon=":material/checklist:"),
     st.Page("views/scenarios.py", title="Scenarios", icon=":material/gavel:"),
     st.Page("views/heatmaps.py", title="Heatmaps", icon=":material/grid_on:"),

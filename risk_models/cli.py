@@ -564,12 +564,14 @@ def build_parser() -> argparse.ArgumentParser:
     register_library_commands(sub)
     from risk_models.cli_dora import add_parsers as add_dora
     add_dora(sub, inputs, DEFAULT_MAX_BYTES // (1024 * 1024))
+    from risk_models.cli_discovery import add_parser as add_discovery
+    add_discovery(sub)
     return p
 
 
 MAX_TRIALS = 1_000_000  # 10^8 trials was a MemoryError; a million gives VaR 99 to well under 1 %
-OUTPUTS = ("json", "pdf", "xlsx", "csv", "md", "out")
-INPUTS = ("file", "answers", "scenarios", "providers", "contracts", "reviews")
+OUTPUTS = ("json", "pdf", "xlsx", "csv", "md", "out", "merged")
+INPUTS = ("file", "answers", "scenarios", "providers", "contracts", "reviews", "against")
 
 
 def _check_args(args: argparse.Namespace) -> None:

@@ -1,0 +1,1 @@
+"""Discovery of deployments from cloud billing (FOCUS exports) and CycloneDX ML-BOMs."""
