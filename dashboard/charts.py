@@ -41,9 +41,13 @@ def risk_matrix(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float],
             colours.append(RATING_COLOURS[str(rating_of(lik * imp, bounds))])
             text.append(str(n) if n else "")
             hover.append(f"Likelihood {lik} × impact {imp}: {n} deployment(s)<br>{shown}{more}")
+    # cells are shapes in data coordinates (they scale with the chart at any window width); the
+    # invisible markers on top carry the counts, the hover text and the click that selects a cell
+    shapes = [{"type": "rect", "layer": "below", "x0": x - 0.48, "x1": x + 0.48, "y0": y - 0.48, "y1": y + 0.48,
+               "fillcolor": c, "line": {"width": 0}} for x, y, c in zip(xs, ys, colours, strict=True)]
     fig = go.Figure(go.Scatter(
         x=xs, y=ys, mode="markers+text", text=text, hovertext=hover, hoverinfo="text",
-        marker={"symbol": "square", "size": 64, "color": colours, "line": {"color": "white", "width": 2}},
+        marker={"symbol": "square", "size": 40, "color": colours, "opacity": 0},
         textfont={"size": 18, "color": ["black" if c in ("#fdd49e", "#fc8d59") else "white" for c in colours]},
         showlegend=False, hoverlabel={"font": {"size": 11}, "align": "left"},
     ))
@@ -55,11 +59,13 @@ def risk_matrix(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float],
         legend={"orientation": "h", "x": 0, "y": -0.16, "title": {"text": "Rating"}, "itemclick": False,
                 "itemdoubleclick": False},
         hovermode="closest", hoverdistance=20,
-        xaxis={"title": "Impact", "tickvals": [1, 2, 3, 4, 5], "range": [0.5, 5.5], "showgrid": False, "zeroline": False},
+        # square cells: the shorter side decides, the axes hug the matrix ("domain", not a longer range)
+        xaxis={"title": "Impact", "tickvals": [1, 2, 3, 4, 5], "range": [0.5, 5.5], "showgrid": False, "zeroline": False,
+               "constrain": "domain"},
         yaxis={"title": "Likelihood", "tickvals": [1, 2, 3, 4, 5], "range": [0.5, 5.5], "showgrid": False,
-               "zeroline": False, "scaleanchor": "x"},
+               "zeroline": False, "scaleanchor": "x", "constrain": "domain"},
         # transparent: the matrix sits on the theme's background (light or dark)
-        plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)", shapes=shapes,
     )
     return fig
 
@@ -80,7 +86,7 @@ def concentration_bars(conc: dict, weight: str = "spend", labels: dict | None = 
     from plotly.subplots import make_subplots
 
     axes = list(conc)
-    titles = [f"{human('axis', a)}: HHI {conc[a][weight]['hhi']:,.0f} ({conc[a][weight]['band']})" for a in axes]
+    titles = [f"{human('axis', a)}<br>HHI {conc[a][weight]['hhi']:,.0f} ({conc[a][weight]['band']})" for a in axes]
     fig = make_subplots(rows=1, cols=len(axes), subplot_titles=titles, horizontal_spacing=0.12)
     for i, a in enumerate(axes, start=1):
         shares = pd.Series(conc[a][weight]["shares"]).sort_values()
@@ -88,7 +94,7 @@ def concentration_bars(conc: dict, weight: str = "spend", labels: dict | None = 
                              marker_color=BAND_COLOURS[conc[a][weight]["band"]],
                              hovertemplate="%{y}: %{x:.1f}%<extra></extra>"), row=1, col=i)
         fig.update_xaxes(title_text="share %", range=[0, 100], row=1, col=i)
-    fig.update_layout(height=340, showlegend=False, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    fig.update_layout(height=360, showlegend=False, margin={"l": 10, "r": 10, "t": 70, "b": 10})
     return fig
 
 

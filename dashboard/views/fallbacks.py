@@ -80,7 +80,7 @@ def _replace_plan(new: dict[str, list[str]]) -> None:
     st.session_state["whatif_plan"] = new
 
 
-c = st.columns([3, 1, 1])
+c = [st.container(horizontal=True, vertical_alignment="center", key="whatif_actions")] * 3  # wraps when narrow
 if c[0].button("Apply the top recommendation to every high/critical deployment", type="primary"):
     _replace_plan(top_plan(a, rec, "high"))
     st.rerun()

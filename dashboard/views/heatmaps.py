@@ -62,11 +62,11 @@ with right:
     rows = []
     for i in sorted(members, key=lambda i: -table.at[i, "score"])[:200]:
         outs = [x for x in drivers(a, i) if x["kind"] == "outcome"][:3]
-        rows.append({"deployment": frame.at[i, "deployment_id"], "name": frame.at[i, "name"],
-                     "score": table.at[i, "score"], "rating": table.at[i, "rating"],
-                     "top drivers": "; ".join(f"{x['label']} (+{x['value']:.1f})" for x in outs)})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=400,
-                 column_config={"score": st.column_config.NumberColumn(format="%.1f")})
+        rows.append({"Deployment": frame.at[i, "deployment_id"], "Name": frame.at[i, "name"],
+                     "Score": table.at[i, "score"], "Rating": table.at[i, "rating"],
+                     "Top drivers": "; ".join(f"{x['label']} (+{x['value']:.1f})" for x in outs)})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=min(400, 36 * (len(rows) + 1) + 3),
+                 column_config={"Score": st.column_config.NumberColumn(format="%.1f")})
 
 st.subheader("Business unit × outcome")
 points = pd.DataFrame(a.residual.outcome_points[sel], columns=a.residual.outcomes.labels)
@@ -79,8 +79,13 @@ outs = a.residual.outcomes
 def _outcome_label(j: int) -> str:
     """An outcome named with its event ("Appeal dismissed" alone does not say which case)."""
     event, label = str(outs.event_labels[j]), str(outs.labels[j])
-    text = label if event in label else f"{event}: {label}"
-    return text if len(text) <= 90 else text[:89] + "…"
+    if event in label:
+        return _cut(label, 70)
+    return f"{_cut(event, 32)}: {_cut(label, 70 - min(len(event), 32) - 2)}"
+
+
+def _cut(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n - 1] + "…"
 
 
 bu_out.index = [_outcome_label(j) for j in bu_out.index]

@@ -72,7 +72,7 @@ with st.container(border=True):
         st.info(md_escape(notice))
     if state.pending_upload():
         register_diff_panel(state.pending_upload())
-    c = st.columns(4)
+    c = [st.container(horizontal=True, key="inventory_actions")] * 4  # buttons wrap on narrow windows
     c[0].download_button("Empty template (CSV)", template_csv(lib), "ai-vendor-risk-inventory-template.csv", "text/csv")
     c[1].download_button("Empty template (XLSX)", template_xlsx(lib), "ai-vendor-risk-inventory-template.xlsx", XLSX_MIME)
     if c[2].button("Undo last edit", disabled=not st.session_state.get("history"), icon=":material/undo:"):

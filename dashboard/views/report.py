@@ -33,7 +33,7 @@ use_plan = bool(plan) and c[2].checkbox(f"Include the what-if plan ({sum(map(len
                                         value=True, key="pdf_plan",
                                         help="Adds a Plan section: before/after matrix, loss, VaR, concentration "
                                         "and the actions with effort and cost (Fallbacks & what-if page)")
-c = st.columns(5)
+c = [st.container(horizontal=True, key="report_downloads")] * 5  # buttons wrap on narrow windows
 c[0].download_button("PDF summary", state.report_download(f"pdf-{paper.lower()}", previous,
                                                                    plan if use_plan else None), state.download_name("pdf"),
                      "application/pdf", icon=":material/picture_as_pdf:", type="primary",

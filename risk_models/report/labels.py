@@ -17,9 +17,10 @@ AXIS_LABELS = {"channel": "Channel", "cloud": "Cloud provider", "model_vendor": 
 
 
 def label_maps(lib: Library) -> dict[str, dict[str, str]]:
-    """{kind: {id: label}} for channel, cloud, model_vendor and feature (stored in a report as `labels`)."""
+    """{kind: {id: label}} for channel, cloud, model_vendor, feature and regime (a report's `labels`)."""
     return {"channel": {k: c.display_name for k, c in lib.channels.channels.items()},
-            "model_vendor": dict(lib.models.vendors), "cloud": dict(CLOUD_LABELS), "feature": dict(FEATURE_LABELS)}
+            "model_vendor": dict(lib.models.vendors), "cloud": dict(CLOUD_LABELS), "feature": dict(FEATURE_LABELS),
+            "regime": {k: r.label for k, r in lib.regimes.regimes.items()}}
 
 
 def human(kind: str, key: object, labels: dict[str, dict[str, str]] | None = None) -> str:
