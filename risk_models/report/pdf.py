@@ -652,7 +652,8 @@ def render_pdf(rep: dict, paper: str = "a4", comparison: dict | None = None) -> 
         facts.append(["What-if plan", f"applied ({len(rep['plan']['actions'])} action(s)): see the Plan section"])
     t = Table([[Paragraph(markup(k), styles["body"]), Paragraph(markup(v), styles["body"])] for k, v in facts],
               colWidths=[width * .4, width * .5])
-    t.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc"))]))
+    t.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),
+                           ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     story += [t] + ([Spacer(1, 4 * mm), Paragraph(markup("Warning: " + age.warning()), styles["body"])]
                     if age.warning() else [])
     story += [PageBreak()] + _exec_page(rep, comparison, styles, width)
