@@ -47,11 +47,18 @@ def committee_pdf(tmp_path_factory) -> tuple[Path, list[str]]:
     return out, _pages(out)
 
 
-@pytest.fixture(scope="module")
-def demo(lib):
+def demo_assessment(trials: int = 2000):
+    """The demo organisation with its profile and answers."""
+    from risk_models.config_loader import load_library
+    lib = load_library()
     lib = with_profile(lib, load_profile(PROFILE, lib.regimes))
     answers, _ = validate_answers(read_answers_file(DEMO_ANSWERS), lib.questions)
-    return assess(import_bytes(DEMO_INVENTORY.read_bytes(), "inventory.csv", lib), answers, lib, trials=2000)
+    return assess(import_bytes(DEMO_INVENTORY.read_bytes(), "inventory.csv", lib), answers, lib, trials=trials)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return demo_assessment()
 
 
 def test_page_1_names_the_organisation_from_the_profile_and_shows_its_logo(committee_pdf):
@@ -174,3 +181,23 @@ def test_logo_bytes_round_trip_through_the_profile():
     assert OrgProfile.model_validate(p.model_dump(mode="json")).logo_bytes() == buf.getvalue()
     with pytest.raises(ValueError, match="PNG or JPEG"):
         encode_logo(b"GIF89a....")
+
+
+def test_every_report_says_when_probabilities_differ_from_the_defaults(demo, tmp_path):
+    import openpyxl
+
+    from risk_models.json_report import report
+    from risk_models.report.markdown import render_markdown
+    from risk_models.report.pdf import render_pdf
+    from risk_models.report.xlsx import render_xlsx
+    outcome = demo.residual.outcomes.ids[0]
+    changed = assess(demo.inventory, demo.answers, demo.lib, {outcome: 0.0}, trials=500)
+    rep = report(changed, "Example")
+    path = tmp_path / "p.pdf"
+    path.write_bytes(render_pdf(rep))
+    assert "differ from the library defaults" in " ".join(_pages(path)[1].split())
+    assert "differ from the library defaults" in render_markdown(rep)
+    summary = openpyxl.load_workbook(io.BytesIO(render_xlsx(rep)))["Summary"]
+    assert any("differ from the library defaults" in str(c.value) for row in summary.iter_rows() for c in row)
+    plain = report(demo, "Example")
+    assert "differ from the library defaults" not in render_markdown(plain)
