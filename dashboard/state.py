@@ -126,6 +126,7 @@ def settings_key() -> str:
 
 def set_profile(profile: OrgProfile) -> None:
     st.session_state["profile"] = profile
+    st.session_state["profile_is_demo"] = False
     if profile.name:
         st.session_state.update(org_name=profile.name, org=profile.name)
 
@@ -369,7 +370,7 @@ def _load_demo() -> None:
     answers, _ = validate_answers(read_answers_file(DEMO_DIR / "answers.yaml"), library().questions)
     profile = load_profile(DEMO_DIR / "profile.yaml", base_library().regimes)
     st.session_state.update(answers=answers, scoped_answers=ScopedAnswers(), probabilities={}, org="example-bank",
-                            org_name=profile.name, profile=profile, upload_notices=[])
+                            org_name=profile.name, profile=profile, profile_is_demo=True, upload_notices=[])
 
 
 def ensure_loaded() -> None:
@@ -555,7 +556,7 @@ def open_saved(saved: repo.Saved) -> None:
                             org=org, org_name=org, upload_notices=[])
     profile, assumptions = repo.saved_settings(saved)
     if profile is not None:
-        st.session_state["profile"] = profile
+        st.session_state.update(profile=profile, profile_is_demo=False)
     set_assumptions(assumptions)
 
 
@@ -578,9 +579,12 @@ def _restore_pack(saved: repo.Saved) -> None:
 def org_name() -> str:
     """The organisation reports name: the profile's name (Settings), else the source's name."""
     ensure_loaded()
-    profile = st.session_state.get("profile")
-    return (profile.name if profile is not None and profile.name else None) or st.session_state.get("org_name") \
-        or "Organisation"
+    ss = st.session_state
+    profile = ss.get("profile")
+    # the demo's own profile does not name a user's uploaded inventory (Settings does, once saved)
+    demo_profile_on_own_data = ss.get("profile_is_demo") and ss.get("source") != DEMO_NAME
+    named = profile is not None and profile.name and not demo_profile_on_own_data
+    return (profile.name if named else None) or ss.get("org_name") or "Organisation"
 
 
 @st.cache_resource(show_spinner="Recomputing with the chosen fallbacks…", max_entries=8)

@@ -80,3 +80,12 @@ def test_logo_is_saved_with_the_profile_and_shown_in_settings():
     at.run()
     assert at.get("image")  # the logo the PDF's title page will carry
     assert json.loads(at.session_state["profile"].model_dump_json())["logo"]
+
+
+def test_sidebar_names_the_uploaded_file_on_the_run_of_the_upload():
+    from test_app import upload
+    at = goto(start(), "inventory")
+    upload(at, "acme_inventory.csv", "deployment_id,name,channel,model,annual_spend_usd,criticality,data_sensitivity\n"
+                                     "A1,Bot,aoai,gpt-4o,100,low,public\n")
+    shown = [c.value for c in at.sidebar.caption if c.value.startswith("Data:")]
+    assert shown == ["Data: Uploaded file acme\\_inventory.csv"]
