@@ -23,5 +23,15 @@ pages = [
 ]
 nav = st.navigation(pages)
 with st.sidebar:
-    st.caption(f"Data: {md_escape(st.session_state['source'])}")
-nav.run()
+    data_label = st.empty()
+
+
+def show_source() -> None:
+    data_label.caption(f"Data: {md_escape(st.session_state['source'])}")
+
+
+show_source()
+try:
+    nav.run()
+finally:
+    show_source()  # a page may have just loaded another source (an upload): name it on this run already

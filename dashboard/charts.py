@@ -9,12 +9,14 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
+from risk_models.report.labels import human
 from risk_models.scoring import rating_of
 
 RATING_COLOURS = {"low": "#fdd49e", "medium": "#fc8d59", "high": "#d7301f", "critical": "#7f0000"}
 BAND_COLOURS = {"unconcentrated": "#fdd49e", "moderate": "#fc8d59", "high": "#b30000"}
 SCALE = "OrRd"
-HOVER_NAMES = 12
+HOVER_NAMES = 5  # a short hover box: the full list is the table next to the matrix
+HOVER_NAME_CHARS = 40
 
 
 def _esc(text: object) -> str:
@@ -31,24 +33,39 @@ def risk_matrix(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float],
         for imp in range(1, 6):
             n = int(counts.get((lik, imp), 0))
             members = names[(table["likelihood"] == lik).to_numpy() & (table["impact"] == imp).to_numpy()]
-            shown = "<br>".join(_esc(x) for x in members.head(HOVER_NAMES))
+            shown = "<br>".join(_esc(x if len(x) <= HOVER_NAME_CHARS else x[:HOVER_NAME_CHARS - 1] + "…")
+                                for x in members.head(HOVER_NAMES).astype(str))
             more = f"<br>… and {n - HOVER_NAMES} more" if n > HOVER_NAMES else ""
             xs.append(imp)
             ys.append(lik)
             colours.append(RATING_COLOURS[str(rating_of(lik * imp, bounds))])
             text.append(str(n) if n else "")
             hover.append(f"Likelihood {lik} × impact {imp}: {n} deployment(s)<br>{shown}{more}")
+    # cells are shapes in data coordinates (they scale with the chart at any window width); the
+    # invisible markers on top carry the counts, the hover text and the click that selects a cell
+    shapes = [{"type": "rect", "layer": "below", "x0": x - 0.48, "x1": x + 0.48, "y0": y - 0.48, "y1": y + 0.48,
+               "fillcolor": c, "line": {"width": 0}} for x, y, c in zip(xs, ys, colours, strict=True)]
     fig = go.Figure(go.Scatter(
         x=xs, y=ys, mode="markers+text", text=text, hovertext=hover, hoverinfo="text",
-        marker={"symbol": "square", "size": 64, "color": colours, "line": {"color": "white", "width": 2}},
+        marker={"symbol": "square", "size": 40, "color": colours, "opacity": 0},
         textfont={"size": 18, "color": ["black" if c in ("#fdd49e", "#fc8d59") else "white" for c in colours]},
+        showlegend=False, hoverlabel={"font": {"size": 11}, "align": "left"},
     ))
+    for rating, colour in RATING_COLOURS.items():  # legend: which rating each colour stands for
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=rating, hoverinfo="skip",
+                                 marker={"symbol": "square", "size": 14, "color": colour}))
     fig.update_layout(
-        title=title, height=460, margin={"l": 60, "r": 20, "t": 40 if title else 10, "b": 50}, showlegend=False,
-        xaxis={"title": "Impact", "tickvals": [1, 2, 3, 4, 5], "range": [0.5, 5.5], "showgrid": False, "zeroline": False},
+        title=title, height=480, margin={"l": 60, "r": 20, "t": 40 if title else 10, "b": 50}, showlegend=True,
+        legend={"orientation": "h", "x": 0, "y": -0.16, "title": {"text": "Rating"}, "itemclick": False,
+                "itemdoubleclick": False},
+        hovermode="closest", hoverdistance=20,
+        # square cells: the shorter side decides, the axes hug the matrix ("domain", not a longer range)
+        xaxis={"title": "Impact", "tickvals": [1, 2, 3, 4, 5], "range": [0.5, 5.5], "showgrid": False, "zeroline": False,
+               "constrain": "domain"},
         yaxis={"title": "Likelihood", "tickvals": [1, 2, 3, 4, 5], "range": [0.5, 5.5], "showgrid": False,
-               "zeroline": False, "scaleanchor": "x"},
-        plot_bgcolor="white",
+               "zeroline": False, "scaleanchor": "x", "constrain": "domain"},
+        # transparent: the matrix sits on the theme's background (light or dark)
+        plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)", shapes=shapes,
     )
     return fig
 
@@ -64,20 +81,20 @@ def matrix_heatmap(matrix: pd.DataFrame, title: str, value_label: str, fmt: str 
     return fig
 
 
-def concentration_bars(conc: dict, weight: str = "spend") -> go.Figure:
-    """Shares per key for each axis, titled with HHI and band."""
+def concentration_bars(conc: dict, weight: str = "spend", labels: dict | None = None) -> go.Figure:
+    """Shares per key for each axis (human names), titled with HHI and band."""
     from plotly.subplots import make_subplots
 
     axes = list(conc)
-    titles = [f"{a.replace('_', ' ')}: HHI {conc[a][weight]['hhi']:,.0f} ({conc[a][weight]['band']})" for a in axes]
+    titles = [f"{human('axis', a)}<br>HHI {conc[a][weight]['hhi']:,.0f} ({conc[a][weight]['band']})" for a in axes]
     fig = make_subplots(rows=1, cols=len(axes), subplot_titles=titles, horizontal_spacing=0.12)
     for i, a in enumerate(axes, start=1):
         shares = pd.Series(conc[a][weight]["shares"]).sort_values()
-        fig.add_trace(go.Bar(x=shares.to_numpy(), y=[_esc(k) for k in shares.index], orientation="h",
+        fig.add_trace(go.Bar(x=shares.to_numpy(), y=[_esc(human(a, k, labels)) for k in shares.index], orientation="h",
                              marker_color=BAND_COLOURS[conc[a][weight]["band"]],
                              hovertemplate="%{y}: %{x:.1f}%<extra></extra>"), row=1, col=i)
         fig.update_xaxes(title_text="share %", range=[0, 100], row=1, col=i)
-    fig.update_layout(height=340, showlegend=False, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    fig.update_layout(height=360, showlegend=False, margin={"l": 10, "r": 10, "t": 70, "b": 10})
     return fig
 
 

@@ -33,6 +33,7 @@ from risk_models.config_loader import (
 )
 from risk_models.config_schema import AssumptionsFile, ScenariosFile
 from risk_models.inventory.versions import (
+    FIELD_LABELS,
     ArchivedAnswers,
     RegisterDiff,
     carry_answers,
@@ -66,9 +67,12 @@ from risk_models.models import DIMENSIONS, INVENTORY_COLUMNS
 from risk_models.plausibility import plausibility_warnings
 from risk_models.profile import OrgProfile
 from risk_models.questionnaire.scoped import ScopedAnswers, resolve_answers
+from risk_models.report.changes import comparison_baseline as baseline_of
+from risk_models.report.labels import label_maps
 from risk_models.report.markdown import render_markdown
 from risk_models.report.methodology import COMPONENT_LABELS
 from risk_models.report.pdf import render_pdf
+from risk_models.report.plan import plan_record
 from risk_models.report.tabular import deployments_csv, report_json
 from risk_models.report.xlsx import render_xlsx
 from risk_models.simulation import COMPONENTS
@@ -122,6 +126,7 @@ def settings_key() -> str:
 
 def set_profile(profile: OrgProfile) -> None:
     st.session_state["profile"] = profile
+    st.session_state["profile_is_demo"] = False
     if profile.name:
         st.session_state.update(org_name=profile.name, org=profile.name)
 
@@ -157,6 +162,21 @@ def show_pack_age_banner() -> None:
     if age.warning():
         st.warning(f"**Scenario library {md_escape(label)}:** {md_escape(age.warning())} "
                    "A current pack can be loaded on the Scenarios page.", icon=":material/history:")
+
+
+def changed_probabilities() -> dict[str, tuple[float, float]]:
+    """Outcomes whose probability differs from the scenario library default: id -> (default, used)."""
+    defaults = {o.id: o.probability for e in library().scenarios.events for o in e.outcomes}
+    return {o: (defaults[o], p) for o, p in probabilities().items() if o in defaults and abs(p - defaults[o]) > 1e-12}
+
+
+def show_probability_banner() -> None:
+    """Overview and Report: every figure uses edited probabilities — say so."""
+    changed = changed_probabilities()
+    if changed:
+        st.warning(f"**Scenario probabilities differ from the library defaults** for {len(changed)} outcome(s); every "
+                   "figure and report uses the edited values. Review or reset them on the Scenarios page.",
+                   icon=":material/tune:")
 
 
 def read_pack(data: bytes, filename: str) -> ScenariosFile:
@@ -222,6 +242,7 @@ def _assessment(key: str, _result: ImportResult, _answers: AnswerMap, _probs: di
 @st.cache_resource(show_spinner="Building the report…", max_entries=4)
 def _report(key: str, org: str, _a: Assessment) -> dict:
     rep = report(_a, org)
+    rep["labels"] = label_maps(_a.lib)  # human names in every export meant for people
     rep["scenario_library"]["pack"] = pack_record(_a.lib.scenarios, max_age_days=_settings().max_age_days)
     rep["reviews"] = _reviews(_a)  # the PDF's reviews section (register/review.py)
     return rep
@@ -329,13 +350,25 @@ def cancel_upload() -> None:
     st.session_state.pop("pending_upload", None)
 
 
-def undo() -> bool:
+def undo() -> str | None:
+    """Go back one edit; returns what was undone in words (None when there is nothing to undo)."""
     ss = st.session_state
     if not ss.get("history"):
-        return False
+        return None
     previous, ss["history"] = ss["history"][0], ss["history"][1:]
+    before = inventory()
     set_raw(previous, keep_history=False, restore_archived=True)
-    return True
+    after = inventory()
+    diff = register_diff(before.frame, after.frame)
+    rejected = len(after.rejected_lines) - len(before.rejected_lines)
+    parts = [f"{len(diff.added)} deployment(s) back"] if diff.added else []
+    parts += [f"{len(diff.removed)} deployment(s) removed again"] if diff.removed else []
+    fields = [f"{c.deployment_id} {FIELD_LABELS.get(c.column, c.column).lower()} back to “{c.after or 'blank'}”"
+              for c in diff.changed[:5]]
+    parts += ["; ".join(fields) + (f" and {len(diff.changed) - 5} more" if len(diff.changed) > 5 else "")] \
+        if fields else []
+    parts += [f"{abs(rejected)} rejected row(s) {'back' if rejected > 0 else 'fewer'}"] if rejected else []
+    return "; ".join(parts) or "the last edit (no field of a valid deployment changed)"
 
 
 def _load_demo() -> None:
@@ -346,7 +379,7 @@ def _load_demo() -> None:
     answers, _ = validate_answers(read_answers_file(DEMO_DIR / "answers.yaml"), library().questions)
     profile = load_profile(DEMO_DIR / "profile.yaml", base_library().regimes)
     st.session_state.update(answers=answers, scoped_answers=ScopedAnswers(), probabilities={}, org="example-bank",
-                            org_name=profile.name, profile=profile, upload_notices=[])
+                            org_name=profile.name, profile=profile, profile_is_demo=True, upload_notices=[])
 
 
 def ensure_loaded() -> None:
@@ -436,8 +469,11 @@ RENDERERS = {
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _report_bytes(key: str, org: str, kind: str, compare_id: int | None, _a: Assessment, _diff: dict | None) -> bytes:
+def _report_bytes(key: str, org: str, kind: str, compare_id: int | None, plan_key: str, _a: Assessment,
+                  _diff: dict | None, _plan: dict[str, list[str]] | None) -> bytes:
     rep = _report(key, org, _a)
+    if _plan:  # the what-if plan of the Fallbacks page: a Plan section in the PDF and Markdown
+        rep = rep | {"plan": plan_record(_a, _a.recommendations(), _plan, _whatif(key, plan_key, _a, _plan))}
     if kind.startswith("pdf"):
         return render_pdf(rep, kind.removeprefix("pdf-"), _diff)
     return RENDERERS[kind](rep)
@@ -468,16 +504,39 @@ def export_failures() -> dict[str, str]:
     return {kind: msg for (k, kind), msg in EXPORT_FAILURES.items() if k == key}
 
 
-def report_download(kind: str, compare_with: repo.Saved | None = None):
+def report_download(kind: str, compare_with: repo.Saved | None = None, plan: dict[str, list[str]] | None = None):
     """A callable for st.download_button: files are built only when someone downloads them
-    (the JSON of 20,000 deployments is 100+ MB), on Streamlit's download thread."""
+    (the JSON of 20,000 deployments is 100+ MB), on Streamlit's download thread. `plan`: a what-if
+    plan to include (PDF and Markdown get a Plan section)."""
     key, a, org = assessment_key(), assessment(), org_name()
     diff = None
     if compare_with is not None:
         current = repo.Saved(0, "current", "", dt.datetime.now(dt.UTC), "", repo.snapshot(a, org))
         diff = repo.diff(compare_with, current)
-    return _guarded(key, kind, lambda: _report_bytes(key, org, kind, compare_with.id if compare_with else None, a,
-                                                     diff))
+    plan = plan if plan and (kind == "md" or kind.startswith("pdf")) else None
+    return _guarded(key, kind, lambda: _report_bytes(key, org, kind, compare_with.id if compare_with else None,
+                                                     _digest(plan or {}), a, diff, plan))
+
+
+def comparison_baseline() -> repo.Saved | None:
+    """The saved assessment reports compare with (risk_models.report.changes): the last approved
+    one, else the most recent one whose figures differ from what the pages show now."""
+    rows = repo.list_assessments(storage())
+    if not rows:
+        return None
+    return _baseline(assessment_key(), tuple((r["id"], r["content_hash"]) for r in rows), org_name(), assessment())
+
+
+@st.cache_resource(show_spinner="Finding the assessment to compare with…", max_entries=4)
+def _baseline(key: str, saved_ids: tuple, org: str, _a: Assessment) -> repo.Saved | None:
+    engine, saved = storage(), []
+    for assessment_id, _ in saved_ids:
+        try:
+            saved.append(repo.load(engine, assessment_id))
+        except repo.DamagedAssessment:  # listed on the History page; the others still count
+            continue
+    current = repo.Saved(0, "current", "", dt.datetime.now(dt.UTC), "", repo.snapshot(_a, org))
+    return baseline_of(saved, current)
 
 
 # --- saved assessments --------------------------------------------------------------------------
@@ -506,7 +565,7 @@ def open_saved(saved: repo.Saved) -> None:
                             org=org, org_name=org, upload_notices=[])
     profile, assumptions = repo.saved_settings(saved)
     if profile is not None:
-        st.session_state["profile"] = profile
+        st.session_state.update(profile=profile, profile_is_demo=False)
     set_assumptions(assumptions)
 
 
@@ -527,8 +586,14 @@ def _restore_pack(saved: repo.Saved) -> None:
 
 
 def org_name() -> str:
+    """The organisation reports name: the profile's name (Settings), else the source's name."""
     ensure_loaded()
-    return st.session_state.get("org_name") or "Organisation"
+    ss = st.session_state
+    profile = ss.get("profile")
+    # the demo's own profile does not name a user's uploaded inventory (Settings does, once saved)
+    demo_profile_on_own_data = ss.get("profile_is_demo") and ss.get("source") != DEMO_NAME
+    named = profile is not None and profile.name and not demo_profile_on_own_data
+    return (profile.name if named else None) or ss.get("org_name") or "Organisation"
 
 
 @st.cache_resource(show_spinner="Recomputing with the chosen fallbacks…", max_entries=8)

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from risk_models import cli_report
 from risk_models.answers import read_answers_file, validate_answers
 from risk_models.assessment import assess, drivers
 from risk_models.cli_library import register as register_library_commands
@@ -92,6 +93,7 @@ def load_settings(lib: Library, args: argparse.Namespace) -> Library:
     """The organisation profile and loss assumptions given on the command line, if any."""
     if getattr(args, "profile", None):
         lib = with_profile(lib, load_profile(Path(args.profile), lib.regimes))
+    lib = cli_report.with_logo(lib, getattr(args, "logo", None))
     if getattr(args, "assumptions", None):
         lib = with_assumptions(lib, parse_model(Path(args.assumptions), AssumptionsFile))
     return lib
@@ -198,7 +200,8 @@ def cmd_assess(args: argparse.Namespace) -> int:
     if any(getattr(args, k) for k in ("pdf", "xlsx", "csv", "md")):
         from risk_models.cli_dora import reviews_for_report
         rep = header | {"deployments": deployment_records(base), "reviews": reviews_for_report(base)}
-        failed = _write_exports(rep, args)
+        comparison = cli_report.enrich(rep, base, args, org)  # labels, --apply-top plan, --compare
+        failed = _write_exports(rep, args, comparison)
     if args.json:
         _stream_json(base, org, header, args.json)
     _print_summary(base, header, sys.stderr if args.json == "-" else sys.stdout)
@@ -219,9 +222,9 @@ def _stream_json(a, org: str, header: dict, out: str) -> None:
         raise UserError(f"{out}: cannot write ({exc.strerror})") from None
 
 
-def _write_exports(rep: dict, args: argparse.Namespace) -> list[str]:
+def _write_exports(rep: dict, args: argparse.Namespace, comparison: dict | None = None) -> list[str]:
     """Write every requested export; one failing never stops the others. Returns the failures."""
-    renderers = {"pdf": lambda: render_pdf(rep, args.paper), "xlsx": lambda: render_xlsx(rep),
+    renderers = {"pdf": lambda: render_pdf(rep, args.paper, comparison), "xlsx": lambda: render_xlsx(rep),
                  "csv": lambda: deployments_csv(rep), "md": lambda: render_markdown(rep).encode("utf-8")}
     failed = []
     for kind, render in renderers.items():
@@ -458,6 +461,7 @@ def settings(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--profile", metavar="FILE", help="organisation profile (YAML: name, jurisdictions, regimes); "
                     "default config/profile.yaml")
     sp.add_argument("--assumptions", metavar="FILE", help="loss assumptions (YAML like config/assumptions.yaml)")
+    cli_report.add_logo_argument(sp)
 
 
 def _max_usd(p: argparse.ArgumentParser) -> None:
@@ -497,6 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--csv", metavar="OUT", help="write a CSV of deployments with scores")
     a.add_argument("--md", metavar="OUT", help="write a Markdown summary")
     a.add_argument("--org", help="organisation name for reports (default: the profile's name, else the file name)")
+    cli_report.add_arguments(a)
     settings(a)
     a.set_defaults(func=cmd_assess)
 
@@ -630,7 +635,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _check_args(args)
         return args.func(args)
-    except (UserError, ConfigError, InventoryFileError, StorageError) as exc:
+    except (UserError, ConfigError, InventoryFileError, StorageError, cli_report.ReportArgsError) as exc:
         # messages may quote file names and headers: no escape sequences, line breaks kept
         print("error: " + re.sub(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", "?", str(exc)), file=sys.stderr)
         return 2

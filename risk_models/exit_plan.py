@@ -112,8 +112,8 @@ def act_on_dates(contract_end: dt.date | None, notice_days: float, ref: dt.date,
             {"date": contract_end.isoformat(), "action": "contract ends: renew on exit-friendly terms or exit"}]
 
 
-def exit_plan_markdown(plan: dict) -> str:
-    e = md_escape
+def exit_plan_markdown(plan: dict, escape=md_escape) -> str:
+    e = escape  # md_file_escape for downloaded files (no backslashes before $ and _ in words)
     lines = [f"# Exit plan — {e(plan['deployment_id'])}: {e(plan['name'])}", "",
              f"*Business unit:* {e(plan['business_unit'])} · *Owner:* {e(plan['owner'])} · "
              f"*Rating:* {plan['rating']} (score {plan['score']:.1f})", "",

@@ -8,3 +8,11 @@ import re
 def md_escape(text: object) -> str:
     """User text shown as written: no links, emphasis, code, tables, headings or HTML; one line."""
     return re.sub(r"([\\`*_\[\]<>#|~$])", r"\\\1", " ".join(str(text).splitlines()))
+
+
+def md_file_escape(text: object) -> str:
+    """User text for a Markdown *file* (a download, not a Streamlit element): `$` and underscores
+    inside words are literal in CommonMark, so they stay as written (`azure_openai`, `$15,500`);
+    everything that could become a link, emphasis, code, table or HTML is still escaped."""
+    s = re.sub(r"([\\`*\[\]<>#|~])", r"\\\1", " ".join(str(text).splitlines()))
+    return re.sub(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])", r"\\_", s)

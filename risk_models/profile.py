@@ -4,11 +4,32 @@ regulatory outcomes hit the organisation's deployments, whatever region their da
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from risk_models.models import Jurisdiction
+
+MAX_LOGO_BYTES = 512 * 1024
+LOGO_MAGIC = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
+
+
+def logo_kind(data: bytes) -> str:
+    """'PNG' or 'JPEG'; ValueError naming the problem for anything else or a file over the limit."""
+    if len(data) > MAX_LOGO_BYTES:
+        raise ValueError(f"the logo is {len(data) / 1024:,.0f} KB; at most {MAX_LOGO_BYTES // 1024} KB is allowed")
+    kind = next((k for magic, k in LOGO_MAGIC.items() if data.startswith(magic)), None)
+    if kind is None:
+        raise ValueError("the logo must be a PNG or JPEG image")
+    return kind
+
+
+def encode_logo(data: bytes) -> str:
+    """Logo file bytes -> the profile's base64 text (ValueError for a non-image or too large file)."""
+    logo_kind(data)
+    return base64.b64encode(data).decode("ascii")
 
 
 class RegisterFunction(BaseModel):
@@ -41,7 +62,20 @@ class OrgProfile(BaseModel):
     regimes: list[str] = []
     prepared_by: str = Field(default="", max_length=200)
     reporting_date: dt.date | None = None
+    # The logo printed on the report's title page: PNG or JPEG bytes, base64 (so it is saved with
+    # the assessment inside the results payload like the rest of the profile). "" = no logo.
+    logo: str = Field(default="", max_length=4 * MAX_LOGO_BYTES // 3 + 4)
     dora: RegisterEntity | None = None  # the DORA register of information only
+
+    @field_validator("logo")
+    @classmethod
+    def _image(cls, v: str) -> str:
+        if v:
+            try:
+                logo_kind(base64.b64decode(v, validate=True))
+            except binascii.Error:
+                raise ValueError("the logo is not valid base64 data") from None
+        return v
 
     @field_validator("name", "prepared_by")
     @classmethod
@@ -53,3 +87,6 @@ class OrgProfile(BaseModel):
     def reference_date(self, fallback: dt.date) -> dt.date:
         """The date contracts and tests are measured against: the reporting date, else `fallback`."""
         return self.reporting_date or fallback
+
+    def logo_bytes(self) -> bytes | None:
+        return base64.b64decode(self.logo) if self.logo else None

@@ -56,8 +56,8 @@ def test_upload_lists_rejected_rows_and_fixing_one_revalidates():
     upload(at, "mine.csv", csv)
     assert not at.exception
     errors = at.dataframe[0].value
-    assert list(errors["line"]) == [3] and list(errors["column"]) == ["channel"]
-    assert "did you mean 'azure_openai'" in errors["message"][0]
+    assert list(errors["Line"]) == [3] and list(errors["Column"]) == ["channel"]
+    assert "did you mean 'azure_openai'" in errors["Message"][0]
     inv = at.session_state["inventory"]
     assert list(inv.frame["deployment_id"]) == ["U1"] and inv.frame["name"][0] == "<script>alert(1)</script>"
     # fix the rejected row in its editor: it is re-validated and joins the valid rows
@@ -182,7 +182,7 @@ def test_applying_fallbacks_lowers_residual_and_shows_exit_plan():
     loss = next(m for m in at.metric if m.label == "Expected annual loss")
     assert loss.delta.startswith("-")
     changes = at.dataframe[1].value
-    assert (changes["score_after"] < changes["score_before"]).all()
+    assert (changes["Score after"] < changes["Score before"]).all()
 
 
 def test_download_names():
@@ -205,9 +205,11 @@ def test_history_save_change_answer_save_compare_reopen_delete(tmp_path, monkeyp
     next(b for b in at.button if b.label == "Save").click().run()
     assert not at.exception
     answers = at.dataframe[2].value  # saved list, changed deployments, then answer changes
-    assert list(answers["question_id"]) == ["exit_plan_exists"] and list(answers["after"]) == ["tested"]
+    from risk_models.config_loader import load_library
+    question = load_library().questions["exit_plan_exists"].text  # shown as the question, not its id
+    assert list(answers["Question"]) == [question] and list(answers["After"]) == ["tested"]
     changed = at.dataframe[1].value
-    assert list(changed["deployment_id"]) == ["DEP-001"]
+    assert list(changed["Deployment"]) == ["DEP-001"]
     next(s for s in at.selectbox if s.label == "Assessment").set_value(1)
     next(b for b in at.button if b.label == "Open in the dashboard").click().run()
     assert at.session_state["answers"]["DEP-001"]["exit_plan_exists"] == "none"

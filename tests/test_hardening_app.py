@@ -62,8 +62,8 @@ def test_ragged_row_is_rejected_with_its_surplus_cells_and_nothing_shifts():
     inv = at.session_state["inventory"]
     assert list(inv.frame["deployment_id"]) == ["B", "C"] and inv.total_rows == 3
     errors = at.dataframe[0].value
-    assert list(errors["line"]) == [2] and list(errors["column"]) == ["extra_fields"]
-    assert "surplus" in errors["value"][0]
+    assert list(errors["Line"]) == [2] and list(errors["Column"]) == ["extra_fields"]
+    assert "surplus" in errors["Value"][0]
 
 
 def test_a_failed_export_is_shown_on_the_report_page():

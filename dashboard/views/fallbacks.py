@@ -6,7 +6,8 @@ import streamlit as st
 
 from dashboard import charts, state
 from risk_models.exit_plan import exit_plan, exit_plan_markdown
-from risk_models.markdown_text import md_escape
+from risk_models.markdown_text import md_escape, md_file_escape
+from risk_models.report.labels import label_maps
 from risk_models.whatif import WhatIfError, top_plan
 
 st.title("Fallbacks & what-if")
@@ -79,7 +80,7 @@ def _replace_plan(new: dict[str, list[str]]) -> None:
     st.session_state["whatif_plan"] = new
 
 
-c = st.columns([3, 1, 1])
+c = [st.container(horizontal=True, vertical_alignment="center", key="whatif_actions")] * 3  # wraps when narrow
 if c[0].button("Apply the top recommendation to every high/critical deployment", type="primary"):
     _replace_plan(top_plan(a, rec, "high"))
     st.rerun()
@@ -110,12 +111,30 @@ if plan:
     right.plotly_chart(charts.risk_matrix(w["scores_after"].table, names_all, lib.scoring.rating_bounds, "After"),
                        key="wi_after")
     st.plotly_chart(charts.loss_exceedance(f["lec"], {"VaR 95 after": f["var95_usd"]}, compare=b["lec"]), key="wi_lec")
-    st.dataframe(pd.DataFrame(w["deployments"]), hide_index=True, width="stretch", key="wi_changes")
+    changes = pd.DataFrame(w["deployments"])
+    all_names = {o.id: o.label for o in lib.fallbacks.options}
+    channel_names = label_maps(lib)["channel"]
+    shown = pd.DataFrame({
+        "Deployment": changes["deployment_id"],
+        "Options applied": changes["options"].map(lambda ids: "; ".join(all_names.get(o, o) for o in ids) or "—"),
+        "Channel before": changes["channel_before"].map(channel_names).fillna(changes["channel_before"]),
+        "Channel after": changes["channel_after"].map(channel_names).fillna(changes["channel_after"]),
+        "Model after": changes["model_after"], "Score before": changes["score_before"],
+        "Score after": changes["score_after"], "Rating before": changes["rating_before"],
+        "Rating after": changes["rating_after"], "Expected loss before": changes["expected_loss_before_usd"],
+        "Expected loss after": changes["expected_loss_after_usd"]})
+    st.dataframe(shown, hide_index=True, width="stretch", key="wi_changes", column_config={
+        "Options applied": st.column_config.TextColumn(width="large"),
+        "Score before": st.column_config.NumberColumn(format="%.1f"),
+        "Score after": st.column_config.NumberColumn(format="%.1f"),
+        "Expected loss before": st.column_config.NumberColumn(format="dollar"),
+        "Expected loss after": st.column_config.NumberColumn(format="dollar")})
 
 st.subheader(f"Exit plan — {md_escape(dep)}")
 plan_doc = exit_plan(a, rec, i)
 md = exit_plan_markdown(plan_doc)
-st.download_button("Download exit plan (Markdown)", md.encode(), state.download_name("md", f"exit-plan-{dep}"),
+st.download_button("Download exit plan (Markdown)", exit_plan_markdown(plan_doc, md_file_escape).encode(),
+                   state.download_name("md", f"exit-plan-{dep}"),
                    "text/markdown", icon=":material/description:")
 with st.container(border=True):
     st.markdown(md)

@@ -8,6 +8,7 @@ from dashboard import charts, state
 from risk_models.assessment import drivers
 from risk_models.concentration import concentration
 from risk_models.models import DIMENSIONS
+from risk_models.report.labels import human, label_maps
 from risk_models.scoring import RATINGS
 
 st.title("Heatmaps")
@@ -17,7 +18,9 @@ frame, table = a.frame, a.residual.table
 
 f = st.columns(3)
 bus = f[0].multiselect("Business unit", sorted(frame["business_unit"].unique()), key="hm_bu", placeholder="all")
-chs = f[1].multiselect("Channel", sorted(frame["channel"].unique()), key="hm_channel", placeholder="all")
+labels = label_maps(lib)
+chs = f[1].multiselect("Channel", sorted(frame["channel"].unique()), key="hm_channel", placeholder="all",
+                       format_func=lambda c: human("channel", c, labels))
 rts = f[2].multiselect("Rating", list(RATINGS), key="hm_rating", placeholder="all")
 mask = pd.Series(True, index=frame.index)
 if bus:
@@ -59,27 +62,45 @@ with right:
     rows = []
     for i in sorted(members, key=lambda i: -table.at[i, "score"])[:200]:
         outs = [x for x in drivers(a, i) if x["kind"] == "outcome"][:3]
-        rows.append({"deployment": frame.at[i, "deployment_id"], "name": frame.at[i, "name"],
-                     "score": table.at[i, "score"], "rating": table.at[i, "rating"],
-                     "top drivers": "; ".join(f"{x['label']} (+{x['value']:.1f})" for x in outs)})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=400,
-                 column_config={"score": st.column_config.NumberColumn(format="%.1f")})
+        rows.append({"Deployment": frame.at[i, "deployment_id"], "Name": frame.at[i, "name"],
+                     "Score": table.at[i, "score"], "Rating": table.at[i, "rating"],
+                     "Top drivers": "; ".join(f"{x['label']} (+{x['value']:.1f})" for x in outs)})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=min(400, 36 * (len(rows) + 1) + 3),
+                 column_config={"Score": st.column_config.NumberColumn(format="%.1f")})
 
 st.subheader("Business unit × outcome")
 points = pd.DataFrame(a.residual.outcome_points[sel], columns=a.residual.outcomes.labels)
 bu_out = points.groupby(frame["business_unit"][sel].to_numpy()).mean()
+bu_out.columns = range(bu_out.shape[1])
 bu_out = bu_out.loc[:, bu_out.abs().max() > 0.05].T  # outcomes as rows: long labels read better there
-bu_out.index = [label if len(label) <= 60 else label[:59] + "…" for label in bu_out.index]
+outs = a.residual.outcomes
+
+
+def _outcome_label(j: int) -> str:
+    """An outcome named with its event ("Appeal dismissed" alone does not say which case)."""
+    event, label = str(outs.event_labels[j]), str(outs.labels[j])
+    if event in label:
+        return _cut(label, 70)
+    return f"{_cut(event, 32)}: {_cut(label, 70 - min(len(event), 32) - 2)}"
+
+
+def _cut(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
+bu_out.index = [_outcome_label(j) for j in bu_out.index]
 st.plotly_chart(charts.matrix_heatmap(bu_out, "Average score points per deployment (outcome × business unit)",
                                       "points"), key="hm_bu_outcome")
 
 st.subheader("Channel × dimension")
 ch_dim = table.loc[sel, list(DIMENSIONS)].groupby(frame["channel"][sel].to_numpy()).mean()
+ch_dim.index = [human("channel", c, labels) for c in ch_dim.index]
+ch_dim.columns = [c.capitalize() for c in ch_dim.columns]
 st.plotly_chart(charts.matrix_heatmap(ch_dim, "Average dimension score (0-100)", "score"), key="hm_channel_dim")
 
 st.subheader("Concentration")
 weight = st.radio("Weighted by", ["spend", "criticality"], horizontal=True, key="hm_weight")
-st.plotly_chart(charts.concentration_bars(concentration(frame[sel], lib), weight), key="hm_conc")
+st.plotly_chart(charts.concentration_bars(concentration(frame[sel], lib), weight, labels), key="hm_conc")
 
 st.subheader("Loss exceedance (whole portfolio)")
 s = a.simulation.summary(frame)

@@ -12,6 +12,13 @@ from risk_models.markdown_text import md_escape
 from risk_models.storage import repository as repo
 from risk_models.storage.db import StorageError, database_url, display_url
 
+
+def _answer_text(value: object) -> str:
+    if value is None:
+        return "—"
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 st.title("History")
 try:
     engine = state.storage()
@@ -42,10 +49,13 @@ if not rows:
     st.stop()
 table = pd.DataFrame(rows)
 st.subheader("Saved assessments")
-st.dataframe(table, hide_index=True, width="stretch", column_config={
-    "expected_annual_loss_usd": st.column_config.NumberColumn("expected annual loss", format="dollar"),
-    "var95_usd": st.column_config.NumberColumn("VaR 95", format="dollar"),
-    "content_hash": st.column_config.TextColumn("content hash", width="small")})
+listing = pd.DataFrame({
+    "#": table["id"], "Label": table["label"], "Author": table["author"],
+    "Saved (UTC)": pd.to_datetime(table["created_at"], utc=True, format="ISO8601").dt.strftime("%d %b %Y %H:%M"),
+    "Deployments": table["deployments"], "High or critical": table["high_or_critical"],
+    "Expected annual loss": table["expected_annual_loss_usd"].map("${:,.0f}".format),
+    "VaR 95": table["var95_usd"].map("${:,.0f}".format), "Content hash": table["content_hash"].str[:12] + "…"})
+st.dataframe(listing, hide_index=True, width="stretch")
 names = {r["id"]: f"#{r['id']} {r['label']} ({r['created_at'][:16].replace('T', ' ')})" for r in rows}
 ids = list(names)
 n = len(ids)  # in the widget keys: after a save or delete the pickers start from the newest again
@@ -81,8 +91,11 @@ if len(rows) >= 2:
                              line={"color": "#7f0000", "dash": "dot"}))
     fig.add_trace(go.Bar(x=trend["created"], y=trend["high_or_critical"], name="high or critical", yaxis="y2",
                          marker_color="#fdd49e", opacity=0.6))
-    fig.update_layout(height=360, yaxis={"title": "USD"}, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      yaxis2={"title": "deployments", "overlaying": "y", "side": "right"}, legend={"orientation": "h"})
+    fig.update_layout(height=360, yaxis={"title": "USD", "tickformat": "$,.0f"},
+                      margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      yaxis2={"title": "deployments", "overlaying": "y", "side": "right", "tickformat": ",d",
+                              "dtick": max(1, int(trend["high_or_critical"].max()) // 5 or 1), "rangemode": "tozero"},
+                      legend={"orientation": "h"})
     st.plotly_chart(fig, key="hist_trend")
 
     st.subheader("Compare two assessments")
@@ -101,13 +114,38 @@ if len(rows) >= 2:
         col.metric(label, f"${v['after']:,.0f}", f"{v['delta']:+,.0f}", delta_color="inverse")
     m[3].metric("Deployments added / removed", f"{len(d['added'])} / {len(d['removed'])}")
     st.markdown("**Changed deployments** (score, rating or heatmap cell)")
-    st.dataframe(pd.DataFrame(d["changed"]), hide_index=True, width="stretch", key="cmp_changed")
-    cols = st.columns(3)
-    cols[0].markdown("**Answer changes**")
-    cols[0].dataframe(pd.DataFrame(d["answer_changes"]), hide_index=True, key="cmp_answers")
-    cols[1].markdown("**Scenario probability changes**")
-    cols[1].dataframe(pd.DataFrame(d["scenario_changes"]), hide_index=True, key="cmp_scen")
-    cols[2].markdown("**Heatmap movement** (deployments per cell)")
-    cols[2].dataframe(pd.DataFrame(d["heatmap"]), hide_index=True, key="cmp_heat")
+    changed = pd.DataFrame(d["changed"], columns=["deployment_id", "name", "score_before", "score_after", "score_delta",
+                                                  "rating_before", "rating_after", "cell_before", "cell_after",
+                                                  "expected_loss_delta_usd"])
+    st.dataframe(pd.DataFrame({
+        "Deployment": changed["deployment_id"], "Name": changed["name"], "Score before": changed["score_before"],
+        "Score after": changed["score_after"], "Change": changed["score_delta"],
+        "Rating before": changed["rating_before"], "Rating after": changed["rating_after"],
+        "Cell before": changed["cell_before"].map(lambda c: f"L{c[0]} × I{c[1]}"),
+        "Cell after": changed["cell_after"].map(lambda c: f"L{c[0]} × I{c[1]}"),
+        "Expected loss change": changed["expected_loss_delta_usd"].map(
+            lambda x: f"{'+' if x > 0 else '−' if x < 0 else ''}${abs(x):,.0f}")}),
+        hide_index=True, width="stretch", key="cmp_changed",
+        column_config={k: st.column_config.NumberColumn(format="%.1f") for k in ("Score before", "Score after",
+                                                                                 "Change")})
+    lib = state.library()
+    answers = pd.DataFrame(d["answer_changes"], columns=["deployment_id", "question_id", "before", "after"])
+    question = {q: lib.questions[q].text if q in lib.questions else q for q in answers["question_id"].unique()}
+    st.markdown("**Answer changes**")
+    st.dataframe(pd.DataFrame({"Deployment": answers["deployment_id"], "Question": answers["question_id"].map(question),
+                               "Before": answers["before"].map(_answer_text), "After": answers["after"].map(_answer_text)}),
+                 hide_index=True, width="stretch", key="cmp_answers",
+                 column_config={"Question": st.column_config.TextColumn(width="large")})
+    cols = st.columns(2)
+    cols[0].markdown("**Scenario probability changes**")
+    scen = pd.DataFrame(d["scenario_changes"], columns=["outcome_id", "label", "before", "after"])
+    cols[0].dataframe(pd.DataFrame({"Outcome": scen["label"], "Before": scen["before"], "After": scen["after"]}),
+                      hide_index=True, width="stretch", key="cmp_scen",
+                      column_config={k: st.column_config.NumberColumn(format="percent") for k in ("Before", "After")})
+    cols[1].markdown("**Heatmap movement** (deployments per cell)")
+    heat = pd.DataFrame(d["heatmap"], columns=["likelihood", "impact", "before", "after", "delta"])
+    cols[1].dataframe(pd.DataFrame({"Cell": [f"L{r.likelihood} × I{r.impact}" for r in heat.itertuples()],
+                                    "Before": heat["before"], "After": heat["after"], "Change": heat["delta"]}),
+                      hide_index=True, width="stretch", key="cmp_heat")
     if d["added"] or d["removed"]:
         st.write(md_escape("Added: " + (", ".join(d["added"]) or "—") + " · Removed: " + (", ".join(d["removed"]) or "—")))

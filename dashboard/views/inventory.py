@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from risk_models.inventory.versions import FIELD_LABELS
 from risk_models.inventory_export import export_csv, export_xlsx
 from risk_models.inventory_import import ENUMS, EXTRA_FIELDS, FEATURES, InventoryFileError
 from risk_models.inventory_template import template_csv, template_xlsx
@@ -12,6 +13,7 @@ from risk_models.markdown_text import md_escape
 from risk_models.models import INVENTORY_COLUMNS
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PROBLEM = "_problem"  # read-only column of the rejected-rows editor (not an inventory column)
 st.title("Inventory")
 lib = state.library()
 
@@ -70,12 +72,14 @@ with st.container(border=True):
         st.info(md_escape(notice))
     if state.pending_upload():
         register_diff_panel(state.pending_upload())
-    c = st.columns(4)
+    c = [st.container(horizontal=True, key="inventory_actions")] * 4  # buttons wrap on narrow windows
     c[0].download_button("Empty template (CSV)", template_csv(lib), "ai-vendor-risk-inventory-template.csv", "text/csv")
     c[1].download_button("Empty template (XLSX)", template_xlsx(lib), "ai-vendor-risk-inventory-template.xlsx", XLSX_MIME)
     if c[2].button("Undo last edit", disabled=not st.session_state.get("history"), icon=":material/undo:"):
-        state.undo()
+        st.session_state["undo_note"] = state.undo()
         st.rerun()
+    if st.session_state.get("undo_note"):
+        st.success(f"Undone: {md_escape(st.session_state.pop('undo_note'))}", icon=":material/undo:")
     if c[3].button("Reload the demo organisation"):
         state.reset_to_demo()
         st.rerun()
@@ -92,16 +96,27 @@ rejected = state.rejected_raw()
 rej_edited = rejected
 if result.errors:
     st.error("Rejected rows — fix the values below (or in your file) and they are re-validated at once:")
-    st.dataframe(state.errors_frame(result), hide_index=True, width="stretch", key=f"errors_{ver}")
+    st.dataframe(state.errors_frame(result).rename(columns=state.ERROR_HEADERS), hide_index=True, width="stretch",
+                 key=f"errors_{ver}")
     # rows longer than the header keep their surplus cells visible (clear them to accept the row)
     extra = [EXTRA_FIELDS] if EXTRA_FIELDS in rejected.columns else []
     rej_view = rejected.reindex(columns=[*INVENTORY_COLUMNS, *extra, state.LINE])
     text_cols = [*INVENTORY_COLUMNS, *extra]
     rej_view[text_cols] = rej_view[text_cols].astype(object).fillna("")  # missing columns start blank
+    # the source line first, then which cell is wrong and why (Streamlit styles only read-only cells,
+    # so the problem column carries the highlight and names the cell to fix)
+    problems: dict[int, list[str]] = {}
+    for e in result.errors:
+        problems.setdefault(e.line, []).append(f"{FIELD_LABELS.get(e.column, e.column or 'row')}: {e.message}")
+    rej_view.insert(0, PROBLEM, rej_view[state.LINE].map(lambda n: " · ".join(problems.get(int(n), []))))
+    styled = rej_view.style.map(lambda _: "background-color: rgba(255, 75, 75, 0.25)", subset=[PROBLEM])
     rej_edited = st.data_editor(
-        rej_view, key=f"rejected_editor_{ver}", num_rows="dynamic",
-        hide_index=True, width="stretch", disabled=[state.LINE],
-        column_config={state.LINE: st.column_config.NumberColumn("line")})
+        styled if len(rej_view) <= 2_000 else rej_view, key=f"rejected_editor_{ver}", num_rows="dynamic",
+        hide_index=True, width="stretch", disabled=[state.LINE, PROBLEM],
+        column_order=[state.LINE, PROBLEM, *text_cols],
+        column_config={state.LINE: st.column_config.NumberColumn("Source line", help="line in your file"),
+                       PROBLEM: st.column_config.TextColumn("Problem (cell to fix)", width="large"),
+                       **{c: st.column_config.TextColumn(FIELD_LABELS.get(c, c)) for c in text_cols}})
 
 warnings = state.plausibility(result)
 if warnings:
@@ -120,17 +135,25 @@ edited = st.data_editor(
     disabled=["model_vendor", "jurisdiction", "line"],
     column_order=[*INVENTORY_COLUMNS, "model_vendor", "jurisdiction", "line"],
     column_config={
-        "deployment_id": st.column_config.TextColumn(required=True),
-        "channel": st.column_config.SelectboxColumn(options=list(lib.channels.channels), required=True),
-        "annual_spend_usd": st.column_config.NumberColumn(min_value=0, format="dollar", required=True),
-        "committed_spend_usd": st.column_config.NumberColumn(min_value=0, format="dollar"),
-        "criticality": st.column_config.SelectboxColumn(options=list(ENUMS["criticality"]), required=True),
-        "data_sensitivity": st.column_config.SelectboxColumn(options=list(ENUMS["data_sensitivity"]), required=True),
-        "fallback_status": st.column_config.SelectboxColumn(options=list(ENUMS["fallback_status"])),
-        "contract_end": st.column_config.DateColumn(format="YYYY-MM-DD"),
-        "abstraction_layer": st.column_config.CheckboxColumn(),
-        "proprietary_features": st.column_config.TextColumn(help="';'-separated: " + ", ".join(FEATURES)),
-        "line": st.column_config.NumberColumn("line", help="line in the source file"),
+        "deployment_id": st.column_config.TextColumn("Deployment ID", required=True),
+        "channel": st.column_config.SelectboxColumn(FIELD_LABELS["channel"], options=list(lib.channels.channels),
+                                                    required=True, format_func=lib.channel_label),
+        "annual_spend_usd": st.column_config.NumberColumn(FIELD_LABELS["annual_spend_usd"], min_value=0, format="dollar",
+                                                         required=True),
+        "committed_spend_usd": st.column_config.NumberColumn(FIELD_LABELS["committed_spend_usd"], min_value=0,
+                                                            format="dollar"),
+        "criticality": st.column_config.SelectboxColumn("Criticality", options=list(ENUMS["criticality"]), required=True),
+        "data_sensitivity": st.column_config.SelectboxColumn("Data sensitivity", options=list(ENUMS["data_sensitivity"]),
+                                                             required=True),
+        "fallback_status": st.column_config.SelectboxColumn("Fallback status", options=list(ENUMS["fallback_status"])),
+        "contract_end": st.column_config.DateColumn("Contract end", format="YYYY-MM-DD"),
+        "abstraction_layer": st.column_config.CheckboxColumn("Abstraction layer"),
+        "proprietary_features": st.column_config.TextColumn("Proprietary features", help="';'-separated: " + ", ".join(FEATURES)),
+        "line": st.column_config.NumberColumn("Source line", help="line in the source file"),
+        **{c: st.column_config.TextColumn(FIELD_LABELS[c]) for c in ("name", "business_unit", "use_case", "owner",
+                                                                     "model", "region")},
+        "model_vendor": st.column_config.TextColumn("Model vendor"),
+        "jurisdiction": st.column_config.TextColumn("Jurisdiction"),
     })
 
 

@@ -7,6 +7,7 @@ from dashboard import charts, state
 from risk_models.assessment import drivers
 from risk_models.concentration import concentration
 from risk_models.markdown_text import md_escape
+from risk_models.report.labels import human, label_maps
 
 lib = state.library()
 a = state.assessment()
@@ -19,18 +20,21 @@ st.caption(f"{md_escape(st.session_state['source'])} · scenario library {md_esc
            f"{lib.scenarios.as_of:%d %b %Y} ({age.text()}; {lib.scenarios.horizon_months}-month horizon) · "
            f"{summary['trials']:,} simulated years")
 state.show_pack_age_banner()
+state.show_probability_banner()
+labels = label_maps(lib)
 
 spend = frame["annual_spend_usd"].sum()
 
 
 def usd(x: float) -> str:
-    """Short money for the KPI row: six metrics must fit side by side."""
+    """Short money for the KPI rows."""
     return f"${x / 1e6:,.2f}M" if abs(x) >= 1e6 else f"${x:,.0f}"
 
 
 
 hi_crit = int(table["rating"].isin(["high", "critical"]).sum())
-c = st.columns(6)
+# two rows of three: figures stay whole at 1024 px as well as on a wide screen
+c = [*st.columns(3), *st.columns(3)]
 c[0].metric("Deployments (valid)", f"{len(frame):,}")
 c[1].metric("Annual AI spend", usd(spend), help=f"${spend:,.0f}")
 c[2].metric("High or critical", f"{hi_crit:,}", help="Rating from the 5x5 likelihood x impact matrix")
@@ -53,13 +57,16 @@ with left:
 with right:
     st.subheader("Share of spend by channel")
     shares = (frame.groupby("channel")["annual_spend_usd"].sum() / max(spend, 1)).sort_values(ascending=False)
-    st.dataframe(shares.rename("share of spend").to_frame(), width="stretch",
-                 column_config={"share of spend": st.column_config.ProgressColumn(format="percent", min_value=0,
+    spend_table = pd.DataFrame({"Channel": [human("channel", c, labels) for c in shares.index],
+                                "Share of spend": shares.to_numpy()})
+    st.dataframe(spend_table, hide_index=True, width="stretch",
+                 column_config={"Share of spend": st.column_config.ProgressColumn(format="percent", min_value=0,
                                                                                   max_value=1)})
     st.subheader("Concentration")
     conc = concentration(frame, lib)
-    rows = [{"by": axis.replace("_", " "), "HHI (spend)": v["spend"]["hhi"], "band": v["spend"]["band"],
-             "largest": f"{v['spend']['top']} ({v['spend']['top_share']:.0f}%)"} for axis, v in conc.items()]
+    rows = [{"By": human("axis", axis), "HHI (spend)": f"{v['spend']['hhi']:,.0f}", "Band": v["spend"]["band"],
+             "Largest": f"{human(axis, v['spend']['top'], labels)} ({v['spend']['top_share']:.0f}%)"}
+            for axis, v in conc.items()]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption("HHI bands (2023 US Merger Guidelines): < 1,000 unconcentrated, 1,000–1,800 moderate, > 1,800 high.")
 
@@ -69,12 +76,13 @@ rows = []
 for i in top.index:
     d = drivers(a, int(i))
     top_out = [x for x in d if x["kind"] == "outcome"][:3]
-    rows.append({"deployment": frame.at[i, "deployment_id"], "name": frame.at[i, "name"],
-                 "channel": frame.at[i, "channel"], "score": table.at[i, "score"], "rating": table.at[i, "rating"],
-                 "top drivers": "; ".join(f"{x['label']} (+{x['value']:.1f})" for x in top_out),
-                 "expected loss": a.simulation.expected_by_deployment[i]})
+    rows.append({"Deployment": frame.at[i, "deployment_id"], "Name": frame.at[i, "name"],
+                 "Channel": human("channel", frame.at[i, "channel"], labels), "Score": table.at[i, "score"],
+                 "Rating": table.at[i, "rating"],
+                 "Top drivers": "; ".join(f"{x['label']} (+{x['value']:.1f})" for x in top_out),
+                 "Expected loss / yr": a.simulation.expected_by_deployment[i]})
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
-    "score": st.column_config.ProgressColumn(format="%.1f", min_value=0, max_value=100),
-    "expected loss": st.column_config.NumberColumn(format="dollar")})
+    "Score": st.column_config.ProgressColumn(format="%.1f", min_value=0, max_value=100),
+    "Expected loss / yr": st.column_config.NumberColumn(format="dollar")})
 
 st.page_link("views/inventory.py", label="Load your own inventory", icon=":material/upload:")

@@ -116,7 +116,8 @@ with tabs[0]:
         row = a.residual.table.iloc[idx]
         with left:
             st.metric("Score (residual)", f"{row['score']:.1f}", help="0-100; drivers below")
-            st.metric("Rating", f"{row['rating']} (L{row['likelihood']} × I{row['impact']})")
+            st.metric("Rating", str(row["rating"]), help="From the likelihood × impact cell of the 5×5 matrix")
+            st.caption(f"Cell: likelihood {row['likelihood']} × impact {row['impact']}")
             st.caption(f"Answered {len(effective.get(dep, {}))} of {n_q}; assumed: {len(a.residual.assumed[idx])}")
             dr = pd.DataFrame(drivers(a, idx))
             if not dr.empty:

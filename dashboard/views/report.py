@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import state
 from risk_models.markdown_text import md_escape
-from risk_models.storage import repository as repo
+from risk_models.report.labels import label_maps
 from risk_models.storage.db import StorageError
 
 st.title("Report & export")
@@ -15,18 +15,27 @@ a = state.assessment()
 frame, table = a.frame, a.residual.table
 st.caption(f"{len(frame):,} deployments · scenario library as of {lib.scenarios.as_of:%d %b %Y} · "
            f"files are named {state.download_name('<ext>')}")
-c = st.columns(2)
+state.show_probability_banner()
+c = st.columns(3)
 paper = c[0].radio("PDF paper size", ["A4", "Letter"], horizontal=True, key="paper")
 previous = None
 try:
-    saved = repo.list_assessments(state.storage())
+    baseline = state.comparison_baseline()
 except StorageError:
-    saved = []
-if saved and c[1].checkbox(f"Include changes since the last saved assessment ({md_escape(saved[-1]['label'])})",
-                           key="pdf_compare"):
-    previous = repo.load(state.storage(), saved[-1]["id"])
-c = st.columns(5)
-c[0].download_button("PDF summary", state.report_download(f"pdf-{paper.lower()}", previous), state.download_name("pdf"),
+    baseline = None
+if baseline is not None and c[1].checkbox(
+        f"Include changes since {md_escape(baseline.label)} ({baseline.created_at:%d %b %Y})", value=True,
+        key="pdf_compare", help="The last approved saved assessment, else the most recent saved one whose figures "
+        "differ from these (an identical save would show every change as zero)"):
+    previous = baseline
+plan = st.session_state.get("whatif_plan") or {}
+use_plan = bool(plan) and c[2].checkbox(f"Include the what-if plan ({sum(map(len, plan.values()))} option(s))",
+                                        value=True, key="pdf_plan",
+                                        help="Adds a Plan section: before/after matrix, loss, VaR, concentration "
+                                        "and the actions with effort and cost (Fallbacks & what-if page)")
+c = [st.container(horizontal=True, key="report_downloads")] * 5  # buttons wrap on narrow windows
+c[0].download_button("PDF summary", state.report_download(f"pdf-{paper.lower()}", previous,
+                                                                   plan if use_plan else None), state.download_name("pdf"),
                      "application/pdf", icon=":material/picture_as_pdf:", type="primary",
                      help="Executive summary for a risk committee: heatmap, concentration, high/critical deployments, "
                      "scenario assumptions, exit plans, appendix")
@@ -36,14 +45,17 @@ c[2].download_button("CSV", state.report_download("csv"), state.download_name("c
                      icon=":material/table:", help="One row per deployment; formula-like text is neutralised")
 c[3].download_button("JSON report", state.report_download("json"), state.download_name("json"), "application/json",
                      icon=":material/data_object:", help="The full report of `assess`")
-c[4].download_button("Markdown", state.report_download("md"), state.download_name("md"), "text/markdown",
+c[4].download_button("Markdown", state.report_download("md", plan=plan if use_plan else None), state.download_name("md"), "text/markdown",
                      icon=":material/description:")
 for kind, message in state.export_failures().items():  # a failed download is never silent
     st.error(f"The {kind.split('-')[0].upper()} export failed: {md_escape(message)}. The other files are not "
              "affected; please report this with the server log.")
-preview = pd.concat([frame[["deployment_id", "name", "business_unit", "channel", "model"]],
-                     table[["score", "rating", "likelihood", "impact"]]], axis=1)
-preview["expected loss"] = a.simulation.expected_by_deployment
+labels = label_maps(lib)
+preview = pd.DataFrame({"Deployment": frame["deployment_id"], "Name": frame["name"],
+                        "Business unit": frame["business_unit"],
+                        "Channel": frame["channel"].map(labels["channel"]).fillna(frame["channel"]), "Model": frame["model"],
+                        "Score": table["score"], "Rating": table["rating"], "Likelihood": table["likelihood"],
+                        "Impact": table["impact"], "Expected loss / yr": a.simulation.expected_by_deployment})
 st.dataframe(preview, hide_index=True, width="stretch", column_config={
-    "score": st.column_config.NumberColumn(format="%.1f"),
-    "expected loss": st.column_config.NumberColumn(format="dollar")})
+    "Score": st.column_config.NumberColumn(format="%.1f"),
+    "Expected loss / yr": st.column_config.NumberColumn(format="dollar")})

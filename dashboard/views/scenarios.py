@@ -45,15 +45,22 @@ edited = st.data_editor(
         "source": st.column_config.LinkColumn(display_text="source"),
         "outcome_id": None,
     })
+for message in st.session_state.pop("scenario_refused", []):  # why the last edit was put back, next to the table
+    st.error(message, icon=":material/undo:")
 delta = st.session_state.get(f"scenario_editor_{ver}") or {}
 if delta.get("edited_rows"):
     sums = edited.groupby("event", sort=False)["probability"].sum()
     over = sums[sums > 1 + 1e-9]
     if len(over):
-        for ev, total in over.items():
-            st.error(f"{ev}: outcome probabilities sum to {total:.2f}; mutually exclusive outcomes must sum to ≤ 1. "
-                     "Not applied — lower one of them.")
+        # refused: the editor is rebuilt from the probabilities in use, so the cell shows its old value again
+        st.session_state["scenario_refused"] = [
+            f"{md_escape(ev)}: the edit would make its outcome probabilities sum to {total:.2f}; mutually exclusive "
+            "outcomes must sum to ≤ 1. The cell was put back to its previous value — lower another outcome of this "
+            "event first." for ev, total in over.items()]
+        st.session_state["scenario_version"] = ver + 1
+        st.rerun()
     else:
+        st.session_state.pop("scenario_refused", None)
         new = {r.outcome_id: float(r.probability) for r in edited.itertuples()
                if abs(r.probability - r.default) > 1e-12}
         st.session_state["probabilities"] = new
@@ -92,8 +99,16 @@ d = pd.DataFrame({"deployment": base.frame["deployment_id"], "name": base.frame[
                   "score before": base.residual.table["score"], "score after": stressed.residual.table["score"],
                   "rating after": stressed.residual.table["rating"]})
 d["change"] = d["score after"] - d["score before"]
-st.dataframe(d.sort_values("change", ascending=False).head(15), hide_index=True, width="stretch",
-             column_config={c: st.column_config.NumberColumn(format="%.1f") for c in
-                            ("score before", "score after", "change")})
+top = d.sort_values("change", ascending=False).head(15).rename(columns=str.capitalize)
+
+
+def _meaning(v: float) -> str:
+    # more exposure is bad news: red; less is green (never the other way round)
+    return "color: #c62828; font-weight: 600" if v > 0.05 else "color: #2e7d32; font-weight: 600" if v < -0.05 else ""
+
+
+st.dataframe(top.style.map(_meaning, subset=["Change"]).format({c: "{:.1f}" for c in
+                                                                ("Score before", "Score after")} | {"Change": "{:+.1f}"}),
+             hide_index=True, width="stretch")
 st.plotly_chart(charts.loss_exceedance(ss["lec"], {"VaR 95": ss["var95_usd"]}, compare=bs["lec"]),
                 key="stress_lec")

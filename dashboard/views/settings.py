@@ -9,7 +9,7 @@ from dashboard import state
 from risk_models.assumptions import AssumptionsError, assumptions_frame, assumptions_from_frame
 from risk_models.markdown_text import md_escape
 from risk_models.models import Jurisdiction
-from risk_models.profile import OrgProfile
+from risk_models.profile import OrgProfile, encode_logo
 
 JURISDICTIONS = {"us": "United States", "eu": "European Union / EEA", "uk": "United Kingdom", "apac": "Asia-Pacific",
                  "other": "Other", "on_prem": "On-premises"}
@@ -33,10 +33,15 @@ with st.form("profile_form"):
     jur = st.multiselect("Jurisdictions of the regulated entity", list(JURISDICTIONS)[:5],
                          default=[j.value for j in profile.jurisdictions], format_func=JURISDICTIONS.get)
     reg = st.multiselect("Regulatory regimes", list(regimes), default=profile.regimes, format_func=regimes.get)
+    logo_file = st.file_uploader("Logo for the report's title page (PNG or JPEG, at most 512 KB)", type=["png", "jpg",
+                                                                                                      "jpeg"],
+                                 key="profile_logo")
+    drop_logo = bool(profile.logo) and st.checkbox("Remove the current logo", key="profile_logo_remove")
     if st.form_submit_button("Save profile", type="primary"):
         try:
+            logo = encode_logo(logo_file.getvalue()) if logo_file is not None else ("" if drop_logo else profile.logo)
             new = OrgProfile(name=name, prepared_by=prepared, reporting_date=when if use_date else None,
-                             jurisdictions=[Jurisdiction(j) for j in jur], regimes=reg,
+                             jurisdictions=[Jurisdiction(j) for j in jur], regimes=reg, logo=logo,
                              dora=profile.dora)  # the register's entity block is edited in the YAML
         except ValueError as exc:
             st.error(f"Profile not saved: {md_escape(str(exc))}")
@@ -44,6 +49,9 @@ with st.form("profile_form"):
             state.set_profile(new)
             st.toast("Profile saved: every page is re-assessed with it.")
             st.rerun()
+
+if profile.logo:
+    st.image(profile.logo_bytes(), caption="Logo on the report's title page", width=160)
 
 st.subheader("Loss assumptions")
 st.caption("Edit a value and apply: the assessment, the report and a saved assessment use it. Values marked "

@@ -44,7 +44,9 @@ def method_paragraphs(rep: dict) -> list[str]:
     sim = rep["simulation"]
     lib = rep["scenario_library"]
     profile = rep.get("organisation_profile") or {}
-    regimes = ", ".join(profile.get("regimes") or []) or "none"
+    from risk_models.report.labels import human, report_labels
+    labels = report_labels(rep)
+    regimes = ", ".join(human("regime", r, labels) for r in profile.get("regimes") or []) or "none"
     return [
         "Events. The scenario pack (litigation, contracts, regulation; as of "
         f"{lib['as_of']}, {lib['horizon_months']}-month horizon) plus baseline events every provider is exposed to "

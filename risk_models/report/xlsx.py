@@ -71,6 +71,9 @@ def render_xlsx(rep: dict) -> bytes:
                ["Expected annual loss (USD)", sim["expected_annual_loss_usd"]], ["VaR 90 (USD)", sim["var90_usd"]],
                ["VaR 95 (USD)", sim["var95_usd"]], ["VaR 99 (USD)", sim["var99_usd"]],
                ["Trials / seed", f"{sim['trials']} / {sim['seed']}"], ["Inputs hash", rep.get("inputs_hash", "")]]
+    from risk_models.report.pdf import probability_banner  # one wording for every report
+    if probability_banner(rep):
+        summary.insert(1, ["Note", probability_banner(rep)])
     _sheet(wb, "Summary", ["item", "value"], summary, widths={"item": 30, "value": 70})
     ws = wb["Summary"]
     for row in ws.iter_rows(min_row=2):
