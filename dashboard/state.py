@@ -395,7 +395,63 @@ def answers() -> AnswerMap:
 
 
 def set_answers(new: AnswerMap) -> None:
+    if _team_mode():
+        new = _share_answers(st.session_state.get("answers", {}), new)
     st.session_state["answers"] = new
+
+
+# --- team mode: answers shared between users and app processes ----------------------------------
+def _team_mode() -> bool:
+    from dashboard import auth
+    return auth.team_mode()
+
+
+def _share_answers(old: AnswerMap, new: AnswerMap) -> AnswerMap:
+    """Store each deployment whose answers changed, checked against the version this session last
+    saw; when another user saved in between, their answers stay and the user is told (no silent
+    overwrite either way)."""
+    from dashboard import auth
+    from risk_models.storage.team import AnswerConflict, save_answers
+    versions = st.session_state.setdefault("answer_versions", {})
+    merged = dict(new)
+    for dep in sorted(old.keys() | new.keys()):
+        if old.get(dep) == new.get(dep):
+            continue
+        raw = answers_to_jsonable({dep: new.get(dep, {})}).get(dep, {})
+        try:
+            rec = save_answers(storage(), auth.actor(), dep, raw, versions.get(dep, 0))
+        except AnswerConflict as exc:
+            theirs, _ = validate_answers({dep: exc.current.answers}, library().questions)
+            merged[dep] = theirs.get(dep, {})
+            versions[dep] = exc.current.version
+            shown = ", ".join(f"{q} = {v}" for q, v in sorted(exc.current.answers.items())) or "no answers"
+            st.session_state.setdefault("answer_conflicts", []).append(f"{exc} Their values: {shown}.")
+        else:
+            versions[dep] = rec.version
+    return merged
+
+
+def sync_shared_answers() -> None:
+    """Team mode, every run: answers another user or app process saved replace this session's
+    (a change saved in one process is seen in the other on rerun)."""
+    from risk_models.storage.team import shared_answers
+    ensure_loaded()
+    versions = st.session_state.setdefault("answer_versions", {})
+    deps = set(inventory().frame["deployment_id"])
+    fresh = {dep: rec for dep, rec in shared_answers(storage()).items()
+             if dep in deps and rec.version != versions.get(dep)}
+    if not fresh:
+        return
+    valid, _ = validate_answers({dep: rec.answers for dep, rec in fresh.items()}, library().questions)
+    answers = dict(st.session_state["answers"])
+    for dep, rec in fresh.items():
+        answers[dep] = valid.get(dep, {})
+        versions[dep] = rec.version
+    st.session_state["answers"] = answers
+
+
+def answer_conflicts() -> list[str]:
+    return st.session_state.pop("answer_conflicts", [])
 
 
 def probabilities() -> dict[str, float]:
