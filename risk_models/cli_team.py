@@ -90,6 +90,14 @@ def cmd_roles(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from risk_models.storage.db import current_revision, display_url, make_engine
+    engine = make_engine()  # runs pending Alembic migrations (saved data kept)
+    print(f"database {display_url(str(engine.url.render_as_string(hide_password=False)))} is at schema revision "
+          f"{current_revision(engine)}")
+    return 0
+
+
 def add_history_commands(hs: argparse._SubParsersAction) -> None:
     """`history audit …`, `history submit|approve|return ID`, `history roles …`."""
     au = hs.add_parser("audit", help="the tamper-evident audit trail of every change")
@@ -118,3 +126,5 @@ def add_history_commands(hs: argparse._SubParsersAction) -> None:
     rs.add_argument("roles")
     rs.add_argument("--reason")
     ro.set_defaults(func=cmd_roles)
+    up = hs.add_parser("upgrade", help="bring the database schema to the newest revision (run as the owner role)")
+    up.set_defaults(func=cmd_upgrade)

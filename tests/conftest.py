@@ -35,17 +35,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-PG_BIN: list[Path] = []
+def pg_bindir() -> Path:
+    initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    assert initdb, "PostgreSQL missing: run scripts/install_system_deps.sh (no skip: CI must test it)"
+    return Path(initdb[-1]).parent
 
 
 @pytest.fixture(scope="session")
 def postgres_url():
     """One throwaway PostgreSQL cluster on 127.0.0.1 for the whole session (Debian `postgresql`,
     installed by make test). Superuser `postgres`, trust auth on loopback."""
-    initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    assert initdb, "PostgreSQL missing: run scripts/install_system_deps.sh (no skip: CI must test it)"
-    bindir = Path(initdb[-1]).parent
-    PG_BIN[:] = [bindir]
+    bindir = pg_bindir()
     base = Path(tempfile.mkdtemp(prefix="avr-pg-"))
     as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if as_pg:

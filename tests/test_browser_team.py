@@ -143,6 +143,20 @@ def test_sign_in_roles_four_eyes_across_two_app_processes(browser, team_apps, te
     group.wait_for(timeout=60_000)
     group.get_by_text("Yes", exact=True).click()
     pg.get_by_text("Answered 12 of 32").wait_for(timeout=60_000)
+    # meanwhile another assessor saves the same deployment's answers (another process, same database)
+    engine = make_engine(team_db)
+    dep = audit.entries(engine, entity="answer")[0].entity_id
+    ann_saved = team.shared_answers(engine)[dep]
+    amy = Actor(name="amy", roles=frozenset({Role.assessor}))
+    team.save_answers(engine, amy, dep, {k: v for k, v in ann_saved.answers.items()
+                                         if k != "alternative_providers_identified"}, ann_saved.version)
+    group.get_by_text("No", exact=True).click()  # ann's session still edits version 1: refused, told, amy's kept
+    pg.get_by_text(f"amy changed the answers of {dep}").wait_for(timeout=60_000)
+    pg.get_by_text("Have alternative providers been identified? → not answered").first.wait_for()  # their value
+    assert "alternative_providers_identified" not in team.shared_answers(engine)[dep].answers
+    shot(pg, "team-0-answer-conflict")
+    group.get_by_text("Yes", exact=True).click()  # now on amy's version: saved
+    pg.get_by_text("Answered 12 of 32").wait_for(timeout=60_000)
     _nav(pg, "History")
     pg.get_by_label("Label").fill("Q4 team review")
     pg.get_by_role("button", name="Save").click()
@@ -163,7 +177,7 @@ def test_sign_in_roles_four_eyes_across_two_app_processes(browser, team_apps, te
     pg.get_by_text("Assessment 1: done").wait_for(timeout=30_000)
     _nav(pg, "Audit", "Audit trail")
     pg.get_by_role("button", name="Check the hash chain").click()
-    pg.get_by_text("Intact: 4 entries, every hash matches.").wait_for(timeout=30_000)
+    pg.get_by_text("Intact: 6 entries, every hash matches.").wait_for(timeout=30_000)
     shot(pg, "team-2-audit")
     ctx.close()
 
@@ -179,7 +193,6 @@ def test_sign_in_roles_four_eyes_across_two_app_processes(browser, team_apps, te
     shot(pg, "team-3-viewer")
     ctx.close()
 
-    engine = make_engine(team_db)
     vic = Actor(name="vic", roles=frozenset({Role.viewer}))
     with pytest.raises(PermissionDenied):  # a crafted write through the engine API
         team.save_answers(engine, vic, "DEP-001", {"alternative_providers_identified": "no"}, expected_version=1)
@@ -189,6 +202,6 @@ def test_sign_in_roles_four_eyes_across_two_app_processes(browser, team_apps, te
     assert (saved.status, saved.author, saved.submitted_by, saved.reviewed_by) == ("approved", "ann", "ann", "bob")
     log = audit.entries(engine)
     assert [(e.actor, e.action, e.entity) for e in log] == [
-        ("ann", "update", "answer"), ("ann", "create", "assessment"), ("ann", "submit", "status"),
-        ("bob", "approve", "status")][:len(log)] and len(log) == 4
-    assert audit.verify(engine) == (4, None)
+        ("ann", "update", "answer"), ("amy", "update", "answer"), ("ann", "update", "answer"),
+        ("ann", "create", "assessment"), ("ann", "submit", "status"), ("bob", "approve", "status")]
+    assert audit.verify(engine) == (6, None)

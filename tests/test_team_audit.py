@@ -16,12 +16,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from risk_models.assessment import assess
+from risk_models.auth.config import team_config
 from risk_models.auth.roles import Actor, PermissionDenied, Role, roles_from_groups
 from risk_models.storage import audit, team
 from risk_models.storage import repository as repo
 from risk_models.storage.db import make_engine
 from risk_models.storage.repository import ImmutableAssessment
-from tests.conftest import ROOT, reset_postgres
+from tests.conftest import ROOT, pg_bindir, reset_postgres
 from tests.test_storage import db_url, demo_inputs  # noqa: F401 - shared fixtures
 
 ANN = Actor(name="ann", roles=frozenset({Role.assessor}))
@@ -179,6 +180,13 @@ def test_roles_from_groups_and_role_table(tmp_path):
     assert roles_from_groups([], mapping) == frozenset()
     with pytest.raises(ValueError, match="unknown role 'boss'; allowed: viewer, assessor, approver, admin"):
         roles_from_groups(["x"], {"x": "boss"})
+    cfg = team_config({"enabled": True, "group_roles": mapping, "default_roles": ["viewer"]})
+    assert cfg.idp_roles({"groups": ["staff"]}) == {Role.viewer}  # no mapped group: the default
+    assert cfg.idp_roles({"groups": "risk-committee"}) == {Role.approver}
+    assert cfg.username({"email": "e@x.test", "sub": "123"}) == "e@x.test"
+    with pytest.raises(ValueError, match=r"secrets.toml \[team\]: group_roles: .*unknown role 'boss'"):
+        team_config({"group_roles": {"x": "boss"}})
+    assert not team_config(None).enabled and team_config(None, env_enabled=True).enabled
     url = f"sqlite:///{tmp_path / 'r.sqlite'}"
     env = {"DATABASE_URL": url}
     p = _cli("--user", "root-admin", "history", "roles", "set", "dana", "approver,viewer", env=env)
@@ -205,3 +213,81 @@ def test_cli_review_as_named_users(tmp_path):
     assert p.returncode == 2 and "approved and cannot be deleted" in p.stderr
     log = audit.entries(make_engine(url))
     assert [(e.actor, e.action) for e in log] == [("ann", "create"), ("ann", "submit"), ("bob", "approve")]
+
+
+RACER = """
+import pathlib, sys, time
+from risk_models.auth.config import team_config
+from risk_models.auth.roles import Actor, Role
+from risk_models.storage import team
+from risk_models.storage.db import make_engine
+engine = make_engine(sys.argv[1])
+me = Actor(name=sys.argv[2], roles=frozenset({Role.assessor}))
+print("ready", flush=True)
+go = pathlib.Path(sys.argv[3])
+while not go.exists():
+    time.sleep(0.005)
+try:
+    team.save_answers(engine, me, "DEP-001", {"exit_plan_exists": sys.argv[4]}, expected_version=1)
+    print("saved", flush=True)
+except team.AnswerConflict as exc:
+    print("conflict", exc.current.updated_by, exc.current.answers["exit_plan_exists"], flush=True)
+"""
+
+
+def test_two_processes_saving_the_same_answers_one_wins_one_is_told(postgres_url, tmp_path):
+    reset_postgres(postgres_url)
+    engine = make_engine(postgres_url)
+    team.save_answers(engine, ANN, "DEP-001", {"exit_plan_exists": "none"}, expected_version=0)
+    go = tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", RACER, postgres_url, who, str(go), value], cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for who, value in (("pat", "tested"), ("sam", "documented"))]
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready", p.stderr.read()
+    go.touch()  # both read version 1 and write at the same moment
+    outcomes = {who: p.communicate(timeout=60)[0].split() for who, p in zip(("pat", "sam"), procs, strict=True)}
+    winner = next(who for who, out in outcomes.items() if out == ["saved"])
+    loser = next(who for who in outcomes if who != winner)
+    won_value = {"pat": "tested", "sam": "documented"}[winner]
+    assert outcomes[loser] == ["conflict", winner, won_value]  # told who won and their value
+    rec = team.shared_answers(engine)["DEP-001"]
+    assert (rec.version, rec.updated_by, rec.answers) == (2, winner, {"exit_plan_exists": won_value})
+    assert audit.verify(engine) == (2, None)
+
+
+def test_pg_dump_and_restore_keep_assessments_reviews_and_an_intact_audit_trail(postgres_url, small, tmp_path):
+    """The README's backup and restore commands, run for real."""
+    admin = make_engine(postgres_url, migrate=False).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for db in ("avr_backup", "avr_restored"):
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+        conn.exec_driver_sql("CREATE DATABASE avr_backup")
+        conn.exec_driver_sql("CREATE DATABASE avr_restored")
+    base = postgres_url.rsplit("/", 1)[0]
+    src = make_engine(f"{base}/avr_backup")
+    a_id = repo.save_assessment(src, small, "before backup", actor=ANN)
+    team.submit(src, ANN, a_id)
+    team.approve(src, BOB, a_id)
+    team.save_answers(src, ANN, "DEP-001", {"exit_plan_exists": "tested"}, expected_version=0)
+    src.dispose()
+    port = postgres_url.rsplit(":", 1)[1].split("/")[0]
+    dump = tmp_path / "avr.dump"
+    conn_args = ["-h", "127.0.0.1", "-p", port, "-U", "postgres"]
+    subprocess.run([str(pg_bindir() / "pg_dump"), *conn_args, "-Fc", "-f", str(dump), "avr_backup"], check=True)
+    subprocess.run([str(pg_bindir() / "pg_restore"), *conn_args, "-d", "avr_restored", "--no-owner", str(dump)],
+                   check=True)
+    restored = make_engine(f"{base}/avr_restored")  # already at the newest revision: nothing to migrate
+    saved = repo.load(restored, a_id)
+    assert (saved.label, saved.status, saved.submitted_by, saved.reviewed_by) == ("before backup", "approved",
+                                                                                   "ann", "bob")
+    assert saved.content_hash == repo.content_hash(saved.payloads)
+    assert team.shared_answers(restored)["DEP-001"].answers == {"exit_plan_exists": "tested"}
+    assert audit.verify(restored) == (4, None)
+    with pytest.raises(DBAPIError, match="append-only"), restored.begin() as conn:  # the trigger came back too
+        conn.execute(text("DELETE FROM audit_log"))
+    restored.dispose()
+    with admin.connect() as conn:
+        for db in ("avr_backup", "avr_restored"):
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+    admin.dispose()

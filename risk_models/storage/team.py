@@ -212,6 +212,13 @@ def record_change(engine: Engine, actor: Actor, entity: str, entity_id: str, bef
                   permission: Permission, reason: str = "") -> None:
     """Audit a change the app keeps in the user's session (register row, scenario probability,
     assumption), after checking the actor may make it: a viewer's crafted request is refused here."""
+    record_changes(engine, actor, permission, [(entity, entity_id, before, after)], reason)
+
+
+def record_changes(engine: Engine, actor: Actor, permission: Permission,
+                   changes: list[tuple[str, str, Any, Any]], reason: str = "") -> None:
+    """Several (entity, entity_id, before, after) changes of one action: one check, one transaction."""
     require(actor, permission)
     with engine.begin() as conn:
-        audit.append(conn, actor.name, "update", entity, entity_id, before=before, after=after, reason=reason)
+        for entity, entity_id, before, after in changes:
+            audit.append(conn, actor.name, "update", entity, entity_id, before=before, after=after, reason=reason)
