@@ -29,6 +29,16 @@ def lib() -> Library:
     return load_library()
 
 
+@pytest.fixture(scope="session")
+def small_assessment(lib):
+    """The demo organisation assessed with few trials (for storage and page tests)."""
+    from risk_models.answers import read_answers_file, validate_answers
+    from risk_models.assessment import assess
+    from risk_models.inventory_import import import_inventory
+    answers, _ = validate_answers(read_answers_file(DEMO_ANSWERS), lib.questions)
+    return assess(import_inventory(DEMO_INVENTORY, lib), answers, lib, trials=200, seed=1)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
