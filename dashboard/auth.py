@@ -14,6 +14,7 @@ import streamlit as st
 from risk_models.auth.config import TeamConfig, team_config
 from risk_models.auth.roles import Actor, Permission, local_user
 from risk_models.markdown_text import md_escape
+from risk_models.storage.db import StorageError
 
 
 def _secrets_team() -> dict:
@@ -56,7 +57,12 @@ def require_sign_in() -> None:
         st.stop()
     claims = st.user.to_dict()
     name = cfg.username(claims)
-    roles = cfg.idp_roles(claims) | stored_roles(state.storage(), name)
+    try:
+        roles = cfg.idp_roles(claims) | stored_roles(state.storage(), name)
+    except StorageError as exc:
+        st.error(f"The team database is not available: {md_escape(exc)}. Ask the administrator to check "
+                 "DATABASE_URL.")
+        st.stop()
     if not roles:
         st.title("No access yet")
         st.write(f"You are signed in as **{md_escape(name)}**, but no role is assigned to you. Ask an "

@@ -126,9 +126,10 @@ def set_profile(profile: OrgProfile) -> None:
         st.session_state.update(org_name=profile.name, org=profile.name)
 
 
-def set_assumptions(assumptions: AssumptionsFile | None) -> None:
-    """None = back to the configured defaults (config/assumptions.yaml)."""
-    if _team_mode():
+def set_assumptions(assumptions: AssumptionsFile | None, audited: bool = True) -> None:
+    """None = back to the configured defaults (config/assumptions.yaml). `audited=False`: loading a
+    saved assessment's own assumptions is not an edit (anyone who may read may open one)."""
+    if audited and _team_mode():
         from risk_models.auth.roles import Permission
         old = st.session_state.get("assumptions")
         before = old.model_dump(mode="json") if old is not None else "configured defaults"
@@ -619,7 +620,7 @@ def open_saved(saved: repo.Saved) -> None:
     profile, assumptions = repo.saved_settings(saved)
     if profile is not None:
         st.session_state["profile"] = profile
-    set_assumptions(assumptions)
+    set_assumptions(assumptions, audited=False)
 
 
 def _restore_pack(saved: repo.Saved) -> None:

@@ -213,6 +213,8 @@ def test_cli_review_as_named_users(tmp_path):
     assert p.returncode == 2 and "approved and cannot be deleted" in p.stderr
     log = audit.entries(make_engine(url))
     assert [(e.actor, e.action) for e in log] == [("ann", "create"), ("ann", "submit"), ("bob", "approve")]
+    p = _cli("history", "upgrade", env=env)
+    assert p.returncode == 0 and "is at schema revision 0003" in p.stdout
 
 
 RACER = """

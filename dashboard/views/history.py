@@ -51,6 +51,8 @@ if not rows:
 table = pd.DataFrame(rows)
 st.subheader("Saved assessments")
 table["status"] = table["status"].map(team.STATUS_LABELS).fillna(table["status"])
+for col in ("submitted_at", "reviewed_at"):
+    table[col] = pd.to_datetime(table[col], utc=True)
 st.dataframe(table, hide_index=True, width="stretch", column_config={
     "submitted_by": "submitted by", "reviewed_by": "reviewed by", "review_comment": "review comment",
     "submitted_at": st.column_config.DatetimeColumn("submitted (UTC)", format="YYYY-MM-DD HH:mm"),
