@@ -131,8 +131,16 @@ def set_profile(profile: OrgProfile) -> None:
         st.session_state.update(org_name=profile.name, org=profile.name)
 
 
-def set_assumptions(assumptions: AssumptionsFile | None) -> None:
-    """None = back to the configured defaults (config/assumptions.yaml)."""
+def set_assumptions(assumptions: AssumptionsFile | None, audited: bool = True) -> None:
+    """None = back to the configured defaults (config/assumptions.yaml). `audited=False`: loading a
+    saved assessment's own assumptions is not an edit (anyone who may read may open one)."""
+    if audited and _team_mode():
+        from risk_models.auth.roles import Permission
+        old = st.session_state.get("assumptions")
+        before = old.model_dump(mode="json") if old is not None else "configured defaults"
+        after = assumptions.model_dump(mode="json") if assumptions is not None else "configured defaults"
+        if before != after:
+            audit_change("assumption", "loss assumptions", before, after, Permission.edit_assumptions)
     st.session_state["assumptions_version"] = st.session_state.get("assumptions_version", 0) + 1
     if assumptions is None:
         st.session_state.pop("assumptions", None)
@@ -280,6 +288,8 @@ def set_raw(raw: pd.DataFrame, source: str | None = None, keep_history: bool = T
         return
     ids = result.frame["deployment_id"].astype(str).tolist()
     diff = register_diff(old.frame, result.frame)
+    if _team_mode():
+        _audit_register(diff)
     new_hash = register_hash(result.frame)
     if new_hash == reg["hash"]:
         return  # same register content (e.g. a rejected row edited): no new version
@@ -437,7 +447,119 @@ def answers() -> AnswerMap:
 
 
 def set_answers(new: AnswerMap) -> None:
+    if _team_mode():
+        new = _share_answers(st.session_state.get("answers", {}), new)
     st.session_state["answers"] = new
+
+
+# --- team mode: answers shared between users and app processes ----------------------------------
+def _team_mode() -> bool:
+    from dashboard import auth
+    return auth.team_mode()
+
+
+def _share_answers(old: AnswerMap, new: AnswerMap) -> AnswerMap:
+    """Store each deployment whose answers changed, checked against the version this session last
+    saw; when another user saved in between, their answers stay and the user is told (no silent
+    overwrite either way)."""
+    from dashboard import auth
+    from risk_models.storage.team import AnswerConflict, save_answers
+    versions = st.session_state.setdefault("answer_versions", {})
+    merged = dict(new)
+    for dep in sorted(old.keys() | new.keys()):
+        if old.get(dep) == new.get(dep):
+            continue
+        raw = answers_to_jsonable({dep: new.get(dep, {})}).get(dep, {})
+        try:
+            rec = save_answers(storage(), auth.actor(), dep, raw, versions.get(dep, 0))
+        except AnswerConflict as exc:
+            theirs, _ = validate_answers({dep: exc.current.answers}, library().questions)
+            merged[dep] = theirs.get(dep, {})
+            versions[dep] = exc.current.version
+            st.session_state.setdefault("answer_conflicts", []).append(
+                f"{exc}. Their answers where they differ from yours: "
+                + _answer_differences(raw, exc.current.answers) + ".")
+        else:
+            versions[dep] = rec.version
+    return merged
+
+
+def _answer_text(q, value) -> str:
+    """An answer as people read it: option labels, Yes/No, "not answered" (never raw ids)."""
+    if value is None or value == []:
+        return "not answered"
+    labels = {o.value: o.label for o in q.options} if q is not None else {}
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(labels.get(str(v), str(v)) for v in value)
+    return labels.get(str(value), str(value))
+
+
+def _answer_differences(mine: dict, theirs: dict) -> str:
+    questions = library().questions
+    diffs = [f"{questions[q].text if q in questions else q} → {_answer_text(questions.get(q), theirs.get(q))}"
+             for q in sorted(mine.keys() | theirs.keys()) if mine.get(q) != theirs.get(q)]
+    return "; ".join(diffs) or "none (the same values)"
+
+
+def sync_shared_answers() -> None:
+    """Team mode, every run: answers another user or app process saved replace this session's
+    (a change saved in one process is seen in the other on rerun)."""
+    from risk_models.storage.team import shared_answers
+    ensure_loaded()
+    versions = st.session_state.setdefault("answer_versions", {})
+    deps = set(inventory().frame["deployment_id"])
+    fresh = {dep: rec for dep, rec in shared_answers(storage()).items()
+             if dep in deps and rec.version != versions.get(dep)}
+    if not fresh:
+        return
+    valid, _ = validate_answers({dep: rec.answers for dep, rec in fresh.items()}, library().questions)
+    answers = dict(st.session_state["answers"])
+    for dep, rec in fresh.items():
+        answers[dep] = valid.get(dep, {})
+        versions[dep] = rec.version
+    st.session_state["answers"] = answers
+
+
+def answer_conflicts() -> list[str]:
+    return st.session_state.pop("answer_conflicts", [])
+
+
+def set_probabilities(new: dict[str, float]) -> None:
+    """Scenario probabilities changed from the library defaults ({} = all defaults)."""
+    if _team_mode():
+        from risk_models.auth.roles import Permission
+        old = st.session_state.get("probabilities", {})
+        for outcome in sorted(old.keys() | new.keys()):
+            if old.get(outcome) != new.get(outcome):
+                audit_change("scenario_probability", outcome, old.get(outcome, "default"),
+                             new.get(outcome, "default"), Permission.edit_scenarios)
+    st.session_state["probabilities"] = new
+
+
+def audit_change(entity: str, entity_id: str, before, after, permission) -> None:
+    """Team mode: check the signed-in user may make this change and record it in the audit trail
+    (refused changes raise PermissionDenied before the session is touched)."""
+    from dashboard import auth
+    from risk_models.storage.team import record_change
+    record_change(storage(), auth.actor(), entity, entity_id, before, after, permission)
+
+
+AUDIT_ROWS_MAX = 500  # a larger re-upload is audited as one entry with the diff summary
+
+
+def _audit_register(diff: RegisterDiff) -> None:
+    from dashboard import auth
+    from risk_models.auth.roles import Permission
+    from risk_models.storage.team import record_changes
+    changes = ([("register_row", dep, None, "added") for dep in diff.added]
+               + [("register_row", dep, "present", "removed") for dep in diff.removed]
+               + [("register_row", c.deployment_id, {c.column: c.before}, {c.column: c.after}) for c in diff.changed])
+    if len(changes) > AUDIT_ROWS_MAX:
+        changes = [("register_row", f"{len(changes)} changes", None, diff.summary())]
+    if changes:
+        record_changes(storage(), auth.actor(), Permission.edit_inventory, changes)
 
 
 def probabilities() -> dict[str, float]:
@@ -566,7 +688,7 @@ def open_saved(saved: repo.Saved) -> None:
     profile, assumptions = repo.saved_settings(saved)
     if profile is not None:
         st.session_state.update(profile=profile, profile_is_demo=False)
-    set_assumptions(assumptions)
+    set_assumptions(assumptions, audited=False)
 
 
 def _restore_pack(saved: repo.Saved) -> None:

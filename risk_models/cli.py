@@ -18,7 +18,9 @@ from pathlib import Path
 from risk_models import cli_report
 from risk_models.answers import read_answers_file, validate_answers
 from risk_models.assessment import assess, drivers
+from risk_models.auth.roles import PermissionDenied, local_user
 from risk_models.cli_library import register as register_library_commands
+from risk_models.cli_team import TeamUsageError, add_history_commands
 from risk_models.config_loader import (
     ConfigError,
     Library,
@@ -361,7 +363,8 @@ def cmd_history(args: argparse.Namespace) -> int:
     engine = _engine()
     if args.action == "save":
         a = _assessed(args)
-        new_id = repo.save_assessment(engine, a, args.label, args.author, args.org or Path(args.file).stem)
+        new_id = repo.save_assessment(engine, a, args.label, args.author, args.org or Path(args.file).stem,
+                                      actor=local_user(args.user))
         print(f"saved assessment {new_id} ({args.label!r}, {len(a.frame)} deployments)")
     elif args.action == "list":
         rows = repo.list_assessments(engine)
@@ -407,7 +410,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         except (ValueError, UnicodeDecodeError) as exc:
             raise UserError(f"{args.file}: not valid JSON ({exc})") from None
         try:
-            new_id = repo.import_document(engine, data, trust=args.trust, lib=_library(args))
+            new_id = repo.import_document(engine, data, trust=args.trust, lib=_library(args),
+                                          actor=local_user(args.user))
         except ValueError as exc:
             raise UserError(f"{args.file}: {exc}") from None
         print(f"imported as assessment {new_id}")
@@ -421,7 +425,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     elif args.action == "delete":
         if not args.yes:
             raise UserError("deleting cannot be undone: repeat with --yes to confirm")
-        if not repo.delete_assessment(engine, args.id):
+        if not repo.delete_assessment(engine, args.id, actor=local_user(args.user)):
             raise UserError(f"no saved assessment with id {args.id}")
         print(f"deleted assessment {args.id}")
     return 0
@@ -472,6 +476,7 @@ def _max_usd(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ai-vendor-risk", description="AI vendor-risk assessment")
     p.add_argument("--config", help="directory with the YAML libraries (default: the bundled config/)")
+    p.add_argument("--user", help="who you are for the audit trail and reviews (default: the OS user; admin role)")
     sub = p.add_subparsers(dest="command", required=True)
 
     v = sub.add_parser("validate", help="check an inventory file (CSV, XLSX or JSON)")
@@ -556,6 +561,7 @@ def build_parser() -> argparse.ArgumentParser:
     hdel = hs.add_parser("delete")
     hdel.add_argument("id", type=int)
     hdel.add_argument("--yes", action="store_true", help="confirm the deletion")
+    add_history_commands(hs)
     h.set_defaults(func=cmd_history)
 
     from risk_models.cli_questionnaire import add_parser as add_questionnaire
@@ -635,7 +641,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _check_args(args)
         return args.func(args)
-    except (UserError, ConfigError, InventoryFileError, StorageError, cli_report.ReportArgsError) as exc:
+    except (UserError, ConfigError, InventoryFileError, StorageError, cli_report.ReportArgsError, TeamUsageError,
+            PermissionDenied) as exc:
         # messages may quote file names and headers: no escape sequences, line breaks kept
         print("error: " + re.sub(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", "?", str(exc)), file=sys.stderr)
         return 2

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import glob
 import os
+import shutil
+import socket
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,3 +27,57 @@ def _private_database(tmp_path_factory) -> None:
 @pytest.fixture(scope="session")
 def lib() -> Library:
     return load_library()
+
+
+@pytest.fixture(scope="session")
+def small_assessment(lib):
+    """The demo organisation assessed with few trials (for storage and page tests)."""
+    from risk_models.answers import read_answers_file, validate_answers
+    from risk_models.assessment import assess
+    from risk_models.inventory_import import import_inventory
+    answers, _ = validate_answers(read_answers_file(DEMO_ANSWERS), lib.questions)
+    return assess(import_inventory(DEMO_INVENTORY, lib), answers, lib, trials=200, seed=1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pg_bindir() -> Path:
+    initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    assert initdb, "PostgreSQL missing: run scripts/install_system_deps.sh (no skip: CI must test it)"
+    return Path(initdb[-1]).parent
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """One throwaway PostgreSQL cluster on 127.0.0.1 for the whole session (Debian `postgresql`,
+    installed by make test). Superuser `postgres`, trust auth on loopback."""
+    bindir = pg_bindir()
+    base = Path(tempfile.mkdtemp(prefix="avr-pg-"))
+    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_pg:
+        shutil.chown(base, "postgres")
+    port = free_port()
+    subprocess.run([*as_pg, str(bindir / "initdb"), "-D", str(base / "data"), "-U", "postgres", "--auth=trust",
+                    "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True)
+    subprocess.run([*as_pg, str(bindir / "pg_ctl"), "-D", str(base / "data"), "-l", str(base / "log"), "-w", "-o",
+                    f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off", "start"],
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_pg, str(bindir / "pg_ctl"), "-D", str(base / "data"), "-m", "fast", "-w", "stop"],
+                       capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def reset_postgres(url: str) -> None:
+    """An empty public schema: every table, trigger and function of earlier tests gone."""
+    from risk_models.storage.db import make_engine
+    engine = make_engine(url, migrate=False)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public; GRANT ALL ON SCHEMA public TO PUBLIC")
+    engine.dispose()

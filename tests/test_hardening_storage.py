@@ -16,7 +16,7 @@ from risk_models.assessment import assess
 from risk_models.storage import repository as repo
 from risk_models.storage.db import StorageError, make_engine
 from tests.conftest import ROOT
-from tests.test_storage import db_url, demo_inputs, postgres_url  # noqa: F401 - shared fixtures
+from tests.test_storage import db_url, demo_inputs  # noqa: F401 - shared fixtures
 
 
 @pytest.fixture(scope="module")

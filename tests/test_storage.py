@@ -3,19 +3,14 @@ atomic saves under SIGKILL, concurrent savers, migrations that keep data, clear 
 
 from __future__ import annotations
 
-import glob
 import json
 import os
-import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
@@ -24,37 +19,8 @@ from risk_models.assessment import assess
 from risk_models.inventory_import import import_inventory
 from risk_models.storage import repository as repo
 from risk_models.storage.db import StorageError, current_revision, head_revision, make_engine
-from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY, ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A throwaway PostgreSQL cluster on 127.0.0.1 (Debian `postgresql`, installed by make test)."""
-    initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    assert initdb, "PostgreSQL missing: run scripts/install_system_deps.sh (no skip: CI must test it)"
-    bindir = Path(initdb[-1]).parent
-    base = Path(tempfile.mkdtemp(prefix="avr-pg-"))
-    as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_pg:
-        shutil.chown(base, "postgres")
-    port = _free_port()
-    subprocess.run([*as_pg, str(bindir / "initdb"), "-D", str(base / "data"), "-U", "postgres", "--auth=trust",
-                    "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True)
-    subprocess.run([*as_pg, str(bindir / "pg_ctl"), "-D", str(base / "data"), "-l", str(base / "log"), "-w", "-o",
-                    f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off", "start"],
-                   check=True, capture_output=True)
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*as_pg, str(bindir / "pg_ctl"), "-D", str(base / "data"), "-m", "fast", "-w", "stop"],
-                       capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY, ROOT, reset_postgres
+from tests.conftest import free_port as _free_port
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -62,10 +28,7 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'a.sqlite'}"
     url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url, migrate=False)
-    with engine.begin() as conn:  # a clean schema per test
-        conn.exec_driver_sql("DROP TABLE IF EXISTS assessments; DROP TABLE IF EXISTS alembic_version")
-    engine.dispose()
+    reset_postgres(url)  # a clean schema per test
     return url
 
 
@@ -225,9 +188,7 @@ def test_cli_history_round_trip(backend, tmp_path, request):
         env = {"AI_VENDOR_RISK_DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
     else:
         url = request.getfixturevalue("postgres_url")
-        engine = make_engine(url, migrate=False)
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS assessments; DROP TABLE IF EXISTS alembic_version")
+        reset_postgres(url)
         env = {"DATABASE_URL": url}
     answers2 = tmp_path / "answers2.yaml"
     answers2.write_text(DEMO_ANSWERS.read_text().replace("  exit_plan_exists: none", "  exit_plan_exists: tested"))

@@ -7,9 +7,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import state
+from dashboard import auth, state
+from risk_models.auth.roles import Permission, PermissionDenied
 from risk_models.markdown_text import md_escape
 from risk_models.storage import repository as repo
+from risk_models.storage import team
 from risk_models.storage.db import StorageError, database_url, display_url
 
 
@@ -28,20 +30,26 @@ except StorageError as exc:
     st.stop()
 st.caption(f"Database: {md_escape(display_url(database_url()))}")
 
-with st.form("save_form", clear_on_submit=True):
-    st.subheader("Save the current assessment")
-    c = st.columns([2, 2, 1])
-    label = c[0].text_input("Label", placeholder=f"{state.org_name()} {dt.date.today():%Y-%m-%d}")
-    author = c[1].text_input("Author", placeholder="your name")
-    if c[2].form_submit_button("Save", type="primary"):
-        name = label.strip() or f"{state.org_name()} {dt.date.today():%Y-%m-%d}"
-        try:
-            new_id = repo.save_assessment(engine, state.assessment(), name, author.strip(), state.org_name(),
-                                         register=state.register_info())
-        except StorageError as exc:  # e.g. a NUL character in the label: refused on every database
-            st.error(f"Not saved: {md_escape(exc)}")
+actor = auth.actor()
+if actor.can(Permission.save_draft):
+    with st.form("save_form", clear_on_submit=True):
+        st.subheader("Save the current assessment")
+        c = st.columns([2, 2, 1])
+        label = c[0].text_input("Label", placeholder=f"{state.org_name()} {dt.date.today():%Y-%m-%d}")
+        if auth.team_mode():  # the author is who is signed in, not free text
+            c[1].text_input("Author", value=actor.name, disabled=True)
+            author = actor.name
         else:
-            st.toast(f"Saved as assessment {new_id}")
+            author = c[1].text_input("Author", placeholder="your name")
+        if c[2].form_submit_button("Save", type="primary"):
+            name = label.strip() or f"{state.org_name()} {dt.date.today():%Y-%m-%d}"
+            try:
+                new_id = repo.save_assessment(engine, state.assessment(), name, author.strip(), state.org_name(),
+                                             register=state.register_info(), actor=actor)
+            except (StorageError, PermissionDenied) as exc:  # e.g. a NUL character in the label
+                st.error(f"Not saved: {md_escape(exc)}")
+            else:
+                st.toast(f"Saved as assessment {new_id}")
 
 rows = repo.list_assessments(engine)
 if not rows:
@@ -49,9 +57,18 @@ if not rows:
     st.stop()
 table = pd.DataFrame(rows)
 st.subheader("Saved assessments")
+
+
+def _when(col: str) -> pd.Series:
+    return pd.to_datetime(table[col], utc=True, format="ISO8601").dt.strftime("%d %b %Y %H:%M").fillna("")
+
+
 listing = pd.DataFrame({
-    "#": table["id"], "Label": table["label"], "Author": table["author"],
-    "Saved (UTC)": pd.to_datetime(table["created_at"], utc=True, format="ISO8601").dt.strftime("%d %b %Y %H:%M"),
+    "#": table["id"], "Label": table["label"], "Author": table["author"], "Saved (UTC)": _when("created_at"),
+    "Status": table["status"].map(team.STATUS_LABELS).fillna(table["status"]),
+    "Submitted by": table["submitted_by"].fillna(""), "Submitted (UTC)": _when("submitted_at"),
+    "Reviewed by": table["reviewed_by"].fillna(""), "Reviewed (UTC)": _when("reviewed_at"),
+    "Review comment": table["review_comment"].fillna(""),
     "Deployments": table["deployments"], "High or critical": table["high_or_critical"],
     "Expected annual loss": table["expected_annual_loss_usd"].map("${:,.0f}".format),
     "VaR 95": table["var95_usd"].map("${:,.0f}".format), "Content hash": table["content_hash"].str[:12] + "…"})
@@ -71,15 +88,54 @@ with c[0]:
         else:
             st.success(f"Opened {md_escape(names[pick])}: every page now shows it.")
 with c[1]:
-    victim = st.selectbox("Delete", ids, index=len(ids) - 1, format_func=names.get, key=f"hist_delete_{n}")
-    sure = st.checkbox("I understand that deleting cannot be undone", key="hist_sure")
+    if actor.can(Permission.delete):
+        victim = st.selectbox("Delete", ids, index=len(ids) - 1, format_func=names.get, key=f"hist_delete_{n}")
+        sure = st.checkbox("I understand that deleting cannot be undone", key="hist_sure")
 
+        def _delete(assessment_id: int) -> None:
+            try:
+                repo.delete_assessment(engine, assessment_id, actor=actor)
+            except (StorageError, PermissionDenied) as exc:  # approved assessments are kept
+                st.session_state["hist_error"] = str(exc)
+            st.session_state["hist_sure"] = False  # the next deletion needs a new confirmation
 
-    def _delete(assessment_id: int) -> None:
-        repo.delete_assessment(engine, assessment_id)
-        st.session_state["hist_sure"] = False  # the next deletion needs a new confirmation
+        st.button("Delete", disabled=not sure, icon=":material/delete:", on_click=_delete, args=(victim,))
+        if st.session_state.get("hist_error"):
+            st.error(md_escape(st.session_state.pop("hist_error")))
 
-    st.button("Delete", disabled=not sure, icon=":material/delete:", on_click=_delete, args=(victim,))
+if actor.can(Permission.submit) or actor.can(Permission.review):
+    st.subheader("Review")
+    by_id = {r["id"]: r for r in rows}
+    rid = st.selectbox("Assessment to review", ids, index=len(ids) - 1, format_func=names.get, key=f"review_{n}")
+    r = by_id[rid]
+    status = team.STATUS_LABELS.get(r["status"], r["status"])
+    who = (f" · submitted by {r['submitted_by']}" if r["submitted_by"] else "") + (
+        f" · reviewed by {r['reviewed_by']}" if r["reviewed_by"] else "")
+    st.markdown(md_escape(f"Status: {status}{who}") + (f"  \nComment: {md_escape(r['review_comment'])}"
+                                                      if r["review_comment"] else ""))
+    comment = st.text_input("Comment (required to return)", key=f"review_comment_{n}")
+    b = st.columns(3)
+
+    def _review(fn, assessment_id: int, text: str) -> None:
+        try:
+            fn(engine, actor, assessment_id, text)
+        except (StorageError, PermissionDenied, KeyError) as exc:
+            st.session_state["review_error"] = str(exc.args[0] if isinstance(exc, KeyError) else exc)
+        else:
+            st.session_state["review_done"] = f"Assessment {assessment_id}: done"
+
+    if actor.can(Permission.submit):
+        b[0].button("Submit for approval", key="review_submit", on_click=_review,
+                    args=(team.submit, rid, comment), disabled=r["status"] not in ("draft", "returned"))
+    if actor.can(Permission.review):
+        b[1].button("Approve", type="primary", key="review_approve", on_click=_review,
+                    args=(team.approve, rid, comment), disabled=r["status"] != "submitted")
+        b[2].button("Return for changes", key="review_return", on_click=_review,
+                    args=(team.return_for_changes, rid, comment), disabled=r["status"] != "submitted")
+    if st.session_state.get("review_error"):
+        st.error(md_escape(st.session_state.pop("review_error")))
+    elif st.session_state.get("review_done"):
+        st.success(md_escape(st.session_state.pop("review_done")))
 
 if len(rows) >= 2:
     st.subheader("Trend")

@@ -63,7 +63,7 @@ if delta.get("edited_rows"):
         st.session_state.pop("scenario_refused", None)
         new = {r.outcome_id: float(r.probability) for r in edited.itertuples()
                if abs(r.probability - r.default) > 1e-12}
-        st.session_state["probabilities"] = new
+        state.set_probabilities(new)
         st.session_state["scenario_version"] = ver + 1
         st.rerun()
 
@@ -76,7 +76,7 @@ c = st.columns(3)
 changed = len(probs)
 c[0].metric("Probabilities changed from defaults", changed)
 if c[1].button("Reset to defaults", disabled=not changed):
-    st.session_state["probabilities"] = {}
+    state.set_probabilities({})
     st.session_state["scenario_version"] = ver + 1
     st.rerun()
 

@@ -17,12 +17,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Column, DateTime, Float, Integer, LargeBinary, MetaData, String, Table, delete, insert, select
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from risk_models.answers import AnswerMap, answers_to_jsonable, validate_answers
 from risk_models.assessment import Assessment
+from risk_models.auth.roles import Actor, Permission, local_user, require
 from risk_models.concentration import concentration
 from risk_models.config_loader import Library
 from risk_models.config_schema import AssumptionsFile
@@ -31,6 +45,7 @@ from risk_models.inventory_import import ImportResult, validate_table
 from risk_models.library.pack import pack_hash
 from risk_models.models import RowError
 from risk_models.profile import OrgProfile
+from risk_models.storage import audit
 from risk_models.storage.db import StorageError
 
 PAYLOAD_VERSION = 1
@@ -46,10 +61,16 @@ assessments = Table(
     Column("scenarios", LargeBinary, nullable=False), Column("results", LargeBinary, nullable=False),
     Column("deployments", Integer), Column("high_or_critical", Integer),
     Column("expected_annual_loss_usd", Float), Column("var95_usd", Float),
+    # review status (migration 0003): draft → submitted → approved / returned
+    Column("status", String(20), nullable=False, server_default="draft"),
+    Column("submitted_by", String(200)), Column("submitted_at", DateTime(timezone=True)),
+    Column("reviewed_by", String(200)), Column("reviewed_at", DateTime(timezone=True)),
+    Column("review_comment", Text),
 )
 PAYLOADS = ("inventory", "answers", "scenarios", "results")
+REVIEW = ("status", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at", "review_comment")
 SUMMARY = ("id", "label", "author", "created_at", "content_hash", "deployments", "high_or_critical",
-           "expected_annual_loss_usd", "var95_usd")
+           "expected_annual_loss_usd", "var95_usd", *REVIEW)
 
 
 def _pack(obj: Any) -> bytes:
@@ -150,6 +171,13 @@ class Saved:
     created_at: dt.datetime
     content_hash: str
     payloads: dict[str, Any]
+    # review (older databases: every save is a draft); approved = immutable
+    status: str = "draft"
+    submitted_by: str | None = None
+    submitted_at: dt.datetime | None = None
+    reviewed_by: str | None = None
+    reviewed_at: dt.datetime | None = None
+    review_comment: str | None = None
 
     @property
     def results(self) -> dict:
@@ -177,19 +205,28 @@ def _summary_values(results: dict) -> dict:
 
 @_guard("saving the assessment")
 def save_payloads(engine: Engine, payloads: dict[str, Any], label: str, author: str = "",
-                  created_at: dt.datetime | None = None) -> int:
+                  created_at: dt.datetime | None = None, actor: Actor | None = None, action: str = "create") -> int:
+    """Store one assessment as a draft and write its audit entry in the same transaction.
+    `actor`: who saves (None = the local single-user admin)."""
+    actor = actor or local_user()
+    require(actor, Permission.save_draft)
     _check_label(label)
     _check_label(author, "author")
-    row = {"label": label[:200], "author": author[:200], "created_at": created_at or dt.datetime.now(dt.UTC),
+    row = {"label": label[:200], "author": author[:200],
+           "created_at": created_at or dt.datetime.now(dt.UTC),
            "content_hash": content_hash(payloads), "payload_version": PAYLOAD_VERSION,
            **{k: _pack(payloads[k]) for k in PAYLOADS}, **_summary_values(payloads["results"])}
-    with engine.begin() as conn:  # one statement, one transaction
-        return int(conn.execute(insert(assessments).values(**row)).inserted_primary_key[0])
+    with engine.begin() as conn:  # the row and its audit entry: one transaction
+        new_id = int(conn.execute(insert(assessments).values(**row)).inserted_primary_key[0])
+        audit.append(conn, actor.name, action, "assessment", str(new_id), after={
+            "label": row["label"], "author": row["author"], "deployments": row["deployments"],
+            "content_hash": row["content_hash"], "status": "draft"})
+        return new_id
 
 
 def save_assessment(engine: Engine, a: Assessment, label: str, author: str = "", organisation: str = "",
-                    register: dict[str, Any] | None = None) -> int:
-    return save_payloads(engine, snapshot(a, organisation, register), label, author)
+                    register: dict[str, Any] | None = None, actor: Actor | None = None) -> int:
+    return save_payloads(engine, snapshot(a, organisation, register), label, author, actor=actor)
 
 
 def register_of(saved: Saved) -> dict[str, Any] | None:
@@ -225,7 +262,8 @@ def load(engine: Engine, assessment_id: int) -> Saved:
                 f"assessment {assessment_id} is damaged: its stored {k} cannot be read ({type(exc).__name__}); "
                 f"the other assessments are unaffected (`history check` lists damage; "
                 f"`history delete {assessment_id} --yes` removes it)") from None
-    return Saved(r["id"], r["label"], r["author"], _aware(r["created_at"]), r["content_hash"], payloads)
+    review = {k: (_aware(r[k]) if isinstance(r[k], dt.datetime) else r[k]) for k in REVIEW}
+    return Saved(r["id"], r["label"], r["author"], _aware(r["created_at"]), r["content_hash"], payloads, **review)
 
 
 @_guard("checking the assessments")
@@ -260,10 +298,27 @@ def payload_problem(payloads: dict[str, Any]) -> str | None:
     return None
 
 
+class ImmutableAssessment(StorageError):
+    """An approved assessment cannot be changed or deleted: save a new version instead."""
+
+
 @_guard("deleting the assessment")
-def delete_assessment(engine: Engine, assessment_id: int) -> bool:
+def delete_assessment(engine: Engine, assessment_id: int, actor: Actor | None = None, reason: str = "") -> bool:
+    actor = actor or local_user()
+    require(actor, Permission.delete)
     with engine.begin() as conn:
-        return conn.execute(delete(assessments).where(assessments.c.id == assessment_id)).rowcount == 1
+        audit.lock(conn)
+        r = conn.execute(select(assessments.c.label, assessments.c.status, assessments.c.content_hash)
+                         .where(assessments.c.id == assessment_id)).first()
+        if r is None:
+            return False
+        if r.status == "approved":
+            raise ImmutableAssessment(f"assessment {assessment_id} is approved and cannot be deleted "
+                                      "(an approved assessment is kept as the record)")
+        conn.execute(delete(assessments).where(assessments.c.id == assessment_id))
+        audit.append(conn, actor.name, "delete", "assessment", str(assessment_id),
+                     before={"label": r.label, "status": r.status, "content_hash": r.content_hash}, reason=reason)
+        return True
 
 
 def reopen(saved: Saved, lib: Library) -> tuple[ImportResult, AnswerMap, dict[str, float]]:
@@ -356,7 +411,8 @@ class UntrustedExport(ValueError):
     """Unsigned, or signed by another installation: imported only when the user says --trust."""
 
 
-def import_document(engine: Engine, data: object, trust: bool = False, lib: Library | None = None) -> int:
+def import_document(engine: Engine, data: object, trust: bool = False, lib: Library | None = None,
+                    actor: Actor | None = None) -> int:
     """Validate (shape, content hash, signature) and store; nothing is stored unless all pass.
     `lib`: when given, the inventory rows are also re-validated by the importer."""
     from risk_models.storage.signing import verify
@@ -383,4 +439,4 @@ def import_document(engine: Engine, data: object, trust: bool = False, lib: Libr
     untrusted = verify(data)  # type: ignore[arg-type]
     if untrusted and not trust:
         raise UntrustedExport(f"{untrusted}; import it only if you trust its source (--trust)")
-    return save_payloads(engine, payloads, doc.label, doc.author, doc.created_at)
+    return save_payloads(engine, payloads, doc.label, doc.author, doc.created_at, actor=actor, action="import")

@@ -1,0 +1,61 @@
+"""Team-mode settings (the `[team]` table of `.streamlit/secrets.toml`, or AI_VENDOR_RISK_TEAM=1):
+on/off, which identity-token claims name the user and their groups, and the group → role mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from risk_models.auth.roles import Role, parse_roles, roles_from_groups
+
+
+class TeamConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = False
+    username_claim: str = "preferred_username"  # falls back to email, then sub
+    groups_claim: str = "groups"
+    # IdP group name → role name or list of role names
+    group_roles: dict[str, str | list[str]] = Field(default_factory=dict)
+    # roles of a signed-in user whose groups map to none (empty: no access until an admin grants one)
+    default_roles: list[str] = Field(default_factory=list)
+
+    @field_validator("group_roles")
+    @classmethod
+    def _known_roles(cls, v: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        for group, roles in v.items():
+            parse_roles(roles, f"group_roles.{group}")
+        return v
+
+    @field_validator("default_roles")
+    @classmethod
+    def _known_defaults(cls, v: list[str]) -> list[str]:
+        parse_roles(v, "default_roles")
+        return v
+
+    def username(self, claims: Mapping[str, Any]) -> str:
+        for key in (self.username_claim, "email", "sub"):
+            value = claims.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        raise ValueError("the identity token names no user (no preferred_username, email or sub claim)")
+
+    def idp_roles(self, claims: Mapping[str, Any]) -> frozenset[Role]:
+        groups = claims.get(self.groups_claim) or []
+        if isinstance(groups, str):
+            groups = [groups]
+        roles = roles_from_groups([str(g) for g in groups], self.group_roles)
+        return roles or parse_roles(self.default_roles)
+
+
+def team_config(raw: Mapping[str, Any] | None, env_enabled: bool = False) -> TeamConfig:
+    """Validated settings; a mistake names the key: "secrets.toml [team] group_roles.x: unknown role …"."""
+    data = dict(raw or {})
+    if env_enabled:
+        data["enabled"] = True
+    try:
+        return TeamConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}" for e in exc.errors()[:5])
+        raise ValueError(f"secrets.toml [team]: {problems}") from None
