@@ -68,6 +68,7 @@ from risk_models.plausibility import plausibility_warnings
 from risk_models.profile import OrgProfile
 from risk_models.questionnaire.scoped import ScopedAnswers, resolve_answers
 from risk_models.report.changes import comparison_baseline as baseline_of
+from risk_models.report.changes import review_of
 from risk_models.report.labels import label_maps
 from risk_models.report.markdown import render_markdown
 from risk_models.report.methodology import COMPONENT_LABELS
@@ -592,8 +593,10 @@ RENDERERS = {
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _report_bytes(key: str, org: str, kind: str, compare_id: int | None, plan_key: str, _a: Assessment,
-                  _diff: dict | None, _plan: dict[str, list[str]] | None) -> bytes:
+                  _diff: dict | None, _plan: dict[str, list[str]] | None, review: dict | None = None) -> bytes:
     rep = _report(key, org, _a)
+    if review:  # who submitted and approved it (team mode), on the title page
+        rep = rep | {"review": review}
     if _plan:  # the what-if plan of the Fallbacks page: a Plan section in the PDF and Markdown
         rep = rep | {"plan": plan_record(_a, _a.recommendations(), _plan, _whatif(key, plan_key, _a, _plan))}
     if kind.startswith("pdf"):
@@ -626,7 +629,8 @@ def export_failures() -> dict[str, str]:
     return {kind: msg for (k, kind), msg in EXPORT_FAILURES.items() if k == key}
 
 
-def report_download(kind: str, compare_with: repo.Saved | None = None, plan: dict[str, list[str]] | None = None):
+def report_download(kind: str, compare_with: repo.Saved | None = None, plan: dict[str, list[str]] | None = None,
+                    review: dict | None = None):
     """A callable for st.download_button: files are built only when someone downloads them
     (the JSON of 20,000 deployments is 100+ MB), on Streamlit's download thread. `plan`: a what-if
     plan to include (PDF and Markdown get a Plan section)."""
@@ -636,29 +640,41 @@ def report_download(kind: str, compare_with: repo.Saved | None = None, plan: dic
         current = repo.Saved(0, "current", "", dt.datetime.now(dt.UTC), "", repo.snapshot(a, org))
         diff = repo.diff(compare_with, current)
     plan = plan if plan and (kind == "md" or kind.startswith("pdf")) else None
+    review = review if kind.startswith("pdf") else None
     return _guarded(key, kind, lambda: _report_bytes(key, org, kind, compare_with.id if compare_with else None,
-                                                     _digest(plan or {}), a, diff, plan))
+                                                     _digest(plan or {}), a, diff, plan, review))
 
 
 def comparison_baseline() -> repo.Saved | None:
     """The saved assessment reports compare with (risk_models.report.changes): the last approved
     one, else the most recent one whose figures differ from what the pages show now."""
+    return _saved_context()[0]
+
+
+def current_review() -> dict:
+    """The review of the saved assessment with the figures the pages show now (for the PDF)."""
+    return _saved_context()[1]
+
+
+def _saved_context() -> tuple[repo.Saved | None, dict]:
     rows = repo.list_assessments(storage())
     if not rows:
-        return None
-    return _baseline(assessment_key(), tuple((r["id"], r["content_hash"]) for r in rows), org_name(), assessment())
+        return None, {"status": "not saved"}
+    # the review columns are part of the key: an approval elsewhere must show on the next run
+    return _baseline(assessment_key(), tuple((r["id"], r["content_hash"], r.get("status"), r.get("reviewed_at"))
+                                             for r in rows), org_name(), assessment())
 
 
 @st.cache_resource(show_spinner="Finding the assessment to compare with…", max_entries=4)
-def _baseline(key: str, saved_ids: tuple, org: str, _a: Assessment) -> repo.Saved | None:
+def _baseline(key: str, saved_ids: tuple, org: str, _a: Assessment) -> tuple[repo.Saved | None, dict]:
     engine, saved = storage(), []
-    for assessment_id, _ in saved_ids:
+    for assessment_id, *_ in saved_ids:
         try:
             saved.append(repo.load(engine, assessment_id))
         except repo.DamagedAssessment:  # listed on the History page; the others still count
             continue
     current = repo.Saved(0, "current", "", dt.datetime.now(dt.UTC), "", repo.snapshot(_a, org))
-    return baseline_of(saved, current)
+    return baseline_of(saved, current), review_of(saved, current)
 
 
 # --- saved assessments --------------------------------------------------------------------------

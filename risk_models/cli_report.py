@@ -11,7 +11,7 @@ from pathlib import Path
 from risk_models.assessment import Assessment
 from risk_models.config_loader import Library, with_profile
 from risk_models.profile import OrgProfile, encode_logo
-from risk_models.report.changes import comparison_baseline
+from risk_models.report.changes import comparison_baseline, review_of
 from risk_models.report.labels import label_maps
 from risk_models.report.plan import plan_record
 from risk_models.whatif import WhatIfError, top_plan
@@ -63,5 +63,6 @@ def enrich(rep: dict, a: Assessment, args: argparse.Namespace, organisation: str
     engine = make_engine(database_url())
     saved = [repo.load(engine, r["id"]) for r in repo.list_assessments(engine)]
     current = repo.Saved(0, "this assessment", "", dt.datetime.now(dt.UTC), "", repo.snapshot(a, organisation))
+    rep["review"] = review_of(saved, current)  # the title page says who submitted and approved it
     base = comparison_baseline(saved, current)
     return repo.diff(base, current) if base is not None else None

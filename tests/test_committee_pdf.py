@@ -4,6 +4,7 @@ labels, a legend on the matrix page, and a Plan section when `assess --apply-top
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -201,3 +202,24 @@ def test_every_report_says_when_probabilities_differ_from_the_defaults(demo, tmp
     assert any("differ from the library defaults" in str(c.value) for row in summary.iter_rows() for c in row)
     plain = report(demo, "Example")
     assert "differ from the library defaults" not in render_markdown(plain)
+
+
+def test_the_title_page_names_who_submitted_and_approved_it(demo, lib, tmp_path):
+    """Team mode's review columns: an approved save is the comparison baseline, and a PDF of the same
+    figures says who submitted it and who approved it, and when."""
+    from risk_models.json_report import report
+    from risk_models.report.changes import review_of
+    from risk_models.report.pdf import render_pdf
+    other = assess(import_bytes(DEMO_INVENTORY.read_bytes(), "inventory.csv", lib), {}, lib, trials=2000)
+    current = _saved(0, demo, day=20)
+    approved = dataclasses.replace(_saved(4, demo, day=12), status="approved", submitted_by="ana.assessor",
+                                   submitted_at=dt.datetime(2026, 10, 12, tzinfo=dt.UTC), reviewed_by="bo.approver",
+                                   reviewed_at=dt.datetime(2026, 10, 14, tzinfo=dt.UTC))
+    assert comparison_baseline([_saved(2, other, day=15), approved], current).id == 4
+    review = review_of([_saved(2, other, day=15), approved], current)
+    assert review["status"] == "approved" and review["reviewed_by"] == "bo.approver"
+    assert review_of([_saved(2, other, day=15)], current) == {"status": "not saved"}
+    path = tmp_path / "r.pdf"
+    path.write_bytes(render_pdf(report(demo, "Example") | {"review": review}))
+    flat = " ".join(_pages(path)[0].split())
+    assert "Approved by bo.approver on 2026-10-14 (submitted by ana.assessor on 2026-10-12" in flat

@@ -20,9 +20,9 @@ c = st.columns(3)
 paper = c[0].radio("PDF paper size", ["A4", "Letter"], horizontal=True, key="paper")
 previous = None
 try:
-    baseline = state.comparison_baseline()
+    baseline, review = state.comparison_baseline(), state.current_review()
 except StorageError:
-    baseline = None
+    baseline, review = None, None
 if baseline is not None and c[1].checkbox(
         f"Include changes since {md_escape(baseline.label)} ({baseline.created_at:%d %b %Y})", value=True,
         key="pdf_compare", help="The last approved saved assessment, else the most recent saved one whose figures "
@@ -35,7 +35,8 @@ use_plan = bool(plan) and c[2].checkbox(f"Include the what-if plan ({sum(map(len
                                         "and the actions with effort and cost (Fallbacks & what-if page)")
 c = [st.container(horizontal=True, key="report_downloads")] * 5  # buttons wrap on narrow windows
 c[0].download_button("PDF summary", state.report_download(f"pdf-{paper.lower()}", previous,
-                                                                   plan if use_plan else None), state.download_name("pdf"),
+                                                                   plan if use_plan else None, review),
+                     state.download_name("pdf"),
                      "application/pdf", icon=":material/picture_as_pdf:", type="primary",
                      help="Executive summary for a risk committee: heatmap, concentration, high/critical deployments, "
                      "scenario assumptions, exit plans, appendix")

@@ -36,6 +36,7 @@ from reportlab.platypus import (
 )
 
 from risk_models.library.pack import report_pack_age
+from risk_models.report.changes import review_text
 from risk_models.report.fonts import fonts, markup
 from risk_models.report.labels import human, report_labels
 from risk_models.report.methodology import COMPONENT_LABELS, assumption_rows, method_paragraphs, worked_example
@@ -646,6 +647,8 @@ def render_pdf(rep: dict, paper: str = "a4", comparison: dict | None = None) -> 
     facts = [["Reporting date", str(reporting)]]
     if profile.get("prepared_by"):
         facts.append(["Prepared by", profile["prepared_by"]])
+    if rep.get("review"):
+        facts.append(["Review status", review_text(rep["review"])])
     facts += [["Scenario library", f"{pack_name}, as of {rep['scenario_library']['as_of']} ({age.text()})"],
               ["Horizon", f"{rep['scenario_library']['horizon_months']} months"],
               ["Deployments assessed", f"{len(deps):,} (rejected rows: {len(rep['inventory']['rejected']):,})"],
