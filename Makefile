@@ -38,7 +38,7 @@ run: $(VENV)/.stamp-run
 test: $(VENV)/.stamp-test
 	./scripts/install_system_deps.sh
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: $(VENV)/.stamp-test
 	$(PIP) install -q --pre "pyfair==0.1a13"

@@ -45,6 +45,7 @@ from risk_models.json_report import deployment_records, report_header, stress_de
 from risk_models.library.pack import pack_age, pack_label_of, pack_record
 from risk_models.models import RowError
 from risk_models.plausibility import plausibility_warnings
+from risk_models.report.labels import human, label_maps
 from risk_models.report.markdown import render_markdown
 from risk_models.report.pdf import render_pdf
 from risk_models.report.tabular import deployments_csv
@@ -122,11 +123,16 @@ def load_inputs(args: argparse.Namespace) -> tuple[Library, ImportResult, dict, 
     return lib, result, answers, answer_errors
 
 
+WARNINGS_SHOWN = 20  # a terminal shows the first ones; the JSON report (and --json of validate) has all
+
+
 def _print_warnings(warnings: list[RowError], out) -> None:
     if warnings:
         print(f"Warnings ({len(warnings)}; the rows are kept, check them):", file=out)
-        for w in warnings:
+        for w in warnings[:WARNINGS_SHOWN]:
             print(_format_error(w), file=out)
+        if len(warnings) > WARNINGS_SHOWN:
+            print(f"  … and {len(warnings) - WARNINGS_SHOWN:,} more (all of them are in the JSON output)", file=out)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -257,16 +263,17 @@ def _print_summary(a, header: dict, out) -> None:
             print(f"warning: {age.warning()}", file=sys.stderr)
     print(f"Expected annual loss ${sim['expected_annual_loss_usd']:,.0f}; VaR 95 ${sim['var95_usd']:,.0f}; "
           f"VaR 99 ${sim['var99_usd']:,.0f} ({sim['trials']:,} trials, seed {sim['seed']})", file=out)
+    labels = label_maps(a.lib)
     for axis, c in header["concentration"].items():
         sp = c["spend"]
-        print(f"Concentration by {axis} (spend): HHI {sp['hhi']:,.0f} ({sp['band']}), top {sp['top']} {sp['top_share']:.0f}%",
-              file=out)
+        print(f"Concentration by {human('axis', axis).lower()} (spend): HHI {sp['hhi']:,.0f} ({sp['band']}), "
+              f"top {human(axis, sp['top'], labels)} {sp['top_share']:.0f}%", file=out)
     print("Top exposures:", file=out)
     for i in t.sort_values("score", ascending=False, kind="stable").index[:10]:
         top = next((x["label"] for x in drivers(a, int(i)) if x["kind"] == "outcome"), "-")
         row = a.frame.iloc[int(i)]
         print(f"  {t.at[i, 'score']:5.1f} {t.at[i, 'rating']:<8} {_term(row['deployment_id'])} "
-              f"{_term(row['name'][:40])} [{row['channel']}] — {top}", file=out)
+              f"{_term(row['name'][:40])} [{a.lib.channel_label(row['channel'])}] — {top}", file=out)
     _print_warnings([RowError(**w) for w in header["inventory"]["warnings"]], out)
     if header["inventory"]["rejected"]:
         print(f"Rejected rows (not assessed): {len(header['inventory']['rejected'])} problem(s)", file=out)

@@ -20,6 +20,7 @@ import pandas as pd
 from rapidfuzz import process
 
 from risk_models.config_loader import Library, norm_key
+from risk_models.file_errors import reading
 from risk_models.models import (
     INVENTORY_COLUMNS,
     REQUIRED_COLUMNS,
@@ -275,19 +276,11 @@ def read_table(data: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) -
 
 def read_file(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[pd.DataFrame, np.ndarray]:
     p = Path(path)
-    try:
+    with reading(p, InventoryFileError):
         size = p.stat().st_size
         if size > max_bytes:
             raise InventoryFileError(f"the file is {_mib(size)}; the limit is {_mib(max_bytes)}")
         data = p.read_bytes()
-    except FileNotFoundError:
-        raise InventoryFileError(f"{p}: file not found") from None
-    except IsADirectoryError:
-        raise InventoryFileError(f"{p}: is a directory, not a file") from None
-    except PermissionError:
-        raise InventoryFileError(f"{p}: permission denied") from None
-    except OSError as exc:
-        raise InventoryFileError(f"{p}: cannot read ({exc.strerror})") from None
     return read_table(data, p.name, max_bytes)
 
 

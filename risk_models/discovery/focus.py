@@ -20,6 +20,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from risk_models.discovery.rules import REQUIRED_FIELDS, DiscoveryFile, classify, find_model
+from risk_models.file_errors import reading
 
 BATCH_ROWS = 131_072
 CSV_BLOCK = 8 << 20
@@ -78,15 +79,8 @@ def _resolve(names: list[str], disc: DiscoveryFile, path: Path, key: str) -> dic
 
 def _batches(path: Path, disc: DiscoveryFile, key: str):
     """(column map, model text columns, iterator of pyarrow batches, first line number, unit)."""
-    try:
-        with path.open("rb") as fh:
-            magic = fh.read(4)
-    except FileNotFoundError:
-        raise FocusFileError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise FocusFileError(f"{path}: is a directory, not a file") from None
-    except OSError as exc:
-        raise FocusFileError(f"{path}: cannot read ({exc.strerror})") from None
+    with reading(path, FocusFileError), path.open("rb") as fh:
+        magic = fh.read(4)
     if magic == b"PAR1":
         try:
             pf = pq.ParquetFile(path)

@@ -129,6 +129,14 @@ class _Rows:
         self.errors.append(RecordError(file=self.file, line=line, key=key or None, column=column, value=value,
                                        message=message))
 
+    def key(self, line: int, key: str, seen: dict[str, int], missing: str) -> None:
+        """The row's key is required and unique (the first occurrence wins)."""
+        if not key:
+            self.error(line, key, self.key_col, key, f"required: {missing}")
+        elif key in seen:
+            self.error(line, key, self.key_col, key,
+                       f"duplicate {self.key_col}; the first occurrence (line {seen[key]}) wins")
+
 
 def _table(raw: pd.DataFrame, lines, columns: tuple[str, ...], required: tuple[str, ...], file: str
            ) -> tuple[pd.DataFrame, list[int], list[RecordError]]:
@@ -182,10 +190,7 @@ def validate_providers(raw: pd.DataFrame, lines, lib: Library, file: str = "prov
     for rec in df.to_dict("records"):
         line, pid = int(rec["line"]), rec["provider_id"]
         n = len(r.errors)
-        if not pid:
-            r.error(line, pid, "provider_id", pid, "required: every provider needs a provider_id")
-        elif pid in seen:
-            r.error(line, pid, "provider_id", pid, f"duplicate provider_id; the first occurrence (line {seen[pid]}) wins")
+        r.key(line, pid, seen, "every provider needs a provider_id")
         if not rec["name"]:
             r.error(line, pid, "name", rec["name"], "required: the provider's legal name")
         problem = lei_problem(rec["lei"]) if rec["lei"] else "required: the provider's LEI (ISO 17442, 20 characters)"
@@ -241,10 +246,7 @@ def validate_contracts(raw: pd.DataFrame, lines, providers: pd.DataFrame, servic
     for rec in df.to_dict("records"):
         line, ref = int(rec["line"]), rec["contract_ref"]
         n = len(r.errors)
-        if not ref:
-            r.error(line, ref, "contract_ref", ref, "required: every contract needs a reference number")
-        elif ref in seen:
-            r.error(line, ref, "contract_ref", ref, f"duplicate contract_ref; the first occurrence (line {seen[ref]}) wins")
+        r.key(line, ref, seen, "every contract needs a reference number")
         if rec["provider_id"] not in known:
             r.error(line, ref, "provider_id", rec["provider_id"],
                     "not a provider_id of the providers file" + ("" if rec["provider_id"] else " (required)"))
