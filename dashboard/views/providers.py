@@ -2,6 +2,7 @@
 ending or past their notice date; the supply chain; reviews overdue or due soon; and the DORA
 register of information (validation report, EBA xBRL-CSV package and XLSX downloads)."""
 
+import dataclasses
 import datetime as dt
 import hashlib
 
@@ -22,8 +23,11 @@ BOOK = "provider_book"
 
 
 def _demo_book() -> ProviderBook:
-    return load_book(state.DEMO_DIR / "providers.csv", state.DEMO_DIR / "contracts.csv", state.library(),
+    book = load_book(state.DEMO_DIR / "providers.csv", state.DEMO_DIR / "contracts.csv", state.library(),
                      load_roi_spec().lists["ict_service_type"])
+    # the bundled files' comment lines say what the caption below says; "line 2 is a comment" is noise here
+    return dataclasses.replace(book, notices=["Demo providers and contracts: every LEI is fictitious (prefix DEMO00, "
+                                              "valid ISO 17442 check digits); load your own files above."])
 
 
 def _book() -> ProviderBook | None:
