@@ -138,9 +138,8 @@ def frame_rows(frame: pd.DataFrame) -> list[dict]:
 class DriverContext:
     """What the drivers and exit plans of a set of deployments need, computed for all of them at
     once: a 20,000-row report must not sort or look up pandas rows per deployment. Position j in
-    the context is deployment `index[j]` of the assessment."""
+    the context is the j-th deployment asked for."""
 
-    index: list[int]
     rows: list[dict]  # inventory rows as dicts
     top: list[list[int]]  # outcome drivers (largest |points| first, at most DRIVER_LIMIT)
     top_points: list[list[float]]
@@ -183,7 +182,7 @@ def driver_context(a: Assessment, index: list[int] | None = None) -> DriverConte
     triggers = [[(o, p) for o, p in zip(os_, ps, strict=True) if p > 0.05]
                 for os_, ps in zip(t_order.tolist(), t_pts.tolist(), strict=True)]
     table = s.table.iloc[idx]
-    return DriverContext(idx.tolist(), rows, top, top_points,
+    return DriverContext(rows, top, top_points,
                          list(zip(n_other, np.round(other, 2).tolist(), strict=True)), factors, triggers,
                          table["rating"].astype(str).tolist(), table["score"].tolist())
 

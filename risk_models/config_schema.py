@@ -21,6 +21,10 @@ Dimension = Literal["continuity", "cost", "contract", "capability", "compliance"
 Confidence = Literal["low", "medium", "high"]
 
 
+# option kinds that move the workload (another channel, model or vendor); the rest are levers
+SWITCH_KINDS = ("channel_switch", "model_switch", "vendor_switch")
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -380,7 +384,7 @@ class FallbackOption(Strict):
 
     @property
     def is_switch(self) -> bool:
-        return self.kind in ("channel_switch", "model_switch", "vendor_switch")
+        return self.kind in SWITCH_KINDS
 
     @model_validator(mode="after")
     def _ranges(self) -> FallbackOption:

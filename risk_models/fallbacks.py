@@ -26,7 +26,6 @@ from risk_models.simulation import expected_losses_exact
 from risk_models.target_state import apply_option
 
 SENSITIVITY_ORDER = [s.value for s in DataSensitivity]
-SWITCH_KINDS = ("channel_switch", "model_switch", "vendor_switch")
 MIN_EFFORT_WEEKS = 0.5
 
 

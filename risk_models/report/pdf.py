@@ -35,6 +35,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from risk_models.config_schema import SWITCH_KINDS
 from risk_models.library.pack import report_pack_age
 from risk_models.report.changes import review_text
 from risk_models.report.fonts import fonts, markup
@@ -226,7 +227,6 @@ def concentration_drawing(conc: dict, width: float, labels: dict | None = None) 
     return d
 
 
-SWITCHES = ("channel_switch", "model_switch", "vendor_switch")
 RATING_ORDER = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
 
@@ -239,7 +239,7 @@ def decisions(rep: dict, n: int = 3) -> list[dict]:
     model or vendor that lowers the expected loss), best per deployment, by net annual value."""
     best = []
     for d in rep["deployments"]:
-        opts = [f for f in d.get("fallbacks", []) if f["feasible"] and f.get("kind") in SWITCHES
+        opts = [f for f in d.get("fallbacks", []) if f["feasible"] and f.get("kind") in SWITCH_KINDS
                 and f["expected_loss_reduction_usd"] > 0]
         if opts:
             top = max(opts, key=lambda f: f["net_annual_value_usd"])
