@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -308,14 +309,28 @@ class Scores:
     outcome_points: np.ndarray  # (n, outcomes) score points per outcome, rows add up to score ((n, 0) if not asked)
     factors: list[Factor]
     assumed: list[list[str]]
-    severity: np.ndarray  # (n, outcomes, dims) adverse severity
-    favourable: np.ndarray  # (n, outcomes, dims) favourable severity (<= 0)
-    relief: Relief  # what favourable outcomes of other events leave of each adverse outcome
     raw_vulnerability: np.ndarray  # (n, dims) base x product of factors
     vulnerability: np.ndarray  # (n, dims) saturate(raw)
     outcomes: OutcomeTable
     profiles: Profiles  # the severities per exposure profile (re-used to score levers on the same rows)
-    profile_relief: Relief  # relief per profile (the per-deployment `relief` is its expansion)
+    profile_relief: Relief  # relief per profile
+
+    # Per-deployment expansions of the profiles, built only when asked for (the simulation and tests):
+    # the 13 options of the recommender never need them.
+    @cached_property
+    def severity(self) -> np.ndarray:
+        """(n, outcomes, dims) adverse severity."""
+        return self.profiles.pos[self.profiles.inverse]
+
+    @cached_property
+    def favourable(self) -> np.ndarray:
+        """(n, outcomes, dims) favourable severity (<= 0)."""
+        return self.profiles.neg[self.profiles.inverse]
+
+    @cached_property
+    def relief(self) -> Relief:
+        """What favourable outcomes of other events leave of each adverse outcome, per deployment."""
+        return self.profile_relief.take(self.profiles.inverse)
 
 
 def score(
@@ -476,8 +491,7 @@ def _combine(frame, lib, outcomes, profiles: Profiles, raw, factors, assumed, po
     })
     for k, d in enumerate(DIMENSIONS):
         table[d] = 100 * -np.expm1(-sc.calibration * final[:, k])
-    return Scores(table, outcome_points, factors, assumed, pos, profiles.neg[inv], relief_p.take(inv), raw, vuln,
-                  outcomes, profiles, relief_p)
+    return Scores(table, outcome_points, factors, assumed, raw, vuln, outcomes, profiles, relief_p)
 
 
 def effective_factor(s: Scores, f: Factor, rows: np.ndarray | None = None) -> np.ndarray:
