@@ -645,18 +645,10 @@ def report_download(kind: str, compare_with: repo.Saved | None = None, plan: dic
                                                      _digest(plan or {}), a, diff, plan, review))
 
 
-def comparison_baseline() -> repo.Saved | None:
-    """The saved assessment reports compare with (risk_models.report.changes): the last approved
-    one, else the most recent one whose figures differ from what the pages show now."""
-    return _saved_context()[0]
-
-
-def current_review() -> dict:
-    """The review of the saved assessment with the figures the pages show now (for the PDF)."""
-    return _saved_context()[1]
-
-
-def _saved_context() -> tuple[repo.Saved | None, dict]:
+def saved_context() -> tuple[repo.Saved | None, dict]:
+    """(the saved assessment reports compare with — the last approved one, else the most recent one
+    whose figures differ from what the pages show now —, the review of the saved assessment with
+    these figures, for the PDF's title page); see risk_models.report.changes."""
     rows = repo.list_assessments(storage())
     if not rows:
         return None, {"status": "not saved"}

@@ -33,12 +33,6 @@ EXIT_PLAN_RATINGS = ("high", "critical")
 CHUNK_ROWS = 2000
 
 
-def _features(text: str, cache: dict[str, list[str]]) -> list[str]:
-    if text not in cache:
-        cache[text] = text.split(";") if text else []
-    return list(cache[text])
-
-
 def iter_deployment_records(a: Assessment) -> Iterator[dict]:
     """One record per deployment, generated lazily (the report of 20,000 deployments is too big to
     hold as Python objects comfortably; `write_report` streams it). Everything per-row is read from
@@ -56,7 +50,6 @@ def iter_deployment_records(a: Assessment) -> Iterator[dict]:
     rec = a.recommendations()
     exits = rec.exit_targets().tolist()
     option_ids = [o.id for o in rec.options]
-    feature_cache: dict[str, list[str]] = {}
     fallbacks: list[dict] = []
     for i, row in enumerate(ctx.rows):
         if i % CHUNK_ROWS == 0:  # the option columns of the next rows (bounded memory)
@@ -70,7 +63,7 @@ def iter_deployment_records(a: Assessment) -> Iterator[dict]:
             "contract_end": row["contract_end"].isoformat() if row["contract_end"] else None,
             "criticality": row["criticality"], "data_sensitivity": row["data_sensitivity"],
             "fallback_status": row["fallback_status"], "abstraction_layer": bool(row["abstraction_layer"]),
-            "proprietary_features": _features(row["proprietary_features"], feature_cache),
+            "proprietary_features": row["proprietary_features"].split(";") if row["proprietary_features"] else [],
             "score": score[i], "inherent_score": inherent[i], "likelihood": lik[i], "impact": imp[i],
             "rating": ctx.ratings[i], "dimensions": dict(zip(dims, dim_values[i], strict=True)),
             "drivers": context_drivers(a, ctx, i), "assumed": a.residual.assumed[i],

@@ -20,7 +20,7 @@ c = st.columns(3)
 paper = c[0].radio("PDF paper size", ["A4", "Letter"], horizontal=True, key="paper")
 previous = None
 try:
-    baseline, review = state.comparison_baseline(), state.current_review()
+    baseline, review = state.saved_context()
 except StorageError:
     baseline, review = None, None
 if baseline is not None and c[1].checkbox(
