@@ -46,13 +46,9 @@ from risk_models.library.pack import pack_age, pack_label_of, pack_record
 from risk_models.models import RowError
 from risk_models.plausibility import plausibility_warnings
 from risk_models.report.labels import human, label_maps
-from risk_models.report.markdown import render_markdown
-from risk_models.report.pdf import render_pdf
-from risk_models.report.tabular import deployments_csv
-from risk_models.report.xlsx import render_xlsx
 from risk_models.safe_yaml import load_user_json
 from risk_models.scoring import stressed_probabilities
-from risk_models.storage.db import StorageError
+from risk_models.storage.errors import StorageError
 from risk_models.whatif import WhatIfError, top_plan, whatif
 
 
@@ -221,10 +217,12 @@ def cmd_assess(args: argparse.Namespace) -> int:
 def _stream_json(a, org: str, header: dict, out: str) -> None:
     """The JSON report, written as it is generated (flat memory for large inventories)."""
     if out == "-":
-        write_report(a, sys.stdout, org, header=header)
+        sys.stdout.flush()
+        write_report(a, sys.stdout.buffer, org, header=header)
+        sys.stdout.buffer.flush()
         return
     try:
-        with open(out, "w", encoding="utf-8") as fh:
+        with open(out, "wb") as fh:
             write_report(a, fh, org, header=header)
     except OSError as exc:
         raise UserError(f"{out}: cannot write ({exc.strerror})") from None
@@ -232,6 +230,10 @@ def _stream_json(a, org: str, header: dict, out: str) -> None:
 
 def _write_exports(rep: dict, args: argparse.Namespace, comparison: dict | None = None) -> list[str]:
     """Write every requested export; one failing never stops the others. Returns the failures."""
+    from risk_models.report.markdown import render_markdown  # the renderers load reportlab/openpyxl: only when asked
+    from risk_models.report.pdf import render_pdf
+    from risk_models.report.tabular import deployments_csv
+    from risk_models.report.xlsx import render_xlsx
     renderers = {"pdf": lambda: render_pdf(rep, args.paper, comparison), "xlsx": lambda: render_xlsx(rep),
                  "csv": lambda: deployments_csv(rep), "md": lambda: render_markdown(rep).encode("utf-8")}
     failed = []

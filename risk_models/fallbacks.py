@@ -264,7 +264,7 @@ def recommend(frame: pd.DataFrame, answers: AnswerMap, lib: Library, scores: Sco
         # (unless it secures an answer that scales some events' severity)
         scoped = any(lib.questions[q].scope_events for q in o.after.answers if q in lib.questions)
         same = None if o.is_switch or scoped else scores.profiles.subset(rows)
-        after = score(after_frame, after_answers, lib, probabilities, profiles=same, points=False)
+        after = score(after_frame, after_answers, lib, probabilities, profiles=same, lean=True)
         residual[k, rows] = after.table["score"].to_numpy()
         residual_loss[k, rows] = expected_losses_exact(after_frame, after, lib)
     effort = _effort(frame, lib)

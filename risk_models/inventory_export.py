@@ -10,7 +10,6 @@ import io
 import json
 
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from risk_models.inventory_import import TEXT_COLUMNS, escape_text
 from risk_models.models import INVENTORY_COLUMNS
@@ -48,6 +47,8 @@ def export_csv(frame: pd.DataFrame) -> bytes:
 
 
 def export_xlsx(frame: pd.DataFrame) -> bytes:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # only here: the JSON report imports this module
+
     out = _escaped(frame)
     for c in _ESCAPED:  # XLSX cannot hold most control characters: U+FFFD marks them (CSV/JSON keep them)
         out[c] = out[c].str.replace(ILLEGAL_CHARACTERS_RE, "\ufffd", regex=True)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import openpyxl
 import pandas as pd
 from rapidfuzz import process
 
@@ -192,6 +191,8 @@ def _check_zip(data: bytes) -> None:
 def _read_xlsx(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     _check_zip(data)
     try:
+        import openpyxl  # only for workbooks: the CLI's CSV path does without it
+
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for corrupt workbooks
         raise InventoryFileError(f"cannot read the workbook: {exc}") from None

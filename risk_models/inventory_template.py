@@ -5,9 +5,6 @@ from __future__ import annotations
 import csv
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from risk_models.config_loader import Library
 from risk_models.inventory_import import ENUMS, FEATURES
 from risk_models.models import INVENTORY_COLUMNS, REQUIRED_COLUMNS
@@ -45,6 +42,9 @@ def template_csv(lib: Library) -> bytes:
 
 
 def template_xlsx(lib: Library) -> bytes:
+    from openpyxl import Workbook  # only here: every CLI command imports this module
+    from openpyxl.styles import Font
+
     helps = column_help(lib)
     wb = Workbook()
     ws = wb.active

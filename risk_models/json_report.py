@@ -8,7 +8,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator
-from typing import TextIO
+from typing import BinaryIO
 
 import numpy as np
 import orjson
@@ -144,20 +144,26 @@ def report(a: Assessment, organisation: str = "", generated_at: dt.datetime | No
     return report_header(a, organisation, generated_at) | {"deployments": deployment_records(a)}
 
 
-def write_report(a: Assessment, out: TextIO, organisation: str = "", generated_at: dt.datetime | None = None,
+def write_report(a: Assessment, out: BinaryIO, organisation: str = "", generated_at: dt.datetime | None = None,
                  extra: dict | None = None, header: dict | None = None) -> None:
-    """The same report as `report`, written as it is generated: one line per top-level key and per
-    deployment, so memory stays flat however large the inventory. `header`: report_header(...) when
-    the caller has already built it."""
+    """The same report as `report`, written (UTF-8) to a binary stream as it is generated: one line
+    per top-level key and per deployment, so memory stays flat however large the inventory.
+    `header`: report_header(...) when the caller has already built it."""
     items = {**(header if header is not None else report_header(a, organisation, generated_at)), **(extra or {})}
-    out.write("{\n")
+    out.write(b"{\n")
     for key, value in items.items():
-        out.write(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n")
-    out.write('  "deployments": [')
-    for n, record in enumerate(iter_deployment_records(a)):
+        out.write(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n".encode())
+    out.write(b'  "deployments": [')
+    sep, chunk = b"\n    ", []
+    for record in iter_deployment_records(a):
         # orjson: ~10x faster than json.dumps on 20,000 records; same values, compact separators
-        out.write(("\n    " if n == 0 else ",\n    ") + orjson.dumps(record, default=str).decode())
-    out.write("\n  ]\n}\n")
+        chunk.append(orjson.dumps(record, default=str))
+        if len(chunk) == CHUNK_ROWS:
+            out.write(sep + b",\n    ".join(chunk))
+            sep, chunk = b",\n    ", []
+    if chunk:
+        out.write(sep + b",\n    ".join(chunk))
+    out.write(b"\n  ]\n}\n")
 
 
 def stress_delta(base: Assessment, stressed: Assessment, outcome_ids: list[str]) -> dict:

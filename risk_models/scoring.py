@@ -335,13 +335,13 @@ class Scores:
 
 def score(
     frame: pd.DataFrame, answers: AnswerMap, lib: Library, probabilities: dict[str, float] | None = None,
-    controls: bool = True, ref: dt.date | None = None, profiles: Profiles | None = None, points: bool = True,
+    controls: bool = True, ref: dt.date | None = None, profiles: Profiles | None = None, lean: bool = False,
 ) -> Scores:
     """Score every deployment of a validated inventory frame against the events of the library.
     `profiles`: exposure profiles already computed for these rows — valid only when channel, vendor,
     jurisdiction, features and event-scoped answers are unchanged (a lever re-scored on its target).
-    `points=False` skips the per-outcome score points (drivers), for callers that need only the
-    scores and expected losses."""
+    `lean=True` gives only what scores and expected losses need (the recommender's 13 option
+    scorings): no per-outcome score points (drivers), likelihood, impact or rating."""
     ref = ref or lib.reference_date
     outcomes = outcome_table(lib, probabilities)
     if profiles is None:
@@ -354,7 +354,7 @@ def score(
     raw = np.full((len(frame), len(DIMENSIONS)), lib.scoring.base_vulnerability)
     for f in factors:
         raw = raw * f.values
-    return _combine(frame, lib, outcomes, profiles, raw, factors, assumed, points)
+    return _combine(frame, lib, outcomes, profiles, raw, factors, assumed, lean)
 
 
 def _favourable_events(annual: np.ndarray, neg: np.ndarray, event_index: np.ndarray):
@@ -450,7 +450,7 @@ def _p_any(annual: np.ndarray, which: np.ndarray, event_index: np.ndarray) -> np
     return -np.expm1(np.log1p(-np.minimum(p_event, 1 - 1e-12)).sum(axis=1))
 
 
-def _combine(frame, lib, outcomes, profiles: Profiles, raw, factors, assumed, points: bool) -> Scores:
+def _combine(frame, lib, outcomes, profiles: Profiles, raw, factors, assumed, lean: bool) -> Scores:
     sc = lib.scoring
     annual = outcomes.annual
     ev = outcomes.event_index
@@ -462,17 +462,18 @@ def _combine(frame, lib, outcomes, profiles: Profiles, raw, factors, assumed, po
     final = vw * relief_p.grouped(profiles.pos, annual)[inv]  # (n, k)
     raw_score = sc.calibration * final @ dim_w
     scores = 100 * -np.expm1(-raw_score)
-    pos = profiles.pos[inv]  # (n, o, k)
-    if points:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            per_raw = np.where(raw_score > 0, scores / raw_score, 0.0)
-        adverse_p = annual[None, :, None] * profiles.pos
-        contrib_p = adverse_p + _relief_points(adverse_p, relief_p, annual, profiles.neg)  # linear in vw
-        outcome_points = per_raw[:, None] * sc.calibration * np.einsum("nk,nok->no", vw * dim_w, contrib_p[inv])
-    else:
-        outcome_points = np.zeros((len(frame), 0))
+    table = pd.DataFrame({"deployment_id": frame["deployment_id"].to_numpy(), "score": scores})
+    for k, d in enumerate(DIMENSIONS):
+        table[d] = 100 * -np.expm1(-sc.calibration * final[:, k])
+    if lean:
+        return Scores(table, np.zeros((len(frame), 0)), factors, assumed, raw, vuln, outcomes, profiles, relief_p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_raw = np.where(raw_score > 0, scores / raw_score, 0.0)
+    adverse_p = annual[None, :, None] * profiles.pos
+    contrib_p = adverse_p + _relief_points(adverse_p, relief_p, annual, profiles.neg)  # linear in vw
+    outcome_points = per_raw[:, None] * sc.calibration * np.einsum("nk,nok->no", vw * dim_w, contrib_p[inv])
 
-    material = (pos * vuln[:, None, :]).max(axis=2) >= sc.materiality  # (n, o)
+    material = _material(profiles, vuln, sc.materiality)  # (n, o)
     hit_any_p = profiles.pos.max(axis=2) > 0
     p_hit = _p_any(annual, material, ev)
     # Impact: the expected harm in a year in which anything reaches the deployment (expected yearly
@@ -483,15 +484,29 @@ def _combine(frame, lib, outcomes, profiles: Profiles, raw, factors, assumed, po
         impact_raw = np.where(p_reach > 0, (final @ dim_w) / p_reach, 0.0)
     likelihood = band(p_hit, sc.likelihood_bounds)
     impact = np.where(hit_any_p.any(axis=1)[inv], band(impact_raw, sc.impact_bounds), 1)
-
-    table = pd.DataFrame({
-        "deployment_id": frame["deployment_id"].to_numpy(),
-        "score": scores, "likelihood": likelihood, "impact": impact,
-        "rating": rating_of(likelihood * impact, sc.rating_bounds), "p_hit": p_hit, "impact_raw": impact_raw,
-    })
-    for k, d in enumerate(DIMENSIONS):
-        table[d] = 100 * -np.expm1(-sc.calibration * final[:, k])
+    table.insert(2, "likelihood", likelihood)
+    table.insert(3, "impact", impact)
+    table.insert(4, "rating", rating_of(likelihood * impact, sc.rating_bounds))
+    table.insert(5, "p_hit", p_hit)
+    table.insert(6, "impact_raw", impact_raw)
     return Scores(table, outcome_points, factors, assumed, raw, vuln, outcomes, profiles, relief_p)
+
+
+def _material(profiles: Profiles, vuln: np.ndarray, threshold: float) -> np.ndarray:
+    """(n, outcomes) bool: the outcome's severity x vulnerability reaches the materiality threshold
+    in some dimension. Worked out per profile on the outcomes that reach it at all (most severities
+    are zero), instead of over the full deployments x outcomes x dimensions tensor."""
+    n, n_out = len(profiles.inverse), profiles.pos.shape[1]
+    out = np.zeros((n, n_out), dtype=bool)
+    order = np.argsort(profiles.inverse, kind="stable")
+    bounds = np.searchsorted(profiles.inverse[order], np.arange(profiles.pos.shape[0] + 1))
+    for p in range(profiles.pos.shape[0]):
+        rows = order[bounds[p]:bounds[p + 1]]
+        cols = np.flatnonzero(profiles.pos[p].max(axis=1) > 0)
+        if len(rows) and len(cols):
+            hit = (profiles.pos[p, cols, :][None, :, :] * vuln[rows, None, :]).max(axis=2) >= threshold
+            out[np.ix_(rows, cols)] = hit
+    return out
 
 
 def effective_factor(s: Scores, f: Factor, rows: np.ndarray | None = None) -> np.ndarray:

@@ -148,6 +148,6 @@ def test_streamed_json_report_equals_the_in_memory_report(lib, demo):
     res, answers = demo
     a = assess(res, answers, lib, trials=1000, seed=2)
     when = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
-    buf = _io.StringIO()
+    buf = _io.BytesIO()
     write_report(a, buf, "Org", when)
     assert json.loads(buf.getvalue()) == report(a, "Org", when)

@@ -12,7 +12,18 @@ from typing import Any
 
 from risk_models.answers import Answer
 from risk_models.config_schema import Question
-from risk_models.questionnaire.workbook import answer_text
+
+
+def answer_text(q: Question, value: Answer) -> str | float | dt.date | None:
+    """An answer as a person reads it: option labels, numbers as numbers, dates as dates."""
+    if value is None:
+        return None
+    labels = {o.value: o.label for o in q.options}
+    if isinstance(value, list):
+        return "; ".join(labels.get(v, v) for v in value)
+    if q.type in ("choice", "bool"):
+        return labels.get(str(value), str(value))
+    return value
 
 
 def deployment_answers(questions: Mapping[str, Question], given: Mapping[str, Answer]) -> dict[str, dict[str, Any]]:

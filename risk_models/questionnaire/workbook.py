@@ -32,9 +32,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import BaseModel
 
-from risk_models.answers import Answer, AnswerError, AnswerMap, normalise_answer
+from risk_models.answers import AnswerError, AnswerMap, normalise_answer
 from risk_models.config_loader import Library
 from risk_models.config_schema import Question
+from risk_models.questionnaire.report_answers import answer_text
 
 SHEET = "Questionnaire"
 LISTS = "Lists"
@@ -64,18 +65,6 @@ class AnswerChange(BaseModel):
 
 
 # --- display --------------------------------------------------------------------------------------
-def answer_text(q: Question, value: Answer) -> str | float | dt.date | None:
-    """An answer as a person reads it: option labels, numbers as numbers, dates as dates."""
-    if value is None:
-        return None
-    labels = {o.value: o.label for o in q.options}
-    if isinstance(value, list):
-        return "; ".join(labels.get(v, v) for v in value)
-    if q.type in ("choice", "bool"):
-        return labels.get(str(value), str(value))
-    return value
-
-
 def default_text(q: Question) -> str:
     """What '(not answered)' assumes, in words."""
     if q.record_only:

@@ -6,8 +6,10 @@ save, e.g. the one just made, would show every change as zero)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from risk_models.storage.repository import Saved
+if TYPE_CHECKING:  # the CLI imports this module on every command; SQLAlchemy only when storage is used
+    from risk_models.storage.repository import Saved
 
 APPROVED = "approved"
 DEFAULT_STATUS = "saved"

@@ -18,12 +18,10 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
+from risk_models.storage.errors import StorageError
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK_KEY = 0x41565249534B  # pg_advisory_lock key ("AVRISK"): first migration by one process at a time
-
-
-class StorageError(RuntimeError):
-    """The database cannot be reached, created or upgraded (message in plain words)."""
 
 
 def data_dir() -> Path:
