@@ -163,10 +163,10 @@ def answer_factor_arrays(
     """
     vulnerability_qs = {qid: q for qid, q in questions.items() if is_vulnerability_question(q)}
     arrays = _factor_arrays(deployment_ids, answers, vulnerability_qs, ref, use_defaults_only)
-    index = {d: i for i, d in enumerate(deployment_ids)}
     every = list(questions)
     assumed = [every] * len(deployment_ids)  # one shared list for the unanswered rows (read-only)
-    if not use_defaults_only:
+    if not use_defaults_only and answers:
+        index = {d: i for i, d in enumerate(deployment_ids)}
         for dep, per in answers.items():
             i = index.get(dep)
             if i is not None:
@@ -186,12 +186,12 @@ def _factor_arrays(
     grows with the number of answers, not with rows x questions."""
     n = len(deployment_ids)
     arrays: dict[str, np.ndarray] = {}
-    index = {d: i for i, d in enumerate(deployment_ids)}
     for q in questions.values():
         default = answer_factors(q, q.default, ref)
         arrays[q.id] = np.tile(np.array([default[d] for d in DIMENSIONS]), (n, 1))
-    if use_defaults_only or not questions:
+    if use_defaults_only or not questions or not answers:
         return arrays
+    index = {d: i for i, d in enumerate(deployment_ids)}
     rows: dict[tuple, list[int]] = {}  # (question, answer) -> the rows that gave it
     values: dict[tuple, Answer] = {}
     for dep, per in answers.items():

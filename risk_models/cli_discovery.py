@@ -19,7 +19,6 @@ import pandas as pd
 from risk_models.config_loader import Library, load_library
 from risk_models.discovery.draft import NOTE, draft_frame, draft_text, merge_into_raw
 from risk_models.discovery.focus import FocusFileError, FocusImport, read_focus
-from risk_models.discovery.mlbom import MlbomError, mlbom_draft, read_mlbom
 from risk_models.discovery.rules import DiscoveryFile, load_discovery
 from risk_models.inventory.versions import FIELD_LABELS
 from risk_models.inventory_import import escape_text, import_inventory, read_file, validate_table
@@ -160,6 +159,7 @@ def cmd_focus(args: argparse.Namespace) -> int:
 
 
 def cmd_mlbom(args: argparse.Namespace) -> int:
+    from risk_models.discovery.mlbom import MlbomError, mlbom_draft, read_mlbom  # CycloneDX: only here
     lib, disc = _lib(args)
     p = Path(args.file)
     try:

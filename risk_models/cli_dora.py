@@ -14,7 +14,6 @@ from pathlib import Path
 
 from risk_models.providers.records import load_book
 from risk_models.register.review import STATUS_LABELS, due, due_records, merge_reviews, read_reviews, review_schedule
-from risk_models.register.roi import build_register, package_name, write_eba_csv, write_xlsx
 from risk_models.register.spec import load_review_policy, load_roi_spec
 from risk_models.scoring import score
 
@@ -37,6 +36,7 @@ def _default_reference(lib) -> dt.date:
 def cmd_register_export(args: argparse.Namespace) -> int:
     from risk_models.assessment import assess
     from risk_models.cli import UserError, _format_error, _term, _write_bytes, load_inputs
+    from risk_models.register.roi import build_register, package_name, write_eba_csv, write_xlsx  # openpyxl: only here
     lib, result, answers, answer_errors = load_inputs(args)
     spec = load_roi_spec(args.config) if args.config else load_roi_spec()
     book = load_book(Path(args.providers), Path(args.contracts), lib, spec.lists["ict_service_type"],

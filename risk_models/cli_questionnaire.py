@@ -15,8 +15,8 @@ from pathlib import Path
 import yaml
 
 from risk_models.answers import answers_to_jsonable
+from risk_models.questionnaire.report_answers import answer_text
 from risk_models.questionnaire.value_of_information import completion, value_of_information
-from risk_models.questionnaire.workbook import answer_text, export_workbooks, merge_answers, read_workbook
 
 
 def _cli():
@@ -39,6 +39,7 @@ def _inputs(args: argparse.Namespace):
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from risk_models.questionnaire.workbook import export_workbooks  # openpyxl: only here
     lib, result, answers = _inputs(args)
     if result.frame.empty:
         raise _cli().UserError(f"{args.inventory}: no valid deployments to ask about")
@@ -58,6 +59,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from risk_models.questionnaire.workbook import merge_answers, read_workbook
     cli = _cli()
     lib, result, answers = _inputs(args)
     known = set(result.frame["deployment_id"].astype(str))

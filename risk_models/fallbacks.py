@@ -211,29 +211,35 @@ class Recommendations:
     def records(self, i: int, lib: Library | None = None) -> list[dict]:
         return [self.record(k, i) for k in self.ranked(i)]
 
-    def ranked_columns(self, start: int, stop: int) -> list[dict[str, list]]:
+    def ranked_columns(self, start: int, stop: int, arrays: bool = False) -> list[dict[str, list]]:
         """Per deployment in [start, stop): what every option does there as parallel lists, in the
         deployment's ranked order (the JSON report's compact form: one dict per deployment instead of
-        one per option, built from whole arrays)."""
+        one per option, built from whole arrays). `arrays`: numbers as numpy rows instead of lists,
+        for a writer that serialises numpy (orjson) — the same values, without a Python float each."""
         rank = self._order[:, start:stop].T  # (m, options)
+        out = np.ascontiguousarray if arrays else (lambda v: v.tolist())  # rows of C-order arrays: orjson's numpy path
 
-        def take(a: np.ndarray, digits: int | None = 2) -> list:
-            v = np.take_along_axis(a[:, start:stop].T, rank, axis=1)
-            return (np.round(v, digits) if digits is not None else v).tolist()
+        def take(a: np.ndarray, digits: int | None = 2):
+            """a: (options, stop - start), cut to the rows asked for."""
+            v = np.take_along_axis(a.T, rank, axis=1)
+            return out(np.round(v, digits) if digits is not None else v)
 
-        feas = self._feasible
-        net, avoided = np.round(self.net_value, 2), np.round(self.loss_avoided, 2)
+        feas = self._feasible[:, start:stop]
+        current, current_loss = self.current[None, start:stop], self.current_loss[None, start:stop]
+        residual, residual_loss = self.residual[:, start:stop], self.residual_loss[:, start:stop]
+        net, avoided = np.round(self.net_value[:, start:stop], 2), np.round(self.loss_avoided[:, start:stop], 2)
         effort = np.take_along_axis(np.round(self.effort[:, start:stop, :], 1).transpose(1, 0, 2), rank[:, :, None], 1)
         cols = {
             "option_id": np.array([o.id for o in self.options], dtype=object)[rank].tolist(),
             "feasible": take(feas, None),
             "reasons": [[self.reasons[k][i] for k in r] for i, r in zip(range(start, stop), rank.tolist(), strict=True)],
-            "effort_weeks": effort.tolist(),
-            "risk_reduction": take(np.where(feas, self.current[None, :] - self.residual, 0.0)),
-            "residual_score": take(np.where(feas, self.residual, self.current[None, :])),
-            "residual_expected_loss_usd": take(np.where(feas, self.residual_loss, self.current_loss[None, :])),
-            "expected_loss_reduction_usd": take(avoided, None), "one_off_cost_usd": take(self.one_off),
-            "stranded_commitment_usd": take(self.stranded), "run_cost_delta_usd": take(self.run_cost_delta),
+            "effort_weeks": out(effort),
+            "risk_reduction": take(np.where(feas, current - residual, 0.0)),
+            "residual_score": take(np.where(feas, residual, current)),
+            "residual_expected_loss_usd": take(np.where(feas, residual_loss, current_loss)),
+            "expected_loss_reduction_usd": take(avoided, None), "one_off_cost_usd": take(self.one_off[:, start:stop]),
+            "stranded_commitment_usd": take(self.stranded[:, start:stop]),
+            "run_cost_delta_usd": take(self.run_cost_delta[:, start:stop]),
             "net_annual_value_usd": take(net, None),
             "costs_more_than_it_saves": take(feas & (net <= 0), None),
             "raises_expected_loss": take(feas & (avoided < 0), None),

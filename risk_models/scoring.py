@@ -185,8 +185,11 @@ def exposure_profiles(frame: pd.DataFrame, lib: Library,
     if not len(frame):
         pos, neg = severity_tensors(frame, lib, scoped)
         return Profiles(np.zeros(0, dtype=int), pos, neg)
-    parts = np.column_stack([*keys, *scoped.values()])
-    _, first, inverse = np.unique(parts, axis=0, return_index=True, return_inverse=True)
+    columns = keys + [pd.factorize(f[:, k])[0] for f in scoped.values() for k in range(f.shape[1])]
+    key = np.zeros(len(frame), dtype=np.int64)
+    for codes in columns:  # one integer per combination, re-coded densely after each column (no overflow)
+        key = pd.factorize(key * (int(codes.max()) + 1) + codes)[0].astype(np.int64)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     rows = frame.iloc[first]
     pos, neg = severity_tensors(rows, lib, {k: f[first] for k, f in scoped.items()})
     return Profiles(inverse.ravel(), pos, neg)

@@ -164,13 +164,17 @@ def simulate(frame: pd.DataFrame, scores: Scores, lib: Library, trials: int = 10
     for e in range(drawn.shape[1]):
         members = np.flatnonzero(ev == e)
         position[members] = np.arange(len(members))
-    neg = scores.favourable
+    neg = scores.profiles.neg  # favourable severities per exposure profile (every profile has rows)
     fav = np.flatnonzero((neg < 0).any(axis=(0, 2)))
     fav_hit = np.column_stack([drawn[:, ev[f]] == position[f] for f in fav]) if len(fav) else np.zeros((trials, 0), bool)
     combos, combo_of_trial = np.unique(fav_hit, axis=0, return_inverse=True) if len(fav) \
         else (np.zeros((1, 0), bool), np.zeros(trials, dtype=int))
     combo_of_trial = combo_of_trial.ravel()
-    log_keep = np.log1p(-np.minimum(-neg[:, fav, :], MAX_RELIEF)).astype(np.float32)  # (n, F, k)
+    # what each combination of favourable outcomes leaves, per profile: (combos, profiles, k)
+    log_keep = np.log1p(-np.minimum(-neg[:, fav, :], MAX_RELIEF)).astype(np.float32)
+    keep_by_profile = np.exp(np.einsum("cf,pfk->cpk", combos.astype(np.float32), log_keep)) if len(fav) \
+        else np.ones((1, neg.shape[0], len(DIMENSIONS)), np.float32)
+    inverse = scores.profiles.inverse
     portfolio = np.zeros(trials, dtype=np.float64)
     for o in range(len(ev)):
         hit_trials = np.flatnonzero(drawn[:, ev[o]] == position[o])
@@ -179,9 +183,7 @@ def simulate(frame: pd.DataFrame, scores: Scores, lib: Library, trials: int = 10
         if not len(hit_trials) or not len(deps):
             continue
         # loss of each hit deployment for every combination of favourable outcomes: (combos, deps)
-        keep = np.exp(np.einsum("cf,dfk->cdk", combos.astype(np.float32), log_keep[deps])) if len(fav) \
-            else np.ones((1, len(deps), len(DIMENSIONS)), np.float32)
-        est = (keep * per_dim[deps][None, :, :]).sum(axis=2)  # (combos, deps)
+        est = (keep_by_profile[:, inverse[deps], :] * per_dim[deps][None, :, :]).sum(axis=2)
         s1, s2 = est.sum(axis=1), (est.astype(np.float64) ** 2).sum(axis=1)
         combo = combo_of_trial[hit_trials]
         common = table[rng.integers(0, TABLE_SIZE, size=len(hit_trials))].astype(np.float64)
