@@ -140,6 +140,32 @@ def test_cli_stress_reports_delta(tmp_path):
     assert p.returncode == 2 and "unknown outcome" in p.stderr and "Traceback" not in p.stderr
 
 
+def test_report_written_by_two_processes_is_byte_for_byte_the_one_written_by_one(lib, demo, monkeypatch):
+    import datetime as dt
+    import io as _io
+    import os
+
+    from risk_models import json_report
+    res, answers = demo
+    a = assess(res, answers, lib, trials=500, seed=2)
+    header = json_report.report_header(a, "Org", dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
+    one, two = _io.BytesIO(), _io.BytesIO()
+    json_report.write_report(a, one, header=header, parallel_from=10**9)
+    json_report.write_report(a, two, header=header, parallel_from=2)
+    assert two.getvalue() == one.getvalue()
+    # a second process that fails leaves nothing out: its half is written by the first
+    parent, write = os.getpid(), json_report._write_records
+
+    def failing_in_child(*args):
+        if os.getpid() != parent:
+            raise MemoryError("child ran out")
+        write(*args)
+    monkeypatch.setattr(json_report, "_write_records", failing_in_child)
+    three = _io.BytesIO()
+    json_report.write_report(a, three, header=header, parallel_from=2)
+    assert three.getvalue() == one.getvalue()
+
+
 def test_streamed_json_report_equals_the_in_memory_report(lib, demo):
     import datetime as dt
     import io as _io
