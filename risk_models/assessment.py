@@ -3,7 +3,7 @@ simulation, heatmap; and its JSON report (documented in the README)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,8 @@ from risk_models.answers import AnswerMap
 from risk_models.config_loader import Library
 from risk_models.fallbacks import Recommendations, recommend
 from risk_models.inventory_import import ImportResult
+from risk_models.questionnaire.report_answers import answer_text
+from risk_models.report.labels import human
 from risk_models.scoring import Scores, factor_summary, rating_of, score
 from risk_models.simulation import SimulationResult, simulate
 
@@ -63,14 +65,17 @@ def heatmap_cells(table: pd.DataFrame, rating_bounds: dict[str, float]) -> list[
 
 
 def _question_label(lib: Library, qid: str, value: object) -> str:
+    """'Question: answer' with the answer as the questionnaire words it (option labels, units)."""
     q = lib.questions[qid]
-    if isinstance(value, list):
-        shown = ", ".join(value)
-    elif isinstance(value, float) and value.is_integer():
-        shown = f"{int(value)}{' ' + q.unit if q.unit else ''}"
-    else:
-        shown = "never" if value is None else str(value)
-    return f"{q.text}: {shown}"
+    shown = answer_text(q, value)
+    if isinstance(shown, float) and shown.is_integer():
+        unit = q.unit[:-1] if q.unit and shown == 1 and q.unit.endswith("s") else q.unit  # "1 hour"
+        shown = f"{int(shown)}{' ' + unit if unit else ''}"
+    return f"{q.text}: {'never' if shown is None else shown}"
+
+
+FALLBACK_LABELS = {"none": "no fallback", "documented": "fallback documented", "tested": "fallback tested",
+                   "active": "active fallback"}
 
 
 def factor_summaries(a: Assessment, rows: np.ndarray | None = None) -> np.ndarray:
@@ -95,12 +100,13 @@ class DriverLabels:
 
     def factor(self, fid: str, row: dict, answered: dict) -> str:
         if fid == "fallback_status":
-            return f"fallback {row['fallback_status']}"
+            return FALLBACK_LABELS.get(row["fallback_status"], f"fallback {row['fallback_status']}")
         if fid == "abstraction_layer":
             return "abstraction layer" if row["abstraction_layer"] else "no abstraction layer"
         if fid == "proprietary_features":
             feats = row["proprietary_features"].split(";") if row["proprietary_features"] else []
-            return f"{len(feats)} proprietary feature{'s' if len(feats) != 1 else ''} ({', '.join(feats)})"
+            names = ", ".join(human("feature", f) for f in feats)
+            return f"{len(feats)} proprietary feature{'s' if len(feats) != 1 else ''} ({names})"
         if fid == "committed_spend":
             return f"committed spend ${row['committed_spend_usd']:,.0f}"
         if fid == "out_of_contract":
@@ -148,6 +154,7 @@ class DriverContext:
     triggers: list[list[tuple[int, float]]]  # exit-plan trigger outcomes: (outcome, points), largest first
     ratings: list[str]
     scores: list[float]
+    outcome_parts: list[dict] = field(default_factory=list)  # per outcome, what an exit-plan trigger names
 
 
 TRIGGER_LIMIT = 5

@@ -43,6 +43,7 @@ from risk_models.inventory_import import (
 from risk_models.inventory_template import template_csv, template_xlsx
 from risk_models.json_report import deployment_records, report_header, stress_delta, write_report
 from risk_models.library.pack import pack_age, pack_label_of, pack_record
+from risk_models.markdown_text import md_file_escape
 from risk_models.models import RowError
 from risk_models.plausibility import plausibility_warnings
 from risk_models.report.labels import human, label_maps
@@ -302,7 +303,7 @@ def cmd_exit_plan(args: argparse.Namespace) -> int:
         raise UserError(f"deployment {args.deployment!r} is not among the valid rows of {args.file}")
     plan = exit_plan(a, a.recommendations(), ids.index(args.deployment))
     text = json.dumps(plan, indent=2, ensure_ascii=False, default=str) + "\n" if args.format == "json" \
-        else exit_plan_markdown(plan)
+        else exit_plan_markdown(plan, md_file_escape)  # a file or terminal, not a Markdown renderer: no backslashes
     if args.out:
         _write_bytes(args.out, text.encode("utf-8"))
     else:

@@ -8,6 +8,7 @@ import datetime as dt
 from risk_models.assessment import Assessment, DriverContext, driver_context
 from risk_models.fallbacks import Recommendations
 from risk_models.markdown_text import md_escape
+from risk_models.report.labels import human
 
 REGULATORY_BASIS = ["EU DORA (Regulation 2022/2554) Art. 28(8)", "EBA Guidelines on outsourcing (EBA/GL/2019/02) §15",
                     "NIST AI RMF GOVERN 6"]
@@ -30,9 +31,8 @@ def exit_plan(a: Assessment, rec: Recommendations, i: int, ctx: DriverContext | 
     dep = str(row["deployment_id"])
     o = a.residual.outcomes
     channel_label = a.lib.channel_label(row["channel"])
-    triggers = [{"outcome_id": o.ids[k], "label": o.labels[k], "event": o.event_labels[k],
-                 "probability": round(float(o.probability[k]), 4), "score_points": round(p, 2)}
-                for k, p in ctx.triggers[j]]
+    static = _trigger_parts(ctx, o)
+    triggers = [static[k] | {"score_points": round(p, 2)} for k, p in ctx.triggers[j]]
     k_target, k_support = rec.exit_target(i), rec.supporting(i)
     target_label = rec.options[k_target].label if k_target is not None else None
     target_weeks = round(float(rec.effort[k_target, i, 0]), 1) if k_target is not None else None
@@ -43,6 +43,7 @@ def exit_plan(a: Assessment, rec: Recommendations, i: int, ctx: DriverContext | 
         target = rec.record(k_target, i) if k_target is not None else None
         support = [rec.record(k, i) for k in k_support]
     feats = [f for f in str(row["proprietary_features"]).split(";") if f]
+    feature_names = [human("feature", f) for f in feats]
     rto, rto_assumed = _answer(a, dep, "rto_hours")
     notice, notice_assumed = _answer(a, dep, "notice_period_days")
     tested, _ = _answer(a, dep, "exit_last_tested")
@@ -53,7 +54,7 @@ def exit_plan(a: Assessment, rec: Recommendations, i: int, ctx: DriverContext | 
     there = target_label or "no feasible target yet — see reasons in the fallback list"
     steps = [f"Inventory what must move from {here}: prompts, system messages, tool definitions, evaluation sets, "
              f"conversation state and logs; confirm {row['data_sensitivity']} data may be processed on the target."]
-    steps += [f"Replace {f}: {a.lib.fallbacks.feature_migration[f]}" for f in feats
+    steps += [f"Replace {name}: {a.lib.fallbacks.feature_migration[f]}" for f, name in zip(feats, feature_names, strict=True)
               if f in a.lib.fallbacks.feature_migration]
     steps += [
         f"Stand up the target ({there}); rerun the evaluation suite and compare quality, latency and cost.",
@@ -81,15 +82,26 @@ def exit_plan(a: Assessment, rec: Recommendations, i: int, ctx: DriverContext | 
         "test_plan": {"plan": "Tabletop walk-through of this plan each quarter; a live failover of a traffic share "
                               "to the target at least once a year and after every material change.",
                       "last_tested": tested.isoformat() if tested else None},
-        "dependencies": [f"channel {row['channel']} in {row['region'] or 'unspecified region'} "
-                         f"({row['jurisdiction']})", f"data sensitivity {row['data_sensitivity']}"]
-        + [f"proprietary feature {f}" for f in feats]
-        + ([f"committed spend ${row['committed_spend_usd']:,.0f}"] if row["committed_spend_usd"] else []),
+        "dependencies": [f"{channel_label} in {row['region'] or 'an unspecified region'} "
+                         f"({JURISDICTION_LABELS.get(row['jurisdiction'], row['jurisdiction'])})",
+                         f"{str(row['data_sensitivity']).capitalize()} data"]
+        + [f"Proprietary feature: {name}" for name in feature_names]
+        + ([f"Committed spend ${row['committed_spend_usd']:,.0f}"] if row["committed_spend_usd"] else []),
         "regulatory_basis": REGULATORY_BASIS,
     }
 
 
 HOURS_PER_WEEK = 168
+JURISDICTION_LABELS = {"eu": "EU", "us": "US", "uk": "UK", "apac": "Asia-Pacific", "other": "other jurisdiction",
+                       "on_prem": "on-premises"}
+
+
+def _trigger_parts(ctx: DriverContext, o) -> list[dict]:
+    """Per outcome, what a trigger names: the same for every plan, so built once per driver context."""
+    if not ctx.outcome_parts:
+        ctx.outcome_parts.extend({"outcome_id": o.ids[k], "label": o.labels[k], "event": o.event_labels[k],
+                                  "probability": round(float(o.probability[k]), 4)} for k in range(len(o.ids)))
+    return ctx.outcome_parts
 
 
 def cutover_hours(fallback_status: str, target_weeks: float | None) -> float | None:
@@ -112,6 +124,14 @@ def act_on_dates(contract_end: dt.date | None, notice_days: float, ref: dt.date,
             {"date": contract_end.isoformat(), "action": "contract ends: renew on exit-friendly terms or exit"}]
 
 
+def _duration(hours: float) -> str:
+    """'6 weeks' from 1,008 hours; hours below a week stay hours."""
+    if hours >= HOURS_PER_WEEK:
+        weeks = hours / HOURS_PER_WEEK
+        return f"{weeks:.0f} weeks" if weeks >= 1.5 else "1 week"
+    return f"{hours:g} hours"
+
+
 def exit_plan_markdown(plan: dict, escape=md_escape) -> str:
     e = escape  # md_file_escape for downloaded files (no backslashes before $ and _ in words)
     lines = [f"# Exit plan — {e(plan['deployment_id'])}: {e(plan['name'])}", "",
@@ -119,7 +139,8 @@ def exit_plan_markdown(plan: dict, escape=md_escape) -> str:
              f"*Rating:* {plan['rating']} (score {plan['score']:.1f})", "",
              f"*Current set-up:* {e(plan['current'].get('channel_label', plan['current']['channel']))}, {e(plan['current']['model'])}, "
              f"{e(plan['current']['region'] or 'no region')}", "", "## Trigger events"]
-    lines += [f"- {e(t['label'])} ({e(t['event'])}; P = {t['probability']:.0%}, +{t['score_points']:.1f} points)"
+    lines += [f"- {e(t['label'])} ({'' if t['label'].startswith(t['event']) else e(t['event']) + '; '}"
+              f"P = {t['probability']:.0%}, +{t['score_points']:.1f} points)"
               for t in plan["trigger_events"]] or ["- none above 0.05 points"]
     tgt = plan["target_option"]
     lines += ["", "## Target"]
@@ -132,7 +153,7 @@ def exit_plan_markdown(plan: dict, escape=md_escape) -> str:
     lines += ["", "## Steps"] + [f"{n}. {e(s)}" for n, s in enumerate(plan["steps"], start=1)]
     lines += ["", "## Recovery and testing",
               f"- RTO: {plan['rto_hours']:g} hours{' (assumed default)' if plan['rto_assumed'] else ''}",
-              *([f"- Warm standby needed: cut-over to the target takes about {plan['cutover_hours']:g} hours, "
+              *([f"- Warm standby needed: cut-over to the target takes about {_duration(plan['cutover_hours'])}, "
                  "longer than the RTO"] if plan.get("warm_standby_needed") else []),
               *[f"- {d['date']}: {e(d['action'])}" for d in plan.get("dates_to_act_on", [])],
               f"- Test plan: {e(plan['test_plan']['plan'])}",

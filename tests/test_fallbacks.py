@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -16,6 +17,7 @@ from risk_models.exit_plan import exit_plan, exit_plan_markdown
 from risk_models.fallbacks import recommend
 from risk_models.inventory_import import ImportResult, import_inventory
 from risk_models.markdown_text import md_escape
+from risk_models.report.labels import human
 from risk_models.scoring import score
 from risk_models.simulation import expected_losses_exact
 from risk_models.whatif import WhatIfError, top_plan, whatif
@@ -75,7 +77,9 @@ def test_exit_plan_mentions_every_proprietary_feature(lib, rec):
     plan = exit_plan(a, a.recommendations(), 0)
     md = exit_plan_markdown(plan)
     for feat in filter(None, rec["proprietary_features"].split(";")):
-        assert md_escape(feat) in md and any(feat in step for step in plan["steps"])
+        name = human("feature", feat)  # named as people know it, never by its id
+        assert md_escape(name) in md and any(f"Replace {name}:" in step for step in plan["steps"])
+        assert "_" not in feat or feat not in md  # e.g. on_your_data
 
 
 BASE = {"deployment_id": "X", "name": "x", "channel": "azure_openai", "model": "gpt-4o", "region": "westeurope",
@@ -173,7 +177,10 @@ def test_cli_exit_plan_and_whatif(tmp_path):
     p = _cli("exit-plan", str(DEMO_INVENTORY), "--answers", str(DEMO_ANSWERS), "--deployment", "DEP-001",
              "--trials", "500")
     assert p.returncode == 0, p.stderr
-    assert "# Exit plan" in p.stdout and "on\\_your\\_data" in p.stdout and "DORA" in p.stdout
+    assert "# Exit plan" in p.stdout and "Replace On Your Data:" in p.stdout and "DORA" in p.stdout
+    # human labels, no Markdown escapes in a file or terminal, no internal ids
+    assert "\\" not in p.stdout and "$300,000" in p.stdout
+    assert not re.search(r"\b(azure_openai|on_your_data|assistants)\b", p.stdout), p.stdout
     p = _cli("exit-plan", str(DEMO_INVENTORY), "--deployment", "NOPE", "--trials", "500")
     assert p.returncode == 2 and "not among the valid rows" in p.stderr
     p = _cli("whatif", str(DEMO_INVENTORY), "--apply-top", "high", "--json", "-", "--trials", "500")
