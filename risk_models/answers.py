@@ -167,10 +167,14 @@ def answer_factor_arrays(
     assumed = [every] * len(deployment_ids)  # one shared list for the unanswered rows (read-only)
     if not use_defaults_only and answers:
         index = {d: i for i, d in enumerate(deployment_ids)}
+        shared: dict[frozenset, list[str]] = {}  # rows answering the same questions share one list
         for dep, per in answers.items():
             i = index.get(dep)
             if i is not None:
-                assumed[i] = [qid for qid in questions if qid not in per]
+                key = frozenset(per)
+                if key not in shared:
+                    shared[key] = [qid for qid in questions if qid not in per]
+                assumed[i] = shared[key]
     return arrays, assumed
 
 

@@ -117,9 +117,11 @@ class DriverLabels:
     def column(self, fid: str, rows: list[dict], answers: AnswerMap, where: list[int]) -> dict[int, str]:
         """The factor's label for the rows at `where`, formatted once per distinct input."""
         if fid.startswith("q:"):
-            default = self.question(fid[2:], {})
-            return {j: self.question(fid[2:], answers[d]) if (d := rows[j]["deployment_id"]) in answers else default
-                    for j in where}
+            out = dict.fromkeys(where, self.question(fid[2:], {}))  # most rows: the default answer
+            if answers:
+                out.update({j: self.question(fid[2:], answers[d]) for j in where
+                            if (d := rows[j]["deployment_id"]) in answers})
+            return out
         keys = {"fallback_status": ("fallback_status",), "abstraction_layer": ("abstraction_layer",),
                 "proprietary_features": ("proprietary_features",), "committed_spend": ("committed_spend_usd",),
                 "out_of_contract": ("contract_end",)}[fid]

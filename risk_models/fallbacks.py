@@ -71,14 +71,14 @@ def infeasibility(frame: pd.DataFrame, may_leave: np.ndarray, lib: Library, opti
     served = ", ".join(a.upper().replace("ON_PREM", "on-prem") for a in allowed)
     pair = np.char.add(np.char.add(jur, "|"), sens) if n else np.zeros(0, dtype=str)
     stay = {f"{j}|{s}": f"{j.upper().replace('ON_PREM', 'on-prem')} {s} data must stay in its region; "
-                        f"this option serves {served} regions only" for j in set(jur) for s in set(sens)}
+                        f"this option serves {served} regions only" for j in pd.unique(jur) for s in pd.unique(sens)}
     add(~np.isin(jur, allowed) & region_bound, keys=pair, text=stay)
     if option.is_switch and option.after.region is None:
         add(~np.isin(jur, allowed) & ~region_bound, f"this option serves {served} regions only and names no region to move to")
     limit = SENSITIVITY_ORDER.index(option.max_sensitivity.value)
     too_sensitive = lookup(frame["data_sensitivity"], SENSITIVITY_ORDER.index) > limit
     add(too_sensitive, keys=sens, text={s: f"{s} data exceeds what this option allows ({option.max_sensitivity.value})"
-                                        for s in set(sens)})
+                                        for s in pd.unique(sens)})
     if option.is_switch and option.cannot_replace_features:
         codes, uniq = pd.factorize(frame["proprietary_features"].astype(str))  # a few distinct combinations
         cannot = {c.value for c in option.cannot_replace_features}

@@ -81,7 +81,11 @@ def apply_option(frame: pd.DataFrame, answers: AnswerMap, option: FallbackOption
     secured = lever_answers(option, lib, ref)
     if secured:
         better: dict[tuple[str, str], bool] = {}  # (question, current answer) -> replace it?
+        unanswered = None  # the answers of every row that had none: one shared dict (read-only)
         for dep in out["deployment_id"].tolist():
+            if dep not in answers and unanswered is not None:
+                new_answers[dep] = unanswered
+                continue
             given = dict(answers.get(dep, {}))
             for qid, value in secured.items():
                 q = lib.questions[qid]
@@ -92,6 +96,8 @@ def apply_option(frame: pd.DataFrame, answers: AnswerMap, option: FallbackOption
                 if better[key]:
                     given[qid] = value
             new_answers[dep] = given
+            if dep not in answers:
+                unanswered = given
     return out, new_answers
 
 
