@@ -62,7 +62,8 @@ class Fixing:
     def still_rejected(self, valid_lines: pd.Series) -> pd.DataFrame:
         """The rows that are not valid deployments now (for an edit made in the Deployments table)."""
         rows = self.rows
-        return rows[~rows[state.LINE].isin(set(pd.to_numeric(valid_lines).astype(int)))]
+        valid = pd.to_numeric(valid_lines, errors="coerce").dropna()  # rows added there have no line yet
+        return rows[~rows[state.LINE].isin(set(valid.astype(int)))]
 
 
 def problems_by_line(result: ImportResult, lines: list[int]) -> dict[int, dict[str, str]]:
@@ -163,7 +164,7 @@ def render(result: ImportResult, s: dict) -> Fixing:
         return st.column_config.TextColumn(f"⚠ {label(c)}", help=f"A value to fix on line(s) {where}")
 
     config = {
-        state.LINE: st.column_config.NumberColumn("Line in file", format="%d",
+        state.LINE: st.column_config.NumberColumn("Line in file", format="%d", pinned=True,  # seen when scrolled
                                                   help="The row's line in the uploaded file (the header is line 1)"),
         PROBLEM: st.column_config.TextColumn("Problem (cell to fix)", width="large"),
         **{MARK + c: st.column_config.TextColumn("⚠", width="small",

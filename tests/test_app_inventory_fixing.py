@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from streamlit.proto.Dataframe_pb2 import Dataframe as DataframeProto
 from streamlit.testing.v1 import AppTest
 
 from dashboard.rejected_editor import BAD, FIXED, GREEN, MARK, PROBLEM, RED
@@ -166,3 +167,20 @@ def test_no_table_on_the_inventory_page_has_an_unlabelled_index_column():
         "Deployment,Field", "Line,Deployment", "rejected_editor", "Line,Deployment", "inventory_editor", "Version,When"]
     for name, d in zip(names, at.dataframe, strict=True):
         assert config(d).get("_index", {}).get("hidden") is True, name
+        # an editor that can add rows shows an index that is not 0..n-1 (the user must fill it in for
+        # a new row) whatever hide_index says: a blank-headed column
+        if d.proto.editing_mode in (DataframeProto.EditingMode.DYNAMIC, DataframeProto.EditingMode.ADD_ONLY):
+            assert list(d.value.index) == list(range(len(d.value))), name
+
+
+def test_an_edit_in_the_deployments_table_keeps_fixed_and_rejected_rows_once():
+    at = inventory_with(CSV)
+    edit(at, editor(at).key, {1: {"annual_spend_usd": "200"}})  # C fixed, B and D still rejected
+    ver = at.session_state["editor_version"]
+    valid = at.session_state["inventory"].frame.reset_index(drop=True)
+    row = int(valid.index[valid["deployment_id"] == "A"][0])
+    edit(at, f"inventory_editor_{ver}", {row: {"criticality": "high"}})
+    inv = at.session_state["inventory"]
+    assert sorted(inv.frame["deployment_id"]) == ["A", "C"] and inv.rejected_lines == [3, 6]
+    assert inv.frame.set_index("deployment_id").loc["A", "criticality"] == "high"
+    assert list(editor(at).value[LINE]) == [3, 6]  # a change elsewhere starts the list afresh

@@ -113,7 +113,7 @@ if warnings:
 st.subheader("Deployments")
 st.caption("Edit cells, add rows at the bottom, select rows and press Delete to remove them. "
            "Every edit is re-validated; invalid rows move to the list above. Undo reverts the last edit.")
-view = result.frame.copy()
+view = result.frame.reset_index(drop=True)  # a 0..n-1 index: any other one is shown (blank header) when rows can be added
 view["contract_end"] = pd.to_datetime(view["contract_end"])
 edited = st.data_editor(
     view, key=f"inventory_editor_{ver}", num_rows="dynamic", hide_index=True, width="stretch",
