@@ -72,10 +72,11 @@ def problems_by_line(result: ImportResult, lines: list[int]) -> dict[int, dict[s
     header: dict[str, str] = {}
     out: dict[int, dict[str, str]] = {}
     for e in result.errors:
-        target = header if e.line == 1 else out.setdefault(int(e.line), {}) if e.line is not None else None
-        if target is not None:
-            col = e.column or ""
-            target[col] = f"{target[col]}; {e.message}" if col in target else e.message
+        if e.line is None:  # about the whole file: shown above the table, not on a row
+            continue
+        target = header if e.line == 1 else out.setdefault(int(e.line), {})
+        col = e.column or ""
+        target[col] = f"{target[col]}; {e.message}" if col in target else e.message
     if header:
         for line in lines:
             out[line] = {**header, **out.get(line, {})}
@@ -97,7 +98,9 @@ def session(result: ImportResult) -> dict | None:
             return None
         cols = [*INVENTORY_COLUMNS, *([EXTRA_FIELDS] if EXTRA_FIELDS in rejected.columns else [])]
         n = s["n"] + 1 if s else 0
-        key = str(ver) if s is None or not s["key"].startswith(f"{ver}") else f"{ver}-{n}"
+        # the key names the register version the list started from; "Hide fixed rows" starts a new
+        # list without a new version, and a reused key would replay the old list's edits on new rows
+        key = f"{ver}-{n}" if s is not None and s["key"] == str(ver) else str(ver)
         s = {"key": key, "n": n, "ver": ver, "lines": current, "cols": cols, "marked": []}
         ss[SESSION] = s
     else:
@@ -114,8 +117,8 @@ def _frame(raw: pd.DataFrame, result: ImportResult, s: dict) -> tuple[pd.DataFra
     lines: list[int] = s["lines"]
     rows = raw.assign(**{state.LINE: pd.to_numeric(raw[state.LINE]).astype(int)}) \
         .drop_duplicates(state.LINE).set_index(state.LINE).reindex(lines)
-    frame = rows.reindex(columns=s["cols"]).astype(object).where(rows.reindex(columns=s["cols"]).notna(), "")
-    frame = frame.astype(str).reset_index(drop=True)  # a RangeIndex: the editor's identity is its schema
+    text = rows.reindex(columns=s["cols"])  # a column the file lacks starts blank
+    frame = text.astype(object).where(text.notna(), "").astype(str).reset_index(drop=True)  # RangeIndex: see render
     frame[state.LINE] = lines
     probs = problems_by_line(result, lines)
     valid = set(pd.to_numeric(result.frame["line"]).astype(int)) if len(result.frame) else set()
