@@ -4,16 +4,15 @@ column, value and message (editable until they validate), undo."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import state
+from dashboard import rejected_editor, state
 from risk_models.inventory.versions import FIELD_LABELS
 from risk_models.inventory_export import export_csv, export_xlsx
-from risk_models.inventory_import import ENUMS, EXTRA_FIELDS, FEATURES, InventoryFileError
+from risk_models.inventory_import import ENUMS, FEATURES, InventoryFileError
 from risk_models.inventory_template import template_csv, template_xlsx
 from risk_models.markdown_text import md_escape
 from risk_models.models import INVENTORY_COLUMNS
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PROBLEM = "_problem"  # read-only column of the rejected-rows editor (not an inventory column)
 st.title("Inventory")
 lib = state.library()
 
@@ -92,31 +91,17 @@ st.markdown(f"**{result.total_rows}** rows · **{len(result.frame)}** valid · *
 if result.comment_lines:
     st.caption("Comment rows skipped (deployment_id starting with '# '): lines "
                + ", ".join(map(str, result.comment_lines)))
-rejected = state.rejected_raw()
-rej_edited = rejected
-if result.errors:
-    st.error("Rejected rows — fix the values below (or in your file) and they are re-validated at once:")
+fixing = rejected_editor.session(result)  # the rows being fixed (None when no row is rejected)
+fix = None
+if fixing is not None:
+    if result.errors:
+        st.error("Rejected rows — fix the values below (or in your file) and they are re-validated at once:")
+    else:
+        st.success("Every rejected row is fixed — they are valid deployments now, listed below.")
+    # a height that never shrinks while rows are fixed: the editor below must not move under the cursor
     st.dataframe(state.errors_frame(result).rename(columns=state.ERROR_HEADERS), hide_index=True, width="stretch",
-                 key=f"errors_{ver}")
-    # rows longer than the header keep their surplus cells visible (clear them to accept the row)
-    extra = [EXTRA_FIELDS] if EXTRA_FIELDS in rejected.columns else []
-    rej_view = rejected.reindex(columns=[*INVENTORY_COLUMNS, *extra, state.LINE])
-    text_cols = [*INVENTORY_COLUMNS, *extra]
-    rej_view[text_cols] = rej_view[text_cols].astype(object).fillna("")  # missing columns start blank
-    # the source line first, then which cell is wrong and why (Streamlit styles only read-only cells,
-    # so the problem column carries the highlight and names the cell to fix)
-    problems: dict[int, list[str]] = {}
-    for e in result.errors:
-        problems.setdefault(e.line, []).append(f"{FIELD_LABELS.get(e.column, e.column or 'row')}: {e.message}")
-    rej_view.insert(0, PROBLEM, rej_view[state.LINE].map(lambda n: " · ".join(problems.get(int(n), []))))
-    styled = rej_view.style.map(lambda _: "background-color: rgba(255, 75, 75, 0.25)", subset=[PROBLEM])
-    rej_edited = st.data_editor(
-        styled if len(rej_view) <= 2_000 else rej_view, key=f"rejected_editor_{ver}", num_rows="dynamic",
-        hide_index=True, width="stretch", disabled=[state.LINE, PROBLEM],
-        column_order=[state.LINE, PROBLEM, *text_cols],
-        column_config={state.LINE: st.column_config.NumberColumn("Source line", help="line in your file"),
-                       PROBLEM: st.column_config.TextColumn("Problem (cell to fix)", width="large"),
-                       **{c: st.column_config.TextColumn(FIELD_LABELS.get(c, c)) for c in text_cols}})
+                 key=f"errors_{ver}", height=35 * (fixing["error_rows"] + 1) + 3)
+    fix = rejected_editor.render(result, fixing)
 
 warnings = state.plausibility(result)
 if warnings:
@@ -128,7 +113,7 @@ if warnings:
 st.subheader("Deployments")
 st.caption("Edit cells, add rows at the bottom, select rows and press Delete to remove them. "
            "Every edit is re-validated; invalid rows move to the list above. Undo reverts the last edit.")
-view = result.frame.copy()
+view = result.frame.reset_index(drop=True)  # a 0..n-1 index: any other one is shown (blank header) when rows can be added
 view["contract_end"] = pd.to_datetime(view["contract_end"])
 edited = st.data_editor(
     view, key=f"inventory_editor_{ver}", num_rows="dynamic", hide_index=True, width="stretch",
@@ -149,7 +134,8 @@ edited = st.data_editor(
         "contract_end": st.column_config.DateColumn("Contract end", format="YYYY-MM-DD"),
         "abstraction_layer": st.column_config.CheckboxColumn("Abstraction layer"),
         "proprietary_features": st.column_config.TextColumn("Proprietary features", help="';'-separated: " + ", ".join(FEATURES)),
-        "line": st.column_config.NumberColumn("Source line", help="line in the source file"),
+        "line": st.column_config.NumberColumn("Line in file", format="%d",
+                                               help="The row's line in the uploaded file (the header is line 1)"),
         **{c: st.column_config.TextColumn(FIELD_LABELS[c]) for c in ("name", "business_unit", "use_case", "owner",
                                                                      "model", "region")},
         "model_vendor": st.column_config.TextColumn("Model vendor"),
@@ -162,8 +148,11 @@ def _changed(key: str) -> bool:
     return bool(delta.get("edited_rows") or delta.get("added_rows") or delta.get("deleted_rows"))
 
 
-if _changed(f"inventory_editor_{ver}") or _changed(f"rejected_editor_{ver}"):
-    state.apply_edits(edited, rej_edited)
+if _changed(f"inventory_editor_{ver}"):
+    state.apply_edits(edited, state.rejected_raw() if fix is None else fix.still_rejected(edited["line"]))
+    st.rerun()
+if fix is not None and fix.dirty:  # a fix in the rejected rows: written at once, the rows stay in place
+    rejected_editor.commit(edited, fix)
     st.rerun()
 
 c = st.columns(3)
