@@ -152,7 +152,7 @@ class DriverContext:
     top: list[list[int]]  # outcome drivers (largest |points| first, at most DRIVER_LIMIT)
     top_points: list[list[float]]
     other: list[tuple[int, float]]  # (number of other outcomes, their points)
-    factors: list[list[tuple[str, str, float]]]  # non-neutral factors: (id, label, effective value)
+    factors: list[list[dict]]  # non-neutral factors as driver records (id, label, effective value)
     triggers: list[list[tuple[int, float]]]  # exit-plan trigger outcomes: (outcome, points), largest first
     ratings: list[str]
     scores: list[float]
@@ -177,23 +177,41 @@ def driver_context(a: Assessment, index: list[int] | None = None) -> DriverConte
     top = [r[:c] for r, c in zip(order[:, :DRIVER_LIMIT].tolist(), keep, strict=True)]
     top_points = [r[:c] for r, c in zip(np.round(sorted_pts[:, :DRIVER_LIMIT], 2).tolist(), keep, strict=True)]
     n_other = np.maximum(counts - DRIVER_LIMIT, 0).tolist()
-    shown = np.abs(summaries - 1) >= 0.005
-    labels = DriverLabels(a.lib)
-    values = np.round(summaries, 3).tolist()
-    by_factor = [labels.column(f.id, rows, a.answers, np.flatnonzero(shown[:, k]).tolist())
-                 for k, f in enumerate(s.factors)]
-    patterns, pattern_of = np.unique(shown, axis=0, return_inverse=True)  # a few distinct sets of shown factors
-    shown_lists = [np.flatnonzero(p).tolist() for p in patterns]
-    factors = [[(s.factors[k].id, by_factor[k][j], values[j][k]) for k in shown_lists[pat]]
-               for j, pat in enumerate(pattern_of.ravel().tolist())]
-    t_order = np.argsort(-pts, axis=1, kind="stable")[:, :TRIGGER_LIMIT]
-    t_pts = np.take_along_axis(pts, t_order, axis=1)
-    triggers = [[(o, p) for o, p in zip(os_, ps, strict=True) if p > 0.05]
-                for os_, ps in zip(t_order.tolist(), t_pts.tolist(), strict=True)]
+    factors = _factor_drivers(a, summaries, rows)
+    # exit-plan triggers: the largest positive outcomes; in the |points| order above the positive ones
+    # keep their own order (ties by outcome), so they are its first entries above 0.05 points
+    hit = sorted_pts > 0.05
+    r, c = np.nonzero(hit & (np.cumsum(hit, axis=1) <= TRIGGER_LIMIT))
+    bounds = np.searchsorted(r, np.arange(len(idx) + 1)).tolist()
+    t_out, t_val = order[r, c].tolist(), sorted_pts[r, c].tolist()
+    triggers = [list(zip(t_out[b0:b1], t_val[b0:b1], strict=True)) for b0, b1 in zip(bounds, bounds[1:], strict=False)]
     table = s.table.iloc[idx]
     return DriverContext(rows, top, top_points,
                          list(zip(n_other, np.round(other, 2).tolist(), strict=True)), factors, triggers,
                          table["rating"].astype(str).tolist(), table["score"].tolist())
+
+
+def _factor_drivers(a: Assessment, summaries: np.ndarray, rows: list[dict]) -> list[list[dict]]:
+    """Per deployment, its non-neutral factors as driver records (effective multiplier, label)."""
+    factors = a.residual.factors
+    shown = np.abs(summaries - 1) >= 0.005  # (m, factors)
+    labels = DriverLabels(a.lib)
+    by_factor = [labels.column(f.id, rows, a.answers, np.flatnonzero(shown[:, k]).tolist())
+                 for k, f in enumerate(factors)]
+    values = np.round(summaries[shown], 3).tolist()  # row by row, factors in order
+    offsets = np.concatenate([[0], np.cumsum(shown.sum(axis=1))]).tolist()
+    # a few distinct sets of shown factors: one integer per set (bits), or the rows themselves
+    key = shown @ (1 << np.arange(shown.shape[1], dtype=np.int64)) if shown.shape[1] < 63 \
+        else np.unique(shown, axis=0, return_inverse=True)[1].ravel()
+    _, first, pattern_of = np.unique(key, return_index=True, return_inverse=True)
+    shown_lists = [np.flatnonzero(shown[f]).tolist() for f in first.tolist()]
+    ids = [f.id for f in factors]
+    out = []
+    for j, pat in enumerate(pattern_of.ravel().tolist()):
+        ks, o = shown_lists[pat], offsets[j]
+        out.append([{"kind": "factor", "id": ids[k], "label": by_factor[k][j], "value": v}
+                    for k, v in zip(ks, values[o:o + len(ks)], strict=True)])
+    return out
 
 
 def context_drivers(a: Assessment, ctx: DriverContext, j: int) -> list[dict]:
@@ -204,7 +222,7 @@ def context_drivers(a: Assessment, ctx: DriverContext, j: int) -> list[dict]:
     n_other, rest = ctx.other[j]
     if n_other:
         out.append({"kind": "outcome", "id": "other_outcomes", "label": f"{n_other} other outcomes", "value": rest})
-    out += [{"kind": "factor", "id": fid, "label": label, "value": v} for fid, label, v in ctx.factors[j]]
+    out += ctx.factors[j]
     return out
 
 
