@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 some input rows invalid, 2 usage, configuration or file
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import math
@@ -41,7 +42,13 @@ from risk_models.inventory_import import (
     import_inventory,
 )
 from risk_models.inventory_template import template_csv, template_xlsx
-from risk_models.json_report import deployment_records, report_header, stress_delta, write_report
+from risk_models.json_report import (
+    deployment_records,
+    report_header,
+    second_half_started,
+    stress_delta,
+    write_report,
+)
 from risk_models.library.pack import pack_age, pack_label_of, pack_record
 from risk_models.markdown_text import md_file_escape
 from risk_models.models import RowError
@@ -187,6 +194,13 @@ def cmd_assess(args: argparse.Namespace) -> int:
     if args.trials < 100:
         raise UserError("--trials must be at least 100")
     base = assess(result, answers, lib, trials=args.trials, seed=args.seed)
+    # a large JSON report: its second half is written by a second process while this one goes on
+    with second_half_started(base) if args.json else contextlib.nullcontext() as started:
+        return _report_assessment(args, lib, result, answers, answer_errors, base, started)
+
+
+def _report_assessment(args: argparse.Namespace, lib: Library, result: ImportResult, answers: dict, answer_errors: list,
+                       base, started) -> int:
     org = args.org or lib.profile.name or Path(args.file).stem
     extra: dict = {}
     if args.stress:
@@ -208,23 +222,23 @@ def cmd_assess(args: argparse.Namespace) -> int:
         comparison = cli_report.enrich(rep, base, args, org)  # labels, --apply-top plan, --compare
         failed = _write_exports(rep, args, comparison)
     if args.json:
-        _stream_json(base, org, header, args.json)
+        _stream_json(base, org, header, args.json, started)
     _print_summary(base, header, sys.stderr if args.json == "-" else sys.stdout)
     for message in failed:  # the other files were written; say which one was not, exit 2
         print(f"error: {_term(message)}", file=sys.stderr)
     return 2 if failed else 0
 
 
-def _stream_json(a, org: str, header: dict, out: str) -> None:
+def _stream_json(a, org: str, header: dict, out: str, started=None) -> None:
     """The JSON report, written as it is generated (flat memory for large inventories)."""
     if out == "-":
         sys.stdout.flush()
-        write_report(a, sys.stdout.buffer, org, header=header)
+        write_report(a, sys.stdout.buffer, org, header=header, started=started)
         sys.stdout.buffer.flush()
         return
     try:
         with open(out, "wb") as fh:
-            write_report(a, fh, org, header=header)
+            write_report(a, fh, org, header=header, started=started)
     except OSError as exc:
         raise UserError(f"{out}: cannot write ({exc.strerror})") from None
 

@@ -9,8 +9,12 @@ import hashlib
 import json
 import os
 import shutil
+import signal
+import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
@@ -154,23 +158,29 @@ def report(a: Assessment, organisation: str = "", generated_at: dt.datetime | No
 
 
 def write_report(a: Assessment, out: BinaryIO, organisation: str = "", generated_at: dt.datetime | None = None,
-                 extra: dict | None = None, header: dict | None = None, parallel_from: int = PARALLEL_MIN_ROWS) -> None:
+                 extra: dict | None = None, header: dict | None = None, parallel_from: int = PARALLEL_MIN_ROWS,
+                 started: StartedHalf | None = None) -> None:
     """The same report as `report`, written (UTF-8) to a binary stream as it is generated: one line
     per top-level key and per deployment, so memory stays flat however large the inventory.
     `header`: report_header(...) when the caller has already built it. From `parallel_from`
     deployments on, a forked process writes the second half of the records while this one writes
-    the first (the records are independent; the bytes are the same as written in one process)."""
-    items = {**(header if header is not None else report_header(a, organisation, generated_at)), **(extra or {})}
-    out.write(b"{\n")
-    for key, value in items.items():
-        out.write(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n".encode())
-    out.write(b'  "deployments": [')
-    n = len(a.frame)
-    if n >= max(parallel_from, 2) and hasattr(os, "fork") and len(os.sched_getaffinity(0)) > 1:
-        _write_records_in_two(a, out, n)
-    else:
-        _write_records(a, out, range(n))
-    out.write(b"\n  ]\n}\n")
+    the first (the records are independent; the bytes are the same as written in one process).
+    `started`: that half, already started by the caller (`second_half_started`)."""
+    with ExitStack() as stack:
+        if started is None:
+            started = stack.enter_context(second_half_started(a, parallel_from))
+        items = {**(header if header is not None else report_header(a, organisation, generated_at)), **(extra or {})}
+        out.write(b"{\n")
+        for key, value in items.items():
+            out.write(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n".encode())
+        out.write(b'  "deployments": [')
+        n = len(a.frame)
+        if started is None:
+            _write_records(a, out, range(n))
+        else:
+            _write_records(a, out, range(0, started.mid))
+            started.append_to(out)
+        out.write(b"\n  ]\n}\n")
 
 
 def _write_records(a: Assessment, out: BinaryIO, rows: range) -> None:
@@ -188,30 +198,64 @@ def _write_records(a: Assessment, out: BinaryIO, rows: range) -> None:
         out.write(sep + b",\n    ".join(chunk))
 
 
-def _write_records_in_two(a: Assessment, out: BinaryIO, n: int) -> None:
-    """Records [0, n/2) here, [n/2, n) in a forked child writing to a temporary file that is then
-    appended. If the child fails for any reason, its half is written here instead."""
+@dataclass
+class StartedHalf:
+    """Records [mid, n) being written by the forked process `pid` to `tmp`."""
+
+    a: Assessment
+    pid: int
+    tmp: BinaryIO
+    mid: int
+    done: bool = False
+
+    def append_to(self, out: BinaryIO) -> None:
+        """Wait for the child and append its records; if it failed for any reason, write them here."""
+        ok = self.wait() == 0
+        if ok:
+            self.tmp.seek(0)
+            shutil.copyfileobj(self.tmp, out, 1 << 20)
+        else:
+            _write_records(self.a, out, range(self.mid, len(self.a.frame)))
+
+    def wait(self) -> int:
+        if self.done:
+            return 1
+        self.done = True
+        return os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+
+
+@contextmanager
+def second_half_started(a: Assessment, parallel_from: int = PARALLEL_MIN_ROWS) -> Iterator[StartedHalf | None]:
+    """Start writing the second half of the deployment records in a forked process now (from
+    `parallel_from` deployments on, with a second core), so that they are ready when write_report
+    gets there; the caller builds the header and other parts meanwhile. None: no second process."""
+    n = len(a.frame)
+    if n < max(parallel_from, 2) or not hasattr(os, "fork") or len(os.sched_getaffinity(0)) < 2:
+        yield None
+        return
     rec = a.recommendations()
     rec.exit_targets(), rec.supporting(0)  # filled once, before the fork, for both halves
-    mid = n // 2
     with tempfile.TemporaryFile() as tmp:
-        out.flush()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()  # nothing buffered is inherited twice
         pid = os.fork()
         if pid == 0:  # the child: write its half and leave without running any exit handlers
             code = 1
             try:
-                _write_records(a, tmp, range(mid, n))
+                _write_records(a, tmp, range(n // 2, n))
                 tmp.flush()
                 code = 0
             finally:
                 os._exit(code)
-        _write_records(a, out, range(0, mid))
-        _, status = os.waitpid(pid, 0)
-        if os.waitstatus_to_exitcode(status) == 0:
-            tmp.seek(0)
-            shutil.copyfileobj(tmp, out, 1 << 20)
-        else:
-            _write_records(a, out, range(mid, n))
+        half = StartedHalf(a, pid, tmp, n // 2)
+        try:
+            yield half
+        except BaseException:
+            if not half.done:
+                os.kill(pid, signal.SIGKILL)  # the report will not be written: stop its second half
+            raise
+        finally:
+            half.wait()  # never leave the child behind, whatever happened here
 
 
 def _json_default(value: object) -> object:

@@ -166,6 +166,25 @@ def test_report_written_by_two_processes_is_byte_for_byte_the_one_written_by_one
     assert three.getvalue() == one.getvalue()
 
 
+def test_a_second_half_started_early_is_the_same_and_is_stopped_when_the_report_fails(lib, demo):
+    import io as _io
+
+    from risk_models import json_report
+    res, answers = demo
+    a = assess(res, answers, lib, trials=500, seed=2)
+    header = json_report.report_header(a, "Org")
+    one, two = _io.BytesIO(), _io.BytesIO()
+    json_report.write_report(a, one, header=header, parallel_from=10**9)
+    with json_report.second_half_started(a, parallel_from=2) as started:
+        assert started is not None
+        json_report.report_header(a, "Org")  # work done here meanwhile
+        json_report.write_report(a, two, header=header, started=started)
+    assert two.getvalue() == one.getvalue()
+    with pytest.raises(RuntimeError), json_report.second_half_started(a, parallel_from=2) as started:
+        raise RuntimeError("the PDF could not be written")
+    assert started.done  # the child was stopped and reaped: no process left behind
+
+
 def test_streamed_json_report_equals_the_in_memory_report(lib, demo):
     import datetime as dt
     import io as _io
