@@ -21,7 +21,7 @@ from risk_models.answers import AnswerMap
 from risk_models.config_loader import Library
 from risk_models.config_schema import FallbackOption
 from risk_models.models import DataSensitivity
-from risk_models.scoring import Scores, contract_position, feature_count, lookup, score
+from risk_models.scoring import Scores, contract_position, feature_count, score
 from risk_models.simulation import expected_losses_exact
 from risk_models.target_state import apply_option
 
@@ -35,56 +35,77 @@ def may_leave_region(frame: pd.DataFrame, answers: AnswerMap) -> np.ndarray:
                     dtype=bool)
 
 
-def infeasibility(frame: pd.DataFrame, may_leave: np.ndarray, lib: Library, option: FallbackOption) -> list[list[str]]:
+CODED_COLUMNS = ("channel", "model_vendor", "jurisdiction", "data_sensitivity", "proprietary_features")
+
+
+def coded_columns(frame: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(codes, distinct values) of the columns the feasibility checks read: each option's checks
+    then work on a few distinct values instead of 20,000 strings."""
+    out = {}
+    for c in CODED_COLUMNS:
+        codes, uniq = pd.factorize(frame[c].astype(str))
+        out[c] = (codes, np.asarray(uniq, dtype=object))
+    return out
+
+
+def infeasibility(frame: pd.DataFrame, may_leave: np.ndarray, lib: Library, option: FallbackOption,
+                  coded: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> list[list[str]]:
     """Per deployment, the reasons the option does not fit (empty list = feasible). Rows with the
-    same reasons share one list (a few distinct combinations over 20,000 rows): read-only."""
+    same reasons share one list (a few distinct combinations over 20,000 rows): read-only.
+    `coded`: coded_columns(frame) when the caller checks several options on the same rows."""
     n = len(frame)
+    coded = coded if coded is not None else coded_columns(frame)
     messages: list[str] = []
     checks: list[np.ndarray] = []  # per check, (n,) index into messages or -1
 
     def add(mask: np.ndarray, message: str | None = None, keys: np.ndarray | None = None,
-            text: dict | None = None) -> None:
-        """A reason where `mask`: one fixed message, or one per distinct key (text[key])."""
+            texts: list[str] | None = None) -> None:
+        """A reason where `mask`: one fixed message, or texts[keys[row]] (keys: integer codes)."""
         ids = np.full(n, -1)
+        base = len(messages)
         if message is not None:
             messages.append(message)
-            ids[mask] = len(messages) - 1
+            ids[mask] = base
         else:
-            codes, uniq = pd.factorize(pd.Series(keys[mask], dtype=object))
-            base = len(messages)
-            messages.extend(text[k] for k in uniq)
-            ids[mask] = base + codes
+            messages.extend(texts)
+            ids[mask] = base + keys[mask]
         checks.append(ids)
 
-    ch, vendor = frame["channel"].to_numpy(), frame["model_vendor"].to_numpy()
-    jur, sens = frame["jurisdiction"].to_numpy().astype(str), frame["data_sensitivity"].to_numpy().astype(str)
+    def isin(col: str, values) -> np.ndarray:
+        codes, uniq = coded[col]
+        return np.isin(uniq, list(values))[codes] if len(uniq) else np.zeros(n, dtype=bool)
+
+    (jur, jur_u), (sens, sens_u) = coded["jurisdiction"], coded["data_sensitivity"]
     at = option.applies_to
     if at.channels:
-        add(~np.isin(ch, at.channels), f"applies to {', '.join(lib.channel_label(c) for c in at.channels)} deployments only")
+        add(~isin("channel", at.channels), f"applies to {', '.join(lib.channel_label(c) for c in at.channels)} deployments only")
     if at.vendors:
-        add(~np.isin(vendor, at.vendors), f"applies to {', '.join(lib.vendor_label(v) for v in at.vendors)} models only")
+        add(~isin("model_vendor", at.vendors), f"applies to {', '.join(lib.vendor_label(v) for v in at.vendors)} models only")
     if option.is_switch:
-        target_vendor = np.where(option.after.model is None, vendor, option.target_vendor)
-        add((ch == option.target_channel) & (vendor == target_vendor), "the deployment already runs there")
+        there = isin("channel", [option.target_channel])
+        if option.after.model is not None:
+            there &= isin("model_vendor", [option.target_vendor])
+        add(there, "the deployment already runs there")
     allowed = [j.value for j in option.allowed_jurisdictions]
-    region_bound = ~may_leave | (sens == "regulated")
+    region_bound = ~may_leave | isin("data_sensitivity", ["regulated"])
     served = ", ".join(a.upper().replace("ON_PREM", "on-prem") for a in allowed)
-    pair = np.char.add(np.char.add(jur, "|"), sens) if n else np.zeros(0, dtype=str)
-    stay = {f"{j}|{s}": f"{j.upper().replace('ON_PREM', 'on-prem')} {s} data must stay in its region; "
-                        f"this option serves {served} regions only" for j in pd.unique(jur) for s in pd.unique(sens)}
-    add(~np.isin(jur, allowed) & region_bound, keys=pair, text=stay)
+    outside = ~isin("jurisdiction", allowed)
+    pair = jur * max(len(sens_u), 1) + sens  # one code per (jurisdiction, sensitivity)
+    stay = [f"{j.upper().replace('ON_PREM', 'on-prem')} {s} data must stay in its region; "
+            f"this option serves {served} regions only" for j in jur_u for s in sens_u]
+    add(outside & region_bound, keys=pair, texts=stay)
     if option.is_switch and option.after.region is None:
-        add(~np.isin(jur, allowed) & ~region_bound, f"this option serves {served} regions only and names no region to move to")
+        add(outside & ~region_bound, f"this option serves {served} regions only and names no region to move to")
     limit = SENSITIVITY_ORDER.index(option.max_sensitivity.value)
-    too_sensitive = lookup(frame["data_sensitivity"], SENSITIVITY_ORDER.index) > limit
-    add(too_sensitive, keys=sens, text={s: f"{s} data exceeds what this option allows ({option.max_sensitivity.value})"
-                                        for s in pd.unique(sens)})
+    too = [SENSITIVITY_ORDER.index(v) > limit if v in SENSITIVITY_ORDER else False for v in sens_u]
+    add(np.array(too + [False], dtype=bool)[sens],  # code -1 never exceeds
+        keys=sens, texts=[f"{v} data exceeds what this option allows ({option.max_sensitivity.value})" for v in sens_u])
     if option.is_switch and option.cannot_replace_features:
-        codes, uniq = pd.factorize(frame["proprietary_features"].astype(str))  # a few distinct combinations
+        codes, uniq = coded["proprietary_features"]  # a few distinct combinations
         cannot = {c.value for c in option.cannot_replace_features}
-        blocked = np.array([", ".join(sorted(set(u.split(";")) & cannot)) for u in uniq] or [""], dtype=object)
-        row_blocked = blocked[codes] if n else np.zeros(0, dtype=object)
-        add(row_blocked != "", keys=row_blocked, text={b: f"uses {b}: no equivalent on target" for b in set(blocked)})
+        blocked = [", ".join(sorted(set(u.split(";")) & cannot)) for u in uniq]
+        add(np.array([b != "" for b in blocked] + [False], dtype=bool)[codes], keys=codes,
+            texts=[f"uses {b}: no equivalent on target" for b in blocked])
     if not checks or not n:
         return [[] for _ in range(n)]
     base = len(messages) + 1
@@ -255,11 +276,12 @@ def recommend(frame: pd.DataFrame, answers: AnswerMap, lib: Library, scores: Sco
     base_loss = expected_losses_exact(frame, scores, lib)
     current = scores.table["score"].to_numpy()
     may_leave = may_leave_region(frame, answers)
+    coded = coded_columns(frame)
     residual = np.repeat(current[None, :], len(options), axis=0)
     residual_loss = np.repeat(base_loss[None, :], len(options), axis=0)
     reasons = []
     for k, o in enumerate(options):
-        why = infeasibility(frame, may_leave, lib, o)
+        why = infeasibility(frame, may_leave, lib, o, coded)
         reasons.append(why)
         rows = np.flatnonzero([not r for r in why])
         if not len(rows):

@@ -39,6 +39,7 @@ PROBABILITY_METHOD = (
 EXIT_PLAN_RATINGS = ("high", "critical")
 CHUNK_ROWS = 2000
 PARALLEL_MIN_ROWS = 5000  # below this a second process costs more than it saves
+PARENT_SHARE = 0.4  # of the records; the first process also builds the header and the summary meanwhile
 
 
 def iter_deployment_records(a: Assessment, arrays: bool = False, rows: range | None = None) -> Iterator[dict]:
@@ -242,12 +243,12 @@ def second_half_started(a: Assessment, parallel_from: int = PARALLEL_MIN_ROWS) -
         if pid == 0:  # the child: write its half and leave without running any exit handlers
             code = 1
             try:
-                _write_records(a, tmp, range(n // 2, n))
+                _write_records(a, tmp, range(int(n * PARENT_SHARE), n))
                 tmp.flush()
                 code = 0
             finally:
                 os._exit(code)
-        half = StartedHalf(a, pid, tmp, n // 2)
+        half = StartedHalf(a, pid, tmp, int(n * PARENT_SHARE))
         try:
             yield half
         except BaseException:

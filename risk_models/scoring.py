@@ -210,8 +210,10 @@ def feature_count(frame: pd.DataFrame) -> np.ndarray:
 def contract_position(frame: pd.DataFrame, ref: dt.date) -> tuple[np.ndarray, np.ndarray]:
     """(share of the coming year still under contract, out of contract) per deployment.
     A blank end date counts as a full year under contract (the commitment is all at risk)."""
-    end = pd.to_datetime(frame["contract_end"], errors="coerce")
-    months = ((end - pd.Timestamp(ref)).dt.days / 30.4375).to_numpy(float)
+    codes, dates = pd.factorize(frame["contract_end"])  # a few distinct dates: convert those only
+    end = pd.to_datetime(pd.Series(dates, dtype=object), errors="coerce")
+    per_date = np.append(((end - pd.Timestamp(ref)).dt.days / 30.4375).to_numpy(float), np.nan)
+    months = per_date[codes]  # code -1 (blank) -> nan
     known = ~np.isnan(months)
     share = np.where(known, np.clip(np.nan_to_num(months) / 12.0, 0.0, 1.0), 1.0)
     return share, known & (np.nan_to_num(months) < 0)
