@@ -157,6 +157,7 @@ class DriverContext:
     ratings: list[str]
     scores: list[float]
     outcome_parts: list[dict] = field(default_factory=list)  # per outcome, what an exit-plan trigger names
+    plan_parts: dict = field(default_factory=dict)  # per set-up and target, what its exit plan says
 
 
 TRIGGER_LIMIT = 5

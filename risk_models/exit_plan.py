@@ -42,34 +42,24 @@ def exit_plan(a: Assessment, rec: Recommendations, i: int, ctx: DriverContext | 
     else:
         target = rec.record(k_target, i) if k_target is not None else None
         support = [rec.record(k, i) for k in k_support]
-    feats = [f for f in str(row["proprietary_features"]).split(";") if f]
-    feature_names = [human("feature", f) for f in feats]
     rto, rto_assumed = _answer(a, dep, "rto_hours")
     notice, notice_assumed = _answer(a, dep, "notice_period_days")
     tested, _ = _answer(a, dep, "exit_last_tested")
     cutover = cutover_hours(str(row["fallback_status"]), target_weeks)
     standby = cutover is not None and cutover > float(rto)
     dates = act_on_dates(row["contract_end"], float(notice), a.lib.reference_date, a.lib.scenarios.horizon_months)
-    here = f"{channel_label} ({row['model']}, {row['region'] or 'no region'})"
-    there = target_label or "no feasible target yet — see reasons in the fallback list"
-    steps = [f"Inventory what must move from {here}: prompts, system messages, tool definitions, evaluation sets, "
-             f"conversation state and logs; confirm {row['data_sensitivity']} data may be processed on the target."]
-    steps += [f"Replace {name}: {a.lib.fallbacks.feature_migration[f]}" for f, name in zip(feats, feature_names, strict=True)
-              if f in a.lib.fallbacks.feature_migration]
-    steps += [
-        f"Stand up the target ({there}); rerun the evaluation suite and compare quality, latency and cost.",
-        "Parallel run: route a small share of traffic to the target through the abstraction layer or gateway "
-        "for at least two weeks; track errors, cost and user feedback.",
-        (f"Cut-over: the RTO of {rto:g} hours is shorter than the time to stand up the target "
-         f"(about {cutover / HOURS_PER_WEEK:g} weeks): keep a warm standby on the target, tested, so routing can "
-         "switch within the RTO; announce to users and support teams." if standby else
-         f"Cut-over: switch routing within the RTO of {rto:g} hours; announce to users and support teams."),
-        f"Rollback: keep {here} able to take traffic until the target has run clean for one billing cycle; "
-        "revert routing if error rates or quality breach agreed thresholds.",
-        f"Contract: give notice ({notice:g} days{', assumed' if notice_assumed else ''}); remaining committed "
-        f"spend ${row['committed_spend_usd']:,.0f}"
-        + (f"; contract ends {row['contract_end']:%Y-%m-%d}" if row["contract_end"] else "; no contract end date"),
-    ]
+    # what depends only on the set-up and the target is worded once per distinct set-up (a report
+    # of 20,000 deployments has a few hundred)
+    key = (row["channel"], row["model"], row["region"], row["jurisdiction"], row["data_sensitivity"],
+           row["proprietary_features"], target_label, rto, cutover)
+    if key not in ctx.plan_parts:
+        ctx.plan_parts[key] = _setup_parts(a, row, channel_label, target_label, rto, cutover, standby)
+    feats, steps, dependencies = ctx.plan_parts[key]
+    steps = [*steps, f"Contract: give notice ({notice:g} days{', assumed' if notice_assumed else ''}); remaining "
+             f"committed spend ${row['committed_spend_usd']:,.0f}"
+             + (f"; contract ends {row['contract_end']:%Y-%m-%d}" if row["contract_end"] else "; no contract end date")]
+    if row["committed_spend_usd"]:
+        dependencies = [*dependencies, f"Committed spend ${row['committed_spend_usd']:,.0f}"]
     return {
         "deployment_id": dep, "name": row["name"], "business_unit": row["business_unit"],
         "owner": row["owner"] or "unassigned", "rating": ctx.ratings[j], "score": round(ctx.scores[j], 2),
@@ -79,16 +69,43 @@ def exit_plan(a: Assessment, rec: Recommendations, i: int, ctx: DriverContext | 
         "trigger_events": triggers, "target_option": target, "supporting_actions": support, "steps": steps,
         "rto_hours": rto, "rto_assumed": rto_assumed,
         "cutover_hours": cutover, "warm_standby_needed": standby, "dates_to_act_on": dates,
-        "test_plan": {"plan": "Tabletop walk-through of this plan each quarter; a live failover of a traffic share "
-                              "to the target at least once a year and after every material change.",
-                      "last_tested": tested.isoformat() if tested else None},
-        "dependencies": [f"{channel_label} in {row['region'] or 'an unspecified region'} "
-                         f"({JURISDICTION_LABELS.get(row['jurisdiction'], row['jurisdiction'])})",
-                         f"{str(row['data_sensitivity']).capitalize()} data"]
-        + [f"Proprietary feature: {name}" for name in feature_names]
-        + ([f"Committed spend ${row['committed_spend_usd']:,.0f}"] if row["committed_spend_usd"] else []),
+        "test_plan": {"plan": TEST_PLAN, "last_tested": tested.isoformat() if tested else None},
+        "dependencies": dependencies,
         "regulatory_basis": REGULATORY_BASIS,
     }
+
+
+TEST_PLAN = ("Tabletop walk-through of this plan each quarter; a live failover of a traffic share to the target "
+             "at least once a year and after every material change.")
+
+
+def _setup_parts(a: Assessment, row: dict, channel_label: str, target_label: str | None, rto: float,
+                 cutover: float | None, standby: bool) -> tuple[list[str], list[str], list[str]]:
+    """(features, steps but the contract one, dependencies but committed spend) of a set-up and target."""
+    feats = [f for f in str(row["proprietary_features"]).split(";") if f]
+    names = [human("feature", f) for f in feats]
+    migration = a.lib.fallbacks.feature_migration
+    here = f"{channel_label} ({row['model']}, {row['region'] or 'no region'})"
+    there = target_label or "no feasible target yet — see reasons in the fallback list"
+    steps = [f"Inventory what must move from {here}: prompts, system messages, tool definitions, evaluation sets, "
+             f"conversation state and logs; confirm {row['data_sensitivity']} data may be processed on the target."]
+    steps += [f"Replace {name}: {migration[f]}" for f, name in zip(feats, names, strict=True) if f in migration]
+    steps += [
+        f"Stand up the target ({there}); rerun the evaluation suite and compare quality, latency and cost.",
+        "Parallel run: route a small share of traffic to the target through the abstraction layer or gateway "
+        "for at least two weeks; track errors, cost and user feedback.",
+        (f"Cut-over: the RTO of {rto:g} hours is shorter than the time to stand up the target "
+         f"(about {_duration(cutover)}): keep a warm standby on the target, tested, so routing can "
+         "switch within the RTO; announce to users and support teams." if standby else
+         f"Cut-over: switch routing within the RTO of {rto:g} hours; announce to users and support teams."),
+        f"Rollback: keep {here} able to take traffic until the target has run clean for one billing cycle; "
+        "revert routing if error rates or quality breach agreed thresholds.",
+    ]
+    dependencies = [f"{channel_label} in {row['region'] or 'an unspecified region'} "
+                    f"({JURISDICTION_LABELS.get(row['jurisdiction'], row['jurisdiction'])})",
+                    f"{str(row['data_sensitivity']).capitalize()} data"]
+    dependencies += [f"Proprietary feature: {name}" for name in names]
+    return feats, steps, dependencies
 
 
 HOURS_PER_WEEK = 168
@@ -127,8 +144,8 @@ def act_on_dates(contract_end: dt.date | None, notice_days: float, ref: dt.date,
 def _duration(hours: float) -> str:
     """'6 weeks' from 1,008 hours; hours below a week stay hours."""
     if hours >= HOURS_PER_WEEK:
-        weeks = hours / HOURS_PER_WEEK
-        return f"{weeks:.0f} weeks" if weeks >= 1.5 else "1 week"
+        weeks = round(hours / HOURS_PER_WEEK, 1)
+        return f"{weeks:g} weeks" if weeks != 1 else "1 week"
     return f"{hours:g} hours"
 
 
