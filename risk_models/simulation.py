@@ -74,11 +74,15 @@ def _hours(scores: Scores) -> np.ndarray:
     return hours
 
 
-def loss_tensor(frame: pd.DataFrame, scores: Scores, lib: Library) -> np.ndarray:
+def loss_tensor(frame: pd.DataFrame, scores: Scores, lib: Library, dtype: type = np.float64) -> np.ndarray:
     """(n, outcomes, dims) loss in USD if the outcome hits (the PERT mode), before favourable relief;
-    the continuity part only for outcomes that cause an outage, for their outage hours."""
-    sv = scores.severity * scores.vulnerability[:, None, :]
-    return sv * loss_bases(frame, lib)[:, None, :] * _hours(scores)[None, :, :]
+    the continuity part only for outcomes that cause an outage, for their outage hours. Built as
+    (severity x hours per exposure profile) x (vulnerability x loss base per deployment): one
+    gather and one product over the full tensor."""
+    per_profile = (scores.profiles.pos * _hours(scores)[None]).astype(dtype, copy=False)
+    out = per_profile[scores.profiles.inverse]
+    out *= (scores.vulnerability * loss_bases(frame, lib)).astype(dtype, copy=False)[:, None, :]
+    return out
 
 
 def expected_loss_components(frame: pd.DataFrame, scores: Scores, lib: Library,
@@ -152,10 +156,8 @@ def simulate(frame: pd.DataFrame, scores: Scores, lib: Library, trials: int = 10
     c = float(a.common_factor.value)
     table = pert_table(a.pert_low.value, 1.0, a.pert_high.value)
     mu, var = float(table.mean()), float(table.var())
-    exact = loss_tensor(frame, scores, lib)  # (n, o, k), once for the closed form and the draws
-    components = expected_loss_components(frame, scores, lib, exact)
-    losses = exact.astype(np.float32)
-    del exact
+    components = expected_loss_components(frame, scores, lib)  # closed form, per exposure profile
+    losses = loss_tensor(frame, scores, lib, np.float32)  # (n, o, k) for the draws
     outs = scores.outcomes
     annual, ev = outs.annual, outs.event_index
     rng = np.random.default_rng(seed)
