@@ -799,9 +799,15 @@ ERROR_HEADERS = {"line": "Line", "deployment_id": "Deployment", "column": "Colum
                  "message": "Message"}
 
 
+ERROR_COLUMN_LABELS = FIELD_LABELS | {"deployment_id": "Deployment ID", "extra_fields": "Cells beyond the header"}
+
+
 def errors_frame(result: ImportResult, errors: list | None = None) -> pd.DataFrame:
-    return pd.DataFrame([e.model_dump() for e in (result.errors if errors is None else errors)],
-                        columns=["line", "deployment_id", "column", "value", "message"])
+    """Rejected rows or warnings with human headers; the column named as the template names it."""
+    out = pd.DataFrame([e.model_dump() for e in (result.errors if errors is None else errors)],
+                       columns=["line", "deployment_id", "column", "value", "message"])
+    out["column"] = out["column"].map(lambda c: ERROR_COLUMN_LABELS.get(c, c) if isinstance(c, str) else c)
+    return out.rename(columns=ERROR_HEADERS)
 
 
 def loss_breakdown(i: int) -> dict[str, float]:

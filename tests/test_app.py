@@ -56,7 +56,7 @@ def test_upload_lists_rejected_rows_and_fixing_one_revalidates():
     upload(at, "mine.csv", csv)
     assert not at.exception
     errors = at.dataframe[0].value
-    assert list(errors["Line"]) == [3] and list(errors["Column"]) == ["channel"]
+    assert list(errors["Line"]) == [3] and list(errors["Column"]) == ["Provider (channel)"]  # as the template names it
     assert "did you mean 'azure_openai'" in errors["Message"][0]
     inv = at.session_state["inventory"]
     assert list(inv.frame["deployment_id"]) == ["U1"] and inv.frame["name"][0] == "<script>alert(1)</script>"

@@ -62,7 +62,7 @@ def test_ragged_row_is_rejected_with_its_surplus_cells_and_nothing_shifts():
     inv = at.session_state["inventory"]
     assert list(inv.frame["deployment_id"]) == ["B", "C"] and inv.total_rows == 3
     errors = at.dataframe[0].value
-    assert list(errors["Line"]) == [2] and list(errors["Column"]) == ["extra_fields"]
+    assert list(errors["Line"]) == [2] and list(errors["Column"]) == ["Cells beyond the header"]
     assert "surplus" in errors["Value"][0]
 
 

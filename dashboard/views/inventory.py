@@ -99,7 +99,7 @@ if fixing is not None:
     else:
         st.success("Every rejected row is fixed — they are valid deployments now, listed below.")
     # a height that never shrinks while rows are fixed: the editor below must not move under the cursor
-    st.dataframe(state.errors_frame(result).rename(columns=state.ERROR_HEADERS), hide_index=True, width="stretch",
+    st.dataframe(state.errors_frame(result), hide_index=True, width="stretch",
                  key=f"errors_{ver}", height=35 * (fixing["error_rows"] + 1) + 3)
     fix = rejected_editor.render(result, fixing)
 
@@ -107,7 +107,7 @@ warnings = state.plausibility(result)
 if warnings:
     st.warning(f"{len(warnings)} row(s) look implausible — they are kept and assessed; check them:",
                icon=":material/help:")
-    st.dataframe(state.errors_frame(result, warnings).rename(columns=state.ERROR_HEADERS), hide_index=True,
+    st.dataframe(state.errors_frame(result, warnings), hide_index=True,
                  width="stretch", key=f"warnings_{ver}")
 
 st.subheader("Deployments")
