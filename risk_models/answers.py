@@ -166,16 +166,26 @@ def answer_factor_arrays(
     every = list(questions)
     assumed = [every] * len(deployment_ids)  # one shared list for the unanswered rows (read-only)
     if not use_defaults_only and answers:
-        index = {d: i for i, d in enumerate(deployment_ids)}
         shared: dict[frozenset, list[str]] = {}  # rows answering the same questions share one list
-        for dep, per in answers.items():
-            i = index.get(dep)
-            if i is not None:
-                key = frozenset(per)
-                if key not in shared:
-                    shared[key] = [qid for qid in questions if qid not in per]
+        for per, where in _rows_by_answers(deployment_ids, answers):
+            key = frozenset(per)
+            if key not in shared:
+                shared[key] = [qid for qid in questions if qid not in per]
+            for i in where:
                 assumed[i] = shared[key]
     return arrays, assumed
+
+
+def _rows_by_answers(deployment_ids: list[str], answers: AnswerMap) -> list[tuple[Mapping, list[int]]]:
+    """(answers, rows) per distinct answers object: a lever applied to 20,000 rows gives the rows
+    that had no answers one shared mapping, looked at once instead of once per row."""
+    index = {d: i for i, d in enumerate(deployment_ids)}
+    groups: dict[int, tuple[Mapping, list[int]]] = {}
+    for dep, per in answers.items():
+        i = index.get(dep)
+        if i is not None:
+            groups.setdefault(id(per), (per, []))[1].append(i)
+    return list(groups.values())
 
 
 def is_vulnerability_question(q: Question) -> bool:
@@ -195,17 +205,13 @@ def _factor_arrays(
         arrays[q.id] = np.tile(np.array([default[d] for d in DIMENSIONS]), (n, 1))
     if use_defaults_only or not questions or not answers:
         return arrays
-    index = {d: i for i, d in enumerate(deployment_ids)}
     rows: dict[tuple, list[int]] = {}  # (question, answer) -> the rows that gave it
     values: dict[tuple, Answer] = {}
-    for dep, per in answers.items():
-        i = index.get(dep)
-        if i is None:
-            continue
+    for per, where in _rows_by_answers(deployment_ids, answers):
         for qid, value in per.items():
             if qid in questions:
                 key = (qid, tuple(value) if isinstance(value, list) else value)
-                rows.setdefault(key, []).append(i)
+                rows.setdefault(key, []).extend(where)
                 values[key] = value
     for key, where in rows.items():  # one factor lookup and one vectorised assignment per distinct answer
         f = answer_factors(questions[key[0]], values[key], ref)
