@@ -227,6 +227,13 @@ def context_drivers(a: Assessment, ctx: DriverContext, j: int) -> list[dict]:
     return out
 
 
+def top_outcome_label(a: Assessment, i: int) -> str | None:
+    """The outcome adding the most points to deployment i's score (its first driver), if any."""
+    pts = np.abs(a.residual.outcome_points[i])
+    k = int(pts.argmax()) if len(pts) else -1  # the first of equals, as the drivers' stable order
+    return a.residual.outcomes.labels[k] if k >= 0 and pts[k] >= 0.005 else None
+
+
 def drivers(a: Assessment, i: int) -> list[dict]:
     """Drivers of deployment i (see context_drivers)."""
     return context_drivers(a, driver_context(a, [i]), 0)

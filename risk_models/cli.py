@@ -18,7 +18,7 @@ from pathlib import Path
 
 from risk_models import cli_report
 from risk_models.answers import read_answers_file, validate_answers
-from risk_models.assessment import assess, drivers
+from risk_models.assessment import assess, top_outcome_label
 from risk_models.auth.roles import PermissionDenied, local_user
 from risk_models.cli_library import register as register_library_commands
 from risk_models.cli_team import TeamUsageError, add_history_commands
@@ -287,7 +287,7 @@ def _print_summary(a, header: dict, out) -> None:
               f"top {human(axis, sp['top'], labels)} {sp['top_share']:.0f}%", file=out)
     print("Top exposures:", file=out)
     for i in t.sort_values("score", ascending=False, kind="stable").index[:10]:
-        top = next((x["label"] for x in drivers(a, int(i)) if x["kind"] == "outcome"), "-")
+        top = top_outcome_label(a, int(i)) or "-"
         row = a.frame.iloc[int(i)]
         print(f"  {t.at[i, 'score']:5.1f} {t.at[i, 'rating']:<8} {_term(row['deployment_id'])} "
               f"{_term(row['name'][:40])} [{a.lib.channel_label(row['channel'])}] — {top}", file=out)

@@ -185,6 +185,15 @@ def test_a_second_half_started_early_is_the_same_and_is_stopped_when_the_report_
     assert started.done  # the child was stopped and reaped: no process left behind
 
 
+def test_the_summary_names_each_deployment_s_first_outcome_driver(lib, demo):
+    from risk_models.assessment import drivers, top_outcome_label
+    res, answers = demo
+    a = assess(res, answers, lib, trials=500, seed=2)
+    for i in range(len(a.frame)):
+        first = next((d["label"] for d in drivers(a, i) if d["kind"] == "outcome"), None)
+        assert top_outcome_label(a, i) == first
+
+
 def test_streamed_json_report_equals_the_in_memory_report(lib, demo):
     import datetime as dt
     import io as _io
