@@ -44,12 +44,13 @@ class Assessment:
 
 
 def assess(inventory: ImportResult, answers: AnswerMap, lib: Library, probabilities: dict[str, float] | None = None,
-           trials: int = 10_000, seed: int = 0) -> Assessment:
+           trials: int = 10_000, seed: int = 0, deferred_draws: bool = False) -> Assessment:
+    """`deferred_draws`: the simulated years are drawn when first read (see simulate)."""
     probs = dict(probabilities or {})
     frame = inventory.frame
     residual = score(frame, answers, lib, probs)
     inherent = score(frame, answers, lib, probs, controls=False)
-    sim = simulate(frame, residual, lib, trials, seed)
+    sim = simulate(frame, residual, lib, trials, seed, deferred=deferred_draws)
     return Assessment(lib, inventory, answers, probs, residual, inherent, sim, seed)
 
 

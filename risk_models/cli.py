@@ -193,8 +193,9 @@ def cmd_assess(args: argparse.Namespace) -> int:
         return 1
     if args.trials < 100:
         raise UserError("--trials must be at least 100")
-    base = assess(result, answers, lib, trials=args.trials, seed=args.seed)
-    # a large JSON report: its second half is written by a second process while this one goes on
+    # the simulated years are drawn after the per-deployment report has been started (they are
+    # only in its header), so a large report's second half is written meanwhile
+    base = assess(result, answers, lib, trials=args.trials, seed=args.seed, deferred_draws=bool(args.json))
     with second_half_started(base) if args.json else contextlib.nullcontext() as started:
         return _report_assessment(args, lib, result, answers, answer_errors, base, started)
 

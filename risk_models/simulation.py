@@ -16,7 +16,9 @@ are computed in closed form (the simulation's mean converges to them; a test che
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -113,8 +115,20 @@ def component_records(components: np.ndarray) -> list[dict[str, float]]:
 class SimulationResult:
     trials: int
     seed: int
-    portfolio: np.ndarray  # (trials,) annual loss
     components: np.ndarray  # (n, dims) closed-form expected annual loss by component (COMPONENTS)
+    _portfolio: np.ndarray | None = field(default=None, repr=False)
+    _draw: Callable[[], np.ndarray] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def portfolio(self) -> np.ndarray:
+        """(trials,) simulated annual portfolio loss; drawn on first use when the draws were deferred
+        (the same draws: seed and inputs are fixed when the result is made)."""
+        if self._portfolio is None:
+            with self._lock:
+                if self._portfolio is None:
+                    self._portfolio, self._draw = self._draw(), None
+        return self._portfolio
 
     @property
     def expected_by_deployment(self) -> np.ndarray:
@@ -149,14 +163,25 @@ def _draw_events(rng, annual: np.ndarray, ev: np.ndarray, trials: int) -> np.nda
     return drawn
 
 
-def simulate(frame: pd.DataFrame, scores: Scores, lib: Library, trials: int = 10_000, seed: int = 0) -> SimulationResult:
+def simulate(frame: pd.DataFrame, scores: Scores, lib: Library, trials: int = 10_000, seed: int = 0,
+             deferred: bool = False) -> SimulationResult:
+    """Closed-form expected losses and `trials` simulated years. `deferred`: the years are drawn
+    when first read (the CLI reads them after the per-deployment report has been started)."""
     if not 1 <= trials <= MAX_TRIALS:
         raise ValueError(f"trials must be between 1 and {MAX_TRIALS:,}")
+    components = expected_loss_components(frame, scores, lib)  # closed form, per exposure profile
+    result = SimulationResult(trials, seed, components, _draw=lambda: _draw_years(frame, scores, lib, trials, seed))
+    if not deferred:
+        result.portfolio  # noqa: B018 (drawn now)
+    return result
+
+
+def _draw_years(frame: pd.DataFrame, scores: Scores, lib: Library, trials: int, seed: int) -> np.ndarray:
+    """(trials,) annual portfolio losses."""
     a = lib.assumptions
     c = float(a.common_factor.value)
     table = pert_table(a.pert_low.value, 1.0, a.pert_high.value)
     mu, var = float(table.mean()), float(table.var())
-    components = expected_loss_components(frame, scores, lib)  # closed form, per exposure profile
     losses = loss_tensor(frame, scores, lib, np.float32)  # (n, o, k) for the draws
     outs = scores.outcomes
     annual, ev = outs.annual, outs.event_index
@@ -202,4 +227,4 @@ def simulate(frame: pd.DataFrame, scores: Scores, lib: Library, trials: int = 10
             x = table[rng.integers(0, TABLE_SIZE, size=(len(t), len(deps)), dtype=np.int16)]
             x *= est[combo_of_trial[t]]
             portfolio[t] += (1 - c) * x.sum(axis=1, dtype=np.float64)
-    return SimulationResult(trials, seed, portfolio, components)
+    return portfolio

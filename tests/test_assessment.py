@@ -185,6 +185,15 @@ def test_a_second_half_started_early_is_the_same_and_is_stopped_when_the_report_
     assert started.done  # the child was stopped and reaped: no process left behind
 
 
+def test_deferred_draws_are_the_draws_made_at_once(lib, demo):
+    res, answers = demo
+    now = assess(res, answers, lib, trials=2000, seed=7)
+    later = assess(res, answers, lib, trials=2000, seed=7, deferred_draws=True)
+    assert later.simulation._portfolio is None  # not drawn yet
+    np.testing.assert_array_equal(later.simulation.portfolio, now.simulation.portfolio)
+    assert later.simulation.summary(later.frame) == now.simulation.summary(now.frame)
+
+
 def test_the_summary_names_each_deployment_s_first_outcome_driver(lib, demo):
     from risk_models.assessment import drivers, top_outcome_label
     res, answers = demo
