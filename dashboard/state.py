@@ -9,11 +9,13 @@ inventory + answers + scenario probabilities.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -103,12 +105,17 @@ def _library_with_pack(pack_key: str, _sf: ScenariosFile) -> Library:
 def library() -> Library:
     """The configuration with the session's scenario pack (an uploaded one, once confirmed), and the
     session's organisation profile and loss assumptions (Settings page)."""
-    pack = st.session_state.get("scenario_pack")
+    ss = st.session_state
+    return _library_for(ss.get("scenario_pack"), ss.get("profile"), ss.get("assumptions"))
+
+
+def _library_for(pack: dict | None, profile: OrgProfile | None, assumptions: AssumptionsFile | None) -> Library:
+    """library() for explicit settings (the server's warm-up has no session)."""
     lib = _library_with_pack(pack["hash"], pack["sf"]) if pack else base_library()
-    profile, assumptions = st.session_state.get("profile"), st.session_state.get("assumptions")
     if profile is None and assumptions is None:
         return lib
-    return _library_with_settings(f"{pack_key()}|{settings_key()}", lib, profile, assumptions)
+    return _library_with_settings(f"{pack['hash'] if pack else 'built-in'}|{_settings_digest(profile, assumptions)}",
+                                  lib, profile, assumptions)
 
 
 @st.cache_resource(max_entries=16)
@@ -120,9 +127,12 @@ def _library_with_settings(key: str, _lib: Library, _profile: OrgProfile | None,
 
 def settings_key() -> str:
     """Digest of the session's organisation profile and loss assumptions (part of every cache key)."""
-    ss = st.session_state
-    return _digest([ss["profile"].model_dump(mode="json") if ss.get("profile") else None,
-                    ss["assumptions"].model_dump(mode="json") if ss.get("assumptions") else None])
+    return _settings_digest(st.session_state.get("profile"), st.session_state.get("assumptions"))
+
+
+def _settings_digest(profile: OrgProfile | None, assumptions: AssumptionsFile | None) -> str:
+    return _digest([profile.model_dump(mode="json") if profile else None,
+                    assumptions.model_dump(mode="json") if assumptions else None])
 
 
 def set_profile(profile: OrgProfile) -> None:
@@ -224,6 +234,10 @@ def _digest(obj: object) -> str:
 def read_upload(data: bytes, filename: str) -> pd.DataFrame:
     """Raw text table with the original line numbers in the LINE column (InventoryFileError
     propagates for whole-file problems)."""
+    return _read_raw(data, filename)
+
+
+def _read_raw(data: bytes, filename: str) -> pd.DataFrame:
     raw, lines = read_table(data, filename)  # two headers meaning one column: InventoryFileError, never a silent pick
     notices = list(raw.attrs.get("notices", []))
     if raw.attrs.get("format") in ("csv", "xlsx"):
@@ -235,9 +249,13 @@ def read_upload(data: bytes, filename: str) -> pd.DataFrame:
     return raw
 
 
-def _validate(raw: pd.DataFrame) -> ImportResult:
+def _validate(raw: pd.DataFrame, lib: Library | None = None) -> ImportResult:
     cols = [c for c in raw.columns if c != LINE]
-    return validate_table(raw[cols], raw[LINE].to_numpy(), library())
+    return validate_table(raw[cols], raw[LINE].to_numpy(), lib or library())
+
+
+def _inventory_key(raw: pd.DataFrame) -> str:
+    return _digest(pd.util.hash_pandas_object(raw.astype(str), index=False).sum().item())
 
 
 @st.cache_resource(show_spinner="Scoring and simulating…", max_entries=6)
@@ -267,17 +285,18 @@ def _reviews(a: Assessment) -> dict:
 
 # --- session ----------------------------------------------------------------------------------
 def set_raw(raw: pd.DataFrame, source: str | None = None, keep_history: bool = True,
-            new_register: bool = False, restore_archived: bool = False) -> None:
+            new_register: bool = False, restore_archived: bool = False, validated: ImportResult | None = None) -> None:
     """Make `raw` the current register version. Answers and what-if choices of deployments
     still present are kept; those of removed deployments are archived (restorable), never
-    dropped. new_register=True starts a new register at version 1 (demo, reopened save)."""
+    dropped. new_register=True starts a new register at version 1 (demo, reopened save).
+    `validated`: `raw` already validated with this session's library (the shared demo)."""
     ss = st.session_state
     if keep_history and "raw" in ss:
         ss["history"] = ([ss["raw"]] + ss.get("history", []))[:UNDO_DEPTH]
     old = ss.get("inventory")
     ss["raw"] = raw
-    ss["inventory"] = result = _validate(raw)
-    ss["inventory_key"] = _digest(pd.util.hash_pandas_object(raw.astype(str), index=False).sum().item())
+    ss["inventory"] = result = validated if validated is not None else _validate(raw)
+    ss["inventory_key"] = _inventory_key(raw)
     ss["editor_version"] = ss.get("editor_version", 0) + 1
     if source:
         ss["source"] = source
@@ -382,15 +401,55 @@ def undo() -> str | None:
     return "; ".join(parts) or "the last edit (no field of a valid deployment changed)"
 
 
+@dataclass(frozen=True)
+class DemoInputs:
+    """The demo organisation as read and validated against the built-in configuration."""
+
+    raw: pd.DataFrame
+    result: ImportResult
+    answers: AnswerMap
+    profile: OrgProfile
+
+    def assessment_key(self) -> str:
+        """The key a session that has just loaded the demo computes (assessment_key())."""
+        return _assessment_key_of(_inventory_key(self.raw), self.answers, {}, "built-in",
+                                  _settings_digest(self.profile, None))
+
+
+@st.cache_resource(show_spinner=False)
+def demo_inputs() -> DemoInputs:
+    """Read and validated once per server process: every new session starts on the demo (read-only
+    here; sessions get their own copies of what they edit)."""
+    lib = base_library()
+    raw = _read_raw((DEMO_DIR / "inventory.csv").read_bytes(), "inventory.csv")
+    answers, _ = validate_answers(read_answers_file(DEMO_DIR / "answers.yaml"), lib.questions)
+    return DemoInputs(raw, _validate(raw, lib), answers, load_profile(DEMO_DIR / "profile.yaml", lib.regimes))
+
+
+def warm_demo() -> Assessment:
+    """Server start (dashboard/serve.py, a background thread): the demo's library and assessment into
+    the process-wide caches under the keys a new session computes, so the first visitor reuses them.
+    Thread-safe: cache_resource computes a key once and other callers (a visitor arriving meanwhile)
+    wait for that value instead of computing their own."""
+    demo = demo_inputs()
+    lib = _library_for(None, demo.profile, None)
+    return _assessment(demo.assessment_key(), demo.result, demo.answers, {}, lib)
+
+
 def _load_demo() -> None:
-    raw = read_upload((DEMO_DIR / "inventory.csv").read_bytes(), "inventory.csv")
+    demo = demo_inputs()
+    # the shared validation holds for the built-in configuration; a session back from another
+    # scenario pack or settings (Reset to demo) validates against its own library
+    shared = library() is base_library()
     st.session_state.pop("history", None)
     st.session_state.pop("pending_upload", None)
-    set_raw(raw, DEMO_NAME, keep_history=False, new_register=True)
-    answers, _ = validate_answers(read_answers_file(DEMO_DIR / "answers.yaml"), library().questions)
-    profile = load_profile(DEMO_DIR / "profile.yaml", base_library().regimes)
+    set_raw(demo.raw.copy(), DEMO_NAME, keep_history=False, new_register=True,
+            validated=demo.result if shared else None)
+    answers = copy.deepcopy(demo.answers) if shared else validate_answers(
+        read_answers_file(DEMO_DIR / "answers.yaml"), library().questions)[0]
     st.session_state.update(answers=answers, scoped_answers=ScopedAnswers(), probabilities={}, org="example-bank",
-                            org_name=profile.name, profile=profile, profile_is_demo=True, upload_notices=[])
+                            org_name=demo.profile.name, profile=demo.profile, profile_is_demo=True,
+                            upload_notices=[])
 
 
 def ensure_loaded() -> None:
@@ -572,8 +631,12 @@ def assessment_key(probs: dict[str, float] | None = None) -> str:
     """Cache key: inventory + answers + scenario probabilities."""
     ensure_loaded()
     p = probabilities() if probs is None else probs
-    return "|".join([st.session_state["inventory_key"], _digest(answers_to_jsonable(answers())), _digest(p),
-                     pack_key(), settings_key()])
+    return _assessment_key_of(st.session_state["inventory_key"], answers(), p, pack_key(), settings_key())
+
+
+def _assessment_key_of(inventory_key: str, answers: AnswerMap, probs: dict[str, float], pack: str,
+                       settings: str) -> str:
+    return "|".join([inventory_key, _digest(answers_to_jsonable(answers)), _digest(probs), pack, settings])
 
 
 def assessment(probs: dict[str, float] | None = None) -> Assessment:

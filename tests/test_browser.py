@@ -108,7 +108,8 @@ def nav(page, link: str, heading: str | None = None) -> None:
 
 def test_overview_then_upload_with_a_bad_row(page, tmp_path):
     page.get_by_text("Deployments (valid)").wait_for()
-    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    page.locator(".risk-matrix").first.wait_for(timeout=60_000)
+    assert page.locator(".risk-matrix-cell").count() == 25
     shot(page, "1-overview")
     nav(page, "Inventory")
     f = tmp_path / "mine.csv"
