@@ -9,6 +9,9 @@ the part still running (cache_resource computes each key once; other callers wai
 
 from __future__ import annotations
 
+import ast
+import importlib
+import importlib.util
 import logging
 import sys
 import threading
@@ -30,8 +33,34 @@ def warm_up() -> None:
         import risk_models.concentration  # noqa: F401 - the Overview's other imports
         from dashboard import state
         state.warm_demo()
+        # then what the other pages import (exports, saved assessments: reportlab, SQLAlchemy, Alembic),
+        # so their first visit does not wait for it either
+        for module in [*LAZY_MODULES, *page_imports()]:
+            importlib.import_module(module)
     except Exception:  # noqa: BLE001 - a warm-up must not take the server down
         _LOG.exception("warming the demo assessment failed; the first visitor computes it")
+
+
+# imported inside dashboard/state.py's functions, not at the top (the first page needs none of them)
+LAZY_MODULES = ["risk_models.storage.repository", "risk_models.report.changes", "risk_models.json_report",
+                "risk_models.report.pdf", "risk_models.report.xlsx", "risk_models.report.markdown",
+                "risk_models.report.tabular", "risk_models.report.plan"]
+
+
+def page_imports() -> list[str]:
+    """Every module the pages (dashboard/views/*.py) import at their top."""
+    names: set[str] = set()
+    for path in sorted((APP.parent / "views").glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module)
+                # `from dashboard import pack_panel`: the submodules too
+                names.update(f"{node.module}.{alias.name}" for alias in node.names
+                             if importlib.util.find_spec(node.module).submodule_search_locations
+                             and importlib.util.find_spec(f"{node.module}.{alias.name}") is not None)
+            elif isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+    return sorted(names)
 
 
 def start_warm_up() -> threading.Thread:

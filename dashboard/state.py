@@ -17,6 +17,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -52,7 +53,6 @@ from risk_models.inventory_import import (
     unescape_text,
     validate_table,
 )
-from risk_models.json_report import report
 from risk_models.library.diff import effect_of
 from risk_models.library.pack import (
     LibrarySettings,
@@ -69,19 +69,17 @@ from risk_models.models import DIMENSIONS, INVENTORY_COLUMNS
 from risk_models.plausibility import plausibility_warnings
 from risk_models.profile import OrgProfile
 from risk_models.questionnaire.scoped import ScopedAnswers, resolve_answers
-from risk_models.report.changes import comparison_baseline as baseline_of
-from risk_models.report.changes import review_of
 from risk_models.report.labels import label_maps
-from risk_models.report.markdown import render_markdown
 from risk_models.report.methodology import COMPONENT_LABELS
-from risk_models.report.pdf import render_pdf
-from risk_models.report.plan import plan_record
-from risk_models.report.tabular import deployments_csv, report_json
-from risk_models.report.xlsx import render_xlsx
 from risk_models.simulation import COMPONENTS
-from risk_models.storage import repository as repo
-from risk_models.storage.db import database_url, make_engine
 from risk_models.whatif import whatif
+
+if TYPE_CHECKING:
+    from risk_models.storage import repository as repo
+
+# Exports (reportlab, openpyxl) and saved assessments (SQLAlchemy, Alembic: ~0.6 s of imports) are
+# imported where they are used, not here: the first page needs neither. The server's warm-up imports
+# them after the demo's assessment (dashboard/serve.py), so the pages that use them do not wait either.
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "config" / "demo"
 DEMO_NAME = "Demo organisation (Example Bank plc)"
@@ -268,6 +266,7 @@ def _assessment(key: str, _result: ImportResult, _answers: AnswerMap, _probs: di
 
 @st.cache_resource(show_spinner="Building the report…", max_entries=4)
 def _report(key: str, org: str, _a: Assessment) -> dict:
+    from risk_models.json_report import report
     rep = report(_a, org)
     rep["labels"] = label_maps(_a.lib)  # human names in every export meant for people
     rep["scenario_library"]["pack"] = pack_record(_a.lib.scenarios, max_age_days=_settings().max_age_days)
@@ -648,10 +647,16 @@ def assessment(probs: dict[str, float] | None = None) -> Assessment:
     return _assessment(key, inventory(), answers(), p, library())
 
 
-RENDERERS = {
-    "json": report_json, "csv": deployments_csv, "xlsx": render_xlsx,
-    "md": lambda rep: render_markdown(rep).encode("utf-8"),
-}
+def _render(kind: str, rep: dict) -> bytes:
+    """json, csv, xlsx or md bytes of a report (the PDF has its own options)."""
+    if kind == "xlsx":
+        from risk_models.report.xlsx import render_xlsx
+        return render_xlsx(rep)
+    if kind == "md":
+        from risk_models.report.markdown import render_markdown
+        return render_markdown(rep).encode("utf-8")
+    from risk_models.report.tabular import deployments_csv, report_json
+    return {"json": report_json, "csv": deployments_csv}[kind](rep)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -661,10 +666,12 @@ def _report_bytes(key: str, org: str, kind: str, compare_id: int | None, plan_ke
     if review:  # who submitted and approved it (team mode), on the title page
         rep = rep | {"review": review}
     if _plan:  # the what-if plan of the Fallbacks page: a Plan section in the PDF and Markdown
+        from risk_models.report.plan import plan_record
         rep = rep | {"plan": plan_record(_a, _a.recommendations(), _plan, _whatif(key, plan_key, _a, _plan))}
     if kind.startswith("pdf"):
+        from risk_models.report.pdf import render_pdf
         return render_pdf(rep, kind.removeprefix("pdf-"), _diff)
-    return RENDERERS[kind](rep)
+    return _render(kind, rep)
 
 
 # Exports that failed, by (assessment key, kind): the download runs on Streamlit's download thread,
@@ -697,6 +704,7 @@ def report_download(kind: str, compare_with: repo.Saved | None = None, plan: dic
     """A callable for st.download_button: files are built only when someone downloads them
     (the JSON of 20,000 deployments is 100+ MB), on Streamlit's download thread. `plan`: a what-if
     plan to include (PDF and Markdown get a Plan section)."""
+    from risk_models.storage import repository as repo
     key, a, org = assessment_key(), assessment(), org_name()
     diff = None
     if compare_with is not None:
@@ -712,6 +720,7 @@ def saved_context() -> tuple[repo.Saved | None, dict]:
     """(the saved assessment reports compare with — the last approved one, else the most recent one
     whose figures differ from what the pages show now —, the review of the saved assessment with
     these figures, for the PDF's title page); see risk_models.report.changes."""
+    from risk_models.storage import repository as repo
     rows = repo.list_assessments(storage())
     if not rows:
         return None, {"status": "not saved"}
@@ -722,6 +731,9 @@ def saved_context() -> tuple[repo.Saved | None, dict]:
 
 @st.cache_resource(show_spinner="Finding the assessment to compare with…", max_entries=4)
 def _baseline(key: str, saved_ids: tuple, org: str, _a: Assessment) -> tuple[repo.Saved | None, dict]:
+    from risk_models.report.changes import comparison_baseline as baseline_of
+    from risk_models.report.changes import review_of
+    from risk_models.storage import repository as repo
     engine, saved = storage(), []
     for assessment_id, *_ in saved_ids:
         try:
@@ -735,17 +747,20 @@ def _baseline(key: str, saved_ids: tuple, org: str, _a: Assessment) -> tuple[rep
 # --- saved assessments --------------------------------------------------------------------------
 @st.cache_resource(show_spinner="Opening the database…")
 def _engine(url: str):
+    from risk_models.storage.db import make_engine
     return make_engine(url)
 
 
 def storage():
     """The database engine, or StorageError with a plain message (bad or unreachable URL)."""
+    from risk_models.storage.db import database_url
     return _engine(database_url())
 
 
 def open_saved(saved: repo.Saved) -> None:
     """Load a saved assessment's inputs into the session (results are recomputed, deterministically),
     with the scenario pack it was saved with when that pack still fits today's configuration."""
+    from risk_models.storage import repository as repo
     _restore_pack(saved)
     _, saved_answers, probs = repo.reopen(saved, library())
     raw = pd.DataFrame(saved.payloads["inventory"]["rows"]).astype(str)
