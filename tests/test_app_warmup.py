@@ -67,3 +67,10 @@ def test_the_warm_up_never_raises(monkeypatch, caplog):
     monkeypatch.setattr(state, "warm_demo", broken)
     serve.warm_up()  # logged, not raised: the server keeps running and the first visitor computes
     assert "warming the demo assessment failed" in caplog.text
+
+
+def test_the_warm_up_imports_what_the_pages_import():
+    modules = serve.page_imports()  # read from dashboard/views/*.py, so new pages are covered
+    assert {"risk_models.questionnaire.value_of_information", "risk_models.providers.summary",
+            "dashboard.pack_panel", "risk_models.storage.repository"} <= set(modules)
+    assert not [m for m in modules if m.startswith("dashboard.views")]  # pages are scripts, never imported
