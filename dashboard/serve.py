@@ -15,6 +15,7 @@ import importlib.util
 import logging
 import sys
 import threading
+import time
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent / "app.py"
@@ -37,8 +38,28 @@ def warm_up() -> None:
         # so their first visit does not wait for it either
         for module in [*LAZY_MODULES, *page_imports()]:
             importlib.import_module(module)
+        compile_pages()
     except Exception:  # noqa: BLE001 - a warm-up must not take the server down
         _LOG.exception("warming the demo assessment failed; the first visitor computes it")
+
+
+def compile_pages(wait_s: float = 60) -> int:
+    """Have Streamlit compile every page script into its script cache (its "magic" AST rewrite takes
+    ~0.1 s a page, paid on the first visit of each page otherwise). The cache belongs to the server's
+    Runtime (a private attribute: skipped if a Streamlit version has none). Returns the pages compiled."""
+    from streamlit import runtime
+    end = time.monotonic() + wait_s
+    while not runtime.exists():  # the server creates its Runtime after this thread started
+        if time.monotonic() > end:
+            return 0
+        time.sleep(0.1)
+    cache = getattr(runtime.get_instance(), "_script_cache", None)
+    if cache is None:
+        return 0
+    pages = [APP, *sorted((APP.parent / "views").glob("*.py"))]
+    for page in pages:
+        cache.get_bytecode(str(page))  # thread-safe (ScriptCache holds a lock)
+    return len(pages)
 
 
 # imported inside dashboard/state.py's functions, not at the top (the first page needs none of them)
