@@ -311,3 +311,14 @@ def test_settings_assumptions_edit_changes_losses_and_refuses_bad_values():
     next(b for b in at.button if b.label == "Apply assumptions").click().run()
     assert any("Not applied" in e.value for e in at.error)
     assert at.session_state["assumptions"].pert_high.value == 3.0
+
+
+def test_heatmaps_chart_tabs_draw_their_chart_when_opened():
+    at = goto(start(), "heatmaps")
+    assert len(at.get("plotly_chart")) == 2  # the matrix and the first tab's chart: the others wait
+    for view, marker in [("Channel × dimension", "Average dimension score"), ("Concentration", "HHI"),
+                         ("Loss exceedance", "probability of exceeding")]:
+        at.session_state["hm_view"] = view
+        at.run()
+        assert not at.exception
+        assert len(at.get("plotly_chart")) == 2 and marker in at.get("plotly_chart")[1].proto.spec
