@@ -21,6 +21,7 @@ from pathlib import Path
 APP = Path(__file__).resolve().parent / "app.py"
 _LOG = logging.getLogger(__name__)
 WARM_UP_THREAD = "demo-warm-up"
+OTHER_PAGES_AFTER_S = 4.0
 
 
 def warm_up() -> None:
@@ -35,7 +36,9 @@ def warm_up() -> None:
         from dashboard import state
         state.warm_demo()
         # then what the other pages import (exports, saved assessments: reportlab, SQLAlchemy, Alembic),
-        # so their first visit does not wait for it either
+        # so their first visit does not wait for it either; a few seconds later, so that a visitor who
+        # arrives at once gets the server (and the GIL) for their first page
+        time.sleep(OTHER_PAGES_AFTER_S)
         for module in [*LAZY_MODULES, *page_imports()]:
             importlib.import_module(module)
         compile_pages()
