@@ -32,7 +32,7 @@ $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-run .venv-focus/.stamp
 	touch $@
 
 run: $(VENV)/.stamp-run
-	$(PY) -m streamlit run dashboard/app.py --server.headless true \
+	$(PY) -m dashboard.serve --server.headless true \
 	  --server.address 127.0.0.1 --server.port $(PORT) --browser.gatherUsageStats false
 
 test: $(VENV)/.stamp-test

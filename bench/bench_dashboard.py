@@ -1,8 +1,10 @@
 """Dashboard speed, printed (not a test).
 
-1. Real browser (Playwright + Debian chromium) against `streamlit run` as `make run` starts it, on
-   the demo: the first page after start (server ready → Overview drawn with its matrix; target
-   < 3 s) and every page switch (click → page drawn and idle; target < 1 s).
+1. Real browser (Playwright + Debian chromium) against the server as `make run` starts it
+   (`python -m dashboard.serve`: streamlit run + the warm-up thread), on the demo: the first page
+   after start (server ready → Overview drawn: matrix, tables, script idle; target < 3 s), a second
+   visitor's first page, and every page switch (click → page drawn and idle; target < 1 s), each
+   with the browser's renderer and the server's CPU time next to the wall time.
 2. AppTest run time per page for the demo (61 deployments) and for 20,000 deployments: every page
    reruns in under 2 s once the assessment is cached (the first visit pays for the assessment).
 Run: .venv/bin/python -m bench.bench_dashboard [--browser-only]
@@ -74,11 +76,58 @@ def _idle(pg, timeout: float = 120) -> None:
     raise RuntimeError(f"{pg.url} still running after {timeout} s")
 
 
+def _overview_drawn(pg) -> None:
+    """The Overview as a reader sees it: title, KPIs, the 5x5 matrix and its three tables drawn."""
+    pg.get_by_text("AI vendor-risk overview").wait_for(timeout=120_000)
+    pg.locator(".risk-matrix").first.wait_for(timeout=120_000)
+    pg.locator('[data-testid="stDataFrame"] canvas').nth(2).wait_for(timeout=120_000)
+    _idle(pg)
+
+
+def _browser_cpu() -> float:
+    """CPU seconds (user + system) Chromium's renderer processes started by this bench have used."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            cmdline = (stat.parent / "cmdline").read_bytes()
+            if b"--type=renderer" in cmdline and _descends_from(int(stat.parent.name), os.getpid()):
+                total += _cpu_of(stat)
+        except (OSError, ValueError):  # a process that ended meanwhile
+            continue
+    return total
+
+
+def _descends_from(pid: int, ancestor: int) -> bool:
+    while pid > 1:
+        if pid == ancestor:
+            return True
+        pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    return False
+
+
+def _cpu_of(stat: Path) -> float:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the server process has used so far."""
+    return _cpu_of(Path(f"/proc/{pid}/stat"))
+
+
+def _ok(x: float, target: float) -> str:
+    return "OK" if x < target else "MISS"
+
+
 def bench_browser() -> None:
+    """Timings are wall clock on a shared machine; the CPU seconds next to them (Chromium's renderer
+    processes, the server process) say how much of it was work rather than waiting for other users'
+    processes (CPU can exceed wall time: 2 cores, and the renderer parses scripts on a second thread)."""
     from playwright.sync_api import sync_playwright
     port = _free_port()
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true",
+    # the command `make run` runs: Streamlit plus the warm-up thread (dashboard/serve.py)
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard.serve", "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--server.port", str(port),
                              "--browser.gatherUsageStats", "false"], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -95,22 +144,33 @@ def bench_browser() -> None:
             b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless=new",
                                                                   "--disable-dev-shm-usage", "--disable-gpu"])
             pg = b.new_page(viewport={"width": 1440, "height": 900})
+            cpu0, server0 = _browser_cpu(), _server_cpu(proc.pid)
             t = time.perf_counter()
             pg.goto(url)
-            pg.get_by_text("AI vendor-risk overview").wait_for(timeout=120_000)
-            pg.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
-            _idle(pg)
+            _overview_drawn(pg)
             first = time.perf_counter() - t
+            first_cpu, first_server = _browser_cpu() - cpu0, _server_cpu(proc.pid) - server0
+            # plotly.js loads after the Overview is drawn (an invisible chart, a second later): a reader
+            # takes longer than that to read the page, so the page switches below start once it is loaded
+            pg.locator(".js-plotly-plot").first.wait_for(state="attached", timeout=120_000)
+            _idle(pg)
+            charts_ready = time.perf_counter() - t
             load = os.getloadavg()[0]
             print(f"browser (Chromium, demo, 1440x900; load average {load:.1f} on {os.cpu_count()} cores): server "
-                  f"ready {ready:.2f} s after start; first page {first:.2f} s (target < 3 s: "
-                  f"{'OK' if first < 3 else 'SLOW'})")
+                  f"ready {ready:.2f} s after start")
+            print(f"  first page {first:.2f} s (target < 3 s: {_ok(first, 3)}; {ready + first:.2f} s after the "
+                  f"server started; browser CPU {first_cpu:.2f} s, server CPU {first_server:.2f} s incl. "
+                  f"the warm-up if still running); plotly.js loaded in the background by "
+                  f"{charts_ready:.2f} s")
             other = b.new_page(viewport={"width": 1440, "height": 900})  # a second visitor: caches are warm
+            cpu0, server0 = _browser_cpu(), _server_cpu(proc.pid)
             t = time.perf_counter()
             other.goto(url)
-            other.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
-            _idle(other)
-            print(f"  first page of a second visitor (warm server): {time.perf_counter() - t:.2f} s")
+            _overview_drawn(other)
+            second = time.perf_counter() - t
+            print(f"  first page of a second visitor (warm server): {second:.2f} s (target < 3 s: {_ok(second, 3)}; "
+                  f"browser CPU {_browser_cpu() - cpu0:.2f} s, server CPU "
+                  f"{_server_cpu(proc.pid) - server0:.2f} s)")
             other.close()
             links = pg.locator('[data-testid="stSidebarNav"] a')
             names = [links.nth(k).inner_text().strip().splitlines()[-1] for k in range(links.count())]
@@ -118,14 +178,17 @@ def bench_browser() -> None:
                 times = []
                 for k, name in enumerate(names[1:] + names[:1], start=1):
                     prev = pg.locator('[data-testid="stMain"] h1').first.inner_text()
+                    cpu0, server0 = _browser_cpu(), _server_cpu(proc.pid)
                     t = time.perf_counter()
                     pg.locator('[data-testid="stSidebarNav"] a').nth(k % len(names)).click()
                     pg.wait_for_function(NEW_TITLE, arg=prev, timeout=120_000)  # the next page is drawing
                     _idle(pg)
-                    times.append((name, time.perf_counter() - t))
-                worst = max(x for _, x in times)
-                print(f"  page switches ({round_}): " + ", ".join(f"{n} {x:.2f} s" for n, x in times)
-                      + f"; slowest {worst:.2f} s (target < 1 s: {'OK' if worst < 1 else 'SLOW'})")
+                    times.append((name, time.perf_counter() - t, _browser_cpu() - cpu0,
+                                  _server_cpu(proc.pid) - server0))
+                worst = max(x for _, x, _, _ in times)
+                print(f"  page switches ({round_}; wall s [browser CPU / server CPU]): "
+                      + ", ".join(f"{n} {x:.2f} [{c:.2f}/{s:.2f}]" for n, x, c, s in times)
+                      + f"; slowest {worst:.2f} s (target < 1 s: {_ok(worst, 1)})")
             b.close()
     finally:
         proc.terminate()

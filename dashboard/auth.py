@@ -14,7 +14,6 @@ import streamlit as st
 from risk_models.auth.config import TeamConfig, team_config
 from risk_models.auth.roles import Actor, Permission, local_user
 from risk_models.markdown_text import md_escape
-from risk_models.storage.db import StorageError
 
 
 def _secrets_team() -> dict:
@@ -55,6 +54,7 @@ def require_sign_in() -> None:
         st.write("Sign in with your organisation account to continue.")
         st.button("Sign in", type="primary", on_click=st.login)
         st.stop()
+    from risk_models.storage.db import StorageError  # team mode only: SQLAlchemy is not on the first page's path
     claims = st.user.to_dict()
     name = cfg.username(claims)
     try:

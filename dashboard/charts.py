@@ -24,23 +24,42 @@ def _esc(text: object) -> str:
     return html.escape(str(text))
 
 
-def risk_matrix(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float], title: str = "") -> go.Figure:
-    """5x5 likelihood x impact with counts; hover lists deployment names. Drawn as square
-    markers so a click selects a cell."""
+def _matrix_cells(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float]) -> list[dict]:
+    """The 25 cells of the 5x5 matrix (likelihood, impact, count, rating colour, the first names):
+    one computation for the plotly matrix and the static one, so both show the same figures."""
     counts = table.groupby(["likelihood", "impact"]).size()
-    xs, ys, colours, text, hover = [], [], [], [], []
+    cells = []
     for lik in range(1, 6):
         for imp in range(1, 6):
             n = int(counts.get((lik, imp), 0))
             members = names[(table["likelihood"] == lik).to_numpy() & (table["impact"] == imp).to_numpy()]
-            shown = "<br>".join(_esc(x if len(x) <= HOVER_NAME_CHARS else x[:HOVER_NAME_CHARS - 1] + "…")
-                                for x in members.head(HOVER_NAMES).astype(str))
-            more = f"<br>… and {n - HOVER_NAMES} more" if n > HOVER_NAMES else ""
-            xs.append(imp)
-            ys.append(lik)
-            colours.append(RATING_COLOURS[str(rating_of(lik * imp, bounds))])
-            text.append(str(n) if n else "")
-            hover.append(f"Likelihood {lik} × impact {imp}: {n} deployment(s)<br>{shown}{more}")
+            shown = [x if len(x) <= HOVER_NAME_CHARS else x[:HOVER_NAME_CHARS - 1] + "…"
+                     for x in members.head(HOVER_NAMES).astype(str)]
+            cells.append({"likelihood": lik, "impact": imp, "n": n, "names": shown,
+                          "colour": RATING_COLOURS[str(rating_of(lik * imp, bounds))]})
+    return cells
+
+
+def _hover_lines(cell: dict) -> list[str]:
+    """Hover text as lines of plain text (callers escape them for their medium)."""
+    n = cell["n"]
+    more = [f"… and {n - HOVER_NAMES} more"] if n > HOVER_NAMES else []
+    return [f"Likelihood {cell['likelihood']} × impact {cell['impact']}: {n} deployment(s)", *cell["names"], *more]
+
+
+def _ink(colour: str) -> str:
+    return "black" if colour in ("#fdd49e", "#fc8d59") else "white"
+
+
+def risk_matrix(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float], title: str = "") -> go.Figure:
+    """5x5 likelihood x impact with counts; hover lists deployment names. Drawn as square
+    markers so a click selects a cell."""
+    cells = _matrix_cells(table, names, bounds)
+    xs = [c["impact"] for c in cells]
+    ys = [c["likelihood"] for c in cells]
+    colours = [c["colour"] for c in cells]
+    text = [str(c["n"]) if c["n"] else "" for c in cells]
+    hover = [_esc(lines[0]) + "<br>" + "<br>".join(_esc(x) for x in lines[1:]) for lines in map(_hover_lines, cells)]
     # cells are shapes in data coordinates (they scale with the chart at any window width); the
     # invisible markers on top carry the counts, the hover text and the click that selects a cell
     shapes = [{"type": "rect", "layer": "below", "x0": x - 0.48, "x1": x + 0.48, "y0": y - 0.48, "y1": y + 0.48,
@@ -48,7 +67,7 @@ def risk_matrix(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float],
     fig = go.Figure(go.Scatter(
         x=xs, y=ys, mode="markers+text", text=text, hovertext=hover, hoverinfo="text",
         marker={"symbol": "square", "size": 40, "color": colours, "opacity": 0},
-        textfont={"size": 18, "color": ["black" if c in ("#fdd49e", "#fc8d59") else "white" for c in colours]},
+        textfont={"size": 18, "color": [_ink(c) for c in colours]},
         showlegend=False, hoverlabel={"font": {"size": 11}, "align": "left"},
     ))
     for rating, colour in RATING_COLOURS.items():  # legend: which rating each colour stands for
@@ -68,6 +87,41 @@ def risk_matrix(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float],
         plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)", shapes=shapes,
     )
     return fig
+
+
+def risk_matrix_html(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float]) -> str:
+    """The same 5x5 matrix as risk_matrix, as plain HTML for st.html: the Overview draws at once
+    instead of waiting for the browser to load plotly.js (4.7 MB of JavaScript, 2-4 s of CPU on
+    this machine). Counts, colours, legend and hover text (the cell's title) match risk_matrix; no
+    click-to-select (the Heatmaps page has it). Transparent background, labels in the theme's colour."""
+    cells = {(c["likelihood"], c["impact"]): c for c in _matrix_cells(table, names, bounds)}
+    grid = []
+    for lik in range(5, 0, -1):  # likelihood 5 on top, as on the plotly matrix
+        grid.append(f'<div style="display:flex;align-items:center;justify-content:flex-end;padding-right:6px">{lik}</div>')
+        for imp in range(1, 6):
+            c = cells[(lik, imp)]
+            title = html.escape("\n".join(_hover_lines(c)), quote=True)
+            grid.append(f'<div class="risk-matrix-cell" data-cell="{lik}-{imp}" data-count="{c["n"]}" title="{title}" '
+                        f'style="background:{c["colour"]};color:{_ink(c["colour"])};aspect-ratio:1;display:flex;'
+                        f'align-items:center;justify-content:center;font-size:18px;border-radius:2px">'
+                        f'{c["n"] or ""}</div>')
+    grid.append("<div></div>")
+    grid += [f'<div style="text-align:center">{imp}</div>' for imp in range(1, 6)]
+    legend = "".join(f'<span style="display:inline-flex;align-items:center;margin-right:12px">'
+                     f'<span style="width:14px;height:14px;background:{colour};display:inline-block;margin-right:4px">'
+                     f'</span>{rating}</span>' for rating, colour in RATING_COLOURS.items())
+    return ('<div class="risk-matrix" style="max-width:460px;font-size:14px">'
+            '<div style="display:flex;align-items:center">'
+            '<div style="writing-mode:vertical-rl;transform:rotate(180deg);text-align:center">Likelihood</div>'
+            '<div style="flex:1;display:grid;grid-template-columns:1.6em repeat(5,1fr);gap:4px">'
+            + "".join(grid) + '</div></div>'
+            '<div style="text-align:center;margin:4px 0 8px 2em">Impact</div>'
+            f'<div class="risk-matrix-legend">Rating: {legend}</div></div>')
+
+
+def preload_figure() -> go.Figure:
+    """An empty figure the Overview draws hidden, to have the browser load plotly.js early."""
+    return go.Figure(layout={"height": 10, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}})
 
 
 def matrix_heatmap(matrix: pd.DataFrame, title: str, value_label: str, fmt: str = ".1f") -> go.Figure:

@@ -9,12 +9,15 @@ inventory + answers + scenario probabilities.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -50,7 +53,6 @@ from risk_models.inventory_import import (
     unescape_text,
     validate_table,
 )
-from risk_models.json_report import report
 from risk_models.library.diff import effect_of
 from risk_models.library.pack import (
     LibrarySettings,
@@ -67,19 +69,17 @@ from risk_models.models import DIMENSIONS, INVENTORY_COLUMNS
 from risk_models.plausibility import plausibility_warnings
 from risk_models.profile import OrgProfile
 from risk_models.questionnaire.scoped import ScopedAnswers, resolve_answers
-from risk_models.report.changes import comparison_baseline as baseline_of
-from risk_models.report.changes import review_of
 from risk_models.report.labels import label_maps
-from risk_models.report.markdown import render_markdown
 from risk_models.report.methodology import COMPONENT_LABELS
-from risk_models.report.pdf import render_pdf
-from risk_models.report.plan import plan_record
-from risk_models.report.tabular import deployments_csv, report_json
-from risk_models.report.xlsx import render_xlsx
 from risk_models.simulation import COMPONENTS
-from risk_models.storage import repository as repo
-from risk_models.storage.db import database_url, make_engine
 from risk_models.whatif import whatif
+
+if TYPE_CHECKING:
+    from risk_models.storage import repository as repo
+
+# Exports (reportlab, openpyxl) and saved assessments (SQLAlchemy, Alembic: ~0.6 s of imports) are
+# imported where they are used, not here: the first page needs neither. The server's warm-up imports
+# them after the demo's assessment (dashboard/serve.py), so the pages that use them do not wait either.
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "config" / "demo"
 DEMO_NAME = "Demo organisation (Example Bank plc)"
@@ -103,12 +103,17 @@ def _library_with_pack(pack_key: str, _sf: ScenariosFile) -> Library:
 def library() -> Library:
     """The configuration with the session's scenario pack (an uploaded one, once confirmed), and the
     session's organisation profile and loss assumptions (Settings page)."""
-    pack = st.session_state.get("scenario_pack")
+    ss = st.session_state
+    return _library_for(ss.get("scenario_pack"), ss.get("profile"), ss.get("assumptions"))
+
+
+def _library_for(pack: dict | None, profile: OrgProfile | None, assumptions: AssumptionsFile | None) -> Library:
+    """library() for explicit settings (the server's warm-up has no session)."""
     lib = _library_with_pack(pack["hash"], pack["sf"]) if pack else base_library()
-    profile, assumptions = st.session_state.get("profile"), st.session_state.get("assumptions")
     if profile is None and assumptions is None:
         return lib
-    return _library_with_settings(f"{pack_key()}|{settings_key()}", lib, profile, assumptions)
+    return _library_with_settings(f"{pack['hash'] if pack else 'built-in'}|{_settings_digest(profile, assumptions)}",
+                                  lib, profile, assumptions)
 
 
 @st.cache_resource(max_entries=16)
@@ -120,9 +125,12 @@ def _library_with_settings(key: str, _lib: Library, _profile: OrgProfile | None,
 
 def settings_key() -> str:
     """Digest of the session's organisation profile and loss assumptions (part of every cache key)."""
-    ss = st.session_state
-    return _digest([ss["profile"].model_dump(mode="json") if ss.get("profile") else None,
-                    ss["assumptions"].model_dump(mode="json") if ss.get("assumptions") else None])
+    return _settings_digest(st.session_state.get("profile"), st.session_state.get("assumptions"))
+
+
+def _settings_digest(profile: OrgProfile | None, assumptions: AssumptionsFile | None) -> str:
+    return _digest([profile.model_dump(mode="json") if profile else None,
+                    assumptions.model_dump(mode="json") if assumptions else None])
 
 
 def set_profile(profile: OrgProfile) -> None:
@@ -224,6 +232,10 @@ def _digest(obj: object) -> str:
 def read_upload(data: bytes, filename: str) -> pd.DataFrame:
     """Raw text table with the original line numbers in the LINE column (InventoryFileError
     propagates for whole-file problems)."""
+    return _read_raw(data, filename)
+
+
+def _read_raw(data: bytes, filename: str) -> pd.DataFrame:
     raw, lines = read_table(data, filename)  # two headers meaning one column: InventoryFileError, never a silent pick
     notices = list(raw.attrs.get("notices", []))
     if raw.attrs.get("format") in ("csv", "xlsx"):
@@ -235,9 +247,13 @@ def read_upload(data: bytes, filename: str) -> pd.DataFrame:
     return raw
 
 
-def _validate(raw: pd.DataFrame) -> ImportResult:
+def _validate(raw: pd.DataFrame, lib: Library | None = None) -> ImportResult:
     cols = [c for c in raw.columns if c != LINE]
-    return validate_table(raw[cols], raw[LINE].to_numpy(), library())
+    return validate_table(raw[cols], raw[LINE].to_numpy(), lib or library())
+
+
+def _inventory_key(raw: pd.DataFrame) -> str:
+    return _digest(pd.util.hash_pandas_object(raw.astype(str), index=False).sum().item())
 
 
 @st.cache_resource(show_spinner="Scoring and simulating…", max_entries=6)
@@ -250,6 +266,7 @@ def _assessment(key: str, _result: ImportResult, _answers: AnswerMap, _probs: di
 
 @st.cache_resource(show_spinner="Building the report…", max_entries=4)
 def _report(key: str, org: str, _a: Assessment) -> dict:
+    from risk_models.json_report import report
     rep = report(_a, org)
     rep["labels"] = label_maps(_a.lib)  # human names in every export meant for people
     rep["scenario_library"]["pack"] = pack_record(_a.lib.scenarios, max_age_days=_settings().max_age_days)
@@ -267,17 +284,18 @@ def _reviews(a: Assessment) -> dict:
 
 # --- session ----------------------------------------------------------------------------------
 def set_raw(raw: pd.DataFrame, source: str | None = None, keep_history: bool = True,
-            new_register: bool = False, restore_archived: bool = False) -> None:
+            new_register: bool = False, restore_archived: bool = False, validated: ImportResult | None = None) -> None:
     """Make `raw` the current register version. Answers and what-if choices of deployments
     still present are kept; those of removed deployments are archived (restorable), never
-    dropped. new_register=True starts a new register at version 1 (demo, reopened save)."""
+    dropped. new_register=True starts a new register at version 1 (demo, reopened save).
+    `validated`: `raw` already validated with this session's library (the shared demo)."""
     ss = st.session_state
     if keep_history and "raw" in ss:
         ss["history"] = ([ss["raw"]] + ss.get("history", []))[:UNDO_DEPTH]
     old = ss.get("inventory")
     ss["raw"] = raw
-    ss["inventory"] = result = _validate(raw)
-    ss["inventory_key"] = _digest(pd.util.hash_pandas_object(raw.astype(str), index=False).sum().item())
+    ss["inventory"] = result = validated if validated is not None else _validate(raw)
+    ss["inventory_key"] = _inventory_key(raw)
     ss["editor_version"] = ss.get("editor_version", 0) + 1
     if source:
         ss["source"] = source
@@ -382,15 +400,55 @@ def undo() -> str | None:
     return "; ".join(parts) or "the last edit (no field of a valid deployment changed)"
 
 
+@dataclass(frozen=True)
+class DemoInputs:
+    """The demo organisation as read and validated against the built-in configuration."""
+
+    raw: pd.DataFrame
+    result: ImportResult
+    answers: AnswerMap
+    profile: OrgProfile
+
+    def assessment_key(self) -> str:
+        """The key a session that has just loaded the demo computes (assessment_key())."""
+        return _assessment_key_of(_inventory_key(self.raw), self.answers, {}, "built-in",
+                                  _settings_digest(self.profile, None))
+
+
+@st.cache_resource(show_spinner=False)
+def demo_inputs() -> DemoInputs:
+    """Read and validated once per server process: every new session starts on the demo (read-only
+    here; sessions get their own copies of what they edit)."""
+    lib = base_library()
+    raw = _read_raw((DEMO_DIR / "inventory.csv").read_bytes(), "inventory.csv")
+    answers, _ = validate_answers(read_answers_file(DEMO_DIR / "answers.yaml"), lib.questions)
+    return DemoInputs(raw, _validate(raw, lib), answers, load_profile(DEMO_DIR / "profile.yaml", lib.regimes))
+
+
+def warm_demo() -> Assessment:
+    """Server start (dashboard/serve.py, a background thread): the demo's library and assessment into
+    the process-wide caches under the keys a new session computes, so the first visitor reuses them.
+    Thread-safe: cache_resource computes a key once and other callers (a visitor arriving meanwhile)
+    wait for that value instead of computing their own."""
+    demo = demo_inputs()
+    lib = _library_for(None, demo.profile, None)
+    return _assessment(demo.assessment_key(), demo.result, demo.answers, {}, lib)
+
+
 def _load_demo() -> None:
-    raw = read_upload((DEMO_DIR / "inventory.csv").read_bytes(), "inventory.csv")
+    demo = demo_inputs()
+    # the shared validation holds for the built-in configuration; a session back from another
+    # scenario pack or settings (Reset to demo) validates against its own library
+    shared = library() is base_library()
     st.session_state.pop("history", None)
     st.session_state.pop("pending_upload", None)
-    set_raw(raw, DEMO_NAME, keep_history=False, new_register=True)
-    answers, _ = validate_answers(read_answers_file(DEMO_DIR / "answers.yaml"), library().questions)
-    profile = load_profile(DEMO_DIR / "profile.yaml", base_library().regimes)
+    set_raw(demo.raw.copy(), DEMO_NAME, keep_history=False, new_register=True,
+            validated=demo.result if shared else None)
+    answers = copy.deepcopy(demo.answers) if shared else validate_answers(
+        read_answers_file(DEMO_DIR / "answers.yaml"), library().questions)[0]
     st.session_state.update(answers=answers, scoped_answers=ScopedAnswers(), probabilities={}, org="example-bank",
-                            org_name=profile.name, profile=profile, profile_is_demo=True, upload_notices=[])
+                            org_name=demo.profile.name, profile=demo.profile, profile_is_demo=True,
+                            upload_notices=[])
 
 
 def ensure_loaded() -> None:
@@ -572,8 +630,12 @@ def assessment_key(probs: dict[str, float] | None = None) -> str:
     """Cache key: inventory + answers + scenario probabilities."""
     ensure_loaded()
     p = probabilities() if probs is None else probs
-    return "|".join([st.session_state["inventory_key"], _digest(answers_to_jsonable(answers())), _digest(p),
-                     pack_key(), settings_key()])
+    return _assessment_key_of(st.session_state["inventory_key"], answers(), p, pack_key(), settings_key())
+
+
+def _assessment_key_of(inventory_key: str, answers: AnswerMap, probs: dict[str, float], pack: str,
+                       settings: str) -> str:
+    return "|".join([inventory_key, _digest(answers_to_jsonable(answers)), _digest(probs), pack, settings])
 
 
 def assessment(probs: dict[str, float] | None = None) -> Assessment:
@@ -585,10 +647,16 @@ def assessment(probs: dict[str, float] | None = None) -> Assessment:
     return _assessment(key, inventory(), answers(), p, library())
 
 
-RENDERERS = {
-    "json": report_json, "csv": deployments_csv, "xlsx": render_xlsx,
-    "md": lambda rep: render_markdown(rep).encode("utf-8"),
-}
+def _render(kind: str, rep: dict) -> bytes:
+    """json, csv, xlsx or md bytes of a report (the PDF has its own options)."""
+    if kind == "xlsx":
+        from risk_models.report.xlsx import render_xlsx
+        return render_xlsx(rep)
+    if kind == "md":
+        from risk_models.report.markdown import render_markdown
+        return render_markdown(rep).encode("utf-8")
+    from risk_models.report.tabular import deployments_csv, report_json
+    return {"json": report_json, "csv": deployments_csv}[kind](rep)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -598,10 +666,12 @@ def _report_bytes(key: str, org: str, kind: str, compare_id: int | None, plan_ke
     if review:  # who submitted and approved it (team mode), on the title page
         rep = rep | {"review": review}
     if _plan:  # the what-if plan of the Fallbacks page: a Plan section in the PDF and Markdown
+        from risk_models.report.plan import plan_record
         rep = rep | {"plan": plan_record(_a, _a.recommendations(), _plan, _whatif(key, plan_key, _a, _plan))}
     if kind.startswith("pdf"):
+        from risk_models.report.pdf import render_pdf
         return render_pdf(rep, kind.removeprefix("pdf-"), _diff)
-    return RENDERERS[kind](rep)
+    return _render(kind, rep)
 
 
 # Exports that failed, by (assessment key, kind): the download runs on Streamlit's download thread,
@@ -634,6 +704,7 @@ def report_download(kind: str, compare_with: repo.Saved | None = None, plan: dic
     """A callable for st.download_button: files are built only when someone downloads them
     (the JSON of 20,000 deployments is 100+ MB), on Streamlit's download thread. `plan`: a what-if
     plan to include (PDF and Markdown get a Plan section)."""
+    from risk_models.storage import repository as repo
     key, a, org = assessment_key(), assessment(), org_name()
     diff = None
     if compare_with is not None:
@@ -649,6 +720,7 @@ def saved_context() -> tuple[repo.Saved | None, dict]:
     """(the saved assessment reports compare with — the last approved one, else the most recent one
     whose figures differ from what the pages show now —, the review of the saved assessment with
     these figures, for the PDF's title page); see risk_models.report.changes."""
+    from risk_models.storage import repository as repo
     rows = repo.list_assessments(storage())
     if not rows:
         return None, {"status": "not saved"}
@@ -659,6 +731,9 @@ def saved_context() -> tuple[repo.Saved | None, dict]:
 
 @st.cache_resource(show_spinner="Finding the assessment to compare with…", max_entries=4)
 def _baseline(key: str, saved_ids: tuple, org: str, _a: Assessment) -> tuple[repo.Saved | None, dict]:
+    from risk_models.report.changes import comparison_baseline as baseline_of
+    from risk_models.report.changes import review_of
+    from risk_models.storage import repository as repo
     engine, saved = storage(), []
     for assessment_id, *_ in saved_ids:
         try:
@@ -672,17 +747,20 @@ def _baseline(key: str, saved_ids: tuple, org: str, _a: Assessment) -> tuple[rep
 # --- saved assessments --------------------------------------------------------------------------
 @st.cache_resource(show_spinner="Opening the database…")
 def _engine(url: str):
+    from risk_models.storage.db import make_engine
     return make_engine(url)
 
 
 def storage():
     """The database engine, or StorageError with a plain message (bad or unreachable URL)."""
+    from risk_models.storage.db import database_url
     return _engine(database_url())
 
 
 def open_saved(saved: repo.Saved) -> None:
     """Load a saved assessment's inputs into the session (results are recomputed, deterministically),
     with the scenario pack it was saved with when that pack still fits today's configuration."""
+    from risk_models.storage import repository as repo
     _restore_pack(saved)
     _, saved_answers, probs = repo.reopen(saved, library())
     raw = pd.DataFrame(saved.payloads["inventory"]["rows"]).astype(str)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -45,7 +46,28 @@ def test_overview_shows_demo_fully_assessed():
     assert metric(at, "Deployments (valid)") == "61"
     assert metric(at, "Expected annual loss").startswith("$")
     assert any("Demo organisation" in c.value for c in at.caption)
-    assert at.get("plotly_chart"), "the 5x5 matrix is drawn"
+    counts = overview_matrix_counts(at)  # the 5x5 matrix is drawn (static HTML on the Overview)
+    assert len(counts) == 25 and sum(counts.values()) == 61
+
+
+def overview_matrix(at: AppTest) -> str:
+    return next(h.proto.body for h in at.get("html") if 'class="risk-matrix"' in h.proto.body)
+
+
+def overview_matrix_counts(at: AppTest) -> dict[tuple[int, int], int]:
+    """(likelihood, impact) -> count of the Overview's static matrix."""
+    cells = re.findall(r'data-cell="(\d)-(\d)" data-count="(\d+)"', overview_matrix(at))
+    return {(int(lik), int(imp)): int(n) for lik, imp, n in cells}
+
+
+def test_overview_matrix_shows_the_heatmaps_matrix_figures():
+    """The Overview's static matrix (no plotly.js on the first page) counts what the plotly matrix of
+    the Heatmaps page counts, cell for cell."""
+    at = start()
+    static = overview_matrix_counts(at)
+    goto(at, "heatmaps")
+    plotly = [int(t or 0) for t in _matrix_counts(at)]  # cells in the order lik 1..5 x imp 1..5
+    assert [static[(lik, imp)] for lik in range(1, 6) for imp in range(1, 6)] == plotly
 
 
 def test_upload_lists_rejected_rows_and_fixing_one_revalidates():
@@ -161,6 +183,9 @@ def test_hostile_names_are_escaped_in_hover_text():
     goto(at, "heatmaps")
     hover = " ".join(json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["hovertext"])
     assert "&lt;img src=x onerror=alert(1)&gt;" in hover and "<img" not in hover
+    goto(at, "overview")  # the static matrix's hover text (cell titles) is escaped too
+    matrix = overview_matrix(at)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in matrix and "<img" not in matrix
 
 
 def test_stress_shows_delta():
@@ -286,3 +311,14 @@ def test_settings_assumptions_edit_changes_losses_and_refuses_bad_values():
     next(b for b in at.button if b.label == "Apply assumptions").click().run()
     assert any("Not applied" in e.value for e in at.error)
     assert at.session_state["assumptions"].pert_high.value == 3.0
+
+
+def test_heatmaps_chart_tabs_draw_their_chart_when_opened():
+    at = goto(start(), "heatmaps")
+    assert len(at.get("plotly_chart")) == 2  # the matrix and the first tab's chart: the others wait
+    for view, marker in [("Channel × dimension", "Average dimension score"), ("Concentration", "HHI"),
+                         ("Loss exceedance", "probability of exceeding")]:
+        at.session_state["hm_view"] = view
+        at.run()
+        assert not at.exception
+        assert len(at.get("plotly_chart")) == 2 and marker in at.get("plotly_chart")[1].proto.spec

@@ -68,11 +68,10 @@ with right:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=min(400, 36 * (len(rows) + 1) + 3),
                  column_config={"Score": st.column_config.NumberColumn(format="%.1f")})
 
-st.subheader("Business unit × outcome")
-points = pd.DataFrame(a.residual.outcome_points[sel], columns=a.residual.outcomes.labels)
-bu_out = points.groupby(frame["business_unit"][sel].to_numpy()).mean()
-bu_out.columns = range(bu_out.shape[1])
-bu_out = bu_out.loc[:, bu_out.abs().max() > 0.05].T  # outcomes as rows: long labels read better there
+# The four portfolio charts in tabs drawn only when opened (lazy tabs): the page switch draws 2 plotly
+# charts, not 5 (each costs the browser ~0.1-0.3 s); same figures, one click away.
+views = st.tabs(["Business unit × outcome", "Channel × dimension", "Concentration", "Loss exceedance"],
+                key="hm_view", on_change="rerun")
 outs = a.residual.outcomes
 
 
@@ -88,22 +87,37 @@ def _cut(text: str, n: int) -> str:
     return text if len(text) <= n else text[:n - 1] + "…"
 
 
-bu_out.index = [_outcome_label(j) for j in bu_out.index]
-st.plotly_chart(charts.matrix_heatmap(bu_out, "Average score points per deployment (outcome × business unit)",
-                                      "points"), key="hm_bu_outcome")
+if views[0].open:
+    with views[0]:
+        st.subheader("Business unit × outcome")
+        points = pd.DataFrame(a.residual.outcome_points[sel], columns=a.residual.outcomes.labels)
+        bu_out = points.groupby(frame["business_unit"][sel].to_numpy()).mean()
+        bu_out.columns = range(bu_out.shape[1])
+        bu_out = bu_out.loc[:, bu_out.abs().max() > 0.05].T  # outcomes as rows: long labels read better there
+        bu_out.index = [_outcome_label(j) for j in bu_out.index]
+        st.plotly_chart(charts.matrix_heatmap(bu_out, "Average score points per deployment (outcome × business unit)",
+                                              "points"), key="hm_bu_outcome")
 
-st.subheader("Channel × dimension")
-ch_dim = table.loc[sel, list(DIMENSIONS)].groupby(frame["channel"][sel].to_numpy()).mean()
-ch_dim.index = [human("channel", c, labels) for c in ch_dim.index]
-ch_dim.columns = [c.capitalize() for c in ch_dim.columns]
-st.plotly_chart(charts.matrix_heatmap(ch_dim, "Average dimension score (0-100)", "score"), key="hm_channel_dim")
+if views[1].open:
+    with views[1]:
+        st.subheader("Channel × dimension")
+        ch_dim = table.loc[sel, list(DIMENSIONS)].groupby(frame["channel"][sel].to_numpy()).mean()
+        ch_dim.index = [human("channel", c, labels) for c in ch_dim.index]
+        ch_dim.columns = [c.capitalize() for c in ch_dim.columns]
+        st.plotly_chart(charts.matrix_heatmap(ch_dim, "Average dimension score (0-100)", "score"),
+                        key="hm_channel_dim")
 
-st.subheader("Concentration")
-weight = st.radio("Weighted by", ["spend", "criticality"], horizontal=True, key="hm_weight")
-st.plotly_chart(charts.concentration_bars(concentration(frame[sel], lib), weight, labels), key="hm_conc")
+if views[2].open:
+    with views[2]:
+        st.subheader("Concentration")
+        weight = st.radio("Weighted by", ["spend", "criticality"], horizontal=True, key="hm_weight")
+        st.plotly_chart(charts.concentration_bars(concentration(frame[sel], lib), weight, labels), key="hm_conc")
 
-st.subheader("Loss exceedance (whole portfolio)")
-s = a.simulation.summary(frame)
-st.plotly_chart(charts.loss_exceedance(s["lec"], {"VaR 95": s["var95_usd"], "VaR 99": s["var99_usd"]}), key="hm_lec")
-st.caption(f"Expected annual loss ${s['expected_annual_loss_usd']:,.0f}; VaR 90 ${s['var90_usd']:,.0f}, "
-           f"VaR 95 ${s['var95_usd']:,.0f}, VaR 99 ${s['var99_usd']:,.0f} ({s['trials']:,} simulated years).")
+if views[3].open:
+    with views[3]:
+        st.subheader("Loss exceedance (whole portfolio)")
+        s = a.simulation.summary(frame)
+        st.plotly_chart(charts.loss_exceedance(s["lec"], {"VaR 95": s["var95_usd"], "VaR 99": s["var99_usd"]}),
+                        key="hm_lec")
+        st.caption(f"Expected annual loss ${s['expected_annual_loss_usd']:,.0f}; VaR 90 ${s['var90_usd']:,.0f}, "
+                   f"VaR 95 ${s['var95_usd']:,.0f}, VaR 99 ${s['var99_usd']:,.0f} ({s['trials']:,} simulated years).")

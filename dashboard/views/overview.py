@@ -52,8 +52,10 @@ if result.errors:
 left, right = st.columns([1, 1])
 with left:
     st.subheader("Risk matrix")
-    st.plotly_chart(charts.risk_matrix(table, frame["name"].where(frame["name"] != "", frame["deployment_id"]),
-                                       lib.scoring.rating_bounds), key="overview_matrix")
+    # static HTML, not plotly: the first page a visitor sees does not wait for plotly.js (see charts)
+    st.html(charts.risk_matrix_html(table, frame["name"].where(frame["name"] != "", frame["deployment_id"]),
+                                    lib.scoring.rating_bounds))
+    st.caption("Hover a cell for its deployments; the Heatmaps page lists them and filters the matrix.")
 with right:
     st.subheader("Share of spend by channel")
     shares = (frame.groupby("channel")["annual_spend_usd"].sum() / max(spend, 1)).sort_values(ascending=False)
@@ -86,3 +88,22 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config
     "Expected loss / yr": st.column_config.NumberColumn(format="dollar")})
 
 st.page_link("views/inventory.py", label="Load your own inventory", icon=":material/upload:")
+
+# plotly.js (4.7 MB, 2-4 s of browser CPU on this machine) loads while the user reads this page, so the
+# first switch to a page with charts does not wait for it: an invisible chart, drawn by a rerun one
+# second after this page (loading it at once would hold up this page's own tables).
+if st.session_state.get("charts_preloaded"):
+    with st.container(key="plotly_preload"):
+        st.html("<style>.st-key-plotly_preload { display: none; }</style>")
+        st.plotly_chart(charts.preload_figure(), key="plotly_preload_chart")
+else:
+    st.session_state["charts_preload_tick"] = False
+
+    @st.fragment(run_every=1.0)
+    def _preload_charts_soon() -> None:
+        if st.session_state["charts_preload_tick"]:  # the timed rerun, a second after the page was drawn
+            st.session_state["charts_preloaded"] = True
+            st.rerun()
+        st.session_state["charts_preload_tick"] = True
+
+    _preload_charts_soon()

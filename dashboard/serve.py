@@ -1,0 +1,106 @@
+"""`make run`: Streamlit's own `streamlit run dashboard/app.py <flags>`, plus a warm-up started with
+the server process so the first visitor does not pay for it.
+
+Without it the first page of a fresh server waits for the imports (pandas, plotly, pydantic, the
+engine: ~1.5 s on this machine) and the demo organisation's assessment. The warm-up runs them in a
+background thread while the server starts; a visitor arriving before it finishes waits only for
+the part still running (cache_resource computes each key once; other callers wait for it).
+`streamlit run dashboard/app.py` still works — without the warm-up."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import logging
+import sys
+import threading
+import time
+from pathlib import Path
+
+APP = Path(__file__).resolve().parent / "app.py"
+_LOG = logging.getLogger(__name__)
+WARM_UP_THREAD = "demo-warm-up"
+OTHER_PAGES_AFTER_S = 4.0
+
+
+def warm_up() -> None:
+    """Import what the first page needs and compute the demo's assessment into the shared caches.
+    Never fatal: on any error the first visitor computes it as without a warm-up."""
+    try:
+        # streamlit warns about cache calls outside a script run ("can be ignored"): not from this thread
+        logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+            lambda record: record.threadName != WARM_UP_THREAD)
+        import dashboard.charts  # noqa: F401 - plotly and the chart helpers every page uses
+        import risk_models.concentration  # noqa: F401 - the Overview's other imports
+        from dashboard import state
+        state.warm_demo()
+        # then what the other pages import (exports, saved assessments: reportlab, SQLAlchemy, Alembic),
+        # so their first visit does not wait for it either; a few seconds later, so that a visitor who
+        # arrives at once gets the server (and the GIL) for their first page
+        time.sleep(OTHER_PAGES_AFTER_S)
+        for module in [*LAZY_MODULES, *page_imports()]:
+            importlib.import_module(module)
+        compile_pages()
+    except Exception:  # noqa: BLE001 - a warm-up must not take the server down
+        _LOG.exception("warming the demo assessment failed; the first visitor computes it")
+
+
+def compile_pages(wait_s: float = 60) -> int:
+    """Have Streamlit compile every page script into its script cache (its "magic" AST rewrite takes
+    ~0.1 s a page, paid on the first visit of each page otherwise). The cache belongs to the server's
+    Runtime (a private attribute: skipped if a Streamlit version has none). Returns the pages compiled."""
+    from streamlit import runtime
+    end = time.monotonic() + wait_s
+    while not runtime.exists():  # the server creates its Runtime after this thread started
+        if time.monotonic() > end:
+            return 0
+        time.sleep(0.1)
+    cache = getattr(runtime.get_instance(), "_script_cache", None)
+    if cache is None:
+        return 0
+    pages = [APP, *sorted((APP.parent / "views").glob("*.py"))]
+    for page in pages:
+        cache.get_bytecode(str(page))  # thread-safe (ScriptCache holds a lock)
+    return len(pages)
+
+
+# imported inside dashboard/state.py's functions, not at the top (the first page needs none of them)
+LAZY_MODULES = ["risk_models.storage.repository", "risk_models.report.changes", "risk_models.json_report",
+                "risk_models.report.pdf", "risk_models.report.xlsx", "risk_models.report.markdown",
+                "risk_models.report.tabular", "risk_models.report.plan"]
+
+
+def page_imports() -> list[str]:
+    """Every module the pages (dashboard/views/*.py) import at their top."""
+    names: set[str] = set()
+    for path in sorted((APP.parent / "views").glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module)
+                # `from dashboard import pack_panel`: the submodules too
+                names.update(f"{node.module}.{alias.name}" for alias in node.names
+                             if importlib.util.find_spec(node.module).submodule_search_locations
+                             and importlib.util.find_spec(f"{node.module}.{alias.name}") is not None)
+            elif isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+    return sorted(names)
+
+
+def start_warm_up() -> threading.Thread:
+    thread = threading.Thread(target=warm_up, name=WARM_UP_THREAD, daemon=True)
+    thread.start()
+    return thread
+
+
+def main() -> None:
+    # streamlit (with pandas and plotly) is imported here first: importing it in two threads at once
+    # can hand plotly a half-initialised pandas module
+    from streamlit.web import cli
+    start_warm_up()
+    sys.argv = ["streamlit", "run", str(APP), *sys.argv[1:]]
+    cli.main(prog_name="streamlit")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""The server's warm-up (dashboard/serve.py, started by `make run`): it fills the shared caches with
+exactly the assessment a new session computes for the demo, and a visitor who arrives while it is
+still running gets a working page with the same figures (the assessment is computed once)."""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard import serve, state
+
+APP = "../dashboard/app.py"  # relative to this file (AppTest)
+
+
+def _visit() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _figures(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _session_assessment(at: AppTest):
+    """The Assessment object the session's pages read (from the shared cache, by the session's key)."""
+    key = at.session_state["assessment_key"]
+    demo = state.demo_inputs()
+    return state._assessment(key, demo.result, demo.answers, {}, state._library_for(None, demo.profile, None))
+
+
+def test_warm_up_computes_what_a_normal_first_visit_computes():
+    st.cache_resource.clear()
+    normal = _visit()  # no warm-up: the visitor computes the assessment
+    normal_a = _session_assessment(normal)
+    st.cache_resource.clear()
+    warmed = state.warm_demo()  # what the server's warm-up thread runs
+    assert warmed is not normal_a  # a fresh computation, not the cached one
+    at = _visit()
+    assert at.session_state["assessment_key"] == normal.session_state["assessment_key"]
+    assert _session_assessment(at) is warmed  # the visitor reused the warm-up's assessment
+    assert _figures(at) == _figures(normal)
+    assert warmed.residual.table["score"].tolist() == normal_a.residual.table["score"].tolist()
+    assert warmed.simulation.summary(warmed.frame) == normal_a.simulation.summary(normal_a.frame)
+
+
+def test_a_visitor_arriving_during_the_warm_up_gets_the_same_page():
+    st.cache_resource.clear()
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(a=state.warm_demo()))
+    thread.start()  # the visitor does not wait for it
+    at = _visit()
+    thread.join(timeout=120)
+    assert _figures(at)["Deployments (valid)"] == "61"
+    # computed once: whichever of the two came first, the other waited for it and reused it
+    assert _session_assessment(at) is result["a"]
+    st.cache_resource.clear()
+    assert _figures(_visit()) == _figures(at)
+
+
+def test_the_warm_up_never_raises(monkeypatch, caplog):
+    def broken():
+        raise OSError("config unreadable")
+
+    monkeypatch.setattr(state, "warm_demo", broken)
+    serve.warm_up()  # logged, not raised: the server keeps running and the first visitor computes
+    assert "warming the demo assessment failed" in caplog.text
+
+
+def test_the_warm_up_imports_what_the_pages_import():
+    modules = serve.page_imports()  # read from dashboard/views/*.py, so new pages are covered
+    assert {"risk_models.questionnaire.value_of_information", "risk_models.providers.summary",
+            "dashboard.pack_panel", "risk_models.storage.repository"} <= set(modules)
+    assert not [m for m in modules if m.startswith("dashboard.views")]  # pages are scripts, never imported
+
+
+def test_the_warm_up_compiles_every_page_into_the_servers_script_cache(monkeypatch):
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+
+    server = type("Runtime", (), {"_script_cache": ScriptCache()})()
+    monkeypatch.setattr(runtime, "exists", lambda: True)
+    monkeypatch.setattr(runtime, "get_instance", lambda: server)
+    assert serve.compile_pages() == 1 + len(list((serve.APP.parent / "views").glob("*.py")))
+    cached = set(server._script_cache._cache)
+    assert str(serve.APP) in cached and str(serve.APP.parent / "views" / "heatmaps.py") in cached
