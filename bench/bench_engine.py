@@ -143,11 +143,12 @@ def _assess_cli(data: bytes) -> tuple[float, float, float]:
         f = Path(d) / "inv.csv"
         f.write_bytes(data)
         out = Path(d) / "r.json"
-        # peak RSS: the larger of this process and the process writing the second half of the records
-        code = ("import resource, sys, time; from risk_models.cli import main; t = time.perf_counter(); "
+        # peak RSS: the larger of this process (VmHWM: ru_maxrss would carry over the peak of this
+        # bench process, which it was forked from before exec) and the one writing part of the records
+        code = ("import re, resource, sys, time; from risk_models.cli import main; t = time.perf_counter(); "
                 "rc = main(sys.argv[1:]); print(f'WALL {time.perf_counter() - t:.2f}'); "
-                "print(f'RSS {max(resource.getrusage(w).ru_maxrss for w in (resource.RUSAGE_SELF, "
-                "resource.RUSAGE_CHILDREN))}'); sys.exit(rc)")
+                "hwm = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)); "
+                "print(f'RSS {max(hwm, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)}'); sys.exit(rc)")
         p = subprocess.run([sys.executable, "-c", code, "assess", str(f), "--json", str(out), "--trials", "10000"],
                            capture_output=True, text=True, cwd=ROOT)
         if p.returncode:
