@@ -42,6 +42,7 @@ def warm_up() -> None:
         for module in [*LAZY_MODULES, *page_imports()]:
             importlib.import_module(module)
         compile_pages()
+        state.storage()  # the History and Report pages' database: opened (and migrated) once, here
     except Exception:  # noqa: BLE001 - a warm-up must not take the server down
         _LOG.exception("warming the demo assessment failed; the first visitor computes it")
 
