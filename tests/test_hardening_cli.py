@@ -118,11 +118,11 @@ def test_config_with_an_impossible_date(tmp_path):
 
 
 def test_failing_export_does_not_stop_the_others(tmp_path, monkeypatch, capsys):
-    from risk_models import cli
+    from risk_models.report import pdf  # the CLI imports the renderer where it writes the PDF
 
     def broken(*_a, **_k):
         raise RuntimeError("renderer exploded")
-    monkeypatch.setattr(cli, "render_pdf", broken)
+    monkeypatch.setattr(pdf, "render_pdf", broken)
     code = main(["assess", INV, "--trials", "200", "--pdf", str(tmp_path / "r.pdf"), "--csv", str(tmp_path / "r.csv"),
                  "--md", str(tmp_path / "r.md"), "--json", str(tmp_path / "r.json")])
     err = capsys.readouterr().err
