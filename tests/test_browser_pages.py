@@ -21,12 +21,14 @@ CONTENT_HEIGHT = ("() => { const m = document.querySelector('[data-testid=\"stMa
 
 
 def _settled(pg, timeout: float = 90) -> None:
-    """The page's script has finished: a title is drawn and Streamlit's running indicator is gone."""
+    """The page's script has finished: a title is drawn, Streamlit's running indicator is gone and no
+    element is still a placeholder."""
     pg.locator('[data-testid="stMain"] h1').first.wait_for(timeout=timeout * 1000)
     end = time.monotonic() + timeout
     quiet = 0
     while time.monotonic() < end:
-        running = pg.locator('[data-testid="stStatusWidget"]').count() > 0
+        # still running, or elements still drawn as grey placeholders (skeletons)
+        running = pg.locator('[data-testid="stStatusWidget"], [data-testid^="stSkeleton"]').count() > 0
         quiet = 0 if running else quiet + 1
         if quiet >= 3:  # idle on three polls in a row: reruns triggered by the first draw are done too
             return
