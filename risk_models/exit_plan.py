@@ -137,7 +137,10 @@ def act_on_dates(contract_end: dt.date | None, notice_days: float, ref: dt.date,
     if not contract_end or contract_end < ref or (contract_end - ref).days > horizon_months * 30.4375:
         return []
     notice_by = contract_end - dt.timedelta(days=int(notice_days))
-    return [{"date": notice_by.isoformat(), "action": "last day to give notice or renegotiate before renewal"},
+    notice = ("last day to give notice or renegotiate before renewal" if notice_by >= ref else
+              "the notice date has passed: the contract may renew on its terms; negotiate the renewal or an "
+              "exit with the provider now")
+    return [{"date": notice_by.isoformat(), "action": notice},
             {"date": contract_end.isoformat(), "action": "contract ends: renew on exit-friendly terms or exit"}]
 
 

@@ -200,3 +200,14 @@ def test_assess_json_has_fallbacks_and_exit_plans(demo_assessment):
         flags = [f["feasible"] for f in d["fallbacks"]]
         assert flags == sorted(flags, reverse=True)
         assert ("exit_plan" in d) == (d["rating"] in ("high", "critical"))
+
+
+def test_a_notice_date_already_passed_is_said_to_have_passed():
+    import datetime as dt
+
+    from risk_models.exit_plan import act_on_dates
+    ref = dt.date(2026, 11, 26)
+    late = act_on_dates(dt.date(2027, 7, 28), 365, ref, 24)
+    assert late[0]["date"] == "2026-07-28" and "has passed" in late[0]["action"]
+    in_time = act_on_dates(dt.date(2027, 7, 28), 90, ref, 24)
+    assert in_time[0]["action"].startswith("last day to give notice")
