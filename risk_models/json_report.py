@@ -164,9 +164,9 @@ def write_report(a: Assessment, out: BinaryIO, organisation: str = "", generated
     """The same report as `report`, written (UTF-8) to a binary stream as it is generated: one line
     per top-level key and per deployment, so memory stays flat however large the inventory.
     `header`: report_header(...) when the caller has already built it. From `parallel_from`
-    deployments on, a forked process writes the second half of the records while this one writes
+    deployments on, a forked process writes the later part of the records while this one writes
     the first (the records are independent; the bytes are the same as written in one process).
-    `started`: that half, already started by the caller (`second_half_started`)."""
+    `started`: that part, already started by the caller (`second_half_started`)."""
     with ExitStack() as stack:
         if started is None:
             started = stack.enter_context(second_half_started(a, parallel_from))
@@ -231,7 +231,9 @@ def second_half_started(a: Assessment, parallel_from: int = PARALLEL_MIN_ROWS) -
     `parallel_from` deployments on, with a second core), so that they are ready when write_report
     gets there; the caller builds the header and other parts meanwhile. None: no second process."""
     n = len(a.frame)
-    if n < max(parallel_from, 2) or not hasattr(os, "fork") or len(os.sched_getaffinity(0)) < 2:
+    # Linux only: fork is the default there and safe for this single-threaded CLI path (macOS
+    # frameworks are not fork-safe; Windows has no fork)
+    if n < max(parallel_from, 2) or not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2:
         yield None
         return
     rec = a.recommendations()
