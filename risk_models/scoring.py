@@ -320,17 +320,12 @@ class Scores:
     profiles: Profiles  # the severities per exposure profile (re-used to score levers on the same rows)
     profile_relief: Relief  # relief per profile
 
-    # Per-deployment expansions of the profiles, built only when asked for (the simulation and tests):
-    # the 13 options of the recommender never need them.
+    # Per-deployment expansions of the profiles, built only when asked for (tests and benchmarks;
+    # the engine works per profile).
     @cached_property
     def severity(self) -> np.ndarray:
         """(n, outcomes, dims) adverse severity."""
         return self.profiles.pos[self.profiles.inverse]
-
-    @cached_property
-    def favourable(self) -> np.ndarray:
-        """(n, outcomes, dims) favourable severity (<= 0)."""
-        return self.profiles.neg[self.profiles.inverse]
 
     @cached_property
     def relief(self) -> Relief:

@@ -87,16 +87,12 @@ def loss_tensor(frame: pd.DataFrame, scores: Scores, lib: Library, dtype: type =
     return out
 
 
-def expected_loss_components(frame: pd.DataFrame, scores: Scores, lib: Library,
-                             losses: np.ndarray | None = None) -> np.ndarray:
+def expected_loss_components(frame: pd.DataFrame, scores: Scores, lib: Library) -> np.ndarray:
     """(n, dims) closed-form expected annual loss by component (see COMPONENTS); rows add up to the
-    deployment's expected loss. `losses`: loss_tensor(...) when the caller already has it; without
-    it the outcome sum is done once per exposure profile (severity x hours x relief), then scaled
-    by each deployment's vulnerability and loss bases."""
+    deployment's expected loss. The outcome sum is done once per exposure profile (severity x hours
+    x relief), then scaled by each deployment's vulnerability and loss bases."""
     a = lib.assumptions
     mean = pert_mean(a.pert_low.value, 1.0, a.pert_high.value)
-    if losses is not None:
-        return scores.relief.grouped(losses, scores.outcomes.annual) * mean
     per_profile = scores.profile_relief.grouped(scores.profiles.pos * _hours(scores)[None], scores.outcomes.annual)
     return scores.vulnerability * loss_bases(frame, lib) * per_profile[scores.profiles.inverse] * mean
 
