@@ -71,6 +71,7 @@ from risk_models.profile import OrgProfile
 from risk_models.questionnaire.scoped import ScopedAnswers, resolve_answers
 from risk_models.report.labels import label_maps
 from risk_models.report.methodology import COMPONENT_LABELS
+from risk_models.report.render import render_export
 from risk_models.simulation import COMPONENTS
 from risk_models.whatif import whatif
 
@@ -647,18 +648,6 @@ def assessment(probs: dict[str, float] | None = None) -> Assessment:
     return _assessment(key, inventory(), answers(), p, library())
 
 
-def _render(kind: str, rep: dict) -> bytes:
-    """json, csv, xlsx or md bytes of a report (the PDF has its own options)."""
-    if kind == "xlsx":
-        from risk_models.report.xlsx import render_xlsx
-        return render_xlsx(rep)
-    if kind == "md":
-        from risk_models.report.markdown import render_markdown
-        return render_markdown(rep).encode("utf-8")
-    from risk_models.report.tabular import deployments_csv, report_json
-    return {"json": report_json, "csv": deployments_csv}[kind](rep)
-
-
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _report_bytes(key: str, org: str, kind: str, compare_id: int | None, plan_key: str, _a: Assessment,
                   _diff: dict | None, _plan: dict[str, list[str]] | None, review: dict | None = None) -> bytes:
@@ -669,9 +658,8 @@ def _report_bytes(key: str, org: str, kind: str, compare_id: int | None, plan_ke
         from risk_models.report.plan import plan_record
         rep = rep | {"plan": plan_record(_a, _a.recommendations(), _plan, _whatif(key, plan_key, _a, _plan))}
     if kind.startswith("pdf"):
-        from risk_models.report.pdf import render_pdf
-        return render_pdf(rep, kind.removeprefix("pdf-"), _diff)
-    return _render(kind, rep)
+        return render_export("pdf", rep, kind.removeprefix("pdf-"), _diff)
+    return render_export(kind, rep)
 
 
 # Exports that failed, by (assessment key, kind): the download runs on Streamlit's download thread,

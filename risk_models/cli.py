@@ -54,6 +54,7 @@ from risk_models.markdown_text import md_file_escape
 from risk_models.models import RowError
 from risk_models.plausibility import plausibility_warnings
 from risk_models.report.labels import human, label_maps
+from risk_models.report.render import render_export
 from risk_models.safe_yaml import load_user_json
 from risk_models.scoring import stressed_probabilities
 from risk_models.storage.errors import StorageError
@@ -246,18 +247,12 @@ def _stream_json(a, org: str, header: dict, out: str, started=None) -> None:
 
 def _write_exports(rep: dict, args: argparse.Namespace, comparison: dict | None = None) -> list[str]:
     """Write every requested export; one failing never stops the others. Returns the failures."""
-    from risk_models.report.markdown import render_markdown  # the renderers load reportlab/openpyxl: only when asked
-    from risk_models.report.pdf import render_pdf
-    from risk_models.report.tabular import deployments_csv
-    from risk_models.report.xlsx import render_xlsx
-    renderers = {"pdf": lambda: render_pdf(rep, args.paper, comparison), "xlsx": lambda: render_xlsx(rep),
-                 "csv": lambda: deployments_csv(rep), "md": lambda: render_markdown(rep).encode("utf-8")}
     failed = []
-    for kind, render in renderers.items():
+    for kind in ("pdf", "xlsx", "csv", "md"):
         out = getattr(args, kind)
         if out:
             try:
-                _write_bytes(out, render())
+                _write_bytes(out, render_export(kind, rep, args.paper, comparison))
             except UserError as exc:
                 failed.append(str(exc))
             except Exception as exc:  # a renderer bug must not cost the user the other files

@@ -1,0 +1,19 @@
+"""Export kind -> bytes, the one mapping the CLI and the app share. Each renderer is imported only
+when asked for: reportlab and openpyxl are slow to import, and most commands and pages need neither."""
+
+from __future__ import annotations
+
+
+def render_export(kind: str, rep: dict, paper: str = "a4", comparison: dict | None = None) -> bytes:
+    """The report `rep` as `kind` (pdf, xlsx, csv, md or json); `paper` and `comparison` are for the PDF."""
+    if kind == "pdf":
+        from risk_models.report.pdf import render_pdf
+        return render_pdf(rep, paper, comparison)
+    if kind == "xlsx":
+        from risk_models.report.xlsx import render_xlsx
+        return render_xlsx(rep)
+    if kind == "md":
+        from risk_models.report.markdown import render_markdown
+        return render_markdown(rep).encode("utf-8")
+    from risk_models.report.tabular import deployments_csv, report_json
+    return {"json": report_json, "csv": deployments_csv}[kind](rep)
