@@ -44,8 +44,8 @@ from risk_models.inventory_import import (
 from risk_models.inventory_template import template_csv, template_xlsx
 from risk_models.json_report import (
     deployment_records,
+    later_records_started,
     report_header,
-    second_half_started,
     stress_delta,
     write_report,
 )
@@ -195,9 +195,9 @@ def cmd_assess(args: argparse.Namespace) -> int:
     if args.trials < 100:
         raise UserError("--trials must be at least 100")
     # the simulated years are drawn after the per-deployment report has been started (they are
-    # only in its header), so a large report's second half is written meanwhile
+    # only in its header), so the later part of a large report's records is written meanwhile
     base = assess(result, answers, lib, trials=args.trials, seed=args.seed, deferred_draws=bool(args.json))
-    with second_half_started(base) if args.json else contextlib.nullcontext() as started:
+    with later_records_started(base) if args.json else contextlib.nullcontext() as started:
         return _report_assessment(args, lib, result, answers, answer_errors, base, started)
 
 

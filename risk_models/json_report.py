@@ -160,16 +160,16 @@ def report(a: Assessment, organisation: str = "", generated_at: dt.datetime | No
 
 def write_report(a: Assessment, out: BinaryIO, organisation: str = "", generated_at: dt.datetime | None = None,
                  extra: dict | None = None, header: dict | None = None, parallel_from: int = PARALLEL_MIN_ROWS,
-                 started: StartedHalf | None = None) -> None:
+                 started: LaterRecords | None = None) -> None:
     """The same report as `report`, written (UTF-8) to a binary stream as it is generated: one line
     per top-level key and per deployment, so memory stays flat however large the inventory.
     `header`: report_header(...) when the caller has already built it. From `parallel_from`
     deployments on, a forked process writes the later part of the records while this one writes
     the first (the records are independent; the bytes are the same as written in one process).
-    `started`: that part, already started by the caller (`second_half_started`)."""
+    `started`: that part, already started by the caller (`later_records_started`)."""
     with ExitStack() as stack:
         if started is None:
-            started = stack.enter_context(second_half_started(a, parallel_from))
+            started = stack.enter_context(later_records_started(a, parallel_from))
         items = {**(header if header is not None else report_header(a, organisation, generated_at)), **(extra or {})}
         out.write(b"{\n")
         for key, value in items.items():
@@ -200,34 +200,37 @@ def _write_records(a: Assessment, out: BinaryIO, rows: range) -> None:
 
 
 @dataclass
-class StartedHalf:
+class LaterRecords:
     """Records [mid, n) being written by the forked process `pid` to `tmp`."""
 
     a: Assessment
     pid: int
     tmp: BinaryIO
     mid: int
-    done: bool = False
+    exit_code: int | None = None  # once the child has been reaped
+
+    @property
+    def done(self) -> bool:
+        return self.exit_code is not None
 
     def append_to(self, out: BinaryIO) -> None:
         """Wait for the child and append its records; if it failed for any reason, write them here."""
-        ok = self.wait() == 0
-        if ok:
+        if self.wait() == 0:
             self.tmp.seek(0)
             shutil.copyfileobj(self.tmp, out, 1 << 20)
         else:
             _write_records(self.a, out, range(self.mid, len(self.a.frame)))
 
     def wait(self) -> int:
-        if self.done:
-            return 1
-        self.done = True
-        return os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        """The child's exit code (reaped once)."""
+        if self.exit_code is None:
+            self.exit_code = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        return self.exit_code
 
 
 @contextmanager
-def second_half_started(a: Assessment, parallel_from: int = PARALLEL_MIN_ROWS) -> Iterator[StartedHalf | None]:
-    """Start writing the second half of the deployment records in a forked process now (from
+def later_records_started(a: Assessment, parallel_from: int = PARALLEL_MIN_ROWS) -> Iterator[LaterRecords | None]:
+    """Start writing the later part of the deployment records in a forked process now (from
     `parallel_from` deployments on, with a second core), so that they are ready when write_report
     gets there; the caller builds the header and other parts meanwhile. None: no second process."""
     n = len(a.frame)
@@ -242,7 +245,7 @@ def second_half_started(a: Assessment, parallel_from: int = PARALLEL_MIN_ROWS) -
         for stream in (sys.stdout, sys.stderr):
             stream.flush()  # nothing buffered is inherited twice
         pid = os.fork()
-        if pid == 0:  # the child: write its half and leave without running any exit handlers
+        if pid == 0:  # the child: write its part and leave without running any exit handlers
             code = 1
             try:
                 _write_records(a, tmp, range(int(n * PARENT_SHARE), n))
@@ -250,15 +253,15 @@ def second_half_started(a: Assessment, parallel_from: int = PARALLEL_MIN_ROWS) -
                 code = 0
             finally:
                 os._exit(code)
-        half = StartedHalf(a, pid, tmp, int(n * PARENT_SHARE))
+        later = LaterRecords(a, pid, tmp, int(n * PARENT_SHARE))
         try:
-            yield half
+            yield later
         except BaseException:
-            if not half.done:
-                os.kill(pid, signal.SIGKILL)  # the report will not be written: stop its second half
+            if not later.done:
+                os.kill(pid, signal.SIGKILL)  # the report will not be written: stop its later part
             raise
         finally:
-            half.wait()  # never leave the child behind, whatever happened here
+            later.wait()  # never leave the child behind, whatever happened here
 
 
 def _json_default(value: object) -> object:

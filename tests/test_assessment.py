@@ -153,7 +153,7 @@ def test_report_written_by_two_processes_is_byte_for_byte_the_one_written_by_one
     json_report.write_report(a, one, header=header, parallel_from=10**9)
     json_report.write_report(a, two, header=header, parallel_from=2)
     assert two.getvalue() == one.getvalue()
-    # a second process that fails leaves nothing out: its half is written by the first
+    # a second process that fails leaves nothing out: its part is written by the first
     parent, write = os.getpid(), json_report._write_records
 
     def failing_in_child(*args):
@@ -166,7 +166,7 @@ def test_report_written_by_two_processes_is_byte_for_byte_the_one_written_by_one
     assert three.getvalue() == one.getvalue()
 
 
-def test_a_second_half_started_early_is_the_same_and_is_stopped_when_the_report_fails(lib, demo):
+def test_a_later_records_started_early_is_the_same_and_is_stopped_when_the_report_fails(lib, demo):
     import io as _io
 
     from risk_models import json_report
@@ -175,12 +175,12 @@ def test_a_second_half_started_early_is_the_same_and_is_stopped_when_the_report_
     header = json_report.report_header(a, "Org")
     one, two = _io.BytesIO(), _io.BytesIO()
     json_report.write_report(a, one, header=header, parallel_from=10**9)
-    with json_report.second_half_started(a, parallel_from=2) as started:
+    with json_report.later_records_started(a, parallel_from=2) as started:
         assert started is not None
         json_report.report_header(a, "Org")  # work done here meanwhile
         json_report.write_report(a, two, header=header, started=started)
     assert two.getvalue() == one.getvalue()
-    with pytest.raises(RuntimeError), json_report.second_half_started(a, parallel_from=2) as started:
+    with pytest.raises(RuntimeError), json_report.later_records_started(a, parallel_from=2) as started:
         raise RuntimeError("the PDF could not be written")
     assert started.done  # the child was stopped and reaped: no process left behind
 
