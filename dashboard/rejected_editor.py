@@ -22,7 +22,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from risk_models.inventory.versions import FIELD_LABELS
 from risk_models.inventory_import import EXTRA_FIELDS, ImportResult
 from risk_models.models import INVENTORY_COLUMNS
 
@@ -34,11 +33,10 @@ FIXED = "✓ fixed — now a valid deployment"
 STYLE_MAX_ROWS = 2_000  # pandas Styler output grows with every cell; beyond this the text markers remain
 RED = "background-color: rgba(255, 75, 75, 0.25)"
 GREEN = "background-color: rgba(33, 195, 84, 0.22)"
-LABELS = {**FIELD_LABELS, "deployment_id": "Deployment ID", EXTRA_FIELDS: "Surplus cells"}
 
 
 def label(column: str) -> str:
-    return LABELS.get(column, column) if column else "Row"
+    return state.ERROR_COLUMN_LABELS.get(column, column) if column else "Row"
 
 
 @dataclass

@@ -865,7 +865,8 @@ ERROR_HEADERS = {"line": "Line", "deployment_id": "Deployment", "column": "Colum
                  "message": "Message"}
 
 
-ERROR_COLUMN_LABELS = FIELD_LABELS | {"deployment_id": "Deployment ID", "extra_fields": "Cells beyond the header"}
+# the column a problem is in, as the template names it (the error tables and the rejected-rows editor)
+ERROR_COLUMN_LABELS = FIELD_LABELS | {"deployment_id": "Deployment ID", EXTRA_FIELDS: "Cells beyond the header"}
 
 
 def errors_frame(result: ImportResult, errors: list | None = None) -> pd.DataFrame:
