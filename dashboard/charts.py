@@ -48,7 +48,8 @@ def _hover_lines(cell: dict) -> list[str]:
 
 
 def _ink(colour: str) -> str:
-    return "black" if colour in ("#fdd49e", "#fc8d59") else "white"
+    """Text colour readable on a rating colour: dark on the light low/medium ones."""
+    return "black" if colour in (RATING_COLOURS["low"], RATING_COLOURS["medium"]) else "white"
 
 
 def risk_matrix(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float], title: str = "") -> go.Figure:
