@@ -166,7 +166,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"Comment rows skipped ('# ' in deployment_id): lines {', '.join(map(str, result.comment_lines))}",
               file=out)
     if len(channels):
-        print("Deployments per channel: " + ", ".join(f"{k} {v}" for k, v in channels.items()), file=out)
+        print("Deployments per channel: " + ", ".join(f"{lib.channel_label(k)} {v}" for k, v in channels.items()),
+              file=out)
     if result.errors:
         print(f"Rejected ({len(result.errors)} problems):", file=out)
         for e in result.errors:

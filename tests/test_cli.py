@@ -81,3 +81,10 @@ def test_template_csv_and_xlsx(tmp_path):
     # the template itself imports cleanly (no rows, no errors)
     p = run("validate", str(tmp_path / "t.csv"))
     assert p.returncode == 0
+
+
+def test_validate_names_channels_as_people_know_them():
+    p = run("validate", str(DEMO_INVENTORY))
+    assert p.returncode == 0, p.stderr
+    line = next(x for x in p.stdout.splitlines() if x.startswith("Deployments per channel:"))
+    assert "Azure OpenAI" in line and "azure_openai" not in line
