@@ -5,6 +5,7 @@ archived answers of removed deployments; answers file download / upload (diff, t
 import datetime as dt
 import io
 import json
+import re
 import zipfile
 
 import pandas as pd
@@ -29,6 +30,9 @@ from risk_models.questionnaire.workbook import (
 from risk_models.safe_yaml import load_user_yaml
 
 NOT = "(not answered)"
+CURRENT = "q_current_deployment"  # the deployment being answered; see _pick_deployment
+PICKER = "q_deployment"
+STEMS = "q_deployment_stems"  # deployment label without its count -> id
 st.title("Questionnaire")
 lib = state.library()
 questions = lib.questions
@@ -41,7 +45,32 @@ vendor_names = dict(lib.models.vendors)
 SCOPE_NAMES = {"channel": "Provider", "model_vendor": "Model vendor"}
 
 
-KEEP = {"q_search", "q_only_open", "q_deployment", "q_save_error"}
+KEEP = {"q_search", "q_only_open", CURRENT, PICKER, STEMS, "q_save_error"}
+
+
+def _pick_deployment(names: dict[str, str], counts: dict[str, str]) -> str:
+    """The picker whose selection no rerun can move.
+
+    The browser sends a selectbox's value back as its *label*, and the labels carry answer counts: after an
+    answer, the label the browser still held ("… (3/32)") matched no option ("… (4/32)"), Streamlit reset the
+    picker to the first deployment and the next clicks overwrote that deployment's answers. So the selection
+    lives in `CURRENT`, changed only by a pick (read by its label without the count), and is written into the
+    widget before each run, which also sends the browser the label with today's count."""
+    ids = list(names)
+    if st.session_state.get(CURRENT) not in names:
+        st.session_state[CURRENT] = ids[0]
+    st.session_state[PICKER] = st.session_state[CURRENT]
+    st.session_state[STEMS] = {stem: d for d, stem in names.items()}
+    return st.selectbox("Deployment", ids, format_func=lambda d: f"{names[d]} ({counts[d]})", key=PICKER,
+                        on_change=_picked)
+
+
+def _picked() -> None:
+    value, stems = st.session_state[PICKER], st.session_state[STEMS]
+    if value not in stems.values():  # a label sent before its count changed
+        value = stems.get(re.sub(r" \(\d+/\d+\)$", "", str(value)))
+    if value is not None:
+        st.session_state[CURRENT] = value
 
 
 def _reset_widgets() -> None:
@@ -106,9 +135,8 @@ with tabs[0]:
         if choices.empty:
             st.warning("No deployment matches.")
         else:
-            labels = {r.deployment_id: f"{r.deployment_id} — {r.name} ({len(effective.get(r.deployment_id, {}))}/{n_q})"
-                      for r in choices.itertuples()}
-            dep = st.selectbox("Deployment", list(labels), format_func=labels.get, key="q_deployment")
+            dep = _pick_deployment({r.deployment_id: f"{r.deployment_id} — {r.name}" for r in choices.itertuples()},
+                                   {d: f"{len(effective.get(d, {}))}/{n_q}" for d in choices["deployment_id"]})
 
     if dep is not None:
         a = state.assessment()
