@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip
 PORT   ?= 8501
 PYTHON ?= python3
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-fast lint bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,10 +35,17 @@ run: $(VENV)/.stamp-run
 	$(PY) -m dashboard.serve --server.headless true \
 	  --server.address 127.0.0.1 --server.port $(PORT) --browser.gatherUsageStats false
 
-test: $(VENV)/.stamp-test
-	./scripts/install_system_deps.sh
+lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+test: $(VENV)/.stamp-test lint
+	./scripts/install_system_deps.sh
 	$(PY) -m pytest -q -n 2 --dist loadfile
+
+# The inner loop: everything but browser, PostgreSQL, Node and slow tests (CI runs `make test`).
+test-fast: $(VENV)/.stamp-test lint
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not browser and not postgres and not node and not slow"
 
 bench: $(VENV)/.stamp-test
 	$(PIP) install -q --pre "pyfair==0.1a13"

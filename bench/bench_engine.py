@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from bench.bench_import import make_inventory
-from risk_models.config_loader import load_library
-from risk_models.fallbacks import recommend
-from risk_models.inventory_import import import_bytes
-from risk_models.scoring import score
-from risk_models.simulation import loss_tensor, pert_table, simulate
+from risk_models.config.loader import load_library
+from risk_models.engine.score import score
+from risk_models.engine.simulation import loss_tensor, pert_table, simulate
+from risk_models.fallbacks.recommend import recommend
+from risk_models.inventory.read import import_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -145,7 +145,7 @@ def _assess_cli(data: bytes) -> tuple[float, float, float]:
         out = Path(d) / "r.json"
         # peak RSS: the larger of this process (VmHWM: ru_maxrss would carry over the peak of this
         # bench process, which it was forked from before exec) and the one writing part of the records
-        code = ("import re, resource, sys, time; from risk_models.cli import main; t = time.perf_counter(); "
+        code = ("import re, resource, sys, time; from risk_models.cli.main import main; t = time.perf_counter(); "
                 "rc = main(sys.argv[1:]); print(f'WALL {time.perf_counter() - t:.2f}'); "
                 "hwm = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)); "
                 "print(f'RSS {max(hwm, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)}'); sys.exit(rc)")

@@ -15,8 +15,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from risk_models.config_loader import load_library
-from risk_models.inventory_import import import_bytes
+from risk_models.config.loader import load_library
+from risk_models.inventory.read import import_bytes
 
 
 def make_inventory(n: int, seed: int = 1) -> bytes:

@@ -20,10 +20,10 @@ import numpy as np
 from openpyxl import load_workbook
 
 from bench.bench_import import make_inventory
-from risk_models.config_loader import load_library
-from risk_models.inventory_import import import_bytes
+from risk_models.config.loader import load_library
+from risk_models.engine.value_of_information import value_of_information
+from risk_models.inventory.read import import_bytes
 from risk_models.questionnaire.bulk import Selection, select, set_answer
-from risk_models.questionnaire.value_of_information import value_of_information
 from risk_models.questionnaire.workbook import SHEET, read_workbook, workbook_bytes
 
 

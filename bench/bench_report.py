@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 
 from bench.bench_import import make_inventory
-from risk_models.assessment import assess
-from risk_models.config_loader import load_library
-from risk_models.inventory_import import import_bytes
-from risk_models.json_report import report
+from risk_models.config.loader import load_library
+from risk_models.engine.assessment import assess
+from risk_models.inventory.read import import_bytes
+from risk_models.report.json_report import report
 from risk_models.report.markdown import render_markdown
 from risk_models.report.pdf import render_pdf
 from risk_models.report.tabular import deployments_csv

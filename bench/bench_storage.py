@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 from bench.bench_import import make_inventory
-from risk_models.assessment import assess
-from risk_models.config_loader import load_library
-from risk_models.inventory_import import import_bytes
+from risk_models.config.loader import load_library
+from risk_models.engine.assessment import assess
+from risk_models.inventory.read import import_bytes
 from risk_models.storage import repository as repo
 from risk_models.storage.db import make_engine
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import auth, state
 from risk_models.auth.roles import Permission
-from risk_models.markdown_text import md_escape
+from risk_models.io.escape import md_escape
 
 st.set_page_config(page_title="AI vendor risk", page_icon=":material/shield:", layout="wide")
 auth.require_sign_in()  # team mode only; single-user mode has no sign-in

@@ -13,7 +13,7 @@ import streamlit as st
 
 from risk_models.auth.config import TeamConfig, team_config
 from risk_models.auth.roles import Actor, Permission, local_user
-from risk_models.markdown_text import md_escape
+from risk_models.io.escape import md_escape
 
 
 def _secrets_team() -> dict:

@@ -9,8 +9,8 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-from risk_models.report.labels import human
-from risk_models.scoring import rating_of
+from risk_models.config.labels import human
+from risk_models.engine.score import rating_of
 
 RATING_COLOURS = {"low": "#fdd49e", "medium": "#fc8d59", "high": "#d7301f", "critical": "#7f0000"}
 BAND_COLOURS = {"unconcentrated": "#fdd49e", "moderate": "#fc8d59", "high": "#b30000"}

@@ -8,12 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from risk_models.config_loader import ConfigError
-from risk_models.config_schema import ScenariosFile
-from risk_models.library.diff import diff_packs, has_changes
-from risk_models.library.pack import pack_hash, pack_label
-from risk_models.library.validate import validate_pack_data
-from risk_models.markdown_text import md_escape
+from risk_models.config.loader import ConfigError
+from risk_models.config.schema import ScenariosFile
+from risk_models.io.escape import md_escape
+from risk_models.scenarios.diff import diff_packs, has_changes
+from risk_models.scenarios.pack import pack_hash, pack_label
+from risk_models.scenarios.validate import validate_pack_data
 
 
 def _problems(data: bytes, name: str, exc: ConfigError) -> list[str]:

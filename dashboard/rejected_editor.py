@@ -22,8 +22,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from risk_models.inventory_import import EXTRA_FIELDS, ImportResult
-from risk_models.models import INVENTORY_COLUMNS
+from risk_models.config.domain import INVENTORY_COLUMNS
+from risk_models.inventory.read import EXTRA_FIELDS, ImportResult
 
 SESSION = "rejected_fixing"  # session_state: the rows the editor shows while the user fixes them
 PROBLEM = "_problem"  # read-only column: what is wrong with the row (or that it is fixed)

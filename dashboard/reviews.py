@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from dashboard import state
-from risk_models.register.review import merge_reviews, read_reviews
+from risk_models.dora.review import merge_reviews, read_reviews
 from risk_models.storage.db import StorageError
 
 

@@ -32,7 +32,7 @@ def warm_up() -> None:
         logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
             lambda record: record.threadName != WARM_UP_THREAD)
         import dashboard.charts  # noqa: F401 - plotly and the chart helpers every page uses
-        import risk_models.concentration  # noqa: F401 - the Overview's other imports
+        import risk_models.engine.concentration  # noqa: F401 - the Overview's other imports
         from dashboard import state
         state.warm_demo()
         # then what the other pages import (exports, saved assessments: reportlab, SQLAlchemy, Alembic),
@@ -67,7 +67,7 @@ def compile_pages(wait_s: float = 60) -> int:
 
 
 # imported inside dashboard/state.py's functions, not at the top (the first page needs none of them)
-LAZY_MODULES = ["risk_models.storage.repository", "risk_models.report.changes", "risk_models.json_report",
+LAZY_MODULES = ["risk_models.storage.repository", "risk_models.report.changes", "risk_models.report.json_report",
                 "risk_models.report.pdf", "risk_models.report.xlsx", "risk_models.report.markdown",
                 "risk_models.report.tabular", "risk_models.report.plan"]
 

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from risk_models.answers import AnswerMap, answers_to_jsonable, read_answers_file, validate_answers
-from risk_models.assessment import Assessment, assess
-from risk_models.config_loader import (
+from risk_models.config.domain import DIMENSIONS, INVENTORY_COLUMNS
+from risk_models.config.labels import label_maps
+from risk_models.config.loader import (
     ConfigError,
     Library,
     load_library,
@@ -34,7 +34,23 @@ from risk_models.config_loader import (
     with_profile,
     with_scenario_pack,
 )
-from risk_models.config_schema import AssumptionsFile, ScenariosFile
+from risk_models.config.profile import OrgProfile
+from risk_models.config.schema import AssumptionsFile, ScenariosFile
+from risk_models.engine.assessment import Assessment, assess
+from risk_models.engine.pack_effect import effect_of
+from risk_models.engine.simulation import COMPONENTS
+from risk_models.fallbacks.recommend import recommendations_of
+from risk_models.fallbacks.whatif import whatif
+from risk_models.inventory.plausibility import plausibility_warnings
+from risk_models.inventory.read import (
+    DEFAULT_MAX_BYTES,
+    EXTRA_FIELDS,
+    ImportResult,
+    normalise_header,
+    read_table,
+    unescape_text,
+    validate_table,
+)
 from risk_models.inventory.versions import (
     FIELD_LABELS,
     ArchivedAnswers,
@@ -44,17 +60,12 @@ from risk_models.inventory.versions import (
     register_hash,
     restore_answers,
 )
-from risk_models.inventory_import import (
-    DEFAULT_MAX_BYTES,
-    EXTRA_FIELDS,
-    ImportResult,
-    normalise_header,
-    read_table,
-    unescape_text,
-    validate_table,
-)
-from risk_models.library.diff import effect_of
-from risk_models.library.pack import (
+from risk_models.io.escape import md_escape
+from risk_models.questionnaire.answers import AnswerMap, answers_to_jsonable, read_answers_file, validate_answers
+from risk_models.questionnaire.scoped import ScopedAnswers, resolve_answers
+from risk_models.report.methodology import COMPONENT_LABELS
+from risk_models.report.render import render_export
+from risk_models.scenarios.pack import (
     LibrarySettings,
     PackAge,
     load_settings,
@@ -64,16 +75,6 @@ from risk_models.library.pack import (
     pack_record,
     parse_pack,
 )
-from risk_models.markdown_text import md_escape
-from risk_models.models import DIMENSIONS, INVENTORY_COLUMNS
-from risk_models.plausibility import plausibility_warnings
-from risk_models.profile import OrgProfile
-from risk_models.questionnaire.scoped import ScopedAnswers, resolve_answers
-from risk_models.report.labels import label_maps
-from risk_models.report.methodology import COMPONENT_LABELS
-from risk_models.report.render import render_export
-from risk_models.simulation import COMPONENTS
-from risk_models.whatif import whatif
 
 if TYPE_CHECKING:
     from risk_models.storage import repository as repo
@@ -267,7 +268,7 @@ def _assessment(key: str, _result: ImportResult, _answers: AnswerMap, _probs: di
 
 @st.cache_resource(show_spinner="Building the report…", max_entries=4)
 def _report(key: str, org: str, _a: Assessment) -> dict:
-    from risk_models.json_report import report
+    from risk_models.report.json_report import report
     rep = report(_a, org)
     rep["labels"] = label_maps(_a.lib)  # human names in every export meant for people
     rep["scenario_library"]["pack"] = pack_record(_a.lib.scenarios, max_age_days=_settings().max_age_days)
@@ -277,8 +278,8 @@ def _report(key: str, org: str, _a: Assessment) -> dict:
 
 def _reviews(a: Assessment) -> dict:
     from dashboard.reviews import current_review_dates
-    from risk_models.register.review import review_block
-    from risk_models.register.spec import load_review_policy
+    from risk_models.dora.review import review_block
+    from risk_models.dora.spec import load_review_policy
     return review_block(a.frame, a.residual.table["rating"], current_review_dates()[0], load_review_policy(),
                         dt.date.today())
 
@@ -656,7 +657,7 @@ def _report_bytes(key: str, org: str, kind: str, compare_id: int | None, plan_ke
         rep = rep | {"review": review}
     if _plan:  # the what-if plan of the Fallbacks page: a Plan section in the PDF and Markdown
         from risk_models.report.plan import plan_record
-        rep = rep | {"plan": plan_record(_a, _a.recommendations(), _plan, _whatif(key, plan_key, _a, _plan))}
+        rep = rep | {"plan": plan_record(_a, recommendations_of(_a), _plan, _whatif(key, plan_key, _a, _plan))}
     if kind.startswith("pdf"):
         return render_export("pdf", rep, kind.removeprefix("pdf-"), _diff)
     return render_export(kind, rep)
@@ -794,7 +795,7 @@ def org_name() -> str:
 
 @st.cache_resource(show_spinner="Recomputing with the chosen fallbacks…", max_entries=8)
 def _whatif(key: str, plan_key: str, _a: Assessment, _plan: dict[str, list[str]]) -> dict:
-    return whatif(_a, _a.recommendations(), _plan)
+    return whatif(_a, recommendations_of(_a), _plan)
 
 
 def whatif_result(plan: dict[str, list[str]]) -> dict:

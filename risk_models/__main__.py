@@ -1,3 +1,3 @@
-from risk_models.cli import main
+from risk_models.cli.main import main
 
 raise SystemExit(main())

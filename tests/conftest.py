@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from risk_models.config_loader import Library, load_library
+from risk_models.config.loader import Library, load_library
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_INVENTORY = ROOT / "config" / "demo" / "inventory.csv"
@@ -32,9 +32,9 @@ def lib() -> Library:
 @pytest.fixture(scope="session")
 def small_assessment(lib):
     """The demo organisation assessed with few trials (for storage and page tests)."""
-    from risk_models.answers import read_answers_file, validate_answers
-    from risk_models.assessment import assess
-    from risk_models.inventory_import import import_inventory
+    from risk_models.engine.assessment import assess
+    from risk_models.inventory.read import import_inventory
+    from risk_models.questionnaire.answers import read_answers_file, validate_answers
     answers, _ = validate_answers(read_answers_file(DEMO_ANSWERS), lib.questions)
     return assess(import_inventory(DEMO_INVENTORY, lib), answers, lib, trials=200, seed=1)
 
@@ -81,3 +81,20 @@ def reset_postgres(url: str) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public; GRANT ALL ON SCHEMA public TO PUBLIC")
     engine.dispose()
+
+
+# --- test tiers: `make test-fast` leaves out what needs a browser, a database server, Node or many seconds ------
+SLOW_FILES = {"test_hardening_resources.py", "test_hardening_fuzz.py"}  # subprocess resource probes, fuzzing
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        name = item.path.name
+        if name.startswith("test_browser"):
+            item.add_marker(pytest.mark.browser)
+        if "postgres_url" in getattr(item, "fixturenames", ()) or "postgresql" in item.name:
+            item.add_marker(pytest.mark.postgres)
+        if name in ("test_browser_team.py",) or "oidc" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.node)
+        if name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 from hypothesis import strategies as st
 
-from risk_models.inventory_import import FEATURES, import_bytes
+from risk_models.inventory.read import FEATURES, import_bytes
 
 CHANNELS = ["azure_openai", "openai_api", "aws_bedrock", "google_vertex", "anthropic_api", "self_hosted", "other"]
 MODELS = ["gpt-4o", "gpt-oss-20b", "claude-sonnet-4-5", "gemini-2.5-pro", "llama-3.1-70b", "mistral-large", "nova-pro"]

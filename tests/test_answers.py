@@ -6,7 +6,12 @@ import datetime as dt
 
 import numpy as np
 
-from risk_models.answers import answer_factor_arrays, normalise_answer, read_answers_file, validate_answers
+from risk_models.questionnaire.answers import (
+    answer_factor_arrays,
+    normalise_answer,
+    read_answers_file,
+    validate_answers,
+)
 from tests.conftest import DEMO_ANSWERS
 
 

@@ -230,7 +230,7 @@ def test_history_save_change_answer_save_compare_reopen_delete(tmp_path, monkeyp
     next(b for b in at.button if b.label == "Save").click().run()
     assert not at.exception
     answers = at.dataframe[2].value  # saved list, changed deployments, then answer changes
-    from risk_models.config_loader import load_library
+    from risk_models.config.loader import load_library
     question = load_library().questions["exit_plan_exists"].text  # shown as the question, not its id
     assert list(answers["Question"]) == [question] and list(answers["After"]) == ["tested"]
     changed = at.dataframe[1].value

@@ -130,7 +130,7 @@ def test_returned_workbook_upload_shows_refused_cells_and_the_diff_then_applies(
 
     import openpyxl
 
-    from risk_models.inventory_import import import_inventory
+    from risk_models.inventory.read import import_inventory
     from risk_models.questionnaire.workbook import FIRST_ROW, KEY_ROW, SHEET, workbook_bytes
     from tests.conftest import DEMO_INVENTORY
     frame = import_inventory(DEMO_INVENTORY, lib).frame

@@ -71,7 +71,7 @@ def test_the_warm_up_never_raises(monkeypatch, caplog):
 
 def test_the_warm_up_imports_what_the_pages_import():
     modules = serve.page_imports()  # read from dashboard/views/*.py, so new pages are covered
-    assert {"risk_models.questionnaire.value_of_information", "risk_models.providers.summary",
+    assert {"risk_models.engine.value_of_information", "risk_models.providers.summary",
             "dashboard.pack_panel", "risk_models.storage.repository"} <= set(modules)
     assert not [m for m in modules if m.startswith("dashboard.views")]  # pages are scripts, never imported
 

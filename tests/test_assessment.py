@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from risk_models.answers import read_answers_file, validate_answers
-from risk_models.assessment import assess
-from risk_models.concentration import hhi, hhi_band
-from risk_models.inventory_import import import_inventory
-from risk_models.json_report import report
-from risk_models.scoring import score
-from risk_models.simulation import expected_losses_exact, pert_table, simulate
+from risk_models.engine.assessment import assess
+from risk_models.engine.concentration import hhi, hhi_band
+from risk_models.engine.score import score
+from risk_models.engine.simulation import expected_losses_exact, pert_table, simulate
+from risk_models.inventory.read import import_inventory
+from risk_models.questionnaire.answers import read_answers_file, validate_answers
+from risk_models.report.json_report import report
 from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY
 
 
@@ -145,7 +145,7 @@ def test_report_written_by_two_processes_is_byte_for_byte_the_one_written_by_one
     import io as _io
     import os
 
-    from risk_models import json_report
+    from risk_models.report import json_report
     res, answers = demo
     a = assess(res, answers, lib, trials=500, seed=2)
     header = json_report.report_header(a, "Org", dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
@@ -169,7 +169,7 @@ def test_report_written_by_two_processes_is_byte_for_byte_the_one_written_by_one
 def test_a_later_records_started_early_is_the_same_and_is_stopped_when_the_report_fails(lib, demo):
     import io as _io
 
-    from risk_models import json_report
+    from risk_models.report import json_report
     res, answers = demo
     a = assess(res, answers, lib, trials=500, seed=2)
     header = json_report.report_header(a, "Org")
@@ -195,7 +195,7 @@ def test_deferred_draws_are_the_draws_made_at_once(lib, demo):
 
 
 def test_the_summary_names_each_deployment_s_first_outcome_driver(lib, demo):
-    from risk_models.assessment import drivers, top_outcome_label
+    from risk_models.engine.assessment import drivers, top_outcome_label
     res, answers = demo
     a = assess(res, answers, lib, trials=500, seed=2)
     for i in range(len(a.frame)):
@@ -207,7 +207,7 @@ def test_streamed_json_report_equals_the_in_memory_report(lib, demo):
     import datetime as dt
     import io as _io
 
-    from risk_models.json_report import write_report
+    from risk_models.report.json_report import write_report
     res, answers = demo
     a = assess(res, answers, lib, trials=1000, seed=2)
     when = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)

@@ -137,10 +137,10 @@ def test_answer_a_questionnaire_question(page):
 
 def _populated_cell_other_than_worst() -> tuple[int, int]:
     """The demo's populated matrix cell with the most deployments, other than L5 x I5."""
-    from risk_models.answers import read_answers_file, validate_answers
-    from risk_models.config_loader import load_library
-    from risk_models.inventory_import import import_inventory
-    from risk_models.scoring import score
+    from risk_models.config.loader import load_library
+    from risk_models.engine.score import score
+    from risk_models.inventory.read import import_inventory
+    from risk_models.questionnaire.answers import read_answers_file, validate_answers
     lib = load_library()
     res = import_inventory(ROOT / "config" / "demo" / "inventory.csv", lib)
     answers, _ = validate_answers(read_answers_file(ROOT / "config" / "demo" / "answers.yaml"), lib.questions)

@@ -8,7 +8,8 @@ import json
 
 from test_app import goto, start
 
-from risk_models.markdown_text import md_file_escape
+from risk_models.fallbacks.recommend import recommendations_of
+from risk_models.io.escape import md_file_escape
 
 
 def test_overview_names_channels_and_says_when_probabilities_differ():
@@ -54,10 +55,10 @@ def test_whatif_table_and_exit_plan_download_read_as_documents():
     changes = at.dataframe[1].value
     assert {"Deployment", "Options applied", "Channel after", "Expected loss after"} <= set(changes.columns)
     assert not any("_" in c for c in changes.columns)
-    from risk_models.exit_plan import exit_plan, exit_plan_markdown
+    from risk_models.fallbacks.exit_plan import exit_plan, exit_plan_markdown
     from tests.test_committee_pdf import demo_assessment
     demo = demo_assessment(trials=500)
-    md = exit_plan_markdown(exit_plan(demo, demo.recommendations(), 0), md_file_escape)  # what the download holds
+    md = exit_plan_markdown(exit_plan(demo, recommendations_of(demo), 0), md_file_escape)  # what the download holds
     assert "\\_" not in md and "\\$" not in md and "$" in md
 
 
@@ -71,7 +72,7 @@ def test_logo_is_saved_with_the_profile_and_shown_in_settings():
 
     from PIL import Image
 
-    from risk_models.profile import encode_logo
+    from risk_models.config.profile import encode_logo
     buf = io.BytesIO()
     Image.new("RGB", (30, 10), (0, 90, 160)).save(buf, "PNG")
     at = goto(start(), "settings")

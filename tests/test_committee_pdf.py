@@ -15,15 +15,16 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from risk_models.answers import read_answers_file, validate_answers
-from risk_models.assessment import assess
-from risk_models.cli import main
-from risk_models.config_loader import load_profile, with_profile
-from risk_models.inventory_import import import_bytes
+from risk_models.cli.main import main
+from risk_models.config.labels import label_maps
+from risk_models.config.loader import load_profile, with_profile
+from risk_models.engine.assessment import assess
+from risk_models.fallbacks.recommend import recommendations_of
+from risk_models.fallbacks.whatif import top_plan
+from risk_models.inventory.read import import_bytes
+from risk_models.questionnaire.answers import read_answers_file, validate_answers
 from risk_models.report.changes import comparison_baseline
-from risk_models.report.labels import label_maps
 from risk_models.storage import repository as repo
-from risk_models.whatif import top_plan
 from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY, ROOT
 
 PROFILE = ROOT / "config" / "demo" / "profile.yaml"
@@ -50,7 +51,7 @@ def committee_pdf(tmp_path_factory) -> tuple[Path, list[str]]:
 
 def demo_assessment(trials: int = 2000):
     """The demo organisation with its profile and answers."""
-    from risk_models.config_loader import load_library
+    from risk_models.config.loader import load_library
     lib = load_library()
     lib = with_profile(lib, load_profile(PROFILE, lib.regimes))
     answers, _ = validate_answers(read_answers_file(DEMO_ANSWERS), lib.questions)
@@ -127,7 +128,7 @@ def test_apply_top_adds_the_plan_of_the_apps_button(committee_pdf, demo):
                  "Effort", "One-off", "Total"):
         assert part in text, part
     # the same engine call as the Fallbacks page's "Apply the top recommendation" button
-    plan = top_plan(demo, demo.recommendations(), "high")
+    plan = top_plan(demo, recommendations_of(demo), "high")
     assert plan
     for dep in plan:
         assert dep in "\n".join(pages), dep
@@ -163,7 +164,7 @@ def test_comparison_baseline_prefers_approved_then_the_latest_different_save(dem
 
 
 def test_the_pdf_says_what_changed_since_the_baseline(demo, lib, tmp_path):
-    from risk_models.json_report import report
+    from risk_models.report.json_report import report
     from risk_models.report.pdf import render_pdf
     other = assess(import_bytes(DEMO_INVENTORY.read_bytes(), "inventory.csv", lib), {}, lib, trials=2000)
     current = _saved(0, demo, day=20)
@@ -175,7 +176,7 @@ def test_the_pdf_says_what_changed_since_the_baseline(demo, lib, tmp_path):
 
 
 def test_logo_bytes_round_trip_through_the_profile():
-    from risk_models.profile import OrgProfile, encode_logo
+    from risk_models.config.profile import OrgProfile, encode_logo
     buf = io.BytesIO()
     Image.new("RGB", (8, 8)).save(buf, "PNG")
     p = OrgProfile(name="X", logo=encode_logo(buf.getvalue()))
@@ -187,7 +188,7 @@ def test_logo_bytes_round_trip_through_the_profile():
 def test_every_report_says_when_probabilities_differ_from_the_defaults(demo, tmp_path):
     import openpyxl
 
-    from risk_models.json_report import report
+    from risk_models.report.json_report import report
     from risk_models.report.markdown import render_markdown
     from risk_models.report.pdf import render_pdf
     from risk_models.report.xlsx import render_xlsx
@@ -207,8 +208,8 @@ def test_every_report_says_when_probabilities_differ_from_the_defaults(demo, tmp
 def test_the_title_page_names_who_submitted_and_approved_it(demo, lib, tmp_path):
     """Team mode's review columns: an approved save is the comparison baseline, and a PDF of the same
     figures says who submitted it and who approved it, and when."""
-    from risk_models.json_report import report
     from risk_models.report.changes import review_of
+    from risk_models.report.json_report import report
     from risk_models.report.pdf import render_pdf
     other = assess(import_bytes(DEMO_INVENTORY.read_bytes(), "inventory.csv", lib), {}, lib, trials=2000)
     current = _saved(0, demo, day=20)

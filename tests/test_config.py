@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from risk_models.config_loader import ConfigError, load_library
-from risk_models.models import DIMENSIONS
+from risk_models.config.domain import DIMENSIONS
+from risk_models.config.loader import ConfigError, load_library
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
 

@@ -14,7 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from risk_models.cli import main
+from risk_models.cli.main import main
 from risk_models.discovery.draft import draft_frame, merge_into_raw
 from risk_models.discovery.focus import read_focus
 from risk_models.discovery.rules import load_discovery
@@ -212,7 +212,7 @@ def test_mlbom_proposes_model_for_named_deployments_and_drafts_new_ones(tmp_path
 
 
 def test_rules_reject_unknown_channels(lib, tmp_path):
-    from risk_models.config_loader import ConfigError
+    from risk_models.config.loader import ConfigError
     text = (ROOT / "config" / "discovery.yaml").read_text().replace("channel: aws_bedrock,", "channel: aws_bedrok,", 1)
     p = tmp_path / "discovery.yaml"
     p.write_text(text)

@@ -12,15 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from risk_models.assessment import assess
-from risk_models.exit_plan import exit_plan, exit_plan_markdown
-from risk_models.fallbacks import recommend
-from risk_models.inventory_import import ImportResult, import_inventory
-from risk_models.markdown_text import md_escape
-from risk_models.report.labels import human
-from risk_models.scoring import score
-from risk_models.simulation import expected_losses_exact
-from risk_models.whatif import WhatIfError, top_plan, whatif
+from risk_models.config.labels import human
+from risk_models.engine.assessment import assess
+from risk_models.engine.score import score
+from risk_models.engine.simulation import expected_losses_exact
+from risk_models.fallbacks.exit_plan import exit_plan, exit_plan_markdown
+from risk_models.fallbacks.recommend import recommend, recommendations_of
+from risk_models.fallbacks.whatif import WhatIfError, top_plan, whatif
+from risk_models.inventory.read import ImportResult, import_inventory
+from risk_models.io.escape import md_escape
 from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY
 from tests.engine_data import deployment, frame_of, inventories
 
@@ -53,7 +53,7 @@ def test_controls_and_levers_never_raise_scores_or_expected_losses(lib, records)
     a = assess(ImportResult(f), {}, lib, trials=200, seed=0)
     plan = {str(f["deployment_id"].iat[i]): [rec.options[k].id for k in np.flatnonzero(ok[:, i])]
             for i in range(len(f)) if ok[:, i].any()}
-    out = whatif(a, a.recommendations(), plan)
+    out = whatif(a, recommendations_of(a), plan)
     after = out["scores_after"]
     assert np.all(after.table["score"].to_numpy() <= a.residual.table["score"].to_numpy() + 1e-9)
     assert np.all(expected_losses_exact(f, after, lib) <= expected_losses_exact(f, a.residual, lib) + 1e-6)
@@ -74,7 +74,7 @@ def test_azure_openai_without_fallback_always_has_a_feasible_option(lib, rec, cr
 @given(deployment())
 def test_exit_plan_mentions_every_proprietary_feature(lib, rec):
     a = _assess(lib, [rec])
-    plan = exit_plan(a, a.recommendations(), 0)
+    plan = exit_plan(a, recommendations_of(a), 0)
     md = exit_plan_markdown(plan)
     for feat in filter(None, rec["proprietary_features"].split(";")):
         name = human("feature", feat)  # named as people know it, never by its id
@@ -128,14 +128,14 @@ def test_applies_to_and_already_there(lib):
 
 @pytest.fixture(scope="module")
 def demo_assessment(lib):
-    from risk_models.answers import read_answers_file, validate_answers
+    from risk_models.questionnaire.answers import read_answers_file, validate_answers
     answers, _ = validate_answers(read_answers_file(DEMO_ANSWERS), lib.questions)
     return assess(import_inventory(DEMO_INVENTORY, lib), answers, lib, trials=2000, seed=0)
 
 
 def test_demo_high_and_critical_have_ranked_options_and_whatif_improves(demo_assessment):
     a = demo_assessment
-    rec = a.recommendations()
+    rec = recommendations_of(a)
     hc = np.flatnonzero(a.residual.table["rating"].isin(["high", "critical"]).to_numpy())
     assert len(hc) > 0
     paying = [i for i in hc if rec.top(i) is not None]
@@ -153,17 +153,17 @@ def test_demo_high_and_critical_have_ranked_options_and_whatif_improves(demo_ass
 def test_whatif_rejects_infeasible_and_unknown(demo_assessment):
     a = demo_assessment
     with pytest.raises(WhatIfError, match="not feasible"):
-        whatif(a, a.recommendations(), {"DEP-001": ["openai_on_bedrock"]})
+        whatif(a, recommendations_of(a), {"DEP-001": ["openai_on_bedrock"]})
     with pytest.raises(WhatIfError, match="unknown option"):
-        whatif(a, a.recommendations(), {"DEP-001": ["teleport"]})
+        whatif(a, recommendations_of(a), {"DEP-001": ["teleport"]})
     with pytest.raises(WhatIfError, match="unknown deployment"):
-        whatif(a, a.recommendations(), {"NOPE": ["abstraction_gateway"]})
+        whatif(a, recommendations_of(a), {"NOPE": ["abstraction_gateway"]})
 
 
 def test_channel_switch_moves_concentration(demo_assessment):
     a = demo_assessment
     plan = {"DEP-001": ["gemini_on_vertex"]}
-    out = whatif(a, a.recommendations(), plan)
+    out = whatif(a, recommendations_of(a), plan)
     before = out["before"]["concentration"]["channel"]["spend"]["shares"]
     after = out["after"]["concentration"]["channel"]["spend"]["shares"]
     assert after["google_vertex"] > before["google_vertex"] and after["azure_openai"] < before["azure_openai"]
@@ -192,7 +192,7 @@ def test_cli_exit_plan_and_whatif(tmp_path):
 
 
 def test_assess_json_has_fallbacks_and_exit_plans(demo_assessment):
-    from risk_models.json_report import report
+    from risk_models.report.json_report import report
     from risk_models.report.options import with_option_details
     rep = with_option_details(report(demo_assessment))
     for d in rep["deployments"]:
@@ -205,7 +205,7 @@ def test_assess_json_has_fallbacks_and_exit_plans(demo_assessment):
 def test_a_notice_date_already_passed_is_said_to_have_passed():
     import datetime as dt
 
-    from risk_models.exit_plan import act_on_dates
+    from risk_models.fallbacks.exit_plan import act_on_dates
     ref = dt.date(2026, 11, 26)
     late = act_on_dates(dt.date(2027, 7, 28), 365, ref, 24)
     assert late[0]["date"] == "2026-07-28" and "has passed" in late[0]["action"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from risk_models.cli import main
+from risk_models.cli.main import main
 from risk_models.storage.db import data_dir
 from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY, ROOT
 

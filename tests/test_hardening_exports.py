@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from risk_models.assessment import assess
-from risk_models.inventory_export import export_csv, export_json, export_xlsx
-from risk_models.inventory_import import ImportResult, import_bytes
-from risk_models.json_report import report
+from risk_models.engine.assessment import assess
+from risk_models.inventory.export import export_csv, export_json, export_xlsx
+from risk_models.inventory.read import ImportResult, import_bytes
+from risk_models.report.json_report import report
 from risk_models.report.pdf import CELL_MAX, render_pdf
 from risk_models.report.tabular import deployments_csv, report_json
 from tests.engine_data import frame_of

@@ -12,8 +12,8 @@ import openpyxl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from risk_models.inventory_import import InventoryFileError, import_bytes
-from risk_models.models import INVENTORY_COLUMNS
+from risk_models.config.domain import INVENTORY_COLUMNS
+from risk_models.inventory.read import InventoryFileError, import_bytes
 
 COLUMNS = list(INVENTORY_COLUMNS)
 HEADER_VARIANTS = st.one_of(
@@ -83,7 +83,7 @@ def tables(draw):
 
 def _records_in(header: list[str], rows: list[list[str]], strip_controls: bool = False) -> int:
     """Records the importer must account for: not blank in every inventory column (blank lines are not rows)."""
-    from risk_models.inventory_import import normalise_header
+    from risk_models.inventory.read import normalise_header
     keys = normalise_header(header)
     count = 0
     for r in rows:
@@ -156,7 +156,7 @@ def test_structured_json_accounts_for_every_row(lib, table, odd_values):
         result = import_bytes(data, "t.json", lib)
     except InventoryFileError:
         return
-    from risk_models.inventory_import import _cell_text
+    from risk_models.inventory.read import _cell_text
     keys = list(dict.fromkeys(k for r in records for k in r))
     table_rows = [[_cell_text(r.get(k)) for k in keys] for r in records]
     _check(result, _records_in(keys, table_rows))

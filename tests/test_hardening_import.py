@@ -8,7 +8,7 @@ import json
 import openpyxl
 import pytest
 
-from risk_models.inventory_import import EXTRA_FIELDS, InventoryFileError, import_bytes
+from risk_models.inventory.read import EXTRA_FIELDS, InventoryFileError, import_bytes
 
 HEADER = ["deployment_id", "name", "business_unit", "use_case", "owner", "channel", "model", "region",
           "annual_spend_usd", "criticality", "data_sensitivity", "contract_end", "committed_spend_usd",

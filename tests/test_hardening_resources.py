@@ -18,11 +18,11 @@ from tests.conftest import DEMO_INVENTORY, ROOT
 MEASURE = r"""
 import json, resource, sys, time
 from pathlib import Path
-from risk_models.answers import read_answers_file
-from risk_models.cli import main
-from risk_models.config_loader import load_library
-from risk_models.inventory_import import import_bytes
-from risk_models.safe_yaml import load_user_json
+from risk_models.questionnaire.answers import read_answers_file
+from risk_models.cli.main import main
+from risk_models.config.loader import load_library
+from risk_models.inventory.read import import_bytes
+from risk_models.io.safe_yaml import load_user_json
 lib = load_library()
 kind, path = sys.argv[1], Path(sys.argv[2])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -12,7 +12,7 @@ import textwrap
 import pytest
 from sqlalchemy import update
 
-from risk_models.assessment import assess
+from risk_models.engine.assessment import assess
 from risk_models.storage import repository as repo
 from risk_models.storage.db import StorageError, make_engine
 from tests.conftest import ROOT

@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from risk_models.inventory_import import InventoryFileError, import_bytes, to_deployments
+from risk_models.inventory.read import InventoryFileError, import_bytes, to_deployments
 from tests.conftest import DEMO_INVENTORY
 
 HEADER = ("deployment_id,name,business_unit,use_case,owner,channel,model,region,annual_spend_usd,criticality,"
@@ -158,7 +158,7 @@ def test_size_cap(lib):
 
 
 def test_template_help_row_is_skipped(lib):
-    from risk_models.inventory_template import template_csv
+    from risk_models.inventory.template import template_csv
     data = template_csv(lib) + b"A,,,,,openai,gpt-4o,us,1,low,public,,,,,no\n"
     r = import_bytes(data, "t.csv", lib)
     assert r.errors == [] and list(r.frame["deployment_id"]) == ["A"] and r.frame.loc[0, "line"] == 3

@@ -17,16 +17,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from risk_models.answers import read_answers_file, validate_answers
-from risk_models.assessment import assess
-from risk_models.config_loader import ConfigError, load_scenarios
-from risk_models.config_schema import ScenariosFile
-from risk_models.inventory_import import import_inventory
-from risk_models.json_report import report
-from risk_models.library.diff import diff_packs, has_changes
-from risk_models.library.pack import load_settings, pack_age, pack_hash, pack_record, parse_pack
-from risk_models.library.validate import validate_pack
+from risk_models.config.loader import ConfigError, load_scenarios
+from risk_models.config.schema import ScenariosFile
+from risk_models.engine.assessment import assess
+from risk_models.inventory.read import import_inventory
+from risk_models.questionnaire.answers import read_answers_file, validate_answers
+from risk_models.report.json_report import report
 from risk_models.report.pdf import render_pdf
+from risk_models.scenarios.diff import diff_packs, has_changes
+from risk_models.scenarios.pack import load_settings, pack_age, pack_hash, pack_record, parse_pack
+from risk_models.scenarios.validate import validate_pack
 from risk_models.storage import repository as repo
 from risk_models.storage.db import make_engine
 from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY, ROOT

@@ -13,15 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from risk_models.answers import answer_factor_arrays, normalise_answer, scoped_answer_factors
-from risk_models.config_loader import ConfigError, load_library
-from risk_models.config_schema import Question
+from risk_models.config.loader import ConfigError, load_library
+from risk_models.config.schema import Question
+from risk_models.engine.score import score
+from risk_models.engine.value_of_information import completion, value_of_information
+from risk_models.inventory.read import import_inventory
 from risk_models.inventory.versions import carry_answers, register_diff, register_hash, restore_answers
-from risk_models.inventory_import import import_inventory
+from risk_models.questionnaire.answers import answer_factor_arrays, normalise_answer, scoped_answer_factors
 from risk_models.questionnaire.bulk import Selection, copy_answers, select, set_answer
 from risk_models.questionnaire.scoped import ScopedAnswers, resolve_answers, source_label
-from risk_models.questionnaire.value_of_information import completion, value_of_information
-from risk_models.scoring import score
 from tests.conftest import DEMO_INVENTORY
 from tests.engine_data import frame_of, inventories
 
@@ -102,7 +102,7 @@ def test_defaults_of_new_questions_are_conservative_and_neutral(lib):
     for qid in NEW:
         q = lib.questions[qid]
         assert Question.model_validate(q.model_dump())  # schema round trip
-        from risk_models.answers import answer_factors
+        from risk_models.questionnaire.answers import answer_factors
         assert all(v == 1.0 for v in answer_factors(q, q.default, dt.date(2026, 11, 1)).values()), qid
 
 
@@ -209,7 +209,7 @@ def test_value_of_information_ranks_unanswered_questions_that_can_move_the_pictu
     assert (np.diff(within) <= 1e-9).all()
     # answering the top question with its best answer moves that deployment's score by the range shown
     top = voi.iloc[0]
-    from risk_models.questionnaire.value_of_information import best_answer
+    from risk_models.engine.value_of_information import best_answer
     q = lib.questions[top["question_id"]]
     better = {**answers, top["deployment_id"]: {**answers.get(top["deployment_id"], {}),
                                                 q.id: best_answer(q, lib.scenarios.as_of,

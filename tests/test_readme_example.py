@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from risk_models.answers import read_answers_file, validate_answers
-from risk_models.assessment import assess
-from risk_models.config_loader import load_profile, with_profile
-from risk_models.inventory_import import import_inventory
+from risk_models.config.loader import load_profile, with_profile
+from risk_models.engine.assessment import assess
+from risk_models.inventory.read import import_inventory
+from risk_models.questionnaire.answers import read_answers_file, validate_answers
 from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY, ROOT
 
 

@@ -13,18 +13,19 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from risk_models.answers import read_answers_file, validate_answers
-from risk_models.assessment import assess
-from risk_models.cli import main
-from risk_models.config_loader import load_library, load_profile, with_profile
-from risk_models.exit_plan import exit_plan
-from risk_models.inventory_import import import_inventory
+from risk_models.cli.main import main
+from risk_models.config.loader import load_library, load_profile, with_profile
+from risk_models.dora.ict_assessment import combine, ict_assessment
+from risk_models.dora.review import due, review_schedule
+from risk_models.dora.roi import build_register, write_eba_csv, write_xlsx
+from risk_models.dora.spec import load_review_policy, load_roi_spec
+from risk_models.engine.assessment import assess
+from risk_models.fallbacks.exit_plan import exit_plan
+from risk_models.fallbacks.recommend import recommendations_of
+from risk_models.inventory.read import import_inventory
 from risk_models.providers.lei import check_digits, is_valid_lei, lei_problem
 from risk_models.providers.records import load_book
-from risk_models.register.ict_assessment import combine, ict_assessment
-from risk_models.register.review import due, review_schedule
-from risk_models.register.roi import build_register, write_eba_csv, write_xlsx
-from risk_models.register.spec import load_review_policy, load_roi_spec
+from risk_models.questionnaire.answers import read_answers_file, validate_answers
 from tests.conftest import ROOT
 
 DEMO = ROOT / "config" / "demo"
@@ -142,7 +143,7 @@ def test_demo_package_parses_with_consistent_references_and_one_row_per_entity(d
 def test_b0701_matches_the_recommender_and_exit_plans(demo):
     a, spec, book = demo
     reg = build_register(a, book, spec, REF)
-    rec = a.recommendations()
+    rec = recommendations_of(a)
     per_dep = {}
     weeks = rec.effort.mean(axis=2)
     for i, dep in enumerate(a.frame["deployment_id"]):
@@ -272,8 +273,8 @@ def test_saving_an_assessment_records_the_review_date_old_saves_have_none(demo, 
 def test_pdf_lists_reviews_overdue_in_one_section(demo, tmp_path):
     import subprocess
 
-    from risk_models.json_report import report
-    from risk_models.register.review import read_reviews, review_block
+    from risk_models.dora.review import read_reviews, review_block
+    from risk_models.report.json_report import report
     from risk_models.report.pdf import render_pdf
     a, _, _ = demo
     dates, _ = read_reviews(DEMO / "reviews.csv")

@@ -12,9 +12,9 @@ import unicodedata
 import openpyxl
 import pytest
 
-from risk_models.assessment import assess
-from risk_models.inventory_import import ImportResult, import_bytes
-from risk_models.json_report import report
+from risk_models.engine.assessment import assess
+from risk_models.inventory.read import ImportResult, import_bytes
+from risk_models.report.json_report import report
 from risk_models.report.markdown import render_markdown
 from risk_models.report.pdf import render_pdf
 from risk_models.report.tabular import deployments_csv, report_json

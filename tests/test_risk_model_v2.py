@@ -12,18 +12,19 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from risk_models.answers import read_answers_file, validate_answers
-from risk_models.assessment import assess, drivers
-from risk_models.config_loader import load_profile, with_profile
-from risk_models.config_schema import AssumptionsFile
-from risk_models.exit_plan import exit_plan
-from risk_models.inventory_import import ImportResult, import_inventory
-from risk_models.plausibility import plausibility_warnings
-from risk_models.profile import OrgProfile
-from risk_models.scoring import annual_probability, score
-from risk_models.simulation import expected_loss_components, expected_losses_exact, simulate
-from risk_models.target_state import FALLBACK_ORDER
-from risk_models.whatif import top_plan, whatif
+from risk_models.config.loader import load_profile, with_profile
+from risk_models.config.profile import OrgProfile
+from risk_models.config.schema import AssumptionsFile
+from risk_models.engine.assessment import assess, drivers
+from risk_models.engine.score import annual_probability, score
+from risk_models.engine.simulation import expected_loss_components, expected_losses_exact, simulate
+from risk_models.fallbacks.exit_plan import exit_plan
+from risk_models.fallbacks.recommend import recommendations_of
+from risk_models.fallbacks.target_state import FALLBACK_ORDER
+from risk_models.fallbacks.whatif import top_plan, whatif
+from risk_models.inventory.plausibility import plausibility_warnings
+from risk_models.inventory.read import ImportResult, import_inventory
+from risk_models.questionnaire.answers import read_answers_file, validate_answers
 from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY, ROOT
 from tests.engine_data import CHANNELS, deployment, frame_of, inventories
 
@@ -113,7 +114,7 @@ SWITCHES = ["openai_api_direct", "openai_on_bedrock", "gpt_oss_cloud", "gpt_oss_
 def test_whatif_switch_equals_the_edited_row_assessed_natively(lib, rec, option_id, may_leave):
     answers = {rec["deployment_id"]: {"data_may_leave_region": "yes" if may_leave else "no"}}
     a = _assess(lib, [rec], answers, trials=500, seed=3)
-    r = a.recommendations()
+    r = recommendations_of(a)
     k = [o.id for o in r.options].index(option_id)
     assume(r.feasible()[k, 0])
     out = whatif(a, r, {rec["deployment_id"]: [option_id]})
@@ -128,12 +129,12 @@ def test_whatif_switch_equals_the_edited_row_assessed_natively(lib, rec, option_
 def test_dep001_on_gemini_scores_like_a_native_gemini_deployment(demo, demo_lib):
     """Reproduction: `whatif --apply DEP-001=gemini_on_vertex` kept DEP-001's Azure/OpenAI drivers
     (51.6) while the same row assessed natively on Gemini/Vertex scored 35.6."""
-    out = whatif(demo, demo.recommendations(), {"DEP-001": ["gemini_on_vertex"]})
+    out = whatif(demo, recommendations_of(demo), {"DEP-001": ["gemini_on_vertex"]})
     frame = pd.read_csv(DEMO_INVENTORY, dtype=str, keep_default_na=False)
     frame.loc[frame["deployment_id"] == "DEP-001", ["channel", "model", "proprietary_features",
                                                     "committed_spend_usd", "contract_end", "fallback_status"]] = \
         ["Google Vertex AI", "gemini-2.5-pro", "", "", "", "documented"]
-    from risk_models.inventory_import import validate_table
+    from risk_models.inventory.read import validate_table
     native = assess(validate_table(frame, np.arange(2, len(frame) + 2), demo_lib), demo.answers, demo_lib,
                     trials=4000, seed=0)
     i = list(demo.frame["deployment_id"]).index("DEP-001")
@@ -155,7 +156,7 @@ def test_same_openai_model_elsewhere_keeps_openai_level_events(lib):
     rec = {"deployment_id": "X", "channel": "azure_openai", "model": "gpt-4o", "region": "eastus2",
            "annual_spend_usd": 1e5, "criticality": "high", "data_sensitivity": "internal"}
     a = _assess(lib, [rec])
-    out = whatif(a, a.recommendations(), {"X": ["openai_api_direct"]})
+    out = whatif(a, recommendations_of(a), {"X": ["openai_api_direct"]})
     after = out["scores_after"]
     j = after.outcomes.ids.index("copyright_openai_adverse")
     assert after.outcome_points[0, j] > 0
@@ -241,7 +242,7 @@ def test_expired_contracts_strand_nothing_and_are_flagged(demo, demo_lib):
 
 
 def test_renewal_inside_the_horizon_is_a_date_to_act_on(demo):
-    rec = demo.recommendations()
+    rec = recommendations_of(demo)
     i = list(demo.frame["deployment_id"]).index("DEP-004")  # contract ends 2026-12-23
     plan = exit_plan(demo, rec, i)
     assert [d["date"] for d in plan["dates_to_act_on"]][-1] == "2026-12-23"
@@ -250,7 +251,7 @@ def test_renewal_inside_the_horizon_is_a_date_to_act_on(demo):
 def _better_answers(lib):
     """(question, answer) pairs that are at least as good as the default in every dimension and
     better in one: the controls the questionnaire credits."""
-    from risk_models.answers import answer_factors
+    from risk_models.questionnaire.answers import answer_factors
     ref = lib.reference_date
     out = []
     for q in lib.questions.values():
@@ -397,7 +398,7 @@ def test_every_loss_parameter_has_a_basis_and_a_common_factor_fattens_the_tail(d
 @given(inventories())
 def test_top_recommendation_always_saves_more_than_it_costs_and_exit_target_is_a_switch(lib, records):
     a = _assess(lib, records)
-    r = a.recommendations()
+    r = recommendations_of(a)
     for i in range(len(a.frame)):
         k = r.top(i)
         assert k is None or (r.net_value[k, i] > 0 and r.loss_avoided[k, i] > 0)
@@ -414,26 +415,26 @@ def test_claude_on_foundry_keeps_eu_data_out(lib):
     rec = {"deployment_id": "X", "channel": "azure_openai", "model": "gpt-4o", "region": "westeurope",
            "annual_spend_usd": 1e5, "criticality": "high", "data_sensitivity": "confidential"}
     a = _assess(lib, [rec])
-    foundry = next(x for x in a.recommendations().records(0) if x["option_id"] == "claude_on_foundry")
+    foundry = next(x for x in recommendations_of(a).records(0) if x["option_id"] == "claude_on_foundry")
     assert not foundry["feasible"] and any("must stay in its region" in x for x in foundry["reasons"])
     us = _assess(lib, [rec | {"region": "eastus2"}])
-    assert next(x for x in us.recommendations().records(0) if x["option_id"] == "claude_on_foundry")["feasible"]
+    assert next(x for x in recommendations_of(us).records(0) if x["option_id"] == "claude_on_foundry")["feasible"]
 
 
 def test_exit_plan_asks_for_a_warm_standby_when_the_rto_is_shorter_than_the_cut_over(lib):
     rec = {"deployment_id": "X", "channel": "azure_openai", "model": "gpt-4o", "region": "westeurope",
            "annual_spend_usd": 1e5, "criticality": "critical", "data_sensitivity": "confidential"}
     a = _assess(lib, [rec], {"X": {"rto_hours": 4}})
-    plan = exit_plan(a, a.recommendations(), 0)
+    plan = exit_plan(a, recommendations_of(a), 0)
     assert plan["warm_standby_needed"] and plan["cutover_hours"] > 4
     assert any("warm standby" in s for s in plan["steps"])
     assert not any("switch routing within the RTO of 4 hours" in s for s in plan["steps"])
     active = _assess(lib, [rec | {"fallback_status": "active"}], {"X": {"rto_hours": 4}})
-    assert not exit_plan(active, active.recommendations(), 0)["warm_standby_needed"]
+    assert not exit_plan(active, recommendations_of(active), 0)["warm_standby_needed"]
 
 
 def test_apply_top_never_picks_an_option_that_costs_more_than_it_saves(demo):
-    r = demo.recommendations()
+    r = recommendations_of(demo)
     plan = top_plan(demo, r, "medium")
     ids = [o.id for o in r.options]
     index = list(demo.frame["deployment_id"])

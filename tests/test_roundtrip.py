@@ -9,9 +9,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from risk_models.inventory_export import export_csv, export_json, export_xlsx
-from risk_models.inventory_import import DEFAULT_MAX_USD, FEATURES, import_bytes
-from risk_models.models import INVENTORY_COLUMNS
+from risk_models.config.domain import INVENTORY_COLUMNS
+from risk_models.inventory.export import export_csv, export_json, export_xlsx
+from risk_models.inventory.read import DEFAULT_MAX_USD, FEATURES, import_bytes
 
 # Any printable unicode (no control characters: XLSX cannot store them), plus hostile prefixes.
 TEXT = st.one_of(

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from risk_models.config_loader import Library
-from risk_models.config_schema import ScenariosFile
-from risk_models.inventory_import import FEATURES, import_inventory
-from risk_models.scoring import outcome_table, score
+from risk_models.config.loader import Library
+from risk_models.config.schema import ScenariosFile
+from risk_models.engine.score import outcome_table, score
+from risk_models.inventory.read import FEATURES, import_inventory
 from tests.conftest import DEMO_INVENTORY
 from tests.engine_data import deployment, frame_of, inventories
 
@@ -128,7 +128,7 @@ def test_favourable_outcome_lowers_but_never_below_zero(lib):
 
 def test_azure_no_fallback_scores_clearly_above_self_hosted_tested_twin(lib):
     """The README's worked example: DEP-001 vs DEP-061 of the demo organisation."""
-    from risk_models.answers import read_answers_file, validate_answers
+    from risk_models.questionnaire.answers import read_answers_file, validate_answers
     from tests.conftest import DEMO_ANSWERS
     res = import_inventory(DEMO_INVENTORY, lib)
     answers, _ = validate_answers(read_answers_file(DEMO_ANSWERS), lib.questions)

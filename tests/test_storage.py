@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from risk_models.answers import read_answers_file, validate_answers
-from risk_models.assessment import assess
-from risk_models.inventory_import import import_inventory
+from risk_models.engine.assessment import assess
+from risk_models.inventory.read import import_inventory
+from risk_models.questionnaire.answers import read_answers_file, validate_answers
 from risk_models.storage import repository as repo
 from risk_models.storage.db import StorageError, current_revision, head_revision, make_engine
 from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY, ROOT, reset_postgres
@@ -115,9 +115,9 @@ def test_upgrading_a_database_made_by_the_first_migration_keeps_assessments(tmp_
 SAVER = textwrap.dedent("""
     import sys
     from bench.bench_import import make_inventory
-    from risk_models.assessment import assess
-    from risk_models.config_loader import load_library
-    from risk_models.inventory_import import import_bytes
+    from risk_models.engine.assessment import assess
+    from risk_models.config.loader import load_library
+    from risk_models.inventory.read import import_bytes
     from risk_models.storage import repository as repo
     from risk_models.storage.db import make_engine
     url, n, count, label = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from risk_models.assessment import assess
 from risk_models.auth.config import team_config
 from risk_models.auth.roles import Actor, PermissionDenied, Role, roles_from_groups
+from risk_models.engine.assessment import assess
 from risk_models.storage import audit, team
 from risk_models.storage import repository as repo
 from risk_models.storage.db import make_engine

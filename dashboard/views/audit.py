@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import auth, state
 from risk_models.auth.roles import Permission
-from risk_models.markdown_text import md_escape
+from risk_models.io.escape import md_escape
 from risk_models.storage import audit
 from risk_models.storage.db import StorageError
 

@@ -8,13 +8,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from risk_models.cli_discovery import no_ai_message, summary_lines
 from risk_models.discovery.draft import NOTE, draft_frame, merge_into_raw
 from risk_models.discovery.focus import FocusFileError, read_focus
 from risk_models.discovery.mlbom import MlbomError, mlbom_draft, read_mlbom
 from risk_models.discovery.rules import DiscoveryFile, load_discovery
-from risk_models.markdown_text import md_escape
-from risk_models.safe_yaml import UnsafeInputError, load_user_yaml
+from risk_models.discovery.summary import no_ai_message, summary_lines
+from risk_models.io.escape import md_escape
+from risk_models.io.safe_yaml import UnsafeInputError, load_user_yaml
 
 st.title("Discovery")
 lib = state.library()

@@ -5,15 +5,16 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, state
-from risk_models.exit_plan import exit_plan, exit_plan_markdown
-from risk_models.markdown_text import md_escape, md_file_escape
-from risk_models.report.labels import label_maps
-from risk_models.whatif import WhatIfError, top_plan
+from risk_models.config.labels import label_maps
+from risk_models.fallbacks.exit_plan import exit_plan, exit_plan_markdown
+from risk_models.fallbacks.recommend import recommendations_of
+from risk_models.fallbacks.whatif import WhatIfError, top_plan
+from risk_models.io.escape import md_escape, md_file_escape
 
 st.title("Fallbacks & what-if")
 lib = state.library()
 a = state.assessment()
-rec = a.recommendations()
+rec = recommendations_of(a)
 frame, table = a.frame, a.residual.table
 if frame.empty:
     st.info("No valid deployments yet: load an inventory first.")

@@ -5,11 +5,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, state
-from risk_models.assessment import drivers
-from risk_models.concentration import concentration
-from risk_models.models import DIMENSIONS
-from risk_models.report.labels import human, label_maps
-from risk_models.scoring import RATINGS
+from risk_models.config.domain import DIMENSIONS
+from risk_models.config.labels import human, label_maps
+from risk_models.engine.assessment import drivers
+from risk_models.engine.concentration import concentration
+from risk_models.engine.score import RATINGS
 
 st.title("Heatmaps")
 lib = state.library()

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import auth, state
 from risk_models.auth.roles import Permission, PermissionDenied
-from risk_models.markdown_text import md_escape
+from risk_models.io.escape import md_escape
 from risk_models.storage import repository as repo
 from risk_models.storage import team
 from risk_models.storage.db import StorageError, database_url, display_url

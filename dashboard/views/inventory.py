@@ -5,12 +5,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import rejected_editor, state
+from risk_models.config.domain import INVENTORY_COLUMNS
+from risk_models.inventory.export import export_csv, export_xlsx
+from risk_models.inventory.read import ENUMS, FEATURES, InventoryFileError
+from risk_models.inventory.template import template_csv, template_xlsx
 from risk_models.inventory.versions import FIELD_LABELS
-from risk_models.inventory_export import export_csv, export_xlsx
-from risk_models.inventory_import import ENUMS, FEATURES, InventoryFileError
-from risk_models.inventory_template import template_csv, template_xlsx
-from risk_models.markdown_text import md_escape
-from risk_models.models import INVENTORY_COLUMNS
+from risk_models.io.escape import md_escape
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 st.title("Inventory")

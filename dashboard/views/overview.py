@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, state
-from risk_models.assessment import drivers
-from risk_models.concentration import concentration
-from risk_models.markdown_text import md_escape
-from risk_models.report.labels import human, label_maps
+from risk_models.config.labels import human, label_maps
+from risk_models.engine.assessment import drivers
+from risk_models.engine.concentration import concentration
+from risk_models.io.escape import md_escape
 
 lib = state.library()
 a = state.assessment()

@@ -11,13 +11,13 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.reviews import current_review_dates
-from risk_models.inventory_import import InventoryFileError
-from risk_models.markdown_text import md_escape
+from risk_models.dora.review import STATUS_LABELS, due, review_schedule
+from risk_models.dora.roi import build_register, package_name, supply_chain, write_eba_csv, write_xlsx
+from risk_models.dora.spec import load_review_policy, load_roi_spec
+from risk_models.inventory.read import InventoryFileError
+from risk_models.io.escape import md_escape
 from risk_models.providers.records import ProviderBook, load_book
 from risk_models.providers.summary import CONTRACT_STATUS, contract_status, provider_summary
-from risk_models.register.review import STATUS_LABELS, due, review_schedule
-from risk_models.register.roi import build_register, package_name, supply_chain, write_eba_csv, write_xlsx
-from risk_models.register.spec import load_review_policy, load_roi_spec
 
 BOOK = "provider_book"
 

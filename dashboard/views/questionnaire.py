@@ -13,12 +13,13 @@ import streamlit as st
 import yaml
 
 from dashboard import state
-from risk_models.answers import AnswerError, answers_to_jsonable, normalise_answer, validate_answers
-from risk_models.assessment import drivers
-from risk_models.markdown_text import md_escape
+from risk_models.engine.assessment import drivers
+from risk_models.engine.value_of_information import completion, value_of_information
+from risk_models.io.escape import md_escape
+from risk_models.io.safe_yaml import load_user_yaml
+from risk_models.questionnaire.answers import AnswerError, answers_to_jsonable, normalise_answer, validate_answers
 from risk_models.questionnaire.bulk import Selection, copy_answers, select, set_answer
 from risk_models.questionnaire.scoped import SCOPES, source_label
-from risk_models.questionnaire.value_of_information import completion, value_of_information
 from risk_models.questionnaire.workbook import (
     answer_text,
     change_rows,
@@ -27,12 +28,12 @@ from risk_models.questionnaire.workbook import (
     merge_answers,
     read_workbook,
 )
-from risk_models.safe_yaml import load_user_yaml
 
 NOT = "(not answered)"
 CURRENT = "q_current_deployment"  # the deployment being answered; see _pick_deployment
 PICKER = "q_deployment"
 STEMS = "q_deployment_stems"  # deployment label without its count -> id
+SHOWN = "q_shown_deployment"  # whose answer widgets the page holds (see _save)
 st.title("Questionnaire")
 lib = state.library()
 questions = lib.questions
@@ -45,7 +46,7 @@ vendor_names = dict(lib.models.vendors)
 SCOPE_NAMES = {"channel": "Provider", "model_vendor": "Model vendor"}
 
 
-KEEP = {"q_search", "q_only_open", CURRENT, PICKER, STEMS, "q_save_error"}
+KEEP = {"q_search", "q_only_open", CURRENT, PICKER, STEMS, SHOWN, "q_save_error"}
 
 
 def _pick_deployment(names: dict[str, str], counts: dict[str, str]) -> str:
@@ -152,6 +153,12 @@ with tabs[0]:
                 st.dataframe(dr[["kind", "label", "value"]], hide_index=True, width="stretch", key=f"drivers_{dep}")
 
         def _save(dep: str, qid: str, key: str) -> None:
+            # The browser keeps the widgets of a deployment shown earlier and sends their old values back with
+            # a later answer; Streamlit, which forgot them when they left the page, calls their callbacks as if
+            # they had changed. Only the deployment on the page may be written, or a stale value would undo an
+            # answer given meanwhile (bulk, read-back, another user).
+            if dep != st.session_state.get(SHOWN):
+                return
             value = st.session_state.get(key)
             new = dict(state.own_answers())
             per = dict(new.get(dep, {}))
@@ -163,6 +170,8 @@ with tabs[0]:
                 except AnswerError as exc:
                     st.session_state["q_save_error"] = f"{questions[qid].text}: {exc}"
                     return
+            if per == new.get(dep, {}):
+                return  # nothing changed: no write, no audit entry
             if per:
                 new[dep] = per
             else:
@@ -172,6 +181,7 @@ with tabs[0]:
 
         cur_own = own.get(dep, {})
         cur_src = sources.get(dep, {})
+        st.session_state[SHOWN] = dep
         with right:
             st.subheader(md_escape(f"{dep}: {frame.at[idx, 'name']}"))
             st.caption("Every answer is saved as soon as you give it; switching deployment loses nothing.")

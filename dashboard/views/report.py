@@ -5,8 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from risk_models.markdown_text import md_escape
-from risk_models.report.labels import label_maps
+from risk_models.config.labels import label_maps
+from risk_models.io.escape import md_escape
 from risk_models.storage.db import StorageError
 
 st.title("Report & export")

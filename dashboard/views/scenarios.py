@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, pack_panel, state
-from risk_models.markdown_text import md_escape
-from risk_models.scoring import stressed_probabilities
+from risk_models.engine.score import stressed_probabilities
+from risk_models.io.escape import md_escape
 
 st.title("Scenario library")
 lib = state.library()

@@ -6,10 +6,10 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import state
-from risk_models.assumptions import AssumptionsError, assumptions_frame, assumptions_from_frame
-from risk_models.markdown_text import md_escape
-from risk_models.models import Jurisdiction
-from risk_models.profile import OrgProfile, encode_logo
+from risk_models.config.assumptions import AssumptionsError, assumptions_frame, assumptions_from_frame
+from risk_models.config.domain import Jurisdiction
+from risk_models.config.profile import OrgProfile, encode_logo
+from risk_models.io.escape import md_escape
 
 JURISDICTIONS = {"us": "United States", "eu": "European Union / EEA", "uk": "United Kingdom", "apac": "Asia-Pacific",
                  "other": "Other", "on_prem": "On-premises"}

@@ -1,1 +1,1 @@
-"""Discovery of deployments from cloud billing (FOCUS exports) and CycloneDX ML-BOMs."""
+"""Drafting an inventory from cloud billing (FOCUS) and ML-BOMs (CycloneDX), and what was found in plain words."""

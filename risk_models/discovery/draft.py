@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from risk_models.config_loader import Library
+from risk_models.config.domain import INVENTORY_COLUMNS
+from risk_models.config.loader import Library
 from risk_models.discovery.focus import FocusImport, annualise
 from risk_models.discovery.rules import DiscoveryFile
-from risk_models.models import INVENTORY_COLUMNS
 
 NOTE = "discovery_note"  # explanation per draft row (not an inventory column; ignored on import)
 

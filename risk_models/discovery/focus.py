@@ -20,7 +20,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from risk_models.discovery.rules import REQUIRED_FIELDS, DiscoveryFile, classify, find_model
-from risk_models.file_errors import reading
+from risk_models.io.file_errors import reading
 
 BATCH_ROWS = 131_072
 CSV_BLOCK = 8 << 20

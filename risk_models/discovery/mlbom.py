@@ -16,12 +16,12 @@ from cyclonedx.model.component import ComponentType
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
-from risk_models.config_loader import Library
+from risk_models.config.domain import INVENTORY_COLUMNS
+from risk_models.config.loader import Library
 from risk_models.discovery.draft import NOTE
 from risk_models.discovery.rules import DiscoveryFile
-from risk_models.inventory_import import model_vendor
-from risk_models.models import INVENTORY_COLUMNS
-from risk_models.safe_yaml import load_user_json
+from risk_models.inventory.read import model_vendor
+from risk_models.io.safe_yaml import load_user_json
 
 VERSIONS = {"1.5": SchemaVersion.V1_5, "1.6": SchemaVersion.V1_6}
 

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 
-from risk_models.config_loader import ConfigError, config_dir, parse_model
-from risk_models.config_schema import Source, Strict
-from risk_models.models import Criticality, DataSensitivity
+from risk_models.config.domain import Criticality, DataSensitivity
+from risk_models.config.loader import ConfigError, config_dir, parse_model
+from risk_models.config.schema import Source, Strict
 
 FIELDS = ("provider", "publisher", "service", "category", "description", "cost", "currency", "period_start",
           "period_end", "region", "resource_id", "resource_name", "subaccount_id", "subaccount_name", "sku", "tags")

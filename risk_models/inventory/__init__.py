@@ -1,1 +1,2 @@
-"""The inventory as a register with versions (import and validation live in inventory_import)."""
+"""The deployment register: read and validate files (per-row errors), regions, plausibility warnings,
+export, template, versions (diff between register versions)."""

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from risk_models.answers import AnswerMap
-from risk_models.models import INVENTORY_COLUMNS
+from risk_models.config.domain import INVENTORY_COLUMNS
+from risk_models.questionnaire.answers import AnswerMap
 
 COMPARED = [c for c in INVENTORY_COLUMNS if c != "deployment_id"]
 FIELD_LABELS = {

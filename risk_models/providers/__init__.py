@@ -1,1 +1,1 @@
-"""ICT third-party providers and contracts: models, import with row errors, LEI checks, supply chain."""
+"""ICT third-party providers and contracts: files, LEI checks, provider summaries."""

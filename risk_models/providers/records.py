@@ -18,8 +18,8 @@ import pandas as pd
 import pycountry
 from pydantic import BaseModel
 
-from risk_models.config_loader import Library, norm_key
-from risk_models.inventory_import import (
+from risk_models.config.loader import Library, norm_key
+from risk_models.inventory.read import (
     DEFAULT_MAX_BYTES,
     InventoryFileError,
     normalise_header,
@@ -27,6 +27,7 @@ from risk_models.inventory_import import (
     read_table,
     unescape_text,
 )
+from risk_models.io.numbers import read_money
 from risk_models.providers.lei import lei_problem
 
 
@@ -168,15 +169,6 @@ def _date(text: str) -> dt.date | None:
         return None
 
 
-def _money(text: str) -> float | None:
-    t = re.sub(r"[ \u00a0$€£_']|(?i:usd|eur|gbp)", "", text).replace(",", "")
-    try:
-        v = float(t)
-    except ValueError:
-        return None
-    return v if v >= 0 and v < 1e12 else None
-
-
 def validate_providers(raw: pd.DataFrame, lines, lib: Library, file: str = "providers") -> tuple[pd.DataFrame,
                                                                                                  list[RecordError], list[int]]:
     df, comments, errs = _table(raw, lines, PROVIDER_COLUMNS, PROVIDER_REQUIRED, file)
@@ -233,6 +225,14 @@ def service_type_code(text: str, labels: dict[str, str]) -> str | None:
     return by_label.get(norm_key(t))
 
 
+MONEY = ("annual_spend", "committed_spend")
+
+
+def _amount(text: str, value: float) -> float | None:
+    """An amount read by io.numbers, or None when it is not one (not a number, negative, absurd)."""
+    return float(value) if text and value == value and 0 <= value < 1e12 else None
+
+
 def validate_contracts(raw: pd.DataFrame, lines, providers: pd.DataFrame, service_types: dict[str, str],
                        file: str = "contracts") -> tuple[pd.DataFrame, pd.DataFrame, list[RecordError], list[int]]:
     df, comments, errs = _table(raw, lines, CONTRACT_COLUMNS, CONTRACT_REQUIRED, file)
@@ -243,7 +243,8 @@ def validate_contracts(raw: pd.DataFrame, lines, providers: pd.DataFrame, servic
     seen: dict[str, int] = {}
     linked: dict[str, tuple[str, int]] = {}
     rows, links = [], []
-    for rec in df.to_dict("records"):
+    amounts, amount_problems = read_money({c: df[c] for c in MONEY}, codes=("usd", "eur", "gbp"), signs="$€£")
+    for i, rec in enumerate(df.to_dict("records")):
         line, ref = int(rec["line"]), rec["contract_ref"]
         n = len(r.errors)
         r.key(line, ref, seen, "every contract needs a reference number")
@@ -265,9 +266,12 @@ def validate_contracts(raw: pd.DataFrame, lines, providers: pd.DataFrame, servic
             if rec[c] and ints[c] is None:
                 r.error(line, ref, c, rec[c], "expected a whole number of days from 0 to 9999")
         money = {}
-        for c in ("annual_spend", "committed_spend"):
-            money[c] = _money(rec[c]) if rec[c] else (None if c == "annual_spend" else 0.0)
-            if money[c] is None:
+        for c in MONEY:
+            money[c] = _amount(rec[c], amounts[c].iat[i]) if rec[c] else (None if c == "annual_spend" else 0.0)
+            if rec[c] and amount_problems[c].iat[i] is not None:
+                money[c] = None
+                r.error(line, ref, c, rec[c], amount_problems[c].iat[i])
+            elif money[c] is None:
                 r.error(line, ref, c, rec[c], "expected an amount of 0 or more, e.g. 250000 or 250,000.00"
                         if rec[c] else "required: the annual expense in the contract's currency")
         if (p := currency_problem(rec["currency"])) is not None:

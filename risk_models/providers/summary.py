@@ -9,7 +9,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from risk_models.assessment import Assessment
+from risk_models.engine.assessment import Assessment
 from risk_models.providers.records import PROVIDER_TYPE_LABELS, ProviderBook, country_name
 
 ENDING_SOON_DAYS = 180  # a contract ending within six months needs its renew-or-exit decision now

@@ -1,2 +1,2 @@
-"""The questionnaire at portfolio scale: scoped (inherited) answers, bulk edits, XLSX send-out
-and read-back, and the value of information of each unanswered question."""
+"""Answers: files and forms, bulk and scoped (per provider / model vendor) answers, XLSX send-out and
+read-back, answer texts for reports."""

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 from pydantic import BaseModel
 
-from risk_models.answers import Answer, AnswerMap
+from risk_models.questionnaire.answers import Answer, AnswerMap
 
 
 class Selection(BaseModel):

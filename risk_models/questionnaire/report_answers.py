@@ -10,8 +10,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from risk_models.answers import Answer
-from risk_models.config_schema import Question
+from risk_models.config.schema import Question
+from risk_models.questionnaire.answers import Answer
 
 
 def answer_text(q: Question, value: Answer) -> str | float | dt.date | None:

@@ -13,9 +13,9 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from risk_models.answers import Answer, AnswerMap, answers_to_jsonable, validate_answers
-from risk_models.config_schema import Question
-from risk_models.models import RowError
+from risk_models.config.domain import RowError
+from risk_models.config.schema import Question
+from risk_models.questionnaire.answers import Answer, AnswerMap, answers_to_jsonable, validate_answers
 
 Scope = Literal["channel", "model_vendor"]
 SCOPES: tuple[Scope, ...] = ("channel", "model_vendor")

@@ -32,9 +32,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import BaseModel
 
-from risk_models.answers import AnswerError, AnswerMap, normalise_answer
-from risk_models.config_loader import Library
-from risk_models.config_schema import Question
+from risk_models.config.loader import Library
+from risk_models.config.schema import Question
+from risk_models.questionnaire.answers import AnswerError, AnswerMap, normalise_answer
 from risk_models.questionnaire.report_answers import answer_text
 
 SHEET = "Questionnaire"

@@ -1,1 +1,2 @@
-"""Report renderers over the JSON report of `assess`: PDF, XLSX, CSV, JSON and Markdown."""
+"""Everything a person or a pipeline reads: JSON report, PDF (report.pdf: layout, drawings, sections),
+XLSX, CSV, Markdown, methodology text, changes between saved assessments, plans."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from risk_models.markdown_text import md_escape as e
-from risk_models.report.labels import human, report_labels
+from risk_models.config.labels import human, report_labels
+from risk_models.io.escape import md_escape as e
 from risk_models.report.options import with_option_details
 
 

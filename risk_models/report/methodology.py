@@ -5,16 +5,10 @@ PDF and the Markdown summary print it; the README's method section says the same
 
 from __future__ import annotations
 
+from risk_models.config.assumptions import PARAMETER_LABELS
+
 COMPONENT_LABELS = {"price": "price / cost", "stranded_commitment": "stranded commitment", "switching": "switching",
                     "downtime": "downtime", "compliance": "compliance"}
-PARAMETER_LABELS = {
-    "person_week_usd": "Cost of a person-week", "base_switching_weeks": "Switching effort (person-weeks)",
-    "weeks_per_feature_share": "Extra effort per proprietary feature (share)",
-    "downtime_usd_per_hour": "Downtime cost per hour, by criticality",
-    "compliance_usd": "Compliance cost of a finding, by data sensitivity",
-    "pert_low": "Lowest loss (× estimate)", "pert_high": "Highest loss (× estimate)",
-    "common_factor": "Common factor of losses hit by the same outcome", "payback_years": "Payback period (years)",
-}
 
 
 def _usd(x: float) -> str:
@@ -44,7 +38,7 @@ def method_paragraphs(rep: dict) -> list[str]:
     sim = rep["simulation"]
     lib = rep["scenario_library"]
     profile = rep.get("organisation_profile") or {}
-    from risk_models.report.labels import human, report_labels
+    from risk_models.config.labels import human, report_labels
     labels = report_labels(rep)
     regimes = ", ".join(human("regime", r, labels) for r in profile.get("regimes") or []) or "none"
     return [

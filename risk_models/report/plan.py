@@ -5,9 +5,9 @@ same plan figures."""
 
 from __future__ import annotations
 
-from risk_models.assessment import Assessment
-from risk_models.fallbacks import Recommendations
-from risk_models.whatif import whatif
+from risk_models.engine.assessment import Assessment
+from risk_models.fallbacks.recommend import Recommendations
+from risk_models.fallbacks.whatif import whatif
 
 SUMMARY_KEYS = ("ratings", "mean_score", "expected_annual_loss_usd", "var95_usd", "var99_usd", "heatmap",
                 "concentration")

@@ -8,7 +8,7 @@ import json
 
 import pandas as pd
 
-from risk_models.inventory_import import escape_text
+from risk_models.inventory.read import escape_text
 from risk_models.report.options import with_option_details
 
 TEXT_COLUMNS = ("deployment_id", "name", "business_unit", "use_case", "owner", "model", "region", "top_driver",

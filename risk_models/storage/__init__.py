@@ -1,2 +1,1 @@
-"""Saved assessments and history (SQLAlchemy 2 + Alembic): SQLite by default, any SQLAlchemy URL
-via DATABASE_URL."""
+"""Saved assessments, audit trail, team answers and roles in SQLite or PostgreSQL (SQLAlchemy + Alembic)."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from risk_models.models import RowError
+from risk_models.config.domain import RowError
 
 
 class _Open(BaseModel):

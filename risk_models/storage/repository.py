@@ -34,17 +34,17 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from risk_models.answers import AnswerMap, answers_to_jsonable, validate_answers
-from risk_models.assessment import Assessment
 from risk_models.auth.roles import Actor, Permission, local_user, require
-from risk_models.concentration import concentration
-from risk_models.config_loader import Library
-from risk_models.config_schema import AssumptionsFile
-from risk_models.inventory_export import inventory_text_frame
-from risk_models.inventory_import import ImportResult, validate_table
-from risk_models.library.pack import pack_hash
-from risk_models.models import RowError
-from risk_models.profile import OrgProfile
+from risk_models.config.domain import RowError
+from risk_models.config.loader import Library
+from risk_models.config.profile import OrgProfile
+from risk_models.config.schema import AssumptionsFile
+from risk_models.engine.assessment import Assessment
+from risk_models.engine.concentration import concentration
+from risk_models.inventory.export import inventory_text_frame
+from risk_models.inventory.read import ImportResult, validate_table
+from risk_models.questionnaire.answers import AnswerMap, answers_to_jsonable, validate_answers
+from risk_models.scenarios.pack import pack_hash
 from risk_models.storage import audit
 from risk_models.storage.db import StorageError
 

@@ -1,0 +1,96 @@
+"""What every command group shares: terminal-safe text, errors the user can fix, writing outputs, and
+reading the inputs (library, settings, inventory, answers) from the parsed arguments."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from risk_models.cli import report as cli_report
+from risk_models.config.domain import RowError
+from risk_models.config.loader import Library, load_library, load_profile, parse_model, with_assumptions, with_profile
+from risk_models.config.schema import AssumptionsFile
+from risk_models.inventory.read import DEFAULT_MAX_USD, ImportResult, import_inventory
+from risk_models.io.escape import terminal_text as term
+from risk_models.questionnaire.answers import read_answers_file, validate_answers
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed without a traceback, exit 2."""
+
+
+def write_json(obj: object, out: str) -> None:
+    # allow_nan=False: a report never holds NaN/Infinity (standard JSON readers reject them)
+    try:
+        text = json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False, allow_nan=False) + "\n"
+    except ValueError as exc:
+        raise UserError(f"{out}: not written: the result holds a number JSON cannot represent ({exc})") from None
+    if out == "-":
+        sys.stdout.write(text)
+    else:
+        write_bytes(out, text.encode("utf-8"))
+
+
+def write_bytes(out: str, data: bytes) -> None:
+    try:
+        Path(out).write_bytes(data)
+    except OSError as exc:
+        raise UserError(f"{out}: cannot write ({exc.strerror or exc})") from None
+
+
+def format_error(e: RowError) -> str:
+    where = f"line {e.line}" if e.line is not None else "answers"
+    who = f" ({term(e.deployment_id)})" if e.deployment_id else ""
+    col = f" column {e.column}" if e.column else ""
+    val = f": value {e.value!r}" if e.value is not None else ""
+    return f"  {where}{who}{term(col)}{val} — {term(e.message)}"  # messages may quote user text
+
+
+def load_settings(lib: Library, args: argparse.Namespace) -> Library:
+    """The organisation profile and loss assumptions given on the command line, if any."""
+    if getattr(args, "profile", None):
+        lib = with_profile(lib, load_profile(Path(args.profile), lib.regimes))
+    lib = cli_report.with_logo(lib, getattr(args, "logo", None))
+    if getattr(args, "assumptions", None):
+        lib = with_assumptions(lib, parse_model(Path(args.assumptions), AssumptionsFile))
+    return lib
+
+
+def load_inputs(args: argparse.Namespace) -> tuple[Library, ImportResult, dict, list[RowError]]:
+    lib = load_settings(load_library(args.config) if args.config else load_library(), args)
+    result = import_inventory(args.file, lib, max_bytes=args.max_mb * 1024 * 1024,
+                              max_usd=getattr(args, "max_usd", DEFAULT_MAX_USD))
+    for notice in result.notices:  # e.g. which XLSX sheet was read and which were not
+        print(f"note: {args.file}: {notice}", file=sys.stderr)
+    answers, answer_errors = {}, []
+    if getattr(args, "answers", None):
+        try:
+            raw = read_answers_file(Path(args.answers))
+        except FileNotFoundError:
+            raise UserError(f"{args.answers}: file not found") from None
+        except Exception as exc:  # YAML/JSON syntax or decoding problems
+            raise UserError(f"{args.answers}: cannot read answers ({exc})") from None
+        if not isinstance(raw, dict):
+            raise UserError(f"{args.answers}: expected a mapping {{deployment_id: {{question_id: answer}}}}")
+        ids = result.frame["deployment_id"].tolist() + [e.deployment_id for e in result.errors if e.deployment_id]
+        answers, answer_errors = validate_answers(raw, lib.questions, ids)
+    return lib, result, answers, answer_errors
+
+
+def library_from(args: argparse.Namespace) -> Library:
+    return load_library(args.config) if args.config else load_library()
+
+
+def open_engine():
+    from risk_models.storage.db import make_engine
+    return make_engine()
+
+
+def same_file_key(path: str) -> str:
+    """Identity of a path for 'same file' checks (symlinks and relative forms resolved)."""
+    try:
+        return str(Path(path).resolve())
+    except (OSError, RuntimeError):
+        return str(Path(path).absolute())

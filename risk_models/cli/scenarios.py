@@ -1,0 +1,161 @@
+"""`python -m risk_models library diff|validate`: compare and check scenario library packs.
+
+Exit codes: 0 valid / compared, 1 `validate` found problems in the pack, 2 usage, unreadable
+or invalid files (plain message on stderr, never a traceback)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from risk_models.config.loader import ConfigError, Library, load_library, load_scenarios
+from risk_models.config.schema import ScenariosFile
+from risk_models.engine.pack_effect import portfolio_effect
+from risk_models.scenarios.diff import diff_packs, has_changes
+from risk_models.scenarios.pack import pack_age, pack_label
+from risk_models.scenarios.validate import validate_pack
+
+
+def term(text: object) -> str:
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]", "?", str(text))
+
+
+def _lib(args: argparse.Namespace) -> Library:
+    return load_library(args.config) if args.config else load_library()
+
+
+def _pack(path: str, lib: Library) -> ScenariosFile:
+    return load_scenarios(Path(path), set(lib.channels.channels), set(lib.models.vendors))
+
+
+def cmd_validate_pack(args: argparse.Namespace) -> int:
+    lib = _lib(args)
+    problems = validate_pack(args.file, lib)
+    if problems:
+        print(f"{term(args.file)}: {len(problems)} problem(s):", file=sys.stderr)
+        for p in problems:
+            print(f"  {term(p)}", file=sys.stderr)
+        return 1
+    sf = _pack(args.file, lib)
+    n_out = sum(len(e.outcomes) for e in sf.events)
+    age = pack_age(sf)
+    print(f"{term(args.file)}: valid scenario pack {term(pack_label(sf))} by {term(sf.maintainer)} — "
+          f"{len(sf.events)} events, {n_out} outcomes, as of {sf.as_of:%d %b %Y} ({age.text()}), "
+          f"{sf.horizon_months}-month horizon")
+    if age.warning():
+        print(f"warning: {age.warning()}", file=sys.stderr)
+    return 0
+
+
+def _money(x: float) -> str:
+    return f"-${-x:,.0f}" if x < 0 else f"${x:,.0f}"
+
+
+def print_diff(d: dict, out) -> None:
+    o, n = d["old"], d["new"]
+    print(f"Scenario library {term(o['label'])} (as of {o['as_of']}) -> {term(n['label'])} (as of {n['as_of']})",
+          file=out)
+    for c in d["pack_changes"]:
+        print(f"  pack {c['field']}: {term(c['before'] or '(none)')} -> {term(c['after'] or '(none)')}", file=out)
+    if not has_changes(d):
+        print("  no changes to events or outcomes", file=out)
+    sections = (("Events added", d["events_added"]), ("Events removed", d["events_removed"]))
+    for title, rows in sections:
+        if rows:
+            print(f"{title} ({len(rows)}):", file=out)
+            for e in rows:
+                print(f"  + {term(e['label'])} [{e['id']}]" if title.endswith("added") else
+                      f"  - {term(e['label'])} [{e['id']}]", file=out)
+    if d["events_changed"]:
+        print(f"Events changed ({len(d['events_changed'])}):", file=out)
+        for e in d["events_changed"]:
+            parts = e["changes"] + [f"{len(e['sources_added'])} source(s) added"] * bool(e["sources_added"]) \
+                + [f"{len(e['sources_removed'])} source(s) removed"] * bool(e["sources_removed"])
+            print(f"  ~ {term(e['label'])} [{e['id']}]: {'; '.join(parts)}", file=out)
+            for s in e["sources_added"]:
+                print(f"      + source {term(s)}", file=out)
+            for s in e["sources_removed"]:
+                print(f"      - source {term(s)}", file=out)
+    for title, key, sign in (("Outcomes added", "outcomes_added", "+"), ("Outcomes removed", "outcomes_removed", "-")):
+        if d[key]:
+            print(f"{title} ({len(d[key])}):", file=out)
+            for r in d[key]:
+                print(f"  {sign} {term(r['label'])} [{r['id']}, event {r['event']}] P {r['probability']:.0%}", file=out)
+    if d["outcomes_changed"]:
+        print(f"Outcomes changed ({len(d['outcomes_changed'])}):", file=out)
+        for r in d["outcomes_changed"]:
+            print(f"  ~ {term(r['label'])} [{r['id']}]: {'; '.join(r['changes'])}", file=out)
+            for b in r["impacts_before"]:
+                print(f"      before: {term(b)}", file=out)
+            for a in r["impacts_after"]:
+                print(f"      after:  {term(a)}", file=out)
+
+
+def print_effect(e: dict, out) -> None:
+    print(f"Effect on the portfolio ({e['deployments']} deployments, default probabilities, same seed):", file=out)
+    for label, key in (("Expected annual loss", "expected_annual_loss_usd"), ("VaR 95", "var95_usd")):
+        p = e["portfolio"][key]
+        print(f"  {label}: {_money(p['before'])} -> {_money(p['after'])} ({'+' if p['delta'] >= 0 else '-'}"
+              f"${abs(p['delta']):,.0f})", file=out)
+    print("  Ratings: " + ", ".join(f"{r} {v['before']} -> {v['after']}" for r, v in e["ratings"].items()), file=out)
+    moved = e["ratings_moved"]
+    print(f"  Ratings moved: {len(moved)} deployment(s)", file=out)
+    for m in moved:
+        print(f"    {term(m['deployment_id'])} {term(m['name'][:40])}: {m['rating_before']} -> {m['rating_after']} "
+              f"(score {m['score_before']:.1f} -> {m['score_after']:.1f})", file=out)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from risk_models.cli.common import UserError, load_inputs  # local: cli imports this module
+
+    if args.answers and not args.inventory:
+        raise UserError("--answers needs --inventory (the answers belong to an inventory's deployments)")
+    lib = _lib(args)
+    old, new = _pack(args.old, lib), _pack(args.new, lib)
+    d = diff_packs(old, new, lib)
+    if args.inventory:
+        ns = argparse.Namespace(config=args.config, file=args.inventory, answers=args.answers, max_mb=args.max_mb)
+        _, result, answers, problems = load_inputs(ns)
+        if problems or result.errors:
+            print(f"note: {len(problems) + len(result.errors)} input problem(s) in {term(args.inventory)}; "
+                  "rejected rows are not assessed (run `validate` for the list)", file=sys.stderr)
+        d["effect"] = portfolio_effect(result, answers, lib, old, new, trials=args.trials, seed=args.seed)
+    if args.json:
+        text = json.dumps(d, indent=2, ensure_ascii=False) + "\n"
+        if args.json == "-":
+            sys.stdout.write(text)
+        else:
+            try:
+                Path(args.json).write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise UserError(f"{args.json}: cannot write ({exc.strerror})") from None
+    out = sys.stderr if args.json == "-" else sys.stdout
+    print_diff(d, out)
+    if "effect" in d:
+        print_effect(d["effect"], out)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    lp = sub.add_parser("library", help="scenario library packs: compare (diff) and check (validate)")
+    ls = lp.add_subparsers(dest="action", required=True)
+    d = ls.add_parser("diff", help="what changed from pack OLD to pack NEW, and the effect on an inventory")
+    d.add_argument("old")
+    d.add_argument("new")
+    d.add_argument("--inventory", metavar="FILE", help="show the effect on this inventory (CSV, XLSX or JSON)")
+    d.add_argument("--answers", metavar="A", help="questionnaire answers for --inventory (YAML or JSON)")
+    d.add_argument("--json", metavar="F", help="write the comparison as JSON ('-' = stdout)")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--trials", type=int, default=10_000)
+    d.add_argument("--max-mb", type=int, default=20)
+    d.set_defaults(func=cmd_diff)
+    v = ls.add_parser("validate", help="check a pack: schema, unique ids, outcome sums, known channels/vendors/"
+                      "jurisdictions/features, dated sources")
+    v.add_argument("file")
+    v.set_defaults(func=cmd_validate_pack)
+
+
+__all__ = ["ConfigError", "register"]

@@ -1,0 +1,97 @@
+"""config/dora_roi.yaml: the EBA field codes, value lists and package layout of the DORA register
+of information, and config/review.yaml: review intervals by rating."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from risk_models.config.loader import config_dir, parse_model
+from risk_models.config.schema import Source, Strict
+
+
+class Column(Strict):
+    label: str
+    mandatory: Literal["always", "critical", "optional"]
+    list: str | None = None
+    kind: Literal["text", "country", "currency", "date", "money", "integer"] = "text"
+
+
+class Template(Strict):
+    title: str
+    columns: dict[str, Column]
+
+
+class Taxonomy(Strict):
+    version: str
+    module: str = Field(pattern=r"^https?://")
+
+
+class Package(Strict):
+    report_package_document_type: str
+    report_document_type: str
+    entity_id_scheme: str
+    entity_id_suffix: str
+    decimals_monetary: int
+    decimals_integer: int
+    not_applicable_country: str
+
+
+class Derivation(Strict):
+    easy_max_weeks: float = Field(gt=0)
+    medium_max_weeks: float = Field(gt=0)
+
+
+class RoiSpec(Strict):
+    as_of: dt.date
+    regulation: str
+    taxonomy: Taxonomy
+    sources: list[Source] = Field(min_length=1)
+    package: Package
+    derivation: Derivation
+    lists: dict[str, dict[str, str]]
+    templates: dict[str, Template]
+
+    def label(self, list_name: str, code: str) -> str:
+        return self.lists[list_name].get(code, code)
+
+
+class ReviewPolicy(Strict):
+    as_of: dt.date
+    source: Source
+    interval_months: dict[Literal["low", "medium", "high", "critical"], int]
+    due_soon_days: int = Field(ge=0, le=366)
+
+
+def _check_spec(path: Path, spec: RoiSpec) -> RoiSpec:
+    from risk_models.config.loader import ConfigError
+    problems = [f"{path}: templates.{t}.columns.{c}.list: unknown list {col.list!r}"
+                for t, tpl in spec.templates.items() for c, col in tpl.columns.items()
+                if col.list and col.list not in spec.lists]
+    if spec.derivation.easy_max_weeks > spec.derivation.medium_max_weeks:
+        problems.append(f"{path}: derivation: easy_max_weeks must not exceed medium_max_weeks")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return spec
+
+
+@lru_cache(maxsize=4)
+def load_roi_spec(directory: str | None = None) -> RoiSpec:
+    path = Path(directory or config_dir()) / "dora_roi.yaml"
+    return _check_spec(path, parse_model(path, RoiSpec))
+
+
+@lru_cache(maxsize=4)
+def load_review_policy(directory: str | None = None) -> ReviewPolicy:
+    from risk_models.config.loader import ConfigError
+    path = Path(directory or config_dir()) / "review.yaml"
+    policy = parse_model(path, ReviewPolicy)
+    missing = {"low", "medium", "high", "critical"} - set(policy.interval_months)
+    if missing or any(v <= 0 for v in policy.interval_months.values()):
+        raise ConfigError(f"{path}: interval_months: give a positive number of months for each of low, medium, "
+                          f"high, critical (missing: {sorted(missing) or 'none'})")
+    return policy

@@ -1,0 +1,52 @@
+"""Concentration: Herfindahl-Hirschman index (shares in percent, 0-10,000) with the 2023 US
+Merger Guidelines bands: < 1,000 unconcentrated, 1,000-1,800 moderate, > 1,800 high."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from risk_models.config.loader import Library
+
+HIGH_ABOVE = 1800.0
+MODERATE_FROM = 1000.0
+
+
+def hhi_band(hhi: float) -> str:
+    if hhi > HIGH_ABOVE:
+        return "high"
+    return "moderate" if hhi >= MODERATE_FROM else "unconcentrated"
+
+
+def hhi(keys: pd.Series, weights: np.ndarray) -> dict:
+    """HHI of the weight shares of each key; top key and its share (percent)."""
+    totals = pd.Series(np.asarray(weights, float), index=keys.to_numpy()).groupby(level=0).sum()
+    total = totals.sum()
+    if total <= 0:
+        return {"hhi": 0.0, "band": "unconcentrated", "top": None, "top_share": 0.0, "shares": {}}
+    shares = (100 * totals / total).sort_values(ascending=False, kind="stable")
+    value = float((shares**2).sum())
+    return {
+        "hhi": round(value, 1), "band": hhi_band(value), "top": str(shares.index[0]),
+        "top_share": round(float(shares.iloc[0]), 2),
+        "shares": {str(k): round(float(v), 2) for k, v in shares.sort_index().items()},
+    }
+
+
+def concentration_keys(frame: pd.DataFrame, lib: Library) -> dict[str, pd.Series]:
+    clouds = {cid: ch.cloud_provider for cid, ch in lib.channels.channels.items()}
+    return {"channel": frame["channel"], "cloud": frame["channel"].map(clouds), "model_vendor": frame["model_vendor"]}
+
+
+def concentration(frame: pd.DataFrame, lib: Library) -> dict:
+    """{channel|cloud|model_vendor: {spend|criticality: hhi-dict}}."""
+    spend = frame["annual_spend_usd"].to_numpy(float)
+    crit = frame["criticality"].map({c.value: w for c, w in lib.scoring.criticality_weight.items()}).to_numpy(float)
+    return {
+        axis: {"spend": hhi(keys, spend), "criticality": hhi(keys, crit)}
+        for axis, keys in concentration_keys(frame, lib).items()
+    }
+
+
+def concentration_by_business_unit(frame: pd.DataFrame, lib: Library) -> dict:
+    return {str(bu): concentration(part, lib) for bu, part in frame.groupby("business_unit", sort=True)}

@@ -1,0 +1,183 @@
+"""Exit plans per deployment with the content DORA Art. 28(8) and EBA outsourcing guidelines
+section 15 ask for: triggers, target, ordered steps, RTO, test plan, owner, dependencies."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from risk_models.config.labels import human
+from risk_models.engine.assessment import Assessment, DriverContext, driver_context
+from risk_models.fallbacks.recommend import Recommendations
+from risk_models.io.escape import md_escape
+
+REGULATORY_BASIS = ["EU DORA (Regulation 2022/2554) Art. 28(8)", "EBA Guidelines on outsourcing (EBA/GL/2019/02) §15",
+                    "NIST AI RMF GOVERN 6"]
+
+
+def _answer(a: Assessment, dep: str, qid: str) -> tuple[object, bool]:
+    given = a.answers.get(dep, {})
+    return (given[qid], False) if qid in given else (a.lib.questions[qid].default, True)
+
+
+def exit_plan(a: Assessment, rec: Recommendations, i: int, ctx: DriverContext | None = None, j: int = 0,
+              refs: bool = False) -> dict:
+    """Exit plan of deployment i. `ctx`, `j`: a driver context holding deployment i at position j,
+    when the caller has one (a report of 20,000 deployments builds one for all of them). `refs`:
+    name the target and supporting options by id instead of repeating their records (the JSON
+    report, whose per-deployment fallbacks already hold them)."""
+    if ctx is None:
+        ctx, j = driver_context(a, [i]), 0
+    row = ctx.rows[j]
+    dep = str(row["deployment_id"])
+    o = a.residual.outcomes
+    channel_label = a.lib.channel_label(row["channel"])
+    static = _trigger_parts(ctx, o)
+    triggers = [static[k] | {"score_points": round(p, 2)} for k, p in ctx.triggers[j]]
+    k_target, k_support = rec.exit_target(i), rec.supporting(i)
+    target_label = rec.options[k_target].label if k_target is not None else None
+    target_weeks = round(float(rec.effort[k_target, i, 0]), 1) if k_target is not None else None
+    if refs:
+        target = rec.options[k_target].id if k_target is not None else None
+        support = [rec.options[k].id for k in k_support]
+    else:
+        target = rec.record(k_target, i) if k_target is not None else None
+        support = [rec.record(k, i) for k in k_support]
+    rto, rto_assumed = _answer(a, dep, "rto_hours")
+    notice, notice_assumed = _answer(a, dep, "notice_period_days")
+    tested, _ = _answer(a, dep, "exit_last_tested")
+    cutover = cutover_hours(str(row["fallback_status"]), target_weeks)
+    standby = cutover is not None and cutover > float(rto)
+    dates = act_on_dates(row["contract_end"], float(notice), a.lib.reference_date, a.lib.scenarios.horizon_months)
+    # what depends only on the set-up and the target is worded once per distinct set-up (a report
+    # of 20,000 deployments has a few hundred)
+    key = (row["channel"], row["model"], row["region"], row["jurisdiction"], row["data_sensitivity"],
+           row["proprietary_features"], target_label, rto, cutover)
+    if key not in ctx.plan_parts:
+        ctx.plan_parts[key] = _setup_parts(a, row, channel_label, target_label, rto, cutover, standby)
+    feats, steps, dependencies = ctx.plan_parts[key]
+    steps = [*steps, f"Contract: give notice ({notice:g} days{', assumed' if notice_assumed else ''}); remaining "
+             f"committed spend ${row['committed_spend_usd']:,.0f}"
+             + (f"; contract ends {row['contract_end']:%Y-%m-%d}" if row["contract_end"] else "; no contract end date")]
+    if row["committed_spend_usd"]:
+        dependencies = [*dependencies, f"Committed spend ${row['committed_spend_usd']:,.0f}"]
+    return {
+        "deployment_id": dep, "name": row["name"], "business_unit": row["business_unit"],
+        "owner": row["owner"] or "unassigned", "rating": ctx.ratings[j], "score": round(ctx.scores[j], 2),
+        "current": {"channel": row["channel"], "channel_label": channel_label,
+                    "model": row["model"], "region": row["region"],
+                    "proprietary_features": feats},
+        "trigger_events": triggers, "target_option": target, "supporting_actions": support, "steps": steps,
+        "rto_hours": rto, "rto_assumed": rto_assumed,
+        "cutover_hours": cutover, "warm_standby_needed": standby, "dates_to_act_on": dates,
+        "test_plan": {"plan": TEST_PLAN, "last_tested": tested.isoformat() if tested else None},
+        "dependencies": dependencies,
+        "regulatory_basis": REGULATORY_BASIS,
+    }
+
+
+TEST_PLAN = ("Tabletop walk-through of this plan each quarter; a live failover of a traffic share to the target "
+             "at least once a year and after every material change.")
+
+
+def _setup_parts(a: Assessment, row: dict, channel_label: str, target_label: str | None, rto: float,
+                 cutover: float | None, standby: bool) -> tuple[list[str], list[str], list[str]]:
+    """(features, steps but the contract one, dependencies but committed spend) of a set-up and target."""
+    feats = [f for f in str(row["proprietary_features"]).split(";") if f]
+    names = [human("feature", f) for f in feats]
+    migration = a.lib.fallbacks.feature_migration
+    here = f"{channel_label} ({row['model']}, {row['region'] or 'no region'})"
+    there = target_label or "no feasible target yet — see reasons in the fallback list"
+    steps = [f"Inventory what must move from {here}: prompts, system messages, tool definitions, evaluation sets, "
+             f"conversation state and logs; confirm {row['data_sensitivity']} data may be processed on the target."]
+    steps += [f"Replace {name}: {migration[f]}" for f, name in zip(feats, names, strict=True) if f in migration]
+    steps += [
+        f"Stand up the target ({there}); rerun the evaluation suite and compare quality, latency and cost.",
+        "Parallel run: route a small share of traffic to the target through the abstraction layer or gateway "
+        "for at least two weeks; track errors, cost and user feedback.",
+        (f"Cut-over: the RTO of {rto:g} hours is shorter than the time to stand up the target "
+         f"(about {_duration(cutover)}): keep a warm standby on the target, tested, so routing can "
+         "switch within the RTO; announce to users and support teams." if standby else
+         f"Cut-over: switch routing within the RTO of {rto:g} hours; announce to users and support teams."),
+        f"Rollback: keep {here} able to take traffic until the target has run clean for one billing cycle; "
+        "revert routing if error rates or quality breach agreed thresholds.",
+    ]
+    dependencies = [f"{channel_label} in {row['region'] or 'an unspecified region'} "
+                    f"({JURISDICTION_LABELS.get(row['jurisdiction'], row['jurisdiction'])})",
+                    f"{str(row['data_sensitivity']).capitalize()} data"]
+    dependencies += [f"Proprietary feature: {name}" for name in names]
+    return feats, steps, dependencies
+
+
+HOURS_PER_WEEK = 168
+JURISDICTION_LABELS = {"eu": "EU", "us": "US", "uk": "UK", "apac": "Asia-Pacific", "other": "other jurisdiction",
+                       "on_prem": "on-premises"}
+
+
+def _trigger_parts(ctx: DriverContext, o) -> list[dict]:
+    """Per outcome, what a trigger names: the same for every plan, so built once per driver context."""
+    if not ctx.outcome_parts:
+        ctx.outcome_parts.extend({"outcome_id": o.ids[k], "label": o.labels[k], "event": o.event_labels[k],
+                                  "probability": round(float(o.probability[k]), 4)} for k in range(len(o.ids)))
+    return ctx.outcome_parts
+
+
+def cutover_hours(fallback_status: str, target_weeks: float | None) -> float | None:
+    """How long moving traffic to the target takes: minutes with an active second channel, a day
+    with a tested failover, otherwise the build-out of the target (its low effort in weeks)."""
+    if fallback_status == "active":
+        return 1.0
+    if fallback_status == "tested":
+        return 24.0
+    return float(target_weeks) * HOURS_PER_WEEK if target_weeks is not None else None
+
+
+def act_on_dates(contract_end: dt.date | None, notice_days: float, ref: dt.date, horizon_months: int) -> list[dict]:
+    """A contract end inside the horizon is a date to act on: give notice in time, or renew on
+    better terms (commitment caps, termination for convenience)."""
+    if not contract_end or contract_end < ref or (contract_end - ref).days > horizon_months * 30.4375:
+        return []
+    notice_by = contract_end - dt.timedelta(days=int(notice_days))
+    notice = ("last day to give notice or renegotiate before renewal" if notice_by >= ref else
+              "the notice date has passed: the contract may renew on its terms; negotiate the renewal or an "
+              "exit with the provider now")
+    return [{"date": notice_by.isoformat(), "action": notice},
+            {"date": contract_end.isoformat(), "action": "contract ends: renew on exit-friendly terms or exit"}]
+
+
+def _duration(hours: float) -> str:
+    """'6 weeks' from 1,008 hours; hours below a week stay hours."""
+    if hours >= HOURS_PER_WEEK:
+        weeks = round(hours / HOURS_PER_WEEK, 1)
+        return f"{weeks:g} weeks" if weeks != 1 else "1 week"
+    return f"{hours:g} hours"
+
+
+def exit_plan_markdown(plan: dict, escape=md_escape) -> str:
+    e = escape  # md_file_escape for downloaded files (no backslashes before $ and _ in words)
+    lines = [f"# Exit plan — {e(plan['deployment_id'])}: {e(plan['name'])}", "",
+             f"*Business unit:* {e(plan['business_unit'])} · *Owner:* {e(plan['owner'])} · "
+             f"*Rating:* {plan['rating']} (score {plan['score']:.1f})", "",
+             f"*Current set-up:* {e(plan['current'].get('channel_label', plan['current']['channel']))}, {e(plan['current']['model'])}, "
+             f"{e(plan['current']['region'] or 'no region')}", "", "## Trigger events"]
+    lines += [f"- {e(t['label'])} ({'' if t['label'].startswith(t['event']) else e(t['event']) + '; '}"
+              f"P = {t['probability']:.0%}, +{t['score_points']:.1f} points)"
+              for t in plan["trigger_events"]] or ["- none above 0.05 points"]
+    tgt = plan["target_option"]
+    lines += ["", "## Target"]
+    lines += [f"**{e(tgt['label'])}** — effort {tgt['effort_weeks'][0]:g}–{tgt['effort_weeks'][1]:g} person-weeks, "
+              f"one-off ${tgt['one_off_cost_usd']:,.0f}, run cost {tgt['cost_delta_pct']:+g} %, "
+              f"residual score {tgt['residual_score']:.1f}"] if tgt else ["No feasible target yet."]
+    if plan["supporting_actions"]:
+        lines += ["", "Supporting actions:"] + [f"- {e(s['label'])} (−{s['risk_reduction']:.1f} points)"
+                                                 for s in plan["supporting_actions"]]
+    lines += ["", "## Steps"] + [f"{n}. {e(s)}" for n, s in enumerate(plan["steps"], start=1)]
+    lines += ["", "## Recovery and testing",
+              f"- RTO: {plan['rto_hours']:g} hours{' (assumed default)' if plan['rto_assumed'] else ''}",
+              *([f"- Warm standby needed: cut-over to the target takes about {_duration(plan['cutover_hours'])}, "
+                 "longer than the RTO"] if plan.get("warm_standby_needed") else []),
+              *[f"- {d['date']}: {e(d['action'])}" for d in plan.get("dates_to_act_on", [])],
+              f"- Test plan: {e(plan['test_plan']['plan'])}",
+              f"- Last tested: {plan['test_plan']['last_tested'] or 'never'}", "", "## Dependencies"]
+    lines += [f"- {e(d)}" for d in plan["dependencies"]]
+    lines += ["", "## Regulatory basis"] + [f"- {e(r)}" for r in plan["regulatory_basis"]]
+    return "\n".join(lines) + "\n"

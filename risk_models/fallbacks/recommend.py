@@ -1,0 +1,332 @@
+"""Fallback recommender: for every deployment, every option of config/fallbacks.yaml — feasible or
+not (with reasons) — and, for feasible ones, the residual score and expected loss of *the
+deployment as it would be after the option* (risk_models.fallbacks.target_state), scored by the same engine.
+
+Ranking is what a CFO would sign: net annual value = expected loss avoided - run-cost change -
+one-off cost spread over the payback period (one-off = the option's cost + rebuilding proprietary
+features + committed spend a switch strands), per person-week of effort. An option that costs more
+than it saves is shown as such and is never the top recommendation. The recommended *exit target*
+is the best switch (another channel, model or vendor); contract and process levers are supporting
+actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from risk_models.config.domain import DataSensitivity
+from risk_models.config.loader import Library
+from risk_models.config.schema import FallbackOption
+from risk_models.engine.assessment import Assessment
+from risk_models.engine.score import Scores, contract_position, feature_count, score
+from risk_models.engine.simulation import expected_losses_exact
+from risk_models.fallbacks.target_state import apply_option
+from risk_models.questionnaire.answers import AnswerMap
+
+SENSITIVITY_ORDER = [s.value for s in DataSensitivity]
+MIN_EFFORT_WEEKS = 0.5
+
+
+def may_leave_region(frame: pd.DataFrame, answers: AnswerMap) -> np.ndarray:
+    """Per deployment: may its data leave its region (questionnaire answer; default no)."""
+    return np.array([answers.get(d, {}).get("data_may_leave_region") == "yes" for d in frame["deployment_id"].tolist()],
+                    dtype=bool)
+
+
+CODED_COLUMNS = ("channel", "model_vendor", "jurisdiction", "data_sensitivity", "proprietary_features")
+
+
+def coded_columns(frame: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(codes, distinct values) of the columns the feasibility checks read: each option's checks
+    then work on a few distinct values instead of 20,000 strings."""
+    out = {}
+    for c in CODED_COLUMNS:
+        codes, uniq = pd.factorize(frame[c].astype(str))
+        out[c] = (codes, np.asarray(uniq, dtype=object))
+    return out
+
+
+def infeasibility(frame: pd.DataFrame, may_leave: np.ndarray, lib: Library, option: FallbackOption,
+                  coded: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> list[list[str]]:
+    """Per deployment, the reasons the option does not fit (empty list = feasible). Rows with the
+    same reasons share one list (a few distinct combinations over 20,000 rows): read-only.
+    `coded`: coded_columns(frame) when the caller checks several options on the same rows."""
+    n = len(frame)
+    coded = coded if coded is not None else coded_columns(frame)
+    messages: list[str] = []
+    checks: list[np.ndarray] = []  # per check, (n,) index into messages or -1
+
+    def add(mask: np.ndarray, message: str | None = None, keys: np.ndarray | None = None,
+            texts: list[str] | None = None) -> None:
+        """A reason where `mask`: one fixed message, or texts[keys[row]] (keys: integer codes)."""
+        ids = np.full(n, -1)
+        base = len(messages)
+        if message is not None:
+            messages.append(message)
+            ids[mask] = base
+        else:
+            messages.extend(texts)
+            ids[mask] = base + keys[mask]
+        checks.append(ids)
+
+    def isin(col: str, values) -> np.ndarray:
+        codes, uniq = coded[col]
+        return np.isin(uniq, list(values))[codes] if len(uniq) else np.zeros(n, dtype=bool)
+
+    (jur, jur_u), (sens, sens_u) = coded["jurisdiction"], coded["data_sensitivity"]
+    at = option.applies_to
+    if at.channels:
+        add(~isin("channel", at.channels), f"applies to {', '.join(lib.channel_label(c) for c in at.channels)} deployments only")
+    if at.vendors:
+        add(~isin("model_vendor", at.vendors), f"applies to {', '.join(lib.vendor_label(v) for v in at.vendors)} models only")
+    if option.is_switch:
+        there = isin("channel", [option.target_channel])
+        if option.after.model is not None:
+            there &= isin("model_vendor", [option.target_vendor])
+        add(there, "the deployment already runs there")
+    allowed = [j.value for j in option.allowed_jurisdictions]
+    region_bound = ~may_leave | isin("data_sensitivity", ["regulated"])
+    served = ", ".join(a.upper().replace("ON_PREM", "on-prem") for a in allowed)
+    outside = ~isin("jurisdiction", allowed)
+    pair = jur * max(len(sens_u), 1) + sens  # one code per (jurisdiction, sensitivity)
+    stay = [f"{j.upper().replace('ON_PREM', 'on-prem')} {s} data must stay in its region; "
+            f"this option serves {served} regions only" for j in jur_u for s in sens_u]
+    add(outside & region_bound, keys=pair, texts=stay)
+    if option.is_switch and option.after.region is None:
+        add(outside & ~region_bound, f"this option serves {served} regions only and names no region to move to")
+    limit = SENSITIVITY_ORDER.index(option.max_sensitivity.value)
+    too = [SENSITIVITY_ORDER.index(v) > limit if v in SENSITIVITY_ORDER else False for v in sens_u]
+    add(np.array(too + [False], dtype=bool)[sens],  # code -1 never exceeds
+        keys=sens, texts=[f"{v} data exceeds what this option allows ({option.max_sensitivity.value})" for v in sens_u])
+    if option.is_switch and option.cannot_replace_features:
+        codes, uniq = coded["proprietary_features"]  # a few distinct combinations
+        cannot = {c.value for c in option.cannot_replace_features}
+        blocked = [", ".join(sorted(set(u.split(";")) & cannot)) for u in uniq]
+        add(np.array([b != "" for b in blocked] + [False], dtype=bool)[codes], keys=codes,
+            texts=[f"uses {b}: no equivalent on target" for b in blocked])
+    if not checks or not n:
+        return [[] for _ in range(n)]
+    base = len(messages) + 1
+    key = np.zeros(n, dtype=np.int64)
+    for ids in checks:  # one integer per combination of reasons (a few checks, a few dozen messages)
+        key = key * base + (ids + 1)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    lists = [[messages[c[first_row]] for c in checks if c[first_row] >= 0] for first_row in first.tolist()]
+    return [lists[c] for c in inverse.tolist()]
+
+
+@dataclass
+class Recommendations:
+    """Per option arrays over deployments; `records(i)` turns them into one deployment's ranked list."""
+
+    options: list[FallbackOption]
+    reasons: list[list[list[str]]]  # [option][deployment] -> reasons
+    residual: np.ndarray  # (options, n) score after the option (current score where infeasible)
+    residual_loss: np.ndarray  # (options, n) expected annual loss after the option
+    current: np.ndarray  # (n,)
+    current_loss: np.ndarray  # (n,)
+    spend: np.ndarray  # (n,)
+    effort: np.ndarray  # (options, n, 2) person-weeks low/high, incl. rebuilding proprietary features
+    one_off: np.ndarray  # (options, n) USD: option cost + feature rebuild + stranded commitment
+    stranded: np.ndarray  # (options, n) USD committed spend a switch strands
+    payback_years: float
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._feasible = np.array([[not r for r in per_dep] for per_dep in self.reasons], dtype=bool).reshape(
+            len(self.options), len(self.current))
+        run = np.array([o.run_cost_delta_pct for o in self.options])[:, None] / 100 * self.spend[None, :]
+        self.run_cost_delta = run
+        self.loss_avoided = np.where(self._feasible, self.current_loss[None, :] - self.residual_loss, 0.0)
+        self.net_value = np.where(self._feasible, self.loss_avoided - run - self.one_off / self.payback_years, 0.0)
+        weeks = np.maximum(self.effort.mean(axis=2), MIN_EFFORT_WEEKS)
+        key = np.where(self._feasible, self.net_value / weeks, -np.inf)
+        # order per deployment: feasible options that lower the expected loss and pay for themselves
+        # first (best value per week), then the other feasible ones, then the infeasible ones; ties by
+        # config order. A cheaper target that is riskier is never recommended as a fallback.
+        self._pays = self._feasible & (self.net_value > 0) & (self.loss_avoided > 0)
+        group = np.where(self._pays, 0, np.where(self._feasible, 1, 2))
+        idx = np.arange(len(self.options))[:, None].repeat(len(self.current), axis=1)
+        self._order = np.lexsort((idx, -np.where(np.isfinite(key), key, 0), group), axis=0)
+        self._switch = np.array([o.is_switch for o in self.options], dtype=bool)
+
+    def feasible(self) -> np.ndarray:
+        """(options, n) bool."""
+        return self._feasible
+
+    def top(self, i: int) -> int | None:
+        """The best option for deployment i if any saves more than it costs."""
+        first = int(self._order[0, i])
+        return first if self._pays[first, i] else None
+
+    def exit_targets(self) -> np.ndarray:
+        """(n,) per deployment the best feasible switch (another channel, model or vendor), whatever
+        its net value; -1 where none is feasible."""
+        if "exit" not in self._cache:
+            ok = self._switch[self._order] & np.take_along_axis(self._feasible, self._order, axis=0)
+            first = ok.argmax(axis=0)
+            self._cache["exit"] = np.where(ok.any(axis=0), self._order[first, np.arange(ok.shape[1])], -1)
+        return self._cache["exit"]
+
+    def supporting(self, i: int, limit: int = 3) -> list[int]:
+        """Up to `limit` feasible levers (not switches) that pay for themselves, best first: the exit
+        plan's supporting actions. Selected for every deployment at once on first use."""
+        if "support" not in self._cache:
+            ok = self._feasible & ~self._switch[:, None] & (np.round(self.net_value, 2) > 0)
+            ranked_ok = np.take_along_axis(ok, self._order, axis=0)
+            pick = ranked_ok & (np.cumsum(ranked_ok, axis=0) <= limit)
+            rows, pos = np.nonzero(pick.T)
+            ks = self._order.T[rows, pos]
+            self._cache["support"] = (ks, np.searchsorted(rows, np.arange(pick.shape[1] + 1)))
+        ks, bounds = self._cache["support"]
+        return ks[bounds[i]:bounds[i + 1]].tolist()
+
+    def exit_target(self, i: int) -> int | None:
+        k = int(self.exit_targets()[i])
+        return None if k < 0 else k
+
+    def _columns(self) -> dict:
+        """Rounded per-option columns as Python lists, built once (records() is called per row)."""
+        if "static" not in self._cache:
+            feas = self._feasible
+            r2 = lambda a: np.round(a, 2).tolist()  # noqa: E731
+            self._cache.update(
+                residual=r2(np.where(feas, self.residual, self.current[None, :])),
+                reduction=r2(np.where(feas, self.current[None, :] - self.residual, 0.0)),
+                residual_loss=r2(np.where(feas, self.residual_loss, self.current_loss[None, :])),
+                loss_avoided=r2(self.loss_avoided), net=r2(self.net_value), one_off=r2(self.one_off),
+                stranded=r2(self.stranded), run=r2(self.run_cost_delta), effort=np.round(self.effort, 1).tolist(),
+                feasible=feas.tolist(), order=self._order.T.tolist(), static=self.catalogue())
+        return self._cache
+
+    def catalogue(self) -> list[dict]:
+        """What each option is, the same for every deployment (the JSON report lists it once)."""
+        return [{"option_id": o.id, "label": o.label, "kind": o.kind, "channel": o.target_channel,
+                 "vendor": o.target_vendor, "model": o.after.model,
+                 "jurisdictions": [j.value for j in o.allowed_jurisdictions],
+                 "cost_delta_pct": o.run_cost_delta_pct, "capability_gap": o.capability_gap}
+                for o in self.options]
+
+    def outcome(self, k: int, i: int) -> dict:
+        """What option k does for deployment i (without the option's own description)."""
+        c = self._columns()
+        ok, net, avoided = c["feasible"][k][i], c["net"][k][i], c["loss_avoided"][k][i]
+        return {"option_id": c["static"][k]["option_id"], "feasible": ok, "reasons": self.reasons[k][i],
+                "effort_weeks": c["effort"][k][i], "risk_reduction": c["reduction"][k][i],
+                "residual_score": c["residual"][k][i], "residual_expected_loss_usd": c["residual_loss"][k][i],
+                "expected_loss_reduction_usd": avoided, "one_off_cost_usd": c["one_off"][k][i],
+                "stranded_commitment_usd": c["stranded"][k][i], "run_cost_delta_usd": c["run"][k][i],
+                "net_annual_value_usd": net, "costs_more_than_it_saves": ok and net <= 0,
+                "raises_expected_loss": ok and avoided < 0}
+
+    def record(self, k: int, i: int) -> dict:
+        """Option k for deployment i: what the option is and what it does there."""
+        return self._columns()["static"][k] | self.outcome(k, i)
+
+    def ranked(self, i: int) -> list[int]:
+        """Option indices for deployment i, best first (a cached Python list)."""
+        return self._columns()["order"][i]
+
+    def records(self, i: int, lib: Library | None = None) -> list[dict]:
+        return [self.record(k, i) for k in self.ranked(i)]
+
+    def ranked_columns(self, start: int, stop: int, arrays: bool = False) -> list[dict[str, list]]:
+        """Per deployment in [start, stop): what every option does there as parallel lists, in the
+        deployment's ranked order (the JSON report's compact form: one dict per deployment instead of
+        one per option, built from whole arrays). `arrays`: numbers as numpy rows instead of lists,
+        for a writer that serialises numpy (orjson) — the same values, without a Python float each."""
+        rank = self._order[:, start:stop].T  # (m, options)
+        out = np.ascontiguousarray if arrays else (lambda v: v.tolist())  # rows of C-order arrays: orjson's numpy path
+
+        def take(a: np.ndarray, digits: int | None = 2):
+            """a: (options, stop - start), cut to the rows asked for."""
+            v = np.take_along_axis(a.T, rank, axis=1)
+            return out(np.round(v, digits) if digits is not None else v)
+
+        feas = self._feasible[:, start:stop]
+        current, current_loss = self.current[None, start:stop], self.current_loss[None, start:stop]
+        residual, residual_loss = self.residual[:, start:stop], self.residual_loss[:, start:stop]
+        net, avoided = np.round(self.net_value[:, start:stop], 2), np.round(self.loss_avoided[:, start:stop], 2)
+        effort = np.take_along_axis(np.round(self.effort[:, start:stop, :], 1).transpose(1, 0, 2), rank[:, :, None], 1)
+        cols = {
+            "option_id": np.array([o.id for o in self.options], dtype=object)[rank].tolist(),
+            "feasible": take(feas, None),
+            "reasons": [[self.reasons[k][i] for k in r] for i, r in zip(range(start, stop), rank.tolist(), strict=True)],
+            "effort_weeks": out(effort),
+            "risk_reduction": take(np.where(feas, current - residual, 0.0)),
+            "residual_score": take(np.where(feas, residual, current)),
+            "residual_expected_loss_usd": take(np.where(feas, residual_loss, current_loss)),
+            "expected_loss_reduction_usd": take(avoided, None), "one_off_cost_usd": take(self.one_off[:, start:stop]),
+            "stranded_commitment_usd": take(self.stranded[:, start:stop]),
+            "run_cost_delta_usd": take(self.run_cost_delta[:, start:stop]),
+            "net_annual_value_usd": take(net, None),
+            "costs_more_than_it_saves": take(feas & (net <= 0), None),
+            "raises_expected_loss": take(feas & (avoided < 0), None),
+        }
+        keys = list(cols)
+        return [dict(zip(keys, vals, strict=True)) for vals in zip(*cols.values(), strict=True)]
+
+
+def recommend(frame: pd.DataFrame, answers: AnswerMap, lib: Library, scores: Scores,
+              probabilities: dict[str, float] | None = None) -> Recommendations:
+    options = lib.fallbacks.options
+    n = len(frame)
+    base_loss = expected_losses_exact(frame, scores, lib)
+    current = scores.table["score"].to_numpy()
+    may_leave = may_leave_region(frame, answers)
+    coded = coded_columns(frame)
+    residual = np.repeat(current[None, :], len(options), axis=0)
+    residual_loss = np.repeat(base_loss[None, :], len(options), axis=0)
+    reasons = []
+    for k, o in enumerate(options):
+        why = infeasibility(frame, may_leave, lib, o, coded)
+        reasons.append(why)
+        rows = np.flatnonzero([not r for r in why])
+        if not len(rows):
+            continue
+        sub = frame.iloc[rows].reset_index(drop=True)
+        after_frame, after_answers = apply_option(sub, answers, o, lib)
+        # a lever keeps channel, vendor, region and features: the severities are the same rows'
+        # (unless it secures an answer that scales some events' severity)
+        scoped = any(lib.questions[q].scope_events for q in o.after.answers if q in lib.questions)
+        same = None if o.is_switch or scoped else scores.profiles.subset(rows)
+        after = score(after_frame, after_answers, lib, probabilities, profiles=same, lean=True)
+        residual[k, rows] = after.table["score"].to_numpy()
+        residual_loss[k, rows] = expected_losses_exact(after_frame, after, lib)
+    effort = _effort(frame, lib)
+    stranded = _stranded(frame, lib)
+    rebuild_usd = (effort.mean(axis=2) - np.array([np.mean(o.effort_weeks) for o in options])[:, None]) \
+        * lib.assumptions.person_week_usd.value
+    one_off = np.array([o.one_off_cost_usd for o in options])[:, None] + rebuild_usd + stranded
+    return Recommendations(options, reasons, residual, residual_loss, current, base_loss,
+                           frame["annual_spend_usd"].to_numpy(float), effort, one_off.reshape(len(options), n),
+                           stranded, float(lib.assumptions.payback_years.value))
+
+
+def _stranded(frame: pd.DataFrame, lib: Library) -> np.ndarray:
+    """(options, n): a switch before the contract ends strands the remaining commitment."""
+    _, expired = contract_position(frame, lib.reference_date)
+    committed = np.where(expired, 0.0, frame["committed_spend_usd"].to_numpy(float))
+    return np.array([committed if o.is_switch else np.zeros(len(frame)) for o in lib.fallbacks.options]).reshape(
+        len(lib.fallbacks.options), len(frame))
+
+
+def _effort(frame: pd.DataFrame, lib: Library) -> np.ndarray:
+    """(options, n, 2): the option's own effort plus rebuilding each proprietary feature it replaces."""
+    per = np.array(lib.fallbacks.feature_rebuild_weeks)
+    out = np.empty((len(lib.fallbacks.options), len(frame), 2))
+    n_feats = feature_count(frame)
+    for k, o in enumerate(lib.fallbacks.options):
+        n = n_feats if o.is_switch else np.zeros(len(frame))
+        out[k] = np.array(o.effort_weeks)[None, :] + n[:, None] * per[None, :]
+    return out
+
+
+def recommendations_of(a: Assessment) -> Recommendations:
+    """Fallback options for every deployment of an assessment (computed once, on first use)."""
+    if a._recommendations is None:
+        a._recommendations = recommend(a.frame, a.answers, a.lib, a.residual, a.probabilities)
+    return a._recommendations  # type: ignore[return-value]

@@ -1,0 +1,57 @@
+"""Plausibility warnings on a validated inventory: rows that are valid but probably wrong, listed
+like row errors (line, deployment, column, value, message) and never rejected: a model not offered
+on that channel or in that region (config/availability.yaml, sourced), a closed model marked
+self-hosted, a cloud channel with an on-premises region."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from risk_models.config.domain import RowError
+from risk_models.config.loader import Library
+
+
+def _availability_message(lib: Library, channel: str, vendor: str, model: str, jur: str) -> str | None:
+    rules = lib.availability.channels.get(channel) if lib.availability else None
+    if not rules:
+        return None  # channel not checked ("other", or a channel the table does not cover)
+    matching = [r for r in rules if r.vendor == vendor and re.match(r.models, model, re.IGNORECASE)]
+    label = lib.channel_label(channel)
+    if not matching:
+        if channel == "self_hosted":
+            return f"{model} is not an open-weight model: it cannot be self-hosted (check the channel or the model)"
+        return f"{model} is not offered on {label} per the availability table (config/availability.yaml)"
+    where = {j for r in matching for j in r.jurisdictions}
+    if all(r.jurisdictions for r in matching) and jur not in where and jur != "on_prem":
+        regions = ", ".join(sorted(j.upper() for j in where))
+        return f"{model} on {label} is offered in {regions} regions only (config/availability.yaml)"
+    return None
+
+
+def plausibility_warnings(frame: pd.DataFrame, lib: Library) -> list[RowError]:
+    if not len(frame):
+        return []
+    out: list[RowError] = []
+    keys = frame[["channel", "model_vendor", "model", "jurisdiction"]].astype(str)
+    codes, uniq = pd.factorize(pd.MultiIndex.from_frame(keys))
+    messages = [_availability_message(lib, *u) for u in uniq]
+    lines = frame["line"].tolist() if "line" in frame else [None] * len(frame)
+    deps, models, regions = (frame[c].astype(str).tolist() for c in ("deployment_id", "model", "region"))
+    for i in np.flatnonzero([messages[c] is not None for c in codes]).tolist():
+        out.append(RowError(line=_int(lines[i]), deployment_id=deps[i], column="model", value=models[i],
+                            message=messages[codes[i]]))
+    channels = frame["channel"].to_numpy()
+    cloud_on_prem = (channels != "self_hosted") & (frame["jurisdiction"] == "on_prem").to_numpy()
+    for i in np.flatnonzero(cloud_on_prem).tolist():
+        out.append(RowError(
+            line=_int(lines[i]), deployment_id=deps[i], column="region", value=regions[i],
+            message=f"an on-premises region on a cloud channel ({lib.channel_label(channels[i])}); "
+                    "use the provider's region code, or channel Self-hosted"))
+    return sorted(out, key=lambda e: (e.line or 0, e.column or ""))
+
+
+def _int(x) -> int | None:
+    return None if x is None or (isinstance(x, float) and np.isnan(x)) else int(x)

@@ -1,1 +1,0 @@
-"""Scenario library packs: identity and age (pack), checks (validate) and comparison (diff)."""

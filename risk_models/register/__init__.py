@@ -1,1 +1,0 @@
-"""Review cadence and the DORA register of information (EBA xBRL-CSV report package and XLSX)."""

@@ -1,0 +1,425 @@
+"""PDF sections: executive summary, high/critical deployments, plan, scenarios with references, exit plans,
+reviews due, appendix and methodology. Every piece of user text goes through `fonts.markup`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from risk_models.config.labels import human, report_labels
+from risk_models.config.schema import SWITCH_KINDS
+from risk_models.report.fonts import fonts, markup
+from risk_models.report.methodology import COMPONENT_LABELS, assumption_rows, method_paragraphs, worked_example
+from risk_models.report.pdf.drawings import heatmap_drawing
+from risk_models.report.pdf.layout import CELL_MAX, LONG_FIELDS, clip, rating_cell, table, usd
+
+RATING_ORDER = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+
+def _who(d: dict, limit: int = 60) -> str:
+    return clip(d["name"] or d["deployment_id"], limit)
+
+
+def decisions(rep: dict, n: int = 3) -> list[dict]:
+    """The decisions asked of the committee: the n most valuable exits (a switch to another channel,
+    model or vendor that lowers the expected loss), best per deployment, by net annual value."""
+    best = []
+    for d in rep["deployments"]:
+        opts = [f for f in d.get("fallbacks", []) if f["feasible"] and f.get("kind") in SWITCH_KINDS
+                and f["expected_loss_reduction_usd"] > 0]
+        if opts:
+            top = max(opts, key=lambda f: f["net_annual_value_usd"])
+            best.append(top | {"deployment": _who(d), "deployment_id": d["deployment_id"]})
+    return sorted(best, key=lambda f: -f["net_annual_value_usd"])[:n]
+
+
+def probability_changes(rep: dict) -> list[dict]:
+    """Outcomes whose probability in this assessment differs from the library default."""
+    return [o for o in rep["scenario_library"]["outcomes"]
+            if o.get("default_probability") is not None and abs(o["probability"] - o["default_probability"]) > 1e-9]
+
+
+def probability_banner(rep: dict) -> str:
+    changed = probability_changes(rep)
+    if not changed:
+        return ""
+    shown = "; ".join(f"{o['label']} {o['default_probability']:.0%} → {o['probability']:.0%}" for o in changed[:4])
+    more = f" and {len(changed) - 4} more" if len(changed) > 4 else ""
+    return (f"Scenario probabilities differ from the library defaults for {len(changed)} outcome(s): {shown}{more}. "
+            "Figures in this report use the edited values.")
+
+
+def score_rating_note(rep: dict) -> str:
+    """Why a lower score can carry a higher rating, with a real pair from this report when there is one."""
+    deps = sorted(rep["deployments"], key=lambda d: -d["score"])
+    ranks = [RATING_ORDER[d["rating"]] for d in deps]
+    below = [-1] * len(deps)  # best rating among the deployments scored lower than position k
+    for k in range(len(deps) - 2, -1, -1):
+        below[k] = max(below[k + 1], ranks[k + 1])
+    pair = None
+    for k, hi in enumerate(deps):  # the highest-scoring deployment out-rated by a lower score
+        if below[k] > ranks[k]:
+            lo = next((d for d, r in zip(deps[k + 1:], ranks[k + 1:], strict=True)
+                       if r > ranks[k] and d["score"] < hi["score"]), None)
+            if lo is not None:
+                pair = (lo, hi)
+                break
+    text = ("Score and rating measure different things: the score (0–100) is the expected exposure summed over all "
+            "outcomes; the rating comes from the likelihood × impact cell of the matrix (L×I ≥ 20 critical, ≥ 10 high, "
+            "≥ 5 medium).")
+    if pair:
+        lo, hi = pair
+        text += (f" So {lo['deployment_id']} scores {lo['score']:.1f} and is {lo['rating']} (L{lo['likelihood']} × "
+                 f"I{lo['impact']}) while {hi['deployment_id']} scores {hi['score']:.1f} and is {hi['rating']} "
+                 f"(L{hi['likelihood']} × I{hi['impact']}).")
+    return text
+
+
+def _changes_text(comparison: dict | None) -> str:
+    if not comparison:
+        return ("No earlier saved assessment to compare with (the comparison uses the last approved assessment, else "
+                "the most recent saved one whose figures differ).")
+    d = comparison
+    pf = d["portfolio"]
+    ups = sum(RATING_ORDER[c["rating_after"]] > RATING_ORDER[c["rating_before"]] for c in d["changed"])
+    downs = sum(RATING_ORDER[c["rating_after"]] < RATING_ORDER[c["rating_before"]] for c in d["changed"])
+    return (f"Since {d['from']['label']} ({d['from']['created_at'][:10]}): expected annual loss "
+            f"{usd(pf['expected_annual_loss_usd']['before'])} → {usd(pf['expected_annual_loss_usd']['after'])} "
+            f"({signed_usd(pf['expected_annual_loss_usd']['delta'])}); VaR 95 {usd(pf['var95_usd']['before'])} → "
+            f"{usd(pf['var95_usd']['after'])}. Deployments added {len(d['added'])}, removed {len(d['removed'])}; "
+            f"ratings up {ups}, down {downs}; answers changed {len(d['answer_changes'])}; scenario probabilities "
+            f"changed {len(d['scenario_changes'])}.")
+
+
+def signed_usd(x: float) -> str:
+    """A change in money with its sign ("$0" when it rounds to nothing)."""
+    return "$0" if round(x) == 0 else f"{'+' if x > 0 else '−'}${abs(x):,.0f}"
+
+
+def exec_page(rep: dict, comparison: dict | None, styles: dict, width: float) -> list:
+    """One page a board member reads in two minutes."""
+    deps = rep["deployments"]
+    sim, conc = rep["simulation"], rep["concentration"]
+    labels = report_labels(rep)
+    spend = sum(d["annual_spend_usd"] for d in deps)
+    hc = sum(d["rating"] in ("high", "critical") for d in deps)
+    crit = sum(d["rating"] == "critical" for d in deps)
+    ch = conc.get("channel", {}).get("spend")
+    out = [Paragraph("Executive summary", styles["h1"])]
+    banner = probability_banner(rep)
+    if banner:
+        out.append(banner_box(banner, styles, width))
+    kpis = [("Deployments assessed", f"{len(deps):,}"), ("Annual AI spend", usd(spend)),
+            ("High or critical", f"{hc:,} ({crit:,} critical)"),
+            ("Expected annual loss", usd(sim["expected_annual_loss_usd"])),
+            ("VaR 95 (1 year in 20)", usd(sim["var95_usd"])),
+            ("Largest channel share", f"{human('channel', ch['top'], labels)} {ch['top_share']:.0f}%" if ch else "—")]
+    cells = [[Paragraph(f'<font size="7" color="#555555">{markup(k)}</font><br/><b>{markup(v)}</b>', styles["body"])
+              for k, v in kpis[r * 3:(r + 1) * 3]] for r in range(2)]
+    t = Table(cells, colWidths=[width / 3] * 3)
+    t.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.25, colors.HexColor("#bbbbbb")),
+                           ("INNERGRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#dddddd")),
+                           ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f7f7f7"))]))
+    out += [t, Spacer(1, 3 * mm)]
+    top = sorted(deps, key=lambda d: -d["score"])[:3]
+    side = [Paragraph("<b>Risk matrix</b>: deployments per likelihood × impact cell; the colour is the cell's "
+                      "rating (see the legend).", styles["small"]),
+            Paragraph(markup(score_rating_note(rep)), styles["small"])]
+    if top:
+        side.append(Paragraph("<b>Most exposed</b>: " + "; ".join(
+            markup(f"{_who(d, 50)} ({human('channel', d['channel'], labels)}, score {d['score']:.0f}, {d['rating']})")
+            for d in top) + ".", styles["small"]))
+    side.append(Paragraph(markup("Concentration (HHI of spend): " + "; ".join(
+        f"{human('axis', axis).lower()} {c['spend']['hhi']:,.0f} ({c['spend']['band']})" for axis, c in conc.items())
+        + "."), styles["small"]))
+    m = Table([[heatmap_drawing(rep["heatmap"]["cells"], size=58 * mm), side]], colWidths=[width * .5, width * .5])
+    m.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    out += [m, Paragraph("Decisions asked of the committee", styles["h2"])]
+    dec = decisions(rep)
+    if dec:
+        rows = [["#", "Decision", "One-off cost", "Run cost / yr", "Loss avoided / yr", "Net value / yr",
+                 "Effort (person-weeks)"]]
+        rows += [[str(k), f"Approve {f['label']} for {f['deployment']}", usd(f["one_off_cost_usd"]),
+                  signed_usd(f["run_cost_delta_usd"]), usd(f["expected_loss_reduction_usd"]),
+                  signed_usd(f["net_annual_value_usd"]), f"{f['effort_weeks'][0]:g}–{f['effort_weeks'][1]:g}"]
+                 for k, f in enumerate(dec, start=1)]
+        out.append(table(rows, width, styles, align_right=(2, 3, 4, 5)))
+        if any(f["net_annual_value_usd"] <= 0 for f in dec):
+            out.append(Paragraph("A negative net value means the exit costs more than the loss it avoids: keep it "
+                                 "ready, contract and process levers come first.", styles["small"]))
+    else:
+        out.append(Paragraph("No exit lowers the expected loss of any deployment: no decision is needed.",
+                             styles["body"]))
+    out += [Paragraph("Changes since the last approved or different assessment", styles["h2"]),
+            Paragraph(markup(_changes_text(comparison)), styles["body"])]
+    return out
+
+
+def banner_box(text: str, styles: dict, width: float) -> Table:
+    t = Table([[Paragraph(markup(text), styles["small"])]], colWidths=[width])
+    t.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#fff4e5")),
+                           ("BOX", (0, 0), (-1, -1), 0.5, colors.HexColor("#e69500"))]))
+    return t
+
+
+def _recommended(d: dict) -> str:
+    """The recommended exit target (another channel, model or vendor), with what it would leave."""
+    f = next((f for f in d.get("fallbacks", []) if f["option_id"] == d.get("recommended_exit")), None)
+    if not f:
+        return "no feasible exit yet"
+    note = "; costs more than it saves" if f["costs_more_than_it_saves"] else ""
+    return f"{f['label']} (score → {f['residual_score']:.0f}, loss → {usd(f['residual_expected_loss_usd'])}{note})"
+
+
+def _loss_text(d: dict) -> str:
+    parts = d.get("expected_loss_breakdown_usd") or {}
+    shown = "; ".join(f"{COMPONENT_LABELS.get(k, k)} {usd(v)}" for k, v in
+                      sorted(parts.items(), key=lambda kv: -kv[1]) if v >= 0.5)
+    return f"{usd(d['expected_loss_usd'])}: {shown}" if shown else usd(d["expected_loss_usd"])
+
+
+def _drivers_text(d: dict, n: int = 3) -> str:
+    outs = [x for x in d["drivers"] if x["kind"] == "outcome" and x["value"] > 0][:n]
+    return "; ".join(f"{x['label']} +{x['value']:.1f}" for x in outs)
+
+
+def section_high(rep: dict, styles: dict, width: float) -> list:
+    labels = report_labels(rep)
+    hc = sorted((d for d in rep["deployments"] if d["rating"] in ("high", "critical")), key=lambda d: -d["score"])
+    out = [Paragraph("High and critical deployments", styles["h1"])]
+    if not hc:
+        return out + [Paragraph("None.", styles["body"])]
+    out.append(Paragraph(markup(score_rating_note(rep)), styles["small"]))
+    rows = [["Deployment", "Channel / model", "Score", "L×I", "Rating", "Top drivers (score points)",
+             "Expected annual loss by component", "Recommended exit"]]
+    rows += [[f"{d['deployment_id']} — {d['name']}", f"{human('channel', d['channel'], labels)} / {d['model']}",
+              f"{d['score']:.1f}", f"{d['likelihood']}×{d['impact']}", rating_cell(d["rating"], styles),
+              _drivers_text(d), _loss_text(d), _recommended(d)] for d in hc]
+    return out + [table(rows, width, styles, long=True, compact=True)]
+
+
+def _references(rep: dict) -> tuple[dict[tuple, int], list[dict]]:
+    """Every source once, numbered in order of first use."""
+    index: dict[tuple, int] = {}
+    refs: list[dict] = []
+    for o in rep["scenario_library"]["outcomes"]:
+        for src in o["sources"]:
+            key = (src.get("title"), src.get("url"), str(src.get("date")))
+            if key not in index:
+                index[key] = len(refs) + 1
+                refs.append(src)
+    return index, refs
+
+
+def section_scenarios(rep: dict, styles: dict, width: float) -> list:
+    lib = rep["scenario_library"]
+    index, refs = _references(rep)
+    rows = [["Event / outcome", "P used", "Default", "Confidence", "Sources"]]
+    seen: set[str] = set()
+    for o in lib["outcomes"]:
+        first = o["event"] not in seen
+        seen.add(o["event"])
+        nums = [index[(s.get("title"), s.get("url"), str(s.get("date")))] for s in o["sources"]]
+        src = " ".join(f"[{n}]" for n in nums) if first else "as above"
+        rows.append([f"{o['event_label']}: {o['label']}" if first else f"… {o['label']}", f"{o['probability']:.0%}",
+                     f"{o['default_probability']:.0%}", o["confidence"], src])
+    out = [Paragraph("Scenario assumptions", styles["h1"]),
+           Paragraph(f"Scenario library as of {lib['as_of']}, horizon {lib['horizon_months']} months. Probabilities are "
+                     "analyst estimates; 'P used' is what this assessment used. Numbers in brackets refer to the "
+                     "references below.", styles["body"]), Spacer(1, 4)]
+    banner = probability_banner(rep)
+    if banner:
+        out += [banner_box(banner, styles, width), Spacer(1, 4)]
+    out.append(table(rows, width, styles, long=True))
+    if refs:
+        out.append(Paragraph("References", styles["h2"]))
+        out += [Paragraph(f"[{n}] " + markup(f"{r.get('title', '')} ({r.get('date', '')}). ") +
+                          f'<font size="6.5">{markup(r.get("url", ""))}</font>', styles["small"])
+                for n, r in enumerate(refs, start=1)]
+    return out
+
+
+def section_exit_plans(rep: dict, styles: dict) -> list:
+    crit = [d for d in rep["deployments"] if d["rating"] == "critical" and "exit_plan" in d]
+    out = [Paragraph("Exit-plan summaries (critical deployments)", styles["h1"])]
+    if not crit:
+        return out + [Paragraph("No critical deployment.", styles["body"])]
+    for d in sorted(crit, key=lambda d: -d["score"]):
+        p = d["exit_plan"]
+        tgt = p["target_option"]
+        body = [Paragraph(f"<b>{markup(clip(d['deployment_id']))} — {markup(clip(d['name']))}</b> · owner {markup(p['owner'])} · "
+                          f"score {d['score']:.1f}", styles["body"]),
+                Paragraph("Triggers: " + markup("; ".join(f"{t['label']} (P {t['probability']:.0%})"
+                                                           for t in p["trigger_events"][:3])), styles["small"]),
+                Paragraph("Target: " + (markup(f"{tgt['label']}, {tgt['effort_weeks'][0]:g}–{tgt['effort_weeks'][1]:g} "
+                                               f"person-weeks, residual score {tgt['residual_score']:.1f}") if tgt
+                                        else "no feasible target yet"), styles["small"]),
+                Paragraph(markup(f"RTO {p['rto_hours']:g} h{' (assumed)' if p['rto_assumed'] else ''}; last tested "
+                                 f"{p['test_plan']['last_tested'] or 'never'}; {len(p['steps'])} steps: move data and "
+                                 "prompts → " + "".join(f"replace {human('feature', f)} → "
+                                                         for f in p["current"]["proprietary_features"])
+                                 + "stand up target → parallel run → cut-over → rollback window → contract notice"),
+                          styles["small"]), Spacer(1, 5)]
+        out.append(KeepTogether(body))
+    return out
+
+
+def section_appendix(rep: dict, styles: dict, width: float) -> list:
+    labels = report_labels(rep)
+    rows = [["ID", "Name", "Business unit", "Channel", "Model", "Spend", "Score", "Inh.", "L×I", "Rating",
+             "Exp. loss"]]
+    for d in sorted(rep["deployments"], key=lambda d: -d["score"]):
+        rows.append([d["deployment_id"], d["name"], d["business_unit"], human("channel", d["channel"], labels), d["model"],
+                     usd(d["annual_spend_usd"]), f"{d['score']:.1f}", f"{d['inherent_score']:.1f}",
+                     f"{d['likelihood']}×{d['impact']}", d["rating"], usd(d["expected_loss_usd"])])
+    w = width
+    out = [Paragraph("Appendix A — all deployments", styles["h1"]),
+           table(rows, w, styles, long=True, compact=True, align_right=(5, 6, 7, 10)),
+           Paragraph("Inh. = inherent score (no controls); L×I = likelihood × impact; Exp. loss = expected annual "
+                     "loss.", styles["small"])]
+    rej = rep["inventory"]["rejected"]
+    out += [Paragraph("Appendix B — rejected rows (not assessed)", styles["h1"])]
+    if rej:
+        rrows = [["Line", "Deployment", "Column", "Value", "Problem"]]
+        rrows += [[str(e["line"] or ""), e["deployment_id"] or "", e["column"] or "", e["value"] or "", e["message"]]
+                  for e in rej]
+        out.append(table(rrows, w, styles, long=True))
+    else:
+        out.append(Paragraph("None: every row of the inventory was valid.", styles["body"]))
+    return out + section_long_values(rep, styles)
+
+
+def section_long_values(rep: dict, styles: dict) -> list:
+    """Appendix C: values shortened in the tables, in full (paragraphs may break across pages)."""
+    items = [(d["deployment_id"], f, d[f]) for d in rep["deployments"] for f in LONG_FIELDS
+             if len(str(d.get(f) or "")) > CELL_MAX]
+    items += [(e["deployment_id"] or f"line {e['line']}", f"rejected {k}", e[k]) for e in rep["inventory"]["rejected"]
+              for k in ("value", "message") if len(str(e.get(k) or "")) > CELL_MAX]
+    if not items:
+        return []
+    out = [Paragraph("Appendix C — values shortened in the tables above, in full", styles["h1"])]
+    for who, field, value in items:
+        out.append(Paragraph(f"<b>{markup(clip(who, 60))}</b> · {markup(field.replace('_', ' '))}: {markup(value)}",
+                             styles["small"]))
+    return out
+
+
+def section_methodology(rep: dict, styles: dict, width: float) -> list:
+    out = [Paragraph("Methodology", styles["h1"])]
+    out += [Paragraph(markup(p), styles["body"]) for p in method_paragraphs(rep)]
+    rows = assumption_rows(rep)
+    if len(rows) > 1:
+        out += [Paragraph("Loss parameters", styles["h2"]),
+                table(rows, width, styles, compact=True)]
+    example = worked_example(rep)
+    if example:
+        out.append(KeepTogether([Paragraph("Worked example", styles["h2"])]
+                                + [Paragraph(markup(p), styles["body"]) for p in example]))
+    note = fonts().note
+    if note:
+        out.append(Paragraph(markup("Font note: " + note + "."), styles["body"]))
+    return out
+
+
+def section_comparison(d: dict, styles: dict, width: float) -> list:
+    """Changes since a saved assessment (risk_models.storage.repository.diff)."""
+    out = [Paragraph(markup(f"Changes since {d['from']['label']} ({d['from']['created_at'][:10]})"), styles["h2"])]
+    pf = d["portfolio"]
+    out.append(Paragraph(markup(
+        f"Expected annual loss {usd(pf['expected_annual_loss_usd']['before'])} → "
+        f"{usd(pf['expected_annual_loss_usd']['after'])} ({pf['expected_annual_loss_usd']['delta']:+,.0f}); VaR 95 "
+        f"{usd(pf['var95_usd']['before'])} → {usd(pf['var95_usd']['after'])}. Deployments added: "
+        f"{len(d['added'])}, removed: {len(d['removed'])}, changed score or cell: {len(d['changed'])}; "
+        f"answers changed: {len(d['answer_changes'])}; scenario probabilities changed: {len(d['scenario_changes'])}."),
+        styles["body"]))
+    if d["changed"]:
+        rows = [["Deployment", "Score before → after", "Rating before → after", "Cell (L×I)"]]
+        rows += [[f"{c['deployment_id']} — {c['name']}", f"{c['score_before']:.1f} → {c['score_after']:.1f}",
+                  f"{c['rating_before']} → {c['rating_after']}",
+                  f"{c['cell_before'][0]}×{c['cell_before'][1]} → {c['cell_after'][0]}×{c['cell_after'][1]}"]
+                 for c in d["changed"][:25]]
+        out.append(table(rows, width, styles))
+    return out
+
+
+def section_plan(plan: dict, rep: dict, styles: dict, width: float) -> list:
+    """The applied what-if plan: before/after matrix, loss, VaR, concentration, and the actions."""
+    b, f = plan["before"], plan["after"]
+    acts = plan["actions"]
+    labels = report_labels(rep)
+    out = [Paragraph("Plan", styles["h1"]),
+           Paragraph(markup(f"{len(acts)} action(s) on {len(plan['applied'])} deployment(s), each deployment assessed "
+                            "as it would be after the action by the same engine, same simulated years."),
+                     styles["body"])]
+    rows = [["Figure", "Before", "After", "Change"]]
+    for label, key in (("Expected annual loss", "expected_annual_loss_usd"), ("VaR 95", "var95_usd"),
+                       ("VaR 99", "var99_usd")):
+        rows.append([label, usd(b[key]), usd(f[key]), signed_usd(f[key] - b[key])])
+    for r in ("critical", "high", "medium", "low"):
+        rows.append([f"{r.capitalize()} deployments", str(b["ratings"][r]), str(f["ratings"][r]),
+                     f"{f['ratings'][r] - b['ratings'][r]:+d}"])
+    for axis in b["concentration"]:
+        hb, ha = b["concentration"][axis]["spend"], f["concentration"][axis]["spend"]
+        rows.append([f"HHI by {human('axis', axis).lower()} (spend)", f"{hb['hhi']:,.0f} ({hb['band']})",
+                     f"{ha['hhi']:,.0f} ({ha['band']})", f"{ha['hhi'] - hb['hhi']:+,.0f}"])
+    out += [table(rows, width * .7, styles, align_right=(1, 2, 3)), Spacer(1, 3 * mm),
+            Table([[heatmap_drawing(b["heatmap"], size=50 * mm, title="Before the plan"),
+                    heatmap_drawing(f["heatmap"], size=50 * mm, title="After the plan")]],
+                  colWidths=[width * .5, width * .5])]
+    ch = f["concentration"].get("channel", {}).get("spend")
+    if ch:
+        out.append(Paragraph(markup(f"After the plan the largest channel is {human('channel', ch['top'], labels)} "
+                                    f"with {ch['top_share']:.0f}% of spend."), styles["small"]))
+    arows = [["Deployment", "Action", "Effort (person-weeks)", "One-off cost", "Run cost / yr", "Loss avoided / yr",
+              "Net value / yr"]]
+    arows += [[f"{x['deployment_id']} — {x['name']}", x["option"], f"{x['effort_weeks'][0]:g}–{x['effort_weeks'][1]:g}",
+               usd(x["one_off_cost_usd"]), signed_usd(x["run_cost_delta_usd"]), usd(x["expected_loss_reduction_usd"]),
+               signed_usd(x["net_annual_value_usd"])] for x in acts]
+    if acts:
+        arows.append(["Total", "", f"{sum(x['effort_weeks'][0] for x in acts):g}–"
+                      f"{sum(x['effort_weeks'][1] for x in acts):g}", usd(sum(x["one_off_cost_usd"] for x in acts)),
+                      signed_usd(sum(x["run_cost_delta_usd"] for x in acts)),
+                      usd(sum(x["expected_loss_reduction_usd"] for x in acts)),
+                      signed_usd(sum(x["net_annual_value_usd"] for x in acts))])
+    out += [Paragraph("Actions", styles["h2"]), table(arows, width, styles, long=True, compact=True,
+                                                       align_right=(3, 4, 5, 6))]
+    return out
+
+
+
+ROW_LIMIT = 25  # the committee needs the worst ones; the app and `due --json` list them all
+
+
+def section_reviews(rep: dict, styles: dict, width: float) -> list:
+    block = rep.get("reviews")
+    if not block:
+        return []
+    c = block["counts"]
+    policy = ", ".join(f"{k} every {v} months" for k, v in block["interval_months"].items())
+    as_of = dt.date.fromisoformat(block["as_of"])
+    out = [Paragraph("Reviews overdue or due soon", styles["h1"]),
+           Paragraph(markup(f"As of {as_of:%d %b %Y}: {c['overdue']} overdue, {c['never']} never reviewed, "
+                            f"{c['due_soon']} due within {block['due_soon_days']} days, {c['scheduled']} on schedule. "
+                            f"Review interval by rating: {policy}. Saving or approving an assessment records a review "
+                            "of every deployment in it."), styles["body"]), Spacer(1, 4)]
+    rows = [["Deployment", "Rating", "Last reviewed", "Next review", "Status"]]
+    for r in block["due"][:ROW_LIMIT]:
+        last = dt.date.fromisoformat(r["last_reviewed"]).strftime("%d %b %Y") if r["last_reviewed"] else "never"
+        rows.append([f"{clip(r['deployment_id'])} — {clip(r['name'])}", rating_cell(r["rating"], styles), last,
+                     f"{dt.date.fromisoformat(r['next_review']):%d %b %Y}", r["status_label"]])
+    if len(rows) == 1:
+        return out + [Paragraph("None: every review is on schedule.", styles["body"])]
+    out.append(table(rows, [width * .44, width * .12, width * .15, width * .15, width * .14], styles, long=True))
+    if len(block["due"]) > ROW_LIMIT:
+        out.append(Paragraph(f"… and {len(block['due']) - ROW_LIMIT} more (Providers & contracts page, or "
+                             "`python -m risk_models due`).", styles["small"]))
+    return out
