@@ -12,6 +12,7 @@ from risk_models.cli import report as cli_report
 from risk_models.config.domain import RowError
 from risk_models.config.loader import Library, load_library, load_profile, parse_model, with_assumptions, with_profile
 from risk_models.config.schema import AssumptionsFile
+from risk_models.engine.assessment import assess
 from risk_models.inventory.read import DEFAULT_MAX_USD, ImportResult, import_inventory
 from risk_models.io.escape import terminal_text as term
 from risk_models.questionnaire.answers import read_answers_file, validate_answers
@@ -94,3 +95,12 @@ def same_file_key(path: str) -> str:
         return str(Path(path).resolve())
     except (OSError, RuntimeError):
         return str(Path(path).absolute())
+
+
+def assessed(args: argparse.Namespace):
+    """The inputs of the command line assessed (rejected rows are left out, with a note)."""
+    lib, result, answers, answer_errors = load_inputs(args)
+    if result.errors or answer_errors:
+        print(f"note: {len(result.errors) + len(answer_errors)} input problem(s); rejected rows are not assessed "
+              "(run `validate` for the list)", file=sys.stderr)
+    return assess(result, answers, lib, trials=args.trials, seed=args.seed)

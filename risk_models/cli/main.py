@@ -16,19 +16,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from risk_models.auth.roles import PermissionDenied, local_user
+from risk_models.auth.roles import PermissionDenied
 from risk_models.cli import report as cli_report
 from risk_models.cli.common import (
     UserError,
+    assessed,
     format_error,
-    library_from,
     load_inputs,
-    open_engine,
     same_file_key,
     term,
     write_bytes,
     write_json,
 )
+from risk_models.cli.history import cmd_history
 from risk_models.cli.scenarios import register as register_library_commands
 from risk_models.cli.team import TeamUsageError, add_history_commands
 from risk_models.config.domain import RowError
@@ -53,7 +53,6 @@ from risk_models.inventory.read import (
 )
 from risk_models.inventory.template import template_csv, template_xlsx
 from risk_models.io.escape import md_file_escape
-from risk_models.io.safe_yaml import load_user_json
 from risk_models.report.json_report import (
     deployment_records,
     later_records_started,
@@ -236,16 +235,8 @@ def _print_summary(a, header: dict, out) -> None:
               f"${pf['after']:,.0f} ({pf['delta']:+,.0f})", file=out)
 
 
-def _assessed(args: argparse.Namespace):
-    lib, result, answers, answer_errors = load_inputs(args)
-    if result.errors or answer_errors:
-        print(f"note: {len(result.errors) + len(answer_errors)} input problem(s); rejected rows are not assessed "
-              "(run `validate` for the list)", file=sys.stderr)
-    return assess(result, answers, lib, trials=args.trials, seed=args.seed)
-
-
 def cmd_exit_plan(args: argparse.Namespace) -> int:
-    a = _assessed(args)
+    a = assessed(args)
     ids = list(a.frame["deployment_id"])
     if args.deployment not in ids:
         raise UserError(f"deployment {args.deployment!r} is not among the valid rows of {args.file}")
@@ -272,7 +263,7 @@ def _parse_apply(items: list[str]) -> dict[str, list[str]]:
 def cmd_whatif(args: argparse.Namespace) -> int:
     if bool(args.apply) == bool(args.apply_top):
         raise UserError("give either --apply ID=OPTION (repeatable) or --apply-top RATING")
-    a = _assessed(args)
+    a = assessed(args)
     rec = recommendations_of(a)
     try:
         plan = top_plan(a, rec, args.apply_top) if args.apply_top else _parse_apply(args.apply)
@@ -297,108 +288,6 @@ def cmd_whatif(args: argparse.Namespace) -> int:
         print(f"{'HHI ' + axis:28}{hb['hhi']:>10,.0f} ({hb['band'][:4]}){ha['hhi']:>10,.0f} ({ha['band'][:4]})",
               file=out)
     return 0
-
-
-def _saved(engine, assessment_id: int):
-    from risk_models.storage.repository import load
-    try:
-        return load(engine, assessment_id)
-    except KeyError as exc:
-        raise UserError(str(exc.args[0])) from None
-
-
-def cmd_history(args: argparse.Namespace) -> int:
-    from risk_models.storage import repository as repo
-    engine = open_engine()
-    if args.action == "save":
-        a = _assessed(args)
-        new_id = repo.save_assessment(engine, a, args.label, args.author, args.org or Path(args.file).stem,
-                                      actor=local_user(args.user))
-        print(f"saved assessment {new_id} ({args.label!r}, {len(a.frame)} deployments)")
-    elif args.action == "list":
-        rows = repo.list_assessments(engine)
-        if args.json:
-            write_json(rows, args.json)
-        out = sys.stderr if args.json == "-" else sys.stdout
-        print(f"{'id':>4}  {'created (UTC)':<20} {'label':<24} {'deployments':>11} {'high/crit':>9} "
-              f"{'expected loss':>14} {'VaR 95':>14}", file=out)
-        for r in rows:  # labels may hold escape sequences (typed or imported): never sent raw to the terminal
-            print(f"{r['id']:>4}  {r['created_at'][:19]:<20} {term(r['label'][:24]):<24} {r['deployments'] or 0:>11} "
-                  f"{r['high_or_critical'] or 0:>9} {r['expected_annual_loss_usd'] or 0:>14,.0f} "
-                  f"{r['var95_usd'] or 0:>14,.0f}", file=out)
-    elif args.action == "show":
-        saved = _saved(engine, args.id)
-        doc = {"id": saved.id, "label": saved.label, "author": saved.author,
-               "created_at": saved.created_at.isoformat(), "content_hash": saved.content_hash, **saved.payloads}
-        if args.json:
-            write_json(doc, args.json)
-        out = sys.stderr if args.json == "-" else sys.stdout
-        sim = saved.results["simulation"]
-        print(f"assessment {saved.id} {saved.label!r} by {saved.author or '-'} at {saved.created_at:%Y-%m-%d %H:%M} "
-              f"UTC: {len(saved.results['deployments'])} deployments, expected annual loss "
-              f"${sim['expected_annual_loss_usd']:,.0f}, VaR 95 ${sim['var95_usd']:,.0f}", file=out)
-        pack = repo.saved_pack(saved)
-        print(f"scenario library: {term(pack_label_of(pack))}, as of {pack['as_of']}"
-              + (f", hash {pack['hash'][:12]}…" if pack["hash"] else " (pack not recorded: saved before packs)"),
-              file=out)
-    elif args.action == "diff":
-        d = repo.diff(_saved(engine, args.id1), _saved(engine, args.id2))
-        if args.json:
-            write_json(d, args.json)
-        _print_diff(d, sys.stderr if args.json == "-" else sys.stdout)
-    elif args.action == "export":
-        write_json(repo.export_document(_saved(engine, args.id)), args.out)
-        print(f"exported assessment {args.id} to {args.out}")
-    elif args.action == "import":
-        try:
-            data = load_user_json(Path(args.file).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UserError(f"{args.file}: file not found") from None
-        except IsADirectoryError:
-            raise UserError(f"{args.file}: is a directory, not a file") from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise UserError(f"{args.file}: not valid JSON ({exc})") from None
-        try:
-            new_id = repo.import_document(engine, data, trust=args.trust, lib=library_from(args),
-                                          actor=local_user(args.user))
-        except ValueError as exc:
-            raise UserError(f"{args.file}: {exc}") from None
-        print(f"imported as assessment {new_id}")
-    elif args.action == "check":
-        damaged = repo.check(engine)
-        for d in damaged:
-            print(f"assessment {d['id']}: damaged — {term(d['problem'])}")
-        print(f"{len(repo.list_assessments(engine))} assessment(s) checked, {len(damaged)} damaged"
-              + ("; delete damaged ones with `history delete ID --yes`" if damaged else ""))
-        return 1 if damaged else 0
-    elif args.action == "delete":
-        if not args.yes:
-            raise UserError("deleting cannot be undone: repeat with --yes to confirm")
-        if not repo.delete_assessment(engine, args.id, actor=local_user(args.user)):
-            raise UserError(f"no saved assessment with id {args.id}")
-        print(f"deleted assessment {args.id}")
-    return 0
-
-
-def _print_diff(d: dict, out) -> None:
-    print(f"from {d['from']['id']} {d['from']['label']!r} to {d['to']['id']} {d['to']['label']!r}", file=out)
-    for k, v in d["portfolio"].items():
-        print(f"  {k}: {v['before']:,.0f} -> {v['after']:,.0f} ({v['delta']:+,.0f})", file=out)
-    print(term(f"  deployments added: {', '.join(d['added']) or '-'}; removed: {', '.join(d['removed']) or '-'}"),
-          file=out)
-    for c in d["changed"]:
-        print(f"  {term(c['deployment_id'])}: score {c['score_before']:.1f} -> {c['score_after']:.1f} "
-              f"({c['score_delta']:+.1f}), rating {c['rating_before']} -> {c['rating_after']}, "
-              f"cell L{c['cell_before'][0]}xI{c['cell_before'][1]} -> L{c['cell_after'][0]}xI{c['cell_after'][1]}",
-              file=out)
-    for a in d["answer_changes"]:
-        print(term(f"  answer {a['deployment_id']}.{a['question_id']}: {a['before']} -> {a['after']}"), file=out)
-    pb, pa = d["scenario_pack"]["before"], d["scenario_pack"]["after"]
-    if pb["hash"] != pa["hash"] or pb["as_of"] != pa["as_of"]:
-        print(f"  scenario library: {term(pack_label_of(pb))} (as of {pb['as_of']}) -> {term(pack_label_of(pa))} "
-              f"(as of {pa['as_of']})", file=out)
-    for s in d["scenario_changes"]:
-        print(term(f"  probability {s['outcome_id']}: {s['before']} -> {s['after']}"), file=out)
 
 
 def cmd_template(args: argparse.Namespace) -> int:

@@ -182,13 +182,19 @@ def question_factor_table(q: Question) -> list[dict[str, float]]:
     return [{d: r.factors.get(d, 1.0) for d in DIMENSIONS} for r in rows]
 
 
+def _unique(problems: list[str], path: Path, items: list, field: str, what: str):
+    """(index, item, key) of each item, reporting every id seen before as a problem."""
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        key = f"{field}[{i}] ({item.id})"
+        _check(problems, path, key, item.id not in seen, f"duplicate {what} id")
+        seen.add(item.id)
+        yield i, item, key
+
+
 def _check_questionnaire(path: Path, qf: QuestionnaireFile) -> None:
     problems: list[str] = []
-    seen: set[str] = set()
-    for i, q in enumerate(qf.questions):
-        key = f"questions[{i}] ({q.id})"
-        _check(problems, path, key, q.id not in seen, "duplicate question id")
-        seen.add(q.id)
+    for _i, q, key in _unique(problems, path, qf.questions, "questions", "question"):
         values = [o.value for o in q.options]
         if q.type == "bool":
             _check(problems, path, key, sorted(values) == ["no", "yes"],
@@ -251,11 +257,7 @@ def _check_scenarios(path: Path, sf: ScenariosFile, channels: set[str], vendors:
 def _check_fallbacks(path: Path, ff: FallbacksFile, channels: set[str], vendors: set[str], models: ModelsFile,
                      questions: dict[str, Question]) -> None:
     problems: list[str] = []
-    seen: set[str] = set()
-    for i, opt in enumerate(ff.options):
-        key = f"options[{i}] ({opt.id})"
-        _check(problems, path, key, opt.id not in seen, "duplicate option id")
-        seen.add(opt.id)
+    for _i, opt, key in _unique(problems, path, ff.options, "options", "option"):
         targets_c = [opt.target_channel] if opt.target_channel else []
         targets_v = [opt.target_vendor] if opt.target_vendor else []
         _check_rules(problems, path, key, channels, vendors,

@@ -14,6 +14,10 @@ exposure(d,o,k) = A(o) x severity(o,d,k) x vulnerability(d,k) x weight(d,k) x re
 * weight: criticality, and data sensitivity for compliance.
 score = 100 x (1 - exp(-calibration x sum_k w_k sum_o exposure)); outcome drivers are the outcome
 shares of that sum rescaled to score points, so they add up to the score.
+
+Kept as one module (a little over 500 lines): the pipeline above reads top to bottom, and its parts
+share the (deployments x outcomes x dimensions) arrays they build; split, each part would take them all
+as arguments.
 """
 
 from __future__ import annotations
