@@ -127,7 +127,7 @@ def test_favourable_outcome_lowers_but_never_below_zero(lib):
 
 
 def test_azure_no_fallback_scores_clearly_above_self_hosted_tested_twin(lib):
-    """The README's worked example: DEP-001 vs DEP-061 of the demo organisation."""
+    """The worked example of docs/method.md: DEP-001 vs DEP-061 of the demo organisation."""
     from risk_models.questionnaire.answers import read_answers_file, validate_answers
     from tests.conftest import DEMO_ANSWERS
     res = import_inventory(DEMO_INVENTORY, lib)

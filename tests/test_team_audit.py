@@ -259,7 +259,7 @@ def test_two_processes_saving_the_same_answers_one_wins_one_is_told(postgres_url
 
 
 def test_pg_dump_and_restore_keep_assessments_reviews_and_an_intact_audit_trail(postgres_url, small, tmp_path):
-    """The README's backup and restore commands, run for real."""
+    """The backup and restore commands of docs/team-deploy.md, run for real."""
     admin = make_engine(postgres_url, migrate=False).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         for db in ("avr_backup", "avr_restored"):

@@ -1,5 +1,5 @@
 """One assessment = import result + answers + scenario probabilities -> scores, concentration,
-simulation, heatmap; and its JSON report (documented in the README)."""
+simulation, heatmap; and its JSON report (documented in docs/report-schema.md)."""
 
 from __future__ import annotations
 

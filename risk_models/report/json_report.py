@@ -1,4 +1,4 @@
-"""The JSON report of `assess` (documented in the README): scenario library used, inventory and
+"""The JSON report of `assess` (documented in docs/report-schema.md): scenario library used, inventory and
 rejected rows, per-deployment scores with drivers, fallbacks and exit plans, concentration,
 simulation, heatmap; plus stress-test deltas."""
 

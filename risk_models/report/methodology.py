@@ -1,7 +1,7 @@
 """The methodology of a report, in plain words, from the report itself: the probability method, the
 scoring and rating rules, the loss model with every loss parameter and its basis, the fallback
 method — and a worked example of one deployment taken from the real numbers of the report. The
-PDF and the Markdown summary print it; the README's method section says the same."""
+PDF and the Markdown summary print it; docs/method.md says the same."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The README's worked example is the real output: its scores, cells, ratings and expected losses are
-read from the README and compared with an assessment of the demo organisation."""
+"""The worked example of docs/method.md is the real output: its scores, cells, ratings and expected
+losses are read from docs/method.md and compared with an assessment of the demo organisation."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ def _row(text: str, name: str) -> list[str]:
     return [c.strip() for c in line.strip("|").split("|")[1:]]
 
 
-def test_readme_worked_example_matches_the_engine(lib):
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_method_worked_example_matches_the_engine(lib):
+    text = (ROOT / "docs" / "method.md").read_text(encoding="utf-8")
     demo_lib = with_profile(lib, load_profile(ROOT / "config" / "demo" / "profile.yaml", lib.regimes))
     answers, _ = validate_answers(read_answers_file(DEMO_ANSWERS), demo_lib.questions)
     a = assess(import_inventory(DEMO_INVENTORY, demo_lib), answers, demo_lib, trials=2000, seed=0)
