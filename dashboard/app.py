@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from dashboard import auth, state
+from dashboard import state
+from dashboard.state import auth
 from risk_models.auth.roles import Permission
 from risk_models.io.escape import md_escape
 

@@ -31,7 +31,7 @@ def warm_up() -> None:
         # streamlit warns about cache calls outside a script run ("can be ignored"): not from this thread
         logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
             lambda record: record.threadName != WARM_UP_THREAD)
-        import dashboard.charts  # noqa: F401 - plotly and the chart helpers every page uses
+        import dashboard.components.charts  # noqa: F401 - plotly and the chart helpers every page uses
         import risk_models.engine.concentration  # noqa: F401 - the Overview's other imports
         from dashboard import state
         state.warm_demo()
@@ -60,26 +60,31 @@ def compile_pages(wait_s: float = 60) -> int:
     cache = getattr(runtime.get_instance(), "_script_cache", None)
     if cache is None:
         return 0
-    pages = [APP, *sorted((APP.parent / "views").glob("*.py"))]
+    pages = [APP, *page_scripts()]
     for page in pages:
         cache.get_bytecode(str(page))  # thread-safe (ScriptCache holds a lock)
     return len(pages)
 
 
-# imported inside dashboard/state.py's functions, not at the top (the first page needs none of them)
+# imported inside dashboard/state/'s functions, not at the top (the first page needs none of them)
 LAZY_MODULES = ["risk_models.storage.repository", "risk_models.report.changes", "risk_models.report.json_report",
                 "risk_models.report.pdf", "risk_models.report.xlsx", "risk_models.report.markdown",
                 "risk_models.report.tabular", "risk_models.report.plan"]
 
 
+def page_scripts() -> list[Path]:
+    """The pages (dashboard/views/*.py; its __init__.py only makes the folder a package for import-linter)."""
+    return sorted(p for p in (APP.parent / "views").glob("*.py") if p.name != "__init__.py")
+
+
 def page_imports() -> list[str]:
     """Every module the pages (dashboard/views/*.py) import at their top."""
     names: set[str] = set()
-    for path in sorted((APP.parent / "views").glob("*.py")):
+    for path in page_scripts():
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 names.add(node.module)
-                # `from dashboard import pack_panel`: the submodules too
+                # `from dashboard.components import pack_panel`: the submodules too
                 names.update(f"{node.module}.{alias.name}" for alias in node.names
                              if importlib.util.find_spec(node.module).submodule_search_locations
                              and importlib.util.find_spec(f"{node.module}.{alias.name}") is not None)

@@ -9,7 +9,7 @@ import json
 from streamlit.proto.Dataframe_pb2 import Dataframe as DataframeProto
 from streamlit.testing.v1 import AppTest
 
-from dashboard.rejected_editor import BAD, FIXED, GREEN, MARK, PROBLEM, RED
+from dashboard.components.rejected_editor import BAD, FIXED, GREEN, MARK, PROBLEM, RED
 from dashboard.state import LINE
 
 APP = "../dashboard/app.py"

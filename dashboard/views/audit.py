@@ -6,7 +6,8 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, state
+from dashboard import state
+from dashboard.state import auth
 from risk_models.auth.roles import Permission
 from risk_models.io.escape import md_escape
 from risk_models.storage import audit

@@ -4,7 +4,8 @@ before/after heatmap, loss and concentration; the exit plan as Markdown."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import state
+from dashboard.components import charts
 from risk_models.config.labels import label_maps
 from risk_models.fallbacks.exit_plan import exit_plan, exit_plan_markdown
 from risk_models.fallbacks.recommend import recommendations_of

@@ -4,7 +4,8 @@ dimension, concentration, loss-exceedance curve; filters by business unit, chann
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import state
+from dashboard.components import charts
 from risk_models.config.domain import DIMENSIONS
 from risk_models.config.labels import human, label_maps
 from risk_models.engine.assessment import drivers

@@ -7,7 +7,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import auth, state
+from dashboard import state
+from dashboard.state import auth
 from risk_models.auth.roles import Permission, PermissionDenied
 from risk_models.io.escape import md_escape
 from risk_models.storage import repository as repo

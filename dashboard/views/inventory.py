@@ -4,7 +4,8 @@ column, value and message (editable until they validate), undo."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import rejected_editor, state
+from dashboard import state
+from dashboard.components import rejected_editor
 from risk_models.config.domain import INVENTORY_COLUMNS
 from risk_models.inventory.export import export_csv, export_xlsx
 from risk_models.inventory.read import ENUMS, FEATURES, InventoryFileError

@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, state
+from dashboard import state
+from dashboard.components import charts
 from risk_models.config.labels import human, label_maps
 from risk_models.engine.assessment import drivers
 from risk_models.engine.concentration import concentration

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from dashboard.reviews import current_review_dates
+from dashboard.state.reviews import current_review_dates
 from risk_models.dora.review import STATUS_LABELS, due, review_schedule
 from risk_models.dora.roi import build_register, package_name, supply_chain, write_eba_csv, write_xlsx
 from risk_models.dora.spec import load_review_policy, load_roi_spec

@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, pack_panel, state
+from dashboard import state
+from dashboard.components import charts, pack_panel
 from risk_models.engine.score import stressed_probabilities
 from risk_models.io.escape import md_escape
 

@@ -32,7 +32,7 @@ def _pending() -> tuple[ScenariosFile, str] | None:
     ver = ss.setdefault("pack_upload_version", 0)
     up = st.file_uploader("Scenario pack (YAML)", type=["yaml", "yml"], key=f"pack_upload_{ver}",
                           help="A versioned scenario library: id, version, as_of, horizon_months, maintainer, "
-                               "events (README, 'Scenario library').")
+                               "events (docs/scenario-library.md in the project).")
     if up is not None:
         data = up.getvalue()
         try:

@@ -11,6 +11,7 @@ import os
 
 import streamlit as st
 
+from dashboard.state.storage import storage
 from risk_models.auth.config import TeamConfig, team_config
 from risk_models.auth.roles import Actor, Permission, local_user
 from risk_models.io.escape import md_escape
@@ -46,7 +47,6 @@ def require_sign_in() -> None:
     """Team mode: stop the page with a sign-in screen until the user is signed in and has a role."""
     if not team_mode():
         return
-    from dashboard import state
     from risk_models.storage.team import stored_roles
     cfg = config()
     if not st.user.is_logged_in:
@@ -58,7 +58,7 @@ def require_sign_in() -> None:
     claims = st.user.to_dict()
     name = cfg.username(claims)
     try:
-        roles = cfg.idp_roles(claims) | stored_roles(state.storage(), name)
+        roles = cfg.idp_roles(claims) | stored_roles(storage(), name)
     except StorageError as exc:
         st.error(f"The team database is not available: {md_escape(exc)}. Ask the administrator to check "
                  "DATABASE_URL.")

@@ -1,0 +1,257 @@
+"""The session's inventory register and the demo organisation every session starts on.
+
+The source of truth for the inventory is a text table of every row the user gave us (valid and
+rejected, with their original line numbers); the validated ImportResult is derived from it, so an
+edit anywhere re-validates everything and no row can get lost. A new register version keeps the
+answers of deployments still present and archives those of removed ones (restorable); uploads wait
+for confirmation; undo goes back one edit."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.state.audit import _audit_register, _team_mode
+from dashboard.state.library import _settings_digest, base_library, library
+from dashboard.state.session import DEMO_DIR, DEMO_NAME, LINE, UNDO_DEPTH, _assessment_key_of, _digest
+from risk_models.config.loader import Library, load_profile
+from risk_models.config.profile import OrgProfile
+from risk_models.inventory.read import ImportResult, normalise_header, read_table, unescape_text, validate_table
+from risk_models.inventory.versions import (
+    FIELD_LABELS,
+    ArchivedAnswers,
+    RegisterDiff,
+    carry_answers,
+    register_diff,
+    register_hash,
+    restore_answers,
+)
+from risk_models.questionnaire.answers import AnswerMap, read_answers_file, validate_answers
+from risk_models.questionnaire.scoped import ScopedAnswers
+
+
+@st.cache_data(show_spinner="Reading file…", max_entries=8)
+def read_upload(data: bytes, filename: str) -> pd.DataFrame:
+    """Raw text table with the original line numbers in the LINE column (InventoryFileError
+    propagates for whole-file problems)."""
+    return _read_raw(data, filename)
+
+
+def _read_raw(data: bytes, filename: str) -> pd.DataFrame:
+    raw, lines = read_table(data, filename)  # two headers meaning one column: InventoryFileError, never a silent pick
+    notices = list(raw.attrs.get("notices", []))
+    if raw.attrs.get("format") in ("csv", "xlsx"):
+        raw = raw.apply(unescape_text)  # keep literal values from here on (edits are literal too)
+    raw = raw.copy()
+    raw.columns = normalise_header(list(raw.columns))
+    raw[LINE] = lines
+    raw.attrs["notices"] = notices  # e.g. which XLSX sheet was read; shown on the Inventory page
+    return raw
+
+
+def _validate(raw: pd.DataFrame, lib: Library | None = None) -> ImportResult:
+    cols = [c for c in raw.columns if c != LINE]
+    return validate_table(raw[cols], raw[LINE].to_numpy(), lib or library())
+
+
+def _inventory_key(raw: pd.DataFrame) -> str:
+    return _digest(pd.util.hash_pandas_object(raw.astype(str), index=False).sum().item())
+
+
+def set_raw(raw: pd.DataFrame, source: str | None = None, keep_history: bool = True,
+            new_register: bool = False, restore_archived: bool = False, validated: ImportResult | None = None) -> None:
+    """Make `raw` the current register version. Answers and what-if choices of deployments
+    still present are kept; those of removed deployments are archived (restorable), never
+    dropped. new_register=True starts a new register at version 1 (demo, reopened save).
+    `validated`: `raw` already validated with this session's library (the shared demo)."""
+    ss = st.session_state
+    if keep_history and "raw" in ss:
+        ss["history"] = ([ss["raw"]] + ss.get("history", []))[:UNDO_DEPTH]
+    old = ss.get("inventory")
+    ss["raw"] = raw
+    ss["inventory"] = result = validated if validated is not None else _validate(raw)
+    ss["inventory_key"] = _inventory_key(raw)
+    ss["editor_version"] = ss.get("editor_version", 0) + 1
+    if source:
+        ss["source"] = source
+    reg = ss.get("register")
+    if new_register or reg is None or old is None:
+        ss["register"] = {"version": 1, "hash": register_hash(result.frame), "source": ss.get("source", ""),
+                          "versions": [_version_entry(1, ss.get("source", ""), None)]}
+        ss["archived_answers"] = {}
+        return
+    ids = result.frame["deployment_id"].astype(str).tolist()
+    diff = register_diff(old.frame, result.frame)
+    if _team_mode():
+        _audit_register(diff)
+    new_hash = register_hash(result.frame)
+    if new_hash == reg["hash"]:
+        return  # same register content (e.g. a rejected row edited): no new version
+    version = reg["version"] + 1
+    answers, archive = carry_answers(ss.get("answers", {}), ss.get("archived_answers", {}), ids, version)
+    if restore_archived:  # undo brings rows back: their archived answers come back with them
+        for dep in [d for d in archive if d in set(ids)]:
+            answers, archive = restore_answers(answers, archive, dep)
+    plan = ss.get("whatif_plan", {})
+    ss["whatif_plan"] = {d: v for d, v in plan.items() if d in set(ids)}
+    ss["archived_whatif"] = {**ss.get("archived_whatif", {}), **{d: v for d, v in plan.items() if d not in set(ids)}}
+    ss["answers"], ss["archived_answers"] = answers, archive
+    ss["register"] = {"version": version, "hash": new_hash, "source": ss.get("source", ""),
+                      "versions": [*reg["versions"], _version_entry(version, ss.get("source", ""), diff)]}
+
+
+def _version_entry(version: int, source: str, diff: RegisterDiff | None) -> dict:
+    return {"version": version, "at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "source": source,
+            "changes": diff.summary() if diff is not None else "new register"}
+
+
+def register_info() -> dict:
+    """{version, hash, source} of the current register (stored with saved assessments)."""
+    ensure_loaded()
+    reg = st.session_state["register"]
+    return {"version": reg["version"], "hash": reg["hash"], "source": reg["source"]}
+
+
+def register_versions() -> list[dict]:
+    ensure_loaded()
+    return list(st.session_state["register"]["versions"])
+
+
+def archived_answers() -> dict[str, ArchivedAnswers]:
+    ensure_loaded()
+    return st.session_state.get("archived_answers", {})
+
+
+def restore_archived(deployment_id: str) -> None:
+    ss = st.session_state
+    ss["answers"], ss["archived_answers"] = restore_answers(ss["answers"], ss["archived_answers"], deployment_id)
+
+
+def is_demo() -> bool:
+    ensure_loaded()
+    return st.session_state.get("source") == DEMO_NAME
+
+
+def stage_upload(raw: pd.DataFrame, filename: str) -> RegisterDiff:
+    """A new version waiting for confirmation: the diff against the current register."""
+    new = _validate(raw)
+    diff = register_diff(inventory().frame, new.frame)
+    st.session_state["pending_upload"] = {"raw": raw, "name": filename, "diff": diff,
+                                          "valid": len(new.frame), "rejected": len(new.rejected_lines)}
+    return diff
+
+
+def pending_upload() -> dict | None:
+    return st.session_state.get("pending_upload")
+
+
+def confirm_upload() -> None:
+    p = st.session_state.pop("pending_upload")
+    set_raw(p["raw"], f"Uploaded file {p['name']}")
+
+
+def cancel_upload() -> None:
+    st.session_state.pop("pending_upload", None)
+
+
+def undo() -> str | None:
+    """Go back one edit; returns what was undone in words (None when there is nothing to undo)."""
+    ss = st.session_state
+    if not ss.get("history"):
+        return None
+    previous, ss["history"] = ss["history"][0], ss["history"][1:]
+    before = inventory()
+    set_raw(previous, keep_history=False, restore_archived=True)
+    after = inventory()
+    diff = register_diff(before.frame, after.frame)
+    rejected = len(after.rejected_lines) - len(before.rejected_lines)
+    parts = [f"{len(diff.added)} deployment(s) back"] if diff.added else []
+    parts += [f"{len(diff.removed)} deployment(s) removed again"] if diff.removed else []
+    fields = [f"{c.deployment_id} {FIELD_LABELS.get(c.column, c.column).lower()} back to “{c.after or 'blank'}”"
+              for c in diff.changed[:5]]
+    parts += ["; ".join(fields) + (f" and {len(diff.changed) - 5} more" if len(diff.changed) > 5 else "")] \
+        if fields else []
+    parts += [f"{abs(rejected)} rejected row(s) {'back' if rejected > 0 else 'fewer'}"] if rejected else []
+    return "; ".join(parts) or "the last edit (no field of a valid deployment changed)"
+
+
+@dataclass(frozen=True)
+class DemoInputs:
+    """The demo organisation as read and validated against the built-in configuration."""
+
+    raw: pd.DataFrame
+    result: ImportResult
+    answers: AnswerMap
+    profile: OrgProfile
+
+    def assessment_key(self) -> str:
+        """The key a session that has just loaded the demo computes (assessment_key())."""
+        return _assessment_key_of(_inventory_key(self.raw), self.answers, {}, "built-in",
+                                  _settings_digest(self.profile, None))
+
+
+@st.cache_resource(show_spinner=False)
+def demo_inputs() -> DemoInputs:
+    """Read and validated once per server process: every new session starts on the demo (read-only
+    here; sessions get their own copies of what they edit)."""
+    lib = base_library()
+    raw = _read_raw((DEMO_DIR / "inventory.csv").read_bytes(), "inventory.csv")
+    answers, _ = validate_answers(read_answers_file(DEMO_DIR / "answers.yaml"), lib.questions)
+    return DemoInputs(raw, _validate(raw, lib), answers, load_profile(DEMO_DIR / "profile.yaml", lib.regimes))
+
+
+def _load_demo() -> None:
+    demo = demo_inputs()
+    # the shared validation holds for the built-in configuration; a session back from another
+    # scenario pack or settings (Reset to demo) validates against its own library
+    shared = library() is base_library()
+    st.session_state.pop("history", None)
+    st.session_state.pop("pending_upload", None)
+    set_raw(demo.raw.copy(), DEMO_NAME, keep_history=False, new_register=True,
+            validated=demo.result if shared else None)
+    answers = copy.deepcopy(demo.answers) if shared else validate_answers(
+        read_answers_file(DEMO_DIR / "answers.yaml"), library().questions)[0]
+    st.session_state.update(answers=answers, scoped_answers=ScopedAnswers(), probabilities={}, org="example-bank",
+                            org_name=demo.profile.name, profile=demo.profile, profile_is_demo=True,
+                            upload_notices=[])
+
+
+def ensure_loaded() -> None:
+    """First visit: the demo organisation, so a newcomer sees a full dashboard at once."""
+    if "inventory" not in st.session_state:
+        _load_demo()
+
+
+def reset_to_demo() -> None:
+    _load_demo()
+
+
+def load_upload(raw: pd.DataFrame, filename: str) -> None:
+    """The first upload over the demo organisation starts the user's own register (the demo's
+    sample answers do not follow it); probabilities and the organisation profile stay."""
+    st.session_state.pop("pending_upload", None)
+    set_raw(raw, f"Uploaded file {filename}", new_register=True)
+    st.session_state.update(answers={}, scoped_answers=ScopedAnswers(), whatif_plan={},
+                            org=Path(filename).stem, org_name=Path(filename).stem,
+                            upload_notices=[f"{filename}: {n}" for n in raw.attrs.get("notices", [])])
+
+
+def inventory() -> ImportResult:
+    ensure_loaded()
+    return st.session_state["inventory"]
+
+
+def org_name() -> str:
+    """The organisation reports name: the profile's name (Settings), else the source's name."""
+    ensure_loaded()
+    ss = st.session_state
+    profile = ss.get("profile")
+    # the demo's own profile does not name a user's uploaded inventory (Settings does, once saved)
+    demo_profile_on_own_data = ss.get("profile_is_demo") and ss.get("source") != DEMO_NAME
+    named = profile is not None and profile.name and not demo_profile_on_own_data
+    return (profile.name if named else None) or ss.get("org_name") or "Organisation"
