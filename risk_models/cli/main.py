@@ -11,7 +11,6 @@ import contextlib
 import datetime as dt
 import json
 import math
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,7 +51,7 @@ from risk_models.inventory.read import (
     InventoryFileError,
 )
 from risk_models.inventory.template import template_csv, template_xlsx
-from risk_models.io.escape import md_file_escape
+from risk_models.io.escape import md_file_escape, terminal_text
 from risk_models.report.json_report import (
     deployment_records,
     later_records_started,
@@ -474,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UserError, ConfigError, InventoryFileError, StorageError, cli_report.ReportArgsError, TeamUsageError,
             PermissionDenied) as exc:
         # messages may quote file names and headers: no escape sequences, line breaks kept
-        print("error: " + re.sub(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", "?", str(exc)), file=sys.stderr)
+        print("error: " + terminal_text(exc, keep_newlines=True), file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0

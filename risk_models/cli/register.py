@@ -4,17 +4,13 @@ what would happen to the answers (kept for present deployments, archived for rem
 from __future__ import annotations
 
 import argparse
-import re
 
 from risk_models.config.domain import RowError
 from risk_models.config.loader import load_library
 from risk_models.inventory.read import ImportResult, import_inventory
 from risk_models.inventory.versions import FIELD_LABELS, register_diff
+from risk_models.io.escape import terminal_text as _term
 from risk_models.questionnaire.answers import AnswerMap
-
-
-def _term(text: object) -> str:
-    return re.sub(r"[\x00-\x1f\x7f-\x9f]", "?", str(text))
 
 
 def register_diff_report(args: argparse.Namespace, new: ImportResult, answers: AnswerMap,

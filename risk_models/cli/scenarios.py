@@ -7,20 +7,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 
 from risk_models.config.loader import ConfigError, Library, load_library, load_scenarios
 from risk_models.config.schema import ScenariosFile
 from risk_models.engine.pack_effect import portfolio_effect
+from risk_models.io.escape import terminal_text as term
 from risk_models.scenarios.diff import diff_packs, has_changes
 from risk_models.scenarios.pack import pack_age, pack_label
 from risk_models.scenarios.validate import validate_pack
-
-
-def term(text: object) -> str:
-    return re.sub(r"[\x00-\x1f\x7f-\x9f]", "?", str(text))
 
 
 def _lib(args: argparse.Namespace) -> Library:

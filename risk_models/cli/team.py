@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 import sys
 
 from risk_models.auth.roles import PermissionDenied, local_user, parse_roles
+from risk_models.io.escape import terminal_text
 
 
 class TeamUsageError(ValueError):
@@ -17,7 +17,7 @@ class TeamUsageError(ValueError):
 
 
 def _term(text: object) -> str:
-    return re.sub(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", "?", str(text))
+    return terminal_text(text, keep_newlines=True)
 
 
 def _date(text: str, flag: str) -> dt.datetime:

@@ -19,6 +19,8 @@ def md_file_escape(text: object) -> str:
     return re.sub(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])", r"\\_", s)
 
 
-def terminal_text(text: object) -> str:
-    """User text for the terminal: control characters (escape sequences) shown as '?'."""
-    return re.sub(r"[\x00-\x1f\x7f-\x9f]", "?", str(text))
+def terminal_text(text: object, keep_newlines: bool = False) -> str:
+    """User text for the terminal: control characters (escape sequences) shown as '?'; line breaks kept
+    only where asked (multi-line error messages)."""
+    pattern = r"[\x00-\x09\x0b-\x1f\x7f-\x9f]" if keep_newlines else r"[\x00-\x1f\x7f-\x9f]"
+    return re.sub(pattern, "?", str(text))
