@@ -12,15 +12,12 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from dashboard.state.assessment import _whatif, assessment, assessment_key
-from dashboard.state.library import _settings
 from dashboard.state.session import _digest
 from dashboard.state.storage import storage
 from dashboard.state.workspace import ensure_loaded, org_name
-from risk_models.config.labels import label_maps
 from risk_models.engine.assessment import Assessment
 from risk_models.fallbacks.recommend import recommendations_of
 from risk_models.report.render import render_export
-from risk_models.scenarios.pack import pack_record
 
 if TYPE_CHECKING:
     from risk_models.storage import repository as repo
@@ -32,12 +29,9 @@ if TYPE_CHECKING:
 
 @st.cache_resource(show_spinner="Building the report…", max_entries=4)
 def _report(key: str, org: str, _a: Assessment) -> dict:
-    from risk_models.report.json_report import report
-    rep = report(_a, org)
-    rep["labels"] = label_maps(_a.lib)  # human names in every export meant for people
-    rep["scenario_library"]["pack"] = pack_record(_a.lib.scenarios, max_age_days=_settings().max_age_days)
-    rep["reviews"] = _reviews(_a)  # the PDF's reviews section (register/review.py)
-    return rep
+    from risk_models.report.json_report import deployment_records, document_header
+    # the same header as the command line's; the reviews section is for the PDF, XLSX and Markdown
+    return document_header(_a, org) | {"deployments": deployment_records(_a), "reviews": _reviews(_a)}
 
 
 def _reviews(a: Assessment) -> dict:
@@ -51,6 +45,9 @@ def _reviews(a: Assessment) -> dict:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _report_bytes(key: str, org: str, kind: str, compare_id: int | None, plan_key: str, _a: Assessment,
                   _diff: dict | None, _plan: dict[str, list[str]] | None, review: dict | None = None) -> bytes:
+    if kind == "json":  # byte for byte what `assess --json` writes for the same inputs
+        from risk_models.report.json_report import document_header, json_bytes
+        return json_bytes(_a, org, document_header(_a, org))
     rep = _report(key, org, _a)
     if review:  # who submitted and approved it (team mode), on the title page
         rep = rep | {"review": review}

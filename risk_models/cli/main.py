@@ -54,13 +54,13 @@ from risk_models.inventory.template import template_csv, template_xlsx
 from risk_models.io.escape import md_file_escape, terminal_text
 from risk_models.report.json_report import (
     deployment_records,
+    document_header,
     later_records_started,
-    report_header,
     stress_delta,
     write_report,
 )
 from risk_models.report.render import render_export
-from risk_models.scenarios.pack import pack_age, pack_label_of, pack_record
+from risk_models.scenarios.pack import pack_age, pack_label_of
 from risk_models.storage.errors import StorageError
 
 WARNINGS_SHOWN = 20  # a terminal shows the first ones; the JSON report (and --json of validate) has all
@@ -150,9 +150,7 @@ def _report_assessment(args: argparse.Namespace, lib: Library, result: ImportRes
         extra["stress"] = stress_delta(base, stressed, args.stress)
     if answer_errors:
         extra["answers_rejected"] = [e.model_dump() for e in answer_errors]
-    extra["scenario_pack"] = pack_record(lib.scenarios)
-    header = report_header(base, org) | extra
-    header["scenario_library"]["pack"] = extra["scenario_pack"]  # read by the PDF, XLSX and Markdown renderers
+    header = document_header(base, org, extra)
     failed: list[str] = []
     if any(getattr(args, k) for k in ("pdf", "xlsx", "csv", "md")):
         from risk_models.cli.dora import reviews_for_report

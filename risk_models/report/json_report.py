@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ from typing import BinaryIO
 import numpy as np
 import orjson
 
+from risk_models.config.labels import label_maps
 from risk_models.engine.assessment import Assessment, context_drivers, driver_context, frame_rows, heatmap_cells
 from risk_models.engine.concentration import concentration, concentration_by_business_unit
 from risk_models.engine.simulation import component_records
@@ -29,6 +31,7 @@ from risk_models.inventory.export import inventory_text_frame
 from risk_models.inventory.plausibility import plausibility_warnings
 from risk_models.questionnaire.answers import answers_to_jsonable
 from risk_models.questionnaire.report_answers import deployment_answers
+from risk_models.scenarios.pack import pack_record
 
 SCHEMA_VERSION = 3
 PROBABILITY_METHOD = (
@@ -152,6 +155,23 @@ def report_header(a: Assessment, organisation: str = "", generated_at: dt.dateti
         "heatmap": {"cells": heatmap_cells(a.residual.table, a.lib.scoring.rating_bounds)},
         "fallback_options": recommendations_of(a).catalogue(),
     }
+
+
+def document_header(a: Assessment, organisation: str, extra: dict | None = None) -> dict:
+    """The header every front end writes (the app's downloads and `assess`): the report header, the labels
+    of coded values (channel, cloud, vendor, feature, regime) and the scenario pack it used; `extra` adds
+    what only some runs have (stress, rejected answers)."""
+    pack = pack_record(a.lib.scenarios)
+    header = report_header(a, organisation) | {"labels": label_maps(a.lib), "scenario_pack": pack} | (extra or {})
+    header["scenario_library"]["pack"] = pack  # read by the PDF, XLSX and Markdown renderers
+    return header
+
+
+def json_bytes(a: Assessment, organisation: str, header: dict) -> bytes:
+    """The JSON report as the command line writes it, as bytes (the app's download)."""
+    buf = io.BytesIO()
+    write_report(a, buf, organisation, header=header, parallel_from=sys.maxsize)  # no fork in a server
+    return buf.getvalue()
 
 
 def report(a: Assessment, organisation: str = "", generated_at: dt.datetime | None = None) -> dict:
