@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from risk_models.engine.assessment import assess
 from risk_models.inventory.export import export_csv, export_json, export_xlsx
 from risk_models.inventory.read import ImportResult, import_bytes
-from risk_models.report.json_report import report
+from risk_models.report.json_report import document_header, json_bytes, report
 from risk_models.report.pdf import CELL_MAX, render_pdf
-from risk_models.report.tabular import deployments_csv, report_json
+from risk_models.report.tabular import deployments_csv
 from tests.engine_data import frame_of
 
 TEXT_COLS = ("deployment_id", "name", "business_unit", "use_case", "owner", "model", "region")
@@ -125,7 +125,7 @@ def test_emoji_fallback_text_when_the_font_is_missing(monkeypatch):
 def test_json_report_has_no_nan_or_infinity_even_for_the_largest_amounts(lib):
     records = [_record(1, {}) | {"annual_spend_usd": "10000000000", "committed_spend_usd": "10000000000"}]
     a = assess(ImportResult(frame_of(lib, records)), {}, lib, trials=200, seed=1)
-    data = report_json(report(a, "org")).decode()
+    data = json_bytes(a, "org", document_header(a, "org")).decode()
     json.loads(data, parse_constant=lambda c: pytest.fail(f"non-standard JSON number {c}"))
 
 

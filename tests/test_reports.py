@@ -14,10 +14,10 @@ import pytest
 
 from risk_models.engine.assessment import assess
 from risk_models.inventory.read import ImportResult, import_bytes
-from risk_models.report.json_report import report
+from risk_models.report.json_report import document_header, json_bytes, report
 from risk_models.report.markdown import render_markdown
 from risk_models.report.pdf import render_pdf
-from risk_models.report.tabular import deployments_csv, report_json
+from risk_models.report.tabular import deployments_csv
 from risk_models.report.xlsx import render_xlsx
 from tests.conftest import DEMO_INVENTORY
 from tests.engine_data import frame_of
@@ -125,8 +125,9 @@ def test_csv_neutralises_formula_cells_but_keeps_numbers(lib):
 
 def test_json_import_json_round_trip_is_lossless(lib):
     res = import_bytes(DEMO_INVENTORY.read_bytes(), "inventory.csv", lib)
-    first = report(assess(res, {}, lib, trials=2000, seed=3), "Example")
-    again_in = import_bytes(report_json(first), "report.json", lib)
+    a = assess(res, {}, lib, trials=2000, seed=3)
+    first = report(a, "Example")
+    again_in = import_bytes(json_bytes(a, "Example", document_header(a, "Example")), "report.json", lib)
     assert not again_in.errors
     second = report(assess(again_in, {}, lib, trials=2000, seed=3), "Example")
     first.pop("generated_at"), second.pop("generated_at")

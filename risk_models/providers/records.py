@@ -228,9 +228,9 @@ def service_type_code(text: str, labels: dict[str, str]) -> str | None:
 MONEY = ("annual_spend", "committed_spend")
 
 
-def _amount(text: str, value: float) -> float | None:
+def _amount(value: float) -> float | None:
     """An amount read by io.numbers, or None when it is not one (not a number, negative, absurd)."""
-    return float(value) if text and value == value and 0 <= value < 1e12 else None
+    return float(value) if 0 <= value < 1e12 else None  # NaN fails both comparisons
 
 
 def validate_contracts(raw: pd.DataFrame, lines, providers: pd.DataFrame, service_types: dict[str, str],
@@ -267,7 +267,7 @@ def validate_contracts(raw: pd.DataFrame, lines, providers: pd.DataFrame, servic
                 r.error(line, ref, c, rec[c], "expected a whole number of days from 0 to 9999")
         money = {}
         for c in MONEY:
-            money[c] = _amount(rec[c], amounts[c].iat[i]) if rec[c] else (None if c == "annual_spend" else 0.0)
+            money[c] = _amount(amounts[c].iat[i]) if rec[c] else (None if c == "annual_spend" else 0.0)
             if rec[c] and amount_problems[c].iat[i] is not None:
                 money[c] = None
                 r.error(line, ref, c, rec[c], amount_problems[c].iat[i])

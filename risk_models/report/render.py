@@ -5,7 +5,8 @@ from __future__ import annotations
 
 
 def render_export(kind: str, rep: dict, paper: str = "a4", comparison: dict | None = None) -> bytes:
-    """The report `rep` as `kind` (pdf, xlsx, csv, md or json); `paper` and `comparison` are for the PDF."""
+    """The report `rep` as `kind` (pdf, xlsx, csv or md); `paper` and `comparison` are for the PDF. The JSON
+    report has one writer for every front end: report.json_report.write_report / json_bytes."""
     if kind == "pdf":
         from risk_models.report.pdf import render_pdf
         return render_pdf(rep, paper, comparison)
@@ -15,5 +16,7 @@ def render_export(kind: str, rep: dict, paper: str = "a4", comparison: dict | No
     if kind == "md":
         from risk_models.report.markdown import render_markdown
         return render_markdown(rep).encode("utf-8")
-    from risk_models.report.tabular import deployments_csv, report_json
-    return {"json": report_json, "csv": deployments_csv}[kind](rep)
+    if kind == "csv":
+        from risk_models.report.tabular import deployments_csv
+        return deployments_csv(rep)
+    raise ValueError(f"unknown export kind {kind!r}")

@@ -1,10 +1,8 @@
-"""Exports of an assessment report: CSV of deployments with scores, JSON bytes.
+"""Exports of an assessment report: CSV of deployments with scores.
 
 Spreadsheet-bound text is formula-neutralised (OWASP CSV injection); numbers stay numbers."""
 
 from __future__ import annotations
-
-import json
 
 import pandas as pd
 
@@ -49,7 +47,3 @@ def deployments_csv(report: dict) -> bytes:
         if col in flat:
             flat[col] = escape_text(flat[col].fillna("").astype(str))
     return flat.to_csv(index=False, lineterminator="\r\n").encode("utf-8")  # CRLF: cells with CR/LF are quoted
-
-
-def report_json(report: dict) -> bytes:
-    return json.dumps(report, indent=1, ensure_ascii=False, allow_nan=False).encode("utf-8")  # standard JSON only
