@@ -1,5 +1,9 @@
 # Two commands: `make run` and `make test`. Both create .venv on first use and
 # reinstall only when pyproject.toml changes (stamp files), so re-running is fast.
+# Extras (pyproject.toml): `make run` installs the app with discovery (every page of the single-user app
+# works, ML-BOMs included); `make test` adds postgres and team (PostgreSQL, sign-in) and the test tools.
+RUN_EXTRAS  := discovery
+TEST_EXTRAS := test,postgres,team,discovery
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
@@ -12,13 +16,13 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.stamp-run: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q -e .
-	$(PY) -c "import risk_models, streamlit"
+	$(PIP) install -q -e ".[$(RUN_EXTRAS)]"
+	$(PY) -c "import risk_models, streamlit, python_calamine, cyclonedx"
 	touch $@
 
 $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-run .venv-focus/.stamp
-	$(PIP) install -q -e ".[test]"
-	$(PY) -c "import pytest, hypothesis, playwright"
+	$(PIP) install -q -e ".[$(TEST_EXTRAS)]"
+	$(PY) -c "import pytest, hypothesis, playwright, psycopg, authlib, httpx, cyclonedx"
 	touch $@
 
 # The FinOps Foundation's focus-validator checks the FOCUS samples of tests/test_discovery.py. It cannot
@@ -55,6 +59,7 @@ bench: $(VENV)/.stamp-test
 	$(PY) -m bench.bench_dashboard
 	$(PY) -m bench.bench_storage
 	$(PY) -m bench.bench_questionnaire
+	$(PY) -m bench.bench_xlsx
 
 clean:
 	rm -rf $(VENV) .venv-focus .pytest_cache .hypothesis

@@ -1,6 +1,10 @@
 """Old release vs this tree, side by side in one run: every figure of the JSON report must be the same (a
 restructure moves no number), and `assess --json` of 20,000 rows x 10,000 trials is timed in both.
 
+The report's layout may differ between the trees (schema 3 -> 4): each tree's own
+`risk_models.report.options.with_option_details` expands its JSON to the records people read (drivers
+labelled, every option whole, exit plans spelt out), and those are compared value by value.
+
 Run: .venv/bin/python -m bench.compare_releases [--old REF]   (REF defaults to the last commit before the
 folder restructure). The old release is checked out in a temporary git worktree and run with this venv
 (`python -m` puts the worktree first on sys.path)."""
@@ -19,7 +23,9 @@ from bench.bench_engine import high_risk_inventory
 from bench.bench_import import make_inventory
 
 ROOT = Path(__file__).resolve().parent.parent
-IGNORED = {"generated_at"}  # the clock; everything else must match
+IGNORED = {"generated_at", "schema_version"}  # the clock and the layout's number; everything else must match
+EXPAND = ("import json, sys; from risk_models.report.options import with_option_details as w; "
+          "json.dump(w(json.load(open(sys.argv[1]))), open(sys.argv[2], 'w'))")
 
 
 def _git(*args: str) -> str:
@@ -45,6 +51,15 @@ def assess(tree: Path, inventory: Path, out: Path, answers: Path | None) -> tupl
         raise RuntimeError(f"{tree}: {p.stderr[-2000:]}")
     found = dict(x.split(" ", 1) for x in p.stderr.splitlines() if x.startswith(("WALL ", "RSS ")))
     return float(found["WALL"]), int(found["RSS"]) / 1024 / 1024
+
+
+def expanded(tree: Path, report: Path) -> dict:
+    """The report as `tree`'s own code expands it for people."""
+    out = report.with_suffix(".whole.json")
+    subprocess.run([sys.executable, "-c", EXPAND, str(report), str(out)], cwd=tree, check=True)
+    data = json.loads(out.read_text())
+    out.unlink()
+    return data
 
 
 def differences(a: object, b: object, path: str = "$", out: list | None = None, limit: int = 20) -> list[str]:
@@ -100,10 +115,11 @@ def main() -> None:
                 a, b = tmp / "old.json", tmp / "new.json"
                 t_old, r_old = assess(old, inv, a, answers)
                 t_new, r_new = assess(ROOT, inv, b, answers)
-                ja, jb = json.loads(a.read_text()), json.loads(b.read_text())
+                ja, jb = expanded(old, a), expanded(ROOT, b)
                 diff = differences(ja, jb)
                 print(f"{name}: {count_values(ja):,} values compared, {'identical' if not diff else f'{len(diff)}+ differ'}"
-                      f"; old {t_old:.1f} s {r_old:.2f} GiB, new {t_new:.1f} s {r_new:.2f} GiB")
+                      f"; old {t_old:.1f} s {r_old:.2f} GiB {a.stat().st_size / 1e6:.0f} MB, "
+                      f"new {t_new:.1f} s {r_new:.2f} GiB {b.stat().st_size / 1e6:.0f} MB")
                 for line in diff:
                     print("   ", line)
                 del ja, jb

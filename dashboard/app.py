@@ -4,12 +4,15 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.state import auth
+from dashboard.state.session import SOURCE
 from risk_models.auth.roles import Permission
 from risk_models.io.escape import md_escape
 
 st.set_page_config(page_title="AI vendor risk", page_icon=":material/shield:", layout="wide")
 auth.require_sign_in()  # team mode only; single-user mode has no sign-in
-state.ensure_loaded()
+state.sync()  # this tab's workspace as the database holds it (another tab or user may have changed it)
+for message in state.notices():
+    st.warning(md_escape(message), icon=":material/sync_problem:")
 if auth.team_mode():
     state.sync_shared_answers()
     for message in state.answer_conflicts():
@@ -32,16 +35,32 @@ pages = [
 ]
 nav = st.navigation([page for need, page in pages if need is None or auth.can(need)])
 with st.sidebar:
-    data_label = st.empty()
+    workspace_label, data_label = st.empty(), st.empty()
     auth.sidebar()
 
 
 def show_source() -> None:
-    data_label.caption(f"Data: {md_escape(st.session_state['source'])}")
+    workspace_label.caption(f"Workspace: **{md_escape(state.workspace_name())}**")
+    data_label.caption(f"Data: {md_escape(state.current_session()[SOURCE])}")
+
+
+def demo_banner() -> None:
+    """What the tool is for, and that this is sample data, on every page of the demo workspace."""
+    if not state.workspace_is_demo():
+        return
+    text = ("**Demo organisation** — sample data showing what the tool does: which AI deployments are exposed "
+            "to litigation, contract and regulatory outcomes, what it could cost, and the fallback for each.")
+    if auth.can(Permission.edit_inventory):
+        st.info(text + " Upload your inventory on the Inventory page to start your own workspace.",
+                icon=":material/science:")
+    else:
+        st.info(text, icon=":material/science:")
 
 
 show_source()
+demo_banner()
 try:
     nav.run()
 finally:
+    state.save()  # what the page changed, in the workspace (also when it reruns or stops early)
     show_source()  # a page may have just loaded another source (an upload): name it on this run already

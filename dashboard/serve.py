@@ -5,7 +5,11 @@ Without it the first page of a fresh server waits for the imports (pandas, plotl
 engine: ~1.5 s on this machine) and the demo organisation's assessment. The warm-up runs them in a
 background thread while the server starts; a visitor arriving before it finishes waits only for
 the part still running (cache_resource computes each key once; other callers wait for it).
-`streamlit run dashboard/app.py` still works — without the warm-up."""
+`streamlit run dashboard/app.py` still works — without the warm-up.
+
+Public Streamlit API only: the cached functions are called directly, which works outside a script
+run. (Compiling the page scripts into the server's script cache, a private attribute, was dropped:
+it saved 2-50 ms on the first visit of each page, within the noise of a page switch.)"""
 
 from __future__ import annotations
 
@@ -28,7 +32,8 @@ def warm_up() -> None:
     """Import what the first page needs and compute the demo's assessment into the shared caches.
     Never fatal: on any error the first visitor computes it as without a warm-up."""
     try:
-        # streamlit warns about cache calls outside a script run ("can be ignored"): not from this thread
+        # the cached functions' spinners warn that this thread has no script run ("can be ignored"): not
+        # in the server log from this thread (a logger name Streamlit prints; renamed, the warnings show again)
         logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
             lambda record: record.threadName != WARM_UP_THREAD)
         import dashboard.components.charts  # noqa: F401 - plotly and the chart helpers every page uses
@@ -41,29 +46,9 @@ def warm_up() -> None:
         time.sleep(OTHER_PAGES_AFTER_S)
         for module in [*LAZY_MODULES, *page_imports()]:
             importlib.import_module(module)
-        compile_pages()
         state.storage()  # the History and Report pages' database: opened (and migrated) once, here
     except Exception:  # noqa: BLE001 - a warm-up must not take the server down
         _LOG.exception("warming the demo assessment failed; the first visitor computes it")
-
-
-def compile_pages(wait_s: float = 60) -> int:
-    """Have Streamlit compile every page script into its script cache (its "magic" AST rewrite takes
-    ~0.1 s a page, paid on the first visit of each page otherwise). The cache belongs to the server's
-    Runtime (a private attribute: skipped if a Streamlit version has none). Returns the pages compiled."""
-    from streamlit import runtime
-    end = time.monotonic() + wait_s
-    while not runtime.exists():  # the server creates its Runtime after this thread started
-        if time.monotonic() > end:
-            return 0
-        time.sleep(0.1)
-    cache = getattr(runtime.get_instance(), "_script_cache", None)
-    if cache is None:
-        return 0
-    pages = [APP, *page_scripts()]
-    for page in pages:
-        cache.get_bytecode(str(page))  # thread-safe (ScriptCache holds a lock)
-    return len(pages)
 
 
 # imported inside dashboard/state/'s functions, not at the top (the first page needs none of them)

@@ -24,6 +24,23 @@ def _private_database(tmp_path_factory) -> None:
     os.environ.pop("DATABASE_URL", None)
 
 
+@pytest.fixture(autouse=True)
+def _no_workspace_left_behind():
+    """Every test starts without saved workspaces: the app opens the most recent workspace of its database,
+    so one test's upload would otherwise be the next test's starting point."""
+    yield
+    from risk_models.storage.db import sqlite_path
+    db = sqlite_path(f"sqlite:///{Path(os.environ['AI_VENDOR_RISK_DATA_DIR']) / 'assessments.sqlite'}")
+    if db is None or not db.exists():
+        return
+    import sqlite3
+    with sqlite3.connect(db, timeout=30) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "workspaces" in tables:
+            conn.execute("DELETE FROM workspace_parts")
+            conn.execute("DELETE FROM workspaces")
+
+
 @pytest.fixture(scope="session")
 def lib() -> Library:
     return load_library()

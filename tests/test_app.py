@@ -8,6 +8,8 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app_upload import upload_inventory
+
 APP = "../dashboard/app.py"  # AppTest resolves paths relative to this test file
 PAGES = ["overview", "inventory", "questionnaire", "scenarios", "heatmaps", "fallbacks", "report", "history",
          "settings"]
@@ -26,9 +28,7 @@ def goto(at: AppTest, page: str) -> AppTest:
 
 
 def upload(at: AppTest, name: str, csv: str) -> AppTest:
-    at.file_uploader(key="inventory_upload").upload(name, csv.encode(), "text/csv").run()
-    assert not at.exception, at.exception
-    return at
+    return upload_inventory(at, name, csv.encode())
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -237,6 +237,11 @@ def test_history_save_change_answer_save_compare_reopen_delete(tmp_path, monkeyp
     assert list(changed["Deployment"]) == ["DEP-001"]
     next(s for s in at.selectbox if s.label == "Assessment").set_value(1)
     next(b for b in at.button if b.label == "Open in the dashboard").click().run()
+    # what reopening replaces is shown first; nothing is replaced until the user confirms
+    shown = " ".join(m.value for m in at.markdown)
+    assert "Answers: 1 deployment(s) change (DEP-001)" in shown and "What-if plan:" in shown
+    assert at.session_state["answers"]["DEP-001"]["exit_plan_exists"] == "tested"
+    at.button(key="hist_reopen_confirm").click().run()
     assert at.session_state["answers"]["DEP-001"]["exit_plan_exists"] == "none"
     assert "Saved assessment #1" in at.session_state["source"]
     delete = next(b for b in at.button if b.label == "Delete")

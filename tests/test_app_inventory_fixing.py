@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.components.rejected_editor import BAD, FIXED, GREEN, MARK, PROBLEM, RED
 from dashboard.state import LINE
+from tests.app_upload import upload_inventory
 
 APP = "../dashboard/app.py"
 HEAD = "deployment_id,name,channel,model,annual_spend_usd,criticality,data_sensitivity\n"
@@ -25,9 +26,7 @@ CSV = (HEAD + "A,ok,openai,gpt-4o,100,low,public\n"
 def inventory_with(csv: str, name: str = "mine.csv") -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("views/inventory.py").run()
-    at.file_uploader(key="inventory_upload").upload(name, csv.encode(), "text/csv").run()
-    assert not at.exception, at.exception
-    return at
+    return upload_inventory(at, name, csv.encode())
 
 
 def editor(at: AppTest):
@@ -87,7 +86,8 @@ def test_a_fixed_row_stays_in_place_under_the_same_editor_and_undo_says_what_it_
     at = inventory_with(CSV)
     ed = editor(at)
     key, element = ed.key, ed.proto.id
-    undo_depth = len(at.session_state["history"])
+    # a new workspace starts without undo steps (undo never brings the demo back into it)
+    undo_depth = len(at.session_state["history"]) if "history" in at.session_state else 0
     edit(at, key, {1: {"annual_spend_usd": "$200"}})  # fix the middle row (line 5)
     inv = at.session_state["inventory"]
     assert sorted(inv.frame["deployment_id"]) == ["A", "C"]  # written at once: it is a deployment now

@@ -24,9 +24,14 @@ def test_single_user_audit_page_lists_filters_and_verifies(tmp_path, monkeypatch
     at.switch_page("views/audit.py").run()
     assert not at.exception, at.exception
     table = at.dataframe[0].value
-    assert list(table["User"]) == ["ann <b>", "ann <b>"] and list(table["Action"]) == ["created", "submitted"]
-    assert list(table["What"]) == ["Saved assessment", "Review status"]
+    # the first visit created the demo workspace (audited, under the local user's name: never "root")
+    assert list(table["User"]) == ["ann <b>", "ann <b>", "Local user"]
+    assert list(table["Action"]) == ["created", "submitted", "created"]
+    assert list(table["What"]) == ["Saved assessment", "Review status", "Workspace"]
     at.selectbox(key="audit_entity").set_value("status").run()
     assert list(at.dataframe[0].value["Action"]) == ["submitted"]
+    at.selectbox(key="audit_entity").set_value("").run()
+    at.selectbox(key="audit_action").set_value("create").run()
+    assert list(at.dataframe[0].value["What"]) == ["Saved assessment", "Workspace"]
     next(b for b in at.button if b.label == "Check the hash chain").click().run()
-    assert any("Intact: 2 entries" in s.value for s in at.success)
+    assert any("Intact: 3 entries" in s.value for s in at.success)

@@ -75,15 +75,3 @@ def test_the_warm_up_imports_what_the_pages_import():
             "dashboard.components.pack_panel", "risk_models.storage.repository"} <= set(modules)
     assert not [m for m in modules if m.startswith("dashboard.views")]  # pages are scripts, never imported
 
-
-def test_the_warm_up_compiles_every_page_into_the_servers_script_cache(monkeypatch):
-    from streamlit import runtime
-    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
-
-    server = type("Runtime", (), {"_script_cache": ScriptCache()})()
-    monkeypatch.setattr(runtime, "exists", lambda: True)
-    monkeypatch.setattr(runtime, "get_instance", lambda: server)
-    pages = [p for p in (serve.APP.parent / "views").glob("*.py") if p.name != "__init__.py"]
-    assert serve.compile_pages() == 1 + len(pages)
-    cached = set(server._script_cache._cache)
-    assert str(serve.APP) in cached and str(serve.APP.parent / "views" / "heatmaps.py") in cached

@@ -97,6 +97,19 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def start_workspace(page, path, name: str | None = None) -> None:
+    """Upload an inventory over the demo as a user does: name the organisation, create its workspace."""
+    page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(path))
+    field = page.get_by_label("Organisation name (shown on reports and in file names)")
+    field.wait_for(timeout=60_000)
+    if name is not None:
+        field.fill(name)
+    page.get_by_role("button", name="Create the workspace").click()
+    page.get_by_role("button", name="Create the workspace").wait_for(state="detached", timeout=60_000)
+    if name is not None:
+        page.get_by_text(f"Workspace: {name}").wait_for(timeout=60_000)
+
+
 def test_health_endpoint(app_url):
     assert urllib.request.urlopen(f"{app_url}/_stcore/health").read() == b"ok"
 
@@ -116,7 +129,7 @@ def test_overview_then_upload_with_a_bad_row(page, tmp_path):
     f.write_text("deployment_id,name,channel,model,annual_spend_usd,criticality,data_sensitivity\n"
                  "U1,<script>alert(1)</script>,openai,gpt-4o,100,low,public\n"
                  "U2,bad one,Azur OpenAI,gpt-4o,100,low,public\n")
-    page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(f))
+    start_workspace(page, f)
     page.get_by_text("Rejected rows — fix the values").wait_for(timeout=30_000)
     page.get_by_text("1 valid").wait_for()
     page.get_by_text("1 rejected").wait_for()

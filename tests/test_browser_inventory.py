@@ -8,7 +8,7 @@ from PIL import Image
 
 # `test_browser`, not `tests.test_browser`: the same module object pytest imported, so one server
 # and one browser are shared (see _SHARED there).
-from test_browser import SHOTS, app_url, browser, nav, page, shot  # noqa: F401  (fixtures)
+from test_browser import SHOTS, app_url, browser, nav, page, shot, start_workspace  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 ROW = 35  # the editor's header and row height in pixels
@@ -31,7 +31,7 @@ def test_fix_a_rejected_cell_and_the_row_stays_in_place(page, tmp_path):  # noqa
                  "B,=1+1,Azur OpenAI,gpt-4o,100,low,public\n"
                  "C,<script>alert(1)</script>,openai,gpt-4o,lots,low,public\n"
                  "D,bad crit,openai,gpt-4o,100,extreme,public\n")
-    page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(f))
+    start_workspace(page, f)
     page.get_by_text("Rejected rows — fix the values").wait_for(timeout=30_000)
     editor = page.locator('[data-testid="stDataFrame"]').nth(1)  # after the list of rejected cells
     # the grid draws on a canvas; its accessible twin (a hidden <table>) carries the same texts

@@ -98,6 +98,7 @@ enabled = true
 [team.group_roles]
 risk-assessors = "assessor"
 risk-committee = "approver"
+risk-admins = "admin"
 staff = "viewer"
 ''')
             proc = subprocess.Popen(
@@ -177,7 +178,7 @@ def test_sign_in_roles_four_eyes_across_two_app_processes(browser, team_apps, te
     pg.get_by_text("Assessment 1: done").wait_for(timeout=30_000)
     _nav(pg, "Audit", "Audit trail")
     pg.get_by_role("button", name="Check the hash chain").click()
-    pg.get_by_text("Intact: 6 entries, every hash matches.").wait_for(timeout=30_000)
+    pg.get_by_text("Intact: 7 entries, every hash matches.").wait_for(timeout=30_000)
     shot(pg, "team-2-audit")
     ctx.close()
 
@@ -202,6 +203,48 @@ def test_sign_in_roles_four_eyes_across_two_app_processes(browser, team_apps, te
     assert (saved.status, saved.author, saved.submitted_by, saved.reviewed_by) == ("approved", "ann", "ann", "bob")
     log = audit.entries(engine)
     assert [(e.actor, e.action, e.entity) for e in log] == [
+        ("ann", "create", "workspace"),  # ann's first visit made the shared demo workspace
         ("ann", "update", "answer"), ("amy", "update", "answer"), ("ann", "update", "answer"),
         ("ann", "create", "assessment"), ("ann", "submit", "status"), ("bob", "approve", "status")]
-    assert audit.verify(engine) == (6, None)
+    assert audit.verify(engine) == (7, None)
+
+
+def _no_error(pg, where: str) -> None:
+    assert pg.locator('[data-testid="stException"]').count() == 0, where
+    assert pg.get_by_text("This app has encountered an error").count() == 0, where
+
+
+def test_every_role_lands_on_a_permitted_page_and_shares_one_workspace(browser, team_apps, team_db, tmp_path):  # noqa: F811
+    # an assessor's first upload starts the team's own workspace (in app A), audited under her name
+    ctx, pg = _sign_in(browser, team_apps["a"], "amy")
+    _nav(pg, "Inventory")
+    inv = tmp_path / "acme_group.csv"
+    inv.write_text("deployment_id,name,channel,model,annual_spend_usd,criticality,data_sensitivity\n"
+                   "A1,Claims bot,aoai,gpt-4o,1000,high,internal\nB1,Summariser,openai,gpt-4o,500,low,public\n")
+    pg.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(inv))
+    pg.get_by_label("Organisation name (shown on reports and in file names)").fill("Acme Group", timeout=60_000)
+    pg.get_by_role("button", name="Create the workspace").click()
+    pg.get_by_text("Workspace: Acme Group").wait_for(timeout=60_000)
+    shot(pg, "team-4-assessor-started-the-workspace")
+    ctx.close()
+    engine = make_engine(team_db)
+    assert ("amy", "upload", "register") in {(e.actor, e.action, e.entity) for e in audit.entries(engine)}
+    # every role, in the other app process: lands on the Overview, sees the same workspace, and every page it is
+    # offered opens without an error (no link leads to a page the role lacks)
+    offered = {}
+    for login in ("vic", "amy", "bob", "ada"):
+        ctx, pg = _sign_in(browser, team_apps["b"], login)
+        pg.get_by_text("Workspace: Acme Group").wait_for(timeout=60_000)
+        pg.get_by_text("Deployments (valid)").wait_for(timeout=60_000)
+        _no_error(pg, f"{login}: Overview")
+        links = pg.locator('[data-testid="stSidebarNav"] a')
+        # a link's text is its icon's name, then the page's title
+        offered[login] = [links.nth(k).inner_text().strip().split("\n")[-1].strip() for k in range(links.count())]
+        for name in offered[login][1:]:
+            pg.get_by_role("link", name=name).first.click()
+            pg.get_by_role("heading").first.wait_for(timeout=60_000)
+            pg.wait_for_timeout(1500)  # the page's own run finishes
+            _no_error(pg, f"{login}: {name}")
+        ctx.close()
+    assert "Inventory" not in offered["vic"] and "Inventory" not in offered["bob"]
+    assert "Inventory" in offered["amy"] and "Audit" in offered["ada"] and "Settings" in offered["ada"]

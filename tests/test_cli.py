@@ -1,19 +1,29 @@
-"""`python -m risk_models validate|template`: exit codes, JSON and messages without tracebacks."""
+"""`python -m risk_models validate|template`: exit codes, JSON and messages without tracebacks.
+
+The commands run in this process (tests/cli_run.py); one smoke test runs the real entry point."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import openpyxl
 
-from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY
+from tests.cli_run import run_cli as run
+from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY, ROOT
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "risk_models", *args], capture_output=True, text=True, cwd=cwd)
+def test_python_m_risk_models_entry_point(tmp_path):
+    """`python -m risk_models` itself: the arguments reach main, its output and exit code (0, and 2 for a
+    file error) come back from the process."""
+    p = subprocess.run([sys.executable, "-m", "risk_models", "validate", str(DEMO_INVENTORY), "--json", "-"],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["valid_rows"] == 61 and "61 valid" in p.stderr
+    p = subprocess.run([sys.executable, "-m", "risk_models", "validate", str(tmp_path / "nope.csv")],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 2 and "file not found" in p.stderr and "Traceback" not in p.stderr
 
 
 def test_validate_demo_exit_0_and_json(tmp_path):

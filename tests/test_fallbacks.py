@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -21,6 +19,7 @@ from risk_models.fallbacks.recommend import recommend, recommendations_of
 from risk_models.fallbacks.whatif import WhatIfError, top_plan, whatif
 from risk_models.inventory.read import ImportResult, import_inventory
 from risk_models.io.escape import md_escape
+from tests.cli_run import run_cli
 from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY
 from tests.engine_data import deployment, frame_of, inventories
 
@@ -170,7 +169,7 @@ def test_channel_switch_moves_concentration(demo_assessment):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "risk_models", *args], capture_output=True, text=True)
+    return run_cli(*args)
 
 
 def test_cli_exit_plan_and_whatif(tmp_path):

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app_upload import upload_inventory
 from tests.conftest import ROOT
 from tests.test_app import PAGES, goto, start, upload
 
@@ -18,7 +19,7 @@ HEADER = ("deployment_id,name,business_unit,use_case,owner,channel,model,region,
           "data_sensitivity,contract_end,committed_spend_usd,fallback_status,proprietary_features,abstraction_layer")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def header_only() -> AppTest:
     at = goto(start(), "inventory")
     return upload(at, "empty.csv", HEADER + "\n")
@@ -50,8 +51,7 @@ def test_xlsx_upload_names_the_sheet_read():
     buf = io.BytesIO()
     wb.save(buf)
     at = goto(start(), "inventory")
-    at.file_uploader(key="inventory_upload").upload("inv.xlsx", buf.getvalue(), "application/octet-stream").run()
-    assert not at.exception
+    upload_inventory(at, "inv.xlsx", buf.getvalue(), "application/octet-stream")
     assert any("read sheet 'Q3 inventory'; other sheets not read: 'Old'" in i.value for i in at.info)
 
 

@@ -3,16 +3,16 @@ one line, no traceback); the listed reproductions are one-line errors too."""
 
 from __future__ import annotations
 
-import os
+import hashlib
+import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from risk_models.cli.main import main
 from risk_models.storage.db import data_dir
+from tests.cli_run import CliResult, run_cli
 from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY, ROOT
 
 INV = str(DEMO_INVENTORY)
@@ -46,18 +46,27 @@ def _input_for(before) -> str | None:
     return None
 
 
+def _sha256(path: str) -> str | None:
+    """The content's digest (None: no such file)."""
+    p = Path(path)
+    return hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else None
+
+
 @pytest.mark.parametrize("before,flag,after", COMMANDS, ids=lambda x: " ".join(x) if isinstance(x, list) else x)
 def test_every_output_refuses_directory_missing_directory_and_input(tmp_path, capsys, before, flag, after):
     cases = {"directory": (str(tmp_path), "is a directory"),
              "missing directory": (str(tmp_path / "nope" / "out.file"), "does not exist")}
+    inputs = [str(DEMO_INVENTORY), *([_input_for(before)] if _input_for(before) else [])]
     if _input_for(before):
         cases["input"] = (_input_for(before), "refusing to overwrite the input")
+    digests = {path: _sha256(path) for path in inputs}
+    assert digests[str(DEMO_INVENTORY)] is not None
     for name, (out, message) in cases.items():
         code = main(_argv(before, flag, out, after))
         err = capsys.readouterr().err
         assert code == 2, (name, err)
         assert message in err and len(err.strip().splitlines()) == 1, (name, err)
-    assert DEMO_INVENTORY.stat().st_size > 1000  # the input is untouched
+    assert {path: _sha256(path) for path in inputs} == digests  # the inputs are untouched (or still absent)
 
 
 def test_two_outputs_onto_the_same_file_are_refused(tmp_path, capsys):
@@ -66,12 +75,11 @@ def test_two_outputs_onto_the_same_file_are_refused(tmp_path, capsys):
     assert "name the same file" in capsys.readouterr().err
 
 
-def run(*args: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "risk_models", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, **(env or {})})
+def run(*args: str, env: dict | None = None, cwd: Path = ROOT) -> CliResult:
+    return run_cli(*args, env=env, cwd=cwd)  # in this process; cwd matters for outputs such as "."
 
 
-def _one_line_exit_2(p: subprocess.CompletedProcess, needle: str) -> None:
+def _one_line_exit_2(p: CliResult, needle: str) -> None:
     assert p.returncode == 2, p.stderr
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
     assert needle in p.stderr
@@ -128,7 +136,11 @@ def test_failing_export_does_not_stop_the_others(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "PDF export failed" in err and "renderer exploded" in err
     assert not (tmp_path / "r.pdf").exists()
-    assert all((tmp_path / f"r.{x}").stat().st_size > 100 for x in ("csv", "md", "json"))
+    # the other three were written in full
+    assert len(json.loads((tmp_path / "r.json").read_text())["deployments"]) == 61
+    csv_lines = (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert csv_lines[0].startswith("deployment_id,") and len(csv_lines) == 62
+    assert "Deployments assessed: 61" in (tmp_path / "r.md").read_text()
 
 
 def test_history_import_of_an_unsigned_export_needs_trust(tmp_path):
@@ -136,7 +148,6 @@ def test_history_import_of_an_unsigned_export_needs_trust(tmp_path):
     assert run("history", "save", INV, "--label", "Q3", "--trials", "200", env=env).returncode == 0
     out = tmp_path / "e.json"
     assert run("history", "export", "1", str(out), env=env).returncode == 0
-    import json
     doc = json.loads(out.read_text())
     doc.pop("signature")
     out.write_text(json.dumps(doc))
@@ -163,7 +174,6 @@ def test_xlsx_sheet_notice_and_money_bound_in_the_cli(tmp_path):
     out = tmp_path / "r.json"
     p = run("assess", str(f), "--skip-invalid", "--trials", "200", "--json", str(out))
     assert p.returncode == 0, p.stderr
-    import json
     json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"non-standard JSON number {c}"))
 
 

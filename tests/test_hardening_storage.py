@@ -4,7 +4,6 @@ by id, concurrent first migration, terminal escapes in labels, NUL labels refuse
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -15,6 +14,7 @@ from sqlalchemy import update
 from risk_models.engine.assessment import assess
 from risk_models.storage import repository as repo
 from risk_models.storage.db import StorageError, make_engine
+from tests.cli_run import run_cli
 from tests.conftest import ROOT
 from tests.test_storage import db_url, demo_inputs  # noqa: F401 - shared fixtures
 
@@ -34,12 +34,12 @@ def test_signed_export_imports_unsigned_or_foreign_needs_trust(tmp_path, lib, de
     engine = make_engine(f"sqlite:///{tmp_path / 's.sqlite'}")
     _, doc = _saved_doc(engine, demo_payloads)
     assert doc["signature"]["algorithm"] == "HMAC-SHA256"
-    assert repo.import_document(engine, doc, lib=lib)  # our own signature: no question asked
+    assert repo.import_document(engine, doc, lib=lib) == 2  # our own signature: no question asked
 
     unsigned = {k: v for k, v in doc.items() if k != "signature"}
     with pytest.raises(repo.UntrustedExport, match="unsigned.*--trust"):
         repo.import_document(engine, unsigned)
-    assert repo.import_document(engine, unsigned, trust=True)
+    assert repo.import_document(engine, unsigned, trust=True) == 3
 
     monkeypatch.setenv("AI_VENDOR_RISK_EXPORT_KEY", "another installation's secret")
     with pytest.raises(repo.UntrustedExport, match="signed by another installation"):
@@ -95,9 +95,8 @@ def test_malformed_exports_are_one_clear_error_and_never_stored(tmp_path, lib, d
     assert len(repo.list_assessments(engine)) == 1
 
 
-def _cli(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "risk_models", *args], capture_output=True, text=True,
-                          env={**os.environ, **env}, cwd=ROOT)
+def _cli(*args: str, env: dict):
+    return run_cli(*args, env=env, cwd=ROOT)
 
 
 def test_damaged_row_is_reported_by_id_and_the_others_stay_usable(tmp_path, demo_payloads):

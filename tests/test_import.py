@@ -169,5 +169,8 @@ def test_to_deployments_types(lib):
     r = import_bytes(DEMO_INVENTORY.read_bytes(), "inventory.csv", lib)
     deps = to_deployments(r.frame)
     assert len(deps) == len(r.frame)
-    d = deps[0]
-    assert isinstance(d.proprietary_features, frozenset) and d.annual_spend_usd >= 0
+    d = deps[0]  # DEP-001: 420000, on_your_data;assistants in the CSV
+    assert d.deployment_id == "DEP-001"
+    assert isinstance(d.proprietary_features, frozenset)
+    assert sorted(f.value for f in d.proprietary_features) == ["assistants", "on_your_data"]
+    assert isinstance(d.annual_spend_usd, float) and d.annual_spend_usd == 420_000.0

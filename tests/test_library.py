@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -29,6 +26,7 @@ from risk_models.scenarios.pack import load_settings, pack_age, pack_hash, pack_
 from risk_models.scenarios.validate import validate_pack
 from risk_models.storage import repository as repo
 from risk_models.storage.db import make_engine
+from tests.cli_run import CliResult, run_cli
 from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY, ROOT
 
 SHIPPED = ROOT / "config" / "scenarios.yaml"
@@ -36,9 +34,8 @@ PREVIOUS = ROOT / "tests" / "fixtures" / "scenarios_2026-11-01.yaml"  # the pack
 APP = "../dashboard/app.py"
 
 
-def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "risk_models", *args], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, **(env or {})})
+def run(*args: str, env: dict | None = None) -> CliResult:
+    return run_cli(*args, env=env, cwd=ROOT)
 
 
 def _pack(lib, path: Path) -> ScenariosFile:

@@ -101,7 +101,7 @@ def test_defaults_of_new_questions_are_conservative_and_neutral(lib):
     """Unanswered, the new questions leave every score where it was (default factor 1)."""
     for qid in NEW:
         q = lib.questions[qid]
-        assert Question.model_validate(q.model_dump())  # schema round trip
+        assert Question.model_validate(q.model_dump()) == q  # schema round trip (a model is always truthy)
         from risk_models.questionnaire.answers import answer_factors
         assert all(v == 1.0 for v in answer_factors(q, q.default, dt.date(2026, 11, 1)).values()), qid
 

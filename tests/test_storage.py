@@ -4,7 +4,6 @@ atomic saves under SIGKILL, concurrent savers, migrations that keep data, clear 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -19,6 +18,7 @@ from risk_models.inventory.read import import_inventory
 from risk_models.questionnaire.answers import read_answers_file, validate_answers
 from risk_models.storage import repository as repo
 from risk_models.storage.db import StorageError, current_revision, head_revision, make_engine
+from tests.cli_run import run_cli
 from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY, ROOT, reset_postgres
 from tests.conftest import free_port as _free_port
 
@@ -73,7 +73,7 @@ def test_reopen_export_import_delete(db_url, lib, demo_inputs):
     new_id = repo.import_document(engine, json.loads(json.dumps(doc)))
     assert repo.export_document(repo.load(engine, new_id)) == doc  # lossless round trip
     assert repo.delete_assessment(engine, new_id) and not repo.delete_assessment(engine, new_id)
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match=f"no saved assessment with id {new_id}"):
         repo.load(engine, new_id)
 
 
@@ -178,8 +178,7 @@ def test_bad_database_urls_give_clear_errors():
 
 
 def _cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "risk_models", *args], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, **(env or {})})
+    return run_cli(*args, env=env, cwd=ROOT)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

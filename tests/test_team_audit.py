@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
 import sys
 
@@ -22,6 +21,7 @@ from risk_models.storage import audit, team
 from risk_models.storage import repository as repo
 from risk_models.storage.db import make_engine
 from risk_models.storage.repository import ImmutableAssessment
+from tests.cli_run import run_cli
 from tests.conftest import ROOT, pg_bindir, reset_postgres
 from tests.test_storage import db_url, demo_inputs  # noqa: F401 - shared fixtures
 
@@ -37,8 +37,7 @@ def small(lib, demo_inputs):  # noqa: F811
 
 
 def _cli(*args, env):
-    return subprocess.run([sys.executable, "-m", "risk_models", *args], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, **env})
+    return run_cli(*args, env=env, cwd=ROOT)
 
 
 def _env(url: str) -> dict[str, str]:
@@ -214,7 +213,7 @@ def test_cli_review_as_named_users(tmp_path):
     log = audit.entries(make_engine(url))
     assert [(e.actor, e.action) for e in log] == [("ann", "create"), ("ann", "submit"), ("bob", "approve")]
     p = _cli("history", "upgrade", env=env)
-    assert p.returncode == 0 and "is at schema revision 0003" in p.stdout
+    assert p.returncode == 0 and "is at schema revision 0004" in p.stdout
 
 
 RACER = """

@@ -10,10 +10,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from risk_models.config.labels import human
-from risk_models.engine.score import rating_of
+from risk_models.config.palette import BAND_COLOURS, RATING_COLOURS, ink
+from risk_models.engine.assessment import heatmap_cells
 
-RATING_COLOURS = {"low": "#fdd49e", "medium": "#fc8d59", "high": "#d7301f", "critical": "#7f0000"}
-BAND_COLOURS = {"unconcentrated": "#fdd49e", "moderate": "#fc8d59", "high": "#b30000"}
 SCALE = "OrRd"
 HOVER_NAMES = 5  # a short hover box: the full list is the table next to the matrix
 HOVER_NAME_CHARS = 40
@@ -25,18 +24,16 @@ def _esc(text: object) -> str:
 
 
 def _matrix_cells(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float]) -> list[dict]:
-    """The 25 cells of the 5x5 matrix (likelihood, impact, count, rating colour, the first names):
-    one computation for the plotly matrix and the static one, so both show the same figures."""
-    counts = table.groupby(["likelihood", "impact"]).size()
+    """The 25 cells of the 5x5 matrix (likelihood, impact, count, rating colour, the first names), from
+    the engine's cells (the ones the reports draw), so the app's matrices and the PDF show the same figures."""
+    name_of = dict(zip(table["deployment_id"].astype(str), names.astype(str), strict=True))
     cells = []
-    for lik in range(1, 6):
-        for imp in range(1, 6):
-            n = int(counts.get((lik, imp), 0))
-            members = names[(table["likelihood"] == lik).to_numpy() & (table["impact"] == imp).to_numpy()]
-            shown = [x if len(x) <= HOVER_NAME_CHARS else x[:HOVER_NAME_CHARS - 1] + "…"
-                     for x in members.head(HOVER_NAMES).astype(str)]
-            cells.append({"likelihood": lik, "impact": imp, "n": n, "names": shown,
-                          "colour": RATING_COLOURS[str(rating_of(lik * imp, bounds))]})
+    # likelihood 1..5 upwards: the order the plotly trace's points (and a click's point index) follow
+    for c in sorted(heatmap_cells(table, bounds), key=lambda c: (c["likelihood"], c["impact"])):
+        shown = [x if len(x) <= HOVER_NAME_CHARS else x[:HOVER_NAME_CHARS - 1] + "…"
+                 for x in (name_of[str(d)] for d in c["deployment_ids"][:HOVER_NAMES])]
+        cells.append({"likelihood": c["likelihood"], "impact": c["impact"], "n": c["count"], "names": shown,
+                      "colour": RATING_COLOURS[c["rating"]]})
     return cells
 
 
@@ -45,11 +42,6 @@ def _hover_lines(cell: dict) -> list[str]:
     n = cell["n"]
     more = [f"… and {n - HOVER_NAMES} more"] if n > HOVER_NAMES else []
     return [f"Likelihood {cell['likelihood']} × impact {cell['impact']}: {n} deployment(s)", *cell["names"], *more]
-
-
-def _ink(colour: str) -> str:
-    """Text colour readable on a rating colour: dark on the light low/medium ones."""
-    return "black" if colour in (RATING_COLOURS["low"], RATING_COLOURS["medium"]) else "white"
 
 
 def risk_matrix(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float], title: str = "") -> go.Figure:
@@ -68,7 +60,7 @@ def risk_matrix(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float],
     fig = go.Figure(go.Scatter(
         x=xs, y=ys, mode="markers+text", text=text, hovertext=hover, hoverinfo="text",
         marker={"symbol": "square", "size": 40, "color": colours, "opacity": 0},
-        textfont={"size": 18, "color": [_ink(c) for c in colours]},
+        textfont={"size": 18, "color": [ink(c) for c in colours]},
         showlegend=False, hoverlabel={"font": {"size": 11}, "align": "left"},
     ))
     for rating, colour in RATING_COLOURS.items():  # legend: which rating each colour stands for
@@ -103,7 +95,7 @@ def risk_matrix_html(table: pd.DataFrame, names: pd.Series, bounds: dict[str, fl
             c = cells[(lik, imp)]
             title = html.escape("\n".join(_hover_lines(c)), quote=True)
             grid.append(f'<div class="risk-matrix-cell" data-cell="{lik}-{imp}" data-count="{c["n"]}" title="{title}" '
-                        f'style="background:{c["colour"]};color:{_ink(c["colour"])};aspect-ratio:1;display:flex;'
+                        f'style="background:{c["colour"]};color:{ink(c["colour"])};aspect-ratio:1;display:flex;'
                         f'align-items:center;justify-content:center;font-size:18px;border-radius:2px">'
                         f'{c["n"] or ""}</div>')
     grid.append("<div></div>")

@@ -8,7 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from dashboard.state.session import PACK_REVERT, PACK_UPLOAD_VERSION, SCENARIO_PACK
 from risk_models.config.loader import ConfigError
+from risk_models.config.palette import usd
 from risk_models.config.schema import ScenariosFile
 from risk_models.io.escape import md_escape
 from risk_models.scenarios.diff import diff_packs, has_changes
@@ -28,8 +30,8 @@ def _problems(data: bytes, name: str, exc: ConfigError) -> list[str]:
 
 
 def _pending() -> tuple[ScenariosFile, str] | None:
-    ss = st.session_state
-    ver = ss.setdefault("pack_upload_version", 0)
+    ss = state.current_session()
+    ver = ss.setdefault(PACK_UPLOAD_VERSION, 0)
     up = st.file_uploader("Scenario pack (YAML)", type=["yaml", "yml"], key=f"pack_upload_{ver}",
                           help="A versioned scenario library: id, version, as_of, horizon_months, maintainer, "
                                "events (docs/scenario-library.md in the project).")
@@ -42,19 +44,15 @@ def _pending() -> tuple[ScenariosFile, str] | None:
             st.error(f"{md_escape(up.name)} is not a usable scenario pack ({len(problems)} problem(s)); "
                      "nothing was changed:\n\n" + "\n".join(f"- {md_escape(p)}" for p in problems[:30]))
             return None
-    if ss.get("pack_revert"):
+    if ss.get(PACK_REVERT):
         return state.base_library().scenarios, "built-in"
     return None
 
 
 def _clear() -> None:
-    ss = st.session_state
-    ss["pack_upload_version"] = ss.get("pack_upload_version", 0) + 1
-    ss.pop("pack_revert", None)
-
-
-def _money(x: float) -> str:
-    return f"${x:,.0f}"
+    ss = state.current_session()
+    ss[PACK_UPLOAD_VERSION] = ss.get(PACK_UPLOAD_VERSION, 0) + 1
+    ss.pop(PACK_REVERT, None)
 
 
 def _show_diff(sf: ScenariosFile, source: str) -> None:
@@ -71,9 +69,9 @@ def _show_diff(sf: ScenariosFile, source: str) -> None:
     effect = state.pack_effect(sf)
     p = effect["portfolio"]
     c = st.columns(3)
-    c[0].metric("Expected annual loss with this pack", _money(p["expected_annual_loss_usd"]["after"]),
+    c[0].metric("Expected annual loss with this pack", usd(p["expected_annual_loss_usd"]["after"]),
                 f"{p['expected_annual_loss_usd']['delta']:+,.0f}", delta_color="inverse")
-    c[1].metric("VaR 95 with this pack", _money(p["var95_usd"]["after"]), f"{p['var95_usd']['delta']:+,.0f}",
+    c[1].metric("VaR 95 with this pack", usd(p["var95_usd"]["after"]), f"{p['var95_usd']['delta']:+,.0f}",
                 delta_color="inverse")
     c[2].metric("Ratings that would move", len(effect["ratings_moved"]))
     st.caption("Before = what the pages show now (including your probability edits); after = the new pack's "
@@ -119,12 +117,13 @@ def _event_label(sf: ScenariosFile, event_id: str) -> str:
 
 
 def render() -> None:
-    custom = "scenario_pack" in st.session_state
-    with st.expander("Load another scenario pack", expanded=custom or bool(st.session_state.get("pack_revert"))):
+    ss = state.current_session()
+    custom = SCENARIO_PACK in ss
+    with st.expander("Load another scenario pack", expanded=custom or bool(ss.get(PACK_REVERT))):
         st.caption("Upload a pack (YAML) to see what it changes and its effect on this portfolio before using it.")
         pending = _pending()
         if pending:
             _show_diff(*pending)
         elif custom and st.button("Back to the built-in pack…", key="pack_revert_button"):
-            st.session_state["pack_revert"] = True
+            ss[PACK_REVERT] = True
             st.rerun()

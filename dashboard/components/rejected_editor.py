@@ -22,10 +22,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from dashboard.state.session import EDITOR_VERSION, RAW, REJECTED_FIXING
 from risk_models.config.domain import INVENTORY_COLUMNS
 from risk_models.inventory.read import EXTRA_FIELDS, ImportResult
 
-SESSION = "rejected_fixing"  # session_state: the rows the editor shows while the user fixes them
 PROBLEM = "_problem"  # read-only column: what is wrong with the row (or that it is fixed)
 MARK = "_mark_"  # prefix of the read-only marker column left of each column that holds a bad cell
 BAD = "⚠ →"
@@ -85,14 +85,14 @@ def session(result: ImportResult) -> dict | None:
     """The rows being fixed. Starts over whenever the register changed other than through this
     editor; rows rejected by one of its fixes (e.g. a duplicate id) are added at the end, never in
     between, so no row moves."""
-    ss = st.session_state
-    ver = ss["editor_version"]
+    ss = state.current_session()
+    ver = ss[EDITOR_VERSION]
     rejected = state.rejected_raw()
     current = pd.to_numeric(rejected[state.LINE]).astype(int).tolist()
-    s = ss.get(SESSION)
+    s = ss.get(REJECTED_FIXING)
     if s is None or s["ver"] != ver:
         if not current:
-            ss.pop(SESSION, None)
+            ss.pop(REJECTED_FIXING, None)
             return None
         cols = [*INVENTORY_COLUMNS, *([EXTRA_FIELDS] if EXTRA_FIELDS in rejected.columns else [])]
         n = s["n"] + 1 if s else 0
@@ -100,7 +100,7 @@ def session(result: ImportResult) -> dict | None:
         # list without a new version, and a reused key would replay the old list's edits on new rows
         key = f"{ver}-{n}" if s is not None and s["key"] == str(ver) else str(ver)
         s = {"key": key, "n": n, "ver": ver, "lines": current, "cols": cols, "marked": []}
-        ss[SESSION] = s
+        ss[REJECTED_FIXING] = s
     else:
         seen = set(s["lines"])
         s["lines"] = s["lines"] + [n for n in current if n not in seen]
@@ -146,7 +146,7 @@ def _style(frame: pd.DataFrame, read_only: list[str]):
 
 def render(result: ImportResult, s: dict) -> Fixing:
     """Draw the editor of the session's rows."""
-    frame, probs = _frame(st.session_state["raw"], result, s)
+    frame, probs = _frame(state.current_session()[RAW], result, s)
     bad_now: dict[str, list[int]] = {}
     for line, p in probs.items():
         for c in p:
@@ -193,8 +193,8 @@ def render(result: ImportResult, s: dict) -> Fixing:
 def commit(valid_edited: pd.DataFrame, fix: Fixing) -> None:
     """Write the editor's rows into the register. Rows it shows that are valid now are taken from
     it, not from the Deployments table, so a fixed row is neither doubled nor reverted."""
-    ss = st.session_state
+    ss = state.current_session()
     rows = fix.rows
     state.apply_edits(valid_edited[~pd.to_numeric(valid_edited["line"]).isin(rows[state.LINE])], rows)
-    if SESSION in ss:
-        ss[SESSION]["ver"] = ss["editor_version"]  # our own change: keep the rows, key and order
+    if REJECTED_FIXING in ss:
+        ss[REJECTED_FIXING]["ver"] = ss[EDITOR_VERSION]  # our own change: keep the rows, key and order

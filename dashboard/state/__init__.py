@@ -7,13 +7,17 @@ import-linter, pyproject.toml), top to bottom:
 
 - reports (report downloads, export names) | saved (reopening a saved assessment)
 - assessment (cached assessment, what-if) | editing (Inventory editors) | reviews (last review dates)
+- persist (the workspace in the database: parts synced on every run, workspaces listed and started)
 - answers (questionnaire answers, probabilities, team-mode sharing)
 - workspace (inventory register, versions, uploads, undo, the demo)
 - library (configuration, scenario pack, profile and assumptions)
 - audit (team mode's audit trail of session edits)
 - auth (sign-in, roles)
 - storage (the database engine)
-- session (constants, cache keys)
+- session (the session object and the names of its entries, constants, cache keys)
+
+Pages and components read and write the browser session's state only through
+`state.current_session()` and the typed keys of dashboard/state/session.py, never st.session_state.
 """
 
 from dashboard.state.answers import (
@@ -61,6 +65,25 @@ from dashboard.state.library import (
     show_pack_age_banner,
     use_pack,
 )
+from dashboard.state.persist import (
+    actor_name,
+    archive,
+    copy,
+    notices,
+    open_demo,
+    open_workspace,
+    os_user_name,
+    provider_files,
+    rename,
+    save,
+    set_provider_files,
+    start_workspace,
+    suggested_name,
+    sync,
+    workspace_is_demo,
+    workspace_name,
+    workspaces,
+)
 from dashboard.state.reports import (
     EXPORT_FAILURES,
     _guarded,
@@ -69,8 +92,17 @@ from dashboard.state.reports import (
     report_download,
     saved_context,
 )
-from dashboard.state.saved import open_saved
-from dashboard.state.session import DEMO_DIR, DEMO_NAME, LINE, MAX_UPLOAD_MB, SEED, TRIALS, UNDO_DEPTH
+from dashboard.state.saved import open_saved, reopen_changes, workspace_extras
+from dashboard.state.session import (
+    DEMO_DIR,
+    DEMO_NAME,
+    LINE,
+    MAX_UPLOAD_MB,
+    SEED,
+    TRIALS,
+    UNDO_DEPTH,
+    current_session,
+)
 from dashboard.state.storage import storage
 from dashboard.state.workspace import (
     DemoInputs,
@@ -98,11 +130,15 @@ from dashboard.state.workspace import (
 # (tests/test_app_warmup.py, tests/test_hardening_app.py), which reach into the caches
 __all__ = [
     # session
-    "DEMO_DIR", "DEMO_NAME", "LINE", "MAX_UPLOAD_MB", "SEED", "TRIALS", "UNDO_DEPTH",
+    "DEMO_DIR", "DEMO_NAME", "LINE", "MAX_UPLOAD_MB", "SEED", "TRIALS", "UNDO_DEPTH", "current_session",
     # storage
     "storage",
     # audit
     "AUDIT_ROWS_MAX",
+    # persist (the workspace in the database)
+    "actor_name", "archive", "copy", "notices", "open_demo", "open_workspace", "os_user_name", "provider_files", "rename", "save",
+    "set_provider_files", "start_workspace", "suggested_name", "sync", "workspace_is_demo", "workspace_name",
+    "workspaces",
     # library
     "_library_for", "base_library", "library", "pack_key", "pack_status", "read_pack", "set_assumptions",
     "set_profile", "settings_key", "show_pack_age_banner", "use_pack",
@@ -121,5 +157,5 @@ __all__ = [
     # reports
     "EXPORT_FAILURES", "_guarded", "download_name", "export_failures", "report_download", "saved_context",
     # saved
-    "open_saved",
+    "open_saved", "reopen_changes", "workspace_extras",
 ]

@@ -3,11 +3,17 @@ and scenario probabilities; in team mode, answers shared between users and app p
 
 from __future__ import annotations
 
-import streamlit as st
-
 from dashboard.state import auth
 from dashboard.state.audit import _team_mode, audit_change
 from dashboard.state.library import library
+from dashboard.state.session import (
+    ANSWER_CONFLICTS,
+    ANSWER_VERSIONS,
+    ANSWERS,
+    PROBABILITIES,
+    SCOPED_ANSWERS,
+    current_session,
+)
 from dashboard.state.storage import storage
 from dashboard.state.workspace import ensure_loaded, inventory
 from risk_models.questionnaire.answers import AnswerMap, answers_to_jsonable, validate_answers
@@ -17,16 +23,16 @@ from risk_models.questionnaire.scoped import ScopedAnswers, resolve_answers
 def own_answers() -> AnswerMap:
     """Answers given for each deployment itself (what the questionnaire form edits)."""
     ensure_loaded()
-    return st.session_state["answers"]
+    return current_session()[ANSWERS]
 
 
 def scoped_answers() -> ScopedAnswers:
     ensure_loaded()
-    return st.session_state.setdefault("scoped_answers", ScopedAnswers())
+    return current_session().setdefault(SCOPED_ANSWERS, ScopedAnswers())
 
 
 def set_scoped_answers(new: ScopedAnswers) -> None:
-    st.session_state["scoped_answers"] = new
+    current_session()[SCOPED_ANSWERS] = new
 
 
 def resolved() -> tuple[AnswerMap, dict[str, dict[str, str]]]:
@@ -39,14 +45,15 @@ def answers() -> AnswerMap:
     ensure_loaded()
     sc = scoped_answers()
     if not (sc.channel or sc.model_vendor):
-        return st.session_state["answers"]
+        return current_session()[ANSWERS]
     return resolved()[0]
 
 
 def set_answers(new: AnswerMap) -> None:
+    ss = current_session()
     if _team_mode():
-        new = _share_answers(st.session_state.get("answers", {}), new)
-    st.session_state["answers"] = new
+        new = _share_answers(ss.get(ANSWERS, {}), new)
+    ss[ANSWERS] = new
 
 
 # --- team mode: answers shared between users and app processes ----------------------------------
@@ -55,7 +62,7 @@ def _share_answers(old: AnswerMap, new: AnswerMap) -> AnswerMap:
     saw; when another user saved in between, their answers stay and the user is told (no silent
     overwrite either way)."""
     from risk_models.storage.team import AnswerConflict, save_answers
-    versions = st.session_state.setdefault("answer_versions", {})
+    versions = current_session().setdefault(ANSWER_VERSIONS, {})
     merged = dict(new)
     for dep in sorted(old.keys() | new.keys()):
         if old.get(dep) == new.get(dep):
@@ -67,7 +74,7 @@ def _share_answers(old: AnswerMap, new: AnswerMap) -> AnswerMap:
             theirs, _ = validate_answers({dep: exc.current.answers}, library().questions)
             merged[dep] = theirs.get(dep, {})
             versions[dep] = exc.current.version
-            st.session_state.setdefault("answer_conflicts", []).append(
+            current_session().setdefault(ANSWER_CONFLICTS, []).append(
                 f"{exc}. Their answers where they differ from yours: "
                 + _answer_differences(raw, exc.current.answers) + ".")
         else:
@@ -99,36 +106,38 @@ def sync_shared_answers() -> None:
     (a change saved in one process is seen in the other on rerun)."""
     from risk_models.storage.team import shared_answers
     ensure_loaded()
-    versions = st.session_state.setdefault("answer_versions", {})
+    ss = current_session()
+    versions = ss.setdefault(ANSWER_VERSIONS, {})
     deps = set(inventory().frame["deployment_id"])
     fresh = {dep: rec for dep, rec in shared_answers(storage()).items()
              if dep in deps and rec.version != versions.get(dep)}
     if not fresh:
         return
     valid, _ = validate_answers({dep: rec.answers for dep, rec in fresh.items()}, library().questions)
-    answers = dict(st.session_state["answers"])
+    answers = dict(ss[ANSWERS])
     for dep, rec in fresh.items():
         answers[dep] = valid.get(dep, {})
         versions[dep] = rec.version
-    st.session_state["answers"] = answers
+    ss[ANSWERS] = answers
 
 
 def answer_conflicts() -> list[str]:
-    return st.session_state.pop("answer_conflicts", [])
+    return current_session().pop(ANSWER_CONFLICTS, [])
 
 
 def set_probabilities(new: dict[str, float]) -> None:
     """Scenario probabilities changed from the library defaults ({} = all defaults)."""
+    ss = current_session()
     if _team_mode():
         from risk_models.auth.roles import Permission
-        old = st.session_state.get("probabilities", {})
+        old = ss.get(PROBABILITIES, {})
         for outcome in sorted(old.keys() | new.keys()):
             if old.get(outcome) != new.get(outcome):
                 audit_change("scenario_probability", outcome, old.get(outcome, "default"),
                              new.get(outcome, "default"), Permission.edit_scenarios)
-    st.session_state["probabilities"] = new
+    ss[PROBABILITIES] = new
 
 
 def probabilities() -> dict[str, float]:
     ensure_loaded()
-    return st.session_state["probabilities"]
+    return current_session()[PROBABILITIES]

@@ -7,7 +7,15 @@ import streamlit as st
 
 from dashboard.state.answers import answers, probabilities
 from dashboard.state.library import _library_for, _library_with_pack, library, pack_key, settings_key
-from dashboard.state.session import SEED, TRIALS, _assessment_key_of, _digest
+from dashboard.state.session import (
+    ASSESSMENT_KEY,
+    INVENTORY_KEY,
+    SEED,
+    TRIALS,
+    _assessment_key_of,
+    _digest,
+    current_session,
+)
 from dashboard.state.workspace import demo_inputs, ensure_loaded, inventory
 from risk_models.config.domain import DIMENSIONS
 from risk_models.config.loader import Library
@@ -42,7 +50,7 @@ def pack_effect(sf: ScenariosFile) -> dict:
     """What switching to `sf` would do to the current portfolio (before = what the pages show now,
     after = the new pack's default probabilities)."""
     before = assessment()
-    after = _assessment("|".join([st.session_state["inventory_key"], _digest(answers_to_jsonable(answers())),
+    after = _assessment("|".join([current_session()[INVENTORY_KEY], _digest(answers_to_jsonable(answers())),
                                   _digest({}), pack_hash(sf)]),
                         inventory(), answers(), {}, _library_with_pack(pack_hash(sf), sf))
     return effect_of(before, after)
@@ -70,7 +78,7 @@ def assessment_key(probs: dict[str, float] | None = None) -> str:
     """Cache key: inventory + answers + scenario probabilities."""
     ensure_loaded()
     p = probabilities() if probs is None else probs
-    return _assessment_key_of(st.session_state["inventory_key"], answers(), p, pack_key(), settings_key())
+    return _assessment_key_of(current_session()[INVENTORY_KEY], answers(), p, pack_key(), settings_key())
 
 
 def assessment(probs: dict[str, float] | None = None) -> Assessment:
@@ -78,7 +86,7 @@ def assessment(probs: dict[str, float] | None = None) -> Assessment:
     p = probabilities() if probs is None else probs
     key = assessment_key(p)
     if probs is None:
-        st.session_state["assessment_key"] = key  # what the pages show now (read by tests and exports)
+        current_session()[ASSESSMENT_KEY] = key  # what the pages show now (read by tests and exports)
     return _assessment(key, inventory(), answers(), p, library())
 
 

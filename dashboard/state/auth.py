@@ -11,6 +11,7 @@ import os
 
 import streamlit as st
 
+from dashboard.state.session import ACTOR, current_session
 from dashboard.state.storage import storage
 from risk_models.auth.config import TeamConfig, team_config
 from risk_models.auth.roles import Actor, Permission, local_user
@@ -36,7 +37,7 @@ def actor() -> Actor:
     """Who is using this session. Call after `require_sign_in` in team mode."""
     if not team_mode():
         return local_user()
-    return st.session_state["actor"]
+    return current_session()[ACTOR]
 
 
 def can(permission: Permission) -> bool:
@@ -47,6 +48,11 @@ def require_sign_in() -> None:
     """Team mode: stop the page with a sign-in screen until the user is signed in and has a role."""
     if not team_mode():
         return
+    from risk_models.io.extras import missing_extra
+    problem = missing_extra("team")  # st.login needs Authlib: say which extra to install, not a stack trace
+    if problem:
+        st.error(md_escape(problem))
+        st.stop()
     from risk_models.storage.team import stored_roles
     cfg = config()
     if not st.user.is_logged_in:
@@ -69,7 +75,7 @@ def require_sign_in() -> None:
                  "administrator to add you to a risk group or to the role table.")
         st.button("Sign out", on_click=st.logout)
         st.stop()
-    st.session_state["actor"] = Actor(name=name, roles=roles)
+    current_session()[ACTOR] = Actor(name=name, roles=roles)
 
 
 def sidebar() -> None:

@@ -4,10 +4,9 @@ rows (then re-validated), problem tables with human headers, plausibility warnin
 from __future__ import annotations
 
 import pandas as pd
-import streamlit as st
 
 from dashboard.state.library import library
-from dashboard.state.session import LINE
+from dashboard.state.session import LINE, RAW, current_session
 from dashboard.state.workspace import inventory, set_raw
 from risk_models.config.domain import INVENTORY_COLUMNS
 from risk_models.inventory.plausibility import plausibility_warnings
@@ -17,7 +16,7 @@ from risk_models.inventory.versions import FIELD_LABELS
 
 def rejected_raw() -> pd.DataFrame:
     """The rejected rows as the user wrote them (text), with their lines."""
-    raw, res = st.session_state["raw"], inventory()
+    raw, res = current_session()[RAW], inventory()
     if any(e.line == 1 for e in res.errors):  # a missing column rejects every row
         return raw
     return raw[raw[LINE].isin(set(res.rejected_lines))]
@@ -26,7 +25,7 @@ def rejected_raw() -> pd.DataFrame:
 def apply_edits(valid_edited: pd.DataFrame, rejected_edited: pd.DataFrame) -> None:
     """Rebuild the raw table from the (typed) valid-rows editor and the (text) rejected-rows
     editor, then re-validate. New rows get line numbers after the last one."""
-    raw = st.session_state["raw"]
+    raw = current_session()[RAW]
     text = _typed_to_text(valid_edited)
     text[LINE] = valid_edited["line"].to_numpy()
     rejected = rejected_edited.reindex(columns=[*INVENTORY_COLUMNS, *_extra(rejected_edited), LINE])

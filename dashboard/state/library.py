@@ -7,7 +7,19 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.state.audit import _team_mode, audit_change
-from dashboard.state.session import _digest
+from dashboard.state.session import (
+    ASSUMPTIONS,
+    ASSUMPTIONS_VERSION,
+    ORG,
+    ORG_NAME,
+    PROBABILITIES,
+    PROFILE,
+    PROFILE_IS_DEMO,
+    SCENARIO_PACK,
+    SCENARIO_VERSION,
+    _digest,
+    current_session,
+)
 from risk_models.config.loader import Library, load_library, with_assumptions, with_profile, with_scenario_pack
 from risk_models.config.profile import OrgProfile
 from risk_models.config.schema import AssumptionsFile, ScenariosFile
@@ -37,8 +49,8 @@ def _library_with_pack(pack_key: str, _sf: ScenariosFile) -> Library:
 def library() -> Library:
     """The configuration with the session's scenario pack (an uploaded one, once confirmed), and the
     session's organisation profile and loss assumptions (Settings page)."""
-    ss = st.session_state
-    return _library_for(ss.get("scenario_pack"), ss.get("profile"), ss.get("assumptions"))
+    ss = current_session()
+    return _library_for(ss.get(SCENARIO_PACK), ss.get(PROFILE), ss.get(ASSUMPTIONS))
 
 
 def _library_for(pack: dict | None, profile: OrgProfile | None, assumptions: AssumptionsFile | None) -> Library:
@@ -59,7 +71,8 @@ def _library_with_settings(key: str, _lib: Library, _profile: OrgProfile | None,
 
 def settings_key() -> str:
     """Digest of the session's organisation profile and loss assumptions (part of every cache key)."""
-    return _settings_digest(st.session_state.get("profile"), st.session_state.get("assumptions"))
+    ss = current_session()
+    return _settings_digest(ss.get(PROFILE), ss.get(ASSUMPTIONS))
 
 
 def _settings_digest(profile: OrgProfile | None, assumptions: AssumptionsFile | None) -> str:
@@ -68,31 +81,33 @@ def _settings_digest(profile: OrgProfile | None, assumptions: AssumptionsFile | 
 
 
 def set_profile(profile: OrgProfile) -> None:
-    st.session_state["profile"] = profile
-    st.session_state["profile_is_demo"] = False
+    ss = current_session()
+    ss[PROFILE] = profile
+    ss[PROFILE_IS_DEMO] = False
     if profile.name:
-        st.session_state.update(org_name=profile.name, org=profile.name)
+        ss[ORG_NAME] = ss[ORG] = profile.name
 
 
 def set_assumptions(assumptions: AssumptionsFile | None, audited: bool = True) -> None:
     """None = back to the configured defaults (config/assumptions.yaml). `audited=False`: loading a
     saved assessment's own assumptions is not an edit (anyone who may read may open one)."""
+    ss = current_session()
     if audited and _team_mode():
         from risk_models.auth.roles import Permission
-        old = st.session_state.get("assumptions")
+        old = ss.get(ASSUMPTIONS)
         before = old.model_dump(mode="json") if old is not None else "configured defaults"
         after = assumptions.model_dump(mode="json") if assumptions is not None else "configured defaults"
         if before != after:
             audit_change("assumption", "loss assumptions", before, after, Permission.edit_assumptions)
-    st.session_state["assumptions_version"] = st.session_state.get("assumptions_version", 0) + 1
+    ss[ASSUMPTIONS_VERSION] = ss.get(ASSUMPTIONS_VERSION, 0) + 1
     if assumptions is None:
-        st.session_state.pop("assumptions", None)
+        ss.pop(ASSUMPTIONS, None)
     else:
-        st.session_state["assumptions"] = assumptions
+        ss[ASSUMPTIONS] = assumptions
 
 
 def pack_key() -> str:
-    pack = st.session_state.get("scenario_pack")
+    pack = current_session().get(SCENARIO_PACK)
     return pack["hash"] if pack else "built-in"
 
 
@@ -123,11 +138,11 @@ def read_pack(data: bytes, filename: str) -> ScenariosFile:
 def use_pack(sf: ScenariosFile, source: str) -> None:
     """Switch the session to `sf` (the built-in pack clears the override). Probability edits refer to
     the old pack's outcomes, so they are reset; the caller has shown the diff and asked to confirm."""
-    ss = st.session_state
+    ss = current_session()
     builtin = base_library().scenarios
     if pack_hash(sf) == pack_hash(builtin):
-        ss.pop("scenario_pack", None)
+        ss.pop(SCENARIO_PACK, None)
     else:
-        ss["scenario_pack"] = {"sf": sf, "hash": pack_hash(sf), "source": source}
-    ss["probabilities"] = {}
-    ss["scenario_version"] = ss.get("scenario_version", 0) + 1
+        ss[SCENARIO_PACK] = {"sf": sf, "hash": pack_hash(sf), "source": source}
+    ss[PROBABILITIES] = {}
+    ss[SCENARIO_VERSION] = ss.get(SCENARIO_VERSION, 0) + 1

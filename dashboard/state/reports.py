@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from dashboard.state.assessment import _whatif, assessment, assessment_key
-from dashboard.state.session import _digest
+from dashboard.state.session import ORG, _digest, current_session
 from dashboard.state.storage import storage
 from dashboard.state.workspace import ensure_loaded, org_name
 from risk_models.engine.assessment import Assessment
@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 
 @st.cache_resource(show_spinner="Building the report…", max_entries=4)
 def _report(key: str, org: str, _a: Assessment) -> dict:
-    from risk_models.report.json_report import deployment_records, document_header
-    # the same header as the command line's; the reviews section is for the PDF, XLSX and Markdown
-    return document_header(_a, org) | {"deployments": deployment_records(_a), "reviews": _reviews(_a)}
+    from risk_models.report.json_report import document_header, report
+    # the same report as the command line's; the reviews section is for the PDF, XLSX and Markdown
+    return report(_a, header=document_header(_a, org)) | {"reviews": _reviews(_a)}
 
 
 def _reviews(a: Assessment) -> dict:
@@ -136,6 +136,6 @@ def _slug(text: str) -> str:
 def download_name(ext: str, part: str | None = None) -> str:
     """ai-vendor-risk-<org>-<date>[-<part>].<ext>"""
     ensure_loaded()
-    org = _slug(st.session_state.get("org", "")) or "organisation"
+    org = _slug(current_session().get(ORG, "")) or "organisation"
     extra = f"-{_slug(part)}" if part and _slug(part) else ""
     return f"ai-vendor-risk-{org}-{dt.date.today().isoformat()}{extra}.{ext}"

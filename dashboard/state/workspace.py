@@ -18,7 +18,35 @@ import streamlit as st
 
 from dashboard.state.audit import _audit_register, _team_mode
 from dashboard.state.library import _settings_digest, base_library, library
-from dashboard.state.session import DEMO_DIR, DEMO_NAME, LINE, UNDO_DEPTH, _assessment_key_of, _digest
+from dashboard.state.session import (
+    ANSWERS,
+    ARCHIVED_ANSWERS,
+    ARCHIVED_WHATIF,
+    DEMO_DIR,
+    DEMO_NAME,
+    EDITOR_VERSION,
+    HISTORY,
+    INVENTORY,
+    INVENTORY_KEY,
+    LINE,
+    ORG,
+    ORG_NAME,
+    PENDING_UPLOAD,
+    PROBABILITIES,
+    PROFILE,
+    PROFILE_IS_DEMO,
+    PROVIDER_FILES,
+    RAW,
+    REGISTER,
+    SCOPED_ANSWERS,
+    SOURCE,
+    UNDO_DEPTH,
+    UPLOAD_NOTICES,
+    WHATIF_PLAN,
+    _assessment_key_of,
+    _digest,
+    current_session,
+)
 from risk_models.config.loader import Library, load_profile
 from risk_models.config.profile import OrgProfile
 from risk_models.inventory.read import ImportResult, normalise_header, read_table, unescape_text, validate_table
@@ -69,21 +97,21 @@ def set_raw(raw: pd.DataFrame, source: str | None = None, keep_history: bool = T
     still present are kept; those of removed deployments are archived (restorable), never
     dropped. new_register=True starts a new register at version 1 (demo, reopened save).
     `validated`: `raw` already validated with this session's library (the shared demo)."""
-    ss = st.session_state
-    if keep_history and "raw" in ss:
-        ss["history"] = ([ss["raw"]] + ss.get("history", []))[:UNDO_DEPTH]
-    old = ss.get("inventory")
-    ss["raw"] = raw
-    ss["inventory"] = result = validated if validated is not None else _validate(raw)
-    ss["inventory_key"] = _inventory_key(raw)
-    ss["editor_version"] = ss.get("editor_version", 0) + 1
+    ss = current_session()
+    if keep_history and RAW in ss:
+        ss[HISTORY] = ([ss[RAW]] + ss.get(HISTORY, []))[:UNDO_DEPTH]
+    old = ss.get(INVENTORY)
+    ss[RAW] = raw
+    ss[INVENTORY] = result = validated if validated is not None else _validate(raw)
+    ss[INVENTORY_KEY] = _inventory_key(raw)
+    ss[EDITOR_VERSION] = ss.get(EDITOR_VERSION, 0) + 1
     if source:
-        ss["source"] = source
-    reg = ss.get("register")
+        ss[SOURCE] = source
+    reg = ss.get(REGISTER)
     if new_register or reg is None or old is None:
-        ss["register"] = {"version": 1, "hash": register_hash(result.frame), "source": ss.get("source", ""),
-                          "versions": [_version_entry(1, ss.get("source", ""), None)]}
-        ss["archived_answers"] = {}
+        ss[REGISTER] = {"version": 1, "hash": register_hash(result.frame), "source": ss.get(SOURCE, ""),
+                        "versions": [_version_entry(1, ss.get(SOURCE, ""), None)]}
+        ss[ARCHIVED_ANSWERS] = {}
         return
     ids = result.frame["deployment_id"].astype(str).tolist()
     diff = register_diff(old.frame, result.frame)
@@ -93,16 +121,16 @@ def set_raw(raw: pd.DataFrame, source: str | None = None, keep_history: bool = T
     if new_hash == reg["hash"]:
         return  # same register content (e.g. a rejected row edited): no new version
     version = reg["version"] + 1
-    answers, archive = carry_answers(ss.get("answers", {}), ss.get("archived_answers", {}), ids, version)
+    answers, archive = carry_answers(ss.get(ANSWERS, {}), ss.get(ARCHIVED_ANSWERS, {}), ids, version)
     if restore_archived:  # undo brings rows back: their archived answers come back with them
         for dep in [d for d in archive if d in set(ids)]:
             answers, archive = restore_answers(answers, archive, dep)
-    plan = ss.get("whatif_plan", {})
-    ss["whatif_plan"] = {d: v for d, v in plan.items() if d in set(ids)}
-    ss["archived_whatif"] = {**ss.get("archived_whatif", {}), **{d: v for d, v in plan.items() if d not in set(ids)}}
-    ss["answers"], ss["archived_answers"] = answers, archive
-    ss["register"] = {"version": version, "hash": new_hash, "source": ss.get("source", ""),
-                      "versions": [*reg["versions"], _version_entry(version, ss.get("source", ""), diff)]}
+    plan = ss.get(WHATIF_PLAN, {})
+    ss[WHATIF_PLAN] = {d: v for d, v in plan.items() if d in set(ids)}
+    ss[ARCHIVED_WHATIF] = {**ss.get(ARCHIVED_WHATIF, {}), **{d: v for d, v in plan.items() if d not in set(ids)}}
+    ss[ANSWERS], ss[ARCHIVED_ANSWERS] = answers, archive
+    ss[REGISTER] = {"version": version, "hash": new_hash, "source": ss.get(SOURCE, ""),
+                    "versions": [*reg["versions"], _version_entry(version, ss.get(SOURCE, ""), diff)]}
 
 
 def _version_entry(version: int, source: str, diff: RegisterDiff | None) -> dict:
@@ -113,58 +141,58 @@ def _version_entry(version: int, source: str, diff: RegisterDiff | None) -> dict
 def register_info() -> dict:
     """{version, hash, source} of the current register (stored with saved assessments)."""
     ensure_loaded()
-    reg = st.session_state["register"]
+    reg = current_session()[REGISTER]
     return {"version": reg["version"], "hash": reg["hash"], "source": reg["source"]}
 
 
 def register_versions() -> list[dict]:
     ensure_loaded()
-    return list(st.session_state["register"]["versions"])
+    return list(current_session()[REGISTER]["versions"])
 
 
 def archived_answers() -> dict[str, ArchivedAnswers]:
     ensure_loaded()
-    return st.session_state.get("archived_answers", {})
+    return current_session().get(ARCHIVED_ANSWERS, {})
 
 
 def restore_archived(deployment_id: str) -> None:
-    ss = st.session_state
-    ss["answers"], ss["archived_answers"] = restore_answers(ss["answers"], ss["archived_answers"], deployment_id)
+    ss = current_session()
+    ss[ANSWERS], ss[ARCHIVED_ANSWERS] = restore_answers(ss[ANSWERS], ss[ARCHIVED_ANSWERS], deployment_id)
 
 
 def is_demo() -> bool:
     ensure_loaded()
-    return st.session_state.get("source") == DEMO_NAME
+    return current_session().get(SOURCE) == DEMO_NAME
 
 
 def stage_upload(raw: pd.DataFrame, filename: str) -> RegisterDiff:
     """A new version waiting for confirmation: the diff against the current register."""
     new = _validate(raw)
     diff = register_diff(inventory().frame, new.frame)
-    st.session_state["pending_upload"] = {"raw": raw, "name": filename, "diff": diff,
-                                          "valid": len(new.frame), "rejected": len(new.rejected_lines)}
+    current_session()[PENDING_UPLOAD] = {"raw": raw, "name": filename, "diff": diff,
+                                         "valid": len(new.frame), "rejected": len(new.rejected_lines)}
     return diff
 
 
 def pending_upload() -> dict | None:
-    return st.session_state.get("pending_upload")
+    return current_session().get(PENDING_UPLOAD)
 
 
 def confirm_upload() -> None:
-    p = st.session_state.pop("pending_upload")
+    p = current_session().pop(PENDING_UPLOAD)
     set_raw(p["raw"], f"Uploaded file {p['name']}")
 
 
 def cancel_upload() -> None:
-    st.session_state.pop("pending_upload", None)
+    current_session().pop(PENDING_UPLOAD, None)
 
 
 def undo() -> str | None:
     """Go back one edit; returns what was undone in words (None when there is nothing to undo)."""
-    ss = st.session_state
-    if not ss.get("history"):
+    ss = current_session()
+    if not ss.get(HISTORY):
         return None
-    previous, ss["history"] = ss["history"][0], ss["history"][1:]
+    previous, ss[HISTORY] = ss[HISTORY][0], ss[HISTORY][1:]
     before = inventory()
     set_raw(previous, keep_history=False, restore_archived=True)
     after = inventory()
@@ -210,20 +238,23 @@ def _load_demo() -> None:
     # the shared validation holds for the built-in configuration; a session back from another
     # scenario pack or settings (Reset to demo) validates against its own library
     shared = library() is base_library()
-    st.session_state.pop("history", None)
-    st.session_state.pop("pending_upload", None)
+    ss = current_session()
+    ss.pop(HISTORY, None)
+    ss.pop(PENDING_UPLOAD, None)
     set_raw(demo.raw.copy(), DEMO_NAME, keep_history=False, new_register=True,
             validated=demo.result if shared else None)
-    answers = copy.deepcopy(demo.answers) if shared else validate_answers(
+    ss[ANSWERS] = copy.deepcopy(demo.answers) if shared else validate_answers(
         read_answers_file(DEMO_DIR / "answers.yaml"), library().questions)[0]
-    st.session_state.update(answers=answers, scoped_answers=ScopedAnswers(), probabilities={}, org="example-bank",
-                            org_name=demo.profile.name, profile=demo.profile, profile_is_demo=True,
-                            upload_notices=[])
+    ss[SCOPED_ANSWERS], ss[PROBABILITIES], ss[WHATIF_PLAN] = ScopedAnswers(), {}, {}
+    ss.pop(PROVIDER_FILES, None)  # the demo's own providers and contracts
+    ss[ORG], ss[ORG_NAME] = "example-bank", demo.profile.name
+    ss[PROFILE], ss[PROFILE_IS_DEMO] = demo.profile, True
+    ss[UPLOAD_NOTICES] = []
 
 
 def ensure_loaded() -> None:
     """First visit: the demo organisation, so a newcomer sees a full dashboard at once."""
-    if "inventory" not in st.session_state:
+    if INVENTORY not in current_session():
         _load_demo()
 
 
@@ -234,24 +265,25 @@ def reset_to_demo() -> None:
 def load_upload(raw: pd.DataFrame, filename: str) -> None:
     """The first upload over the demo organisation starts the user's own register (the demo's
     sample answers do not follow it); probabilities and the organisation profile stay."""
-    st.session_state.pop("pending_upload", None)
+    ss = current_session()
+    ss.pop(PENDING_UPLOAD, None)
     set_raw(raw, f"Uploaded file {filename}", new_register=True)
-    st.session_state.update(answers={}, scoped_answers=ScopedAnswers(), whatif_plan={},
-                            org=Path(filename).stem, org_name=Path(filename).stem,
-                            upload_notices=[f"{filename}: {n}" for n in raw.attrs.get("notices", [])])
+    ss[ANSWERS], ss[SCOPED_ANSWERS], ss[WHATIF_PLAN] = {}, ScopedAnswers(), {}
+    ss[ORG] = ss[ORG_NAME] = Path(filename).stem
+    ss[UPLOAD_NOTICES] = [f"{filename}: {n}" for n in raw.attrs.get("notices", [])]
 
 
 def inventory() -> ImportResult:
     ensure_loaded()
-    return st.session_state["inventory"]
+    return current_session()[INVENTORY]
 
 
 def org_name() -> str:
     """The organisation reports name: the profile's name (Settings), else the source's name."""
     ensure_loaded()
-    ss = st.session_state
-    profile = ss.get("profile")
+    ss = current_session()
+    profile = ss.get(PROFILE)
     # the demo's own profile does not name a user's uploaded inventory (Settings does, once saved)
-    demo_profile_on_own_data = ss.get("profile_is_demo") and ss.get("source") != DEMO_NAME
+    demo_profile_on_own_data = ss.get(PROFILE_IS_DEMO) and ss.get(SOURCE) != DEMO_NAME
     named = profile is not None and profile.name and not demo_profile_on_own_data
-    return (profile.name if named else None) or ss.get("org_name") or "Organisation"
+    return (profile.name if named else None) or ss.get(ORG_NAME) or "Organisation"

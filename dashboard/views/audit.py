@@ -23,28 +23,60 @@ except StorageError as exc:
     st.error(f"The assessment database is not available: {md_escape(exc)}")
     st.stop()
 
-c = st.columns(4)
+c = st.columns(6)
 users = ["Everyone", *audit.actors(engine)]
 who = c[0].selectbox("User", users, key="audit_user")
 kinds = {"": "Everything", **audit.ENTITY_LABELS}
 kind = c[1].selectbox("What", list(kinds), format_func=kinds.get, key="audit_entity")
+actions = {"": "Any action", **audit.ACTION_LABELS}
+action = c[2].selectbox("Action", list(actions), format_func=actions.get, key="audit_action")
+which = c[3].text_input("Deployment or item", key="audit_which", placeholder="e.g. DEP-001")
 today = dt.datetime.now(dt.UTC).date()
-since = c[2].date_input("From (UTC)", value=today - dt.timedelta(days=90), key="audit_since")
-until = c[3].date_input("To (UTC, inclusive)", value=today, key="audit_until")
+since = c[4].date_input("From (UTC)", value=today - dt.timedelta(days=90), key="audit_since")
+until = c[5].date_input("To (UTC, inclusive)", value=today, key="audit_until")
 
 rows = audit.entries(engine, since=dt.datetime.combine(since, dt.time(), dt.UTC),
                      until=dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC),
                      actor=None if who == "Everyone" else who, entity=kind or None)
 
 
+def _labels() -> dict[str, str]:
+    """Ids the entries name (questions, outcomes, fallback options) -> what people call them."""
+    lib = state.library()
+    out = {qid: q.text for qid, q in lib.questions.items()}
+    out |= {o.id: o.label for e in lib.events for o in e.outcomes}
+    return out | {o.id: o.label for o in lib.fallbacks.options}
+
+
+LABELS = _labels()
+
+
 def _text(value) -> str:
-    return "" if value is None else value if isinstance(value, str) else audit._canon(value) or ""
+    """A before or after value as people read it: "DEP-001: Is there an automated evaluation suite …: yes", not
+    JSON and not ids."""
+    if value is None:
+        return "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{LABELS.get(k, k)}: {_text(v)}" for k, v in value.items()) or "—"
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value) or "—"
+    if isinstance(value, str):
+        return LABELS.get(value, value)
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    return str(value)
 
 
-table = pd.DataFrame([{"Entry": e.id, "When (UTC)": e.at.strftime("%Y-%m-%d %H:%M:%S"), "User": e.actor,
+def _about(e) -> str:
+    return " ".join([e.entity_id, _text(e.before), _text(e.after)]).lower()
+
+
+rows = [e for e in rows if (not action or e.action == action) and (not which or which.lower() in _about(e))]
+table = pd.DataFrame([{"Entry": e.id, "When (UTC)": e.when, "User": e.actor,
                        "Action": audit.ACTION_LABELS.get(e.action, e.action),
                        "What": audit.ENTITY_LABELS.get(e.entity, e.entity), "Which": e.entity_id,
-                       "Before": _text(e.before), "After": _text(e.after), "Reason": e.reason} for e in rows],
+                       "Before": _text(e.before), "After": _text(e.after),
+                       "Reason": e.reason or (e.problem or "")} for e in rows],
                      columns=["Entry", "When (UTC)", "User", "Action", "What", "Which", "Before", "After", "Reason"])
 st.caption(f"{len(table)} entries")
 st.dataframe(table, hide_index=True, width="stretch", key="audit_table")

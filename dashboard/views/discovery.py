@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from dashboard.state.session import DISCOVERY, DISCOVERY_DONE, DISCOVERY_ERROR, DISCOVERY_UNPLACED, RAW
 from risk_models.discovery.draft import NOTE, draft_frame, merge_into_raw
 from risk_models.discovery.focus import FocusFileError, read_focus
 from risk_models.discovery.mlbom import MlbomError, mlbom_draft, read_mlbom
@@ -17,6 +18,7 @@ from risk_models.io.escape import md_escape
 from risk_models.io.safe_yaml import UnsafeInputError, load_user_yaml
 
 st.title("Discovery")
+session = state.current_session()
 lib = state.library()
 
 
@@ -45,11 +47,11 @@ def _rates(text: str) -> dict[str, float] | None:
 
 def _stage(draft: pd.DataFrame, update: tuple[str, ...], label: str, summary: list[str],
            unplaced: pd.DataFrame | None) -> None:
-    merged, what = merge_into_raw(st.session_state["raw"], draft, state.LINE, update)
+    merged, what = merge_into_raw(session[RAW], draft, state.LINE, update)
     state.stage_upload(merged, label)
-    st.session_state.pop("discovery_done", None)
-    st.session_state["discovery"] = {"draft": draft, "what": what, "label": label, "summary": summary,
-                                     "unplaced": unplaced, "update": update}
+    session.pop(DISCOVERY_DONE, None)
+    session[DISCOVERY] = {"draft": draft, "what": what, "label": label, "summary": summary,
+                          "unplaced": unplaced, "update": update}
 
 
 tab_focus, tab_bom = st.tabs(["From cloud billing (FOCUS)", "From an ML-BOM (CycloneDX)"])
@@ -67,7 +69,7 @@ with tab_focus:
                              accept_multiple_files=True, key="focus_upload")
     run = st.button("Read the billing export", type="primary", disabled=not files, key="focus_read")
     if run and files:
-        st.session_state.pop("discovery_error", None)
+        session.pop(DISCOVERY_ERROR, None)
         try:
             with tempfile.TemporaryDirectory() as d:
                 paths = []
@@ -78,18 +80,18 @@ with tab_focus:
                 key = f"tag:{tag.strip()}" if by == "tag" else by
                 imp = read_focus(paths, disc, key=key, months=int(months) or None, rates=_rates(rates_text))
         except (FocusFileError, ValueError, UnsafeInputError) as exc:
-            st.session_state["discovery_error"] = str(exc)
-            st.session_state.pop("discovery", None)
+            session[DISCOVERY_ERROR] = str(exc)
+            session.pop(DISCOVERY, None)
         else:
             if imp.ai_rows == 0 or imp.groups.empty:
-                st.session_state["discovery_error"] = no_ai_message(imp) if imp.ai_rows == 0 else \
+                session[DISCOVERY_ERROR] = no_ai_message(imp) if imp.ai_rows == 0 else \
                     "no AI row could be placed; nothing changes. The reasons are listed below."
-                st.session_state.pop("discovery", None)
+                session.pop(DISCOVERY, None)
             if imp.ai_rows:
                 unplaced = pd.DataFrame([{"Reason": u.reason, "Rows": u.rows, "Examples": ", ".join(u.lines)}
                                          for u in imp.unplaced.values()])
                 if imp.groups.empty:
-                    st.session_state["discovery_unplaced"] = unplaced
+                    session[DISCOVERY_UNPLACED] = unplaced
                 else:
                     _stage(draft_frame(imp, disc, lib), ("annual_spend_usd",),
                            f"cloud billing {', '.join(f.name for f in files)}", summary_lines(imp, lib), unplaced)
@@ -97,25 +99,25 @@ with tab_focus:
 with tab_bom:
     bom = st.file_uploader("CycloneDX 1.5 / 1.6 BOM (JSON)", type=["json", "cdx"], key="mlbom_upload")
     if st.button("Read the ML-BOM", type="primary", disabled=bom is None, key="mlbom_read") and bom is not None:
-        st.session_state.pop("discovery_error", None)
+        session.pop(DISCOVERY_ERROR, None)
         try:
             models = read_mlbom(bom.getvalue(), bom.name, disc)
         except MlbomError as exc:
-            st.session_state["discovery_error"] = str(exc)
-            st.session_state.pop("discovery", None)
+            session[DISCOVERY_ERROR] = str(exc)
+            session.pop(DISCOVERY, None)
         else:
             if not models:
-                st.session_state["discovery_error"] = f"{bom.name}: no machine-learning-model components; nothing changes."
+                session[DISCOVERY_ERROR] = f"{bom.name}: no machine-learning-model components; nothing changes."
             else:
                 _stage(mlbom_draft(models, state.inventory().frame, disc, lib), ("model",), f"ML-BOM {bom.name}",
                        [f"{len(models)} machine-learning-model component(s) in {bom.name}"], None)
 
-if st.session_state.get("discovery_error"):
-    st.error(md_escape(st.session_state["discovery_error"]))
-    if isinstance(st.session_state.get("discovery_unplaced"), pd.DataFrame):
-        st.dataframe(st.session_state.pop("discovery_unplaced"), hide_index=True, width="stretch")
+if session.get(DISCOVERY_ERROR):
+    st.error(md_escape(session[DISCOVERY_ERROR]))
+    if isinstance(session.get(DISCOVERY_UNPLACED), pd.DataFrame):
+        st.dataframe(session.pop(DISCOVERY_UNPLACED), hide_index=True, width="stretch")
 
-found = st.session_state.get("discovery")
+found = session.get(DISCOVERY)
 if found and state.pending_upload():
     with st.container(border=True, key="discovery_proposal"):
         for line in found["summary"]:
@@ -146,17 +148,17 @@ if found and state.pending_upload():
         b = st.columns(2)
         if b[0].button("Add to the register", type="primary", key="discovery_confirm"):
             state.confirm_upload()
-            st.session_state["discovery_done"] = found["label"]
-            st.session_state.pop("discovery", None)
+            session[DISCOVERY_DONE] = found["label"]
+            session.pop(DISCOVERY, None)
             st.rerun()
         if b[1].button("Discard", key="discovery_cancel"):
             state.cancel_upload()
-            st.session_state.pop("discovery", None)
+            session.pop(DISCOVERY, None)
             st.rerun()
 
-if st.session_state.get("discovery_done"):
+if session.get(DISCOVERY_DONE):
     a = state.assessment()  # the register changed: this is the rerun assessment
     summary = a.simulation.summary(a.frame)
-    st.success(f"Added from {md_escape(st.session_state['discovery_done'])}: the register is now version "
+    st.success(f"Added from {md_escape(session[DISCOVERY_DONE])}: the register is now version "
                f"{state.register_info()['version']} with {len(a.frame):,} deployments; reassessed — expected "
                f"annual loss ${summary['expected_annual_loss_usd']:,.0f}.")

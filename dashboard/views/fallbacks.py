@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import charts
+from dashboard.state.session import WHATIF_PLAN
 from risk_models.config.labels import label_maps
 from risk_models.fallbacks.exit_plan import exit_plan, exit_plan_markdown
 from risk_models.fallbacks.recommend import recommendations_of
@@ -13,6 +14,7 @@ from risk_models.fallbacks.whatif import WhatIfError, top_plan
 from risk_models.io.escape import md_escape, md_file_escape
 
 st.title("Fallbacks & what-if")
+session = state.current_session()
 lib = state.library()
 a = state.assessment()
 rec = recommendations_of(a)
@@ -20,7 +22,7 @@ frame, table = a.frame, a.residual.table
 if frame.empty:
     st.info("No valid deployments yet: load an inventory first.")
     st.stop()
-plan: dict[str, list[str]] = st.session_state.setdefault("whatif_plan", {})
+plan = session.setdefault(WHATIF_PLAN, {})
 
 order = table.sort_values("score", ascending=False, kind="stable").index
 text = (frame["deployment_id"] + " — " + frame["name"] + " (" + table["rating"] + ", "
@@ -72,14 +74,13 @@ if chosen != plan.get(dep, []):
     new = {k: v for k, v in plan.items() if k != dep}
     if chosen:
         new[dep] = chosen
-    st.session_state["whatif_plan"] = plan = new
+    session[WHATIF_PLAN] = plan = new
 
 
 def _replace_plan(new: dict[str, list[str]]) -> None:
     # the per-deployment pickers must show the new plan, not their previous state
-    for key in [k for k in st.session_state if str(k).startswith("fb_choose_")]:
-        del st.session_state[key]
-    st.session_state["whatif_plan"] = new
+    session.forget_widgets("fb_choose_")
+    session[WHATIF_PLAN] = new
 
 
 c = [st.container(horizontal=True, vertical_alignment="center", key="whatif_actions")] * 3  # wraps when narrow

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import charts
+from dashboard.state.session import HM_CELL, HM_CLICKED
 from risk_models.config.domain import DIMENSIONS
 from risk_models.config.labels import human, label_maps
 from risk_models.engine.assessment import drivers
@@ -13,6 +14,7 @@ from risk_models.engine.concentration import concentration
 from risk_models.engine.score import RATINGS
 
 st.title("Heatmaps")
+session = state.current_session()
 lib = state.library()
 a = state.assessment()
 frame, table = a.frame, a.residual.table
@@ -48,13 +50,13 @@ with left:
     # worst cells first: the default listing is where the risk is
     options = sorted(((lik, imp) for lik in range(1, 6) for imp in range(1, 6) if counts.get((lik, imp), 0)),
                      key=lambda c: (-c[0] * c[1], -c[0]))
-    if cells and cells[0] in options and st.session_state.get("hm_clicked") != cells[0]:
+    if cells and cells[0] in options and session.get(HM_CLICKED) != cells[0]:
         # a new click on the chart picks the cell (the picker below stays usable without a mouse)
-        st.session_state["hm_clicked"] = st.session_state["hm_cell"] = cells[0]
-    if st.session_state.get("hm_cell") not in options:
-        st.session_state.pop("hm_cell", None)
+        session[HM_CLICKED] = session[HM_CELL] = cells[0]
+    if session.get(HM_CELL) not in options:
+        session.pop(HM_CELL, None)
     cell = st.selectbox("Deployments in cell", options, format_func=lambda c: f"likelihood {c[0]} × impact {c[1]} "
-                        f"({counts[c]})", key="hm_cell")
+                        f"({counts[c]})", key=HM_CELL.name)
 with right:
     lik, imp = cell
     members = [int(i) for i in frame.index[sel & (table["likelihood"] == lik).to_numpy() &

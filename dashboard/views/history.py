@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.state import auth
+from dashboard.state.session import HIST_ERROR, HIST_REOPEN, HIST_SURE, REVIEW_DONE, REVIEW_ERROR
 from risk_models.auth.roles import Permission, PermissionDenied
 from risk_models.io.escape import md_escape
 from risk_models.storage import repository as repo
@@ -23,6 +24,7 @@ def _answer_text(value: object) -> str:
 
 
 st.title("History")
+session = state.current_session()
 try:
     engine = state.storage()
 except StorageError as exc:
@@ -41,16 +43,39 @@ if actor.can(Permission.save_draft):
             c[1].text_input("Author", value=actor.name, disabled=True)
             author = actor.name
         else:
-            author = c[1].text_input("Author", placeholder="your name")
+            author = c[1].text_input("Author", value=state.actor_name())
         if c[2].form_submit_button("Save", type="primary"):
             name = label.strip() or f"{state.org_name()} {dt.date.today():%Y-%m-%d}"
             try:
                 new_id = repo.save_assessment(engine, state.assessment(), name, author.strip(), state.org_name(),
-                                             register=state.register_info(), actor=actor)
+                                             register=state.register_info(), actor=actor,
+                                             workspace=state.workspace_extras())
             except (StorageError, PermissionDenied) as exc:  # e.g. a NUL character in the label
                 st.error(f"Not saved: {md_escape(exc)}")
             else:
                 st.toast(f"Saved as assessment {new_id}")
+
+def reopen_panel(pick: int) -> None:
+    """What reopening replaces in the workspace, then the replacement on confirmation."""
+    try:
+        saved = repo.load(engine, pick)
+        changes = state.reopen_changes(saved)
+    except StorageError as exc:  # a damaged row: say which, the others stay usable
+        st.error(md_escape(exc))
+        return
+    with st.container(border=True, key="hist_reopen_panel"):
+        st.markdown(f"**Reopening {md_escape(names[pick])} replaces this workspace's:**")
+        st.markdown("\n".join(f"- {md_escape(c)}" for c in changes))
+        st.caption("Save the current assessment first to keep it; the audit trail records the replacement.")
+        b = st.columns(2)
+        if b[0].button("Replace with the saved assessment", type="primary", key="hist_reopen_confirm"):
+            state.open_saved(saved)
+            session.pop(HIST_REOPEN, None)
+            st.success(f"Opened {md_escape(names[pick])}: every page now shows it.")
+        if b[1].button("Keep the workspace as it is", key="hist_reopen_cancel"):
+            session.pop(HIST_REOPEN, None)
+            st.rerun()
+
 
 rows = repo.list_assessments(engine)
 if not rows:
@@ -82,27 +107,24 @@ c = st.columns(2)
 with c[0]:
     pick = st.selectbox("Assessment", ids, index=len(ids) - 1, format_func=names.get, key=f"hist_pick_{n}")
     if st.button("Open in the dashboard", icon=":material/open_in_browser:"):
-        try:
-            state.open_saved(repo.load(engine, pick))
-        except StorageError as exc:  # a damaged row: say which, the others stay usable
-            st.error(md_escape(exc))
-        else:
-            st.success(f"Opened {md_escape(names[pick])}: every page now shows it.")
+        session[HIST_REOPEN] = pick
+    if session.get(HIST_REOPEN) == pick:
+        reopen_panel(pick)
 with c[1]:
     if actor.can(Permission.delete):
         victim = st.selectbox("Delete", ids, index=len(ids) - 1, format_func=names.get, key=f"hist_delete_{n}")
-        sure = st.checkbox("I understand that deleting cannot be undone", key="hist_sure")
+        sure = st.checkbox("I understand that deleting cannot be undone", key=HIST_SURE.name)
 
         def _delete(assessment_id: int) -> None:
             try:
                 repo.delete_assessment(engine, assessment_id, actor=actor)
             except (StorageError, PermissionDenied) as exc:  # approved assessments are kept
-                st.session_state["hist_error"] = str(exc)
-            st.session_state["hist_sure"] = False  # the next deletion needs a new confirmation
+                session[HIST_ERROR] = str(exc)
+            session[HIST_SURE] = False  # the next deletion needs a new confirmation
 
         st.button("Delete", disabled=not sure, icon=":material/delete:", on_click=_delete, args=(victim,))
-        if st.session_state.get("hist_error"):
-            st.error(md_escape(st.session_state.pop("hist_error")))
+        if session.get(HIST_ERROR):
+            st.error(md_escape(session.pop(HIST_ERROR)))
 
 if actor.can(Permission.submit) or actor.can(Permission.review):
     st.subheader("Review")
@@ -121,9 +143,9 @@ if actor.can(Permission.submit) or actor.can(Permission.review):
         try:
             fn(engine, actor, assessment_id, text)
         except (StorageError, PermissionDenied, KeyError) as exc:
-            st.session_state["review_error"] = str(exc.args[0] if isinstance(exc, KeyError) else exc)
+            session[REVIEW_ERROR] = str(exc.args[0] if isinstance(exc, KeyError) else exc)
         else:
-            st.session_state["review_done"] = f"Assessment {assessment_id}: done"
+            session[REVIEW_DONE] = f"Assessment {assessment_id}: done"
 
     if actor.can(Permission.submit):
         b[0].button("Submit for approval", key="review_submit", on_click=_review,
@@ -133,10 +155,10 @@ if actor.can(Permission.submit) or actor.can(Permission.review):
                     args=(team.approve, rid, comment), disabled=r["status"] != "submitted")
         b[2].button("Return for changes", key="review_return", on_click=_review,
                     args=(team.return_for_changes, rid, comment), disabled=r["status"] != "submitted")
-    if st.session_state.get("review_error"):
-        st.error(md_escape(st.session_state.pop("review_error")))
-    elif st.session_state.get("review_done"):
-        st.success(md_escape(st.session_state.pop("review_done")))
+    if session.get(REVIEW_ERROR):
+        st.error(md_escape(session.pop(REVIEW_ERROR)))
+    elif session.get(REVIEW_DONE):
+        st.success(md_escape(session.pop(REVIEW_DONE)))
 
 if len(rows) >= 2:
     st.subheader("Trend")

@@ -6,6 +6,16 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import rejected_editor
+from dashboard.state.session import (
+    EDITOR_VERSION,
+    HISTORY,
+    LOADED_UPLOAD,
+    NEW_WORKSPACE,
+    SOURCE,
+    UNDO_NOTE,
+    UPLOAD_ERROR,
+    UPLOAD_NOTICES,
+)
 from risk_models.config.domain import INVENTORY_COLUMNS
 from risk_models.inventory.export import export_csv, export_xlsx
 from risk_models.inventory.read import ENUMS, FEATURES, InventoryFileError
@@ -15,6 +25,7 @@ from risk_models.io.escape import md_escape
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 st.title("Inventory")
+session = state.current_session()
 lib = state.library()
 
 
@@ -49,45 +60,72 @@ def register_diff_panel(p: dict) -> None:
             state.cancel_upload()
             st.rerun()
 
+def new_workspace_panel(p: dict) -> None:
+    """The first upload over the demo: the organisation's name, then a workspace of its own."""
+    with st.container(border=True, key="new_workspace"):
+        st.markdown(f"**Start your own workspace from {md_escape(p['name'])}** ({len(p['raw'])} rows). The demo "
+                    "organisation stays as it is; Settings lists both workspaces.")
+        org = st.text_input("Organisation name (shown on reports and in file names)",
+                            value=state.suggested_name(p["name"]), max_chars=200, key="new_workspace_name")
+        b = st.columns(2)
+        if b[0].button("Create the workspace", type="primary", key="new_workspace_create"):
+            try:
+                state.start_workspace(p["raw"], p["name"], org)
+            except ValueError as exc:
+                st.error(md_escape(exc))
+                return
+            session.pop(NEW_WORKSPACE, None)
+            st.rerun()
+        if b[1].button("Cancel", key="new_workspace_cancel"):
+            session.pop(NEW_WORKSPACE, None)
+            st.rerun()
+
+
 with st.container(border=True):
     st.subheader("Load your own inventory")
     st.caption(f"CSV (comma, semicolon or tab; UTF-8), XLSX or JSON, up to {state.MAX_UPLOAD_MB} MB. "
                "Rows with problems are listed with line, column and value — never dropped silently.")
     up = st.file_uploader("Inventory file", type=["csv", "txt", "tsv", "xlsx", "json"], key="inventory_upload")
-    if up is not None and st.session_state.get("loaded_upload") != (up.name, up.size, up.file_id):
-        st.session_state["loaded_upload"] = (up.name, up.size, up.file_id)
+    if up is not None and session.get(LOADED_UPLOAD) != (up.name, up.size, up.file_id):
+        session[LOADED_UPLOAD] = (up.name, up.size, up.file_id)
         try:
             raw_up = state.read_upload(up.getvalue(), up.name)
-            if state.is_demo():  # the demo is sample data: the first upload starts the user's register
-                state.load_upload(raw_up, up.name)
+            if state.workspace_is_demo():  # the demo is sample data: the first upload starts a workspace
+                session[NEW_WORKSPACE] = {"raw": raw_up, "name": up.name}
             else:  # a new version of the user's register: diff first, replace on confirmation
                 state.stage_upload(raw_up, up.name)
         except InventoryFileError as exc:
-            st.session_state["upload_error"] = f"{up.name}: {exc}"
+            session[UPLOAD_ERROR] = f"{up.name}: {exc}"
         else:
-            st.session_state.pop("upload_error", None)
-    if st.session_state.get("upload_error"):
-        st.error(md_escape(st.session_state["upload_error"]) + " — the previous inventory is still loaded.")
-    for notice in st.session_state.get("upload_notices") or []:
+            session.pop(UPLOAD_ERROR, None)
+    if session.get(UPLOAD_ERROR):
+        st.error(md_escape(session[UPLOAD_ERROR]) + " — the previous inventory is still loaded.")
+    for notice in session.get(UPLOAD_NOTICES) or []:
         st.info(md_escape(notice))
+    if session.get(NEW_WORKSPACE):
+        new_workspace_panel(session[NEW_WORKSPACE])
     if state.pending_upload():
         register_diff_panel(state.pending_upload())
     c = [st.container(horizontal=True, key="inventory_actions")] * 4  # buttons wrap on narrow windows
     c[0].download_button("Empty template (CSV)", template_csv(lib), "ai-vendor-risk-inventory-template.csv", "text/csv")
     c[1].download_button("Empty template (XLSX)", template_xlsx(lib), "ai-vendor-risk-inventory-template.xlsx", XLSX_MIME)
-    if c[2].button("Undo last edit", disabled=not st.session_state.get("history"), icon=":material/undo:"):
-        st.session_state["undo_note"] = state.undo()
+    if c[2].button("Undo last edit", disabled=not session.get(HISTORY), icon=":material/undo:"):
+        session[UNDO_NOTE] = state.undo()
         st.rerun()
-    if st.session_state.get("undo_note"):
-        st.success(f"Undone: {md_escape(st.session_state.pop('undo_note'))}", icon=":material/undo:")
-    if c[3].button("Reload the demo organisation"):
-        state.reset_to_demo()
+    if session.get(UNDO_NOTE):
+        st.success(f"Undone: {md_escape(session.pop(UNDO_NOTE))}", icon=":material/undo:")
+    if state.workspace_is_demo():
+        if c[3].button("Reset the demo organisation", help="Back to the demo's own inventory and answers"):
+            state.reset_to_demo()
+            st.rerun()
+    elif c[3].button("Open the demo organisation", help="Your workspace stays as it is (Settings lists both)"):
+        state.open_demo()
         st.rerun()
 
 result = state.inventory()
-ver = st.session_state["editor_version"]
+ver = session[EDITOR_VERSION]
 st.markdown(f"**{result.total_rows}** rows · **{len(result.frame)}** valid · **{len(result.rejected_lines)}** "
-            f"rejected — source: {md_escape(st.session_state['source'])}")
+            f"rejected — source: {md_escape(session[SOURCE])}")
 
 if result.comment_lines:
     st.caption("Comment rows skipped (deployment_id starting with '# '): lines "
@@ -145,7 +183,7 @@ edited = st.data_editor(
 
 
 def _changed(key: str) -> bool:
-    delta = st.session_state.get(key) or {}
+    delta = session.edits(key)
     return bool(delta.get("edited_rows") or delta.get("added_rows") or delta.get("deleted_rows"))
 
 

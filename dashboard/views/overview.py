@@ -5,11 +5,16 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import charts
+from dashboard.state import auth
+from dashboard.state.session import CHARTS_PRELOAD_TICK, CHARTS_PRELOADED, SOURCE
+from risk_models.auth.roles import Permission
 from risk_models.config.labels import human, label_maps
+from risk_models.config.palette import short_usd
 from risk_models.engine.assessment import drivers
 from risk_models.engine.concentration import concentration
 from risk_models.io.escape import md_escape
 
+session = state.current_session()
 lib = state.library()
 a = state.assessment()
 result, frame, table = a.inventory, a.frame, a.residual.table
@@ -17,7 +22,7 @@ summary = a.simulation.summary(frame)
 
 st.title("AI vendor-risk overview")
 pack_name, age = state.pack_status()
-st.caption(f"{md_escape(st.session_state['source'])} · scenario library {md_escape(pack_name)} as of "
+st.caption(f"{md_escape(session[SOURCE])} · scenario library {md_escape(pack_name)} as of "
            f"{lib.scenarios.as_of:%d %b %Y} ({age.text()}; {lib.scenarios.horizon_months}-month horizon) · "
            f"{summary['trials']:,} simulated years")
 state.show_pack_age_banner()
@@ -27,21 +32,16 @@ labels = label_maps(lib)
 spend = frame["annual_spend_usd"].sum()
 
 
-def usd(x: float) -> str:
-    """Short money for the KPI rows."""
-    return f"${x / 1e6:,.2f}M" if abs(x) >= 1e6 else f"${x:,.0f}"
-
-
 
 hi_crit = int(table["rating"].isin(["high", "critical"]).sum())
 # two rows of three: figures stay whole at 1024 px as well as on a wide screen
 c = [*st.columns(3), *st.columns(3)]
 c[0].metric("Deployments (valid)", f"{len(frame):,}")
-c[1].metric("Annual AI spend", usd(spend), help=f"${spend:,.0f}")
+c[1].metric("Annual AI spend", short_usd(spend), help=f"${spend:,.0f}")
 c[2].metric("High or critical", f"{hi_crit:,}", help="Rating from the 5x5 likelihood x impact matrix")
-c[3].metric("Expected annual loss", usd(summary["expected_annual_loss_usd"]),
+c[3].metric("Expected annual loss", short_usd(summary["expected_annual_loss_usd"]),
             help=f"${summary['expected_annual_loss_usd']:,.0f} a year, averaged over the simulated years")
-c[4].metric("VaR 95 (annual)", usd(summary["var95_usd"]),
+c[4].metric("VaR 95 (annual)", short_usd(summary["var95_usd"]),
             help=f"${summary['var95_usd']:,.0f}: the loss exceeded in 1 simulated year out of 20")
 c[5].metric("Rejected rows", f"{len(result.rejected_lines):,}")
 
@@ -88,23 +88,24 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config
     "Score": st.column_config.ProgressColumn(format="%.1f", min_value=0, max_value=100),
     "Expected loss / yr": st.column_config.NumberColumn(format="dollar")})
 
-st.page_link("views/inventory.py", label="Load your own inventory", icon=":material/upload:")
+if auth.can(Permission.edit_inventory):  # no link to a page the role does not have (it would be an error)
+    st.page_link("views/inventory.py", label="Load your own inventory", icon=":material/upload:")
 
 # plotly.js (4.7 MB, 2-4 s of browser CPU on this machine) loads while the user reads this page, so the
 # first switch to a page with charts does not wait for it: an invisible chart, drawn by a rerun one
 # second after this page (loading it at once would hold up this page's own tables).
-if st.session_state.get("charts_preloaded"):
+if session.get(CHARTS_PRELOADED):
     with st.container(key="plotly_preload"):
         st.html("<style>.st-key-plotly_preload { display: none; }</style>")
         st.plotly_chart(charts.preload_figure(), key="plotly_preload_chart")
 else:
-    st.session_state["charts_preload_tick"] = False
+    session[CHARTS_PRELOAD_TICK] = False
 
     @st.fragment(run_every=1.0)
     def _preload_charts_soon() -> None:
-        if st.session_state["charts_preload_tick"]:  # the timed rerun, a second after the page was drawn
-            st.session_state["charts_preloaded"] = True
+        if session[CHARTS_PRELOAD_TICK]:  # the timed rerun, a second after the page was drawn
+            session[CHARTS_PRELOADED] = True
             st.rerun()
-        st.session_state["charts_preload_tick"] = True
+        session[CHARTS_PRELOAD_TICK] = True
 
     _preload_charts_soon()

@@ -19,8 +19,6 @@ from risk_models.io.escape import md_escape
 from risk_models.providers.records import ProviderBook, load_book
 from risk_models.providers.summary import CONTRACT_STATUS, contract_status, provider_summary
 
-BOOK = "provider_book"
-
 
 def _demo_book() -> ProviderBook:
     book = load_book(state.DEMO_DIR / "providers.csv", state.DEMO_DIR / "contracts.csv", state.library(),
@@ -30,12 +28,18 @@ def _demo_book() -> ProviderBook:
                                               "valid ISO 17442 check digits); load your own files above."])
 
 
+@st.cache_resource(show_spinner="Reading providers and contracts…", max_entries=4)
+def _loaded_book(key: str, _files: tuple[tuple[bytes, str], tuple[bytes, str]], _lib) -> ProviderBook:
+    return load_book(_files[0], _files[1], _lib, load_roi_spec().lists["ict_service_type"])
+
+
 def _book() -> ProviderBook | None:
-    ss = st.session_state
-    if ss.get("provider_book_source") != ss.get("source"):  # a new inventory: its own providers, not the demo's
-        ss[BOOK] = _demo_book() if state.is_demo() else None
-        ss["provider_book_source"] = ss.get("source")
-    return ss.get(BOOK)
+    """The workspace's providers and contracts (kept with the workspace); the demo's in the demo workspace."""
+    files = state.provider_files()
+    if files is None:
+        return _demo_book() if state.workspace_is_demo() else None
+    key = hashlib.sha256(files[0][0] + b"\0" + files[1][0]).hexdigest()[:16] + state.settings_key()
+    return _loaded_book(key, files, state.library())
 
 
 @st.cache_resource(show_spinner="Building the register of information…", max_entries=4)
@@ -49,6 +53,7 @@ def _book_key(book: ProviderBook) -> str:
 
 
 st.title("Providers & contracts")
+session = state.current_session()
 lib = state.library()
 a = state.assessment()
 book = _book()
@@ -72,7 +77,7 @@ with st.expander("Load providers and contracts (CSV, XLSX or JSON)", expanded=bo
             st.info(f"Replaces {before[0]} providers and {before[1]} contracts with {len(new.providers)} providers and "
                     f"{len(new.contracts)} contracts ({len(new.errors)} rejected cells).")
             if st.button("Replace providers and contracts", type="primary", key="providers_confirm"):
-                st.session_state[BOOK] = new
+                state.set_provider_files((up_p.getvalue(), up_p.name), (up_c.getvalue(), up_c.name))
                 st.rerun()
 
 if book is None:

@@ -13,6 +13,20 @@ import streamlit as st
 import yaml
 
 from dashboard import state
+from dashboard.state.session import (
+    ANSWERS_LOADED,
+    ANSWERS_PENDING,
+    ANSWERS_UPLOAD_ERROR,
+    ANSWERS_UPLOAD_REJECTED,
+    Q_CURRENT,
+    Q_PICKER,
+    Q_SAVE_ERROR,
+    Q_SHOWN,
+    Q_STEMS,
+    XLSX_LOADED,
+    XLSX_PENDING,
+    Key,
+)
 from risk_models.engine.assessment import drivers
 from risk_models.engine.value_of_information import completion, value_of_information
 from risk_models.io.escape import md_escape
@@ -30,11 +44,8 @@ from risk_models.questionnaire.workbook import (
 )
 
 NOT = "(not answered)"
-CURRENT = "q_current_deployment"  # the deployment being answered; see _pick_deployment
-PICKER = "q_deployment"
-STEMS = "q_deployment_stems"  # deployment label without its count -> id
-SHOWN = "q_shown_deployment"  # whose answer widgets the page holds (see _save)
 st.title("Questionnaire")
+session = state.current_session()
 lib = state.library()
 questions = lib.questions
 frame = state.inventory().frame
@@ -46,7 +57,7 @@ vendor_names = dict(lib.models.vendors)
 SCOPE_NAMES = {"channel": "Provider", "model_vendor": "Model vendor"}
 
 
-KEEP = {"q_search", "q_only_open", CURRENT, PICKER, STEMS, SHOWN, "q_save_error"}
+KEEP = {"q_search", "q_only_open", *(k.name for k in (Q_CURRENT, Q_PICKER, Q_STEMS, Q_SHOWN, Q_SAVE_ERROR))}
 
 
 def _pick_deployment(names: dict[str, str], counts: dict[str, str]) -> str:
@@ -55,33 +66,33 @@ def _pick_deployment(names: dict[str, str], counts: dict[str, str]) -> str:
     The browser sends a selectbox's value back as its *label*, and the labels carry answer counts: after an
     answer, the label the browser still held ("… (3/32)") matched no option ("… (4/32)"), Streamlit reset the
     picker to the first deployment and the next clicks overwrote that deployment's answers. So the selection
-    lives in `CURRENT`, changed only by a pick (read by its label without the count), and is written into the
+    lives in `Q_CURRENT`, changed only by a pick (read by its label without the count), and is written into the
     widget before each run, which also sends the browser the label with today's count."""
     ids = list(names)
-    if st.session_state.get(CURRENT) not in names:
-        st.session_state[CURRENT] = ids[0]
-    st.session_state[PICKER] = st.session_state[CURRENT]
-    st.session_state[STEMS] = {stem: d for d, stem in names.items()}
-    return st.selectbox("Deployment", ids, format_func=lambda d: f"{names[d]} ({counts[d]})", key=PICKER,
+    if session.get(Q_CURRENT) not in names:
+        session[Q_CURRENT] = ids[0]
+    session[Q_PICKER] = session[Q_CURRENT]
+    session[Q_STEMS] = {stem: d for d, stem in names.items()}
+    return st.selectbox("Deployment", ids, format_func=lambda d: f"{names[d]} ({counts[d]})", key=Q_PICKER.name,
                         on_change=_picked)
 
 
 def _picked() -> None:
-    value, stems = st.session_state[PICKER], st.session_state[STEMS]
+    value, stems = session[Q_PICKER], session[Q_STEMS]
     if value not in stems.values():  # a label sent before its count changed
         value = stems.get(re.sub(r" \(\d+/\d+\)$", "", str(value)))
     if value is not None:
-        st.session_state[CURRENT] = value
+        session[Q_CURRENT] = value
 
 
 def _reset_widgets() -> None:
     """Answer widgets must show the new answers after a bulk change, not their previous state."""
-    for key in [k for k in st.session_state if str(k).startswith("q_") and k not in KEEP]:
-        del st.session_state[key]
+    session.forget_widgets("q_", keep=KEEP)
 
 
-def _changes_to_confirm(prefix: str, pend: dict, apply_label: str, discard_label: str) -> None:
-    """The answers a read-back would change, then apply (or discard) on confirmation."""
+def _changes_to_confirm(prefix: str, pending: Key[dict], apply_label: str, discard_label: str) -> None:
+    """The answers a read-back would change (waiting under `pending`), then apply (or discard) on confirmation."""
+    pend = session[pending]
     st.markdown(f"**{len(pend['changes'])} answer(s) change**")
     if pend["changes"]:
         st.dataframe(pd.DataFrame(pend["changes"]).astype(str), hide_index=True, width="stretch",
@@ -89,11 +100,11 @@ def _changes_to_confirm(prefix: str, pend: dict, apply_label: str, discard_label
     b = st.columns(2)
     if b[0].button(apply_label, type="primary", disabled=not pend["changes"], key=f"{prefix}_apply"):
         state.set_answers(pend["answers"])
-        st.session_state.pop(f"{prefix}_pending")
+        session.pop(pending)
         _reset_widgets()
         st.rerun()
     if b[1].button(discard_label, key=f"{prefix}_discard"):
-        st.session_state.pop(f"{prefix}_pending")
+        session.pop(pending)
         st.rerun()
 
 
@@ -157,9 +168,9 @@ with tabs[0]:
             # a later answer; Streamlit, which forgot them when they left the page, calls their callbacks as if
             # they had changed. Only the deployment on the page may be written, or a stale value would undo an
             # answer given meanwhile (bulk, read-back, another user).
-            if dep != st.session_state.get(SHOWN):
+            if dep != session.get(Q_SHOWN):
                 return
-            value = st.session_state.get(key)
+            value = session.widget(key)
             new = dict(state.own_answers())
             per = dict(new.get(dep, {}))
             if value in (None, NOT, []):
@@ -168,7 +179,7 @@ with tabs[0]:
                 try:
                     per[qid] = normalise_answer(questions[qid], value)
                 except AnswerError as exc:
-                    st.session_state["q_save_error"] = f"{questions[qid].text}: {exc}"
+                    session[Q_SAVE_ERROR] = f"{questions[qid].text}: {exc}"
                     return
             if per == new.get(dep, {}):
                 return  # nothing changed: no write, no audit entry
@@ -177,16 +188,16 @@ with tabs[0]:
             else:
                 new.pop(dep, None)
             state.set_answers(new)
-            st.session_state.pop("q_save_error", None)
+            session.pop(Q_SAVE_ERROR, None)
 
         cur_own = own.get(dep, {})
         cur_src = sources.get(dep, {})
-        st.session_state[SHOWN] = dep
+        session[Q_SHOWN] = dep
         with right:
             st.subheader(md_escape(f"{dep}: {frame.at[idx, 'name']}"))
             st.caption("Every answer is saved as soon as you give it; switching deployment loses nothing.")
-            if st.session_state.get("q_save_error"):
-                st.error(md_escape(st.session_state["q_save_error"]))
+            if session.get(Q_SAVE_ERROR):
+                st.error(md_escape(session[Q_SAVE_ERROR]))
             for q in questions.values():
                 label = q.text + (f"  ·  DORA {q.dora_field}" if q.dora_field else "") + \
                     ("  ·  record only" if q.record_only else "")
@@ -389,8 +400,8 @@ with tabs[4]:
                          state.download_name("zip", f"questionnaire-{by}"), "application/zip", key="xlsx_download")
     ups = st.file_uploader("Returned workbooks (XLSX)", type=["xlsx"], accept_multiple_files=True, key="xlsx_upload")
     ids_key = tuple(u.file_id for u in ups or [])
-    if ups and st.session_state.get("xlsx_loaded") != ids_key:
-        st.session_state["xlsx_loaded"] = ids_key
+    if ups and session.get(XLSX_LOADED) != ids_key:
+        session[XLSX_LOADED] = ids_key
         incoming: dict = {}
         errs = []
         known = set(frame["deployment_id"].astype(str))
@@ -400,9 +411,9 @@ with tabs[4]:
             for d, per in got.items():
                 incoming.setdefault(d, {}).update(per)
         merged, changes = merge_answers(own, incoming)
-        st.session_state["xlsx_pending"] = {"answers": merged, "changes": change_rows(changes, questions),
-                                            "errors": [e.model_dump() for e in errs]}
-    pend = st.session_state.get("xlsx_pending")
+        session[XLSX_PENDING] = {"answers": merged, "changes": change_rows(changes, questions),
+                            "errors": [e.model_dump() for e in errs]}
+    pend = session.get(XLSX_PENDING)
     if pend:
         if pend["errors"]:
             st.error(f"{len(pend['errors'])} cell(s) refused — they are not applied:")
@@ -412,7 +423,7 @@ with tabs[4]:
                 "file": "File", "sheet": "Sheet", "row": "Row", "deployment_id": "Deployment", "question": "Question",
                 "value": "Value", "message": "Problem"}).fillna("").astype(str), hide_index=True, width="stretch",
                 key="xlsx_errors")
-        _changes_to_confirm("xlsx", pend, "Apply the answers", "Discard")
+        _changes_to_confirm("xlsx", XLSX_PENDING, "Apply the answers", "Discard")
 
 # --- archived answers ----------------------------------------------------------------------------------
 with tabs[5]:
@@ -440,25 +451,24 @@ with tabs[6]:
     c[1].download_button("Download answers (JSON)", json.dumps(data, indent=1, ensure_ascii=False),
                          state.download_name("json", "answers"), "application/json")
     up = c[2].file_uploader("Upload answers (YAML or JSON)", type=["yaml", "yml", "json"], key="answers_upload")
-    if up is not None and st.session_state.get("answers_loaded") != up.file_id:
-        st.session_state["answers_loaded"] = up.file_id
+    if up is not None and session.get(ANSWERS_LOADED) != up.file_id:
+        session[ANSWERS_LOADED] = up.file_id
         try:
             loaded = load_user_yaml(up.getvalue().decode("utf-8-sig")) or {}  # no aliases (billion laughs)
             if not isinstance(loaded, dict):
                 raise ValueError("expected a mapping {deployment_id: {question_id: answer}}")
         except (ValueError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            st.session_state["answers_upload_error"] = f"{up.name}: cannot read ({exc})"
+            session[ANSWERS_UPLOAD_ERROR] = f"{up.name}: cannot read ({exc})"
         else:
             new, errors = validate_answers(loaded, questions, frame["deployment_id"])
             merged, changes = merge_answers(own, new)
-            st.session_state["answers_pending"] = {"answers": merged, "changes": change_rows(changes, questions)}
-            st.session_state["answers_upload_error"] = None
-            st.session_state["answers_upload_rejected"] = [e.model_dump() for e in errors]
-    if st.session_state.get("answers_upload_error"):
-        st.error(st.session_state["answers_upload_error"])
-    if st.session_state.get("answers_upload_rejected"):
+            session[ANSWERS_PENDING] = {"answers": merged, "changes": change_rows(changes, questions)}
+            session[ANSWERS_UPLOAD_ERROR] = None
+            session[ANSWERS_UPLOAD_REJECTED] = [e.model_dump() for e in errors]
+    if session.get(ANSWERS_UPLOAD_ERROR):
+        st.error(session[ANSWERS_UPLOAD_ERROR])
+    if session.get(ANSWERS_UPLOAD_REJECTED):
         st.warning("Some answers in the uploaded file were not used:")
-        st.dataframe(pd.DataFrame(st.session_state["answers_upload_rejected"]), hide_index=True, width="stretch")
-    pend = st.session_state.get("answers_pending")
-    if pend:
-        _changes_to_confirm("answers", pend, "Apply the uploaded answers", "Discard the upload")
+        st.dataframe(pd.DataFrame(session[ANSWERS_UPLOAD_REJECTED]), hide_index=True, width="stretch")
+    if session.get(ANSWERS_PENDING):
+        _changes_to_confirm("answers", ANSWERS_PENDING, "Apply the uploaded answers", "Discard the upload")

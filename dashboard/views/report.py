@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from dashboard.state.session import WHATIF_PLAN
 from risk_models.config.labels import label_maps
 from risk_models.io.escape import md_escape
 from risk_models.storage.db import StorageError
@@ -28,7 +29,7 @@ if baseline is not None and c[1].checkbox(
         key="pdf_compare", help="The last approved saved assessment, else the most recent saved one whose figures "
         "differ from these (an identical save would show every change as zero)"):
     previous = baseline
-plan = st.session_state.get("whatif_plan") or {}
+plan = state.current_session().get(WHATIF_PLAN) or {}
 use_plan = bool(plan) and c[2].checkbox(f"Include the what-if plan ({sum(map(len, plan.values()))} option(s))",
                                         value=True, key="pdf_plan",
                                         help="Adds a Plan section: before/after matrix, loss, VaR, concentration "

@@ -5,22 +5,24 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import charts, pack_panel
+from dashboard.state.session import PACK_NOTE, SCENARIO_PACK, SCENARIO_REFUSED, SCENARIO_VERSION
 from risk_models.engine.score import stressed_probabilities
 from risk_models.io.escape import md_escape
 
 st.title("Scenario library")
+session = state.current_session()
 lib = state.library()
 sc = lib.scenarios
 probs = state.probabilities()
 pack_name, age = state.pack_status()
-source = (st.session_state.get("scenario_pack") or {}).get("source", "built-in")
+source = (session.get(SCENARIO_PACK) or {}).get("source", "built-in")
 st.caption(f"Pack {md_escape(pack_name)} ({md_escape(source)}), maintained by {md_escape(sc.maintainer or 'unknown')}; "
            f"as of {sc.as_of:%d %b %Y} ({age.text()}). Probabilities over a {sc.horizon_months}-month horizon are "
            "analyst estimates — edit them to match your view. Outcomes of one event are mutually exclusive (they "
            "sum to ≤ 1; the rest is 'no change').")
 state.show_pack_age_banner()
-if st.session_state.get("pack_note"):
-    st.info(st.session_state["pack_note"])
+if session.get(PACK_NOTE):
+    st.info(session[PACK_NOTE])
 pack_panel.render()
 
 rows = []
@@ -34,7 +36,7 @@ for e in sc.events:
                      "source": e.sources[0].url, "source date": e.sources[0].date,
                      "rationale": o.rationale})
 table = pd.DataFrame(rows)
-ver = st.session_state.setdefault("scenario_version", 0)
+ver = session.setdefault(SCENARIO_VERSION, 0)
 edited = st.data_editor(
     table, key=f"scenario_editor_{ver}", hide_index=True, width="stretch", height=36 * (len(table) + 1) + 3,
     disabled=[c for c in table.columns if c != "probability"],
@@ -46,26 +48,26 @@ edited = st.data_editor(
         "source": st.column_config.LinkColumn(display_text="source"),
         "outcome_id": None,
     })
-for message in st.session_state.pop("scenario_refused", []):  # why the last edit was put back, next to the table
+for message in session.pop(SCENARIO_REFUSED, []):  # why the last edit was put back, next to the table
     st.error(message, icon=":material/undo:")
-delta = st.session_state.get(f"scenario_editor_{ver}") or {}
+delta = session.edits(f"scenario_editor_{ver}")
 if delta.get("edited_rows"):
     sums = edited.groupby("event", sort=False)["probability"].sum()
     over = sums[sums > 1 + 1e-9]
     if len(over):
         # refused: the editor is rebuilt from the probabilities in use, so the cell shows its old value again
-        st.session_state["scenario_refused"] = [
+        session[SCENARIO_REFUSED] = [
             f"{md_escape(ev)}: the edit would make its outcome probabilities sum to {total:.2f}; mutually exclusive "
             "outcomes must sum to ≤ 1. The cell was put back to its previous value — lower another outcome of this "
             "event first." for ev, total in over.items()]
-        st.session_state["scenario_version"] = ver + 1
+        session[SCENARIO_VERSION] = ver + 1
         st.rerun()
     else:
-        st.session_state.pop("scenario_refused", None)
+        session.pop(SCENARIO_REFUSED, None)
         new = {r.outcome_id: float(r.probability) for r in edited.itertuples()
                if abs(r.probability - r.default) > 1e-12}
         state.set_probabilities(new)
-        st.session_state["scenario_version"] = ver + 1
+        session[SCENARIO_VERSION] = ver + 1
         st.rerun()
 
 with st.expander("Events and all their sources"):
@@ -78,7 +80,7 @@ changed = len(probs)
 c[0].metric("Probabilities changed from defaults", changed)
 if c[1].button("Reset to defaults", disabled=not changed):
     state.set_probabilities({})
-    st.session_state["scenario_version"] = ver + 1
+    session[SCENARIO_VERSION] = ver + 1
     st.rerun()
 
 st.subheader("Stress test")

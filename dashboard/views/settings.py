@@ -6,6 +6,8 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import state
+from dashboard.components.workspaces import local_name_panel, workspaces_panel
+from dashboard.state.session import ASSUMPTIONS_VERSION
 from risk_models.config.assumptions import AssumptionsError, assumptions_frame, assumptions_from_frame
 from risk_models.config.domain import Jurisdiction
 from risk_models.config.profile import OrgProfile, encode_logo
@@ -15,6 +17,8 @@ JURISDICTIONS = {"us": "United States", "eu": "European Union / EEA", "uk": "Uni
                  "other": "Other", "on_prem": "On-premises"}
 
 st.title("Settings")
+workspaces_panel()
+local_name_panel()
 lib = state.library()
 base = state.base_library()
 profile = lib.profile
@@ -58,8 +62,9 @@ st.caption("Edit a value and apply: the assessment, the report and a saved asses
            "*organisation assumption* are placeholders for your own business-impact analysis.")
 current = lib.assumptions
 frame = assumptions_frame(current)
+editor_version = state.current_session().get(ASSUMPTIONS_VERSION, 0)  # new assumptions: a new editor shows them
 edited = st.data_editor(
-    frame, key=f"assumptions_editor_{st.session_state.get('assumptions_version', 0)}", hide_index=True, width="stretch",
+    frame, key=f"assumptions_editor_{editor_version}", hide_index=True, width="stretch",
     disabled=["Parameter", "Level", "Basis", "Note"], column_order=["Parameter", "Level", "Value", "Basis", "Note"],
     column_config={"Value": st.column_config.NumberColumn("Value", min_value=0.0, max_value=1e9, format="%.2f"),
                    "Note": st.column_config.TextColumn("Note", width="large")})

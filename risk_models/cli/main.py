@@ -7,7 +7,6 @@ Exit codes: 0 success, 1 some input rows invalid, 2 usage, configuration or file
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import math
@@ -53,9 +52,8 @@ from risk_models.inventory.read import (
 from risk_models.inventory.template import template_csv, template_xlsx
 from risk_models.io.escape import md_file_escape, terminal_text
 from risk_models.report.json_report import (
-    deployment_records,
     document_header,
-    later_records_started,
+    report,
     stress_delta,
     write_report,
 )
@@ -130,15 +128,12 @@ def cmd_assess(args: argparse.Namespace) -> int:
         return 1
     if args.trials < 100:
         raise UserError("--trials must be at least 100")
-    # the simulated years are drawn after the per-deployment report has been started (they are
-    # only in its header), so the later part of a large report's records is written meanwhile
-    base = assess(result, answers, lib, trials=args.trials, seed=args.seed, deferred_draws=bool(args.json))
-    with later_records_started(base) if args.json else contextlib.nullcontext() as started:
-        return _report_assessment(args, lib, result, answers, answer_errors, base, started)
+    base = assess(result, answers, lib, trials=args.trials, seed=args.seed)
+    return _report_assessment(args, lib, result, answers, answer_errors, base)
 
 
 def _report_assessment(args: argparse.Namespace, lib: Library, result: ImportResult, answers: dict, answer_errors: list,
-                       base, started) -> int:
+                       base) -> int:
     org = args.org or lib.profile.name or Path(args.file).stem
     extra: dict = {}
     if args.stress:
@@ -152,29 +147,29 @@ def _report_assessment(args: argparse.Namespace, lib: Library, result: ImportRes
         extra["answers_rejected"] = [e.model_dump() for e in answer_errors]
     header = document_header(base, org, extra)
     failed: list[str] = []
-    if any(getattr(args, k) for k in ("pdf", "xlsx", "csv", "md")):
+    if any(getattr(args, k) for k in ("pdf", "xlsx", "csv", "md", "parquet")):
         from risk_models.cli.dora import reviews_for_report
-        rep = header | {"deployments": deployment_records(base), "reviews": reviews_for_report(base)}
+        rep = report(base, header=header) | {"reviews": reviews_for_report(base)}
         comparison = cli_report.enrich(rep, base, args, org)  # labels, --apply-top plan, --compare
-        failed = _write_exports(rep, args, comparison)
+        failed = _write_exports(rep, args, comparison) + _write_parquet(rep, args.parquet)
     if args.json:
-        _stream_json(base, org, header, args.json, started)
+        _stream_json(base, org, header, args.json)
     _print_summary(base, header, sys.stderr if args.json == "-" else sys.stdout)
     for message in failed:  # the other files were written; say which one was not, exit 2
         print(f"error: {term(message)}", file=sys.stderr)
     return 2 if failed else 0
 
 
-def _stream_json(a, org: str, header: dict, out: str, started=None) -> None:
+def _stream_json(a, org: str, header: dict, out: str) -> None:
     """The JSON report, written as it is generated (flat memory for large inventories)."""
     if out == "-":
         sys.stdout.flush()
-        write_report(a, sys.stdout.buffer, org, header=header, started=started)
+        write_report(a, sys.stdout.buffer, org, header=header)
         sys.stdout.buffer.flush()
         return
     try:
         with open(out, "wb") as fh:
-            write_report(a, fh, org, header=header, started=started)
+            write_report(a, fh, org, header=header)
     except OSError as exc:
         raise UserError(f"{out}: cannot write ({exc.strerror})") from None
 
@@ -193,6 +188,18 @@ def _write_exports(rep: dict, args: argparse.Namespace, comparison: dict | None 
                 failed.append(f"{out}: the {kind.upper()} export failed ({type(exc).__name__}: {exc}); "
                               "the other files were written")
     return failed
+
+
+def _write_parquet(rep: dict, out: str | None) -> list[str]:
+    """The Parquet tables of `--parquet DIR`; a failure is reported like another export's."""
+    if not out:
+        return []
+    from risk_models.report.parquet import write_parquet
+    try:
+        write_parquet(rep, Path(out))
+    except OSError as exc:
+        return [f"{out}: cannot write the Parquet tables ({exc.strerror or exc})"]
+    return []
 
 
 def _print_summary(a, header: dict, out) -> None:
@@ -340,6 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--xlsx", metavar="OUT", help="write the XLSX workbook")
     a.add_argument("--csv", metavar="OUT", help="write a CSV of deployments with scores")
     a.add_argument("--md", metavar="OUT", help="write a Markdown summary")
+    a.add_argument("--parquet", metavar="DIR", help="write deployments, drivers, fallbacks and exit-plan steps as "
+                                                    "Parquet tables into DIR (for BI tools)")
     a.add_argument("--org", help="organisation name for reports (default: the profile's name, else the file name)")
     cli_report.add_arguments(a)
     settings(a)
@@ -416,7 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 MAX_TRIALS = 1_000_000  # 10^8 trials was a MemoryError; a million gives VaR 99 to well under 1 %
-OUTPUTS = ("json", "pdf", "xlsx", "csv", "md", "out", "merged")
+OUTPUTS = ("json", "pdf", "xlsx", "csv", "md", "parquet", "out", "merged")
 INPUTS = ("file", "answers", "scenarios", "providers", "contracts", "reviews", "against")
 
 

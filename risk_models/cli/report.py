@@ -8,7 +8,6 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from risk_models.config.labels import label_maps
 from risk_models.config.loader import Library, with_profile
 from risk_models.config.profile import OrgProfile, encode_logo
 from risk_models.engine.assessment import Assessment
@@ -49,8 +48,7 @@ def with_logo(lib: Library, path: str | None) -> Library:
 
 
 def enrich(rep: dict, a: Assessment, args: argparse.Namespace, organisation: str) -> dict | None:
-    """Add labels and the plan to `rep` (in place); return the comparison diff, if asked for."""
-    rep["labels"] = label_maps(a.lib)
+    """Add the plan to `rep` (in place); return the comparison diff, if asked for."""
     if getattr(args, "apply_top", None):
         rec = recommendations_of(a)
         try:

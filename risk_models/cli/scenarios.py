@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from risk_models.config.loader import ConfigError, Library, load_library, load_scenarios
+from risk_models.config.palette import usd
 from risk_models.config.schema import ScenariosFile
 from risk_models.engine.pack_effect import portfolio_effect
 from risk_models.io.escape import terminal_text as term
@@ -44,10 +45,6 @@ def cmd_validate_pack(args: argparse.Namespace) -> int:
     if age.warning():
         print(f"warning: {age.warning()}", file=sys.stderr)
     return 0
-
-
-def _money(x: float) -> str:
-    return f"-${-x:,.0f}" if x < 0 else f"${x:,.0f}"
 
 
 def print_diff(d: dict, out) -> None:
@@ -94,7 +91,7 @@ def print_effect(e: dict, out) -> None:
     print(f"Effect on the portfolio ({e['deployments']} deployments, default probabilities, same seed):", file=out)
     for label, key in (("Expected annual loss", "expected_annual_loss_usd"), ("VaR 95", "var95_usd")):
         p = e["portfolio"][key]
-        print(f"  {label}: {_money(p['before'])} -> {_money(p['after'])} ({'+' if p['delta'] >= 0 else '-'}"
+        print(f"  {label}: {usd(p['before'])} -> {usd(p['after'])} ({'+' if p['delta'] >= 0 else '-'}"
               f"${abs(p['delta']):,.0f})", file=out)
     print("  Ratings: " + ", ".join(f"{r} {v['before']} -> {v['after']}" for r, v in e["ratings"].items()), file=out)
     moved = e["ratings_moved"]

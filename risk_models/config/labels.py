@@ -41,4 +41,4 @@ def default_labels() -> dict[str, dict[str, str]]:
 
 
 def report_labels(rep: dict) -> dict[str, dict[str, str]]:
-    return rep.get("labels") or default_labels()
+    return rep.get("catalogues", {}).get("labels") or rep.get("labels") or default_labels()

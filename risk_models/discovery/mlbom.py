@@ -1,6 +1,7 @@
 """CycloneDX 1.5/1.6 ML-BOMs -> model (and vendor) for the deployments they name, or new drafts.
 
-The BOM is checked against the CycloneDX JSON schema and read with cyclonedx-python-lib; the model
+The BOM is checked against the CycloneDX JSON schema and read with cyclonedx-python-lib (the
+'discovery' extra, imported only here: the rest of discovery and the app do without it); the model
 card (not modelled by the library) is read from the same JSON by bom-ref.
 """
 
@@ -11,19 +12,16 @@ import re
 from dataclasses import dataclass
 
 import pandas as pd
-from cyclonedx.model.bom import Bom
-from cyclonedx.model.component import ComponentType
-from cyclonedx.schema import SchemaVersion
-from cyclonedx.validation.json import JsonStrictValidator
 
 from risk_models.config.domain import INVENTORY_COLUMNS
 from risk_models.config.loader import Library
 from risk_models.discovery.draft import NOTE
 from risk_models.discovery.rules import DiscoveryFile
 from risk_models.inventory.read import model_vendor
+from risk_models.io.extras import missing_extra_message
 from risk_models.io.safe_yaml import load_user_json
 
-VERSIONS = {"1.5": SchemaVersion.V1_5, "1.6": SchemaVersion.V1_6}
+VERSIONS = {"1.5": "V1_5", "1.6": "V1_6"}  # CycloneDX spec version -> cyclonedx.schema.SchemaVersion member
 
 
 class MlbomError(ValueError):
@@ -51,6 +49,14 @@ def _cards(components: list, out: dict[str, dict]) -> None:
 
 def read_mlbom(data: bytes, filename: str, disc: DiscoveryFile) -> list[ModelComponent]:
     try:
+        import jsonschema  # noqa: F401 - JsonStrictValidator needs it
+        from cyclonedx.model.bom import Bom
+        from cyclonedx.model.component import ComponentType
+        from cyclonedx.schema import SchemaVersion
+        from cyclonedx.validation.json import JsonStrictValidator
+    except ImportError as exc:
+        raise MlbomError(missing_extra_message("discovery", "discover mlbom", (exc.name or "cyclonedx").split(".")[0])) from None
+    try:
         doc = load_user_json(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise MlbomError(f"{filename}: not valid JSON ({exc}); a CycloneDX BOM in JSON is expected") from None
@@ -60,7 +66,7 @@ def read_mlbom(data: bytes, filename: str, disc: DiscoveryFile) -> list[ModelCom
     if spec not in VERSIONS:
         raise MlbomError(f"{filename}: CycloneDX specVersion {spec or '(none)'}; 1.5 and 1.6 are supported "
                          "(machine-learning-model components and model cards came with 1.5)")
-    err = JsonStrictValidator(VERSIONS[spec]).validate_str(json.dumps(doc))
+    err = JsonStrictValidator(SchemaVersion[VERSIONS[spec]]).validate_str(json.dumps(doc))
     if err is not None:
         raise MlbomError(f"{filename}: does not follow the CycloneDX {spec} schema: {str(err)[:400]}")
     try:

@@ -38,13 +38,12 @@ class Assessment:
 
 
 def assess(inventory: ImportResult, answers: AnswerMap, lib: Library, probabilities: dict[str, float] | None = None,
-           trials: int = 10_000, seed: int = 0, deferred_draws: bool = False) -> Assessment:
-    """`deferred_draws`: the simulated years are drawn when first read (see simulate)."""
+           trials: int = 10_000, seed: int = 0) -> Assessment:
     probs = dict(probabilities or {})
     frame = inventory.frame
     residual = score(frame, answers, lib, probs)
     inherent = score(frame, answers, lib, probs, controls=False)
-    sim = simulate(frame, residual, lib, trials, seed, deferred=deferred_draws)
+    sim = simulate(frame, residual, lib, trials, seed)
     return Assessment(lib, inventory, answers, probs, residual, inherent, sim, seed)
 
 
@@ -151,7 +150,6 @@ class DriverContext:
     triggers: list[list[tuple[int, float]]]  # exit-plan trigger outcomes: (outcome, points), largest first
     ratings: list[str]
     scores: list[float]
-    outcome_parts: list[dict] = field(default_factory=list)  # per outcome, what an exit-plan trigger names
     plan_parts: dict = field(default_factory=dict)  # per set-up and target, what its exit plan says
 
 
@@ -210,6 +208,28 @@ def _factor_drivers(a: Assessment, summaries: np.ndarray, rows: list[dict]) -> l
     return out
 
 
+OTHER_OUTCOMES = "other_outcomes"  # the driver that sums the outcomes beyond the first DRIVER_LIMIT
+FACTOR_NAMES = {"fallback_status": "Fallback status", "abstraction_layer": "Abstraction layer",
+                "proprietary_features": "Proprietary features", "committed_spend": "Committed spend",
+                "out_of_contract": "Out of contract"}
+
+
+def other_outcomes_label(count: int) -> str:
+    return f"{count} other outcomes"
+
+
+def driver_catalogue(a: Assessment) -> dict[str, dict]:
+    """What every driver id names (the JSON report lists it once): outcomes, the other outcomes, factors."""
+    o = a.residual.outcomes
+    out = {oid: {"kind": "outcome", "label": label} for oid, label in zip(o.ids, o.labels, strict=True)}
+    out[OTHER_OUTCOMES] = {"kind": "outcome", "label": "Other outcomes"}
+    for f in a.residual.factors:
+        qid = f.id.removeprefix("q:")
+        name = a.lib.questions[qid].text if f.id.startswith("q:") and qid in a.lib.questions else FACTOR_NAMES.get(f.id, f.id)
+        out[f.id] = {"kind": "factor", "label": name}
+    return out
+
+
 def context_drivers(a: Assessment, ctx: DriverContext, j: int) -> list[dict]:
     """Outcome drivers (score points, add up to the score) then non-neutral factors (x value)."""
     o = a.residual.outcomes
@@ -217,7 +237,7 @@ def context_drivers(a: Assessment, ctx: DriverContext, j: int) -> list[dict]:
            for k, v in zip(ctx.top[j], ctx.top_points[j], strict=True)]
     n_other, rest = ctx.other[j]
     if n_other:
-        out.append({"kind": "outcome", "id": "other_outcomes", "label": f"{n_other} other outcomes", "value": rest})
+        out.append({"kind": "outcome", "id": OTHER_OUTCOMES, "label": other_outcomes_label(n_other), "value": rest})
     out += ctx.factors[j]
     return out
 

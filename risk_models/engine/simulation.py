@@ -16,8 +16,6 @@ are computed in closed form (the simulation's mean converges to them; a test che
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -112,19 +110,7 @@ class SimulationResult:
     trials: int
     seed: int
     components: np.ndarray  # (n, dims) closed-form expected annual loss by component (COMPONENTS)
-    _portfolio: np.ndarray | None = field(default=None, repr=False)
-    _draw: Callable[[], np.ndarray] | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @property
-    def portfolio(self) -> np.ndarray:
-        """(trials,) simulated annual portfolio loss; drawn on first use when the draws were deferred
-        (the same draws: seed and inputs are fixed when the result is made)."""
-        if self._portfolio is None:
-            with self._lock:
-                if self._portfolio is None:
-                    self._portfolio, self._draw = self._draw(), None
-        return self._portfolio
+    portfolio: np.ndarray = field(repr=False)  # (trials,) simulated annual portfolio loss
 
     @property
     def expected_by_deployment(self) -> np.ndarray:
@@ -159,17 +145,12 @@ def _draw_events(rng, annual: np.ndarray, ev: np.ndarray, trials: int) -> np.nda
     return drawn
 
 
-def simulate(frame: pd.DataFrame, scores: Scores, lib: Library, trials: int = 10_000, seed: int = 0,
-             deferred: bool = False) -> SimulationResult:
-    """Closed-form expected losses and `trials` simulated years. `deferred`: the years are drawn
-    when first read (the CLI reads them after the per-deployment report has been started)."""
+def simulate(frame: pd.DataFrame, scores: Scores, lib: Library, trials: int = 10_000, seed: int = 0) -> SimulationResult:
+    """Closed-form expected losses and `trials` simulated years."""
     if not 1 <= trials <= MAX_TRIALS:
         raise ValueError(f"trials must be between 1 and {MAX_TRIALS:,}")
     components = expected_loss_components(frame, scores, lib)  # closed form, per exposure profile
-    result = SimulationResult(trials, seed, components, _draw=lambda: _draw_years(frame, scores, lib, trials, seed))
-    if not deferred:
-        result.portfolio  # noqa: B018 (drawn now)
-    return result
+    return SimulationResult(trials, seed, components, _draw_years(frame, scores, lib, trials, seed))
 
 
 def _draw_years(frame: pd.DataFrame, scores: Scores, lib: Library, trials: int, seed: int) -> np.ndarray:

@@ -19,59 +19,87 @@ def _answer(a: Assessment, dep: str, qid: str) -> tuple[object, bool]:
     return (given[qid], False) if qid in given else (a.lib.questions[qid].default, True)
 
 
-def exit_plan(a: Assessment, rec: Recommendations, i: int, ctx: DriverContext | None = None, j: int = 0,
-              refs: bool = False) -> dict:
-    """Exit plan of deployment i. `ctx`, `j`: a driver context holding deployment i at position j,
-    when the caller has one (a report of 20,000 deployments builds one for all of them). `refs`:
-    name the target and supporting options by id instead of repeating their records (the JSON
-    report, whose per-deployment fallbacks already hold them)."""
-    if ctx is None:
-        ctx, j = driver_context(a, [i]), 0
+def exit_plan(a: Assessment, rec: Recommendations, i: int) -> dict:
+    """Exit plan of deployment i, whole: what `plan_facts` holds with its options and outcomes spelt out."""
+    ctx = driver_context(a, [i])
+    row = ctx.rows[0]
+    o = a.residual.outcomes
+    outcomes = {oid: {"label": o.labels[k], "event_label": o.event_labels[k],
+                      "probability": round(float(o.probability[k]), 4)} for k, oid in enumerate(o.ids)}
+    deployment = {"deployment_id": str(row["deployment_id"]), "name": row["name"],
+                  "business_unit": row["business_unit"], "owner": row["owner"], "rating": ctx.ratings[0],
+                  "score": round(ctx.scores[0], 2), "channel": row["channel"], "model": row["model"],
+                  "region": row["region"], "committed_spend_usd": row["committed_spend_usd"],
+                  "contract_end": row["contract_end"].isoformat() if row["contract_end"] else None}
+    options = {r["option_id"]: r for r in rec.records(i)}
+    return whole_plan(plan_facts(a, rec, i, ctx, 0), deployment, outcomes, options,
+                      a.lib.channel_label(row["channel"]))
+
+
+def plan_facts(a: Assessment, rec: Recommendations, i: int, ctx: DriverContext, j: int) -> dict:
+    """What deployment i's exit plan adds to its report record (the JSON report's `exit_plan`): triggers by
+    outcome id, target and supporting options by id, the steps and dependencies of its set-up, notice,
+    RTO, cut-over. `ctx` holds deployment i at position j (a report of 20,000 deployments builds one
+    context for all of them)."""
     row = ctx.rows[j]
     dep = str(row["deployment_id"])
-    o = a.residual.outcomes
-    channel_label = a.lib.channel_label(row["channel"])
-    static = _trigger_parts(ctx, o)
-    triggers = [static[k] | {"score_points": round(p, 2)} for k, p in ctx.triggers[j]]
     k_target, k_support = rec.exit_target(i), rec.supporting(i)
     target_label = rec.options[k_target].label if k_target is not None else None
     target_weeks = round(float(rec.effort[k_target, i, 0]), 1) if k_target is not None else None
-    if refs:
-        target = rec.options[k_target].id if k_target is not None else None
-        support = [rec.options[k].id for k in k_support]
-    else:
-        target = rec.record(k_target, i) if k_target is not None else None
-        support = [rec.record(k, i) for k in k_support]
     rto, rto_assumed = _answer(a, dep, "rto_hours")
     notice, notice_assumed = _answer(a, dep, "notice_period_days")
     tested, _ = _answer(a, dep, "exit_last_tested")
     cutover = cutover_hours(str(row["fallback_status"]), target_weeks)
     standby = cutover is not None and cutover > float(rto)
-    dates = act_on_dates(row["contract_end"], float(notice), a.lib.reference_date, a.lib.scenarios.horizon_months)
     # what depends only on the set-up and the target is worded once per distinct set-up (a report
     # of 20,000 deployments has a few hundred)
     key = (row["channel"], row["model"], row["region"], row["jurisdiction"], row["data_sensitivity"],
            row["proprietary_features"], target_label, rto, cutover)
     if key not in ctx.plan_parts:
-        ctx.plan_parts[key] = _setup_parts(a, row, channel_label, target_label, rto, cutover, standby)
-    feats, steps, dependencies = ctx.plan_parts[key]
-    steps = [*steps, f"Contract: give notice ({notice:g} days{', assumed' if notice_assumed else ''}); remaining "
-             f"committed spend ${row['committed_spend_usd']:,.0f}"
-             + (f"; contract ends {row['contract_end']:%Y-%m-%d}" if row["contract_end"] else "; no contract end date")]
-    if row["committed_spend_usd"]:
-        dependencies = [*dependencies, f"Committed spend ${row['committed_spend_usd']:,.0f}"]
+        ctx.plan_parts[key] = _setup_parts(a, row, a.lib.channel_label(row["channel"]), target_label, rto, cutover,
+                                           standby)
+    _, steps, dependencies = ctx.plan_parts[key]
     return {
-        "deployment_id": dep, "name": row["name"], "business_unit": row["business_unit"],
-        "owner": row["owner"] or "unassigned", "rating": ctx.ratings[j], "score": round(ctx.scores[j], 2),
-        "current": {"channel": row["channel"], "channel_label": channel_label,
-                    "model": row["model"], "region": row["region"],
-                    "proprietary_features": feats},
-        "trigger_events": triggers, "target_option": target, "supporting_actions": support, "steps": steps,
-        "rto_hours": rto, "rto_assumed": rto_assumed,
-        "cutover_hours": cutover, "warm_standby_needed": standby, "dates_to_act_on": dates,
-        "test_plan": {"plan": TEST_PLAN, "last_tested": tested.isoformat() if tested else None},
-        "dependencies": dependencies,
-        "regulatory_basis": REGULATORY_BASIS,
+        "trigger_events": [{"outcome_id": a.residual.outcomes.ids[k], "score_points": round(p, 2)}
+                           for k, p in ctx.triggers[j]],
+        "target_option": rec.options[k_target].id if k_target is not None else None,
+        "supporting_actions": [rec.options[k].id for k in k_support],
+        "steps": steps, "notice_days": notice, "notice_assumed": notice_assumed,
+        "rto_hours": rto, "rto_assumed": rto_assumed, "cutover_hours": cutover, "warm_standby_needed": standby,
+        "dates_to_act_on": act_on_dates(row["contract_end"], float(notice), a.lib.reference_date,
+                                        a.lib.scenarios.horizon_months),
+        "last_tested": tested.isoformat() if tested else None, "dependencies": dependencies,
+    }
+
+
+def whole_plan(facts: dict, deployment: dict, outcomes: dict[str, dict], options: dict[str, dict],
+               channel_label: str) -> dict:
+    """The exit plan as people read it (app, PDF, Markdown): `facts` (plan_facts) with the deployment's
+    fields, each trigger's outcome (`outcomes`: id -> label, event_label, probability), the target and
+    supporting options as records (`options`: id -> record) and the contract step spelt out."""
+    d, target = deployment, facts["target_option"]
+    committed, end = d["committed_spend_usd"], d["contract_end"]
+    feats = d["proprietary_features"] if isinstance(d.get("proprietary_features"), list) \
+        else [f for f in str(d.get("proprietary_features") or "").split(";") if f]
+    steps = [*facts["steps"], f"Contract: give notice ({facts['notice_days']:g} days"
+             f"{', assumed' if facts['notice_assumed'] else ''}); remaining committed spend ${committed:,.0f}"
+             + (f"; contract ends {end}" if end else "; no contract end date")]
+    dependencies = [*facts["dependencies"], *([f"Committed spend ${committed:,.0f}"] if committed else [])]
+    return {
+        "deployment_id": d["deployment_id"], "name": d["name"], "business_unit": d["business_unit"],
+        "owner": d["owner"] or "unassigned", "rating": d["rating"], "score": d["score"],
+        "current": {"channel": d["channel"], "channel_label": channel_label, "model": d["model"],
+                    "region": d["region"], "proprietary_features": feats},
+        "trigger_events": [{"outcome_id": t["outcome_id"], "label": outcomes[t["outcome_id"]]["label"],
+                            "event": outcomes[t["outcome_id"]]["event_label"],
+                            "probability": outcomes[t["outcome_id"]]["probability"], "score_points": t["score_points"]}
+                           for t in facts["trigger_events"]],
+        "target_option": options[target] if target is not None else None,
+        "supporting_actions": [options[s] for s in facts["supporting_actions"]], "steps": steps,
+        "rto_hours": facts["rto_hours"], "rto_assumed": facts["rto_assumed"], "cutover_hours": facts["cutover_hours"],
+        "warm_standby_needed": facts["warm_standby_needed"], "dates_to_act_on": facts["dates_to_act_on"],
+        "test_plan": {"plan": TEST_PLAN, "last_tested": facts["last_tested"]},
+        "dependencies": dependencies, "regulatory_basis": REGULATORY_BASIS,
     }
 
 
@@ -111,14 +139,6 @@ def _setup_parts(a: Assessment, row: dict, channel_label: str, target_label: str
 HOURS_PER_WEEK = 168
 JURISDICTION_LABELS = {"eu": "EU", "us": "US", "uk": "UK", "apac": "Asia-Pacific", "other": "other jurisdiction",
                        "on_prem": "on-premises"}
-
-
-def _trigger_parts(ctx: DriverContext, o) -> list[dict]:
-    """Per outcome, what a trigger names: the same for every plan, so built once per driver context."""
-    if not ctx.outcome_parts:
-        ctx.outcome_parts.extend({"outcome_id": o.ids[k], "label": o.labels[k], "event": o.event_labels[k],
-                                  "probability": round(float(o.probability[k]), 4)} for k in range(len(o.ids)))
-    return ctx.outcome_parts
 
 
 def cutover_hours(fallback_status: str, target_weeks: float | None) -> float | None:

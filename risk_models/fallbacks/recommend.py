@@ -13,6 +13,7 @@ actions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -188,20 +189,6 @@ class Recommendations:
         k = int(self.exit_targets()[i])
         return None if k < 0 else k
 
-    def _columns(self) -> dict:
-        """Rounded per-option columns as Python lists, built once (records() is called per row)."""
-        if "static" not in self._cache:
-            feas = self._feasible
-            r2 = lambda a: np.round(a, 2).tolist()  # noqa: E731
-            self._cache.update(
-                residual=r2(np.where(feas, self.residual, self.current[None, :])),
-                reduction=r2(np.where(feas, self.current[None, :] - self.residual, 0.0)),
-                residual_loss=r2(np.where(feas, self.residual_loss, self.current_loss[None, :])),
-                loss_avoided=r2(self.loss_avoided), net=r2(self.net_value), one_off=r2(self.one_off),
-                stranded=r2(self.stranded), run=r2(self.run_cost_delta), effort=np.round(self.effort, 1).tolist(),
-                feasible=feas.tolist(), order=self._order.T.tolist(), static=self.catalogue())
-        return self._cache
-
     def catalogue(self) -> list[dict]:
         """What each option is, the same for every deployment (the JSON report lists it once)."""
         return [{"option_id": o.id, "label": o.label, "kind": o.kind, "channel": o.target_channel,
@@ -210,64 +197,70 @@ class Recommendations:
                  "cost_delta_pct": o.run_cost_delta_pct, "capability_gap": o.capability_gap}
                 for o in self.options]
 
-    def outcome(self, k: int, i: int) -> dict:
-        """What option k does for deployment i (without the option's own description)."""
-        c = self._columns()
-        ok, net, avoided = c["feasible"][k][i], c["net"][k][i], c["loss_avoided"][k][i]
-        return {"option_id": c["static"][k]["option_id"], "feasible": ok, "reasons": self.reasons[k][i],
-                "effort_weeks": c["effort"][k][i], "risk_reduction": c["reduction"][k][i],
-                "residual_score": c["residual"][k][i], "residual_expected_loss_usd": c["residual_loss"][k][i],
-                "expected_loss_reduction_usd": avoided, "one_off_cost_usd": c["one_off"][k][i],
-                "stranded_commitment_usd": c["stranded"][k][i], "run_cost_delta_usd": c["run"][k][i],
-                "net_annual_value_usd": net, "costs_more_than_it_saves": ok and net <= 0,
-                "raises_expected_loss": ok and avoided < 0}
+    def ranked_records(self, start: int, stop: int) -> list[list[dict]]:
+        """Per deployment in [start, stop): what every option does there, one record per option, best
+        first (without the option's own description: `catalogue`); `reasons` only where it is infeasible.
+        The one builder of these fields for every front end, from whole arrays; call it on chunks of
+        rows to keep memory bounded. `with_flags` adds what a record implies."""
+        rank = self._order[:, start:stop].T  # (m, options)
+        m, n_opt = rank.shape
+        ids = np.array([o.id for o in self.options], dtype=object)[rank].ravel().tolist()
+        cols, feasible = self._ranked_columns(start, stop, rank)
+        # flat lists and one map over all m x options records: several times faster than nested lists
+        recs = list(map(dict, map(zip, repeat(OPTION_FIELDS), zip(ids, *cols))))  # noqa: B905
+        for p in np.flatnonzero(~feasible).tolist():
+            recs[p]["reasons"] = self.reasons[int(rank.flat[p])][start + p // n_opt]
+        return [recs[j * n_opt:(j + 1) * n_opt] for j in range(m)]
+
+    def _ranked_columns(self, start: int, stop: int, rank: np.ndarray) -> tuple[list[list], np.ndarray]:
+        """The fields of OPTION_FIELDS after option_id, rounded as reported, each a flat list over the
+        (m, options) records in every deployment's ranked order; and the flat feasibility."""
+        s = slice(start, stop)
+        feas = self._feasible[:, s]
+        current, current_loss = self.current[None, s], self.current_loss[None, s]
+
+        def ranked(a: np.ndarray) -> np.ndarray:
+            """a: (options, m) -> flat (m x options) in ranked order."""
+            return np.take_along_axis(a.T, rank, axis=1).ravel()
+
+        def take(a: np.ndarray) -> list:
+            return np.round(ranked(a), 2).tolist()
+
+        feasible = ranked(feas)
+        effort = np.take_along_axis(np.round(self.effort[:, s, :], 1).transpose(1, 0, 2), rank[:, :, None], 1)
+        return [feasible.tolist(), effort.reshape(-1, 2).tolist(),
+                take(np.where(feas, current - self.residual[:, s], 0.0)),
+                take(np.where(feas, self.residual[:, s], current)),
+                take(np.where(feas, self.residual_loss[:, s], current_loss)),
+                take(self.loss_avoided[:, s]), take(self.one_off[:, s]), take(self.stranded[:, s]),
+                take(self.run_cost_delta[:, s]), take(self.net_value[:, s])], feasible
+
+    def records(self, i: int, lib: Library | None = None) -> list[dict]:
+        """Deployment i's options, best first, each with its description (the app's fallback table)."""
+        static = self.catalogue()
+        index = {o.id: k for k, o in enumerate(self.options)}
+        return [static[index[r["option_id"]]] | with_flags(r) for r in self.ranked_records(i, i + 1)[0]]
 
     def record(self, k: int, i: int) -> dict:
         """Option k for deployment i: what the option is and what it does there."""
-        return self._columns()["static"][k] | self.outcome(k, i)
+        return next(r for r in self.records(i) if r["option_id"] == self.options[k].id)
 
     def ranked(self, i: int) -> list[int]:
-        """Option indices for deployment i, best first (a cached Python list)."""
-        return self._columns()["order"][i]
+        """Option indices for deployment i, best first."""
+        return self._order[:, i].tolist()
 
-    def records(self, i: int, lib: Library | None = None) -> list[dict]:
-        return [self.record(k, i) for k in self.ranked(i)]
 
-    def ranked_columns(self, start: int, stop: int, arrays: bool = False) -> list[dict[str, list]]:
-        """Per deployment in [start, stop): what every option does there as parallel lists, in the
-        deployment's ranked order (the JSON report's compact form: one dict per deployment instead of
-        one per option, built from whole arrays). `arrays`: numbers as numpy rows instead of lists,
-        for a writer that serialises numpy (orjson) — the same values, without a Python float each."""
-        rank = self._order[:, start:stop].T  # (m, options)
-        out = np.ascontiguousarray if arrays else (lambda v: v.tolist())  # rows of C-order arrays: orjson's numpy path
+OPTION_FIELDS = ("option_id", "feasible", "effort_weeks", "risk_reduction", "residual_score",
+                 "residual_expected_loss_usd", "expected_loss_reduction_usd", "one_off_cost_usd",
+                 "stranded_commitment_usd", "run_cost_delta_usd", "net_annual_value_usd")
 
-        def take(a: np.ndarray, digits: int | None = 2):
-            """a: (options, stop - start), cut to the rows asked for."""
-            v = np.take_along_axis(a.T, rank, axis=1)
-            return out(np.round(v, digits) if digits is not None else v)
 
-        feas = self._feasible[:, start:stop]
-        current, current_loss = self.current[None, start:stop], self.current_loss[None, start:stop]
-        residual, residual_loss = self.residual[:, start:stop], self.residual_loss[:, start:stop]
-        net, avoided = np.round(self.net_value[:, start:stop], 2), np.round(self.loss_avoided[:, start:stop], 2)
-        effort = np.take_along_axis(np.round(self.effort[:, start:stop, :], 1).transpose(1, 0, 2), rank[:, :, None], 1)
-        cols = {
-            "option_id": np.array([o.id for o in self.options], dtype=object)[rank].tolist(),
-            "feasible": take(feas, None),
-            "reasons": [[self.reasons[k][i] for k in r] for i, r in zip(range(start, stop), rank.tolist(), strict=True)],
-            "effort_weeks": out(effort),
-            "risk_reduction": take(np.where(feas, current - residual, 0.0)),
-            "residual_score": take(np.where(feas, residual, current)),
-            "residual_expected_loss_usd": take(np.where(feas, residual_loss, current_loss)),
-            "expected_loss_reduction_usd": take(avoided, None), "one_off_cost_usd": take(self.one_off[:, start:stop]),
-            "stranded_commitment_usd": take(self.stranded[:, start:stop]),
-            "run_cost_delta_usd": take(self.run_cost_delta[:, start:stop]),
-            "net_annual_value_usd": take(net, None),
-            "costs_more_than_it_saves": take(feas & (net <= 0), None),
-            "raises_expected_loss": take(feas & (avoided < 0), None),
-        }
-        keys = list(cols)
-        return [dict(zip(keys, vals, strict=True)) for vals in zip(*cols.values(), strict=True)]
+def with_flags(r: dict) -> dict:
+    """An option record with what its rounded figures imply, as people read it: no reasons when feasible,
+    costs more than it saves (net value <= 0), raises the expected loss (negative reduction)."""
+    ok = r["feasible"]
+    return r | {"reasons": r.get("reasons", []), "costs_more_than_it_saves": ok and r["net_annual_value_usd"] <= 0,
+                "raises_expected_loss": ok and r["expected_loss_reduction_usd"] < 0}
 
 
 def recommend(frame: pd.DataFrame, answers: AnswerMap, lib: Library, scores: Scores,

@@ -4,9 +4,9 @@ Validation is vectorised over columns (pandas string ops on the whole column, lo
 values only), so 20,000 rows validate in well under a second; pydantic `Deployment` objects are
 built only at boundaries (`to_deployments`).
 
-Over 500 lines, for now: the file readers (CSV, XLSX, JSON with their size and zip-bomb bounds) still sit
-beside the validator; they are to become the one bounded table reader that providers, contracts and the
-questionnaire read-back share (issue 27), and move out then.
+Over 500 lines, for now: the CSV and JSON readers (with their size bounds) still sit beside the validator;
+XLSX is read by risk_models.io.xlsx, the one workbook reader the questionnaire read-back shares. They are to
+become the one bounded table reader that providers and contracts share too (issue 27), and move out then.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from risk_models.config.loader import Library, norm_key
 from risk_models.io.file_errors import reading
 from risk_models.io.numbers import read_money
 from risk_models.io.safe_yaml import load_user_json
+from risk_models.io.xlsx import XlsxError, XlsxLimits, cell_text, read_xlsx_sheets
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_USD = 10e9  # a money cell above $10bn is a typo or an attack (1e308 made the report Infinity)
@@ -176,63 +176,32 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     return df, lines
 
 
-def _check_zip(data: bytes) -> None:
-    """Refuse workbooks that would expand to gigabytes, before any XML is parsed."""
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise InventoryFileError(f"cannot read the workbook: not a valid XLSX file ({exc})") from None
-    total = sum(i.file_size for i in infos)
-    if total > XLSX_MAX_UNCOMPRESSED:
-        raise InventoryFileError(f"the workbook expands to {_mib(total)} of data; the limit is "
-                                 f"{_mib(XLSX_MAX_UNCOMPRESSED)} (is it a zip bomb?)")
-    for i in infos:
-        if i.file_size > 1024 * 1024 and i.file_size > XLSX_MAX_RATIO * max(i.compress_size, 1):
-            raise InventoryFileError(f"the workbook part {i.filename} is compressed {i.file_size / max(i.compress_size, 1):,.0f}"
-                                     f" to 1; more than {XLSX_MAX_RATIO} to 1 is refused (is it a zip bomb?)")
+XLSX_LIMITS = XlsxLimits(max_uncompressed=XLSX_MAX_UNCOMPRESSED, max_ratio=XLSX_MAX_RATIO,
+                         max_rows=XLSX_MAX_ROWS + 1, max_columns=XLSX_MAX_COLUMNS)  # + 1: the header row
 
 
 def _read_xlsx(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
-    _check_zip(data)
+    """The first worksheet as text (risk_models.io.xlsx: bounded before parsing, one reader for all)."""
     try:
-        import openpyxl  # only for workbooks: the CLI's CSV path does without it
-
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for corrupt workbooks
-        raise InventoryFileError(f"cannot read the workbook: {exc}") from None
-    try:
-        names = wb.sheetnames
-        if not names:
-            raise InventoryFileError("the workbook has no sheets")
-        ws = wb.worksheets[0]
-        if ws.max_row is None or ws.max_column is None:  # no <dimension>: measure (sparse XML is small)
-            ws.calculate_dimension(force=True)
-        rows_declared, cols_declared = ws.max_row or 0, ws.max_column or 0
-        if rows_declared > XLSX_MAX_ROWS + 1 or cols_declared > XLSX_MAX_COLUMNS:
-            raise InventoryFileError(
-                f"sheet {names[0]!r} spans {rows_declared:,} rows x {cols_declared:,} columns; the limit is "
-                f"{XLSX_MAX_ROWS:,} rows x {XLSX_MAX_COLUMNS} columns (delete the empty rows/columns at the end)")
-        try:
-            # Only the declared range is read (as Excel writes it), so the grid stays within the limits.
-            cells = [[_cell_text(v) for v in r] for r in ws.iter_rows(
-                max_row=max(rows_declared, 1), max_col=max(cols_declared, 1), values_only=True)]
-        except InventoryFileError:
-            raise
-        except Exception as exc:
-            raise InventoryFileError(f"cannot read sheet {names[0]!r}: {exc}") from None
-    finally:
-        wb.close()
-    if not cells:
-        raise InventoryFileError(f"sheet {names[0]!r} is empty")
+        book = read_xlsx_sheets(data, "the workbook", limits=XLSX_LIMITS)
+    except XlsxError as exc:
+        raise InventoryFileError(exc.reason) from None  # callers name the file
+    if not book.sheet_names:
+        raise InventoryFileError("the workbook has no sheets")
+    if not book.sheets:
+        raise InventoryFileError("the workbook has no worksheet (only chart sheets)")
+    (name, grid), = book.sheets.items()
+    if not grid:
+        raise InventoryFileError(f"sheet {name!r} is empty")
+    cells = [[v if type(v) is str else cell_text(v) for v in row] for row in grid]
     # Cells right of the last header are trailing blanks in most workbooks; header = last titled column.
     width = max((k + 1 for k, h in enumerate(cells[0]) if h.strip()), default=0)
     header = [h if h.strip() else f"Unnamed: {k}" for k, h in enumerate(cells[0][:width])]
     check_header(header)
     df = _frame(header, cells[1:])
+    others = [n for n in book.sheet_names if n != name]
     df.attrs.update(format="xlsx", notices=[
-        f"read sheet {names[0]!r}" + (f"; other sheets not read: {', '.join(map(repr, names[1:]))}"
-                                      if len(names) > 1 else "")])
+        f"read sheet {name!r}" + (f"; other sheets not read: {', '.join(map(repr, others))}" if others else "")])
     return df, np.arange(len(df)) + 2
 
 

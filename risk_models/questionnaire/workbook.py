@@ -14,13 +14,10 @@ deployment, question, value and the allowed values — never silently skipped.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import io
 import re
-import zipfile
 from collections.abc import Mapping
 from typing import Any, Literal
-from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -34,6 +31,7 @@ from pydantic import BaseModel
 
 from risk_models.config.loader import Library
 from risk_models.config.schema import Question
+from risk_models.io.xlsx import XlsxError, XlsxLimits, read_xlsx_sheets
 from risk_models.questionnaire.answers import AnswerError, AnswerMap, normalise_answer
 from risk_models.questionnaire.report_answers import answer_text
 
@@ -237,110 +235,53 @@ def _allowed(q: Question, message: str) -> str:
     return message
 
 
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-MAX_XML_BYTES = 400 * 1024 * 1024  # uncompressed sheet size refused beyond this (zip bombs)
+# Returned workbooks may be large (20,000 rows x every question): more room than an inventory, same bounds
+# against sparse sheets and zip bombs (risk_models.io.xlsx).
+XLSX_LIMITS = XlsxLimits(max_uncompressed=400 * 1024 * 1024, max_rows=1_048_576, max_columns=16_384)
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 
 
-# One regex over the raw sheet XML (a per-element XML parser costs ~1 s per 75,000 cells here):
-# column letters, row, type, <v> value, inline-string body. Every producer writes r= first.
-_CELLS = re.compile(
-    r'<c r="([A-Z]+)(\d+)"(?:[^>]*?\st="(\w+)")?[^>]*?(?:/>|>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?'
-    r"(?:<v>([^<]*)</v>)?(?:<is><t>([^<]*)</t></is>|<is>(.*?)</is>)?</c>)", re.DOTALL)
-_TAGS = r"<rPh\b.*?</rPh>|<[^>]+>"
+def _answer_cell(v: object) -> object:
+    """A cell as the answer columns read it: text (blank = no answer: None), numbers as floats, booleans
+    as the words Excel shows (a boolean in a number column is then refused, not 1.0), and dates and times
+    as Excel's serial numbers, so a date column and a number column read them as they always have."""
+    if type(v) is str:
+        return v if v.strip() else None
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int | float):
+        return float(v)
+    if isinstance(v, dt.date):  # Excel counts a 29 February 1900: serials before March 1900 start a day later
+        epoch = _EXCEL_EPOCH if (v.year, v.month) >= (1900, 3) else _EXCEL_EPOCH + dt.timedelta(days=1)
+        if isinstance(v, dt.datetime):
+            return (v - epoch).total_seconds() / 86400
+        return float((v - epoch.date()).days)
+    if isinstance(v, dt.time):
+        return (v.hour * 3600 + v.minute * 60 + v.second + v.microsecond / 1e6) / 86400
+    if isinstance(v, dt.timedelta):
+        return v.total_seconds() / 86400
+    return None
 
 
-class _NotAWorkbook(ValueError):
-    pass
-
-
-def _col_index(ref: str) -> int:
-    n = 0
-    for ch in ref:
-        if "A" <= ch <= "Z":
-            n = n * 26 + ord(ch) - 64
-        else:
-            break
-    return n - 1
-
-
-def _sheet_cells(data: bytes, sheet: str) -> pd.DataFrame | None:
-    """Cell values of one sheet as a frame indexed by sheet row number, columns 0..n-1, read
-    straight from the OOXML parts: one C regex pass over the sheet XML and vectorised type
-    conversion (openpyxl's read-only mode takes ~2x longer only to read 760,000 cells; this keeps
-    20,000 answered rows under the 5 s target). None when the sheet is missing."""
-    try:
-        z = zipfile.ZipFile(io.BytesIO(data))
-        for info in z.infolist():
-            if info.file_size > MAX_XML_BYTES:
-                raise _NotAWorkbook(f"part {info.filename} is too large")
-        book = ElementTree.fromstring(z.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-        targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PKG_REL}Relationship")}
-        rid = next((s.get(f"{_REL}id") for s in book.iter(f"{_MAIN}sheet") if s.get("name") == sheet), None)
-        if rid is None:
-            return None
-        target = targets[rid].lstrip("/")
-        path = target if target.startswith("xl/") else f"xl/{target}"
-        shared: list[str] = []
-        if "xl/sharedStrings.xml" in z.namelist():
-            for _, el in ElementTree.iterparse(z.open("xl/sharedStrings.xml")):
-                if el.tag == f"{_MAIN}si":
-                    shared.append("".join(t.text or "" for t in el.iter(f"{_MAIN}t")))
-                    el.clear()
-        xml = z.read(path).decode("utf-8")
-        found = _CELLS.findall(xml)
-        if not found:
-            return pd.DataFrame(dtype=object)
-        cells = pd.DataFrame(found, columns=["col", "row", "kind", "v", "inline", "rich"], dtype=object)
-        letters = {c: _col_index(c) for c in cells["col"].unique()}
-        col = cells["col"].map(letters).to_numpy(int)
-        row = cells["row"].astype(int).to_numpy()
-        kind, v = cells["kind"], cells["v"]
-        value = pd.Series(None, index=cells.index, dtype=object)
-        is_s = (kind == "s") & (v != "")
-        if is_s.any():
-            value[is_s] = np.asarray(shared, dtype=object)[v[is_s].astype(int).to_numpy()]
-        is_inline = kind == "inlineStr"
-        if is_inline.any():
-            value[is_inline] = cells.loc[is_inline, "inline"]
-            rich = is_inline & (cells["rich"] != "")  # runs with formatting: keep the text only
-            if rich.any():
-                value[rich] = cells.loc[rich, "rich"].str.replace(_TAGS, "", regex=True)
-        is_text = kind.isin(["str", "e"])
-        if is_text.any():
-            value[is_text] = v[is_text]
-        needs_unescape = (is_inline | is_text) & value.astype(str).str.contains("&", regex=False)
-        if needs_unescape.any():
-            value[needs_unescape] = value[needs_unescape].map(html.unescape)
-        is_b = kind == "b"
-        if is_b.any():
-            # as the words Excel shows: a boolean cell in a number column is then refused, not 1.0
-            value[is_b] = np.where(v[is_b] == "1", "TRUE", "FALSE").astype(object)
-        is_n = kind.isin(["", "n", "d"]) & (v != "")
-        if is_n.any():
-            value[is_n] = pd.to_numeric(v[is_n], errors="coerce").astype(float).astype(object).to_numpy()
-        vals = value.to_numpy(dtype=object, copy=True)
-        texts = (is_s | is_inline | is_text).to_numpy()
-        blank = np.array([not x.strip() for x in vals[texts]], dtype=bool)  # blank text = no answer
-        vals[np.flatnonzero(texts)[blank]] = None
-        grid = np.full((row.max() + 1, col.max() + 1), None, dtype=object)
-        grid[row, col] = vals
-        present = np.unique(row)
-        return pd.DataFrame(grid[present], index=present)
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, ValueError, IndexError, UnicodeDecodeError) as exc:
-        raise _NotAWorkbook(str(exc)) from None
+def _sheet_cells(data: bytes, filename: str, sheet: str) -> pd.DataFrame | None:
+    """Cell values of one sheet as a frame indexed by sheet row number, columns 0..n-1 (see
+    `_answer_cell`); None when the workbook has no such sheet. XlsxError when it cannot be read."""
+    book = read_xlsx_sheets(data, filename, [sheet], XLSX_LIMITS)
+    if sheet not in book.sheets:
+        return None
+    rows = [[(v if v.strip() else None) if type(v) is str else _answer_cell(v) for v in row]
+            for row in book.sheets[sheet]]
+    return pd.DataFrame(rows, index=range(1, len(rows) + 1), dtype=object)
 
 
 def read_workbook(data: bytes, filename: str, lib: Library, known_ids: set[str]) -> tuple[AnswerMap, list[CellError]]:
     """Answers in a returned workbook (blank cells = no answer given) and every refused cell."""
     questions = lib.questions
     try:
-        grid = _sheet_cells(data, SHEET)
-    except _NotAWorkbook as exc:
-        return {}, [CellError(file=filename, sheet="", row=0, deployment_id=None, question=None, value=None,
-                              message=f"not an XLSX workbook ({exc})")]
+        grid = _sheet_cells(data, filename, SHEET)
+    except XlsxError as exc:
+        return {}, [CellError(file=filename, sheet=exc.sheet or "", row=0, deployment_id=None, question=None,
+                              value=None, message=exc.reason if exc.limit else f"not an XLSX workbook ({exc.reason})")]
     errors: list[CellError] = []
     if grid is None:
         return {}, [CellError(file=filename, sheet="", row=0, deployment_id=None, question=None, value=None,

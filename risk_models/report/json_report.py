@@ -8,24 +8,27 @@ import datetime as dt
 import hashlib
 import io
 import json
-import os
 import shutil
-import signal
-import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
 import orjson
 
 from risk_models.config.labels import label_maps
-from risk_models.engine.assessment import Assessment, context_drivers, driver_context, frame_rows, heatmap_cells
+from risk_models.engine.assessment import (
+    OTHER_OUTCOMES,
+    Assessment,
+    DriverContext,
+    driver_catalogue,
+    driver_context,
+    frame_rows,
+    heatmap_cells,
+)
 from risk_models.engine.concentration import concentration, concentration_by_business_unit
 from risk_models.engine.simulation import component_records
-from risk_models.fallbacks.exit_plan import exit_plan
+from risk_models.fallbacks.exit_plan import REGULATORY_BASIS, TEST_PLAN, plan_facts
 from risk_models.fallbacks.recommend import recommendations_of
 from risk_models.inventory.export import inventory_text_frame
 from risk_models.inventory.plausibility import plausibility_warnings
@@ -33,7 +36,7 @@ from risk_models.questionnaire.answers import answers_to_jsonable
 from risk_models.questionnaire.report_answers import deployment_answers
 from risk_models.scenarios.pack import pack_record
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 PROBABILITY_METHOD = (
     "Each outcome's probability is given over its event's horizon (scenario pack: 24 months; baseline "
     "events: 12). Its annual probability is 1 - (1 - P)^(12 / horizon): it depends only on the outcome's "
@@ -42,15 +45,37 @@ PROBABILITY_METHOD = (
     "relieve losses only in the years they happen.")
 EXIT_PLAN_RATINGS = ("high", "critical")
 CHUNK_ROWS = 2000
-PARALLEL_MIN_ROWS = 5000  # below this a second process costs more than it saves
-PARENT_SHARE = 0.4  # of the records; the first process also builds the header and the summary meanwhile
 
 
-def iter_deployment_records(a: Assessment, arrays: bool = False, rows: range | None = None) -> Iterator[dict]:
+class Texts:
+    """Sentences that repeat across deployments (factor labels, infeasibility reasons, exit-plan steps and
+    dependencies): each written once in `catalogues.texts` and named by id in the records ("t1", "t2", …
+    in order of first use, so the same inputs give the same ids)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, str] = {}
+
+    def ref(self, text: str) -> str:
+        tid = self._ids.get(text)
+        return tid if tid is not None else self._add(text)
+
+    def refs(self, texts: list[str]) -> list[str]:
+        get = self._ids.get  # hundreds of thousands of calls for 20,000 deployments: no method call per text
+        return [get(t) or self._add(t) for t in texts]
+
+    def _add(self, text: str) -> str:
+        tid = self._ids[text] = f"t{len(self._ids) + 1}"
+        return tid
+
+    def table(self) -> dict[str, str]:
+        return {tid: text for text, tid in self._ids.items()}
+
+
+def iter_deployment_records(a: Assessment, texts: Texts, rows: range | None = None) -> Iterator[dict]:
     """One record per deployment, generated lazily (the report of 20,000 deployments is too big to
     hold as Python objects comfortably; `write_report` streams it). Everything per-row is read from
-    columns prepared once for the whole inventory (or for `rows`, a range of it). `arrays`: the
-    fallbacks' numbers as numpy rows (for orjson, which writes them without a Python float each)."""
+    columns prepared once for the whole inventory (or for `rows`, a range of it); repeated sentences
+    go to `texts`."""
     n = len(a.frame)
     rows = rows if rows is not None else range(n)
     lo, hi = rows.start, rows.stop
@@ -67,11 +92,15 @@ def iter_deployment_records(a: Assessment, arrays: bool = False, rows: range | N
     rec = recommendations_of(a)
     exits = rec.exit_targets()[lo:hi].tolist()
     option_ids = [o.id for o in rec.options]
-    fallbacks: list[dict] = []
+    options: list[list[dict]] = []
     for j, row in enumerate(ctx.rows):
         i = lo + j
-        if j % CHUNK_ROWS == 0:  # the option columns of the next rows (bounded memory)
-            fallbacks = rec.ranked_columns(i, min(i + CHUNK_ROWS, hi), arrays)
+        if j % CHUNK_ROWS == 0:  # the option records of the next rows (bounded memory)
+            options = rec.ranked_records(i, min(i + CHUNK_ROWS, hi))
+        fallbacks = options[j % CHUNK_ROWS]
+        for f in fallbacks:
+            if "reasons" in f:
+                f["reasons"] = texts.refs(f["reasons"])
         dep = row["deployment_id"]
         record = {
             "deployment_id": dep, "name": row["name"], "business_unit": row["business_unit"],
@@ -84,19 +113,31 @@ def iter_deployment_records(a: Assessment, arrays: bool = False, rows: range | N
             "proprietary_features": row["proprietary_features"].split(";") if row["proprietary_features"] else [],
             "score": score[j], "inherent_score": inherent[j], "likelihood": lik[j], "impact": imp[j],
             "rating": ctx.ratings[j], "dimensions": dict(zip(dims, dim_values[j], strict=True)),
-            "drivers": context_drivers(a, ctx, j), "assumed": a.residual.assumed[i],
+            "drivers": _driver_refs(a, ctx, j, texts), "assumed": a.residual.assumed[i],
             "answers": deployment_answers(a.lib.questions, a.answers.get(dep, {})),
             "expected_loss_usd": expected[j], "expected_loss_breakdown_usd": breakdown[j],
             "recommended_exit": option_ids[exits[j]] if exits[j] >= 0 else None,
-            "fallbacks": fallbacks[j % CHUNK_ROWS],
+            "fallbacks": fallbacks,
         }
         if ctx.ratings[j] in EXIT_PLAN_RATINGS:
-            record["exit_plan"] = exit_plan(a, rec, i, ctx, j, refs=True)
+            plan = plan_facts(a, rec, i, ctx, j)
+            record["exit_plan"] = plan | {"steps": texts.refs(plan["steps"]),
+                                          "dependencies": texts.refs(plan["dependencies"])}
         yield record
 
 
-def deployment_records(a: Assessment) -> list[dict]:
-    return list(iter_deployment_records(a))
+def _driver_refs(a: Assessment, ctx: DriverContext, j: int, texts: Texts) -> list[dict]:
+    """Deployment j's drivers by id (what an id names: `catalogues.drivers`): outcome points, the count and
+    points of the other outcomes, factors (x value) with the text of their label."""
+    ids = a.residual.outcomes.ids
+    out = [{"id": ids[k], "value": v} for k, v in zip(ctx.top[j], ctx.top_points[j], strict=True)]
+    n_other, rest = ctx.other[j]
+    if n_other:
+        out.append({"id": OTHER_OUTCOMES, "count": n_other, "value": rest})
+    factors = ctx.factors[j]
+    out += [{"id": f["id"], "text": t, "value": f["value"]}
+            for f, t in zip(factors, texts.refs([f["label"] for f in factors]), strict=True)]
+    return out
 
 
 def scenario_library_record(a: Assessment) -> dict:
@@ -135,6 +176,14 @@ def inputs_hash(a: Assessment) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def catalogues(a: Assessment) -> dict:
+    """What the records name by id, once: fallback options, drivers, the labels of coded values, the
+    exit plans' common text; `texts` is filled as the records are written."""
+    return {"options": {o.pop("option_id"): o for o in recommendations_of(a).catalogue()},
+            "drivers": driver_catalogue(a), "labels": label_maps(a.lib),
+            "exit_plan": {"test_plan": TEST_PLAN, "regulatory_basis": REGULATORY_BASIS}, "texts": {}}
+
+
 def report_header(a: Assessment, organisation: str = "", generated_at: dt.datetime | None = None) -> dict:
     """Everything of the report but the per-deployment records."""
     now = generated_at or dt.datetime.now(dt.UTC)
@@ -146,6 +195,7 @@ def report_header(a: Assessment, organisation: str = "", generated_at: dt.dateti
         "assumptions": a.lib.assumptions.table(),
         "reference_date": a.lib.reference_date.isoformat(),
         "inputs_hash": inputs_hash(a),
+        "catalogues": catalogues(a),
         "scenario_library": scenario_library_record(a),
         "inventory": {"valid_rows": len(a.frame), "rejected": [e.model_dump() for e in a.inventory.errors],
                       "warnings": [w.model_dump() for w in plausibility_warnings(a.frame, a.lib)]},
@@ -153,16 +203,14 @@ def report_header(a: Assessment, organisation: str = "", generated_at: dt.dateti
         "concentration_by_business_unit": concentration_by_business_unit(a.frame, a.lib),
         "simulation": a.simulation.summary(a.frame),
         "heatmap": {"cells": heatmap_cells(a.residual.table, a.lib.scoring.rating_bounds)},
-        "fallback_options": recommendations_of(a).catalogue(),
     }
 
 
 def document_header(a: Assessment, organisation: str, extra: dict | None = None) -> dict:
-    """The header every front end writes (the app's downloads and `assess`): the report header, the labels
-    of coded values (channel, cloud, vendor, feature, regime) and the scenario pack it used; `extra` adds
-    what only some runs have (stress, rejected answers)."""
+    """The header every front end writes (the app's downloads and `assess`): the report header and the
+    scenario pack it used; `extra` adds what only some runs have (stress, rejected answers)."""
     pack = pack_record(a.lib.scenarios)
-    header = report_header(a, organisation) | {"labels": label_maps(a.lib), "scenario_pack": pack} | (extra or {})
+    header = report_header(a, organisation) | {"scenario_pack": pack} | (extra or {})
     header["scenario_library"]["pack"] = pack  # read by the PDF, XLSX and Markdown renderers
     return header
 
@@ -170,124 +218,54 @@ def document_header(a: Assessment, organisation: str, extra: dict | None = None)
 def json_bytes(a: Assessment, organisation: str, header: dict) -> bytes:
     """The JSON report as the command line writes it, as bytes (the app's download)."""
     buf = io.BytesIO()
-    write_report(a, buf, organisation, header=header, parallel_from=sys.maxsize)  # no fork in a server
+    write_report(a, buf, organisation, header=header)
     return buf.getvalue()
 
 
-def report(a: Assessment, organisation: str = "", generated_at: dt.datetime | None = None) -> dict:
-    """The JSON report of `assess` (same inputs and seed -> identical apart from generated_at)."""
-    return report_header(a, organisation, generated_at) | {"deployments": deployment_records(a)}
+def report(a: Assessment, organisation: str = "", generated_at: dt.datetime | None = None,
+           header: dict | None = None) -> dict:
+    """The JSON report of `assess` as a dict (same inputs and seed -> identical apart from generated_at)."""
+    header = header if header is not None else report_header(a, organisation, generated_at)
+    texts = Texts()
+    deployments = list(iter_deployment_records(a, texts))
+    return _with_texts(header, texts) | {"deployments": deployments}
+
+
+def _with_texts(header: dict, texts: Texts) -> dict:
+    return header | {"catalogues": header["catalogues"] | {"texts": texts.table()}}
 
 
 def write_report(a: Assessment, out: BinaryIO, organisation: str = "", generated_at: dt.datetime | None = None,
-                 extra: dict | None = None, header: dict | None = None, parallel_from: int = PARALLEL_MIN_ROWS,
-                 started: LaterRecords | None = None) -> None:
-    """The same report as `report`, written (UTF-8) to a binary stream as it is generated: one line
-    per top-level key and per deployment, so memory stays flat however large the inventory.
-    `header`: report_header(...) when the caller has already built it. From `parallel_from`
-    deployments on, a forked process writes the later part of the records while this one writes
-    the first (the records are independent; the bytes are the same as written in one process).
-    `started`: that part, already started by the caller (`later_records_started`)."""
-    with ExitStack() as stack:
-        if started is None:
-            started = stack.enter_context(later_records_started(a, parallel_from))
-        items = {**(header if header is not None else report_header(a, organisation, generated_at)), **(extra or {})}
+                 extra: dict | None = None, header: dict | None = None) -> None:
+    """The same report as `report`, written (UTF-8) to a binary stream: one line per top-level key and per
+    deployment. The records are written first to a temporary file (the texts they name go to the
+    catalogue at the top), so memory stays flat however large the inventory."""
+    header = header if header is not None else report_header(a, organisation, generated_at)
+    texts = Texts()
+    with tempfile.TemporaryFile() as records:
+        _write_records(a, records, texts)
+        items = {**_with_texts(header, texts), **(extra or {})}
         out.write(b"{\n")
         for key, value in items.items():
             out.write(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n".encode())
         out.write(b'  "deployments": [')
-        n = len(a.frame)
-        if started is None:
-            _write_records(a, out, range(n))
-        else:
-            _write_records(a, out, range(0, started.mid))
-            started.append_to(out)
+        records.seek(0)
+        shutil.copyfileobj(records, out, 1 << 20)
         out.write(b"\n  ]\n}\n")
 
 
-def _write_records(a: Assessment, out: BinaryIO, rows: range) -> None:
-    """The records of `rows`, each on its own line after a separator (the first of the report
-    after none)."""
+def _write_records(a: Assessment, out: BinaryIO, texts: Texts) -> None:
+    """Every deployment's record, each on its own line after a separator (the first after none)."""
     chunk: list[bytes] = []
-    sep = b"\n    " if rows.start == 0 else b",\n    "
-    for record in iter_deployment_records(a, arrays=True, rows=rows):
+    sep = b"\n    "
+    for record in iter_deployment_records(a, texts):
         # orjson: ~10x faster than json.dumps on 20,000 records; same values, compact separators
-        chunk.append(orjson.dumps(record, default=_json_default, option=orjson.OPT_SERIALIZE_NUMPY))
+        chunk.append(orjson.dumps(record, default=str))
         if len(chunk) == CHUNK_ROWS:
             out.write(sep + b",\n    ".join(chunk))
             sep, chunk = b",\n    ", []
     if chunk:
         out.write(sep + b",\n    ".join(chunk))
-
-
-@dataclass
-class LaterRecords:
-    """Records [mid, n) being written by the forked process `pid` to `tmp`."""
-
-    a: Assessment
-    pid: int
-    tmp: BinaryIO
-    mid: int
-    exit_code: int | None = None  # once the child has been reaped
-
-    @property
-    def done(self) -> bool:
-        return self.exit_code is not None
-
-    def append_to(self, out: BinaryIO) -> None:
-        """Wait for the child and append its records; if it failed for any reason, write them here."""
-        if self.wait() == 0:
-            self.tmp.seek(0)
-            shutil.copyfileobj(self.tmp, out, 1 << 20)
-        else:
-            _write_records(self.a, out, range(self.mid, len(self.a.frame)))
-
-    def wait(self) -> int:
-        """The child's exit code (reaped once)."""
-        if self.exit_code is None:
-            self.exit_code = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
-        return self.exit_code
-
-
-@contextmanager
-def later_records_started(a: Assessment, parallel_from: int = PARALLEL_MIN_ROWS) -> Iterator[LaterRecords | None]:
-    """Start writing the later part of the deployment records in a forked process now (from
-    `parallel_from` deployments on, with a second core), so that they are ready when write_report
-    gets there; the caller builds the header and other parts meanwhile. None: no second process."""
-    n = len(a.frame)
-    # Linux only: fork is the default there and safe for this single-threaded CLI path (macOS
-    # frameworks are not fork-safe; Windows has no fork)
-    if n < max(parallel_from, 2) or not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2:
-        yield None
-        return
-    rec = recommendations_of(a)
-    rec.exit_targets(), rec.supporting(0)  # filled once, before the fork, for both halves
-    with tempfile.TemporaryFile() as tmp:
-        for stream in (sys.stdout, sys.stderr):
-            stream.flush()  # nothing buffered is inherited twice
-        pid = os.fork()
-        if pid == 0:  # the child: write its part and leave without running any exit handlers
-            code = 1
-            try:
-                _write_records(a, tmp, range(int(n * PARENT_SHARE), n))
-                tmp.flush()
-                code = 0
-            finally:
-                os._exit(code)
-        later = LaterRecords(a, pid, tmp, int(n * PARENT_SHARE))
-        try:
-            yield later
-        except BaseException:
-            if not later.done:
-                os.kill(pid, signal.SIGKILL)  # the report will not be written: stop its later part
-            raise
-        finally:
-            later.wait()  # never leave the child behind, whatever happened here
-
-
-def _json_default(value: object) -> object:
-    """What orjson cannot write itself: numpy arrays it does not take directly, anything else as text."""
-    return value.tolist() if isinstance(value, np.ndarray) else str(value)
 
 
 def stress_delta(base: Assessment, stressed: Assessment, outcome_ids: list[str]) -> dict:

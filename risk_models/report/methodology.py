@@ -6,20 +6,17 @@ PDF and the Markdown summary print it; docs/method.md says the same."""
 from __future__ import annotations
 
 from risk_models.config.assumptions import PARAMETER_LABELS
+from risk_models.config.palette import usd
 
 COMPONENT_LABELS = {"price": "price / cost", "stranded_commitment": "stranded commitment", "switching": "switching",
                     "downtime": "downtime", "compliance": "compliance"}
 
 
-def _usd(x: float) -> str:
-    return f"${x:,.0f}"
-
-
 def parameter_value(row: dict) -> str:
     v = row["value"]
     if isinstance(v, dict):
-        return ", ".join(f"{k} {_usd(x)}" for k, x in v.items())
-    return _usd(v) if row["parameter"].endswith("_usd") else f"{v:g}"
+        return ", ".join(f"{k} {usd(x)}" for k, x in v.items())
+    return usd(v) if row["parameter"].endswith("_usd") else f"{v:g}"
 
 
 def assumption_rows(rep: dict) -> list[list[str]]:
@@ -90,11 +87,11 @@ def worked_example(rep: dict) -> list[str]:
     rest = sum(x["value"] for x in outcomes[4:])
     fac = "; ".join(f"{x['label']} ×{x['value']:.2f}" for x in factors[:5])
     parts = d.get("expected_loss_breakdown_usd") or {}
-    loss = " + ".join(f"{COMPONENT_LABELS.get(k, k)} {_usd(v)}" for k, v in parts.items() if v >= 0.5)
+    loss = " + ".join(f"{COMPONENT_LABELS.get(k, k)} {usd(v)}" for k, v in parts.items() if v >= 0.5)
     return [
         f"Worked example: {d['deployment_id']} ({d['name'] or 'unnamed'}) scores {d['score']:.1f}. Outcome points: "
         f"{top}" + (f"; the other outcomes {rest:+.1f}" if outcomes[4:] else "") + f" — together {d['score']:.1f}.",
         f"Its effective factors: {fac or 'none'}. Likelihood {d['likelihood']} × impact {d['impact']} = "
         f"{d['likelihood'] * d['impact']} → {d['rating']}.",
-        f"Expected annual loss {_usd(d['expected_loss_usd'])} = {loss or '0'}.",
+        f"Expected annual loss {usd(d['expected_loss_usd'])} = {loss or '0'}.",
     ]

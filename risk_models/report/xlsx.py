@@ -12,10 +12,11 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from risk_models.config.palette import RATING_COLOURS
 from risk_models.report.options import with_option_details
 from risk_models.report.tabular import deployments_table
 
-RATING_FILL = {"low": "FDD49E", "medium": "FC8D59", "high": "D7301F", "critical": "7F0000"}
+RATING_FILL = {k: v.lstrip("#").upper() for k, v in RATING_COLOURS.items()}  # openpyxl: RGB without "#"
 MONEY = '"$"#,##0'
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "#")  # '#': Excel error values such as #N/A
 

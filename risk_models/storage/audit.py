@@ -5,20 +5,44 @@ reason), each entry carrying the hash of the previous one.
 not at all. Appenders first lock the single `audit_head` row (a row lock on PostgreSQL, the write
 lock on SQLite), so two app processes never fork the chain. `verify` recomputes every hash and
 compares the end of the chain with `audit_head`: an edited, inserted or deleted entry — the newest
-ones included — is reported, naming the first broken entry."""
+ones included — is reported, naming the first broken entry.
+
+Rows are read defensively: the time is read as text and parsed here (a hand-edited `at` such as
+'garbage' must not crash the reader), every column is checked for its type, and a row the database
+driver cannot read at all is read column by column. `verify` reports such a row as broken; `entries`
+shows it with what could be read and says what could not (`AuditEntry.problem`)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    cast,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
+
+from risk_models.storage.errors import StorageError
 
 GENESIS = "0" * 64
 metadata = MetaData()
@@ -40,12 +64,22 @@ audit_head = Table(
 # what a change is about, in words for people (the Audit page and the CSV)
 ENTITY_LABELS = {"assessment": "Saved assessment", "answer": "Answer", "register_row": "Register row",
                  "scenario_probability": "Scenario probability", "assumption": "Loss assumption",
-                 "role": "Role", "status": "Review status"}
+                 "role": "Role", "status": "Review status", "workspace": "Workspace",
+                 # workspace parts (the app's dashboard/state/persist.py)
+                 "register": "Inventory register", "answers": "Answers", "probabilities": "Scenario probabilities",
+                 "settings": "Settings (profile, assumptions, scenario pack)", "providers": "Providers and contracts",
+                 "plan": "What-if plan"}
 ACTION_LABELS = {"create": "created", "update": "changed", "delete": "deleted", "import": "imported",
-                 "submit": "submitted", "approve": "approved", "return": "returned", "grant": "roles set"}
+                 "submit": "submitted", "approve": "approved", "return": "returned", "grant": "roles set",
+                 "rename": "renamed", "archive": "archived", "restore": "restored", "upload": "uploaded",
+                 "edit": "edited"}
+UNREADABLE_TIME = dt.datetime.min.replace(tzinfo=dt.UTC)  # `AuditEntry.at` of an entry whose time cannot be read
 
 
 class AuditEntry(BaseModel):
+    """One entry as read. A damaged entry (edited by hand) is still listed: `problem` says what cannot
+    be read; an unreadable time is `UNREADABLE_TIME` in `at` and its stored text in `at_text`."""
+
     id: int
     at: dt.datetime
     actor: str
@@ -57,6 +91,15 @@ class AuditEntry(BaseModel):
     reason: str = ""
     prev_hash: str
     hash: str
+    at_text: str | None = None
+    problem: str | None = None
+
+    @property
+    def when(self) -> str:
+        """The time for people: "2026-05-01 10:42:07", or the stored text of a time that cannot be read."""
+        if self.at_text is not None:
+            return f"unreadable time: {_quote(self.at_text)}"
+        return self.at.strftime("%Y-%m-%d %H:%M:%S")
 
 
 class ChainBreak(BaseModel):
@@ -110,65 +153,207 @@ def append(conn: Connection, actor: str, action: str, entity: str, entity_id: st
     return int(new_id)
 
 
-def _entry(r: Any) -> AuditEntry:
-    return AuditEntry(id=r["id"], at=_utc(r["at"]), actor=r["actor"], action=r["action"], entity=r["entity"],
-                      entity_id=r["entity_id"], before=None if r["before"] is None else json.loads(r["before"]),
-                      after=None if r["after"] is None else json.loads(r["after"]), reason=r["reason"],
-                      prev_hash=r["prev_hash"], hash=r["hash"])
+# --- reading stored rows defensively ---------------------------------------------------------------
+_FIELDS = ("actor", "action", "entity", "entity_id", "before", "after", "reason", "prev_hash", "hash")
+_NULLABLE = frozenset({"before", "after"})
+_WORDS = {"at": "time", "entity_id": "entity id", "before": "before value", "after": "after value",
+          "prev_hash": "previous hash"}  # columns named in messages
+# what reading a hand-edited row can raise: driver errors (undecodable text), result processors
+_READ_ERRORS = (SQLAlchemyError, ValueError, TypeError, OverflowError)
+
+
+def _quote(text: str, limit: int = 40) -> str:
+    """A stored value inside a one-line message: quoted, control characters escaped, cut short."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def _at_text(conn: Connection) -> ColumnElement:
+    """The stored time as text, whatever it holds (SQLAlchemy's DateTime reader crashes on a hand-edited
+    'garbage' in SQLite). PostgreSQL: one fixed UTC form whatever the session's DateStyle and TimeZone."""
+    if conn.dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", audit_log.c.at), 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
+    return cast(audit_log.c.at, String)
+
+
+def parse_time(text: Any) -> dt.datetime | None:
+    """A stored time (text) as an aware UTC datetime; None when it is not an ISO date and time."""
+    if not isinstance(text, str) or not text.strip() or len(text) > 64:
+        return None
+    try:
+        return _utc(dt.datetime.fromisoformat(text.strip()))
+    except (ValueError, OverflowError):
+        return None
+
+
+class _Row:
+    """One stored row as read: values by column, and what could not be read."""
+
+    def __init__(self, entry_id: int, values: dict[str, Any], unreadable: list[str]) -> None:
+        self.id, self.values, self.at = entry_id, values, parse_time(values.get("at"))
+        self.problems = [f"its {_WORDS.get(c, c)} cannot be read" for c in unreadable]
+        if "at" not in unreadable and self.at is None:
+            raw = values.get("at")
+            self.problems.append("its time is empty (NULL)" if raw is None else
+                                 f"its time {_quote(str(raw))} is not a date and time")
+        for c in _FIELDS:
+            v = values.get(c)
+            if c in unreadable:
+                continue
+            if v is None and c not in _NULLABLE:
+                self.problems.append(f"its {_WORDS.get(c, c)} is empty (NULL)")
+            elif v is not None and not isinstance(v, str):
+                self.problems.append(f"its {_WORDS.get(c, c)} is not text")
+
+    def text(self, column: str) -> str:
+        v = self.values.get(column)
+        return "" if v is None else v if isinstance(v, str) else str(v)
+
+
+def _recover(conn: Connection) -> None:
+    with contextlib.suppress(SQLAlchemyError):
+        conn.rollback()  # PostgreSQL: a failed statement aborts the transaction
+
+
+def _read_rows(conn: Connection, conditions: list[Any], ids: list[int]) -> list[_Row]:
+    cols = [audit_log.c.id, _at_text(conn).label("at"), *(audit_log.c[k] for k in _FIELDS)]
+    wanted = set(ids)
+    try:
+        rows = conn.execute(select(*cols).where(*conditions, audit_log.c.id >= ids[0], audit_log.c.id <= ids[-1])
+                            .order_by(audit_log.c.id)).all()
+        return [_Row(r[0], dict(zip(("at", *_FIELDS), r[1:], strict=True)), []) for r in rows if r[0] in wanted]
+    except _READ_ERRORS:
+        _recover(conn)
+    out = []  # one row cannot be read as a whole: read row by row, and a failing row column by column
+    for i in ids:
+        try:
+            r = conn.execute(select(*cols).where(audit_log.c.id == i)).first()
+            if r is not None:
+                out.append(_Row(r[0], dict(zip(("at", *_FIELDS), r[1:], strict=True)), []))
+            continue
+        except _READ_ERRORS:
+            _recover(conn)
+        # the id alone is always readable: if even this fails the database is the problem (→ StorageError)
+        conn.execute(select(audit_log.c.id).where(audit_log.c.id == i)).scalar()
+        values, unreadable = {}, []
+        for col in cols[1:]:
+            try:
+                values[col.name] = conn.execute(select(col).where(audit_log.c.id == i)).scalar()
+            except _READ_ERRORS:
+                _recover(conn)
+                values[col.name] = None
+                unreadable.append(col.name)
+        out.append(_Row(i, values, unreadable))
+    return out
+
+
+def _stored_rows(conn: Connection, conditions: list[Any] | None = None, limit: int | None = None,
+                 batch: int = 5000) -> Iterator[_Row]:
+    """Rows oldest first, in batches (memory stays flat for long trails)."""
+    conditions = list(conditions or [])
+    last_id: int | None = None
+    left = limit
+    while left is None or left > 0:
+        q = select(audit_log.c.id).where(*conditions)
+        if last_id is not None:
+            q = q.where(audit_log.c.id > last_id)
+        ids = [int(i) for i in conn.execute(q.order_by(audit_log.c.id)
+                                            .limit(batch if left is None else min(batch, left))).scalars()]
+        if not ids:
+            return
+        yield from _read_rows(conn, conditions, ids)
+        last_id = ids[-1]
+        if left is not None:
+            left -= len(ids)
+
+
+def _json_or_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value  # edited by hand into something that is not JSON: shown as stored
+
+
+def _entry(r: _Row) -> AuditEntry:
+    return AuditEntry(id=r.id, at=r.at or UNREADABLE_TIME, actor=r.text("actor"), action=r.text("action"),
+                      entity=r.text("entity"), entity_id=r.text("entity_id"),
+                      before=_json_or_text(r.values.get("before")), after=_json_or_text(r.values.get("after")),
+                      reason=r.text("reason"), prev_hash=r.text("prev_hash"), hash=r.text("hash"),
+                      at_text=None if r.at is not None else r.text("at"),
+                      problem="; ".join(r.problems) or None)
 
 
 def verify(engine: Engine, batch: int = 5000) -> tuple[int, ChainBreak | None]:
-    """(entries checked, first break or None). Reads in batches: memory stays flat for long trails."""
-    prev, count, last_id = GENESIS, 0, 0
-    with engine.connect() as conn:
-        head = conn.execute(select(audit_head.c.entries, audit_head.c.last_hash)).first()
-        while True:
-            rows = conn.execute(select(audit_log).where(audit_log.c.id > last_id).order_by(audit_log.c.id)
-                                .limit(batch)).mappings().all()
-            if not rows:
-                break
-            for r in rows:
-                if r["prev_hash"] != prev:
-                    return count, ChainBreak(entry_id=r["id"], message=(
-                        f"audit entry {r['id']} does not follow the entry before it: an entry before it was "
+    """(entries checked, first break or None). Reads in batches: memory stays flat for long trails.
+    A row that cannot be read (a hand-edited column of any kind) is a break naming that entry."""
+    prev, count = GENESIS, 0
+    try:
+        with engine.connect() as conn:
+            try:
+                head = conn.execute(select(audit_head.c.entries, audit_head.c.last_hash)).first()
+            except _READ_ERRORS:
+                _recover(conn)
+                return 0, ChainBreak(entry_id=None, message="the audit head row cannot be read (edited by hand)")
+            for r in _stored_rows(conn, batch=batch):
+                if r.problems:
+                    return count, ChainBreak(entry_id=r.id, message=(
+                        f"audit entry {r.id} was changed after it was written: {'; '.join(r.problems)}"))
+                v = r.values
+                if v["prev_hash"] != prev:
+                    return count, ChainBreak(entry_id=r.id, message=(
+                        f"audit entry {r.id} does not follow the entry before it: an entry before it was "
                         "deleted, inserted or edited"))
-                expected = entry_hash(prev, r["at"], r["actor"], r["action"], r["entity"], r["entity_id"],
-                                      r["before"], r["after"], r["reason"])
-                if r["hash"] != expected:
-                    return count, ChainBreak(entry_id=r["id"], message=(
-                        f"audit entry {r['id']} was changed after it was written (its content no longer "
+                expected = entry_hash(prev, r.at, v["actor"], v["action"], v["entity"], v["entity_id"],
+                                      v["before"], v["after"], v["reason"])
+                if v["hash"] != expected:
+                    return count, ChainBreak(entry_id=r.id, message=(
+                        f"audit entry {r.id} was changed after it was written (its content no longer "
                         "matches its hash)"))
-                prev, count, last_id = r["hash"], count + 1, r["id"]
+                prev, count = v["hash"], count + 1
+    except SQLAlchemyError as exc:
+        raise StorageError(f"reading the audit trail failed: {_first_line(exc)}") from None
     if head is None:
         return count, ChainBreak(entry_id=None, message="the audit head row is missing (deleted by hand)")
     if head.last_hash != prev or head.entries != count:
+        written = head.entries if isinstance(head.entries, int) else _quote(str(head.entries))
         return count, ChainBreak(entry_id=None, message=(
-            f"the trail ends after {count} entries but {head.entries} were written: entries at the end "
+            f"the trail ends after {count} entries but {written} were written: entries at the end "
             "were deleted or changed"))
     return count, None
 
 
+def _first_line(exc: SQLAlchemyError) -> str:
+    return (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+
+
 def entries(engine: Engine, since: dt.datetime | None = None, until: dt.datetime | None = None,
             actor: str | None = None, entity: str | None = None, limit: int | None = None) -> list[AuditEntry]:
-    """Entries oldest first, filtered by time (UTC), user and kind of entity."""
-    q = select(audit_log).order_by(audit_log.c.id)
+    """Entries oldest first, filtered by time (UTC), user and kind of entity. An entry edited by hand
+    into something unreadable is listed with what could be read (`problem` says what could not)."""
+    conditions: list[Any] = []
     if since is not None:
-        q = q.where(audit_log.c.at >= _utc(since))
+        conditions.append(audit_log.c.at >= _utc(since))
     if until is not None:
-        q = q.where(audit_log.c.at < _utc(until))
+        conditions.append(audit_log.c.at < _utc(until))
     if actor:
-        q = q.where(audit_log.c.actor == actor)
+        conditions.append(audit_log.c.actor == actor)
     if entity:
-        q = q.where(audit_log.c.entity == entity)
-    if limit:
-        q = q.limit(limit)
-    with engine.connect() as conn:
-        return [_entry(r) for r in conn.execute(q).mappings()]
+        conditions.append(audit_log.c.entity == entity)
+    try:
+        with engine.connect() as conn:
+            return [_entry(r) for r in _stored_rows(conn, conditions, limit=limit or None)]
+    except SQLAlchemyError as exc:
+        raise StorageError(f"reading the audit trail failed: {_first_line(exc)}") from None
 
 
 def actors(engine: Engine) -> list[str]:
-    with engine.connect() as conn:
-        return list(conn.execute(select(audit_log.c.actor).distinct().order_by(audit_log.c.actor)).scalars())
+    try:
+        with engine.connect() as conn:
+            names = list(conn.execute(select(audit_log.c.actor).distinct().order_by(audit_log.c.actor)).scalars())
+    except _READ_ERRORS:  # an actor edited by hand into unreadable text: the readable ones
+        names = sorted({e.actor for e in entries(engine)})
+    return [n if isinstance(n, str) else str(n) for n in names if n is not None]
 
 
 def _cell(value: Any) -> str:
@@ -186,7 +371,7 @@ def to_csv(rows: list[AuditEntry]) -> bytes:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(CSV_COLUMNS)
     for e in rows:
-        w.writerow([e.id, e.at.strftime("%Y-%m-%d %H:%M:%S"), _cell(e.actor),
+        w.writerow([e.id, _cell(e.when), _cell(e.actor),
                     ACTION_LABELS.get(e.action, e.action), ENTITY_LABELS.get(e.entity, e.entity),
                     _cell(e.entity_id), _cell(e.before), _cell(e.after), _cell(e.reason), e.hash])
     return ("\ufeff" + buf.getvalue()).encode()

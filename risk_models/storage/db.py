@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
+from risk_models.io.extras import install_hint, missing_extra_message
 from risk_models.storage.errors import StorageError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -72,6 +73,15 @@ def sqlite_path(url: str) -> Path | None:
     return None
 
 
+def _postgres_driver_missing(driver: str, url: str, exc: Exception) -> str:
+    """PostgreSQL is the optional 'postgres' extra (psycopg 3): say which extra, and which URL it takes."""
+    if driver == "psycopg":
+        return (f"DATABASE_URL {display_url(url)}: "
+                + missing_extra_message("postgres", "saved assessments on PostgreSQL", "psycopg"))
+    return (f"DATABASE_URL {display_url(url)}: no driver {driver!r} for PostgreSQL ({exc}); use a "
+            f"postgresql+psycopg:// URL with the 'postgres' extra: {install_hint('postgres')}")
+
+
 def make_engine(url: str | None = None, migrate: bool = True, revision: str = "head") -> Engine:
     """An engine for `url` (default: DATABASE_URL or the per-user SQLite file), schema upgraded."""
     url = url or database_url()
@@ -91,6 +101,8 @@ def make_engine(url: str | None = None, migrate: bool = True, revision: str = "h
     try:
         engine = create_engine(parsed, pool_pre_ping=True)
     except (NoSuchModuleError, ImportError) as exc:
+        if parsed.get_backend_name() == "postgresql":
+            raise StorageError(_postgres_driver_missing(parsed.get_driver_name(), url, exc)) from None
         raise StorageError(f"no database driver for {display_url(url)}: {exc}") from None
     except (ArgumentError, ValueError, TypeError) as exc:
         raise StorageError(f"DATABASE_URL {display_url(url)}: {exc}") from None

@@ -97,9 +97,11 @@ def content_hash(payloads: dict[str, Any]) -> str:
 
 
 # --- payloads from an assessment ------------------------------------------------------------
-def snapshot(a: Assessment, organisation: str = "", register: dict[str, Any] | None = None) -> dict[str, Any]:
+def snapshot(a: Assessment, organisation: str = "", register: dict[str, Any] | None = None,
+             workspace: dict[str, Any] | None = None) -> dict[str, Any]:
     """`register`: the register version the assessment was made from ({version, hash, source}),
-    kept inside the results payload (older saves have none: `register_of` returns None)."""
+    kept inside the results payload (older saves have none: `register_of` returns None). `workspace`:
+    what else of the workspace reopening restores (providers and contracts, the what-if plan), JSON."""
     frame = a.frame
     rows = inventory_text_frame(frame)
     t = a.residual.table
@@ -125,6 +127,8 @@ def snapshot(a: Assessment, organisation: str = "", register: dict[str, Any] | N
     }
     if register is not None:
         results["register"] = dict(register)
+    if workspace is not None:
+        results["workspace"] = dict(workspace)
     return {
         "inventory": {"rows": rows.to_dict("records"), "lines": [int(x) for x in frame["line"]],
                       "rejected": [e.model_dump() for e in a.inventory.errors]},
@@ -225,8 +229,9 @@ def save_payloads(engine: Engine, payloads: dict[str, Any], label: str, author: 
 
 
 def save_assessment(engine: Engine, a: Assessment, label: str, author: str = "", organisation: str = "",
-                    register: dict[str, Any] | None = None, actor: Actor | None = None) -> int:
-    return save_payloads(engine, snapshot(a, organisation, register), label, author, actor=actor)
+                    register: dict[str, Any] | None = None, actor: Actor | None = None,
+                    workspace: dict[str, Any] | None = None) -> int:
+    return save_payloads(engine, snapshot(a, organisation, register, workspace), label, author, actor=actor)
 
 
 def register_of(saved: Saved) -> dict[str, Any] | None:

@@ -16,6 +16,8 @@ const ACCOUNTS = {
   ann: { name: 'Ann Assessor', email: 'ann@example.test', groups: ['risk-assessors', 'risk-committee'] },
   bob: { name: 'Bob Approver', email: 'bob@example.test', groups: ['risk-committee'] },
   vic: { name: 'Vic Viewer', email: 'vic@example.test', groups: ['staff'] },
+  amy: { name: 'Amy Assessor', email: 'amy@example.test', groups: ['risk-assessors'] },
+  ada: { name: 'Ada Admin', email: 'ada@example.test', groups: ['risk-admins'] },
 };
 
 const issuer = `http://127.0.0.1:${port}`;

@@ -21,11 +21,12 @@ from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from risk_models.config.labels import report_labels
+from risk_models.config.palette import usd
 from risk_models.report.changes import review_text
 from risk_models.report.fonts import fonts, markup
 from risk_models.report.options import with_option_details
 from risk_models.report.pdf.drawings import concentration_drawing, fit_text
-from risk_models.report.pdf.layout import CELL_MAX, PAPER, make_styles, usd
+from risk_models.report.pdf.layout import CELL_MAX, PAPER, make_styles
 from risk_models.report.pdf.sections import (
     exec_page,
     probability_banner,

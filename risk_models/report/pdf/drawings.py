@@ -8,8 +8,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from risk_models.config.labels import human
+from risk_models.config.palette import BAND_COLOURS, RATING_COLOURS, ink
 from risk_models.report.fonts import fonts
-from risk_models.report.pdf.layout import BAND_FILL, DARK_TEXT, RATING_FILL
 
 
 def heatmap_drawing(cells: list[dict], size: float = 62 * mm, title: str = "") -> Drawing:
@@ -22,13 +22,13 @@ def heatmap_drawing(cells: list[dict], size: float = 62 * mm, title: str = "") -
     by_cell = {(c["likelihood"], c["impact"]): c for c in cells}
     for lik in range(1, 6):
         for imp in range(1, 6):
-            fill = RATING_FILL[by_cell[(lik, imp)]["rating"]]  # rated by the engine with the config's bounds
+            fill = RATING_COLOURS[by_cell[(lik, imp)]["rating"]]  # rated by the engine with the config's bounds
             x, y = left + (imp - 1) * cell, bottom + (lik - 1) * cell
             d.add(Rect(x, y, cell, cell, fillColor=colors.HexColor(fill), strokeColor=colors.white, strokeWidth=1.5))
             n = by_cell[(lik, imp)]["count"]
             if n:
                 d.add(String(x + cell / 2, y + cell / 2 - 4, str(n), fontName=f.bold, fontSize=11, textAnchor="middle",
-                             fillColor=colors.black if fill in DARK_TEXT else colors.white))
+                             fillColor=colors.black if ink(fill) == "black" else colors.white))
         d.add(String(left - 3 * mm, bottom + (lik - 0.5) * cell - 3, str(lik), fontName=f.body, fontSize=8,
                      textAnchor="middle"))
     for imp in range(1, 6):
@@ -41,7 +41,7 @@ def heatmap_drawing(cells: list[dict], size: float = 62 * mm, title: str = "") -
     x = 2 * mm
     d.add(String(x, 2 * mm, "Legend:", fontName=f.bold, fontSize=7))
     x += stringWidth("Legend:", f.bold, 7) + 2 * mm
-    for rating, fill in RATING_FILL.items():  # the rating each colour stands for
+    for rating, fill in RATING_COLOURS.items():  # the rating each colour stands for
         d.add(Rect(x, 1.4 * mm, 3 * mm, 3 * mm, fillColor=colors.HexColor(fill), strokeColor=None))
         d.add(String(x + 4 * mm, 2 * mm, rating, fontName=f.body, fontSize=7))
         x += 4 * mm + stringWidth(rating, f.body, 7) + 3 * mm
@@ -76,7 +76,7 @@ def concentration_drawing(conc: dict, width: float, labels: dict | None = None) 
             y = d.height - top_pad - j * (bar_h + 3)
             d.add(String(x0, y + 1, fit_text(human(axis, key, labels), f.body, 7, label_w - 3), fontName=f.body,
                          fontSize=7))
-            d.add(Rect(x0 + label_w, y, bar_w * share / 100, bar_h, fillColor=colors.HexColor(BAND_FILL[c["band"]]),
+            d.add(Rect(x0 + label_w, y, bar_w * share / 100, bar_h, fillColor=colors.HexColor(BAND_COLOURS[c["band"]]),
                        strokeColor=None))
             d.add(String(x0 + label_w + bar_w * share / 100 + 2, y + 1, f"{share:.0f}%", fontName=f.body, fontSize=7))
     return d

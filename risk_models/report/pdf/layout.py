@@ -14,13 +14,11 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from risk_models.config.palette import RATING_COLOURS, ink
 from risk_models.report.fonts import fonts, markup
 
 PAPER = {"a4": A4, "letter": LETTER}
 # Luminance-ordered orange-red ramp (ColorBrewer OrRd): readable with colour-vision deficiencies.
-RATING_FILL = {"low": "#fdd49e", "medium": "#fc8d59", "high": "#d7301f", "critical": "#7f0000"}
-BAND_FILL = {"unconcentrated": "#fdd49e", "moderate": "#fc8d59", "high": "#b30000"}
-DARK_TEXT = {"#fdd49e", "#fc8d59"}
 # A table row cannot break across pages: a 2,000-character name made the row taller than the page
 # (LayoutError). Cells show at most CELL_MAX characters; Appendix C gives every clipped value whole.
 CELL_MAX = 160
@@ -47,10 +45,6 @@ def make_styles() -> dict[str, ParagraphStyle]:
                                 alignment=TA_CENTER),
         "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=12, leading=16, alignment=TA_CENTER),
     }
-
-
-def usd(x: float) -> str:
-    return f"${x:,.0f}"
 
 
 PAD = 13.0  # reportlab's default cell padding (6 pt left + 6 pt right) and a hair for rounding
@@ -120,8 +114,8 @@ RATING_CELL_W = 56.0  # "critical" (7.5 pt) in a coloured box with its own and t
 
 
 def rating_cell(rating: str, styles: dict) -> Table:
-    fill = RATING_FILL.get(rating, "#ffffff")
-    p = Paragraph(f'<font color="{"black" if fill in DARK_TEXT else "white"}">{markup(rating)}</font>', styles["cell"])
+    fill = RATING_COLOURS.get(rating, "#ffffff")
+    p = Paragraph(f'<font color="{ink(fill)}">{markup(rating)}</font>', styles["cell"])
     t = Table([[p]])
     t.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(fill)),
                            ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),

@@ -16,11 +16,12 @@ from reportlab.platypus import (
 )
 
 from risk_models.config.labels import human, report_labels
+from risk_models.config.palette import signed_usd, usd
 from risk_models.config.schema import SWITCH_KINDS
 from risk_models.report.fonts import fonts, markup
 from risk_models.report.methodology import COMPONENT_LABELS, assumption_rows, method_paragraphs, worked_example
 from risk_models.report.pdf.drawings import heatmap_drawing
-from risk_models.report.pdf.layout import CELL_MAX, LONG_FIELDS, clip, rating_cell, table, usd
+from risk_models.report.pdf.layout import CELL_MAX, LONG_FIELDS, clip, rating_cell, table
 
 RATING_ORDER = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
@@ -98,11 +99,6 @@ def _changes_text(comparison: dict | None) -> str:
             f"{usd(pf['var95_usd']['after'])}. Deployments added {len(d['added'])}, removed {len(d['removed'])}; "
             f"ratings up {ups}, down {downs}; answers changed {len(d['answer_changes'])}; scenario probabilities "
             f"changed {len(d['scenario_changes'])}.")
-
-
-def signed_usd(x: float) -> str:
-    """A change in money with its sign ("$0" when it rounds to nothing)."""
-    return "$0" if round(x) == 0 else f"{'+' if x > 0 else '−'}${abs(x):,.0f}"
 
 
 def exec_page(rep: dict, comparison: dict | None, styles: dict, width: float) -> list:
