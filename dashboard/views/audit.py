@@ -45,7 +45,9 @@ def _labels() -> dict[str, str]:
     lib = state.library()
     out = {qid: q.text for qid, q in lib.questions.items()}
     out |= {o.id: o.label for e in lib.events for o in e.outcomes}
-    return out | {o.id: o.label for o in lib.fallbacks.options}
+    out |= {o.id: o.label for o in lib.fallbacks.options}
+    return out | {"is_demo": "Demo", "name": "Name", "archived": "Archived", "copied_from": "Copied from",
+                  "changes": "Changes", "rows": "Rows", "source": "Source", "version": "Register version"}
 
 
 LABELS = _labels()
@@ -62,6 +64,8 @@ def _text(value) -> str:
         return ", ".join(_text(v) for v in value) or "—"
     if isinstance(value, str):
         return LABELS.get(value, value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:,.4g}"
     return str(value)
