@@ -154,3 +154,9 @@ def test_a_reopened_save_brings_back_providers_contracts_and_the_plan():
     assert at.session_state["provider_files"] == files
     goto(at, "providers")
     assert not at.exception and any(m.label == "Contracts" for m in at.metric)
+
+
+def test_the_audit_download_is_the_readable_table_with_hostile_text_neutralised():
+    data = audit.csv_bytes(["Entry", "Before", "After"], [[1, "—", '=HYPERLINK("x")'], [2, "A1: yes", "@cmd"]])
+    text = data.decode("utf-8-sig")
+    assert text.splitlines() == ["Entry,Before,After", "1,—,\"'=HYPERLINK(\"\"x\"\")\"", "2,A1: yes,'@cmd"]

@@ -85,7 +85,10 @@ table = pd.DataFrame([{"Entry": e.id, "When (UTC)": e.when, "User": e.actor,
 st.caption(f"{len(table)} entries")
 st.dataframe(table, hide_index=True, width="stretch", key="audit_table")
 b = st.columns(2)
-b[0].download_button("Download CSV", audit.to_csv(rows), file_name=f"audit-{since}-{until}.csv", mime="text/csv",
+# the download is what the table shows (labels, readable before -> after) plus each entry's hash
+readable = audit.csv_bytes([*table.columns, "Hash"], [[*r, e.hash] for r, e in zip(table.itertuples(index=False), rows,
+                                                                                    strict=True)])
+b[0].download_button("Download CSV", readable, file_name=f"audit-{since}-{until}.csv", mime="text/csv",
                      icon=":material/download:")
 if b[1].button("Check the hash chain", icon=":material/verified:"):
     count, brk = audit.verify(engine)

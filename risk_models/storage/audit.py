@@ -365,6 +365,15 @@ def _cell(value: Any) -> str:
 CSV_COLUMNS = ["Entry", "When (UTC)", "User", "Action", "What", "Which", "Before", "After", "Reason", "Hash"]
 
 
+def csv_bytes(header: list[str], rows: list[list]) -> bytes:
+    """CSV for people: UTF-8 with BOM (spreadsheets read unicode), CRLF, hostile text neutralised."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(header)
+    w.writerows([[v if isinstance(v, int | float) else _cell(v) for v in r] for r in rows])
+    return ("\ufeff" + buf.getvalue()).encode()
+
+
 def to_csv(rows: list[AuditEntry]) -> bytes:
     """CSV for people (UTF-8 with BOM so spreadsheets read unicode): labels, not codes; hostile text neutralised."""
     buf = io.StringIO()
