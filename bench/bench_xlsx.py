@@ -16,35 +16,22 @@ import html
 import io
 import re
 import sys
-import time
 import zipfile
 from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
 
-from bench.bench_import import make_inventory
+from bench.bench_import import best_of, make_inventory
 from bench.bench_questionnaire import answered_everywhere
 from risk_models.config.loader import load_library
 from risk_models.inventory.export import export_xlsx
-from risk_models.inventory.read import import_bytes
+from risk_models.inventory.read import _cell_text, import_bytes
 from risk_models.io.xlsx import cell_text, read_xlsx_sheets
 from risk_models.questionnaire.workbook import SHEET, _sheet_cells, workbook_bytes
 
 
 # --- the inventory's old reader: openpyxl, read-only, values as text -----------------------------------
-def _old_text(v: object) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return ""
-    if isinstance(v, pd.Timestamp) or hasattr(v, "isoformat"):
-        return v.isoformat()[:10]  # type: ignore[union-attr]
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
 def old_openpyxl_cells(data: bytes) -> list[list[str]]:
     import openpyxl
 
@@ -52,7 +39,7 @@ def old_openpyxl_cells(data: bytes) -> list[list[str]]:
     ws = wb.worksheets[0]
     if ws.max_row is None or ws.max_column is None:
         ws.calculate_dimension(force=True)
-    cells = [[_old_text(v) for v in r] for r in ws.iter_rows(max_row=max(ws.max_row or 0, 1),
+    cells = [[_cell_text(v) for v in r] for r in ws.iter_rows(max_row=max(ws.max_row or 0, 1),
                                                              max_col=max(ws.max_column or 0, 1), values_only=True)]
     wb.close()
     return cells
@@ -146,15 +133,6 @@ def _same_answer_cells(old: pd.DataFrame, new: pd.DataFrame) -> bool:
         if a + [None] * (n - len(a)) != b + [None] * (n - len(b)):
             return False
     return all(norm(v) is None for r in new.index.difference(old.index) for v in new.loc[r].tolist())
-
-
-def best_of(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main(n: int = 20_000) -> None:

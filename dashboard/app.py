@@ -7,10 +7,16 @@ from dashboard.state import auth
 from dashboard.state.session import SOURCE
 from risk_models.auth.roles import Permission
 from risk_models.io.escape import md_escape
+from risk_models.storage.errors import StorageError
 
 st.set_page_config(page_title="AI vendor risk", page_icon=":material/shield:", layout="wide")
 auth.require_sign_in()  # team mode only; single-user mode has no sign-in
-state.sync()  # this tab's workspace as the database holds it (another tab or user may have changed it)
+try:
+    state.sync()  # this tab's workspace as the database holds it (another tab or user may have changed it)
+except StorageError as exc:  # no database: the app still works, the work lives in this tab only
+    state.ensure_loaded()
+    st.error(f"The workspace database is not available ({md_escape(exc)}): your work is kept in this browser "
+             "tab only until it is back. Check DATABASE_URL or AI_VENDOR_RISK_DATA_DIR.", icon=":material/cloud_off:")
 for message in state.notices():
     st.warning(md_escape(message), icon=":material/sync_problem:")
 if auth.team_mode():

@@ -160,3 +160,12 @@ def test_the_audit_download_is_the_readable_table_with_hostile_text_neutralised(
     data = audit.csv_bytes(["Entry", "Before", "After"], [[1, "—", '=HYPERLINK("x")'], [2, "A1: yes", "@cmd"]])
     text = data.decode("utf-8-sig")
     assert text.splitlines() == ["Entry,Before,After", "1,—,\"'=HYPERLINK(\"\"x\"\")\"", "2,A1: yes,'@cmd"]
+
+
+def test_without_a_database_the_app_still_works_and_says_the_work_stays_in_the_tab(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////proc/no-such-dir/app.sqlite")  # cannot be created
+    at = start()
+    assert any("workspace database is not available" in e.value for e in at.error)
+    assert len(at.session_state["inventory"].frame) == 61  # the demo, in this tab
+    goto(at, "questionnaire")
+    assert not at.exception

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import getpass
+import logging
 import os
 import pwd
 from collections.abc import Callable
@@ -69,6 +70,7 @@ from risk_models.auth.roles import Permission
 from risk_models.questionnaire.answers import answers_to_jsonable, validate_answers
 from risk_models.questionnaire.scoped import ScopedAnswers, validate_scoped
 
+_LOG = logging.getLogger(__name__)
 WORKSPACE_PARAM = "workspace"  # ?workspace=<id> in the address: a refresh reopens the same workspace
 
 
@@ -321,7 +323,8 @@ def _tell_conflict(part: str) -> None:
 
 def save() -> None:
     """Write every part this tab changed since it last synced (after the page, and before the next)."""
-    from risk_models.storage.workspace import WorkspaceConflict, write_part
+    from risk_models.storage.errors import StorageError
+    from risk_models.storage.workspace import WorkspaceConflict, part_label, write_part
     ss = current_session()
     if WORKSPACE not in ss or INVENTORY not in ss:
         return
@@ -339,6 +342,12 @@ def save() -> None:
         except WorkspaceConflict as exc:
             ss.setdefault(WORKSPACE_NOTICES, []).append(f"{exc} Your change to it was not saved.")
             _pull({spec.name})
+        except (StorageError, TypeError) as exc:  # the database is away, or a value JSON cannot hold
+            _LOG.exception("saving the workspace part %s failed", spec.name)
+            ss.setdefault(WORKSPACE_NOTICES, []).append(
+                f"{part_label(spec.name)} could not be saved on the server ({exc}); it is kept in this tab — "
+                "try again, or download what you need.")
+            synced[spec.name] = (now, version)  # told once, not on every run; the next change tries again
         else:
             synced[spec.name] = (now, part.version)
 
