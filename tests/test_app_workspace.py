@@ -169,3 +169,18 @@ def test_without_a_database_the_app_still_works_and_says_the_work_stays_in_the_t
     assert len(at.session_state["inventory"].frame) == 61  # the demo, in this tab
     goto(at, "questionnaire")
     assert not at.exception
+
+
+def test_an_audit_entry_after_switching_workspaces_starts_from_the_opened_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("AI_VENDOR_RISK_DATA_DIR", str(tmp_path))
+    at = first_upload(start(), name="Acme")
+    at.session_state["probabilities"] = {OUTCOME: 0.5}  # Acme's own edit
+    at.run()
+    goto(at, "settings")
+    demo = next(w for w in list_workspaces(make_engine()) if w.is_demo)
+    at.selectbox(key="ws_chosen").set_value(demo.id).run()
+    at.button(key="ws_open").click().run()
+    at.session_state["probabilities"] = {OUTCOME: 0.2}
+    at.run()
+    last = [e for e in audit.entries(make_engine()) if e.entity == "probabilities"][-1]
+    assert last.entity_id == demo.name and last.before == {OUTCOME: None} and last.after == {OUTCOME: 0.2}

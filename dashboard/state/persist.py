@@ -270,7 +270,7 @@ def open_workspace(workspace_id: int | None = None) -> None:
     info = get_workspace(storage(), workspace_id) if workspace_id is not None else _first_workspace()
     _load_demo()  # a known starting point: parts the workspace lacks keep the defaults
     _remember(info)
-    ss[WORKSPACE_SYNCED] = {}
+    ss[WORKSPACE_SYNCED], ss[WORKSPACE_SAVED] = {}, {}
     _pull(set(p.name for p in _parts()))
 
 
@@ -280,12 +280,15 @@ def _pull(names: set[str]) -> None:
     ss = current_session()
     stored = read_parts(storage(), ss[WORKSPACE], names)
     synced = ss.setdefault(WORKSPACE_SYNCED, {})
+    audited = ss.setdefault(WORKSPACE_SAVED, {})
     for spec in _parts():
         if spec.name in stored:
             spec.load(stored[spec.name].payload)
             synced[spec.name] = (spec.print(), stored[spec.name].version)
         elif spec.name in names:
             synced[spec.name] = (spec.print(), None)  # not stored yet: written on its first change
+        if spec.name in names:  # the next audit entry's "before" is what was loaded, not another workspace's
+            audited[spec.name] = _summary(spec.name)
 
 
 def sync() -> None:
