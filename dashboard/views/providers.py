@@ -53,7 +53,6 @@ def _book_key(book: ProviderBook) -> str:
 
 
 st.title("Providers & contracts")
-session = state.current_session()
 lib = state.library()
 a = state.assessment()
 book = _book()

@@ -71,17 +71,14 @@ class Texts:
         return {tid: text for text, tid in self._ids.items()}
 
 
-def iter_deployment_records(a: Assessment, texts: Texts, rows: range | None = None) -> Iterator[dict]:
+def iter_deployment_records(a: Assessment, texts: Texts) -> Iterator[dict]:
     """One record per deployment, generated lazily (the report of 20,000 deployments is too big to
     hold as Python objects comfortably; `write_report` streams it). Everything per-row is read from
-    columns prepared once for the whole inventory (or for `rows`, a range of it); repeated sentences
-    go to `texts`."""
-    n = len(a.frame)
-    rows = rows if rows is not None else range(n)
-    lo, hi = rows.start, rows.stop
+    columns prepared once for the whole inventory; repeated sentences go to `texts`."""
+    lo, hi = 0, len(a.frame)
     t = a.residual.table
     dims = list(a.lib.scoring.dimensions)
-    ctx = driver_context(a, None if (lo, hi) == (0, n) else list(rows))
+    ctx = driver_context(a)
     r2 = lambda x: np.round(np.asarray(x, float)[lo:hi], 2).tolist()  # noqa: E731
     score, inherent = r2(t["score"]), r2(a.inherent.table["score"])
     lik, imp = t["likelihood"].iloc[lo:hi].astype(int).tolist(), t["impact"].iloc[lo:hi].astype(int).tolist()
