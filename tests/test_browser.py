@@ -179,8 +179,14 @@ def test_heatmaps_page_draws_plotly_charts(page):
     # the other portfolio charts draw when their tab is opened (lazy tabs: a page switch draws 2 charts, not 5)
     for tab, heading in [("Channel × dimension", "Channel × dimension"), ("Concentration", "Concentration"),
                          ("Loss exceedance", "Loss exceedance (whole portfolio)")]:
-        page.get_by_role("tab", name=tab).click()
-        page.get_by_role("heading", name=heading).wait_for(timeout=30_000)
+        for attempt in range(3):  # a click made while the page is still redrawing can be dropped: click again
+            page.get_by_role("tab", name=tab).click()
+            try:
+                page.get_by_role("heading", name=heading).wait_for(timeout=20_000)
+                break
+            except Exception:  # noqa: BLE001 - retried; the last attempt's wait below raises with its message
+                if attempt == 2:
+                    raise
         page.get_by_role("tabpanel").locator(".js-plotly-plot").first.wait_for(timeout=30_000)
 
 

@@ -77,11 +77,11 @@ def test_heatmaps_in_the_dark_theme_sit_on_the_theme_background(browser, app_url
     _settled(pg)
     pg.get_by_role("link", name="Heatmaps").first.click()
     _settled(pg)
-    plot = pg.locator(".js-plotly-plot").first
+    plot = pg.locator(".js-plotly-plot").filter(visible=True).first  # the matrix; tab charts are drawn hidden
     plot.wait_for(timeout=60_000)
     # the matrix background is transparent: no white plot area on a dark page
-    fill, opacity = pg.evaluate("() => { const s = getComputedStyle(document.querySelector('.js-plotly-plot .bg'));"
-                                " return [s.fill, s.fillOpacity]; }")
+    fill, opacity = plot.evaluate("e => { const s = getComputedStyle(e.querySelector('.bg'));"
+                                  " return [s.fill, s.fillOpacity]; }")
     assert fill in ("rgba(0, 0, 0, 0)", "transparent") or float(opacity) == 0, (fill, opacity)
     assert plot.locator(".legend").count() == 1 and "critical" in plot.locator(".legend").text_content()
     pg.screenshot(path=str(SHOTS / "page-dark-heatmaps.png"), full_page=True)
