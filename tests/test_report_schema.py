@@ -102,3 +102,24 @@ def test_parquet_into_a_file_is_a_clear_error(tmp_path, capsys):
     assert main(["assess", str(DEMO_INVENTORY), "--trials", "500", "--parquet", str(blocker)]) == 2
     err = capsys.readouterr().err
     assert "cannot write the Parquet tables" in err and "Traceback" not in err
+
+
+def test_the_apps_exit_plans_and_option_records_are_the_reports(lib):
+    """One builder: what the Fallbacks page shows for a deployment is what the report says of it."""
+    from risk_models.engine.assessment import assess
+    from risk_models.fallbacks.exit_plan import exit_plan
+    from risk_models.fallbacks.recommend import recommendations_of
+    from risk_models.inventory.read import import_inventory
+    from risk_models.report.json_report import report
+    a = assess(import_inventory(DEMO_INVENTORY, lib), {}, lib, trials=500)
+    rec = recommendations_of(a)
+    ids = list(a.frame["deployment_id"])
+    whole = with_option_details(report(a))
+    plans = 0
+    for d in whole["deployments"]:
+        i = ids.index(d["deployment_id"])
+        assert rec.records(i) == d["fallbacks"], d["deployment_id"]
+        if "exit_plan" in d:
+            assert exit_plan(a, rec, i) == d["exit_plan"], d["deployment_id"]
+            plans += 1
+    assert plans > 10

@@ -29,7 +29,8 @@ def exit_plan(a: Assessment, rec: Recommendations, i: int) -> dict:
     deployment = {"deployment_id": str(row["deployment_id"]), "name": row["name"],
                   "business_unit": row["business_unit"], "owner": row["owner"], "rating": ctx.ratings[0],
                   "score": round(ctx.scores[0], 2), "channel": row["channel"], "model": row["model"],
-                  "region": row["region"], "committed_spend_usd": row["committed_spend_usd"],
+                  "region": row["region"], "proprietary_features": row["proprietary_features"],
+                  "committed_spend_usd": row["committed_spend_usd"],
                   "contract_end": row["contract_end"].isoformat() if row["contract_end"] else None}
     options = {r["option_id"]: r for r in rec.records(i)}
     return whole_plan(plan_facts(a, rec, i, ctx, 0), deployment, outcomes, options,
