@@ -30,28 +30,31 @@ def _free_port() -> int:
 _SHARED: dict[str, object] = {}
 
 
+def serve_app(port: int, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """The app as `make run` starts it (`python -m dashboard.serve`) on 127.0.0.1:port, once it answers."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dashboard.serve", "--server.headless", "true", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    for _ in range(240):
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok":
+                return proc
+        except OSError:
+            time.sleep(0.25)
+    proc.terminate()
+    raise RuntimeError("the app did not answer /_stcore/health")
+
+
 @pytest.fixture(scope="session")
 def app_url() -> Iterator[str]:
     if "url" in _SHARED:
         yield str(_SHARED["url"])
         return
     port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.serve", "--server.headless", "true",  # as `make run` starts it
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+    proc = serve_app(port)
     try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("streamlit did not answer /_stcore/health")
-        _SHARED["url"] = url
+        _SHARED["url"] = url = f"http://127.0.0.1:{port}"
         yield url
     finally:
         _SHARED.pop("url", None)

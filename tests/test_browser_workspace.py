@@ -9,13 +9,10 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from test_browser import browser, nav, shot, start_workspace  # noqa: F401  (fixtures)
+from test_browser import browser, nav, serve_app, shot, start_workspace  # noqa: F401  (fixtures)
 
 from tests.conftest import ROOT, free_port
 
@@ -35,18 +32,7 @@ class App:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dashboard.serve", "--server.headless", "true", "--server.address", "127.0.0.1",
-             "--server.port", str(self.port), "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={**os.environ, "AI_VENDOR_RISK_DATA_DIR": str(self.data_dir)})
-        for _ in range(240):
-            try:
-                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1).read() == b"ok":
-                    return
-            except OSError:
-                time.sleep(0.25)
-        raise RuntimeError("the app did not answer /_stcore/health")
+        self.proc = serve_app(self.port, {**os.environ, "AI_VENDOR_RISK_DATA_DIR": str(self.data_dir)})
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -24,6 +24,7 @@ import pytest
 from risk_models.io.xlsx import XlsxError, XlsxLimits, _canonical_extent, _parsed_sheet, cell_text, read_xlsx_sheets
 from risk_models.questionnaire.workbook import _sheet_cells
 from tests.conftest import ROOT
+from tests.test_hardening_resources import _rewrite
 
 SHEET_XML = "xl/worksheets/sheet1.xml"
 
@@ -36,14 +37,6 @@ def _book(fill=None, title: str = "Inventory") -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
-
-
-def _rewrite(data: bytes, member: str, fn) -> bytes:
-    src, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for info in src.infolist():
-            z.writestr(info.filename, fn(src.read(info)) if info.filename == member else src.read(info))
-    return out.getvalue()
 
 
 def _with_rows(rows_xml: str, dimension: str | None = None) -> bytes:

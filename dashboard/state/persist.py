@@ -135,21 +135,23 @@ def _load_answers(p: dict) -> None:
     ss[SCOPED_ANSWERS] = validate_scoped(p["scoped"], questions)[0]
 
 
-def _dump_settings() -> dict:
+def _dump_settings(pack_dump: bool = True) -> dict:
+    """`pack_dump=False`: a custom scenario pack by its hash only (the fingerprint taken on every run)."""
     ss = current_session()
     profile, assumptions, pack = ss.get(PROFILE), ss.get(ASSUMPTIONS), ss.get(SCENARIO_PACK)
     return {"profile": profile.model_dump(mode="json") if profile else None,
             "profile_is_demo": bool(ss.get(PROFILE_IS_DEMO)), "org": ss.get(ORG, ""), "org_name": ss.get(ORG_NAME, ""),
             "assumptions": assumptions.model_dump(mode="json") if assumptions else None,
-            "pack": {"sf": pack["sf"].model_dump(mode="json"), "hash": pack["hash"], "source": pack["source"]}
-            if pack else None, "local_name": ss.get(LOCAL_NAME, "")}
+            "pack": ({"sf": pack["sf"].model_dump(mode="json")} if pack_dump else {})
+            | {"hash": pack["hash"], "source": pack["source"]} if pack else None,
+            "local_name": ss.get(LOCAL_NAME, "")}
 
 
 def _load_settings(p: dict) -> None:
     from risk_models.config.profile import OrgProfile
     from risk_models.config.schema import AssumptionsFile, ScenariosFile
     ss = current_session()
-    before = _dump_settings()
+    before = _dump_settings(pack_dump=False)
     if p["profile"] is not None:
         ss[PROFILE] = OrgProfile.model_validate(p["profile"])
     ss[PROFILE_IS_DEMO], ss[ORG], ss[ORG_NAME] = p["profile_is_demo"], p["org"], p["org_name"]
@@ -183,7 +185,8 @@ PARTS = (
     PartSpec("register", _dump_register, _load_register, Permission.edit_inventory, _register_print),
     PartSpec("answers", _dump_answers, _load_answers, Permission.edit_answers),
     PartSpec("probabilities", _getter(PROBABILITIES, {}), _setter(PROBABILITIES), Permission.edit_scenarios),
-    PartSpec("settings", _dump_settings, _load_settings, Permission.edit_assumptions),
+    PartSpec("settings", _dump_settings, _load_settings, Permission.edit_assumptions,
+             lambda: _digest(_dump_settings(pack_dump=False))),
     PartSpec("providers", _getter(PROVIDER_FILES, None), _setter(PROVIDER_FILES), Permission.edit_inventory),
     PartSpec("plan", _getter(WHATIF_PLAN, {}), _setter(WHATIF_PLAN), Permission.edit_answers),
 )
@@ -274,8 +277,8 @@ def open_workspace(workspace_id: int | None = None) -> None:
     _pull(set(p.name for p in _parts()))
 
 
-def _pull(names: set[str]) -> None:
-    """Load these parts from the database into the session."""
+def _pull(names: set[str]) -> dict:
+    """Load these parts from the database into the session; returns them as read (name -> Part)."""
     from risk_models.storage.workspace import read_parts
     ss = current_session()
     stored = read_parts(storage(), ss[WORKSPACE], names)
@@ -289,6 +292,7 @@ def _pull(names: set[str]) -> None:
             synced[spec.name] = (spec.print(), None)  # not stored yet: written on its first change
         if spec.name in names:  # the next audit entry's "before" is what was loaded, not another workspace's
             audited[spec.name] = _summary(spec.name)
+    return stored
 
 
 def sync() -> None:
@@ -307,18 +311,18 @@ def sync() -> None:
     stored = part_versions(storage(), ss[WORKSPACE])
     synced = ss.setdefault(WORKSPACE_SYNCED, {})
     newer = {p.name for p in _parts() if stored.get(p.name) != synced.get(p.name, (None, None))[1]}
-    for spec in _parts():
-        if spec.name in newer and spec.print() != synced.get(spec.name, ("", None))[0]:
-            _tell_conflict(spec.name)  # changed here and there since this tab last saw it: theirs stays
     if newer:
-        _pull(newer)
+        # changed here and there since this tab last saw it: theirs stays, and the user is told
+        clashes = [p.name for p in _parts() if p.name in newer and p.print() != synced.get(p.name, ("", None))[0]]
+        read = _pull(newer)
+        for part in clashes:
+            _tell_conflict(part, read.get(part))
     save()
 
 
-def _tell_conflict(part: str) -> None:
-    from risk_models.storage.workspace import part_label, read_parts
-    p = read_parts(storage(), current_session()[WORKSPACE], [part]).get(part)
-    who = f" by {p.updated_by} at {p.updated_at:%H:%M} UTC" if p else ""
+def _tell_conflict(part: str, stored: Any) -> None:
+    from risk_models.storage.workspace import part_label
+    who = f" by {stored.updated_by} at {stored.updated_at:%H:%M} UTC" if stored else ""
     current_session().setdefault(WORKSPACE_NOTICES, []).append(
         f"{part_label(part)} was changed{who} while you were editing; your change to it was not saved and "
         "you now see theirs.")
@@ -388,6 +392,8 @@ def _summary(part: str) -> Any:
     if part == "answers":
         p = _dump_answers()
         return p["own"] | {f"{scope}: {k}": v for scope, vals in p["scoped"].items() for k, v in vals.items()}
+    if part == "settings":
+        return _dump_settings(pack_dump=False)  # a scenario pack by its hash and source, not its whole text
     if part == "providers":
         files = current_session().get(PROVIDER_FILES) or {}
         return {k: v["name"] for k, v in files.items()}

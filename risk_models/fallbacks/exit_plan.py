@@ -29,7 +29,8 @@ def exit_plan(a: Assessment, rec: Recommendations, i: int) -> dict:
     deployment = {"deployment_id": str(row["deployment_id"]), "name": row["name"],
                   "business_unit": row["business_unit"], "owner": row["owner"], "rating": ctx.ratings[0],
                   "score": round(ctx.scores[0], 2), "channel": row["channel"], "model": row["model"],
-                  "region": row["region"], "proprietary_features": row["proprietary_features"],
+                  "region": row["region"],
+                  "proprietary_features": row["proprietary_features"].split(";") if row["proprietary_features"] else [],
                   "committed_spend_usd": row["committed_spend_usd"],
                   "contract_end": row["contract_end"].isoformat() if row["contract_end"] else None}
     options = {r["option_id"]: r for r in rec.records(i)}
@@ -80,8 +81,7 @@ def whole_plan(facts: dict, deployment: dict, outcomes: dict[str, dict], options
     supporting options as records (`options`: id -> record) and the contract step spelt out."""
     d, target = deployment, facts["target_option"]
     committed, end = d["committed_spend_usd"], d["contract_end"]
-    feats = d["proprietary_features"] if isinstance(d.get("proprietary_features"), list) \
-        else [f for f in str(d.get("proprietary_features") or "").split(";") if f]
+    feats = [f for f in d["proprietary_features"] if f]
     steps = [*facts["steps"], f"Contract: give notice ({facts['notice_days']:g} days"
              f"{', assumed' if facts['notice_assumed'] else ''}); remaining committed spend ${committed:,.0f}"
              + (f"; contract ends {end}" if end else "; no contract end date")]

@@ -75,26 +75,25 @@ def iter_deployment_records(a: Assessment, texts: Texts) -> Iterator[dict]:
     """One record per deployment, generated lazily (the report of 20,000 deployments is too big to
     hold as Python objects comfortably; `write_report` streams it). Everything per-row is read from
     columns prepared once for the whole inventory; repeated sentences go to `texts`."""
-    lo, hi = 0, len(a.frame)
     t = a.residual.table
     dims = list(a.lib.scoring.dimensions)
     ctx = driver_context(a)
-    r2 = lambda x: np.round(np.asarray(x, float)[lo:hi], 2).tolist()  # noqa: E731
+    r2 = lambda x: np.round(np.asarray(x, float), 2).tolist()  # noqa: E731
     score, inherent = r2(t["score"]), r2(a.inherent.table["score"])
-    lik, imp = t["likelihood"].iloc[lo:hi].astype(int).tolist(), t["impact"].iloc[lo:hi].astype(int).tolist()
+    lik, imp = t["likelihood"].astype(int).tolist(), t["impact"].astype(int).tolist()
     dim_values = r2(t[dims].to_numpy())
     spend, committed = r2(a.frame["annual_spend_usd"]), r2(a.frame["committed_spend_usd"])
     expected = r2(a.simulation.expected_by_deployment)
-    breakdown = component_records(a.simulation.components[lo:hi])
+    breakdown = component_records(a.simulation.components)
     rec = recommendations_of(a)
-    exits = rec.exit_targets()[lo:hi].tolist()
+    exits = rec.exit_targets().tolist()
     option_ids = [o.id for o in rec.options]
     options: list[list[dict]] = []
-    for j, row in enumerate(ctx.rows):
-        i = lo + j
-        if j % CHUNK_ROWS == 0:  # the option records of the next rows (bounded memory)
-            options = rec.ranked_records(i, min(i + CHUNK_ROWS, hi))
-        fallbacks = options[j % CHUNK_ROWS]
+    n = len(ctx.rows)
+    for i, row in enumerate(ctx.rows):
+        if i % CHUNK_ROWS == 0:  # the option records of the next rows (bounded memory)
+            options = rec.ranked_records(i, min(i + CHUNK_ROWS, n))
+        fallbacks = options[i % CHUNK_ROWS]
         for f in fallbacks:
             if "reasons" in f:
                 f["reasons"] = texts.refs(f["reasons"])
@@ -103,21 +102,21 @@ def iter_deployment_records(a: Assessment, texts: Texts) -> Iterator[dict]:
             "deployment_id": dep, "name": row["name"], "business_unit": row["business_unit"],
             "use_case": row["use_case"], "owner": row["owner"], "channel": row["channel"], "model": row["model"],
             "model_vendor": row["model_vendor"], "region": row["region"], "jurisdiction": row["jurisdiction"],
-            "annual_spend_usd": spend[j], "committed_spend_usd": committed[j],
+            "annual_spend_usd": spend[i], "committed_spend_usd": committed[i],
             "contract_end": row["contract_end"].isoformat() if row["contract_end"] else None,
             "criticality": row["criticality"], "data_sensitivity": row["data_sensitivity"],
             "fallback_status": row["fallback_status"], "abstraction_layer": bool(row["abstraction_layer"]),
             "proprietary_features": row["proprietary_features"].split(";") if row["proprietary_features"] else [],
-            "score": score[j], "inherent_score": inherent[j], "likelihood": lik[j], "impact": imp[j],
-            "rating": ctx.ratings[j], "dimensions": dict(zip(dims, dim_values[j], strict=True)),
-            "drivers": _driver_refs(a, ctx, j, texts), "assumed": a.residual.assumed[i],
+            "score": score[i], "inherent_score": inherent[i], "likelihood": lik[i], "impact": imp[i],
+            "rating": ctx.ratings[i], "dimensions": dict(zip(dims, dim_values[i], strict=True)),
+            "drivers": _driver_refs(a, ctx, i, texts), "assumed": a.residual.assumed[i],
             "answers": deployment_answers(a.lib.questions, a.answers.get(dep, {})),
-            "expected_loss_usd": expected[j], "expected_loss_breakdown_usd": breakdown[j],
-            "recommended_exit": option_ids[exits[j]] if exits[j] >= 0 else None,
+            "expected_loss_usd": expected[i], "expected_loss_breakdown_usd": breakdown[i],
+            "recommended_exit": option_ids[exits[i]] if exits[i] >= 0 else None,
             "fallbacks": fallbacks,
         }
-        if ctx.ratings[j] in EXIT_PLAN_RATINGS:
-            plan = plan_facts(a, rec, i, ctx, j)
+        if ctx.ratings[i] in EXIT_PLAN_RATINGS:
+            plan = plan_facts(a, rec, i, ctx, i)
             record["exit_plan"] = plan | {"steps": texts.refs(plan["steps"]),
                                           "dependencies": texts.refs(plan["dependencies"])}
         yield record
