@@ -20,8 +20,10 @@ from risk_models.providers.records import ProviderBook, load_book
 from risk_models.providers.summary import CONTRACT_STATUS, contract_status, provider_summary
 
 
-def _demo_book() -> ProviderBook:
-    book = load_book(state.DEMO_DIR / "providers.csv", state.DEMO_DIR / "contracts.csv", state.library(),
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _demo_book(key: str, _lib) -> ProviderBook:
+    """Read once per configuration (`key`), not on every run of the page."""
+    book = load_book(state.DEMO_DIR / "providers.csv", state.DEMO_DIR / "contracts.csv", _lib,
                      load_roi_spec().lists["ict_service_type"])
     # the bundled files' comment lines say what the caption below says; "line 2 is a comment" is noise here
     return dataclasses.replace(book, notices=["Demo providers and contracts: every LEI is fictitious (prefix DEMO00, "
@@ -37,7 +39,8 @@ def _book() -> ProviderBook | None:
     """The workspace's providers and contracts (kept with the workspace); the demo's in the demo workspace."""
     files = state.provider_files()
     if files is None:
-        return _demo_book() if state.workspace_is_demo() else None
+        return _demo_book(state.settings_key() + state.pack_key(), state.library()) if state.workspace_is_demo() \
+            else None
     key = hashlib.sha256(files[0][0] + b"\0" + files[1][0]).hexdigest()[:16] + state.settings_key()
     return _loaded_book(key, files, state.library())
 
