@@ -100,6 +100,22 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def idle(pg, timeout: float = 90) -> None:
+    """The script run has finished: Streamlit's running indicator is gone and no element is still a grey
+    placeholder, on three polls in a row (reruns triggered by the first draw are done too). A text seen on
+    the page proves only that the run got that far; a widget drawn later (a download in a later tab) may
+    still hold the previous run's data."""
+    end = time.monotonic() + timeout
+    quiet = 0
+    while time.monotonic() < end:
+        running = pg.locator('[data-testid="stStatusWidget"], [data-testid^="stSkeleton"]').count() > 0
+        quiet = 0 if running else quiet + 1
+        if quiet >= 3:
+            return
+        pg.wait_for_timeout(250)
+    raise AssertionError(f"{pg.url}: the page was still running after {timeout:.0f} s")
+
+
 def start_workspace(page, path, name: str | None = None) -> None:
     """Upload an inventory over the demo as a user does: name the organisation, create its workspace."""
     page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(path))

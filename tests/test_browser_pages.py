@@ -5,12 +5,11 @@ list is the app's own navigation (the sidebar links), so pages added later are c
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
 # `test_browser`, not `tests.test_browser`: the module pytest itself imported (one server, one browser)
-from test_browser import SHOTS, app_url, browser  # noqa: F401, F811  (fixtures)
+from test_browser import SHOTS, app_url, browser, idle  # noqa: F401, F811  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -21,19 +20,9 @@ CONTENT_HEIGHT = ("() => { const m = document.querySelector('[data-testid=\"stMa
 
 
 def _settled(pg, timeout: float = 90) -> None:
-    """The page's script has finished: a title is drawn, Streamlit's running indicator is gone and no
-    element is still a placeholder."""
+    """The page's script has finished: a title is drawn and the run is idle."""
     pg.locator('[data-testid="stMain"] h1').first.wait_for(timeout=timeout * 1000)
-    end = time.monotonic() + timeout
-    quiet = 0
-    while time.monotonic() < end:
-        # still running, or elements still drawn as grey placeholders (skeletons)
-        running = pg.locator('[data-testid="stStatusWidget"], [data-testid^="stSkeleton"]').count() > 0
-        quiet = 0 if running else quiet + 1
-        if quiet >= 3:  # idle on three polls in a row: reruns triggered by the first draw are done too
-            return
-        pg.wait_for_timeout(250)
-    raise AssertionError(f"{pg.url}: the page was still running after {timeout:.0f} s")
+    idle(pg, timeout)
 
 
 def _slug(text: str) -> str:

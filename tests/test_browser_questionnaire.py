@@ -13,7 +13,7 @@ import pytest
 
 # `test_browser`, not `tests.test_browser`: the module object pytest itself imported (tests/ has no
 # __init__.py), so both files share one server and one browser (see _SHARED there).
-from test_browser import app_url, browser, nav, page, shot, start_workspace  # noqa: F401  (fixtures)
+from test_browser import app_url, browser, idle, nav, page, shot, start_workspace  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -142,6 +142,7 @@ def _settled(pg, dep: str, answered: int | None = None, timeout: int = 30_000) -
 
 
 def _answers_json(pg) -> dict:
+    idle(pg)  # the download is drawn in the last tab: wait for the run that answered to get there
     _tab(pg, "Answers file", "Download answers (JSON)")
     with pg.expect_download() as d:
         pg.get_by_role("button", name="Download answers (JSON)").click()
