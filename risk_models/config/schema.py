@@ -196,12 +196,36 @@ class Outcome(Strict):
     outage_hours: float = Field(default=0.0, ge=0, le=8760)
 
 
+class Milestone(Strict):
+    """A dated step of a case or proceeding that a risk officer should re-assess on."""
+
+    date: dt.date
+    label: str = Field(min_length=1, max_length=200)  # "Ninth Circuit oral argument"
+    kind: Literal["hearing", "ruling", "filing", "deadline", "consultation", "entry_into_force", "decision",
+                  "other"] = "other"
+    expected: bool = False  # a date announced as expected or planned, not yet fixed
+    source: Source
+    reassess: str = Field(default="", max_length=300)  # what to re-assess when it comes
+
+
+class Case(Strict):
+    """The proceeding behind a pack event: where it runs, its status on `status_as_of`, its dates."""
+
+    kind: Literal["litigation", "regulation", "competition", "contract", "market"]
+    forum: str = Field(min_length=1, max_length=200)  # court or authority
+    reference: str | None = Field(default=None, max_length=100)  # docket or case number
+    status: str = Field(min_length=1, max_length=400)
+    status_as_of: dt.date
+    milestones: list[Milestone] = []  # none = "no date announced"
+
+
 class Event(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
     description: str = ""
     sources: list[Source] = Field(min_length=1)
     outcomes: list[Outcome] = Field(min_length=1)
+    case: Case | None = None  # the proceeding and its dates (scenario pack events)
     # Horizon of this event's probabilities when it differs from its library's (baseline events: 12).
     horizon_months: int | None = Field(default=None, gt=0, le=120)
     family: str | None = None  # the baseline template an expanded event comes from
