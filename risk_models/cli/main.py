@@ -421,6 +421,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_dora(sub, inputs, DEFAULT_MAX_BYTES // (1024 * 1024))
     from risk_models.cli.discovery import add_parser as add_discovery
     add_discovery(sub)
+    from risk_models.cli.cases import add_parser as add_cases
+    add_cases(sub, settings, DEFAULT_MAX_BYTES // (1024 * 1024))
     return p
 
 

@@ -85,13 +85,17 @@ def loss_tensor(frame: pd.DataFrame, scores: Scores, lib: Library, dtype: type =
     return out
 
 
-def expected_loss_components(frame: pd.DataFrame, scores: Scores, lib: Library) -> np.ndarray:
+def expected_loss_components(frame: pd.DataFrame, scores: Scores, lib: Library,
+                             outcomes: np.ndarray | None = None) -> np.ndarray:
     """(n, dims) closed-form expected annual loss by component (see COMPONENTS); rows add up to the
     deployment's expected loss. The outcome sum is done once per exposure profile (severity x hours
-    x relief), then scaled by each deployment's vulnerability and loss bases."""
+    x relief), then scaled by each deployment's vulnerability and loss bases. `outcomes` (a 0/1 mask)
+    keeps only the loss of those outcomes: the sum is linear in it, so the losses of a partition of the
+    outcomes add up to the whole."""
     a = lib.assumptions
     mean = pert_mean(a.pert_low.value, 1.0, a.pert_high.value)
-    per_profile = scores.profile_relief.grouped(scores.profiles.pos * _hours(scores)[None], scores.outcomes.annual)
+    annual = scores.outcomes.annual if outcomes is None else scores.outcomes.annual * outcomes
+    per_profile = scores.profile_relief.grouped(scores.profiles.pos * _hours(scores)[None], annual)
     return scores.vulnerability * loss_bases(frame, lib) * per_profile[scores.profiles.inverse] * mean
 
 

@@ -1,0 +1,250 @@
+"""Case watch: one record per case or proceeding of the scenario pack — where it runs, its status and
+next date, the deployments it reaches and through which path, the expected loss it carries, the loss if
+its adverse outcome happens, and the option that removes most of its exposure; and the dated things to
+watch (case milestones, contract notice deadlines, reviews due) in one list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from pydantic import BaseModel
+
+from risk_models.config.labels import human
+from risk_models.config.loader import Library
+from risk_models.config.schema import Event, Milestone, Source
+from risk_models.dora.review import review_schedule
+from risk_models.dora.spec import load_review_policy
+from risk_models.engine.assessment import Assessment, assess
+from risk_models.engine.lenses import event_outcomes, expected_loss_of
+from risk_models.engine.score import score, stressed_probabilities
+from risk_models.engine.simulation import expected_loss_components, expected_losses_exact
+from risk_models.fallbacks.target_state import apply_option
+
+MIN_LOSS_USD = 0.5  # a deployment is "reached" when the case carries at least this expected loss for it
+
+
+class Reached(BaseModel):
+    deployment_id: str
+    name: str
+    path: str  # model vendor -> channel -> hosting cloud, as people read it
+    expected_loss_usd: float
+    loss_if_adverse_usd: float
+
+
+class CaseOutcome(BaseModel):
+    id: str
+    label: str
+    probability: float
+    confidence: str
+    adverse: bool  # has impacts that raise losses
+
+
+class BestOption(BaseModel):
+    option_id: str
+    label: str
+    loss_removed_usd: float  # of the case's expected loss, over the deployments it reaches
+    deployments: int  # for how many of them the option is feasible
+
+
+class CaseRecord(BaseModel):
+    event_id: str
+    label: str
+    kind: str
+    forum: str
+    reference: str | None
+    status: str
+    status_as_of: dt.date | None
+    milestones: list[Milestone]
+    next_milestone: Milestone | None
+    sources: list[Source]
+    outcomes: list[CaseOutcome]
+    adverse_outcome: str | None  # the outcome whose loss, if it happens, is the largest
+    reached: list[Reached]
+    expected_loss_usd: float  # attributable to this case, whole portfolio
+    loss_if_adverse_usd: float  # portfolio expected loss with the adverse outcome certain, minus today's
+    best_option: BestOption | None
+
+
+def _path(a: Assessment, row: dict) -> str:
+    ch = a.lib.channels.channels.get(row["channel"])
+    cloud = human("cloud", ch.cloud_provider) if ch else "—"
+    return f"{a.lib.vendor_label(row['model_vendor'])} → {a.lib.channel_label(row['channel'])} → {cloud}"
+
+
+def next_milestone(event: Event, today: dt.date) -> Milestone | None:
+    ahead = [m for m in (event.case.milestones if event.case else []) if m.date >= today]
+    return min(ahead, key=lambda m: m.date) if ahead else None
+
+
+def _adverse(a: Assessment, event: Event) -> tuple[str | None, np.ndarray]:
+    """The event's outcome with the largest portfolio loss if it happens (one-hot weights), and the
+    per-deployment loss if it does (exact stress: the outcome certain, its siblings impossible)."""
+    ids = a.residual.outcomes.ids
+    best, best_loss = None, 0.0
+    for o in event.outcomes:
+        one = np.array([i == o.id for i in ids], dtype=float)
+        # loss given the outcome: the closed form with its annual probability set to 1
+        given = expected_loss_components(a.frame, a.residual, a.lib, one / np.maximum(a.residual.outcomes.annual, 1e-12))
+        total = float(given.sum())
+        if total > best_loss + 1e-9:
+            best, best_loss = o.id, total
+    if best is None:
+        return None, np.zeros(len(a.frame))
+    probs = {**a.probabilities, **stressed_probabilities(a.lib, [best])}
+    stressed = score(a.frame, a.answers, a.lib, probs, lean=True)
+    return best, expected_losses_exact(a.frame, stressed, a.lib)
+
+
+class _OptionStates:
+    """Every option applied once to the deployments it is feasible for (lean scores): the cases then
+    only mask outcomes, instead of re-scoring per case."""
+
+    def __init__(self, a: Assessment) -> None:
+        from risk_models.fallbacks.recommend import recommendations_of
+
+        self.a = a
+        rec = recommendations_of(a)
+        self.options = rec.options
+        self.states: list[tuple[np.ndarray, object, object] | None] = []
+        for k, o in enumerate(rec.options):
+            rows = np.flatnonzero(rec.feasible()[k])
+            if not len(rows):
+                self.states.append(None)
+                continue
+            after_frame, after_answers = apply_option(a.frame.iloc[rows].reset_index(drop=True), a.answers, o, a.lib)
+            self.states.append((rows, after_frame, score(after_frame, after_answers, a.lib, a.probabilities, lean=True)))
+
+    def best(self, reached: np.ndarray, mask: np.ndarray, loss: np.ndarray) -> BestOption | None:
+        """The switch or lever that removes most of the case's expected loss over the rows it reaches."""
+        best: BestOption | None = None
+        for o, state in zip(self.options, self.states, strict=True):
+            if state is None:
+                continue
+            rows, after_frame, after = state
+            keep = np.isin(rows, reached)
+            if not keep.any():
+                continue
+            after_loss = expected_loss_components(after_frame, after, self.a.lib, mask).sum(axis=1)
+            removed = float(loss[rows[keep]].sum() - after_loss[keep].sum())
+            if removed > 0.5 and (best is None or removed > best.loss_removed_usd + 1e-9):
+                best = BestOption(option_id=o.id, label=o.label, loss_removed_usd=round(removed, 2),
+                                  deployments=int(keep.sum()))
+        return best
+
+
+def case_record(a: Assessment, event: Event, today: dt.date, options: _OptionStates | None = None) -> CaseRecord:
+    mask = event_outcomes(a, event.id)
+    loss = expected_loss_of(a, mask)
+    adverse, if_adverse = _adverse(a, event)
+    base = a.simulation.expected_by_deployment
+    rows = np.flatnonzero((loss >= MIN_LOSS_USD) | (np.abs(if_adverse - base) >= MIN_LOSS_USD))
+    rows = rows[np.argsort(-loss[rows], kind="stable")]
+    frame = a.frame
+    reached = [Reached(deployment_id=str(frame["deployment_id"].iat[i]), name=str(frame["name"].iat[i]),
+                       path=_path(a, frame.iloc[i].to_dict()), expected_loss_usd=round(float(loss[i]), 2),
+                       loss_if_adverse_usd=round(float(if_adverse[i] - base[i]), 2)) for i in rows]
+    case = event.case
+    adverse_ids = {o.id for o in event.outcomes if any(v > 0 for r in o.impacts for v in r.severity.values())}
+    return CaseRecord(
+        event_id=event.id, label=event.label, kind=case.kind if case else "other",
+        forum=case.forum if case else "—", reference=case.reference if case else None,
+        status=case.status if case else (event.description or "—"), status_as_of=case.status_as_of if case else None,
+        milestones=sorted(case.milestones, key=lambda m: m.date) if case else [],
+        next_milestone=next_milestone(event, today), sources=event.sources,
+        outcomes=[CaseOutcome(id=o.id, label=o.label, probability=a.probabilities.get(o.id, o.probability),
+                              confidence=o.confidence, adverse=o.id in adverse_ids) for o in event.outcomes],
+        adverse_outcome=adverse, reached=reached, expected_loss_usd=round(float(loss.sum()), 2),
+        loss_if_adverse_usd=round(float(if_adverse.sum() - base.sum()), 2),
+        best_option=(options or _OptionStates(a)).best(rows, mask, loss) if len(rows) else None)
+
+
+def case_records(a: Assessment, today: dt.date | None = None) -> list[CaseRecord]:
+    """Every event of the scenario pack (not the operational baseline), the largest expected loss first."""
+    today = today or a.lib.reference_date
+    options = _OptionStates(a)
+    out = [case_record(a, e, today, options) for e in a.lib.scenarios.events]
+    return sorted(out, key=lambda c: (-c.expected_loss_usd, c.label))
+
+
+def stress_case(a: Assessment, outcome_id: str) -> Assessment:
+    """The assessment with one outcome certain: what `assess --stress OUTCOME` compares with."""
+    probs = {**a.probabilities, **stressed_probabilities(a.lib, [outcome_id])}
+    return assess(a.inventory, a.answers, a.lib, probs, trials=a.simulation.trials, seed=a.seed)
+
+
+# --- dates to watch -----------------------------------------------------------------------------------
+
+class WatchItem(BaseModel):
+    date: dt.date
+    kind: str  # "Case milestone", "Contract notice deadline", "Contract ends", "Review due"
+    title: str
+    reassess: str
+    source_url: str | None = None
+    deployments: list[str] = []
+
+
+def milestone_items(lib: Library, start: dt.date, end: dt.date) -> list[WatchItem]:
+    """The scenario pack's case milestones from `start` to `end` (no inventory needed)."""
+    items = []
+    for e in lib.scenarios.events:
+        for m in (e.case.milestones if e.case else []):
+            if start <= m.date <= end:
+                when = " (expected)" if m.expected else ""
+                items.append(WatchItem(date=m.date, kind="Case milestone", title=f"{e.label}: {m.label}{when}",
+                                       reassess=m.reassess or f"Re-assess the deployments {e.label} reaches; "
+                                       "update the outcome probabilities if the step changes them.",
+                                       source_url=m.source.url))
+    return items
+
+
+def _contract_items(a: Assessment, start: dt.date, end: dt.date) -> list[WatchItem]:
+    """Per deployment with a contract end in or after the window: the last day to give notice
+    (contract end minus the notice period answered, or the questionnaire's default), and the end."""
+    q = a.lib.questions.get("notice_period_days")
+    default = float(q.default) if q is not None and isinstance(q.default, int | float) else 0.0
+    items = []
+    for dep, name, ends in zip(a.frame["deployment_id"], a.frame["name"], a.frame["contract_end"], strict=True):
+        if ends is None or (isinstance(ends, float) and np.isnan(ends)):
+            continue
+        days = a.answers.get(dep, {}).get("notice_period_days", default)
+        notice = ends - dt.timedelta(days=int(days or 0))
+        if start <= notice <= end and notice != ends:
+            items.append(WatchItem(date=notice, kind="Contract notice deadline", title=f"{dep} {name}: last day to "
+                                   f"give notice ({int(days)} days before the contract ends {ends:%d %b %Y})",
+                                   reassess="Decide renew, renegotiate or exit; check the exit plan's target.",
+                                   deployments=[dep]))
+        if start <= ends <= end:
+            items.append(WatchItem(date=ends, kind="Contract ends", title=f"{dep} {name}: contract ends",
+                                   reassess="Rolling terms from here: price and notice can change unilaterally.",
+                                   deployments=[dep]))
+    return items
+
+
+def _review_items(a: Assessment, start: dt.date, end: dt.date,
+                  last_reviewed: dict[str, dt.date]) -> list[WatchItem]:
+    if not last_reviewed:  # never reviewed = due now for every row: one line says it, not one per row
+        return []
+    sched = review_schedule(a.frame, a.residual.table["rating"], last_reviewed, load_review_policy(), start)
+    items = []
+    for r in sched.itertuples(index=False):
+        if r.last_reviewed is not None and start <= r.next_review <= end:
+            items.append(WatchItem(date=r.next_review, kind="Review due", title=f"{r.deployment_id} {r.name}: "
+                                   f"{r.rating} rating, reviewed every {r.interval_months} months",
+                                   reassess="Review the deployment, its answers and its fallback.",
+                                   deployments=[r.deployment_id]))
+    return items
+
+
+def watch_dates(a: Assessment, within_days: int = 90, today: dt.date | None = None,
+                last_reviewed: dict[str, dt.date] | None = None) -> list[WatchItem]:
+    """Every dated thing to act on from `today` (the assessment date) to `within_days` after it."""
+    start = today or a.lib.reference_date
+    end = start + dt.timedelta(days=within_days)
+    items = milestone_items(a.lib, start, end) + _contract_items(a, start, end) + _review_items(a, start, end,
+                                                                                         last_reviewed or {})
+    return sorted_items(items)
+
+
+def sorted_items(items: list[WatchItem]) -> list[WatchItem]:
+    return sorted(items, key=lambda w: (w.date, w.kind, w.title))

@@ -1,0 +1,118 @@
+"""Case watch: the two lenses add up, every case of the pack is listed with its dates and exposure,
+stressing a case equals `assess --stress`, and the dates to watch are a calendar file people can import."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from icalendar import Calendar
+
+from risk_models.engine.assessment import assess
+from risk_models.engine.lenses import LENSES, event_outcomes, expected_loss_of, lens_split
+from risk_models.inventory.read import ImportResult, import_inventory
+from risk_models.questionnaire.answers import read_answers_file, validate_answers
+from risk_models.report.calendar import calendar_bytes
+from risk_models.report.cases import case_records, milestone_items, stress_case, watch_dates
+from risk_models.report.json_report import stress_delta
+from tests.cli_run import run_cli
+from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY
+from tests.engine_data import frame_of, inventories
+
+
+@pytest.fixture(scope="module")
+def demo(lib):
+    res = import_inventory(DEMO_INVENTORY, lib)
+    answers, _ = validate_answers(read_answers_file(DEMO_ANSWERS), lib.questions)
+    return assess(res, answers, lib, trials=2_000)
+
+
+def test_the_two_lenses_add_up_to_the_total_on_the_demo(demo):
+    split = lens_split(demo)
+    total = demo.simulation.expected_by_deployment
+    np.testing.assert_allclose(split.loss["litigation_regulatory"] + split.loss["operational"], total, rtol=1e-9,
+                               atol=1e-6)
+    np.testing.assert_allclose(split.score["litigation_regulatory"] + split.score["operational"],
+                               demo.residual.table["score"].to_numpy(), atol=0.02)
+    assert all(split.loss[k].sum() > 0 for k in LENSES)  # the demo is exposed through both
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(inventories(1, 8))
+def test_cases_partition_the_litigation_lens(lib, records):
+    """Property: the expected loss of the pack's events, case by case, adds up to the litigation &
+    regulatory lens, and both lenses to the deployment's expected loss."""
+    a = assess(ImportResult(frame_of(lib, records), [], []), {}, lib, trials=200)
+    split = lens_split(a)
+    by_case = sum(expected_loss_of(a, event_outcomes(a, e.id)) for e in lib.scenarios.events)
+    np.testing.assert_allclose(by_case, split.loss["litigation_regulatory"], rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(split.loss["litigation_regulatory"] + split.loss["operational"],
+                               a.simulation.expected_by_deployment, rtol=1e-9, atol=1e-6)
+
+
+def test_every_case_of_the_pack_is_listed_with_sources_dates_and_exposure(demo):
+    cases = case_records(demo)
+    assert {c.event_id for c in cases} == {e.id for e in demo.lib.scenarios.events}
+    assert [c.expected_loss_usd for c in cases] == sorted((c.expected_loss_usd for c in cases), reverse=True)
+    for c in cases:
+        assert c.sources
+        assert c.next_milestone is None or c.next_milestone.date >= demo.lib.reference_date
+        assert all(r.expected_loss_usd >= 0 for r in c.reached)
+        assert c.loss_if_adverse_usd >= 0 or c.adverse_outcome is None
+    top = cases[0]
+    assert top.reached and top.adverse_outcome and top.best_option and top.best_option.loss_removed_usd > 0
+    assert " → " in top.reached[0].path
+
+
+def test_stressing_a_case_equals_assess_stress(demo, tmp_path):
+    out = tmp_path / "stress.json"
+    r = run_cli("assess", str(DEMO_INVENTORY), "--answers", str(DEMO_ANSWERS), "--trials", "2000",
+                 "--stress", "musk_appeal_reversed", "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    cli = json.loads(out.read_text())["stress"]
+    page = stress_delta(demo, stress_case(demo, "musk_appeal_reversed"), ["musk_appeal_reversed"])
+    assert page == cli
+
+
+def test_the_calendar_holds_every_milestone_and_notice_deadline_in_the_window(demo):
+    start = demo.lib.reference_date
+    items = watch_dates(demo, 365)
+    kinds = {w.kind for w in items}
+    assert "Contract notice deadline" in kinds and "Contract ends" in kinds
+    assert all(start <= w.date <= start + dt.timedelta(days=365) for w in items)
+    assert [w.date for w in items] == sorted(w.date for w in items)
+    cal = Calendar.from_ical(calendar_bytes(items, "Demo Bank"))
+    events = cal.walk("VEVENT")
+    assert len(events) == len(items)
+    got = sorted((e.decoded("dtstart"), str(e.get("summary"))) for e in events)
+    assert got == sorted((w.date, f"{w.kind}: {w.title}") for w in items)
+    assert len({str(e.get("uid")) for e in events}) == len(events)  # stable, distinct UIDs
+    assert all("What to re-assess" in str(e.get("description")) for e in events)
+
+
+def test_milestones_come_from_the_pack(lib):
+    far = lib.reference_date + dt.timedelta(days=3650)
+    items = milestone_items(lib, dt.date(2000, 1, 1), far)
+    expected = sum(len(e.case.milestones) for e in lib.scenarios.events if e.case)
+    assert len(items) == expected
+
+
+def test_cases_cli_list_show_and_calendar(tmp_path):
+    r = run_cli("cases", "list", str(DEMO_INVENTORY), "--answers", str(DEMO_ANSWERS), "--trials", "500")
+    assert r.returncode == 0, r.stderr
+    assert "16 cases" in r.stdout or "cases (scenario pack" in r.stdout
+    r = run_cli("cases", "show", "musk_v_openai_appeal", str(DEMO_INVENTORY), "--trials", "500")
+    assert r.returncode == 0, r.stderr
+    assert "Stress musk_appeal_reversed" in r.stdout and "Sources:" in r.stdout
+    r = run_cli("cases", "show", "no_such_case", str(DEMO_INVENTORY), "--trials", "500")
+    assert r.returncode == 2 and "no case 'no_such_case'" in r.stderr and "Traceback" not in r.stderr
+    ics = tmp_path / "watch.ics"
+    r = run_cli("cases", "calendar", str(ics), "--within", "180", "--inventory", str(DEMO_INVENTORY))
+    assert r.returncode == 0, r.stderr
+    cal = Calendar.from_ical(ics.read_bytes())
+    assert len(cal.walk("VEVENT")) >= 1
+    r = run_cli("cases", "calendar", str(ics), "--within", "0")
+    assert r.returncode == 2 and "--within 0" in r.stderr
