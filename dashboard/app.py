@@ -31,6 +31,7 @@ pages = [
     (Permission.edit_inventory, st.Page("views/discovery.py", title="Discovery", icon=":material/travel_explore:")),
     (Permission.edit_answers, st.Page("views/questionnaire.py", title="Questionnaire", icon=":material/checklist:")),
     (Permission.edit_scenarios, st.Page("views/scenarios.py", title="Scenarios", icon=":material/gavel:")),
+    (None, st.Page("views/cases.py", title="Cases", icon=":material/balance:")),
     (None, st.Page("views/heatmaps.py", title="Heatmaps", icon=":material/grid_on:")),
     (None, st.Page("views/fallbacks.py", title="Fallbacks & what-if", icon=":material/alt_route:")),
     (None, st.Page("views/providers.py", title="Providers & contracts", icon=":material/handshake:")),

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from tests.app_upload import upload_inventory
 
 APP = "../dashboard/app.py"  # AppTest resolves paths relative to this test file
-PAGES = ["overview", "inventory", "questionnaire", "scenarios", "heatmaps", "fallbacks", "report", "history",
+PAGES = ["overview", "inventory", "questionnaire", "scenarios", "cases", "heatmaps", "fallbacks", "report", "history",
          "settings"]
 
 

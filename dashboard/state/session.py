@@ -195,3 +195,5 @@ def _digest(obj: object) -> str:
 def _assessment_key_of(inventory_key: str, answers: AnswerMap, probs: dict[str, float], pack: str,
                        settings: str) -> str:
     return "|".join([inventory_key, _digest(answers_to_jsonable(answers)), _digest(probs), pack, settings])
+CASE_OPEN: Key[str] = Key("case_open")  # widget: the case opened on the Cases page (event id)
+CASE_STRESSED: Key[str] = Key("case_stressed")  # the outcome whose stress the Cases page shows

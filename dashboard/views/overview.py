@@ -12,6 +12,7 @@ from risk_models.config.labels import human, label_maps
 from risk_models.config.palette import short_usd
 from risk_models.engine.assessment import drivers
 from risk_models.engine.concentration import concentration
+from risk_models.engine.lenses import LENSES, lens_split
 from risk_models.io.escape import md_escape
 
 session = state.current_session()
@@ -44,6 +45,17 @@ c[3].metric("Expected annual loss", short_usd(summary["expected_annual_loss_usd"
 c[4].metric("VaR 95 (annual)", short_usd(summary["var95_usd"]),
             help=f"${summary['var95_usd']:,.0f}: the loss exceeded in 1 simulated year out of 20")
 c[5].metric("Rejected rows", f"{len(result.rejected_lines):,}")
+# the two lenses: what the litigation and regulation in the supply chain carries, beside everyday operations
+split = lens_split(a)
+lens_loss = {k: float(v.sum()) for k, v in split.loss.items()}
+lc = st.columns(3)
+lc[0].metric("Litigation & regulatory", short_usd(lens_loss["litigation_regulatory"]),
+             help=f"${lens_loss['litigation_regulatory']:,.0f} a year of the expected loss comes from the scenario "
+                  "pack's cases and rules (the Cases page lists them one by one)")
+lc[1].metric("Operational baseline", short_usd(lens_loss["operational"]),
+             help=f"${lens_loss['operational']:,.0f} a year from outages, price and quota changes, model retirements "
+                  "and vendor failure")
+lc[2].caption("The two add up to the expected annual loss.")
 
 if result.errors:
     st.error(f"{len(result.rejected_lines) or len(frame) or 1} row(s) were rejected and are not assessed — "
@@ -74,7 +86,12 @@ with right:
     st.caption("HHI bands (2023 US Merger Guidelines): < 1,000 unconcentrated, 1,000–1,800 moderate, > 1,800 high.")
 
 st.subheader("Top 10 exposed deployments")
-top = table.sort_values("score", ascending=False, kind="stable").head(10)
+RANK_BY = {"Score": None, **{label: k for k, label in LENSES.items()}}
+rank_by = st.segmented_control("Rank by", list(RANK_BY), default="Score", key="overview_rank_by") or "Score"
+lens = RANK_BY[rank_by]
+# a lens ranks by the expected loss it carries (the column the table shows for it)
+order = table["score"] if lens is None else pd.Series(split.loss[lens], index=table.index)
+top = table.loc[order.sort_values(ascending=False, kind="stable").index].head(10)
 rows = []
 for i in top.index:
     d = drivers(a, int(i))
@@ -83,10 +100,13 @@ for i in top.index:
                  "Channel": human("channel", frame.at[i, "channel"], labels), "Score": table.at[i, "score"],
                  "Rating": table.at[i, "rating"],
                  "Top drivers": "; ".join(f"{x['label']} (+{x['value']:.1f})" for x in top_out),
-                 "Expected loss / yr": a.simulation.expected_by_deployment[i]})
+                 "Expected loss / yr": a.simulation.expected_by_deployment[i],
+                 "Litigation & regulatory / yr": split.loss["litigation_regulatory"][i],
+                 "Operational / yr": split.loss["operational"][i]})
+money = st.column_config.NumberColumn(format="dollar")
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
     "Score": st.column_config.ProgressColumn(format="%.1f", min_value=0, max_value=100),
-    "Expected loss / yr": st.column_config.NumberColumn(format="dollar")})
+    "Expected loss / yr": money, "Litigation & regulatory / yr": money, "Operational / yr": money})
 
 if auth.can(Permission.edit_inventory):  # no link to a page the role does not have (it would be an error)
     st.page_link("views/inventory.py", label="Load your own inventory", icon=":material/upload:")

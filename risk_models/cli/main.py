@@ -217,6 +217,9 @@ def _print_summary(a, header: dict, out) -> None:
             print(f"warning: {age.warning()}", file=sys.stderr)
     print(f"Expected annual loss ${sim['expected_annual_loss_usd']:,.0f}; VaR 95 ${sim['var95_usd']:,.0f}; "
           f"VaR 99 ${sim['var99_usd']:,.0f} ({sim['trials']:,} trials, seed {sim['seed']})", file=out)
+    if "lenses" in header:
+        print("Of which " + "; ".join(f"{v['label'].lower()} ${v['expected_annual_loss_usd']:,.0f}"
+                                      for v in header["lenses"].values()), file=out)
     labels = label_maps(a.lib)
     for axis, c in header["concentration"].items():
         sp = c["spend"]

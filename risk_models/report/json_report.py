@@ -27,6 +27,7 @@ from risk_models.engine.assessment import (
     heatmap_cells,
 )
 from risk_models.engine.concentration import concentration, concentration_by_business_unit
+from risk_models.engine.lenses import LENSES, lens_split
 from risk_models.engine.simulation import component_records
 from risk_models.fallbacks.exit_plan import REGULATORY_BASIS, TEST_PLAN, plan_facts
 from risk_models.fallbacks.recommend import recommendations_of
@@ -85,6 +86,9 @@ def iter_deployment_records(a: Assessment, texts: Texts) -> Iterator[dict]:
     spend, committed = r2(a.frame["annual_spend_usd"]), r2(a.frame["committed_spend_usd"])
     expected = r2(a.simulation.expected_by_deployment)
     breakdown = component_records(a.simulation.components)
+    split = lens_split(a)
+    lens_loss = {k: r2(v) for k, v in split.loss.items()}
+    lens_score = {k: r2(v) for k, v in split.score.items()}
     rec = recommendations_of(a)
     exits = rec.exit_targets().tolist()
     option_ids = [o.id for o in rec.options]
@@ -112,6 +116,8 @@ def iter_deployment_records(a: Assessment, texts: Texts) -> Iterator[dict]:
             "drivers": _driver_refs(a, ctx, i, texts), "assumed": a.residual.assumed[i],
             "answers": deployment_answers(a.lib.questions, a.answers.get(dep, {})),
             "expected_loss_usd": expected[i], "expected_loss_breakdown_usd": breakdown[i],
+            "expected_loss_by_lens_usd": {k: v[i] for k, v in lens_loss.items()},
+            "score_by_lens": {k: v[i] for k, v in lens_score.items()},
             "recommended_exit": option_ids[exits[i]] if exits[i] >= 0 else None,
             "fallbacks": fallbacks,
         }
@@ -198,8 +204,16 @@ def report_header(a: Assessment, organisation: str = "", generated_at: dt.dateti
         "concentration": concentration(a.frame, a.lib),
         "concentration_by_business_unit": concentration_by_business_unit(a.frame, a.lib),
         "simulation": a.simulation.summary(a.frame),
+        "lenses": lens_record(a),
         "heatmap": {"cells": heatmap_cells(a.residual.table, a.lib.scoring.rating_bounds)},
     }
+
+
+def lens_record(a: Assessment) -> dict:
+    """Portfolio expected loss through each lens (they add up to the simulation's expected loss)."""
+    split = lens_split(a)
+    return {k: {"label": label, "expected_annual_loss_usd": round(float(split.loss[k].sum()), 2)}
+            for k, label in LENSES.items()}
 
 
 def document_header(a: Assessment, organisation: str, extra: dict | None = None) -> dict:

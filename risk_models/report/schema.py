@@ -159,6 +159,11 @@ class Deployment(_Model):
     answers: dict[str, Answer] = Field(description="the answers given, by question id")
     expected_loss_usd: float = Field(description="closed-form expected annual loss")
     expected_loss_breakdown_usd: dict[str, float] = Field(description="the same by component")
+    expected_loss_by_lens_usd: dict[Literal["litigation_regulatory", "operational"], float] = Field(
+        description="the same through two lenses that add up to it: the scenario pack's events (litigation & "
+                    "regulatory) and the operational baseline (outages, price changes, retirements, vendor failure)")
+    score_by_lens: dict[Literal["litigation_regulatory", "operational"], float] = Field(
+        description="the score points each lens adds (they add up to the score)")
     recommended_exit: Id | None = Field(description="the best feasible switch (option id), if any")
     fallbacks: list[OptionOutcome] = Field(description="every option, best first")
     exit_plan: ExitPlan | None = Field(None, description="high and critical deployments only")
@@ -182,6 +187,8 @@ class Report(BaseModel):
     concentration: dict[str, Any]
     concentration_by_business_unit: dict[str, Any]
     simulation: dict[str, Any]
+    lenses: dict[str, Any] = Field(description="portfolio expected loss, litigation & regulatory vs operational "
+                                                "baseline (adds up to simulation.expected_annual_loss_usd)")
     heatmap: dict[str, Any]
     scenario_pack: dict[str, Any]
     deployments: list[Deployment]

@@ -21,7 +21,8 @@ def deployments_table(report: dict) -> pd.DataFrame:
         return deps
     dims = list(report["deployments"][0]["dimensions"])
     flat = deps.drop(columns=["drivers", "dimensions", "assumed", "fallbacks", "exit_plan", "recommended_exit", "answers",
-                              "expected_loss_breakdown_usd"], errors="ignore").assign(
+                              "expected_loss_breakdown_usd", "expected_loss_by_lens_usd", "score_by_lens"],
+                      errors="ignore").assign(
         proprietary_features=deps["proprietary_features"].map(";".join),
         top_driver=deps["drivers"].map(lambda d: next((x["label"] for x in d if x["kind"] == "outcome"), "")),
         assumed_questions=deps["assumed"].map(len),
@@ -32,6 +33,10 @@ def deployments_table(report: dict) -> pd.DataFrame:
     if "expected_loss_breakdown_usd" in deps:
         for k in report["deployments"][0]["expected_loss_breakdown_usd"]:
             flat[f"loss_{k}_usd"] = deps["expected_loss_breakdown_usd"].map(lambda d, k=k: d[k])
+    for key, prefix in (("expected_loss_by_lens_usd", "loss_{}_usd"), ("score_by_lens", "score_{}")):
+        if key in deps:
+            for k in report["deployments"][0][key]:
+                flat[prefix.format(k)] = deps[key].map(lambda d, k=k: d[k])
     return flat
 
 
