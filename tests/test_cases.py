@@ -116,3 +116,16 @@ def test_cases_cli_list_show_and_calendar(tmp_path):
     assert len(cal.walk("VEVENT")) >= 1
     r = run_cli("cases", "calendar", str(ics), "--within", "0")
     assert r.returncode == 2 and "--within 0" in r.stderr
+
+
+def test_the_pdf_has_the_lenses_and_a_cases_section(tmp_path):
+    import subprocess
+    pdf = tmp_path / "r.pdf"
+    r = run_cli("assess", DEMO_INVENTORY, "--answers", DEMO_ANSWERS, "--trials", "500", "--pdf", pdf)
+    assert r.returncode == 0, r.stderr
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "comes from litigation and regulation" in " ".join(text.split())
+    assert "Cases and dates to watch" in text and "Best way out" in text
+    for e in ("Musk v. Altman", "GEMA v OpenAI"):
+        assert e in text

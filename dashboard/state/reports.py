@@ -29,9 +29,12 @@ if TYPE_CHECKING:
 
 @st.cache_resource(show_spinner="Building the report…", max_entries=4)
 def _report(key: str, org: str, _a: Assessment) -> dict:
-    from risk_models.report.json_report import document_header, report
     # the same report as the command line's; the reviews section is for the PDF, XLSX and Markdown
-    return report(_a, header=document_header(_a, org)) | {"reviews": _reviews(_a)}
+    from dashboard.state.reviews import current_review_dates
+    from risk_models.report.cases import cases_block
+    from risk_models.report.json_report import document_header, report
+    return report(_a, header=document_header(_a, org)) | {
+        "reviews": _reviews(_a), "cases": cases_block(_a, last_reviewed=current_review_dates()[0])}
 
 
 def _reviews(a: Assessment) -> dict:

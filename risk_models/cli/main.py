@@ -149,7 +149,8 @@ def _report_assessment(args: argparse.Namespace, lib: Library, result: ImportRes
     failed: list[str] = []
     if any(getattr(args, k) for k in ("pdf", "xlsx", "csv", "md", "parquet")):
         from risk_models.cli.dora import reviews_for_report
-        rep = report(base, header=header) | {"reviews": reviews_for_report(base)}
+        from risk_models.report.cases import cases_block
+        rep = report(base, header=header) | {"reviews": reviews_for_report(base), "cases": cases_block(base)}
         comparison = cli_report.enrich(rep, base, args, org)  # labels, --apply-top plan, --compare
         failed = _write_exports(rep, args, comparison) + _write_parquet(rep, args.parquet)
     if args.json:

@@ -248,3 +248,10 @@ def watch_dates(a: Assessment, within_days: int = 90, today: dt.date | None = No
 
 def sorted_items(items: list[WatchItem]) -> list[WatchItem]:
     return sorted(items, key=lambda w: (w.date, w.kind, w.title))
+
+
+def cases_block(a: Assessment, within_days: int = 90, last_reviewed: dict[str, dt.date] | None = None) -> dict:
+    """What the PDF, XLSX and Markdown carry about cases: every case and the dates to watch."""
+    return {"as_of": a.lib.reference_date.isoformat(), "within_days": within_days,
+            "cases": [c.model_dump(mode="json") for c in case_records(a)],
+            "watch": [w.model_dump(mode="json") for w in watch_dates(a, within_days, last_reviewed=last_reviewed)]}

@@ -31,6 +31,7 @@ from risk_models.report.pdf.sections import (
     exec_page,
     probability_banner,
     section_appendix,
+    section_cases,
     section_comparison,
     section_exit_plans,
     section_high,
@@ -115,6 +116,7 @@ def render_pdf(rep: dict, paper: str = "a4", comparison: dict | None = None) -> 
     if comparison:
         story += section_comparison(comparison, styles, width)
     story += section_high(rep, styles, width)
+    story += section_cases(rep, styles, width)
     if rep.get("plan"):
         story += [PageBreak()] + section_plan(rep["plan"], rep, styles, width)
     story += section_scenarios(rep, styles, width)

@@ -125,7 +125,16 @@ def exec_page(rep: dict, comparison: dict | None, styles: dict, width: float) ->
     t.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.25, colors.HexColor("#bbbbbb")),
                            ("INNERGRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#dddddd")),
                            ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f7f7f7"))]))
-    out += [t, Spacer(1, 3 * mm)]
+    out += [t, Spacer(1, 2 * mm)]
+    lenses = rep.get("lenses")
+    if lenses:
+        lit, ops = lenses["litigation_regulatory"], lenses["operational"]
+        out.append(Paragraph(markup(
+            f"Of the expected annual loss, {usd(lit['expected_annual_loss_usd'])} comes from litigation and regulation "
+            f"in the supply chain (the cases of the scenario pack: see “Cases and dates to watch”) and "
+            f"{usd(ops['expected_annual_loss_usd'])} from the operational baseline (outages, price and quota "
+            "changes, model retirements, vendor failure)."), styles["small"]))
+    out.append(Spacer(1, 2 * mm))
     top = sorted(deps, key=lambda d: -d["score"])[:3]
     side = [Paragraph("<b>Risk matrix</b>: deployments per likelihood × impact cell; the colour is the cell's "
                       "rating (see the legend).", styles["small"]),
@@ -418,4 +427,35 @@ def section_reviews(rep: dict, styles: dict, width: float) -> list:
     if len(block["due"]) > ROW_LIMIT:
         out.append(Paragraph(f"… and {len(block['due']) - ROW_LIMIT} more (Providers & contracts page, or "
                              "`python -m risk_models due`).", styles["small"]))
+    return out
+
+
+def section_cases(rep: dict, styles: dict, width: float) -> list:
+    """Case by case: what each case of the pack carries, what its adverse outcome would add, the way out,
+    and the dates to watch; empty when the report has no cases block."""
+    block = rep.get("cases")
+    if not block:
+        return []
+    out = [Paragraph("Cases and dates to watch", styles["h1"]),
+           Paragraph(markup("Each case or proceeding of the scenario pack: the share of the expected annual loss it "
+                            "carries, the change if its most costly outcome happens, its next dated step and the "
+                            "option that removes most of its exposure."), styles["small"]), Spacer(1, 3)]
+    rows = [["Case", "Court or authority", "Next date", "Reached", "Expected loss / yr", "If adverse / yr",
+             "Best way out"]]
+    for c in block["cases"]:
+        m = c["next_milestone"]
+        nxt = f"{dt.date.fromisoformat(m['date']):%d %b %Y}: {m['label']}" if m else "no date announced"
+        rows.append([c["label"], c["forum"] + (f" ({c['reference']})" if c["reference"] else ""), nxt,
+                     str(len(c["reached"])), usd(c["expected_loss_usd"]), signed_usd(c["loss_if_adverse_usd"]),
+                     c["best_option"]["label"] if c["best_option"] else "—"])
+    out.append(table(rows, width, styles, long=True, compact=True, align_right=(3, 4, 5)))
+    out.append(Paragraph(f"Dates to watch (next {block['within_days']} days from "
+                         f"{dt.date.fromisoformat(block['as_of']):%d %b %Y})", styles["h2"]))
+    if block["watch"]:
+        rows = [["Date", "What", "Detail", "What to re-assess"]]
+        rows += [[f"{dt.date.fromisoformat(w['date']):%d %b %Y}", w["kind"], w["title"], w["reassess"]]
+                 for w in block["watch"]]
+        out.append(table(rows, width, styles, long=True, compact=True))
+    else:
+        out.append(Paragraph("Nothing dated in the window.", styles["body"]))
     return out
