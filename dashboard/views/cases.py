@@ -11,6 +11,7 @@ from dashboard import state
 from dashboard.components import charts
 from dashboard.state import cases as case_state
 from dashboard.state.session import CASE_OPEN, CASE_STRESSED
+from risk_models.config.palette import signed_usd
 from risk_models.io.escape import md_escape
 from risk_models.report.cases import CaseRecord
 
@@ -83,9 +84,9 @@ if case.adverse_outcome:
         d = case_state.case_stress(case.adverse_outcome)["portfolio"]
         el, var95, hc = d["expected_annual_loss_usd"], d["var95_usd"], d["high_or_critical"]
         m = st.columns(3)
-        m[0].metric("Expected annual loss", f"${el['after']:,.0f}", f"{el['delta']:+,.0f}", delta_color="inverse",
+        m[0].metric("Expected annual loss", f"${el['after']:,.0f}", signed_usd(el["delta"]), delta_color="inverse",
                     help=f"before: ${el['before']:,.0f}")
-        m[1].metric("VaR 95 (annual)", f"${var95['after']:,.0f}", f"{var95['delta']:+,.0f}", delta_color="inverse",
+        m[1].metric("VaR 95 (annual)", f"${var95['after']:,.0f}", signed_usd(var95["delta"]), delta_color="inverse",
                     help=f"before: ${var95['before']:,.0f}")
         m[2].metric("High or critical", f"{hc['after']}", f"{hc['after'] - hc['before']:+d}", delta_color="inverse",
                     help=f"before: {hc['before']}")
