@@ -11,7 +11,6 @@ from dashboard import state
 from dashboard.components import charts
 from dashboard.state import cases as case_state
 from dashboard.state.session import CASE_OPEN, CASE_STRESSED
-from risk_models.config.palette import signed_usd
 from risk_models.io.escape import md_escape
 from risk_models.report.cases import CaseRecord
 
@@ -26,6 +25,11 @@ st.caption(f"The scenario pack's cases and rules as of {lib.scenarios.as_of:%d %
            "“if adverse” is the change when its most costly outcome happens.")
 records = case_state.cases()
 money = st.column_config.NumberColumn(format="dollar")
+
+
+def _delta(x: float) -> str:
+    """A metric's delta: an ASCII sign first (Streamlit reads it for the arrow), then the money."""
+    return f"{'-' if x < 0 else '+'}${abs(x):,.0f}"
 
 
 def _next(c: CaseRecord) -> str:
@@ -84,9 +88,9 @@ if case.adverse_outcome:
         d = case_state.case_stress(case.adverse_outcome)["portfolio"]
         el, var95, hc = d["expected_annual_loss_usd"], d["var95_usd"], d["high_or_critical"]
         m = st.columns(3)
-        m[0].metric("Expected annual loss", f"${el['after']:,.0f}", signed_usd(el["delta"]), delta_color="inverse",
+        m[0].metric("Expected annual loss", f"${el['after']:,.0f}", _delta(el["delta"]), delta_color="inverse",
                     help=f"before: ${el['before']:,.0f}")
-        m[1].metric("VaR 95 (annual)", f"${var95['after']:,.0f}", signed_usd(var95["delta"]), delta_color="inverse",
+        m[1].metric("VaR 95 (annual)", f"${var95['after']:,.0f}", _delta(var95["delta"]), delta_color="inverse",
                     help=f"before: ${var95['before']:,.0f}")
         m[2].metric("High or critical", f"{hc['after']}", f"{hc['after'] - hc['before']:+d}", delta_color="inverse",
                     help=f"before: {hc['before']}")
