@@ -129,3 +129,45 @@ def test_the_pdf_has_the_lenses_and_a_cases_section(tmp_path):
     assert "Cases and dates to watch" in text and "Best way out" in text
     for e in ("Musk v. Altman", "GEMA v OpenAI"):
         assert e in text
+
+
+def _updated_pack(lib):
+    """The shipped pack with Musk v. OpenAI's status, a dated step and a probability changed."""
+    data = lib.scenarios.model_dump(mode="json", exclude_none=True)
+    musk = next(e for e in data["events"] if e["id"] == "musk_v_openai_appeal")
+    src = {"title": "Ninth Circuit docket", "url": "https://www.ca9.uscourts.gov/", "date": "2026-12-01"}
+    musk["case"] = {"kind": "litigation", "forum": "US Court of Appeals for the Ninth Circuit", "status": "briefing",
+                    "status_as_of": "2026-12-01",
+                    "milestones": [{"date": "2027-03-01", "label": "Oral argument", "kind": "hearing", "source": src}]}
+    next(o for o in musk["outcomes"] if o["id"] == "musk_appeal_reversed")["probability"] = 0.25
+    return data
+
+
+def test_a_case_update_lists_what_moved_and_its_portfolio_effect(lib, demo):
+    from risk_models.config.loader import with_scenario_pack
+    from risk_models.config.schema import ScenariosFile
+    from risk_models.report.cases import case_update_note, case_updates
+    sf = ScenariosFile.model_validate(_updated_pack(lib))
+    after = assess(demo.inventory, demo.answers, with_scenario_pack(lib, sf), trials=500)
+    updates = case_updates(demo, after)
+    assert [u["event_id"] for u in updates] == ["musk_v_openai_appeal"]  # nothing else moved
+    u = updates[0]
+    assert "status: briefing" in u["changes"] and "new date 01 Mar 2027: Oral argument" in u["changes"]
+    assert any("12% → 25%" in c for c in u["changes"])
+    assert u["delta_usd"] > 0 and u["expected_loss_after_usd"] > u["expected_loss_before_usd"]
+    note = case_update_note(updates, "old", "new")
+    assert note.startswith("Case update (old → new):") and "Musk v. Altman" in note and "+$" in note
+
+
+def test_the_app_shows_the_case_update_before_a_pack_is_used(lib):
+    import yaml
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file("../dashboard/app.py", default_timeout=180).run()
+    at.switch_page("views/scenarios.py").run()
+    data = _updated_pack(lib)
+    at.file_uploader(key="pack_upload_0").upload("new.yaml", yaml.safe_dump(data, allow_unicode=True).encode(),
+                                                 "application/yaml").run()
+    assert not at.exception, at.exception
+    update = next(d.value for d in at.dataframe if "What changed" in d.value.columns)
+    assert list(update["Case"]) == ["Musk v. Altman / OpenAI & Microsoft — Ninth Circuit appeal"]
+    assert any("Case update (" in c.value for c in at.code)

@@ -13,6 +13,7 @@ from risk_models.config.loader import ConfigError
 from risk_models.config.palette import usd
 from risk_models.config.schema import ScenariosFile
 from risk_models.io.escape import md_escape
+from risk_models.report.cases import case_update_note
 from risk_models.scenarios.diff import diff_packs, has_changes
 from risk_models.scenarios.pack import pack_hash, pack_label
 from risk_models.scenarios.validate import validate_pack_data
@@ -102,6 +103,7 @@ def _show_diff(sf: ScenariosFile, source: str) -> None:
                      hide_index=True, width="stretch", key="pack_moved_table",
                      column_config={c: st.column_config.NumberColumn(format="%.1f")
                                     for c in ("score now", "score with this pack")})
+    _case_update(effect["case_updates"], pack_label(current), pack_label(sf))
     c = st.columns(2)
     if c[0].button(f"Use {pack_label(sf)}", type="primary", key="pack_confirm"):
         state.use_pack(sf, source)
@@ -127,3 +129,20 @@ def render() -> None:
         elif custom and st.button("Back to the built-in pack…", key="pack_revert_button"):
             ss[PACK_REVERT] = True
             st.rerun()
+
+
+def _case_update(updates: list[dict], old: str, new: str) -> None:
+    """The cases whose status, dates or probabilities change, with the loss each carries before and after,
+    and the same as text to paste into a committee note."""
+    st.markdown("**Case update**")
+    if not updates:
+        st.caption("No case changes status, dates or probabilities.")
+        return
+    st.dataframe(pd.DataFrame([{"Case": u["label"], "What changed": "; ".join(u["changes"]),
+                                "Expected loss now": u["expected_loss_before_usd"],
+                                "With this pack": u["expected_loss_after_usd"], "Change": u["delta_usd"]}
+                               for u in updates]), hide_index=True, width="stretch", key="pack_case_update",
+                 column_config={k: st.column_config.NumberColumn(format="dollar")
+                                for k in ("Expected loss now", "With this pack", "Change")})
+    with st.expander("As text for a committee note"):
+        st.code(case_update_note(updates, old, new), language=None, wrap_lines=True)

@@ -53,7 +53,8 @@ def pack_effect(sf: ScenariosFile) -> dict:
     after = _assessment("|".join([current_session()[INVENTORY_KEY], _digest(answers_to_jsonable(answers())),
                                   _digest({}), pack_hash(sf)]),
                         inventory(), answers(), {}, _library_with_pack(pack_hash(sf), sf))
-    return effect_of(before, after)
+    from risk_models.report.cases import case_updates
+    return effect_of(before, after) | {"case_updates": case_updates(before, after)}
 
 
 @st.cache_resource(show_spinner="Scoring and simulating…", max_entries=6)

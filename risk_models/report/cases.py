@@ -255,3 +255,66 @@ def cases_block(a: Assessment, within_days: int = 90, last_reviewed: dict[str, d
     return {"as_of": a.lib.reference_date.isoformat(), "within_days": within_days,
             "cases": [c.model_dump(mode="json") for c in case_records(a)],
             "watch": [w.model_dump(mode="json") for w in watch_dates(a, within_days, last_reviewed=last_reviewed)]}
+
+
+# --- what moved since the last pack ---------------------------------------------------------------------
+
+def _case_changes(old: Event | None, new: Event | None, probs_old: dict, probs_new: dict) -> list[str]:
+    if old is None:
+        return ["new case in this pack"]
+    if new is None:
+        return ["no longer in the pack"]
+    out = []
+    co, cn = old.case, new.case
+    if (co.status if co else None) != (cn.status if cn else None):
+        out.append(f"status: {cn.status if cn else '—'}")
+    mo = {(m.label, m.date) for m in (co.milestones if co else [])}
+    mn = {(m.label, m.date) for m in (cn.milestones if cn else [])}
+    by_label_old = {label: d for label, d in mo}
+    for label, d in sorted(mn - mo, key=lambda x: x[1]):
+        was = by_label_old.get(label)
+        out.append(f"{label}: {was:%d %b %Y} → {d:%d %b %Y}" if was else f"new date {d:%d %b %Y}: {label}")
+    for label, d in sorted(mo - mn, key=lambda x: x[1]):
+        if label not in {lbl for lbl, _ in mn}:
+            out.append(f"date removed: {label} ({d:%d %b %Y})")
+    outcomes_old = {o.id: o for o in old.outcomes}
+    for o in new.outcomes:
+        before = probs_old.get(o.id, outcomes_old[o.id].probability) if o.id in outcomes_old else None
+        after = probs_new.get(o.id, o.probability)
+        if before is None:
+            out.append(f"new outcome “{o.label}” ({after:.0%})")
+        elif abs(before - after) > 1e-9:
+            out.append(f"“{o.label}” {before:.0%} → {after:.0%}")
+    out += [f"outcome removed: “{o.label}”" for oid, o in outcomes_old.items() if oid not in {x.id for x in new.outcomes}]
+    return out
+
+
+def case_updates(before: Assessment, after: Assessment) -> list[dict]:
+    """Per case whose status, dates or probabilities changed between the two assessments' packs: what
+    changed and the expected loss it carries before and after (the portfolio effect of the case)."""
+    old = {e.id: e for e in before.lib.scenarios.events}
+    new = {e.id: e for e in after.lib.scenarios.events}
+    out = []
+    for eid in [*new, *(e for e in old if e not in new)]:
+        changes = _case_changes(old.get(eid), new.get(eid), before.probabilities, after.probabilities)
+        if not changes:
+            continue
+        loss_b = float(expected_loss_of(before, event_outcomes(before, eid)).sum()) if eid in old else 0.0
+        loss_a = float(expected_loss_of(after, event_outcomes(after, eid)).sum()) if eid in new else 0.0
+        out.append({"event_id": eid, "label": (new.get(eid) or old[eid]).label, "changes": changes,
+                    "expected_loss_before_usd": round(loss_b, 2), "expected_loss_after_usd": round(loss_a, 2),
+                    "delta_usd": round(loss_a - loss_b, 2)})
+    return sorted(out, key=lambda u: -abs(u["delta_usd"]))
+
+
+def case_update_note(updates: list[dict], old_label: str, new_label: str) -> str:
+    """The case update as plain text to paste into a committee note."""
+    if not updates:
+        return f"Case update ({old_label} → {new_label}): no case changed."
+    lines = [f"Case update ({old_label} → {new_label}):"]
+    for u in updates:
+        sign = "+" if u["delta_usd"] >= 0 else "-"
+        lines.append(f"- {u['label']}: {'; '.join(u['changes'])}. Expected annual loss it carries "
+                     f"${u['expected_loss_before_usd']:,.0f} → ${u['expected_loss_after_usd']:,.0f} "
+                     f"({sign}${abs(u['delta_usd']):,.0f}).")
+    return "\n".join(lines)
