@@ -18,14 +18,14 @@ import io
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from risk_models.config.labels import report_labels
 from risk_models.config.palette import usd
 from risk_models.report.changes import review_text
 from risk_models.report.fonts import fonts, markup
 from risk_models.report.options import with_option_details
-from risk_models.report.pdf.drawings import concentration_drawing, fit_text
+from risk_models.report.pdf.drawings import concentration_drawing, fit_text, shortened_labels
 from risk_models.report.pdf.layout import CELL_MAX, PAPER, make_styles
 from risk_models.report.pdf.sections import (
     exec_page,
@@ -52,6 +52,21 @@ def _logo(data: bytes, max_w: float, max_h: float) -> Image | None:
         return None
     scale = min(max_w / iw, max_h / ih)
     return Image(io.BytesIO(data), width=iw * scale, height=ih * scale)
+
+
+HEADING_ROOM = 0.15  # a heading needs this share of the page below it, or it starts the next page
+
+
+def headings_kept_with_content(story: list, page_height: float) -> list:
+    """A conditional page break before every heading: a heading in the last 15 % of a page would stand
+    alone at its foot when the block after it (a table) does not fit there (keepWithNext keeps it only
+    with the next paragraph)."""
+    out: list = []
+    for item in story:
+        if isinstance(item, Paragraph) and item.style.name in ("h1", "h2"):
+            out.append(CondPageBreak(page_height * HEADING_ROOM))
+        out.append(item)
+    return out
 
 
 def render_pdf(rep: dict, paper: str = "a4", comparison: dict | None = None) -> bytes:
@@ -113,6 +128,10 @@ def render_pdf(rep: dict, paper: str = "a4", comparison: dict | None = None) -> 
                         "Herfindahl–Hirschman band (2023 US Merger Guidelines: > 1,800 highly concentrated, "
                         "1,000–1,800 moderately, < 1,000 unconcentrated).", styles["small"]),
               concentration_drawing(rep["concentration"], width, report_labels(rep))]
+    shortened = shortened_labels(rep["concentration"], width, report_labels(rep))
+    if shortened:
+        story.append(Paragraph(markup("Names shortened in the chart, in full: " + "; ".join(shortened) + "."),
+                               styles["small"]))
     if comparison:
         story += section_comparison(comparison, styles, width)
     story += section_high(rep, styles, width)
@@ -124,5 +143,5 @@ def render_pdf(rep: dict, paper: str = "a4", comparison: dict | None = None) -> 
     story += section_reviews(rep, styles, width)  # empty unless the caller attached reviews
     story += [PageBreak()] + section_appendix(rep, styles, width)
     story += section_methodology(rep, styles, width)
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    doc.build(headings_kept_with_content(story, pagesize[1]), onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()

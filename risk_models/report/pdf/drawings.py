@@ -57,6 +57,18 @@ def fit_text(text: str, font: str, size: float, room: float) -> str:
     return text + "…"
 
 
+def shortened_labels(conc: dict, width: float, labels: dict | None = None) -> list[str]:
+    """The names concentration_drawing had to shorten, whole (printed under the chart)."""
+    f = fonts()
+    col_w = width / max(len(conc), 1)
+    out = []
+    for axis in conc:
+        names = [human(axis, key, labels) for key in conc[axis]["spend"]["shares"]]
+        if any(stringWidth(n, f.body, 5.5) > col_w * 0.6 - 3 for n in names):
+            out += [n for n in names if stringWidth(n, f.body, 5.5) > col_w * 0.6 - 3]
+    return out
+
+
 def concentration_drawing(conc: dict, width: float, labels: dict | None = None) -> Drawing:
     """Spend shares per key for channel, cloud and model vendor, bar colour = HHI band."""
     f = fonts()
@@ -71,11 +83,16 @@ def concentration_drawing(conc: dict, width: float, labels: dict | None = None) 
         d.add(String(x0, d.height - 10, fit_text(f"{human('axis', axis)}: HHI {c['hhi']:,.0f} ({c['band']})", f.bold, 8,
                                                   col_w - 4), fontName=f.bold, fontSize=8))
         shares = sorted(c["shares"].items(), key=lambda kv: -kv[1])
-        label_w, bar_w = col_w * 0.42, col_w * 0.42
-        for j, (key, share) in enumerate(shares):
+        names = [human(axis, key, labels) for key, _ in shares]
+        # the labels take the room their longest name needs (up to 60 % of the column), then a smaller font:
+        # a name is shortened only past both, and then given whole under the chart (concentration_notes)
+        widest = max((stringWidth(n, f.body, 7) for n in names), default=0.0) + 3
+        label_w = min(max(widest, col_w * 0.3), col_w * 0.6)
+        size = max(5.5, min(7.0, 7.0 * (label_w - 3) / max(widest - 3, 1e-9)))
+        bar_w = col_w - label_w - stringWidth("100%", f.body, 7) - 6
+        for j, ((_key, share), name) in enumerate(zip(shares, names, strict=True)):
             y = d.height - top_pad - j * (bar_h + 3)
-            d.add(String(x0, y + 1, fit_text(human(axis, key, labels), f.body, 7, label_w - 3), fontName=f.body,
-                         fontSize=7))
+            d.add(String(x0, y + 1, fit_text(name, f.body, size, label_w - 3), fontName=f.body, fontSize=size))
             d.add(Rect(x0 + label_w, y, bar_w * share / 100, bar_h, fillColor=colors.HexColor(BAND_COLOURS[c["band"]]),
                        strokeColor=None))
             d.add(String(x0 + label_w + bar_w * share / 100 + 2, y + 1, f"{share:.0f}%", fontName=f.body, fontSize=7))

@@ -4,6 +4,7 @@ reviews due, appendix and methodology. Every piece of user text goes through `fo
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlparse
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
@@ -246,10 +247,37 @@ def section_scenarios(rep: dict, styles: dict, width: float) -> list:
         out += [banner_box(banner, styles, width), Spacer(1, 4)]
     out.append(table(rows, width, styles, long=True))
     if refs:
-        out.append(Paragraph("References", styles["h2"]))
-        out += [Paragraph(f"[{n}] " + markup(f"{r.get('title', '')} ({r.get('date', '')}). ") +
-                          f'<font size="6.5">{markup(r.get("url", ""))}</font>', styles["small"])
-                for n, r in enumerate(refs, start=1)]
+        out += references(rep, index, styles)
+    return out
+
+
+SHORT_TITLE = 90  # characters of a source's title in the PDF; the XLSX and JSON give titles and URLs whole
+
+
+def short_title(title: str, limit: int = SHORT_TITLE) -> str:
+    """The title cut at a word boundary (the full title is in the XLSX workbook and the JSON report)."""
+    if len(title) <= limit:
+        return title
+    cut = title[:limit].rsplit(" ", 1)[0].rstrip(" ,;:—-(")
+    return cut + " …"
+
+
+def references(rep: dict, index: dict[tuple, int], styles: dict) -> list:
+    """The sources grouped per event, each as its short title, the site and the date (not four pages of URLs)."""
+    out = [Paragraph("References", styles["h2"]),
+           Paragraph("Per event; titles shortened to their first words — the XLSX workbook (Scenarios sheet) and the "
+                     "JSON report give every title and URL whole.", styles["small"])]
+    seen: set[str] = set()
+    for o in rep["scenario_library"]["outcomes"]:
+        if o["event"] in seen or not o["sources"]:
+            continue
+        seen.add(o["event"])
+        items = []
+        for src in o["sources"]:
+            n = index[(src.get("title"), src.get("url"), str(src.get("date")))]
+            site = urlparse(src.get("url", "")).netloc.removeprefix("www.")
+            items.append(f"[{n}] {short_title(src.get('title', ''))} ({site}, {src.get('date', '')})")
+        out.append(Paragraph(f"<b>{markup(o['event_label'])}</b>: " + markup("; ".join(items)), styles["small"]))
     return out
 
 
@@ -324,7 +352,7 @@ def section_methodology(rep: dict, styles: dict, width: float) -> list:
     rows = assumption_rows(rep)
     if len(rows) > 1:
         out += [Paragraph("Loss parameters", styles["h2"]),
-                table(rows, width, styles, compact=True)]
+                table(rows, width, styles, compact=True, limit=None)]
     example = worked_example(rep)
     if example:
         out.append(KeepTogether([Paragraph("Worked example", styles["h2"])]
@@ -448,7 +476,7 @@ def section_cases(rep: dict, styles: dict, width: float) -> list:
         rows.append([c["label"], c["forum"] + (f" ({c['reference']})" if c["reference"] else ""), nxt,
                      str(len(c["reached"])), usd(c["expected_loss_usd"]), signed_usd(c["loss_if_adverse_usd"]),
                      c["best_option"]["label"] if c["best_option"] else "—"])
-    out.append(table(rows, width, styles, long=True, compact=True, align_right=(3, 4, 5)))
+    out.append(table(rows, width, styles, long=True, compact=True, align_right=(3, 4, 5), limit=None))
     out.append(Paragraph(f"Dates to watch (next {block['within_days']} days from "
                          f"{dt.date.fromisoformat(block['as_of']):%d %b %Y})", styles["h2"]))
     if block["watch"]:
