@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.state import auth
-from dashboard.state.session import SOURCE
+from dashboard.state.session import INTRO_DISMISSED, SOURCE
 from risk_models.auth.roles import Permission
 from risk_models.io.escape import md_escape
 from risk_models.storage.errors import StorageError
@@ -52,16 +52,30 @@ def show_source() -> None:
 
 
 def demo_banner() -> None:
-    """What the tool is for, and that this is sample data, on every page of the demo workspace."""
+    """What the tool is for and the three steps of a first visit, on every page of the demo workspace,
+    until the visitor dismisses it (then one line says it is the demo)."""
     if not state.workspace_is_demo():
+        return
+    session = state.current_session()
+    if session.get(INTRO_DISMISSED):
+        st.caption("Demo organisation — sample data. Upload your inventory on the Inventory page to start your own "
+                   "workspace." if auth.can(Permission.edit_inventory) else "Demo organisation — sample data.")
         return
     text = ("**Demo organisation** — sample data showing what the tool does: which AI deployments are exposed "
             "to litigation, contract and regulatory outcomes, what it could cost, and the fallback for each.")
-    if auth.can(Permission.edit_inventory):
-        st.info(text + " Upload your inventory on the Inventory page to start your own workspace.",
-                icon=":material/science:")
-    else:
-        st.info(text, icon=":material/science:")
+    with st.container(key="intro"):
+        if not auth.can(Permission.edit_inventory):
+            st.info(text, icon=":material/science:")
+        else:
+            st.info(text + " Three steps to your own assessment:", icon=":material/science:")
+            steps = st.columns([1, 1, 1, 0.6])
+            steps[0].page_link("views/inventory.py", label="1. Upload your inventory", icon=":material/upload:")
+            steps[1].page_link("views/questionnaire.py", label="2. Answer what matters most",
+                               icon=":material/checklist:")
+            steps[2].page_link("views/report.py", label="3. Export the committee pack", icon=":material/download:")
+            if steps[3].button("Hide this", key="intro_dismiss", type="tertiary", icon=":material/close:"):
+                session[INTRO_DISMISSED] = True
+                st.rerun()
 
 
 show_source()

@@ -327,3 +327,16 @@ def test_heatmaps_chart_tabs_draw_their_chart_when_opened():
         at.run()
         assert not at.exception
         assert len(at.get("plotly_chart")) == 2 and marker in at.get("plotly_chart")[1].proto.spec
+
+
+def test_first_visit_explains_the_tool_in_three_steps_and_can_be_hidden():
+    at = start()
+    assert any("Demo organisation" in i.value and "Three steps" in i.value for i in at.info)
+    links = [p.proto.label for p in at.get("page_link")]
+    assert {"1. Upload your inventory", "2. Answer what matters most", "3. Export the committee pack"} <= set(links)
+    at.button(key="intro_dismiss").click().run()
+    assert not at.exception, at.exception
+    assert not any("Three steps" in i.value for i in at.info)
+    assert any("Demo organisation — sample data" in c.value for c in at.caption)
+    goto(at, "heatmaps")  # stays hidden on the other pages of this visit
+    assert not any("Three steps" in i.value for i in at.info)

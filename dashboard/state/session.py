@@ -197,3 +197,4 @@ def _assessment_key_of(inventory_key: str, answers: AnswerMap, probs: dict[str, 
     return "|".join([inventory_key, _digest(answers_to_jsonable(answers)), _digest(probs), pack, settings])
 CASE_OPEN: Key[str] = Key("case_open")  # widget: the case opened on the Cases page (event id)
 CASE_STRESSED: Key[str] = Key("case_stressed")  # the outcome whose stress the Cases page shows
+INTRO_DISMISSED: Key[bool] = Key("intro_dismissed")  # the first visit's explanation was hidden
