@@ -84,6 +84,38 @@ def test_shipped_pack_covers_the_november_2026_facts(lib):
             assert o.rationale.strip(), o.id
 
 
+def test_shipped_pack_names_the_case_and_dates_of_every_event(lib):
+    """Each event says where it runs, its status on the pack's date and its dated steps; a case with
+    no future step says that no date was announced or could be confirmed."""
+    sc = lib.scenarios
+    for e in sc.events:
+        assert e.case is not None, e.id
+        assert e.case.status_as_of == sc.as_of, e.id
+        for m in e.case.milestones:
+            assert m.source.url.startswith("http") and m.source.date <= sc.as_of, (e.id, m.label)
+        if not any(m.date > sc.as_of for m in e.case.milestones):
+            status = e.case.status.lower()
+            assert any(k in status for k in ("could not be confirmed", "announced", "no date")), e.id
+        for s in e.sources + [m.source for m in e.case.milestones]:
+            assert "[secondary]" not in s.title or s.title.startswith("[secondary] "), (e.id, s.title)
+
+
+def test_shipped_pack_covers_the_december_2026_review(lib):
+    events = {e.id: e for e in lib.scenarios.events}
+    getty = events["copyright_other_vendors"]
+    assert "[2025] EWHC 3343 (Ch)" in getty.description
+    assert any(m.date == dt.date(2025, 12, 16) for m in getty.case.milestones)
+    colorado = events["us_state_ai_laws"]
+    assert "SB 26-189" in colorado.description
+    assert any(m.date == dt.date(2027, 1, 1) and m.kind == "entry_into_force" for m in colorado.case.milestones)
+    data_act = events["eu_data_act_switching"]
+    assert any(m.date == dt.date(2027, 1, 12) for m in data_act.case.milestones)
+    favourable = [r for o in data_act.outcomes for r in o.impacts if all(v < 0 for v in r.severity.values())]
+    assert favourable and all("eu_gdpr" in r.match.regimes for r in favourable)
+    dora = events["eu_dora_oversight"]
+    assert any(m.date == dt.date(2026, 6, 3) for m in dora.case.milestones)
+
+
 def test_three_problems_each_named_by_file_event_and_key(lib, tmp_path):
     data = _shipped_raw()
     data["events"][0]["outcomes"][0]["probability"] = 0.98  # musk: 0.98 + 0.12 + 0.10 = 1.20
@@ -188,7 +220,8 @@ def test_cli_diff_shows_changes_and_effect_on_the_demo(tmp_path):
     p = run("library", "diff", str(PREVIOUS), str(SHIPPED), "--inventory", str(DEMO_INVENTORY),
             "--answers", str(DEMO_ANSWERS), "--json", str(out), "--trials", "2000")
     assert p.returncode == 0, p.stderr
-    for text in ("Events added (7):", "EU DMA — AWS and Azure as cloud gatekeepers", "Outcomes changed",
+    for text in ("Events added (8):", "EU DMA — AWS and Azure as cloud gatekeepers", "EU Data Act — cloud switching rules",
+                 "Outcomes changed",
                  "probability 10% → 15%", "Effect on the portfolio (61 deployments", "Expected annual loss: $",
                  "VaR 95: $", "Ratings moved:"):
         assert text in p.stdout, text
