@@ -43,7 +43,8 @@ def test_cases_page_lists_opens_and_stresses_a_case(tmp_path):
     at.switch_page("views/cases.py").run()
     assert not at.exception, at.exception
     table = at.dataframe[0].value
-    assert len(table) == 16 and (table["Next date"] != "").all()
+    from risk_models.config.loader import load_library
+    assert len(table) == len(load_library().scenarios.events) and (table["Next date"] != "").all()
     at.selectbox(key="case_open").set_value("musk_v_openai_appeal").run()
     assert not at.exception
     at.button(key="case_stress_btn").click().run()

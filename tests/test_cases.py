@@ -103,7 +103,7 @@ def test_milestones_come_from_the_pack(lib):
 def test_cases_cli_list_show_and_calendar(tmp_path):
     r = run_cli("cases", "list", str(DEMO_INVENTORY), "--answers", str(DEMO_ANSWERS), "--trials", "500")
     assert r.returncode == 0, r.stderr
-    assert "16 cases" in r.stdout or "cases (scenario pack" in r.stdout
+    assert "cases (scenario pack as of" in r.stdout
     r = run_cli("cases", "show", "musk_v_openai_appeal", str(DEMO_INVENTORY), "--trials", "500")
     assert r.returncode == 0, r.stderr
     assert "Stress musk_appeal_reversed" in r.stdout and "Sources:" in r.stdout
