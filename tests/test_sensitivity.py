@@ -1,0 +1,119 @@
+"""The sensitivity tornado: every assumption moved ±50 % one at a time, ranked by its effect."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from risk_models.engine.sensitivity import Metrics, assumptions_of, context, moved, rank, sensitivity, swing
+from risk_models.engine.simulation import expected_losses_exact
+from tests.engine_data import frame_of, inventories
+
+SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                            HealthCheck.function_scoped_fixture])
+
+
+@given(inventories(max_size=6), st.data())
+@SETTINGS
+def test_factor_one_moves_nothing(lib, records, data):
+    """An assumption x 1.0 is the assessment itself: zero change in every figure, for every assumption."""
+    frame = frame_of(lib, records)
+    ctx = context(frame, {}, lib)
+    base_el = float(expected_losses_exact(frame, ctx.base, lib).sum())
+    base_crit = int((ctx.base.table["rating"] == "critical").sum())
+    items = assumptions_of(lib)
+    for a in data.draw(st.lists(st.sampled_from(items), min_size=1, max_size=12, unique_by=lambda a: a.id)):
+        m = moved(ctx, a, 1.0)
+        assert m.expected_loss == pytest.approx(base_el, rel=1e-9, abs=1e-6), a.id
+        assert m.critical == base_crit, a.id
+        assert m.mean_score == pytest.approx(float(ctx.base.table["score"].mean()), abs=1e-9), a.id
+
+
+@given(inventories(max_size=4), st.sampled_from(["expected_loss", "critical", "mean_score"]))
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+def test_rows_ranked_by_magnitude(lib, records, by):
+    frame = frame_of(lib, records)
+    rows = rank(sensitivity(frame, {}, lib)["rows"], by)
+    swings = [swing(r, by) for r in rows]
+    assert swings == sorted(swings, reverse=True)
+
+
+def test_demo_tornado(lib, small_assessment):
+    a = small_assessment
+    s = sensitivity(a.frame, a.answers, lib, a.probabilities, a.residual)
+    rows = {r["id"]: r for r in s["rows"]}
+    assert s["base"]["expected_loss_usd"] == pytest.approx(float(a.simulation.expected_by_deployment.sum()), rel=1e-9)
+    assert s["base"]["critical"] == int((a.residual.table["rating"] == "critical").sum())
+    # the documented constants are in it
+    assert {"calibration", "base_vulnerability"} <= set(rows)
+    # the calibration constant only rescales the 0-100 score: ratings and losses do not use it
+    cal = rows["calibration"]
+    assert cal["expected_loss_low_usd"] == cal["expected_loss_high_usd"] == 0
+    assert cal["critical_low"] == cal["critical_high"] == 0
+    assert cal["mean_score_low"] < 0 < cal["mean_score_high"]
+    # more base vulnerability: more loss, more criticals, higher scores
+    bv = rows["base_vulnerability"]
+    assert bv["expected_loss_low_usd"] < 0 < bv["expected_loss_high_usd"]
+    assert bv["critical_low"] <= 0 <= bv["critical_high"]
+    # a loss assumption is linear in the expected loss: the downtime cost of critical deployments
+    d = rows["downtime_usd_per_hour.critical"]
+    assert d["expected_loss_high_usd"] == pytest.approx(-d["expected_loss_low_usd"], rel=1e-9)
+    assert d["critical_low"] == d["critical_high"] == 0
+    # a stronger control lowers the expected loss
+    tested = rows["factors.fallback_status.tested"]
+    assert tested["expected_loss_high_usd"] < 0 < tested["expected_loss_low_usd"]
+    # event groups: probability, severity and (outages) duration
+    assert {"baseline.provider_outage.probability", "baseline.provider_outage.severity",
+            "baseline.provider_outage.outage_hours"} <= set(rows)
+    assert {r["id"] for r in s["not_moved"]} == {"common_factor", "payback_years"}
+    swings = [swing(r, "expected_loss") for r in s["rows"]]
+    assert swings == sorted(swings, reverse=True) and swings[0] > 0
+
+
+def test_probability_move_keeps_events_mutually_exclusive(lib, small_assessment):
+    """x 1.5 on an event whose outcomes already sum near 1 is capped at certainty, not above it."""
+    a = small_assessment
+    ctx = context(a.frame, a.answers, lib, a.probabilities, a.residual)
+    ev = max(lib.scenarios.events, key=lambda e: sum(o.probability for o in e.outcomes))
+    item = next(x for x in assumptions_of(lib) if x.id == f"{ev.id}.probability")
+    captured = {}
+
+    def spy(probabilities=None, **_):
+        captured.update(probabilities)
+        return Metrics(0.0, 0, 0.0)
+
+    ctx.run = spy
+    item.move(ctx, 1.5)
+    total = sum(captured[o.id] for o in ev.outcomes)
+    assert total <= 1 + 1e-9
+    assert total == pytest.approx(min(1.0, 1.5 * sum(o.probability for o in ev.outcomes)))
+    ratio = [captured[o.id] / o.probability for o in ev.outcomes if o.probability]
+    assert np.allclose(ratio, ratio[0])  # scaled together, shares kept
+
+
+def test_cli_sensitivity_table_and_json(tmp_path):
+    from risk_models.report.schema import Report
+    from tests.cli_run import run_cli
+    from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY
+    out = tmp_path / "r.json"
+    p = run_cli("assess", DEMO_INVENTORY, "--answers", DEMO_ANSWERS, "--trials", "200", "--sensitivity", "--json", out)
+    assert p.returncode == 0, p.stderr
+    rep = json.loads(out.read_text())
+    Report.model_validate(rep)
+    rows = rep["sensitivity"]["rows"]
+    text = p.stdout
+    assert "Sensitivity: each assumption moved to ×0.5 and ×1.5" in text
+    lines = [ln for ln in text.splitlines() if ln.startswith(("Base vulnerability", "Calibration constant"))]
+    assert len(lines) == 2
+    # printed in the JSON's (ranked) order, with human labels and money, never a raw id
+    first = text.index(rows[0]["label"][:40])
+    assert first < text.index(rows[-1]["label"][:40])
+    assert "base_vulnerability" not in text and "$" in text
+    # without the flag: no key, no table
+    p2 = run_cli("assess", DEMO_INVENTORY, "--answers", DEMO_ANSWERS, "--trials", "200", "--json", out)
+    assert "sensitivity" not in json.loads(out.read_text()) and "Sensitivity:" not in p2.stdout
