@@ -117,3 +117,76 @@ def test_cli_sensitivity_table_and_json(tmp_path):
     # without the flag: no key, no table
     p2 = run_cli("assess", DEMO_INVENTORY, "--answers", DEMO_ANSWERS, "--trials", "200", "--json", out)
     assert "sensitivity" not in json.loads(out.read_text()) and "Sensitivity:" not in p2.stdout
+
+
+def test_method_doc_figures_match_the_demo(lib):
+    """docs/method.md quotes the demo's sensitivity of the two model constants: they are the real output."""
+    import re
+
+    from risk_models.config.loader import load_profile, with_profile
+    from risk_models.engine.assessment import assess
+    from risk_models.inventory.read import import_inventory
+    from risk_models.questionnaire.answers import read_answers_file, validate_answers
+    from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY, ROOT
+    text = " ".join((ROOT / "docs" / "method.md").read_text(encoding="utf-8").split())
+    m = re.search(r"base vulnerability leads: ×0\.5 / ×1\.5 change the expected annual loss by −(\d+) % / \+(\d+) % "
+                  r"and the critical deployments by −(\d+) / \+(\d+); the calibration constant moves the mean score by "
+                  r"−([\d.]+) / \+([\d.]+) points", text)
+    assert m, "the sentence quoting the demo's sensitivity is missing from docs/method.md"
+    demo_lib = with_profile(lib, load_profile(ROOT / "config" / "demo" / "profile.yaml", lib.regimes))
+    answers, _ = validate_answers(read_answers_file(DEMO_ANSWERS), demo_lib.questions)
+    a = assess(import_inventory(DEMO_INVENTORY, demo_lib), answers, demo_lib, trials=100, seed=0)
+    s = sensitivity(a.frame, a.answers, demo_lib, a.probabilities, a.residual)
+    rows = {r["id"]: r for r in s["rows"]}
+    bv, cal, el = rows["base_vulnerability"], rows["calibration"], s["base"]["expected_loss_usd"]
+    assert int(m[1]) == round(-100 * bv["expected_loss_low_usd"] / el)
+    assert int(m[2]) == round(100 * bv["expected_loss_high_usd"] / el)
+    assert (-int(m[3]), int(m[4])) == (bv["critical_low"], bv["critical_high"])
+    assert (-float(m[5]), float(m[6])) == (round(cal["mean_score_low"], 1), round(cal["mean_score_high"], 1))
+    assert rows["calibration"]["expected_loss_low_usd"] == 0 == rows["calibration"]["critical_high"]
+
+
+def test_methodology_states_the_configured_constants(lib, small_assessment):
+    """The PDF/Markdown methodology names the constants of config/scoring.yaml, and their measured effect."""
+    from risk_models.cli.sensitivity import sensitivity_record
+    from risk_models.report.methodology import BASE_VULNERABILITY, CALIBRATION, constants_paragraph
+    assert (lib.scoring.base_vulnerability, lib.scoring.calibration) == (BASE_VULNERABILITY, CALIBRATION)
+    plain = constants_paragraph({})
+    assert "base vulnerability 0.35" in plain and "calibration constant 11" in plain and "In this portfolio" not in plain
+    s = sensitivity_record(small_assessment)
+    with_s = constants_paragraph({"sensitivity": s})
+    bv = next(r for r in s["rows"] if r["id"] == "base_vulnerability")
+    assert f"{bv['critical_low']:+d} / {bv['critical_high']:+d}" in with_s
+
+
+def test_pdf_appendix_has_the_tornado_and_the_ranked_table(tmp_path, small_assessment):
+    import shutil
+    import subprocess
+
+    from reportlab.graphics.shapes import Rect
+
+    from risk_models.cli.sensitivity import sensitivity_record
+    from risk_models.report.json_report import report
+    from risk_models.report.pdf import render_pdf
+    from risk_models.report.pdf.sensitivity import TORNADO_ROWS, tornado_drawing
+    s = sensitivity_record(small_assessment)
+    d = tornado_drawing(s, 500)
+    bars = [x for x in d.contents if isinstance(x, Rect)]
+    moving = [r for r in s["rows"] if r["expected_loss_low_usd"] or r["expected_loss_high_usd"]][:TORNADO_ROWS]
+    assert len(bars) == sum(bool(r["expected_loss_low_usd"]) + bool(r["expected_loss_high_usd"]) for r in moving)
+    widest = max(bars, key=lambda b: b.width)  # the top row's larger change has the longest bar
+    assert widest.y == max(b.y for b in bars)
+    rep = report(small_assessment) | {"sensitivity": s}
+    path = tmp_path / "s.pdf"
+    path.write_bytes(render_pdf(rep))
+    assert shutil.which("pdftotext")
+    text = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout.split())
+    assert "Appendix: sensitivity — what the numbers rest on" in text and "All assumptions, ranked" in text
+    assert "Model constants. Two constants are model assumptions" in text and "In this portfolio" in text
+    # the table is in rank order
+    first, last = s["rows"][0]["label"], s["rows"][-1]["label"]
+    assert text.index(first, text.index("All assumptions, ranked")) < text.rindex(last[:25])
+    # without a sensitivity key: no appendix
+    path.write_bytes(render_pdf(report(small_assessment)))
+    plain = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+    assert "Appendix: sensitivity" not in plain and "Model constants." in " ".join(plain.split())
