@@ -11,6 +11,7 @@ from risk_models.engine.sensitivity import rank, swing
 METRICS = {"expected_loss": "Expected annual loss", "critical": "Critical deployments", "mean_score": "Mean score"}
 LOW_COLOUR, HIGH_COLOUR = "#2e7d32", "#c62828"  # less exposure green, more red (never the other way round)
 ROWS = 15
+AUTO_MAX_ROWS = 5_000  # larger inventories compute the tornado on request (Scenarios page)
 
 
 def _keys(metric: str) -> tuple[str, str]:

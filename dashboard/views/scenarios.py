@@ -124,9 +124,14 @@ st.caption("Every assumption — the scoring constants (base vulnerability, cali
            "ratings. Method: docs/method.md, Sensitivity.")
 by = st.radio("Rank by", list(tornado.METRICS), format_func=tornado.METRICS.get, horizontal=True,
               key="sensitivity_metric")
-sens = state.sensitivity_result()
-st.plotly_chart(tornado.figure(sens, by), key="sensitivity_tornado")
-with st.expander("All assumptions, ranked"):
-    st.dataframe(tornado.table(sens, by), hide_index=True, width="stretch")
-    st.caption("Not moved: " + "; ".join(f"{md_escape(n['label'])} ({md_escape(n['reason'])})"
-                                         for n in sens["not_moved"]) + ".")
+# about 180 closed-form re-scorings: instant for the demo, tens of seconds for 20,000 rows, so large
+# inventories compute it on request (then cached under the assessment key like the first time)
+n_rows = len(base.frame)
+if n_rows <= tornado.AUTO_MAX_ROWS or st.toggle(f"Compute the sensitivity for {n_rows:,} deployments (takes a while)",
+                                                key="sensitivity_large"):
+    sens = state.sensitivity_result()
+    st.plotly_chart(tornado.figure(sens, by), key="sensitivity_tornado")
+    with st.expander("All assumptions, ranked"):
+        st.dataframe(tornado.table(sens, by), hide_index=True, width="stretch")
+        st.caption("Not moved: " + "; ".join(f"{md_escape(n['label'])} ({md_escape(n['reason'])})"
+                                             for n in sens["not_moved"]) + ".")
