@@ -188,3 +188,11 @@ def test_cli_calibrate_errors_are_one_line(tmp_path):
     assert p.returncode == 2 and "not a per-channel baseline event" in p.stderr
     p = run_cli("scenarios", "calibrate", "--incidents", OPENAI, "--since", "last year")
     assert p.returncode == 2 and "--since 'last year': not a date" in p.stderr
+
+
+def test_cli_calibrate_never_overwrites_an_input(tmp_path):
+    copy = tmp_path / "openai.json"
+    copy.write_bytes(OPENAI.read_bytes())
+    p = run_cli("scenarios", "calibrate", "--incidents", copy, "--json", copy)
+    assert p.returncode == 2 and "refusing to overwrite an --incidents file" in p.stderr
+    assert copy.read_bytes() == OPENAI.read_bytes()

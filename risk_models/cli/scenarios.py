@@ -196,8 +196,10 @@ def print_calibration(c: dict, out) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from risk_models.cli.common import UserError  # local: cli imports this module
+    from risk_models.cli.common import UserError, same_file_key  # local: cli imports this module
 
+    if args.json and args.json != "-" and same_file_key(args.json) in {same_file_key(f) for f in args.incidents}:
+        raise UserError(f"--json {args.json}: refusing to overwrite an --incidents file; choose another file name")
     lib = _lib(args)
     options = Options(event=args.event, min_impact=args.min_impact, min_hours=args.min_hours,
                       components=tuple(args.component or ()), since=_when(args.since, "--since"),
