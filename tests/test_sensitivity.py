@@ -197,3 +197,10 @@ def test_pdf_appendix_has_the_tornado_and_the_ranked_table(tmp_path, small_asses
     path.write_bytes(render_pdf(report(small_assessment)))
     plain = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
     assert "Appendix: sensitivity" not in plain and "Model constants." in " ".join(plain.split())
+
+
+def test_empty_inventory_gives_zero_changes_not_nan(lib, small_assessment):
+    s = sensitivity(small_assessment.frame.iloc[:0], {}, lib)
+    assert s["base"] == {"expected_loss_usd": 0.0, "critical": 0, "mean_score": 0.0}
+    assert all(v == 0 for r in s["rows"] for k, v in r.items() if k.endswith(("_usd", "_low", "_high")))
+    json.dumps(s, allow_nan=False)

@@ -79,7 +79,8 @@ class _Context:
         """Loss parameters move neither scores nor ratings: only the expected loss is recomputed."""
         lib, s = lib or self.lib, scores or self.base
         el = float(expected_losses_exact(self.frame, s, lib).sum())
-        return Metrics(el, int((self.base.table["rating"] == "critical").sum()), float(self.base.table["score"].mean()))
+        t = self.base.table
+        return Metrics(el, int((t["rating"] == "critical").sum()), float(t["score"].mean()) if len(t) else 0.0)
 
 
 def _metrics(frame: pd.DataFrame, s: Scores, lib: Library) -> Metrics:
