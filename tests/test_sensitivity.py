@@ -204,3 +204,18 @@ def test_empty_inventory_gives_zero_changes_not_nan(lib, small_assessment):
     assert s["base"] == {"expected_loss_usd": 0.0, "critical": 0, "mean_score": 0.0}
     assert all(v == 0 for r in s["rows"] for k, v in r.items() if k.endswith(("_usd", "_low", "_high")))
     json.dumps(s, allow_nan=False)
+
+
+def test_every_scoring_and_loss_parameter_is_in_the_tornado(lib):
+    """A parameter added to scoring.yaml or assumptions.yaml must be moved too (or named as not moved)."""
+    from risk_models.config.schema import AssumptionsFile, ScoringFactors, ScoringFile
+    from risk_models.engine.sensitivity import NOT_MOVED
+    ids = {a.id for a in assumptions_of(lib)}
+    prefixes = {i.split(".")[0] for i in ids} | {".".join(i.split(".")[:2]) for i in ids}
+    scoring = {f for f in ScoringFile.model_fields if f not in ("as_of", "dimensions", "factors")}
+    factors = {f"factors.{f}" for f in ScoringFactors.model_fields}
+    loss = {f for f in AssumptionsFile.model_fields if f != "as_of"} - set(NOT_MOVED)
+    assert not (scoring | factors | loss) - prefixes
+    # and every event of the library, as probability and severity
+    groups = {e.id for e in lib.scenarios.events} | {f"baseline.{t.id}" for t in lib.baseline.templates}
+    assert {f"{g}.probability" for g in groups} | {f"{g}.severity" for g in groups} <= ids
