@@ -39,6 +39,7 @@ from dashboard.state.assessment import (
     changed_probabilities,
     loss_breakdown,
     pack_effect,
+    sensitivity_result,
     show_probability_banner,
     warm_demo,
     whatif_result,
@@ -153,7 +154,7 @@ __all__ = [
     "ERROR_COLUMN_LABELS", "ERROR_HEADERS", "apply_edits", "errors_frame", "plausibility", "rejected_raw",
     # assessment
     "_assessment", "assessment", "assessment_key", "changed_probabilities", "loss_breakdown", "pack_effect",
-    "show_probability_banner", "warm_demo", "whatif_result",
+    "sensitivity_result", "show_probability_banner", "warm_demo", "whatif_result",
     # reports
     "EXPORT_FAILURES", "_guarded", "download_name", "export_failures", "report_download", "saved_context",
     # saved

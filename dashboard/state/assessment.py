@@ -22,6 +22,7 @@ from risk_models.config.loader import Library
 from risk_models.config.schema import ScenariosFile
 from risk_models.engine.assessment import Assessment, assess
 from risk_models.engine.pack_effect import effect_of
+from risk_models.engine.sensitivity import sensitivity
 from risk_models.engine.simulation import COMPONENTS
 from risk_models.fallbacks.recommend import recommendations_of
 from risk_models.fallbacks.whatif import whatif
@@ -105,3 +106,14 @@ def loss_breakdown(i: int) -> dict[str, float]:
     """Expected annual loss of deployment i by component (human labels, USD)."""
     comp = assessment().simulation.components
     return {COMPONENT_LABELS[COMPONENTS[d]].capitalize(): float(comp[i, k]) for k, d in enumerate(DIMENSIONS)}
+
+
+@st.cache_data(show_spinner="Moving every assumption ±50 %…", max_entries=8)
+def _sensitivity(key: str, _a: Assessment) -> dict:
+    # keyed by the assessment key (inventory, answers, probabilities, pack, settings): closed form only
+    return sensitivity(_a.frame, _a.answers, _a.lib, _a.probabilities, _a.residual)
+
+
+def sensitivity_result() -> dict:
+    """The tornado of the current assessment (risk_models.engine.sensitivity)."""
+    return _sensitivity(assessment_key(), assessment())

@@ -143,6 +143,9 @@ def _report_assessment(args: argparse.Namespace, lib: Library, result: ImportRes
             raise UserError(str(exc.args[0])) from None
         stressed = assess(result, answers, lib, probs, trials=args.trials, seed=args.seed)
         extra["stress"] = stress_delta(base, stressed, args.stress)
+    if args.sensitivity:
+        from risk_models.cli.sensitivity import sensitivity_record
+        extra["sensitivity"] = sensitivity_record(base)
     if answer_errors:
         extra["answers_rejected"] = [e.model_dump() for e in answer_errors]
     header = document_header(base, org, extra)
@@ -156,6 +159,9 @@ def _report_assessment(args: argparse.Namespace, lib: Library, result: ImportRes
     if args.json:
         _stream_json(base, org, header, args.json)
     _print_summary(base, header, sys.stderr if args.json == "-" else sys.stdout)
+    if args.sensitivity:
+        from risk_models.cli.sensitivity import print_sensitivity
+        print_sensitivity(header["sensitivity"], sys.stderr if args.json == "-" else sys.stdout)
     for message in failed:  # the other files were written; say which one was not, exit 2
         print(f"error: {term(message)}", file=sys.stderr)
     return 2 if failed else 0
@@ -344,6 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--trials", type=int, default=10_000)
     a.add_argument("--skip-invalid", action="store_true", help="assess the valid rows, list the rejected ones")
     a.add_argument("--stress", action="append", metavar="OUTCOME_ID", help="make this outcome certain (repeatable)")
+    a.add_argument("--sensitivity", action="store_true",
+                   help="move every assumption ×0.5 and ×1.5 one at a time and rank the effect on expected loss and "
+                        "on critical deployments (also in --json and --pdf)")
     a.add_argument("--max-mb", type=int, default=DEFAULT_MAX_BYTES // (1024 * 1024))
     _max_usd(a)
     a.add_argument("--pdf", metavar="OUT", help="write the PDF executive summary")

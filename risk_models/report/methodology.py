@@ -5,8 +5,10 @@ PDF and the Markdown summary print it; docs/method.md says the same."""
 
 from __future__ import annotations
 
+import math
+
 from risk_models.config.assumptions import PARAMETER_LABELS
-from risk_models.config.palette import usd
+from risk_models.config.palette import signed_usd, usd
 
 COMPONENT_LABELS = {"price": "price / cost", "stranded_commitment": "stranded commitment", "switching": "switching",
                     "downtime": "downtime", "compliance": "compliance"}
@@ -72,7 +74,37 @@ def method_paragraphs(rep: dict) -> list[str]:
         "change − one-off cost over the payback period, one-off including feature rebuilds and stranded commitments) "
         "per person-week; an option that costs more than it saves is never the top recommendation. Concentration: "
         "Herfindahl–Hirschman index of spend shares (2023 US Merger Guidelines bands).",
+        constants_paragraph(rep),
     ]
+
+
+# The two model constants of config/scoring.yaml the method states (tests/test_sensitivity.py checks
+# they match the configuration); the report JSON carries the loss parameters, not the scoring file.
+BASE_VULNERABILITY, CALIBRATION = 0.35, 11.0
+
+
+def constants_paragraph(rep: dict) -> str:
+    """The calibration constant and the base vulnerability with their basis, and (when the report has a
+    sensitivity appendix) what moving them ±50 % does to this portfolio."""
+    neutral = 1 - math.exp(-BASE_VULNERABILITY)
+    text = (f"Model constants. Two constants are model assumptions, not sourced figures. The base vulnerability "
+            f"{BASE_VULNERABILITY:g} sets how much of an outcome's severity reaches a deployment whose factors are all "
+            f"neutral (1 − e^−{BASE_VULNERABILITY:g} ≈ {neutral:.0%}); controls and lock-in move it from there, and "
+            f"it saturates towards 100 % instead of being capped. The calibration constant {CALIBRATION:g} sets the "
+            "scale of the 0–100 score: chosen so that a critical Azure OpenAI deployment with no fallback, lock-in "
+            "features and a commitment scores in the high 70s (the worked example of docs/method.md). The "
+            "calibration only stretches the score — likelihood, impact, ratings and expected losses do not use it; "
+            "the base vulnerability moves all of them.")
+    rows = {r["id"]: r for r in (rep.get("sensitivity") or {}).get("rows", [])}
+    if "base_vulnerability" in rows and "calibration" in rows:
+        s, bv, cal = rep["sensitivity"], rows["base_vulnerability"], rows["calibration"]
+        lo, hi = f"×{s['low_factor']:g}", f"×{s['high_factor']:g}"
+        text += (f" In this portfolio the base vulnerability {lo} / {hi} changes the expected annual loss by "
+                 f"{signed_usd(bv['expected_loss_low_usd'])} / {signed_usd(bv['expected_loss_high_usd'])} and the "
+                 f"number of critical deployments by {bv['critical_low']:+d} / {bv['critical_high']:+d}; the "
+                 f"calibration {lo} / {hi} moves the mean score by {cal['mean_score_low']:+.1f} / "
+                 f"{cal['mean_score_high']:+.1f} points and nothing else (see the sensitivity appendix).")
+    return text
 
 
 def worked_example(rep: dict) -> list[str]:

@@ -169,6 +169,33 @@ class Deployment(_Model):
     exit_plan: ExitPlan | None = Field(None, description="high and critical deployments only")
 
 
+class SensitivityRow(_Model):
+    """One assumption moved to low and high (changes from the base, closed form)."""
+
+    id: Id = Field(description="the parameter (config key), or an event or baseline template and what moves")
+    label: str
+    group: Literal["Scoring", "Loss", "Event probability", "Event severity", "Outage duration"]
+    base_value: str = Field(description="the value in use, as text (a range for per-dimension tables and groups)")
+    basis: str = Field(description="where the value comes from")
+    expected_loss_low_usd: float = Field(description="change in portfolio expected annual loss at low_factor")
+    expected_loss_high_usd: float
+    critical_low: int = Field(description="change in the number of critical deployments at low_factor")
+    critical_high: int
+    mean_score_low: float = Field(description="change in the mean 0-100 score (points) at low_factor")
+    mean_score_high: float
+
+
+class Sensitivity(_Model):
+    """`assess --sensitivity`: every assumption moved one at a time (docs/method.md, Sensitivity)."""
+
+    low_factor: float
+    high_factor: float
+    base: dict[str, float] = Field(description="expected_loss_usd, critical, mean_score of the unmoved assessment")
+    not_moved: list[dict[str, str]] = Field(description="parameters left out (id, label, reason)")
+    rows: list[SensitivityRow] = Field(description="largest change in expected loss first, then in critical "
+                                                   "deployments, then in mean score")
+
+
 class Report(BaseModel):
     """The JSON report of `assess --json` and of the app's JSON download (docs/report-schema.md)."""
 
@@ -191,6 +218,7 @@ class Report(BaseModel):
                                                 "baseline (adds up to simulation.expected_annual_loss_usd)")
     heatmap: dict[str, Any]
     scenario_pack: dict[str, Any]
+    sensitivity: Sensitivity | None = Field(None, description="only with `assess --sensitivity`")
     deployments: list[Deployment]
 
 

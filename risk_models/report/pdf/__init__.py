@@ -5,7 +5,7 @@ figures, the matrix with its legend, the three decisions asked of the committee,
 comparison baseline), concentration, high/critical deployments, the what-if plan when one is
 applied, scenario assumptions with a numbered references list, exit-plan summaries for critical
 deployments, appendix of all deployments (header repeated on every page) and rejected rows,
-methodology. Every piece of user text goes through `fonts.markup` (escaped, shaped), so it can
+methodology, and the sensitivity tornado when the report has one. Every piece of user text goes through `fonts.markup` (escaped, shaped), so it can
 never become markup. Table columns are sized from the text they hold (reportlab's stringWidth), so
 no word or amount is broken across lines unless a single word is wider than the page."""
 
@@ -40,6 +40,7 @@ from risk_models.report.pdf.sections import (
     section_reviews,
     section_scenarios,
 )
+from risk_models.report.pdf.sensitivity import section_sensitivity
 from risk_models.scenarios.pack import report_pack_age
 
 __all__ = ["CELL_MAX", "probability_banner", "render_pdf"]
@@ -143,5 +144,6 @@ def render_pdf(rep: dict, paper: str = "a4", comparison: dict | None = None) -> 
     story += section_reviews(rep, styles, width)  # empty unless the caller attached reviews
     story += [PageBreak()] + section_appendix(rep, styles, width)
     story += section_methodology(rep, styles, width)
+    story += section_sensitivity(rep, styles, width)  # only with assess --sensitivity
     doc.build(headings_kept_with_content(story, pagesize[1]), onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()
