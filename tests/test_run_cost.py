@@ -5,20 +5,23 @@ regulatory requirement is shown as one."""
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from risk_models.config.loader import with_profile
+from risk_models.config.loader import load_profile, with_profile
 from risk_models.config.profile import OrgProfile
 from risk_models.config.schema import PricesFile
 from risk_models.engine.assessment import assess
 from risk_models.fallbacks.exit_plan import exit_plan, exit_plan_markdown
 from risk_models.fallbacks.recommend import recommendations_of
 from risk_models.fallbacks.run_cost import run_cost_deltas
-from risk_models.inventory.read import ImportResult
+from risk_models.inventory.read import ImportResult, import_inventory
+from risk_models.questionnaire.answers import read_answers_file, validate_answers
+from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY, ROOT
 from tests.engine_data import frame_of, inventories
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -181,3 +184,21 @@ def test_document_and_test_the_exit_is_a_requirement_under_dora_not_a_loss_maker
     us = _assess(with_profile(lib, OrgProfile(regimes=[])), [row])
     plain = next(f for f in recommendations_of(us).records(0) if f["option_id"] == "document_and_test_exit")
     assert not plain["required"] and plain["costs_more_than_it_saves"]
+
+
+def test_the_method_worked_example_exits_match_the_engine(lib):
+    text = (ROOT / "docs" / "method.md").read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("| recommended exit (risk · cost, apart) |"))
+    cells = [c.strip() for c in line.strip("|").split("|")[1:]]
+    demo_lib = with_profile(lib, load_profile(ROOT / "config" / "demo" / "profile.yaml", lib.regimes))
+    answers, _ = validate_answers(read_answers_file(DEMO_ANSWERS), demo_lib.questions)
+    a = assess(import_inventory(DEMO_INVENTORY, demo_lib), answers, demo_lib, trials=200, seed=0)
+    r, ids = recommendations_of(a), list(a.frame["deployment_id"])
+    for cell, dep in zip(cells, ("DEP-001", "DEP-061"), strict=True):
+        x = r.record(r.exit_target(ids.index(dep)), ids.index(dep))
+        assert cell.startswith(x["label"] + ":")
+        money = [float(m.replace(",", "")) for m in re.findall(r"\$([\d,]+(?:\.\d+)?)", cell)]
+        assert money[0] == round(x["expected_loss_reduction_usd"]) and money[1] == x["one_off_cost_usd"]
+        run = re.search(r"run cost \*\*(.+?)\*\*", cell).group(1)
+        assert run == ("unknown" if x["run_cost_delta_usd"] is None else
+                       f"{'−' if x['run_cost_delta_usd'] < 0 else '+'}${abs(x['run_cost_delta_usd']):,.0f}")

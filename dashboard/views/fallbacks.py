@@ -52,7 +52,9 @@ records = pd.DataFrame(rec.records(i, lib))
 records["effort (person-weeks)"] = records["effort_weeks"].map(lambda w: f"{w[0]:g}–{w[1]:g}")
 records["why not"] = records["reasons"].map("; ".join)
 records["run cost"] = records["run_cost_delta_usd"].map(run_cost_usd)
-records["verdict"] = [("not feasible" if not r.feasible else f"required ({r.required_by})" if r.required
+records["verdict"] = [("not feasible" if not r.feasible
+                       else f"required ({r.required_by})" + ("" if r.risk_reduction > 0 or r.expected_loss_reduction_usd > 0
+                                                             else " — already in place") if r.required
                        else "raises expected loss" if r.raises_expected_loss
                        else "one-off not repaid by the loss avoided" if r.costs_more_than_it_saves
                        else "loss avoided repays the one-off")
