@@ -202,3 +202,20 @@ def test_the_method_worked_example_exits_match_the_engine(lib):
         run = re.search(r"run cost \*\*(.+?)\*\*", cell).group(1)
         assert run == ("unknown" if x["run_cost_delta_usd"] is None else
                        f"{'−' if x['run_cost_delta_usd'] < 0 else '+'}${abs(x['run_cost_delta_usd']):,.0f}")
+
+
+# --- the app --------------------------------------------------------------------------------------
+def test_the_app_shows_risk_and_run_cost_apart_and_the_committee_decisions():
+    from test_app import goto, start
+    at = goto(start(), "fallbacks")
+    table = at.dataframe[0].value  # the ranked options of the deployment shown
+    assert "net_annual_value_usd" not in table.columns
+    assert {"run cost", "expected_loss_reduction_usd", "loss_avoided_per_usd"} <= set(table.columns)
+    runs = table["run cost"].tolist()
+    assert "unknown" in runs and all(v == "unknown" or re.fullmatch(r"(\$0|[+−]\$[\d,]+)", v) for v in runs)
+    assert any(m.value.startswith("**Recommended exit:**") and "run cost" in m.value for m in at.markdown)
+    goto(at, "report")
+    dec = next(d for d in at.dataframe if "Exit to approve" in d.value.columns).value
+    assert len(dec) == 3 and "Run cost change / yr" in dec.columns and "Net value / yr" not in dec.columns
+    per = dec["Loss avoided per $1 spent once"].tolist()
+    assert per == sorted(per, reverse=True)

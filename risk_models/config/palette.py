@@ -29,5 +29,6 @@ def short_usd(x: float) -> str:
 
 
 def run_cost_usd(x: float | None) -> str:
-    """A run-cost change a year: signed money, or "unknown" where no list price is known."""
-    return "unknown" if x is None else signed_usd(x)
+    """A run-cost change a year: signed money, or "unknown" where no list price is known (None, or NaN
+    once a table has held it)."""
+    return "unknown" if x is None or x != x else signed_usd(x)
