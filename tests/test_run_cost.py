@@ -4,6 +4,7 @@ regulatory requirement is shown as one."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 
@@ -219,3 +220,24 @@ def test_the_app_shows_risk_and_run_cost_apart_and_the_committee_decisions():
     assert len(dec) == 3 and "Run cost change / yr" in dec.columns and "Net value / yr" not in dec.columns
     per = dec["Loss avoided per $1 spent once"].tolist()
     assert per == sorted(per, reverse=True)
+
+
+def test_a_bad_price_table_or_a_percentage_on_a_switch_is_a_config_error_naming_file_and_key(tmp_path):
+    from test_config import _broken_copy
+
+    from risk_models.config.loader import ConfigError, load_library
+
+    def unknown_channel(data):
+        data["prices"][0]["channel"] = "azure_oai"
+    with pytest.raises(ConfigError, match=r"prices.yaml: prices\[0\].channel: unknown channel 'azure_oai'"):
+        load_library(_broken_copy(tmp_path / "a", "prices.yaml", unknown_channel))
+
+    def twice(data):
+        data["prices"].append(copy.deepcopy(data["prices"][0]))
+    with pytest.raises(ConfigError, match=r"prices.yaml.*listed twice"):
+        load_library(_broken_copy(tmp_path / "b", "prices.yaml", twice))
+
+    def flat_percentage(data):
+        data["options"][2]["run_cost_delta_pct"] = -30
+    with pytest.raises(ConfigError, match=r"fallbacks.yaml.*run-cost change comes from config/prices.yaml"):
+        load_library(_broken_copy(tmp_path / "c", "fallbacks.yaml", flat_percentage))
