@@ -89,7 +89,8 @@ def test_parquet_tables_hold_the_report(tmp_path, cli_report):
     assert len(fb) == 61 * len(cli_report["catalogues"]["options"])
     first = fb[(fb["deployment_id"] == "DEP-001") & (fb["rank"] == 1)].iloc[0]
     expected = cli_report["deployments"][0]["fallbacks"][0]
-    assert first["option_id"] == expected["option_id"] and first["net_annual_value_usd"] == expected["net_annual_value_usd"]
+    assert first["option_id"] == expected["option_id"] and first["loss_avoided_per_usd"] == expected["loss_avoided_per_usd"]
+    assert first["run_cost_delta_usd"] == expected["run_cost_delta_usd"]
     steps = tables["exit_plan_steps"]
     assert set(steps["deployment_id"]) == {d["deployment_id"] for d in cli_report["deployments"] if "exit_plan" in d}
     drivers = tables["drivers"]

@@ -401,12 +401,14 @@ def test_top_recommendation_always_saves_more_than_it_costs_and_exit_target_is_a
     r = recommendations_of(a)
     for i in range(len(a.frame)):
         k = r.top(i)
-        assert k is None or (r.net_value[k, i] > 0 and r.loss_avoided[k, i] > 0)
+        # a requirement not met yet, or lowers the loss and repays what it costs once within the payback period
+        assert k is None or (r.required[k, i] and r.feasible()[k, i]) or (
+            r.loss_avoided[k, i] > 0 and r.loss_avoided[k, i] * r.payback_years > r.cost_once[k, i])
         t = r.exit_target(i)
-        assert t is None or (r.options[t].is_switch and r.feasible()[t, i])
+        assert t is None or (r.options[t].is_switch and r.feasible()[t, i] and r.loss_avoided[t, i] > 0)
         recs = r.records(i)
         losers = [x for x in recs if x["costs_more_than_it_saves"]]
-        assert all(x["net_annual_value_usd"] <= 0 for x in losers)
+        assert all(not x["required"] and not x["repays_one_off"] for x in losers)
         if recs and recs[0]["feasible"] and (recs[0]["costs_more_than_it_saves"] or recs[0]["raises_expected_loss"]):
             assert k is None
 
@@ -439,6 +441,7 @@ def test_apply_top_never_picks_an_option_that_costs_more_than_it_saves(demo):
     ids = [o.id for o in r.options]
     index = list(demo.frame["deployment_id"])
     for dep, (oid,) in plan.items():
-        assert r.net_value[ids.index(oid), index.index(dep)] > 0
+        k, i = ids.index(oid), index.index(dep)
+        assert r.required[k, i] or r.loss_avoided[k, i] * r.payback_years > r.cost_once[k, i]
     assert plan
 

@@ -8,7 +8,8 @@ from dashboard import state
 from dashboard.components import charts
 from dashboard.state.session import WHATIF_PLAN
 from risk_models.config.labels import label_maps
-from risk_models.fallbacks.exit_plan import exit_plan, exit_plan_markdown
+from risk_models.config.palette import run_cost_usd
+from risk_models.fallbacks.exit_plan import exit_plan, exit_plan_markdown, option_figures
 from risk_models.fallbacks.recommend import recommendations_of
 from risk_models.fallbacks.whatif import WhatIfError, top_plan
 from risk_models.io.escape import md_escape, md_file_escape
@@ -34,34 +35,46 @@ dep = str(frame.at[i, "deployment_id"])
 loss_parts = state.loss_breakdown(i)
 st.plotly_chart(charts.loss_breakdown(loss_parts, f"Expected annual loss of {dep}: ${sum(loss_parts.values()):,.0f}"),
                 key=f"fb_loss_{dep}")
-target = rec.exit_target(i)
-if target is not None:
-    t = rec.records(i, lib)
-    best = next(r for r in t if r["option_id"] == rec.options[target].id)
-    verdict = ("costs more than it saves — keep it ready, but contract and process levers come first"
-               if best["costs_more_than_it_saves"] else f"net value ${best['net_annual_value_usd']:,.0f} a year")
-    st.markdown(f"**Recommended exit:** {md_escape(best['label'])} — residual score {best['residual_score']:.1f}, "
-                f"expected loss ${best['residual_expected_loss_usd']:,.0f} a year; {verdict}.")
+target, least_bad = rec.exit_target(i), rec.least_bad_switch(i)
+shown = target if target is not None else least_bad
+if shown is not None:
+    best = next(r for r in rec.records(i, lib) if r["option_id"] == rec.options[shown].id)
+    head = ("**Recommended exit:** " if target is not None else
+            "**No exit reduces the loss; keep the documented way back.** Least-bad switch: ")
+    verdict = ("; the loss it avoids does not repay its one-off cost and effort within the payback period — keep it "
+               "ready, contract and process levers come first" if target is not None and best["costs_more_than_it_saves"]
+               else "")
+    st.markdown(f"{head}{md_escape(best['label'])} — {md_escape(option_figures(best))}{verdict}.")
 else:
     st.markdown("**Recommended exit:** none feasible yet — see the reasons below.")
 
 records = pd.DataFrame(rec.records(i, lib))
 records["effort (person-weeks)"] = records["effort_weeks"].map(lambda w: f"{w[0]:g}–{w[1]:g}")
 records["why not"] = records["reasons"].map("; ".join)
-records["verdict"] = [("not feasible" if not r.feasible else "raises expected loss" if r.raises_expected_loss
-                       else "costs more than it saves" if r.costs_more_than_it_saves else "pays for itself")
+records["run cost"] = records["run_cost_delta_usd"].map(run_cost_usd)
+records["verdict"] = [("not feasible" if not r.feasible
+                       else f"required ({r.required_by})" + ("" if r.risk_reduction > 0 or r.expected_loss_reduction_usd > 0
+                                                             else " — already in place") if r.required
+                       else "raises expected loss" if r.raises_expected_loss
+                       else "one-off not repaid by the loss avoided" if r.costs_more_than_it_saves
+                       else "loss avoided repays the one-off")
                       for r in records.itertuples()]
-st.dataframe(records[["label", "verdict", "net_annual_value_usd", "expected_loss_reduction_usd", "residual_score",
-                      "effort (person-weeks)", "one_off_cost_usd", "run_cost_delta_usd", "capability_gap", "why not"]],
+st.dataframe(records[["label", "verdict", "expected_loss_reduction_usd", "loss_avoided_per_usd", "residual_score",
+                      "effort (person-weeks)", "one_off_cost_usd", "run cost", "capability_gap", "why not"]],
              hide_index=True, width="stretch", key=f"fb_table_{dep}", column_config={
                  "label": st.column_config.TextColumn("Option"),
                  "verdict": st.column_config.TextColumn("Verdict"),
-                 "net_annual_value_usd": st.column_config.NumberColumn("Net value / yr", format="dollar"),
-                 "residual_score": st.column_config.NumberColumn("Score after", format="%.1f"),
                  "expected_loss_reduction_usd": st.column_config.NumberColumn("Loss avoided / yr", format="dollar"),
+                 "loss_avoided_per_usd": st.column_config.NumberColumn(
+                     "Loss avoided per $1 spent once", format="$%.2f",
+                     help="Expected loss avoided a year per dollar of one-off cost and effort: the ranking. "
+                          "The run-cost change is its own column and never added in."),
+                 "residual_score": st.column_config.NumberColumn("Score after", format="%.1f"),
                  "effort (person-weeks)": st.column_config.TextColumn("Effort (person-weeks)"),
                  "one_off_cost_usd": st.column_config.NumberColumn("One-off cost", format="dollar"),
-                 "run_cost_delta_usd": st.column_config.NumberColumn("Run cost Δ / yr", format="dollar"),
+                 "run cost": st.column_config.TextColumn(
+                     "Run cost change / yr", help="From list prices per model and channel (config/prices.yaml); "
+                                                  "“unknown” where no price is listed."),
                  "capability_gap": st.column_config.TextColumn("Capability gap"),
                  "why not": st.column_config.TextColumn("Why not")})
 

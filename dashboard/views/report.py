@@ -7,6 +7,8 @@ import streamlit as st
 from dashboard import state
 from dashboard.state.session import WHATIF_PLAN
 from risk_models.config.labels import label_maps
+from risk_models.config.palette import run_cost_usd
+from risk_models.fallbacks.recommend import recommendations_of
 from risk_models.io.escape import md_escape
 from risk_models.storage.db import StorageError
 
@@ -52,6 +54,28 @@ c[4].download_button("Markdown", state.report_download("md", plan=plan if use_pl
 for kind, message in state.export_failures().items():  # a failed download is never silent
     st.error(f"The {kind.split('-')[0].upper()} export failed: {md_escape(message)}. The other files are not "
              "affected; please report this with the server log.")
+st.subheader("Decisions asked of the committee")
+rec = recommendations_of(a)
+decisions = [(i, rec.record(k, i)) for i, k in rec.decisions()]
+if decisions:
+    st.dataframe(pd.DataFrame({
+        "Deployment": [f"{frame['deployment_id'].iat[i]} — {frame['name'].iat[i]}" for i, _ in decisions],
+        "Exit to approve": [r["label"] for _, r in decisions],
+        "Loss avoided / yr": [r["expected_loss_reduction_usd"] for _, r in decisions],
+        "One-off cost": [r["one_off_cost_usd"] for _, r in decisions],
+        "Effort (person-weeks)": [f"{r['effort_weeks'][0]:g}–{r['effort_weeks'][1]:g}" for _, r in decisions],
+        "Loss avoided per $1 spent once": [r["loss_avoided_per_usd"] for _, r in decisions],
+        "Run cost change / yr": [run_cost_usd(r["run_cost_delta_usd"]) for _, r in decisions]}),
+        hide_index=True, width="stretch", key="committee_decisions", column_config={
+            "Loss avoided / yr": st.column_config.NumberColumn(format="dollar"),
+            "One-off cost": st.column_config.NumberColumn(format="dollar"),
+            "Loss avoided per $1 spent once": st.column_config.NumberColumn(format="$%.2f")})
+    st.caption("The exits (another channel, model or vendor) that avoid the most expected loss a year per dollar "
+               "spent once (one-off cost and effort), as in the PDF. The run-cost change, from list prices per model "
+               "and channel, is its own column and never added in; “unknown” where no price is listed.")
+else:
+    st.caption("No exit lowers the expected loss of any deployment: no decision is needed.")
+
 labels = label_maps(lib)
 preview = pd.DataFrame({"Deployment": frame["deployment_id"], "Name": frame["name"],
                         "Business unit": frame["business_unit"],

@@ -37,6 +37,7 @@ from risk_models.config.loader import (
     load_library,
     with_scenarios,
 )
+from risk_models.config.palette import run_cost_usd, usd
 from risk_models.engine.assessment import assess, top_outcome_label
 from risk_models.engine.score import stressed_probabilities
 from risk_models.fallbacks.exit_plan import exit_plan, exit_plan_markdown
@@ -238,6 +239,7 @@ def _print_summary(a, header: dict, out) -> None:
         row = a.frame.iloc[int(i)]
         print(f"  {t.at[i, 'score']:5.1f} {t.at[i, 'rating']:<8} {term(row['deployment_id'])} "
               f"{term(row['name'][:40])} [{a.lib.channel_label(row['channel'])}] — {top}", file=out)
+    _print_decisions(a, out)
     _print_warnings([RowError(**w) for w in header["inventory"]["warnings"]], out)
     if header["inventory"]["rejected"]:
         print(f"Rejected rows (not assessed): {len(header['inventory']['rejected'])} problem(s)", file=out)
@@ -247,6 +249,25 @@ def _print_summary(a, header: dict, out) -> None:
         pf = header["stress"]["portfolio"]["expected_annual_loss_usd"]
         print(f"Stress {', '.join(header['stress']['outcomes'])}: expected annual loss ${pf['before']:,.0f} -> "
               f"${pf['after']:,.0f} ({pf['delta']:+,.0f})", file=out)
+
+
+def _print_decisions(a, out) -> None:
+    """The committee's decisions: exits ranked by expected loss avoided per dollar spent once, with the
+    run-cost change beside it (never added in)."""
+    rec = recommendations_of(a)
+    dec = rec.decisions()
+    if not dec:
+        print("Decisions asked of the committee: none (no exit lowers the expected loss of any deployment)", file=out)
+        return
+    print("Decisions asked of the committee (ranked by expected loss avoided per $1 spent once; run cost apart):",
+          file=out)
+    for n, (i, k) in enumerate(dec, start=1):
+        r = rec.record(k, i)
+        print(f"  {n}. Approve {term(r['label'])} for {term(str(a.frame['deployment_id'].iat[i]))} "
+              f"{term(str(a.frame['name'].iat[i])[:40])}: loss avoided {usd(r['expected_loss_reduction_usd'])} a year; "
+              f"one-off {usd(r['one_off_cost_usd'])}; effort {r['effort_weeks'][0]:g}–{r['effort_weeks'][1]:g} "
+              f"person-weeks; ${r['loss_avoided_per_usd']:,.2f} avoided per $1 spent once; "
+              f"run cost change {run_cost_usd(r['run_cost_delta_usd'])} a year", file=out)
 
 
 def cmd_exit_plan(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from risk_models.config.schema import (
     Match,
     ModelsFile,
     Outcome,
+    PricesFile,
     Question,
     QuestionnaireFile,
     RegimesFile,
@@ -100,6 +101,7 @@ class Library:
     profile: OrgProfile = OrgProfile()
     regions: RegionsFile | None = None
     availability: AvailabilityFile | None = None
+    prices: PricesFile | None = None
 
     def __repr__(self) -> str:  # the full libraries are far too long for test reports
         return f"Library({self.directory})"
@@ -390,8 +392,24 @@ def _load_library(d: Path) -> Library:
     regions = parse_model(d / "regions.yaml", RegionsFile)
     availability = parse_model(d / "availability.yaml", AvailabilityFile)
     _check_availability(d / "availability.yaml", availability, channel_ids, vendor_ids)
+    _check_required_by(d / "fallbacks.yaml", fallbacks, regime_ids)
+    prices = parse_model(d / "prices.yaml", PricesFile)
+    _check_prices(d / "prices.yaml", prices, channel_ids)
     return Library(d, channels, models, questionnaire, scenarios, fallbacks, scoring, aliases,
-                   baseline, regimes, assumptions, profile, regions, availability)
+                   baseline, regimes, assumptions, profile, regions, availability, prices)
+
+
+def _check_required_by(path: Path, ff: FallbacksFile, regimes: set[str]) -> None:
+    problems = [f"{path}: options[{k}] ({o.id}).required_by.regime: unknown regime {o.required_by.regime!r}; "
+                f"known: {sorted(regimes)}" for k, o in enumerate(ff.options)
+                if o.required_by and o.required_by.regime not in regimes]
+    _raise_if(problems)
+
+
+def _check_prices(path: Path, pf: PricesFile, channels: set[str]) -> None:
+    problems = [f"{path}: prices[{k}].channel: unknown channel {p.channel!r}; known: {sorted(channels)}"
+                for k, p in enumerate(pf.prices) if p.channel not in channels]
+    _raise_if(problems)
 
 
 def _check_availability(path: Path, av: AvailabilityFile, channels: set[str], vendors: set[str]) -> None:

@@ -26,3 +26,9 @@ def signed_usd(x: float) -> str:
 def short_usd(x: float) -> str:
     """Money for a headline figure: $2.63M from a million up, else whole dollars."""
     return f"${x / 1e6:,.2f}M" if abs(x) >= 1e6 else usd(x)
+
+
+def run_cost_usd(x: float | None) -> str:
+    """A run-cost change a year: signed money, or "unknown" where no list price is known (None, or NaN
+    once a table has held it)."""
+    return "unknown" if x is None or x != x else signed_usd(x)

@@ -387,6 +387,16 @@ class OptionAfter(Strict):
     answers: dict[str, str | float | list[str]] = {}  # questionnaire answers it secures (never worsens)
 
 
+class RequiredBy(Strict):
+    """A regulation that makes the option a requirement (not a choice weighed by its return) for the
+    deployments it names: e.g. DORA Art. 28(8) — a tested exit for ICT services supporting critical or
+    important functions (the deployments of high or critical criticality)."""
+
+    regime: str  # a key of regimes.yaml; applies when the organisation's profile lists it
+    criticality: list[Criticality] = Field(min_length=1)
+    label: str = Field(min_length=1)  # what people read, e.g. "DORA Art. 28(8)"
+
+
 class FallbackOption(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
@@ -400,7 +410,10 @@ class FallbackOption(Strict):
     cannot_replace_features: list[ProprietaryFeature] = []
     effort_weeks: tuple[float, float]
     one_off_cost_usd: float = Field(ge=0)
-    run_cost_delta_pct: float
+    # Levers only (an organisation assumption: the lever's own running cost as a share of spend). A
+    # switch's run-cost change comes from the price table (config/prices.yaml), never from a percentage.
+    run_cost_delta_pct: float | None = None
+    required_by: RequiredBy | None = None
     capability_gap: Literal["low", "medium", "high"]
     after: OptionAfter = OptionAfter()
     source: Source
@@ -419,6 +432,10 @@ class FallbackOption(Strict):
             raise ValueError("a switch needs target_channel and target_vendor")
         if not self.is_switch and (self.target_channel or self.target_vendor or self.after.model or self.after.region):
             raise ValueError("controls and contract levers keep channel, vendor, model and region")
+        if self.is_switch and self.run_cost_delta_pct is not None:
+            raise ValueError("a switch's run-cost change comes from config/prices.yaml: remove run_cost_delta_pct")
+        if not self.is_switch and self.run_cost_delta_pct is None:
+            raise ValueError("a control or contract lever needs run_cost_delta_pct (its own running cost)")
         return self
 
 
@@ -434,6 +451,50 @@ class FallbacksFile(Strict):
         if missing:
             raise ValueError(f"feature_migration misses {missing}")
         return self
+
+
+# --- prices.yaml -----------------------------------------------------------------------
+class Price(Strict):
+    """List price of a model on a channel, USD per 1M tokens (standard on-demand)."""
+
+    channel: str
+    model: str = Field(min_length=1)
+    input_usd_per_mtok: float = Field(gt=0)
+    output_usd_per_mtok: float | None = Field(gt=0)  # None: billed on input tokens only (embeddings)
+    as_of: dt.date
+    source: Source
+    seen_in: str | None = Field(default=None, pattern=r"^https?://")
+
+
+class SpendMix(Strict):
+    input_token_share: NumberParam
+
+    @field_validator("input_token_share")
+    @classmethod
+    def _share(cls, v: NumberParam) -> NumberParam:
+        if not 0 <= v.value <= 1:
+            raise ValueError("input_token_share must be between 0 and 1")
+        return v
+
+
+class PricesFile(Strict):
+    as_of: dt.date
+    spend_mix: SpendMix
+    prices: list[Price]
+
+    @model_validator(mode="after")
+    def _unique(self) -> PricesFile:
+        seen: set[tuple[str, str]] = set()
+        for k, p in enumerate(self.prices):
+            key = (p.channel, p.model.casefold())
+            if key in seen:
+                raise ValueError(f"prices[{k}]: {p.model} on {p.channel} is listed twice")
+            seen.add(key)
+        return self
+
+    def table(self) -> dict[tuple[str, str], Price]:
+        """(channel, model casefolded) -> price."""
+        return {(p.channel, p.model.casefold()): p for p in self.prices}
 
 
 # --- scoring.yaml ----------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from risk_models.config.labels import human
+from risk_models.config.palette import signed_usd
 from risk_models.engine.assessment import Assessment, DriverContext, driver_context
 from risk_models.fallbacks.recommend import Recommendations
 from risk_models.io.escape import md_escape
@@ -45,9 +46,13 @@ def plan_facts(a: Assessment, rec: Recommendations, i: int, ctx: DriverContext, 
     context for all of them)."""
     row = ctx.rows[j]
     dep = str(row["deployment_id"])
-    k_target, k_support = rec.exit_target(i), rec.supporting(i)
+    k_target, k_support, k_least = rec.exit_target(i), rec.supporting(i), rec.least_bad_switch(i)
+    # where no switch lowers the expected loss the plan keeps the documented way back, which is the
+    # least-bad switch (named apart, never as the target)
+    k_back = k_target if k_target is not None else k_least
     target_label = rec.options[k_target].label if k_target is not None else None
-    target_weeks = round(float(rec.effort[k_target, i, 0]), 1) if k_target is not None else None
+    back_label = rec.options[k_least].label if k_target is None and k_least is not None else None
+    target_weeks = round(float(rec.effort[k_back, i, 0]), 1) if k_back is not None else None
     rto, rto_assumed = _answer(a, dep, "rto_hours")
     notice, notice_assumed = _answer(a, dep, "notice_period_days")
     tested, _ = _answer(a, dep, "exit_last_tested")
@@ -56,15 +61,16 @@ def plan_facts(a: Assessment, rec: Recommendations, i: int, ctx: DriverContext, 
     # what depends only on the set-up and the target is worded once per distinct set-up (a report
     # of 20,000 deployments has a few hundred)
     key = (row["channel"], row["model"], row["region"], row["jurisdiction"], row["data_sensitivity"],
-           row["proprietary_features"], target_label, rto, cutover)
+           row["proprietary_features"], target_label, back_label, rto, cutover)
     if key not in ctx.plan_parts:
         ctx.plan_parts[key] = _setup_parts(a, row, a.lib.channel_label(row["channel"]), target_label, rto, cutover,
-                                           standby)
+                                           standby, back_label)
     _, steps, dependencies = ctx.plan_parts[key]
     return {
         "trigger_events": [{"outcome_id": a.residual.outcomes.ids[k], "score_points": round(p, 2)}
                            for k, p in ctx.triggers[j]],
         "target_option": rec.options[k_target].id if k_target is not None else None,
+        "least_bad_option": rec.options[k_least].id if k_least is not None else None,
         "supporting_actions": [rec.options[k].id for k in k_support],
         "steps": steps, "notice_days": notice, "notice_assumed": notice_assumed,
         "rto_hours": rto, "rto_assumed": rto_assumed, "cutover_hours": cutover, "warm_standby_needed": standby,
@@ -96,6 +102,7 @@ def whole_plan(facts: dict, deployment: dict, outcomes: dict[str, dict], options
                             "probability": outcomes[t["outcome_id"]]["probability"], "score_points": t["score_points"]}
                            for t in facts["trigger_events"]],
         "target_option": options[target] if target is not None else None,
+        "least_bad_option": options[facts["least_bad_option"]] if facts.get("least_bad_option") else None,
         "supporting_actions": [options[s] for s in facts["supporting_actions"]], "steps": steps,
         "rto_hours": facts["rto_hours"], "rto_assumed": facts["rto_assumed"], "cutover_hours": facts["cutover_hours"],
         "warm_standby_needed": facts["warm_standby_needed"], "dates_to_act_on": facts["dates_to_act_on"],
@@ -109,13 +116,15 @@ TEST_PLAN = ("Tabletop walk-through of this plan each quarter; a live failover o
 
 
 def _setup_parts(a: Assessment, row: dict, channel_label: str, target_label: str | None, rto: float,
-                 cutover: float | None, standby: bool) -> tuple[list[str], list[str], list[str]]:
+                 cutover: float | None, standby: bool, back_label: str | None = None
+                 ) -> tuple[list[str], list[str], list[str]]:
     """(features, steps but the contract one, dependencies but committed spend) of a set-up and target."""
     feats = [f for f in str(row["proprietary_features"]).split(";") if f]
     names = [human("feature", f) for f in feats]
     migration = a.lib.fallbacks.feature_migration
     here = f"{channel_label} ({row['model']}, {row['region'] or 'no region'})"
-    there = target_label or "no feasible target yet — see reasons in the fallback list"
+    there = target_label or (f"the least-bad switch, {back_label} — {NO_EXIT_LOWERS}" if back_label else
+                             "no feasible target yet — see reasons in the fallback list")
     steps = [f"Inventory what must move from {here}: prompts, system messages, tool definitions, evaluation sets, "
              f"conversation state and logs; confirm {row['data_sensitivity']} data may be processed on the target."]
     steps += [f"Replace {name}: {migration[f]}" for f, name in zip(feats, names, strict=True) if f in migration]
@@ -137,6 +146,7 @@ def _setup_parts(a: Assessment, row: dict, channel_label: str, target_label: str
     return feats, steps, dependencies
 
 
+NO_EXIT_LOWERS = "no exit reduces the loss; keep the documented way back"
 HOURS_PER_WEEK = 168
 JURISDICTION_LABELS = {"eu": "EU", "us": "US", "uk": "UK", "apac": "Asia-Pacific", "other": "other jurisdiction",
                        "on_prem": "on-premises"}
@@ -173,6 +183,21 @@ def _duration(hours: float) -> str:
     return f"{hours:g} hours"
 
 
+def run_cost_text(r: dict) -> str:
+    """The run-cost change of an option record as people read it ('unknown' without a listed price)."""
+    v = r["run_cost_delta_usd"]
+    return "run cost change unknown (no listed price)" if v is None else f"run cost {signed_usd(v)} a year"
+
+
+def option_figures(r: dict) -> str:
+    """Risk and cost of an option, side by side and never summed."""
+    loss = r["expected_loss_reduction_usd"]
+    risk = (f"expected loss avoided ${loss:,.0f} a year" if loss >= 0 else
+            f"raises the expected loss by ${-loss:,.0f} a year")
+    return (f"{risk}; residual score {r['residual_score']:.1f}; effort {r['effort_weeks'][0]:g}–"
+            f"{r['effort_weeks'][1]:g} person-weeks; one-off ${r['one_off_cost_usd']:,.0f}; {run_cost_text(r)}")
+
+
 def exit_plan_markdown(plan: dict, escape=md_escape) -> str:
     e = escape  # md_file_escape for downloaded files (no backslashes before $ and _ in words)
     lines = [f"# Exit plan — {e(plan['deployment_id'])}: {e(plan['name'])}", "",
@@ -183,11 +208,15 @@ def exit_plan_markdown(plan: dict, escape=md_escape) -> str:
     lines += [f"- {e(t['label'])} ({'' if t['label'].startswith(t['event']) else e(t['event']) + '; '}"
               f"P = {t['probability']:.0%}, +{t['score_points']:.1f} points)"
               for t in plan["trigger_events"]] or ["- none above 0.05 points"]
-    tgt = plan["target_option"]
+    tgt, back = plan["target_option"], plan.get("least_bad_option")
     lines += ["", "## Target"]
-    lines += [f"**{e(tgt['label'])}** — effort {tgt['effort_weeks'][0]:g}–{tgt['effort_weeks'][1]:g} person-weeks, "
-              f"one-off ${tgt['one_off_cost_usd']:,.0f}, run cost {tgt['cost_delta_pct']:+g} %, "
-              f"residual score {tgt['residual_score']:.1f}"] if tgt else ["No feasible target yet."]
+    if tgt:
+        lines += [f"**{e(tgt['label'])}** — {option_figures(tgt)}"]
+    elif back:
+        lines += [f"No exit reduces the loss; keep the documented way back. Least-bad switch: **{e(back['label'])}** "
+                  f"— {option_figures(back)}"]
+    else:
+        lines += ["No feasible target yet."]
     if plan["supporting_actions"]:
         lines += ["", "Supporting actions:"] + [f"- {e(s['label'])} (−{s['risk_reduction']:.1f} points)"
                                                  for s in plan["supporting_actions"]]

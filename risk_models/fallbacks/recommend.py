@@ -2,12 +2,16 @@
 not (with reasons) — and, for feasible ones, the residual score and expected loss of *the
 deployment as it would be after the option* (risk_models.fallbacks.target_state), scored by the same engine.
 
-Ranking is what a CFO would sign: net annual value = expected loss avoided - run-cost change -
-one-off cost spread over the payback period (one-off = the option's cost + rebuilding proprietary
-features + committed spend a switch strands), per person-week of effort. An option that costs more
-than it saves is shown as such and is never the top recommendation. The recommended *exit target*
-is the best switch (another channel, model or vendor); contract and process levers are supporting
-actions.
+Risk and cost stay apart. Options are ranked by the expected loss they avoid a year per dollar spent
+once (one-off cost — option cost, rebuilt proprietary features, stranded commitment — plus the option's
+own effort at the person-week cost); the change in running cost, priced from the price table
+(risk_models.fallbacks.run_cost; "unknown" where a price is not listed), is its own column and never
+enters the ranking. An option is never the top recommendation unless it lowers the expected loss and
+the loss it avoids over the payback period repays what it costs once — except an option a regulation
+requires for the deployment (DORA Art. 28(8): a tested exit), which is shown as a requirement, first.
+The recommended *exit target* is the best switch (another channel, model or vendor) that lowers the
+expected loss; where none does, the least-bad switch is named apart. Contract and process levers are
+supporting actions.
 """
 
 from __future__ import annotations
@@ -24,11 +28,11 @@ from risk_models.config.schema import FallbackOption
 from risk_models.engine.assessment import Assessment
 from risk_models.engine.score import Scores, contract_position, feature_count, score
 from risk_models.engine.simulation import expected_losses_exact
+from risk_models.fallbacks.run_cost import run_cost_deltas
 from risk_models.fallbacks.target_state import apply_option
 from risk_models.questionnaire.answers import AnswerMap
 
 SENSITIVITY_ORDER = [s.value for s in DataSensitivity]
-MIN_EFFORT_WEEKS = 0.5
 
 
 def may_leave_region(frame: pd.DataFrame, answers: AnswerMap) -> np.ndarray:
@@ -134,49 +138,76 @@ class Recommendations:
     one_off: np.ndarray  # (options, n) USD: option cost + feature rebuild + stranded commitment
     stranded: np.ndarray  # (options, n) USD committed spend a switch strands
     payback_years: float
+    run_cost_delta: np.ndarray  # (options, n) USD a year, NaN = unknown (no listed price)
+    required: np.ndarray  # (options, n) bool: a regulation requires the option for the deployment
+    person_week_usd: float
     _cache: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self._feasible = np.array([[not r for r in per_dep] for per_dep in self.reasons], dtype=bool).reshape(
-            len(self.options), len(self.current))
-        run = np.array([o.run_cost_delta_pct for o in self.options])[:, None] / 100 * self.spend[None, :]
-        self.run_cost_delta = run
+        n_opt, n = len(self.options), len(self.current)
+        self._feasible = np.array([[not r for r in per_dep] for per_dep in self.reasons], dtype=bool).reshape(n_opt, n)
         self.loss_avoided = np.where(self._feasible, self.current_loss[None, :] - self.residual_loss, 0.0)
-        self.net_value = np.where(self._feasible, self.loss_avoided - run - self.one_off / self.payback_years, 0.0)
-        weeks = np.maximum(self.effort.mean(axis=2), MIN_EFFORT_WEEKS)
-        key = np.where(self._feasible, self.net_value / weeks, -np.inf)
-        # order per deployment: feasible options that lower the expected loss and pay for themselves
-        # first (best value per week), then the other feasible ones, then the infeasible ones; ties by
-        # config order. A cheaper target that is riskier is never recommended as a fallback.
-        self._pays = self._feasible & (self.net_value > 0) & (self.loss_avoided > 0)
-        group = np.where(self._pays, 0, np.where(self._feasible, 1, 2))
-        idx = np.arange(len(self.options))[:, None].repeat(len(self.current), axis=1)
-        self._order = np.lexsort((idx, -np.where(np.isfinite(key), key, 0), group), axis=0)
+        own_weeks = np.array([np.mean(o.effort_weeks) for o in self.options])[:, None]
+        #: what acting costs once: the one-off cost and the option's own effort (rebuilt features are in one_off)
+        self.cost_once = self.one_off + own_weeks * self.person_week_usd
+        # risk per dollar spent once; the run-cost change is never part of it
+        self.loss_avoided_per_usd = np.where(self._feasible, self.loss_avoided / np.maximum(self.cost_once, 1.0), 0.0)
+        lowers = np.round(self.loss_avoided, 2) > 0
+        self._repays = self._feasible & lowers & (self.loss_avoided * self.payback_years > self.cost_once)
+        changes = lowers | (np.round(self.current[None, :] - self.residual, 2) > 0)
+        self._must = self._feasible & self.required & changes  # a requirement not met yet
+        # order per deployment: requirements not met yet, then options that lower the expected loss and
+        # repay their one-off cost within the payback period (most loss avoided per dollar first), then
+        # the other feasible ones, then the infeasible ones; ties by config order. A cheaper target that
+        # is riskier is never recommended.
+        group = np.where(self._must, 0, np.where(self._repays, 1, np.where(self._feasible, 2, 3)))
+        idx = np.arange(n_opt)[:, None].repeat(n, axis=1)
+        self._order = np.lexsort((idx, -self.loss_avoided_per_usd, group), axis=0)
         self._switch = np.array([o.is_switch for o in self.options], dtype=bool)
+        self._lowers = self._feasible & lowers
 
     def feasible(self) -> np.ndarray:
         """(options, n) bool."""
         return self._feasible
 
     def top(self, i: int) -> int | None:
-        """The best option for deployment i if any saves more than it costs."""
+        """The best option for deployment i: a requirement not met yet, or one that lowers the expected
+        loss and repays its one-off cost within the payback period; None if there is none."""
         first = int(self._order[0, i])
-        return first if self._pays[first, i] else None
+        return first if self._must[first, i] or self._repays[first, i] else None
 
     def exit_targets(self) -> np.ndarray:
-        """(n,) per deployment the best feasible switch (another channel, model or vendor), whatever
-        its net value; -1 where none is feasible."""
+        """(n,) per deployment the best feasible switch (another channel, model or vendor) that lowers
+        the expected loss, whatever its cost; -1 where no switch does."""
         if "exit" not in self._cache:
-            ok = self._switch[self._order] & np.take_along_axis(self._feasible, self._order, axis=0)
+            ok = np.take_along_axis(self._switch[:, None] & self._lowers, self._order, axis=0)
             first = ok.argmax(axis=0)
             self._cache["exit"] = np.where(ok.any(axis=0), self._order[first, np.arange(ok.shape[1])], -1)
         return self._cache["exit"]
 
+    def decisions(self, n: int = 3) -> list[tuple[int, int]]:
+        """The committee's decisions: up to n (deployment, option) exit targets that avoid the most expected
+        loss per dollar spent once (the PDF's `decisions` reads the same from the report records)."""
+        exits = self.exit_targets()
+        rows = np.flatnonzero(exits >= 0)
+        key = self.loss_avoided_per_usd[exits[rows], rows]
+        pick = rows[np.argsort(-key, kind="stable")[:n]]
+        return [(int(i), int(exits[i])) for i in pick]
+
+    def least_bad_switches(self) -> np.ndarray:
+        """(n,) where no switch lowers the expected loss: the feasible switch that raises it least (ties
+        by config order); -1 where a switch lowers it or none is feasible."""
+        if "least_bad" not in self._cache:
+            ok = self._switch[:, None] & self._feasible
+            best = np.where(ok, self.loss_avoided, -np.inf).argmax(axis=0)
+            self._cache["least_bad"] = np.where(ok.any(axis=0) & (self.exit_targets() < 0), best, -1)
+        return self._cache["least_bad"]
+
     def supporting(self, i: int, limit: int = 3) -> list[int]:
-        """Up to `limit` feasible levers (not switches) that pay for themselves, best first: the exit
-        plan's supporting actions. Selected for every deployment at once on first use."""
+        """Up to `limit` feasible levers (not switches) that are required or repay their one-off cost, best
+        first: the exit plan's supporting actions. Selected for every deployment at once on first use."""
         if "support" not in self._cache:
-            ok = self._feasible & ~self._switch[:, None] & (np.round(self.net_value, 2) > 0)
+            ok = ~self._switch[:, None] & (self._must | self._repays)
             ranked_ok = np.take_along_axis(ok, self._order, axis=0)
             pick = ranked_ok & (np.cumsum(ranked_ok, axis=0) <= limit)
             rows, pos = np.nonzero(pick.T)
@@ -189,12 +220,18 @@ class Recommendations:
         k = int(self.exit_targets()[i])
         return None if k < 0 else k
 
+    def least_bad_switch(self, i: int) -> int | None:
+        k = int(self.least_bad_switches()[i])
+        return None if k < 0 else k
+
     def catalogue(self) -> list[dict]:
         """What each option is, the same for every deployment (the JSON report lists it once)."""
         return [{"option_id": o.id, "label": o.label, "kind": o.kind, "channel": o.target_channel,
                  "vendor": o.target_vendor, "model": o.after.model,
                  "jurisdictions": [j.value for j in o.allowed_jurisdictions],
-                 "cost_delta_pct": o.run_cost_delta_pct, "capability_gap": o.capability_gap}
+                 "run_cost_basis": "price_table" if o.is_switch else "assumption",
+                 "run_cost_delta_pct": o.run_cost_delta_pct,
+                 "required_by": o.required_by.label if o.required_by else None, "capability_gap": o.capability_gap}
                 for o in self.options]
 
     def ranked_records(self, start: int, stop: int) -> list[list[dict]]:
@@ -223,17 +260,20 @@ class Recommendations:
             """a: (options, m) -> flat (m x options) in ranked order."""
             return np.take_along_axis(a.T, rank, axis=1).ravel()
 
-        def take(a: np.ndarray) -> list:
-            return np.round(ranked(a), 2).tolist()
+        def take(a: np.ndarray, digits: int = 2) -> list:
+            return np.round(ranked(a), digits).tolist()
 
         feasible = ranked(feas)
         effort = np.take_along_axis(np.round(self.effort[:, s, :], 1).transpose(1, 0, 2), rank[:, :, None], 1)
+        run = ranked(self.run_cost_delta[:, s])
+        run_list = [None if r != r else r for r in np.round(run, 2).tolist()]  # NaN: unknown price
         return [feasible.tolist(), effort.reshape(-1, 2).tolist(),
                 take(np.where(feas, current - self.residual[:, s], 0.0)),
                 take(np.where(feas, self.residual[:, s], current)),
                 take(np.where(feas, self.residual_loss[:, s], current_loss)),
                 take(self.loss_avoided[:, s]), take(self.one_off[:, s]), take(self.stranded[:, s]),
-                take(self.run_cost_delta[:, s]), take(self.net_value[:, s])], feasible
+                run_list, take(self.loss_avoided_per_usd[:, s], 4), ranked(self._repays[:, s]).tolist(),
+                ranked(self.required[:, s]).tolist()], feasible
 
     def records(self, i: int, lib: Library | None = None) -> list[dict]:
         """Deployment i's options, best first, each with its description (the app's fallback table)."""
@@ -252,15 +292,20 @@ class Recommendations:
 
 OPTION_FIELDS = ("option_id", "feasible", "effort_weeks", "risk_reduction", "residual_score",
                  "residual_expected_loss_usd", "expected_loss_reduction_usd", "one_off_cost_usd",
-                 "stranded_commitment_usd", "run_cost_delta_usd", "net_annual_value_usd")
+                 "stranded_commitment_usd", "run_cost_delta_usd", "loss_avoided_per_usd", "repays_one_off",
+                 "required")
 
 
 def with_flags(r: dict) -> dict:
     """An option record with what its rounded figures imply, as people read it: no reasons when feasible,
-    costs more than it saves (net value <= 0), raises the expected loss (negative reduction)."""
+    costs more than it saves (the loss it avoids over the payback period does not repay what it costs
+    once — never said of a regulatory requirement), raises the expected loss (negative reduction),
+    run cost unknown (no listed price)."""
     ok = r["feasible"]
-    return r | {"reasons": r.get("reasons", []), "costs_more_than_it_saves": ok and r["net_annual_value_usd"] <= 0,
-                "raises_expected_loss": ok and r["expected_loss_reduction_usd"] < 0}
+    return r | {"reasons": r.get("reasons", []),
+                "costs_more_than_it_saves": ok and not r["required"] and not r["repays_one_off"],
+                "raises_expected_loss": ok and r["expected_loss_reduction_usd"] < 0,
+                "run_cost_unknown": r["run_cost_delta_usd"] is None}
 
 
 def recommend(frame: pd.DataFrame, answers: AnswerMap, lib: Library, scores: Scores,
@@ -296,7 +341,21 @@ def recommend(frame: pd.DataFrame, answers: AnswerMap, lib: Library, scores: Sco
     one_off = np.array([o.one_off_cost_usd for o in options])[:, None] + rebuild_usd + stranded
     return Recommendations(options, reasons, residual, residual_loss, current, base_loss,
                            frame["annual_spend_usd"].to_numpy(float), effort, one_off.reshape(len(options), n),
-                           stranded, float(lib.assumptions.payback_years.value))
+                           stranded, float(lib.assumptions.payback_years.value), run_cost_deltas(frame, lib, options),
+                           required_options(frame, lib), float(lib.assumptions.person_week_usd.value))
+
+
+def required_options(frame: pd.DataFrame, lib: Library) -> np.ndarray:
+    """(options, n): the option is required of the deployment by a regime of the organisation's profile
+    (e.g. DORA Art. 28(8) for deployments supporting critical or important functions)."""
+    regimes = set(lib.profile.regimes)
+    crit = frame["criticality"].astype(str).to_numpy()
+    out = np.zeros((len(lib.fallbacks.options), len(frame)), dtype=bool)
+    for k, o in enumerate(lib.fallbacks.options):
+        rb = o.required_by
+        if rb is not None and rb.regime in regimes:
+            out[k] = np.isin(crit, [c.value for c in rb.criticality])
+    return out
 
 
 def _stranded(frame: pd.DataFrame, lib: Library) -> np.ndarray:

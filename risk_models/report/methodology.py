@@ -70,10 +70,19 @@ def method_paragraphs(rep: dict) -> list[str]:
         "magnitudes share a common factor; favourable outcomes shrink the losses of the years they happen in.",
         "Fallbacks. Each option is scored as the deployment would be after it (target channel, model, region and "
         "controls, or the factors a contract or process lever changes) by the same engine, so residual scores, the "
-        "what-if plan, exit plans and concentration agree. Options rank by net annual value (loss avoided − run-cost "
-        "change − one-off cost over the payback period, one-off including feature rebuilds and stranded commitments) "
-        "per person-week; an option that costs more than it saves is never the top recommendation. Concentration: "
-        "Herfindahl–Hirschman index of spend shares (2023 US Merger Guidelines bands).",
+        "what-if plan, exit plans and concentration agree. Risk and cost are shown side by side, never summed: "
+        "options rank by the expected loss they avoid a year per dollar spent once (one-off cost, including feature "
+        "rebuilds and stranded commitments, plus the option's own effort at the person-week cost); the change in "
+        "running cost is its own column. A switch's run-cost change prices the deployment's spend, turned into "
+        "tokens at its current model's list price (3 input tokens per output token, an assumption), at the target's "
+        "list price (config/prices.yaml, each price with its source and date); without a listed price it is "
+        "\"unknown\" and the option is ranked on risk alone. A lever's own running cost is an organisation assumption. "
+        "The recommended exit and every exit-plan target lower the expected loss; where no switch does, the plan "
+        "keeps the documented way back and names the least-bad switch apart. An option that does not repay its "
+        "one-off cost within the payback period is never the top recommendation, except one a regulation requires: "
+        "documenting and testing the exit of a deployment supporting a critical or important function under DORA "
+        "(Art. 28(8)) is shown as a requirement. Concentration: Herfindahl–Hirschman index of spend shares "
+        "(2023 US Merger Guidelines bands).",
         constants_paragraph(rep),
     ]
 
@@ -126,4 +135,18 @@ def worked_example(rep: dict) -> list[str]:
         f"Its effective factors: {fac or 'none'}. Likelihood {d['likelihood']} × impact {d['impact']} = "
         f"{d['likelihood'] * d['impact']} → {d['rating']}.",
         f"Expected annual loss {usd(d['expected_loss_usd'])} = {loss or '0'}.",
+        *_exit_example(d),
     ]
+
+
+def _exit_example(d: dict) -> list[str]:
+    """The deployment's recommended exit, risk and cost side by side (or why there is none)."""
+    exit_ = next((f for f in d.get("fallbacks", []) if f["option_id"] == d.get("recommended_exit")), None)
+    if exit_ is None:
+        return ["No switch lowers its expected loss: its exit plan keeps the documented way back."]
+    run = exit_["run_cost_delta_usd"]
+    return [f"Its recommended exit, {exit_.get('label', 'the best switch')}, avoids {usd(exit_['expected_loss_reduction_usd'])} "
+            f"of expected loss a year for a one-off {usd(exit_['one_off_cost_usd'])} and "
+            f"{exit_['effort_weeks'][0]:g}–{exit_['effort_weeks'][1]:g} person-weeks "
+            f"({usd(exit_['loss_avoided_per_usd'] * 100)} avoided per $100 spent once); separately, its running cost "
+            + ("is unknown (no listed price)." if run is None else f"changes by {signed_usd(run)} a year.")]

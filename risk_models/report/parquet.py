@@ -39,8 +39,8 @@ def parquet_tables(rep: dict) -> dict[str, pd.DataFrame]:
 
 DRIVER_COLUMNS = ("deployment_id", "rank", "kind", "driver_id", "label", "value")
 FALLBACK_FIGURES = ("risk_reduction", "residual_score", "residual_expected_loss_usd", "expected_loss_reduction_usd",
-                    "one_off_cost_usd", "stranded_commitment_usd", "run_cost_delta_usd", "net_annual_value_usd",
-                    "costs_more_than_it_saves", "raises_expected_loss")
+                    "one_off_cost_usd", "stranded_commitment_usd", "run_cost_delta_usd", "loss_avoided_per_usd",
+                    "repays_one_off", "required", "costs_more_than_it_saves", "raises_expected_loss")
 FALLBACK_COLUMNS = ("deployment_id", "rank", "option_id", "option", "kind", "feasible", "reasons", "effort_weeks_low",
                     "effort_weeks_high", *FALLBACK_FIGURES)
 

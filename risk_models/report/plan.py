@@ -28,11 +28,12 @@ def plan_record(a: Assessment, rec: Recommendations, plan: dict[str, list[str]],
                 "deployment_id": dep, "name": str(a.frame["name"].iat[i]), "channel": str(a.frame["channel"].iat[i]),
                 "option_id": oid, "option": r["label"], "effort_weeks": list(r["effort_weeks"]),
                 "one_off_cost_usd": round(float(r["one_off_cost_usd"]), 2),
-                "run_cost_delta_usd": round(float(r["run_cost_delta_usd"]), 2),
+                "run_cost_delta_usd": r["run_cost_delta_usd"],
                 "expected_loss_reduction_usd": round(float(r["expected_loss_reduction_usd"]), 2),
-                "net_annual_value_usd": round(float(r["net_annual_value_usd"]), 2),
+                "loss_avoided_per_usd": r["loss_avoided_per_usd"], "required": r["required"],
             })
-    actions.sort(key=lambda x: -x["net_annual_value_usd"])
+    # requirements first, then by loss avoided per dollar spent once (run cost is its own column)
+    actions.sort(key=lambda x: (not x["required"], -x["loss_avoided_per_usd"]))
     return {"applied": {k: list(v) for k, v in plan.items()},
             "before": {k: w["before"][k] for k in SUMMARY_KEYS},
             "after": {k: w["after"][k] for k in SUMMARY_KEYS},

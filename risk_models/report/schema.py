@@ -28,7 +28,12 @@ class OptionInfo(_Model):
     vendor: str | None
     model: str | None
     jurisdictions: list[str]
-    cost_delta_pct: float
+    run_cost_basis: Literal["price_table", "assumption"] = Field(
+        description="price_table: a switch's run-cost change is priced from config/prices.yaml; assumption: a "
+                    "lever's own running cost, run_cost_delta_pct of spend")
+    run_cost_delta_pct: float | None = Field(description="levers only: their running cost as a % of spend")
+    required_by: str | None = Field(description="the regulation that requires the option of the deployments "
+                                                "it applies to (records: `required`), e.g. DORA Art. 28(8)")
     capability_gap: Literal["low", "medium", "high"]
 
 
@@ -81,8 +86,16 @@ class OptionOutcome(_Model):
     expected_loss_reduction_usd: float
     one_off_cost_usd: float
     stranded_commitment_usd: float
-    run_cost_delta_usd: float
-    net_annual_value_usd: float
+    run_cost_delta_usd: float | None = Field(description="change in running cost a year (+ dearer); null: unknown, "
+                                                         "no listed price for the current or target model and "
+                                                         "channel (the option is ranked on risk alone)")
+    loss_avoided_per_usd: float = Field(description="expected loss avoided a year per dollar spent once (one-off "
+                                                    "cost and the option's effort): the ranking key; the run-cost "
+                                                    "change never enters it")
+    repays_one_off: bool = Field(description="lowers the expected loss, and the loss avoided over the payback "
+                                             "period exceeds what it costs once")
+    required: bool = Field(description="a regulation of the organisation's profile requires it of this deployment "
+                                       "(catalogues.options[option_id].required_by)")
 
 
 class Trigger(_Model):
@@ -103,7 +116,9 @@ class ExitPlan(_Model):
     """Exit plan of a high or critical deployment (DORA Art. 28(8), EBA outsourcing guidelines section 15)."""
 
     trigger_events: list[Trigger]
-    target_option: Id | None
+    target_option: Id | None = Field(description="the best switch that lowers the expected loss; null where none does")
+    least_bad_option: Id | None = Field(description="where no switch lowers the expected loss: the feasible switch "
+                                                    "that raises it least (the documented way back), else null")
     supporting_actions: list[Id]
     steps: list[str] = Field(description="keys of catalogues.texts; the contract step follows from "
                                          "notice_days, committed_spend_usd and contract_end")

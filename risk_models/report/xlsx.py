@@ -89,12 +89,14 @@ def render_xlsx(rep: dict) -> bytes:
     _sheet(wb, "Drivers", ["deployment_id", "kind", "id", "label", "value"], drows, widths={"label": 80})
     frows = [[d["deployment_id"], f["option_id"], f["label"], f["feasible"], "; ".join(f["reasons"]),
               f["effort_weeks"][0], f["effort_weeks"][1], f["risk_reduction"], f["residual_score"],
-              f["expected_loss_reduction_usd"], f["one_off_cost_usd"], f["cost_delta_pct"]]
+              f["expected_loss_reduction_usd"], f["one_off_cost_usd"], f["run_cost_delta_usd"], f["loss_avoided_per_usd"],
+              f["required"]]
              for d in deps for f in d.get("fallbacks", [])]
     _sheet(wb, "Fallbacks", ["deployment_id", "option_id", "label", "feasible", "reasons", "effort_low_weeks",
                              "effort_high_weeks", "risk_reduction", "residual_score", "expected_loss_reduction_usd",
-                             "one_off_cost_usd", "cost_delta_pct"], frows,
-           money={"expected_loss_reduction_usd", "one_off_cost_usd"}, widths={"label": 50, "reasons": 60})
+                             "one_off_cost_usd", "run_cost_delta_usd", "loss_avoided_per_usd", "required"], frows,
+           money={"expected_loss_reduction_usd", "one_off_cost_usd", "run_cost_delta_usd"},
+           widths={"label": 50, "reasons": 60})
     crows = [[axis, weight, c["hhi"], c["band"], c["top"], c["top_share"], key, share]
              for axis, by in rep["concentration"].items() for weight, c in by.items()
              for key, share in c["shares"].items()]

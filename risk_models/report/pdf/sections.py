@@ -17,8 +17,9 @@ from reportlab.platypus import (
 )
 
 from risk_models.config.labels import human, report_labels
-from risk_models.config.palette import signed_usd, usd
+from risk_models.config.palette import run_cost_usd, signed_usd, usd
 from risk_models.config.schema import SWITCH_KINDS
+from risk_models.fallbacks.exit_plan import option_figures
 from risk_models.report.fonts import fonts, markup
 from risk_models.report.methodology import COMPONENT_LABELS, assumption_rows, method_paragraphs, worked_example
 from risk_models.report.pdf.drawings import heatmap_drawing
@@ -32,16 +33,17 @@ def _who(d: dict, limit: int = 60) -> str:
 
 
 def decisions(rep: dict, n: int = 3) -> list[dict]:
-    """The decisions asked of the committee: the n most valuable exits (a switch to another channel,
-    model or vendor that lowers the expected loss), best per deployment, by net annual value."""
+    """The decisions asked of the committee: the n exits (a switch to another channel, model or vendor
+    that lowers the expected loss) that avoid the most expected loss per dollar spent once (one-off cost
+    and effort), best per deployment. The run-cost change is shown beside them, never added in."""
     best = []
     for d in rep["deployments"]:
         opts = [f for f in d.get("fallbacks", []) if f["feasible"] and f.get("kind") in SWITCH_KINDS
                 and f["expected_loss_reduction_usd"] > 0]
         if opts:
-            top = max(opts, key=lambda f: f["net_annual_value_usd"])
+            top = max(opts, key=lambda f: f["loss_avoided_per_usd"])
             best.append(top | {"deployment": _who(d), "deployment_id": d["deployment_id"]})
-    return sorted(best, key=lambda f: -f["net_annual_value_usd"])[:n]
+    return sorted(best, key=lambda f: -f["loss_avoided_per_usd"])[:n]
 
 
 def probability_changes(rep: dict) -> list[dict]:
@@ -152,16 +154,22 @@ def exec_page(rep: dict, comparison: dict | None, styles: dict, width: float) ->
     out += [m, Paragraph("Decisions asked of the committee", styles["h2"])]
     dec = decisions(rep)
     if dec:
-        rows = [["#", "Decision", "One-off cost", "Run cost / yr", "Loss avoided / yr", "Net value / yr",
-                 "Effort (person-weeks)"]]
-        rows += [[str(k), f"Approve {f['label']} for {f['deployment']}", usd(f["one_off_cost_usd"]),
-                  signed_usd(f["run_cost_delta_usd"]), usd(f["expected_loss_reduction_usd"]),
-                  signed_usd(f["net_annual_value_usd"]), f"{f['effort_weeks'][0]:g}–{f['effort_weeks'][1]:g}"]
+        rows = [["#", "Decision", "Loss avoided / yr", "One-off cost", "Effort (person-weeks)",
+                 "Loss avoided per $1 spent once", "Run cost change / yr"]]
+        rows += [[str(k), f"Approve {f['label']} for {f['deployment']}", usd(f["expected_loss_reduction_usd"]),
+                  usd(f["one_off_cost_usd"]), f"{f['effort_weeks'][0]:g}–{f['effort_weeks'][1]:g}",
+                  f"${f['loss_avoided_per_usd']:,.2f}", run_cost_usd(f["run_cost_delta_usd"])]
                  for k, f in enumerate(dec, start=1)]
-        out.append(table(rows, width, styles, align_right=(2, 3, 4, 5)))
-        if any(f["net_annual_value_usd"] <= 0 for f in dec):
-            out.append(Paragraph("A negative net value means the exit costs more than the loss it avoids: keep it "
-                                 "ready, contract and process levers come first.", styles["small"]))
+        out.append(table(rows, width, styles, align_right=(2, 3, 5, 6)))
+        notes = ["Ranked by the expected loss avoided a year per dollar spent once (one-off cost and the effort "
+                 "at the person-week cost); the run-cost change is shown beside it and never added in."]
+        if any(f["costs_more_than_it_saves"] for f in dec):
+            notes.append("An exit whose loss avoided over the payback period does not repay what it costs once: keep "
+                         "it ready, contract and process levers come first.")
+        if any(f["run_cost_delta_usd"] is None for f in dec):
+            notes.append("Run cost “unknown”: no list price for the model on that channel in the price table; the "
+                         "exit is ranked on risk alone.")
+        out.append(Paragraph(" ".join(notes), styles["small"]))
     else:
         out.append(Paragraph("No exit lowers the expected loss of any deployment: no decision is needed.",
                              styles["body"]))
@@ -183,7 +191,8 @@ def _recommended(d: dict) -> str:
     if not f:
         return "no feasible exit yet"
     note = "; costs more than it saves" if f["costs_more_than_it_saves"] else ""
-    return f"{f['label']} (score → {f['residual_score']:.0f}, loss → {usd(f['residual_expected_loss_usd'])}{note})"
+    return (f"{f['label']} (score → {f['residual_score']:.0f}, loss → {usd(f['residual_expected_loss_usd'])}, "
+            f"run cost {run_cost_usd(f['run_cost_delta_usd'])} a year{note})")
 
 
 def _loss_text(d: dict) -> str:
@@ -281,6 +290,17 @@ def references(rep: dict, index: dict[tuple, int], styles: dict) -> list:
     return out
 
 
+def _target_text(tgt: dict | None, back: dict | None) -> str:
+    """An exit plan's target with its risk and run cost side by side; where no switch lowers the expected
+    loss, that said and the least-bad switch named apart."""
+    if tgt:
+        return f"{tgt['label']}, {option_figures(tgt)}"
+    if back:
+        return f"no exit reduces the loss; keep the documented way back. Least-bad switch: {back['label']}, " \
+               f"{option_figures(back)}"
+    return "no feasible target yet"
+
+
 def section_exit_plans(rep: dict, styles: dict) -> list:
     crit = [d for d in rep["deployments"] if d["rating"] == "critical" and "exit_plan" in d]
     out = [Paragraph("Exit-plan summaries (critical deployments)", styles["h1"])]
@@ -293,9 +313,7 @@ def section_exit_plans(rep: dict, styles: dict) -> list:
                           f"score {d['score']:.1f}", styles["body"]),
                 Paragraph("Triggers: " + markup("; ".join(f"{t['label']} (P {t['probability']:.0%})"
                                                            for t in p["trigger_events"][:3])), styles["small"]),
-                Paragraph("Target: " + (markup(f"{tgt['label']}, {tgt['effort_weeks'][0]:g}–{tgt['effort_weeks'][1]:g} "
-                                               f"person-weeks, residual score {tgt['residual_score']:.1f}") if tgt
-                                        else "no feasible target yet"), styles["small"]),
+                Paragraph("Target: " + markup(_target_text(tgt, p.get("least_bad_option"))), styles["small"]),
                 Paragraph(markup(f"RTO {p['rto_hours']:g} h{' (assumed)' if p['rto_assumed'] else ''}; last tested "
                                  f"{p['test_plan']['last_tested'] or 'never'}; {len(p['steps'])} steps: move data and "
                                  "prompts → " + "".join(f"replace {human('feature', f)} → "
@@ -412,19 +430,20 @@ def section_plan(plan: dict, rep: dict, styles: dict, width: float) -> list:
     if ch:
         out.append(Paragraph(markup(f"After the plan the largest channel is {human('channel', ch['top'], labels)} "
                                     f"with {ch['top_share']:.0f}% of spend."), styles["small"]))
-    arows = [["Deployment", "Action", "Effort (person-weeks)", "One-off cost", "Run cost / yr", "Loss avoided / yr",
-              "Net value / yr"]]
-    arows += [[f"{x['deployment_id']} — {x['name']}", x["option"], f"{x['effort_weeks'][0]:g}–{x['effort_weeks'][1]:g}",
-               usd(x["one_off_cost_usd"]), signed_usd(x["run_cost_delta_usd"]), usd(x["expected_loss_reduction_usd"]),
-               signed_usd(x["net_annual_value_usd"])] for x in acts]
+    arows = [["Deployment", "Action", "Effort (person-weeks)", "One-off cost", "Loss avoided / yr",
+              "Run cost change / yr"]]
+    arows += [[f"{x['deployment_id']} — {x['name']}", x["option"] + (" (required)" if x.get("required") else ""),
+               f"{x['effort_weeks'][0]:g}–{x['effort_weeks'][1]:g}", usd(x["one_off_cost_usd"]),
+               usd(x["expected_loss_reduction_usd"]), run_cost_usd(x["run_cost_delta_usd"])] for x in acts]
     if acts:
+        known = [x["run_cost_delta_usd"] for x in acts if x["run_cost_delta_usd"] is not None]
+        unknown = len(acts) - len(known)
         arows.append(["Total", "", f"{sum(x['effort_weeks'][0] for x in acts):g}–"
                       f"{sum(x['effort_weeks'][1] for x in acts):g}", usd(sum(x["one_off_cost_usd"] for x in acts)),
-                      signed_usd(sum(x["run_cost_delta_usd"] for x in acts)),
                       usd(sum(x["expected_loss_reduction_usd"] for x in acts)),
-                      signed_usd(sum(x["net_annual_value_usd"] for x in acts))])
+                      signed_usd(sum(known)) + (f" + {unknown} unknown" if unknown else "")])
     out += [Paragraph("Actions", styles["h2"]), table(arows, width, styles, long=True, compact=True,
-                                                       align_right=(3, 4, 5, 6))]
+                                                       align_right=(3, 4, 5))]
     return out
 
 
