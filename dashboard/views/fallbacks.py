@@ -48,11 +48,16 @@ else:
 records = pd.DataFrame(rec.records(i, lib))
 records["effort (person-weeks)"] = records["effort_weeks"].map(lambda w: f"{w[0]:g}–{w[1]:g}")
 records["why not"] = records["reasons"].map("; ".join)
+records["target model"] = records["target_model"].fillna("—")
+# a fine-tuned deployment is re-trained on a switch's target: the gap says so, with its effort (in the total)
+records["capability gap"] = [f"{g} (re-train the fine-tuned model: {w[0]:g}–{w[1]:g} person-weeks)" if w[1] else g
+                             for g, w in zip(records["capability_gap"], records["retraining_weeks"], strict=True)]
 records["verdict"] = [("not feasible" if not r.feasible else "raises expected loss" if r.raises_expected_loss
                        else "costs more than it saves" if r.costs_more_than_it_saves else "pays for itself")
                       for r in records.itertuples()]
 st.dataframe(records[["label", "verdict", "net_annual_value_usd", "expected_loss_reduction_usd", "residual_score",
-                      "effort (person-weeks)", "one_off_cost_usd", "run_cost_delta_usd", "capability_gap", "why not"]],
+                      "effort (person-weeks)", "one_off_cost_usd", "run_cost_delta_usd", "target model",
+                      "capability gap", "why not"]],
              hide_index=True, width="stretch", key=f"fb_table_{dep}", column_config={
                  "label": st.column_config.TextColumn("Option"),
                  "verdict": st.column_config.TextColumn("Verdict"),
@@ -62,7 +67,8 @@ st.dataframe(records[["label", "verdict", "net_annual_value_usd", "expected_loss
                  "effort (person-weeks)": st.column_config.TextColumn("Effort (person-weeks)"),
                  "one_off_cost_usd": st.column_config.NumberColumn("One-off cost", format="dollar"),
                  "run_cost_delta_usd": st.column_config.NumberColumn("Run cost Δ / yr", format="dollar"),
-                 "capability_gap": st.column_config.TextColumn("Capability gap"),
+                 "target model": st.column_config.TextColumn("Target model"),
+                 "capability gap": st.column_config.TextColumn("Capability gap"),
                  "why not": st.column_config.TextColumn("Why not")})
 
 st.subheader("What-if plan")

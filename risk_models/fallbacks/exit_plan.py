@@ -47,6 +47,8 @@ def plan_facts(a: Assessment, rec: Recommendations, i: int, ctx: DriverContext, 
     dep = str(row["deployment_id"])
     k_target, k_support = rec.exit_target(i), rec.supporting(i)
     target_label = rec.options[k_target].label if k_target is not None else None
+    if k_target is not None and rec.target_model[k_target, i]:  # the model of the deployment's task kind
+        target_label = f"{target_label}: {rec.target_model[k_target, i]}"
     target_weeks = round(float(rec.effort[k_target, i, 0]), 1) if k_target is not None else None
     rto, rto_assumed = _answer(a, dep, "rto_hours")
     notice, notice_assumed = _answer(a, dep, "notice_period_days")

@@ -26,7 +26,10 @@ class OptionInfo(_Model):
     kind: str
     channel: str | None
     vendor: str | None
-    model: str | None
+    model: str | None = Field(description="the target model of a chat deployment; null: the same model")
+    models: dict[str, str] = Field(description="the target model per task kind (chat, embedding, image_generation, "
+                                               "...); a deployment of a kind not listed cannot take the option; "
+                                               "empty: the same model")
     jurisdictions: list[str]
     cost_delta_pct: float
     capability_gap: Literal["low", "medium", "high"]
@@ -83,6 +86,14 @@ class OptionOutcome(_Model):
     stranded_commitment_usd: float
     run_cost_delta_usd: float
     net_annual_value_usd: float
+    target_model: str | None = Field(description="the model this deployment would run after a switch (the "
+                                                 "option's model of its task kind); null for levers and where "
+                                                 "the option has no model of its kind")
+    capability_gap: Literal["low", "medium", "high"] = Field(
+        description="the option's capability gap for this deployment: one level higher for a fine-tuned deployment "
+                    "on a switch, and where the target takes in less than the current model (e.g. no images)")
+    retraining_weeks: list[float] = Field(min_length=2, max_length=2, description="person-weeks (low, high) to "
+                                          "re-train a fine-tuned deployment on the target; included in effort_weeks")
 
 
 class Trigger(_Model):
