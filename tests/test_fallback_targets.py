@@ -95,6 +95,13 @@ def test_an_embedding_deployment_gets_only_embedding_targets(lib):
     for k in ("gpt_oss_cloud", "gpt_oss_self_hosted", "claude_on_bedrock", "claude_on_vertex"):
         assert not recs[k]["feasible"] and recs[k]["target_model"] is None
         assert "no embedding model on this option (it offers chat/completion models)" in recs[k]["reasons"]
+    # the committee's DEP-018: an embedding deployment whose recommended exit was Gemini 2.5 Pro (chat)
+    dep018 = BASE | {"region": "japaneast", "criticality": "low", "data_sensitivity": "regulated",
+                     "proprietary_features": "assistants", "fallback_status": "documented"}
+    f = frame_of(lib, [dep018])
+    r = recommend(f, {}, lib, score(f, {}, lib))
+    k = r.exit_target(0)
+    assert k is not None and lib.models.task_rule(r.target_model[k, 0]).task == "embedding"
     # and a chat deployment never lands on an embedding model
     chat = _records(lib, BASE | {"model": "gpt-4o"})
     assert not chat["titan_embeddings_on_bedrock"]["feasible"]

@@ -65,9 +65,15 @@ class SwitchTargets:
 
     model: np.ndarray  # (n,) object: target model, None where the option has none of the row's kind
     vendor: np.ndarray  # (n,) object: its vendor
+    region: np.ndarray  # (n,) object: target region, None where the target cloud has none there
+    jurisdiction: np.ndarray  # (n,) object: its jurisdiction group
     no_region: list[str | None]  # per combination: why no region, or None
     unavailable: list[str | None]  # per combination: the availability table's warning, or None
     combo: np.ndarray  # (n,) index into the per-combination lists
+
+    def frame(self, rows: np.ndarray) -> pd.DataFrame:
+        """The target of these rows, as target_state.switch_target gives it."""
+        return pd.DataFrame({c: getattr(self, a)[rows] for c, a in zip(TARGET_COLUMNS, TARGET_FIELDS, strict=True)})
 
 
 def switch_targets(lib: Library, option: FallbackOption, coded: dict[str, tuple[np.ndarray, np.ndarray]]
@@ -86,9 +92,13 @@ def switch_targets(lib: Library, option: FallbackOption, coded: dict[str, tuple[
     unavailable = [availability_message(lib, channel, tv, tm, tj) if pd.notna(tm) and pd.notna(tj) else None
                    for tm, tv, tj in zip(t["model"], t["model_vendor"], t["jurisdiction"], strict=True)]
     combo = combo.reshape(-1)
-    model, vendor = (np.array([x if isinstance(x, str) else None for x in t[c]] or [None], dtype=object)[combo]
-                     for c in ("model", "model_vendor"))
-    return SwitchTargets(model, vendor, no_region, unavailable, combo)
+    model, vendor, region, jur = (np.array([x if isinstance(x, str) else None for x in t[c]] or [None],
+                                           dtype=object)[combo] for c in TARGET_COLUMNS)
+    return SwitchTargets(model, vendor, region, jur, no_region, unavailable, combo)
+
+
+TARGET_COLUMNS = ("model", "model_vendor", "region", "jurisdiction")
+TARGET_FIELDS = ("model", "vendor", "region", "jurisdiction")
 
 
 def infeasibility(frame: pd.DataFrame, may_leave: np.ndarray, lib: Library, option: FallbackOption,
@@ -266,6 +276,10 @@ class Recommendations:
         recs = list(map(dict, map(zip, repeat(OPTION_FIELDS), zip(ids, *cols))))  # noqa: B905
         for p in np.flatnonzero(~feasible).tolist():
             recs[p]["reasons"] = self.reasons[int(rank.flat[p])][start + p // n_opt]
+        retraining = np.take_along_axis(np.round(self.retraining[:, start:stop, :], 1).transpose(1, 0, 2),
+                                        rank[:, :, None], 1).reshape(-1, 2)
+        for p in np.flatnonzero(retraining[:, 1] > 0).tolist():  # fine-tuned deployments on a switch only
+            recs[p]["retraining_weeks"] = retraining[p].tolist()
         return [recs[j * n_opt:(j + 1) * n_opt] for j in range(m)]
 
     def _ranked_columns(self, start: int, stop: int, rank: np.ndarray) -> tuple[list[list], np.ndarray]:
@@ -290,9 +304,7 @@ class Recommendations:
                 take(np.where(feas, self.residual_loss[:, s], current_loss)),
                 take(self.loss_avoided[:, s]), take(self.one_off[:, s]), take(self.stranded[:, s]),
                 take(self.run_cost_delta[:, s]), take(self.net_value[:, s]),
-                ranked(self.target_model[:, s]).tolist(), ranked(self.capability_gap[:, s]).tolist(),
-                np.take_along_axis(np.round(self.retraining[:, s, :], 1).transpose(1, 0, 2), rank[:, :, None], 1)
-                .reshape(-1, 2).tolist()], feasible
+                ranked(self.target_model[:, s]).tolist(), ranked(self.capability_gap[:, s]).tolist()], feasible
 
     def records(self, i: int, lib: Library | None = None) -> list[dict]:
         """Deployment i's options, best first, each with its description (the app's fallback table)."""
@@ -312,14 +324,16 @@ class Recommendations:
 OPTION_FIELDS = ("option_id", "feasible", "effort_weeks", "risk_reduction", "residual_score",
                  "residual_expected_loss_usd", "expected_loss_reduction_usd", "one_off_cost_usd",
                  "stranded_commitment_usd", "run_cost_delta_usd", "net_annual_value_usd", "target_model",
-                 "capability_gap", "retraining_weeks")
+                 "capability_gap")
 
 
 def with_flags(r: dict) -> dict:
     """An option record with what its rounded figures imply, as people read it: no reasons when feasible,
+    no re-training (0 weeks) unless it is a fine-tuned deployment's switch,
     costs more than it saves (net value <= 0), raises the expected loss (negative reduction)."""
     ok = r["feasible"]
-    return r | {"reasons": r.get("reasons", []), "costs_more_than_it_saves": ok and r["net_annual_value_usd"] <= 0,
+    return r | {"reasons": r.get("reasons", []), "retraining_weeks": r.get("retraining_weeks", [0.0, 0.0]),
+                "costs_more_than_it_saves": ok and r["net_annual_value_usd"] <= 0,
                 "raises_expected_loss": ok and r["expected_loss_reduction_usd"] < 0}
 
 
@@ -345,7 +359,8 @@ def recommend(frame: pd.DataFrame, answers: AnswerMap, lib: Library, scores: Sco
         if not len(rows):
             continue
         sub = frame.iloc[rows].reset_index(drop=True)
-        after_frame, after_answers = apply_option(sub, answers, o, lib)
+        after_frame, after_answers = apply_option(sub, answers, o, lib,
+                                                  target=targets.frame(rows) if targets is not None else None)
         # a lever keeps channel, vendor, region and features: the severities are the same rows'
         # (unless it secures an answer that scales some events' severity)
         scoped = any(lib.questions[q].scope_events for q in o.after.answers if q in lib.questions)

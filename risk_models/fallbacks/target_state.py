@@ -79,20 +79,27 @@ def switch_target(model: pd.Series, region: pd.Series, jur: pd.Series, option: F
 
 
 def apply_option(frame: pd.DataFrame, answers: AnswerMap, option: FallbackOption, lib: Library,
-                 ref: dt.date | None = None) -> tuple[pd.DataFrame, AnswerMap]:
+                 ref: dt.date | None = None, target: pd.DataFrame | None = None) -> tuple[pd.DataFrame, AnswerMap]:
     """Every row of `frame` as it would be after `option` (feasibility is the caller's business),
-    and the answers after it (only the rows of `frame`, other deployments untouched)."""
+    and the answers after it (only the rows of `frame`, other deployments untouched). `target`: the
+    switch_target of these rows when the caller has it already."""
     ref = ref or lib.reference_date
     out = frame.copy()
     after = option.after
     if option.is_switch:
-        target = switch_target(out["model"], out["region"], out["jurisdiction"], option, lib)
+        if target is None:
+            target = switch_target(out["model"], out["region"], out["jurisdiction"], option, lib)
+        target = target.set_axis(out.index)
         out["channel"] = option.target_channel
         # a row with no target of its kind or no region there keeps its own (infeasible: callers check)
         out["model"] = target["model"].fillna(out["model"])
-        out["model_vendor"] = model_vendor(out["model"], lib)
+        out["model_vendor"] = target["model_vendor"].fillna(out["model_vendor"])
         out["region"] = target["region"].fillna(out["region"])
-        out["jurisdiction"] = jurisdiction(out["region"].astype(str), out["channel"], lib)
+        stays = target["jurisdiction"].isna()
+        out["jurisdiction"] = target["jurisdiction"]
+        if stays.any():
+            out.loc[stays, "jurisdiction"] = jurisdiction(out.loc[stays, "region"].astype(str),
+                                                          out.loc[stays, "channel"], lib)
         out["proprietary_features"] = ""
         out["committed_spend_usd"] = 0.0
         out["contract_end"] = None

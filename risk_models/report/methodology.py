@@ -70,7 +70,13 @@ def method_paragraphs(rep: dict) -> list[str]:
         "controls, or the factors a contract or process lever changes) by the same engine, so residual scores, the "
         "what-if plan, exit plans and concentration agree. Options rank by net annual value (loss avoided − run-cost "
         "change − one-off cost over the payback period, one-off including feature rebuilds and stranded commitments) "
-        "per person-week; an option that costs more than it saves is never the top recommendation. Concentration: "
+        "per person-week; an option that costs more than it saves is never the top recommendation. A switch is "
+        "feasible only when it keeps the deployment's task kind (an embedding deployment moves to an embedding "
+        "model; the option names its target model per kind) and its target model is offered on the target "
+        "channel in the jurisdiction it lands in, per the same availability table the import's plausibility "
+        "warnings read; it must also serve the deployment's region and data sensitivity and replace its "
+        "proprietary features. A fine-tuned deployment is re-trained on the target (in the effort) and carries a "
+        "wider capability gap. Concentration: "
         "Herfindahl–Hirschman index of spend shares (2023 US Merger Guidelines bands).",
     ]
 

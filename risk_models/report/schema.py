@@ -92,8 +92,9 @@ class OptionOutcome(_Model):
     capability_gap: Literal["low", "medium", "high"] = Field(
         description="the option's capability gap for this deployment: one level higher for a fine-tuned deployment "
                     "on a switch, and where the target takes in less than the current model (e.g. no images)")
-    retraining_weeks: list[float] = Field(min_length=2, max_length=2, description="person-weeks (low, high) to "
-                                          "re-train a fine-tuned deployment on the target; included in effort_weeks")
+    retraining_weeks: list[float] | None = Field(None, min_length=2, max_length=2, description=(
+        "fine-tuned deployments on a switch only: person-weeks (low, high) to re-train the model on the target; "
+        "included in effort_weeks"))
 
 
 class Trigger(_Model):
