@@ -95,10 +95,11 @@ def test_region_rule(lib):
     eu = _reasons(lib, BASE | {"data_sensitivity": "regulated"}, "openai_on_bedrock")
     assert not eu["feasible"] and "EU regulated data must stay in its region; this option serves US regions only" \
         in eu["reasons"]
-    us = _reasons(lib, BASE | {"region": "eastus2"}, "openai_on_bedrock")
+    # Bedrock offers GPT-5 models only (config/availability.yaml): gpt-4o is never feasible there
+    us = _reasons(lib, BASE | {"region": "eastus2", "model": "gpt-5"}, "openai_on_bedrock")
     assert us["feasible"], us["reasons"]
     # confidential EU data that may leave its region can go to a US-only option
-    free = _reasons(lib, BASE, "openai_on_bedrock", {"X": {"data_may_leave_region": "yes"}})
+    free = _reasons(lib, BASE | {"model": "gpt-5"}, "openai_on_bedrock", {"X": {"data_may_leave_region": "yes"}})
     assert free["feasible"], free["reasons"]
 
 
@@ -195,7 +196,7 @@ def test_assess_json_has_fallbacks_and_exit_plans(demo_assessment):
     from risk_models.report.options import with_option_details
     rep = with_option_details(report(demo_assessment))
     for d in rep["deployments"]:
-        assert len(d["fallbacks"]) == 13
+        assert len(d["fallbacks"]) == len(demo_assessment.lib.fallbacks.options) == 14
         flags = [f["feasible"] for f in d["fallbacks"]]
         assert flags == sorted(flags, reverse=True)
         assert ("exit_plan" in d) == (d["rating"] in ("high", "critical"))

@@ -91,6 +91,10 @@ def test_parquet_tables_hold_the_report(tmp_path, cli_report):
     expected = cli_report["deployments"][0]["fallbacks"][0]
     assert first["option_id"] == expected["option_id"] and first["loss_avoided_per_usd"] == expected["loss_avoided_per_usd"]
     assert first["run_cost_delta_usd"] == expected["run_cost_delta_usd"]
+    # DEP-007, a fine-tuned text-embedding-3-large deployment: its Gemini target is the embedding model
+    gemini = fb[(fb["deployment_id"] == "DEP-007") & (fb["option_id"] == "gemini_on_vertex")].iloc[0]
+    assert (gemini["target_model"], gemini["capability_gap"], gemini["retraining_weeks_high"]) == \
+        ("gemini-embedding-001", "medium", 3.0)
     steps = tables["exit_plan_steps"]
     assert set(steps["deployment_id"]) == {d["deployment_id"] for d in cli_report["deployments"] if "exit_plan" in d}
     drivers = tables["drivers"]

@@ -52,6 +52,10 @@ records = pd.DataFrame(rec.records(i, lib))
 records["effort (person-weeks)"] = records["effort_weeks"].map(lambda w: f"{w[0]:g}–{w[1]:g}")
 records["why not"] = records["reasons"].map("; ".join)
 records["run cost"] = records["run_cost_delta_usd"].map(run_cost_usd)
+records["target model"] = records["target_model"].fillna("—")
+# a fine-tuned deployment is re-trained on a switch's target: the gap says so, with its effort (in the total)
+records["capability gap"] = [f"{g} (re-train the fine-tuned model: {w[0]:g}–{w[1]:g} person-weeks)" if w[1] else g
+                             for g, w in zip(records["capability_gap"], records["retraining_weeks"], strict=True)]
 records["verdict"] = [("not feasible" if not r.feasible
                        else f"required ({r.required_by})" + ("" if r.risk_reduction > 0 or r.expected_loss_reduction_usd > 0
                                                              else " — already in place") if r.required
@@ -60,7 +64,8 @@ records["verdict"] = [("not feasible" if not r.feasible
                        else "loss avoided repays the one-off")
                       for r in records.itertuples()]
 st.dataframe(records[["label", "verdict", "expected_loss_reduction_usd", "loss_avoided_per_usd", "residual_score",
-                      "effort (person-weeks)", "one_off_cost_usd", "run cost", "capability_gap", "why not"]],
+                      "effort (person-weeks)", "one_off_cost_usd", "run cost", "target model", "capability gap",
+                      "why not"]],
              hide_index=True, width="stretch", key=f"fb_table_{dep}", column_config={
                  "label": st.column_config.TextColumn("Option"),
                  "verdict": st.column_config.TextColumn("Verdict"),
@@ -75,7 +80,8 @@ st.dataframe(records[["label", "verdict", "expected_loss_reduction_usd", "loss_a
                  "run cost": st.column_config.TextColumn(
                      "Run cost change / yr", help="From list prices per model and channel (config/prices.yaml); "
                                                   "“unknown” where no price is listed."),
-                 "capability_gap": st.column_config.TextColumn("Capability gap"),
+                 "target model": st.column_config.TextColumn("Target model"),
+                 "capability gap": st.column_config.TextColumn("Capability gap"),
                  "why not": st.column_config.TextColumn("Why not")})
 
 st.subheader("What-if plan")

@@ -175,6 +175,16 @@ def _check_models(path: Path, models: ModelsFile) -> None:
         _check(problems, path, f"rules[{i}].vendor", rule.vendor in models.vendors,
                f"unknown vendor {rule.vendor!r}; known: {sorted(models.vendors)}")
         _check_regex(problems, path, f"rules[{i}].pattern", rule.pattern)
+    for i, t in enumerate(models.tasks):
+        _check_regex(problems, path, f"tasks[{i}].pattern", t.pattern)
+    _raise_if(problems)
+    _check(problems, path, f"tasks[{len(models.tasks) - 1}].pattern", models.tasks[-1].pattern == "",
+           "the last task rule must match every name (pattern: '') so each model has a task kind")
+    for i, t in enumerate(models.tasks):
+        for name in t.examples:
+            got = models.task_rule(name)
+            _check(problems, path, f"tasks[{i}].examples", got is t,
+                   f"{name!r} is classified by tasks[{models.tasks.index(got)}] ({got.task}), not by this rule")
     _raise_if(problems)
 
 
@@ -256,23 +266,47 @@ def _check_scenarios(path: Path, sf: ScenariosFile, channels: set[str], vendors:
     _raise_if(problems)
 
 
-def _check_fallbacks(path: Path, ff: FallbacksFile, channels: set[str], vendors: set[str], models: ModelsFile,
-                     questions: dict[str, Question]) -> None:
+def _vendor_of(models: ModelsFile, model: str) -> str:
+    return next((r.vendor for r in models.rules if re.match(r.pattern, model, re.IGNORECASE)), "other")
+
+
+def _check_fallbacks(path: Path, ff: FallbacksFile, channels: ChannelsFile, vendors: set[str], models: ModelsFile,
+                     questions: dict[str, Question], availability: AvailabilityFile,
+                     regions: RegionsFile) -> None:
     problems: list[str] = []
     for _i, opt, key in _unique(problems, path, ff.options, "options", "option"):
         targets_c = [opt.target_channel] if opt.target_channel else []
         targets_v = [opt.target_vendor] if opt.target_vendor else []
-        _check_rules(problems, path, key, channels, vendors,
+        _check_rules(problems, path, key, set(channels.channels), vendors,
                      targets_c + opt.applies_to.channels, targets_v + opt.applies_to.vendors)
         both = set(opt.replaces_features) & set(opt.cannot_replace_features)
         _check(problems, path, key, not both, f"features both replaced and not: {sorted(both)}")
-        if opt.after.model:
-            vendor = next((r.vendor for r in models.rules if re.match(r.pattern, opt.after.model, re.IGNORECASE)), "other")
-            _check(problems, path, f"{key}.after.model", vendor == opt.target_vendor,
-                   f"model {opt.after.model!r} belongs to vendor {vendor!r}, not the target vendor {opt.target_vendor!r}")
+        targets = opt.after.models
+        for task, model in targets.items():
+            where = f"{key}.after.models.{task}"
+            kind = models.task_rule(model).task
+            _check(problems, path, where, kind == task,
+                   f"model {model!r} is a {kind} model (config/models.yaml tasks), not {task}")
+            vendor = _vendor_of(models, model)
+            rules = availability.channels.get(opt.target_channel or "", [])
+            _check(problems, path, where, not rules or any(
+                r.vendor == vendor and re.match(r.models, model, re.IGNORECASE) for r in rules),
+                f"model {model!r} is not offered on {opt.target_channel} per config/availability.yaml")
+        if targets:
+            # the headline target (chat, else the only one) belongs to the option's target vendor
+            head = opt.after.model or next(iter(targets.values()))
+            vendor = _vendor_of(models, head)
+            _check(problems, path, f"{key}.after.models", vendor == opt.target_vendor,
+                   f"model {head!r} belongs to vendor {vendor!r}, not the target vendor {opt.target_vendor!r}")
         elif opt.is_switch:
-            _check(problems, path, f"{key}.after.model", opt.applies_to.vendors == [opt.target_vendor],
+            _check(problems, path, f"{key}.after.models", opt.applies_to.vendors == [opt.target_vendor],
                    "a switch that keeps the same model must apply to the target vendor's models only")
+        cloud = channels.channels[opt.target_channel].region_codes \
+            if opt.target_channel in channels.channels else None
+        if opt.after.region and cloud:
+            _check(problems, path, f"{key}.after.region", opt.after.region in regions.clouds.get(cloud, {}),
+                   f"{opt.after.region!r} is not a {cloud} region code (config/regions.yaml); "
+                   f"{opt.target_channel} uses {cloud} regions")
         for qid, value in opt.after.answers.items():
             q = questions.get(qid)
             _check(problems, path, f"{key}.after.answers.{qid}", q is not None, "unknown question")
@@ -377,9 +411,6 @@ def _load_library(d: Path) -> Library:
     _check_questionnaire(d / "questionnaire.yaml", questionnaire)
     channel_ids, vendor_ids = set(channels.channels), set(models.vendors)
     scenarios = load_scenarios(d / "scenarios.yaml", channel_ids, vendor_ids)
-    fallbacks = parse_model(d / "fallbacks.yaml", FallbacksFile)
-    _check_fallbacks(d / "fallbacks.yaml", fallbacks, channel_ids, vendor_ids, models,
-                     {q.id: q for q in questionnaire.questions})
     scoring = parse_model(d / "scoring.yaml", ScoringFile)
     regimes = parse_model(d / "regimes.yaml", RegimesFile)
     regime_ids = set(regimes.regimes)
@@ -392,6 +423,9 @@ def _load_library(d: Path) -> Library:
     regions = parse_model(d / "regions.yaml", RegionsFile)
     availability = parse_model(d / "availability.yaml", AvailabilityFile)
     _check_availability(d / "availability.yaml", availability, channel_ids, vendor_ids)
+    fallbacks = parse_model(d / "fallbacks.yaml", FallbacksFile)
+    _check_fallbacks(d / "fallbacks.yaml", fallbacks, channels, vendor_ids, models,
+                     {q.id: q for q in questionnaire.questions}, availability, regions)
     _check_required_by(d / "fallbacks.yaml", fallbacks, regime_ids)
     prices = parse_model(d / "prices.yaml", PricesFile)
     _check_prices(d / "prices.yaml", prices, channel_ids)

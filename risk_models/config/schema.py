@@ -4,6 +4,7 @@ live in config_loader)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -19,6 +20,11 @@ from risk_models.config.domain import (
 
 Dimension = Literal["continuity", "cost", "contract", "capability", "compliance"]
 Confidence = Literal["low", "medium", "high"]
+# What a model does; a fallback never changes it (an embedding deployment moves to an embedding model).
+TaskKind = Literal["chat", "embedding", "rerank", "image_generation", "video_generation", "speech_to_text",
+                   "text_to_speech", "moderation"]
+Modality = Literal["text", "image", "audio", "video"]
+CloudRegions = Literal["aws", "azure", "gcp", "oci"]
 
 
 # option kinds that move the workload (another channel, model or vendor); the rest are levers
@@ -40,6 +46,9 @@ class Channel(Strict):
     display_name: str
     cloud_provider: str
     aliases: list[str] = []
+    # the cloud whose region codes (config/regions.yaml) this channel uses: a code of another cloud is
+    # implausible there, and a switch to this channel moves to a region of this cloud
+    region_codes: CloudRegions | None = None
 
 
 class JurisdictionRule(Strict):
@@ -92,10 +101,35 @@ class VendorRule(Strict):
     vendor: str
 
 
+class TaskRule(Strict):
+    """Models whose name matches `pattern` (searched anywhere, case-insensitive) do `task`."""
+
+    pattern: str
+    task: TaskKind
+    inputs: list[Modality] = Field(min_length=1)
+    output: Literal["text", "vector", "scores", "labels", "image", "video", "audio"]
+    examples: list[str] = Field(min_length=1)  # names the rule must classify (checked on load)
+    basis: Literal["sourced", "assumption"] = "sourced"
+    source: Source | None = None
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _sourced_has_source(self) -> TaskRule:
+        if self.basis == "sourced" and self.source is None:
+            raise ValueError("basis: sourced needs a source")
+        return self
+
+
 class ModelsFile(Strict):
     as_of: dt.date
     vendors: dict[str, str]
     rules: list[VendorRule]
+    tasks: list[TaskRule] = Field(min_length=1)
+
+    def task_rule(self, model: str) -> TaskRule:
+        """The first task rule matching the model name (the last rule matches every name)."""
+        name = model.strip()
+        return next((t for t in self.tasks if re.search(t.pattern, name, re.IGNORECASE)), self.tasks[-1])
 
 
 # --- questionnaire.yaml ----------------------------------------------------------------
@@ -379,12 +413,19 @@ class OptionAfter(Strict):
     so a switch is scored exactly like a native deployment on the target and a lever changes only the
     factors it acts on."""
 
-    model: str | None = None  # switches: the target model; None = the same model
+    # switches: the target model per task kind (a deployment of a kind not listed cannot take the
+    # option); empty = the same model, wherever the availability table offers it
+    models: dict[TaskKind, str] = {}
     region: str | None = None  # where a switch runs when the current region is not served
     fallback_status: FallbackStatus | None = None  # at least this after the option
     abstraction_layer: bool | None = None  # True: a gateway is in place afterwards
     committed_ratio_cap: float | None = Field(default=None, ge=0)  # committed spend <= cap x annual spend
     answers: dict[str, str | float | list[str]] = {}  # questionnaire answers it secures (never worsens)
+
+    @property
+    def model(self) -> str | None:
+        """The target model of a chat deployment (the option's headline model); None = the same model."""
+        return self.models.get("chat")
 
 
 class RequiredBy(Strict):
@@ -430,7 +471,7 @@ class FallbackOption(Strict):
             raise ValueError(f"effort_weeks [{lo}, {hi}] must be 0 <= low <= high")
         if self.is_switch and not (self.target_channel and self.target_vendor):
             raise ValueError("a switch needs target_channel and target_vendor")
-        if not self.is_switch and (self.target_channel or self.target_vendor or self.after.model or self.after.region):
+        if not self.is_switch and (self.target_channel or self.target_vendor or self.after.models or self.after.region):
             raise ValueError("controls and contract levers keep channel, vendor, model and region")
         if self.is_switch and self.run_cost_delta_pct is not None:
             raise ValueError("a switch's run-cost change comes from config/prices.yaml: remove run_cost_delta_pct")

@@ -344,8 +344,8 @@ def score(
     """Score every deployment of a validated inventory frame against the events of the library.
     `profiles`: exposure profiles already computed for these rows — valid only when channel, vendor,
     jurisdiction, features and event-scoped answers are unchanged (a lever re-scored on its target).
-    `lean=True` gives only what scores and expected losses need (the recommender's 13 option
-    scorings): no per-outcome score points (drivers), likelihood, impact or rating."""
+    `lean=True` gives only what scores and expected losses need (the recommender scores every option
+    this way): no per-outcome score points (drivers), likelihood, impact or rating."""
     ref = ref or lib.reference_date
     outcomes = outcome_table(lib, probabilities)
     if profiles is None:

@@ -51,7 +51,11 @@ def plan_facts(a: Assessment, rec: Recommendations, i: int, ctx: DriverContext, 
     # least-bad switch (named apart, never as the target)
     k_back = k_target if k_target is not None else k_least
     target_label = rec.options[k_target].label if k_target is not None else None
+    if k_target is not None and rec.target_model[k_target, i]:  # the model of the deployment's task kind
+        target_label = f"{target_label}: {rec.target_model[k_target, i]}"
     back_label = rec.options[k_least].label if k_target is None and k_least is not None else None
+    if back_label is not None and rec.target_model[k_least, i]:
+        back_label = f"{back_label}: {rec.target_model[k_least, i]}"
     target_weeks = round(float(rec.effort[k_back, i, 0]), 1) if k_back is not None else None
     rto, rto_assumed = _answer(a, dep, "rto_hours")
     notice, notice_assumed = _answer(a, dep, "notice_period_days")

@@ -29,7 +29,10 @@ from risk_models.engine.assessment import Assessment
 from risk_models.engine.score import Scores, contract_position, feature_count, score
 from risk_models.engine.simulation import expected_losses_exact
 from risk_models.fallbacks.run_cost import run_cost_deltas
-from risk_models.fallbacks.target_state import apply_option
+from risk_models.fallbacks.target_state import apply_option, switch_target
+from risk_models.inventory.plausibility import availability_message
+from risk_models.inventory.regions import CLOUD_LABELS
+from risk_models.inventory.tasks import TASK_LABELS, inputs_of, task_kinds
 from risk_models.questionnaire.answers import AnswerMap
 
 SENSITIVITY_ORDER = [s.value for s in DataSensitivity]
@@ -41,26 +44,76 @@ def may_leave_region(frame: pd.DataFrame, answers: AnswerMap) -> np.ndarray:
                     dtype=bool)
 
 
-CODED_COLUMNS = ("channel", "model_vendor", "jurisdiction", "data_sensitivity", "proprietary_features")
+CODED_COLUMNS = ("channel", "model", "model_vendor", "region", "jurisdiction", "data_sensitivity",
+                 "proprietary_features")
 
 
-def coded_columns(frame: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """(codes, distinct values) of the columns the feasibility checks read: each option's checks
-    then work on a few distinct values instead of 20,000 strings."""
+def coded_columns(frame: pd.DataFrame, lib: Library) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(codes, distinct values) of the columns the feasibility checks read, and of the task kind (from
+    the model): each option's checks then work on a few distinct values instead of 20,000 strings."""
     out = {}
     for c in CODED_COLUMNS:
         codes, uniq = pd.factorize(frame[c].astype(str))
         out[c] = (codes, np.asarray(uniq, dtype=object))
+    codes, uniq = out["model"]
+    kind_codes, kinds = pd.factorize(task_kinds(pd.Series(uniq, dtype=object), lib))
+    out["task_kind"] = (kind_codes[codes] if len(uniq) else codes, np.asarray(kinds, dtype=object))
     return out
 
 
+@dataclass
+class SwitchTargets:
+    """Per deployment, where a switch takes it (risk_models.fallbacks.target_state.switch_target) and
+    what stands in the way: the option has no model of its task kind, its cloud has no region there,
+    or the availability table does not offer the target model there."""
+
+    model: np.ndarray  # (n,) object: target model, None where the option has none of the row's kind
+    vendor: np.ndarray  # (n,) object: its vendor
+    region: np.ndarray  # (n,) object: target region, None where the target cloud has none there
+    jurisdiction: np.ndarray  # (n,) object: its jurisdiction group
+    no_region: list[str | None]  # per combination: why no region, or None
+    unavailable: list[str | None]  # per combination: the availability table's warning, or None
+    combo: np.ndarray  # (n,) index into the per-combination lists
+
+    def frame(self, rows: np.ndarray) -> pd.DataFrame:
+        """The target of these rows, as target_state.switch_target gives it."""
+        return pd.DataFrame({c: getattr(self, a)[rows] for c, a in zip(TARGET_COLUMNS, TARGET_FIELDS, strict=True)})
+
+
+def switch_targets(lib: Library, option: FallbackOption, coded: dict[str, tuple[np.ndarray, np.ndarray]]
+                   ) -> SwitchTargets:
+    """Where the switch takes every row, worked out once per distinct (model, region, jurisdiction)."""
+    (m, m_u), (r, r_u), (j, j_u) = coded["model"], coded["region"], coded["jurisdiction"]
+    key = (m.astype(np.int64) * max(len(r_u), 1) + r) * max(len(j_u), 1) + j
+    uniq, first, combo = np.unique(key, return_index=True, return_inverse=True)
+    rows = pd.DataFrame({"model": m_u[m[first]], "region": r_u[r[first]], "jurisdiction": j_u[j[first]]})
+    t = switch_target(rows["model"], rows["region"], rows["jurisdiction"], option, lib)
+    channel = option.target_channel or ""
+    cloud = lib.channels.channels[channel].region_codes if channel in lib.channels.channels else None
+    no_region = [None if pd.notna(tr) else
+                 f"{lib.channel_label(channel)} has no {CLOUD_LABELS.get(cloud or '', cloud)} region in the "
+                 f"jurisdiction of {reg}" for tr, reg in zip(t["region"], rows["region"], strict=True)]
+    unavailable = [availability_message(lib, channel, tv, tm, tj) if pd.notna(tm) and pd.notna(tj) else None
+                   for tm, tv, tj in zip(t["model"], t["model_vendor"], t["jurisdiction"], strict=True)]
+    combo = combo.reshape(-1)
+    model, vendor, region, jur = (np.array([x if isinstance(x, str) else None for x in t[c]] or [None],
+                                           dtype=object)[combo] for c in TARGET_COLUMNS)
+    return SwitchTargets(model, vendor, region, jur, no_region, unavailable, combo)
+
+
+TARGET_COLUMNS = ("model", "model_vendor", "region", "jurisdiction")
+TARGET_FIELDS = ("model", "vendor", "region", "jurisdiction")
+
+
 def infeasibility(frame: pd.DataFrame, may_leave: np.ndarray, lib: Library, option: FallbackOption,
-                  coded: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> list[list[str]]:
+                  coded: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+                  targets: SwitchTargets | None = None) -> list[list[str]]:
     """Per deployment, the reasons the option does not fit (empty list = feasible). Rows with the
     same reasons share one list (a few distinct combinations over 20,000 rows): read-only.
-    `coded`: coded_columns(frame) when the caller checks several options on the same rows."""
+    `coded`: coded_columns(frame) when the caller checks several options on the same rows; `targets`:
+    switch_targets of the option on those rows, when the caller has them already."""
     n = len(frame)
-    coded = coded if coded is not None else coded_columns(frame)
+    coded = coded if coded is not None else coded_columns(frame, lib)
     messages: list[str] = []
     checks: list[np.ndarray] = []  # per check, (n,) index into messages or -1
 
@@ -88,10 +141,20 @@ def infeasibility(frame: pd.DataFrame, may_leave: np.ndarray, lib: Library, opti
     if at.vendors:
         add(~isin("model_vendor", at.vendors), f"applies to {', '.join(lib.vendor_label(v) for v in at.vendors)} models only")
     if option.is_switch:
+        targets = targets if targets is not None else switch_targets(lib, option, coded)
+        kinds = option.after.models
+        if kinds:  # a switch keeps the task kind: no model of the deployment's kind, no target
+            (task, task_u), offered = coded["task_kind"], ", ".join(TASK_LABELS[k] for k in kinds)
+            add(~isin("task_kind", kinds), keys=task,
+                texts=[f"no {TASK_LABELS.get(k, k)} model on this option (it offers {offered} models)" for k in task_u])
         there = isin("channel", [option.target_channel])
-        if option.after.model is not None:
-            there &= isin("model_vendor", [option.target_vendor])
+        if kinds:  # another model of the same vendor on the same channel is the same place
+            vendor, vendor_u = coded["model_vendor"]
+            there &= targets.vendor == vendor_u[vendor]
         add(there, "the deployment already runs there")
+        for texts in (targets.no_region, targets.unavailable):  # the target state must be plausible
+            add(np.array([t is not None for t in texts], dtype=bool)[targets.combo], keys=targets.combo,
+                texts=[t or "" for t in texts])
     allowed = [j.value for j in option.allowed_jurisdictions]
     region_bound = ~may_leave | isin("data_sensitivity", ["regulated"])
     served = ", ".join(a.upper().replace("ON_PREM", "on-prem") for a in allowed)
@@ -141,6 +204,9 @@ class Recommendations:
     run_cost_delta: np.ndarray  # (options, n) USD a year, NaN = unknown (no listed price)
     required: np.ndarray  # (options, n) bool: a regulation requires the option for the deployment
     person_week_usd: float
+    target_model: np.ndarray  # (options, n) object: the model a switch moves to (None for levers)
+    capability_gap: np.ndarray  # (options, n) object: low/medium/high for this deployment
+    retraining: np.ndarray  # (options, n, 2) person-weeks re-training a fine-tuned deployment (in effort)
     _cache: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -227,7 +293,7 @@ class Recommendations:
     def catalogue(self) -> list[dict]:
         """What each option is, the same for every deployment (the JSON report lists it once)."""
         return [{"option_id": o.id, "label": o.label, "kind": o.kind, "channel": o.target_channel,
-                 "vendor": o.target_vendor, "model": o.after.model,
+                 "vendor": o.target_vendor, "model": o.after.model, "models": dict(o.after.models),
                  "jurisdictions": [j.value for j in o.allowed_jurisdictions],
                  "run_cost_basis": "price_table" if o.is_switch else "assumption",
                  "run_cost_delta_pct": o.run_cost_delta_pct,
@@ -247,6 +313,10 @@ class Recommendations:
         recs = list(map(dict, map(zip, repeat(OPTION_FIELDS), zip(ids, *cols))))  # noqa: B905
         for p in np.flatnonzero(~feasible).tolist():
             recs[p]["reasons"] = self.reasons[int(rank.flat[p])][start + p // n_opt]
+        retraining = np.take_along_axis(np.round(self.retraining[:, start:stop, :], 1).transpose(1, 0, 2),
+                                        rank[:, :, None], 1).reshape(-1, 2)
+        for p in np.flatnonzero(retraining[:, 1] > 0).tolist():  # fine-tuned deployments on a switch only
+            recs[p]["retraining_weeks"] = retraining[p].tolist()
         return [recs[j * n_opt:(j + 1) * n_opt] for j in range(m)]
 
     def _ranked_columns(self, start: int, stop: int, rank: np.ndarray) -> tuple[list[list], np.ndarray]:
@@ -273,7 +343,8 @@ class Recommendations:
                 take(np.where(feas, self.residual_loss[:, s], current_loss)),
                 take(self.loss_avoided[:, s]), take(self.one_off[:, s]), take(self.stranded[:, s]),
                 run_list, take(self.loss_avoided_per_usd[:, s], 4), ranked(self._repays[:, s]).tolist(),
-                ranked(self.required[:, s]).tolist()], feasible
+                ranked(self.required[:, s]).tolist(),
+                ranked(self.target_model[:, s]).tolist(), ranked(self.capability_gap[:, s]).tolist()], feasible
 
     def records(self, i: int, lib: Library | None = None) -> list[dict]:
         """Deployment i's options, best first, each with its description (the app's fallback table)."""
@@ -293,16 +364,16 @@ class Recommendations:
 OPTION_FIELDS = ("option_id", "feasible", "effort_weeks", "risk_reduction", "residual_score",
                  "residual_expected_loss_usd", "expected_loss_reduction_usd", "one_off_cost_usd",
                  "stranded_commitment_usd", "run_cost_delta_usd", "loss_avoided_per_usd", "repays_one_off",
-                 "required")
+                 "required", "target_model", "capability_gap")
 
 
 def with_flags(r: dict) -> dict:
     """An option record with what its rounded figures imply, as people read it: no reasons when feasible,
     costs more than it saves (the loss it avoids over the payback period does not repay what it costs
     once — never said of a regulatory requirement), raises the expected loss (negative reduction),
-    run cost unknown (no listed price)."""
+    run cost unknown (no listed price), no re-training (0 weeks) unless it is a fine-tuned deployment's switch."""
     ok = r["feasible"]
-    return r | {"reasons": r.get("reasons", []),
+    return r | {"reasons": r.get("reasons", []), "retraining_weeks": r.get("retraining_weeks", [0.0, 0.0]),
                 "costs_more_than_it_saves": ok and not r["required"] and not r["repays_one_off"],
                 "raises_expected_loss": ok and r["expected_loss_reduction_usd"] < 0,
                 "run_cost_unknown": r["run_cost_delta_usd"] is None}
@@ -315,18 +386,23 @@ def recommend(frame: pd.DataFrame, answers: AnswerMap, lib: Library, scores: Sco
     base_loss = expected_losses_exact(frame, scores, lib)
     current = scores.table["score"].to_numpy()
     may_leave = may_leave_region(frame, answers)
-    coded = coded_columns(frame)
+    coded = coded_columns(frame, lib)
     residual = np.repeat(current[None, :], len(options), axis=0)
     residual_loss = np.repeat(base_loss[None, :], len(options), axis=0)
+    target_model = np.full((len(options), n), None, dtype=object)
     reasons = []
     for k, o in enumerate(options):
-        why = infeasibility(frame, may_leave, lib, o, coded)
+        targets = switch_targets(lib, o, coded) if o.is_switch else None
+        if targets is not None:
+            target_model[k] = targets.model
+        why = infeasibility(frame, may_leave, lib, o, coded, targets)
         reasons.append(why)
         rows = np.flatnonzero([not r for r in why])
         if not len(rows):
             continue
         sub = frame.iloc[rows].reset_index(drop=True)
-        after_frame, after_answers = apply_option(sub, answers, o, lib)
+        after_frame, after_answers = apply_option(sub, answers, o, lib,
+                                                  target=targets.frame(rows) if targets is not None else None)
         # a lever keeps channel, vendor, region and features: the severities are the same rows'
         # (unless it secures an answer that scales some events' severity)
         scoped = any(lib.questions[q].scope_events for q in o.after.answers if q in lib.questions)
@@ -339,10 +415,12 @@ def recommend(frame: pd.DataFrame, answers: AnswerMap, lib: Library, scores: Sco
     rebuild_usd = (effort.mean(axis=2) - np.array([np.mean(o.effort_weeks) for o in options])[:, None]) \
         * lib.assumptions.person_week_usd.value
     one_off = np.array([o.one_off_cost_usd for o in options])[:, None] + rebuild_usd + stranded
+    gap, retraining = _capability(frame, lib, coded, target_model)
     return Recommendations(options, reasons, residual, residual_loss, current, base_loss,
                            frame["annual_spend_usd"].to_numpy(float), effort, one_off.reshape(len(options), n),
-                           stranded, float(lib.assumptions.payback_years.value), run_cost_deltas(frame, lib, options),
-                           required_options(frame, lib), float(lib.assumptions.person_week_usd.value))
+                           stranded, float(lib.assumptions.payback_years.value), run_cost_deltas(frame, lib, options, target_model),
+                           required_options(frame, lib), float(lib.assumptions.person_week_usd.value), target_model, gap,
+                           retraining)
 
 
 def required_options(frame: pd.DataFrame, lib: Library) -> np.ndarray:
@@ -356,6 +434,36 @@ def required_options(frame: pd.DataFrame, lib: Library) -> np.ndarray:
         if rb is not None and rb.regime in regimes:
             out[k] = np.isin(crit, [c.value for c in rb.criticality])
     return out
+
+
+GAP_LEVELS = ("low", "medium", "high")
+
+
+def _capability(frame: pd.DataFrame, lib: Library, coded: dict[str, tuple[np.ndarray, np.ndarray]],
+                target_model: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(options, n) capability gap per deployment and (options, n, 2) re-training weeks. A switch is one
+    level worse for a fine-tuned deployment (the tuned behaviour is gone until it is re-trained on the
+    target; the re-training is its fine-tuning feature rebuild, already in the effort) and one level
+    worse where the target model takes in less than the current one (e.g. no images)."""
+    options = lib.fallbacks.options
+    n = len(frame)
+    codes, feats = coded["proprietary_features"]
+    tuned = np.array(["fine_tuning" in f.split(";") for f in feats] + [False], dtype=bool)[codes]
+    m, m_u = coded["model"]
+    inputs = {name: inputs_of(lib, name) for name in m_u.tolist()}
+    switch = np.array([o.is_switch for o in options], dtype=bool)
+    level = np.array([GAP_LEVELS.index(o.capability_gap) for o in options])[:, None] + np.zeros((1, n), dtype=int)
+    level += switch[:, None] & tuned[None, :]
+    for k in np.flatnonzero(switch).tolist():  # per distinct (current, target) model pair
+        t, t_u = pd.factorize(pd.Series(target_model[k], dtype=object))  # None -> -1
+        key = m.astype(np.int64) * (len(t_u) + 1) + (t + 1)
+        uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        losing = [t[i] >= 0 and not inputs_of(lib, t_u[t[i]]) >= inputs[m_u[m[i]]] for i in first.tolist()]
+        level[k] += np.array(losing, dtype=bool)[inv.reshape(-1)] if len(uniq) else 0
+    gap = np.asarray(GAP_LEVELS, dtype=object)[np.minimum(level, len(GAP_LEVELS) - 1)]
+    weeks = np.array(lib.fallbacks.feature_rebuild_weeks, dtype=float)
+    retraining = (switch[:, None] & tuned[None, :])[:, :, None] * weeks[None, None, :]
+    return gap.reshape(len(options), n), retraining.reshape(len(options), n, 2)
 
 
 def _stranded(frame: pd.DataFrame, lib: Library) -> np.ndarray:

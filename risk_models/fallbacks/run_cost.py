@@ -32,9 +32,12 @@ def _prices(lib: Library, channel: str, models: np.ndarray) -> tuple[np.ndarray,
     return inp, out
 
 
-def run_cost_deltas(frame: pd.DataFrame, lib: Library, options: list[FallbackOption]) -> np.ndarray:
-    """(options, n) USD a year: + dearer, - cheaper, NaN unknown. Vectorised over the few distinct
-    (channel, model) pairs of the rows."""
+def run_cost_deltas(frame: pd.DataFrame, lib: Library, options: list[FallbackOption],
+                    target_model: np.ndarray | None = None) -> np.ndarray:
+    """(options, n) USD a year: + dearer, - cheaper, NaN unknown. `target_model` (options, n): the model
+    each switch moves each deployment to (its task kind's target; None = no target); without it, the
+    option's chat target or the same model. Vectorised over the distinct (channel, model) pairs and
+    target models."""
     n = len(frame)
     spend = frame["annual_spend_usd"].to_numpy(float)
     share = float(lib.prices.spend_mix.input_token_share.value) if lib.prices else np.nan
@@ -47,19 +50,27 @@ def run_cost_deltas(frame: pd.DataFrame, lib: Library, options: list[FallbackOpt
         at = channels == ch
         cur_in[at], cur_out[at] = _prices(lib, ch, models[at])
     # a model billed on input only (embeddings) spends everything on input tokens
-    row_share = np.where(np.isfinite(cur_in) & np.isnan(cur_out), 1.0, share)
-    current = row_share * cur_in + (1 - row_share) * np.nan_to_num(cur_out)
+    pair_share = np.where(np.isfinite(cur_in) & np.isnan(cur_out), 1.0, share)
+    current = (pair_share * cur_in + (1 - pair_share) * np.nan_to_num(cur_out))[pair]
+    row_share = pair_share[pair]
+    row_model = models[pair]
     out = np.full((len(options), n), np.nan)
     for k, o in enumerate(options):
         if not o.is_switch:
             out[k] = (o.run_cost_delta_pct or 0.0) / 100 * spend
             continue
-        target_models = np.full(len(uniq), o.after.model, dtype=object) if o.after.model else models
-        t_in, t_out = _prices(lib, o.target_channel, target_models)
+        if target_model is not None:
+            targets = target_model[k]
+        else:
+            targets = np.full(n, o.after.model, dtype=object) if o.after.model else row_model
+        codes, names = pd.factorize(pd.Series(targets, dtype=object))  # no target (None) -> -1
+        t_in, t_out = _prices(lib, o.target_channel, np.asarray(names, dtype=object))
+        row_in = np.where(codes >= 0, np.append(t_in, np.nan)[codes], np.nan)
+        row_out = np.where(codes >= 0, np.append(t_out, np.nan)[codes], np.nan)
         # output tokens priced at a target that bills input only: unknown (no such price listed)
-        t_out = np.where(row_share >= 1.0, 0.0, t_out)
-        target = row_share * t_in + (1 - row_share) * t_out
+        row_out = np.where(row_share >= 1.0, 0.0, row_out)
+        target = row_share * row_in + (1 - row_share) * row_out
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(current > 0, target / current, np.nan)
-        out[k] = spend * (ratio[pair] - 1)
+        out[k] = spend * (ratio - 1)
     return out

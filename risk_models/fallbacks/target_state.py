@@ -1,11 +1,13 @@
 """The deployment as it would be after a fallback option — the one definition every consumer
 (recommender, residual scores, what-if, exit plans, concentration) scores with the same engine.
 
-* A switch (channel, model or vendor) moves the workload: target channel and model (so the model
-  vendor follows from the model rules), the option's region where the current jurisdiction is not
-  served, no proprietary features (they are rebuilt portably — the effort is counted), no
-  commitment on the new terms, and at least the option's fallback status (the old channel stays
-  documented as the way back). The questionnaire answers stay (they describe the use case).
+* A switch (channel, model or vendor) moves the workload: target channel and the option's model of
+  the deployment's task kind (an embedding deployment gets the embedding model; the model vendor
+  follows from the model rules), the option's region where the current jurisdiction is not served,
+  else the target cloud's region in the same country or jurisdiction (westeurope on Azure becomes
+  europe-west4 on Vertex), no proprietary features (they are rebuilt portably — the effort is
+  counted), no commitment on the new terms, and at least the option's fallback status (the old
+  channel stays documented as the way back). The questionnaire answers stay (they describe the use case).
 * A control or contract lever changes only the factors it acts on: abstraction layer, fallback
   status, a cap on committed spend, or the questionnaire answers it secures (an answer is only
   replaced when the lever's is at least as good in every dimension).
@@ -21,7 +23,9 @@ import pandas as pd
 from risk_models.config.domain import DIMENSIONS, FallbackStatus
 from risk_models.config.loader import Library
 from risk_models.config.schema import FallbackOption
-from risk_models.inventory.read import jurisdiction, model_vendor
+from risk_models.inventory.read import jurisdiction, model_vendor, per_unique
+from risk_models.inventory.regions import region_on
+from risk_models.inventory.tasks import task_kinds
 from risk_models.questionnaire.answers import Answer, AnswerError, AnswerMap, answer_factors, normalise_answer
 
 FALLBACK_ORDER = [s.value for s in FallbackStatus]
@@ -50,23 +54,52 @@ def _no_worse(q, candidate: Answer, current: Answer, ref: dt.date) -> bool:
     return all(new[d] <= old[d] + 1e-12 for d in DIMENSIONS)
 
 
+def switch_target(model: pd.Series, region: pd.Series, jur: pd.Series, option: FallbackOption,
+                  lib: Library) -> pd.DataFrame:
+    """Where a switch takes each workload: `model` (the option's model of the row's task kind, the same
+    model when the option names none; None where it has no model of that kind), `model_vendor`,
+    `region` (the option's region where the jurisdiction is not served, else the target cloud's region
+    of the same country or jurisdiction; None where that cloud has none) and `jurisdiction`.
+    Worked out once per distinct value."""
+    models = option.after.models
+    target_model = task_kinds(model, lib).map(models) if models else model.astype(object)
+    allowed = {j.value for j in option.allowed_jurisdictions}
+    moves = ~jur.isin(allowed)
+    channel = option.target_channel or ""
+    target_region = per_unique(region.astype(str), lambda r: region_on(lib, r, channel))
+    if option.after.region:
+        target_region = target_region.mask(moves, option.after.region)
+    known = target_region.notna()
+    return pd.DataFrame({
+        "model": target_model,
+        "model_vendor": model_vendor(target_model.fillna("").astype(str), lib).where(target_model.notna()),
+        "region": target_region,
+        "jurisdiction": jurisdiction(target_region.fillna("").astype(str), pd.Series(channel, index=region.index),
+                                     lib).where(known)})
+
+
 def apply_option(frame: pd.DataFrame, answers: AnswerMap, option: FallbackOption, lib: Library,
-                 ref: dt.date | None = None) -> tuple[pd.DataFrame, AnswerMap]:
+                 ref: dt.date | None = None, target: pd.DataFrame | None = None) -> tuple[pd.DataFrame, AnswerMap]:
     """Every row of `frame` as it would be after `option` (feasibility is the caller's business),
-    and the answers after it (only the rows of `frame`, other deployments untouched)."""
+    and the answers after it (only the rows of `frame`, other deployments untouched). `target`: the
+    switch_target of these rows when the caller has it already."""
     ref = ref or lib.reference_date
     out = frame.copy()
     after = option.after
     if option.is_switch:
+        if target is None:
+            target = switch_target(out["model"], out["region"], out["jurisdiction"], option, lib)
+        target = target.set_axis(out.index)
         out["channel"] = option.target_channel
-        if after.model:
-            out["model"] = after.model
-            out["model_vendor"] = model_vendor(out["model"], lib)
-        allowed = {j.value for j in option.allowed_jurisdictions}
-        moves = ~out["jurisdiction"].isin(allowed).to_numpy()
-        if after.region and moves.any():
-            out.loc[moves, "region"] = after.region
-        out["jurisdiction"] = jurisdiction(out["region"].astype(str), out["channel"], lib)
+        # a row with no target of its kind or no region there keeps its own (infeasible: callers check)
+        out["model"] = target["model"].fillna(out["model"])
+        out["model_vendor"] = target["model_vendor"].fillna(out["model_vendor"])
+        out["region"] = target["region"].fillna(out["region"])
+        stays = target["jurisdiction"].isna()
+        out["jurisdiction"] = target["jurisdiction"]
+        if stays.any():
+            out.loc[stays, "jurisdiction"] = jurisdiction(out.loc[stays, "region"].astype(str),
+                                                          out.loc[stays, "channel"], lib)
         out["proprietary_features"] = ""
         out["committed_spend_usd"] = 0.0
         out["contract_end"] = None

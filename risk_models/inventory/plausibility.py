@@ -1,7 +1,10 @@
 """Plausibility warnings on a validated inventory: rows that are valid but probably wrong, listed
 like row errors (line, deployment, column, value, message) and never rejected: a model not offered
 on that channel or in that region (config/availability.yaml, sourced), a closed model marked
-self-hosted, a cloud channel with an on-premises region."""
+self-hosted, a cloud channel with an on-premises region or another cloud's region code.
+
+`availability_message` is the one reading of the availability table: the fallback recommender asks
+it about every option's target state, so a feasible option never lands on a warning."""
 
 from __future__ import annotations
 
@@ -12,9 +15,11 @@ import pandas as pd
 
 from risk_models.config.domain import RowError
 from risk_models.config.loader import Library
+from risk_models.inventory.regions import foreign_region_message
 
 
-def _availability_message(lib: Library, channel: str, vendor: str, model: str, jur: str) -> str | None:
+def availability_message(lib: Library, channel: str, vendor: str, model: str, jur: str) -> str | None:
+    """Why `model` (of `vendor`) on `channel` in jurisdiction group `jur` is implausible; None if it is not."""
     rules = lib.availability.channels.get(channel) if lib.availability else None
     if not rules:
         return None  # channel not checked ("other", or a channel the table does not cover)
@@ -37,7 +42,7 @@ def plausibility_warnings(frame: pd.DataFrame, lib: Library) -> list[RowError]:
     out: list[RowError] = []
     keys = frame[["channel", "model_vendor", "model", "jurisdiction"]].astype(str)
     codes, uniq = pd.factorize(pd.MultiIndex.from_frame(keys))
-    messages = [_availability_message(lib, *u) for u in uniq]
+    messages = [availability_message(lib, *u) for u in uniq]
     lines = frame["line"].tolist() if "line" in frame else [None] * len(frame)
     deps, models, regions = (frame[c].astype(str).tolist() for c in ("deployment_id", "model", "region"))
     for i in np.flatnonzero([messages[c] is not None for c in codes]).tolist():
@@ -50,6 +55,11 @@ def plausibility_warnings(frame: pd.DataFrame, lib: Library) -> list[RowError]:
             line=_int(lines[i]), deployment_id=deps[i], column="region", value=regions[i],
             message=f"an on-premises region on a cloud channel ({lib.channel_label(channels[i])}); "
                     "use the provider's region code, or channel Self-hosted"))
+    codes, uniq = pd.factorize(pd.MultiIndex.from_frame(frame[["channel", "region"]].astype(str)))
+    foreign = [foreign_region_message(lib, *u) for u in uniq]
+    for i in np.flatnonzero(np.array([m is not None for m in foreign], dtype=bool)[codes]).tolist():
+        out.append(RowError(line=_int(lines[i]), deployment_id=deps[i], column="region", value=regions[i],
+                            message=foreign[codes[i]]))
     return sorted(out, key=lambda e: (e.line or 0, e.column or ""))
 
 

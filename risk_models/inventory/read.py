@@ -388,7 +388,10 @@ def jurisdiction(regions: pd.Series, channels: pd.Series, lib: Library) -> pd.Se
     from risk_models.inventory.regions import lookup  # local: regions imports the loader, as this module does
 
     rules = [(r.pattern, r.group.value) for r in lib.channels.jurisdictions]
-    out = lookup(regions, lib).fillna(first_match(regions.str.strip(), rules, "other", full=True))
+    out = lookup(regions, lib).astype(object)
+    free = out.isna()  # the patterns only for what the region table does not know
+    if free.any():
+        out[free] = first_match(regions[free].str.strip(), rules, "other", full=True)
     blank = regions.str.strip() == ""
     return out.mask(blank & (channels == "self_hosted"), "on_prem")
 

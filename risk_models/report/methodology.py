@@ -81,7 +81,13 @@ def method_paragraphs(rep: dict) -> list[str]:
         "keeps the documented way back and names the least-bad switch apart. An option that does not repay its "
         "one-off cost within the payback period is never the top recommendation, except one a regulation requires: "
         "documenting and testing the exit of a deployment supporting a critical or important function under DORA "
-        "(Art. 28(8)) is shown as a requirement. Concentration: Herfindahl–Hirschman index of spend shares "
+        "(Art. 28(8)) is shown as a requirement. A switch is "
+        "feasible only when it keeps the deployment's task kind (an embedding deployment moves to an embedding "
+        "model; the option names its target model per kind) and its target model is offered on the target "
+        "channel in the jurisdiction it lands in, per the same availability table the import's plausibility "
+        "warnings read; it must also serve the deployment's region and data sensitivity and replace its "
+        "proprietary features. A fine-tuned deployment is re-trained on the target (in the effort) and carries a "
+        "wider capability gap. Concentration: Herfindahl–Hirschman index of spend shares "
         "(2023 US Merger Guidelines bands).",
         constants_paragraph(rep),
     ]

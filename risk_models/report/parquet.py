@@ -23,6 +23,8 @@ def parquet_tables(rep: dict) -> dict[str, pd.DataFrame]:
     fallbacks = [{"deployment_id": d["deployment_id"], "rank": n, "option_id": f["option_id"], "option": f["label"],
                   "kind": f["kind"], "feasible": f["feasible"], "reasons": "; ".join(f["reasons"]),
                   "effort_weeks_low": f["effort_weeks"][0], "effort_weeks_high": f["effort_weeks"][1],
+                  "target_model": f["target_model"], "capability_gap": f["capability_gap"],
+                  "retraining_weeks_low": f["retraining_weeks"][0], "retraining_weeks_high": f["retraining_weeks"][1],
                   **{k: f[k] for k in FALLBACK_FIGURES}}
                  for d in deps for n, f in enumerate(d["fallbacks"], start=1)]
     steps = [{"deployment_id": d["deployment_id"], "step": n, "text": s}
@@ -42,7 +44,8 @@ FALLBACK_FIGURES = ("risk_reduction", "residual_score", "residual_expected_loss_
                     "one_off_cost_usd", "stranded_commitment_usd", "run_cost_delta_usd", "loss_avoided_per_usd",
                     "repays_one_off", "required", "costs_more_than_it_saves", "raises_expected_loss")
 FALLBACK_COLUMNS = ("deployment_id", "rank", "option_id", "option", "kind", "feasible", "reasons", "effort_weeks_low",
-                    "effort_weeks_high", *FALLBACK_FIGURES)
+                    "effort_weeks_high", "target_model", "capability_gap", "retraining_weeks_low",
+                    "retraining_weeks_high", *FALLBACK_FIGURES)
 
 
 def write_parquet(rep: dict, directory: Path) -> list[Path]:

@@ -26,7 +26,10 @@ class OptionInfo(_Model):
     kind: str
     channel: str | None
     vendor: str | None
-    model: str | None
+    model: str | None = Field(description="the target model of a chat deployment; null: the same model")
+    models: dict[str, str] = Field(description="the target model per task kind (chat, embedding, image_generation, "
+                                               "...); a deployment of a kind not listed cannot take the option; "
+                                               "empty: the same model")
     jurisdictions: list[str]
     run_cost_basis: Literal["price_table", "assumption"] = Field(
         description="price_table: a switch's run-cost change is priced from config/prices.yaml; assumption: a "
@@ -96,6 +99,15 @@ class OptionOutcome(_Model):
                                              "period exceeds what it costs once")
     required: bool = Field(description="a regulation of the organisation's profile requires it of this deployment "
                                        "(catalogues.options[option_id].required_by)")
+    target_model: str | None = Field(description="the model this deployment would run after a switch (the "
+                                                 "option's model of its task kind); null for levers and where "
+                                                 "the option has no model of its kind")
+    capability_gap: Literal["low", "medium", "high"] = Field(
+        description="the option's capability gap for this deployment: one level higher for a fine-tuned deployment "
+                    "on a switch, and where the target takes in less than the current model (e.g. no images)")
+    retraining_weeks: list[float] | None = Field(None, min_length=2, max_length=2, description=(
+        "fine-tuned deployments on a switch only: person-weeks (low, high) to re-train the model on the target; "
+        "included in effort_weeks"))
 
 
 class Trigger(_Model):
