@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from risk_models.config.loader import ConfigError, load_library
 from risk_models.engine.score import score
-from risk_models.fallbacks.recommend import coded_columns, infeasibility, recommend, recommendations_of
+from risk_models.fallbacks.recommend import coded_columns, infeasibility, recommend, recommendations_of, switch_targets
 from risk_models.fallbacks.target_state import apply_option
 from risk_models.inventory.plausibility import plausibility_warnings
 from risk_models.inventory.tasks import task_kinds
@@ -48,15 +48,20 @@ def _feasible_targets(lib, recs, may_leave):
         ok = np.flatnonzero([not r for r in infeasibility(f, may_leave, lib, o, coded)])
         if len(ok):
             sub = f.iloc[ok].reset_index(drop=True)
-            yield o, sub, apply_option(sub, answers, o, lib)[0]
+            yield o, sub, apply_option(sub, answers, o, lib)[0], \
+                switch_targets(lib, o, coded).model[ok] if o.is_switch else None
 
 
 @SETTINGS
 @given(config_inventories())
 def test_no_feasible_option_changes_a_deployments_task_kind(data):
     recs, may_leave = data
-    for o, before, after in _feasible_targets(LIB, recs, may_leave):
-        assert task_kinds(after["model"], LIB).tolist() == task_kinds(before["model"], LIB).tolist(), o.id
+    for o, before, after, target in _feasible_targets(LIB, recs, may_leave):
+        kinds = task_kinds(before["model"], LIB).tolist()
+        assert task_kinds(after["model"], LIB).tolist() == kinds, o.id
+        if target is not None:  # the model the recommender names is the one the target state runs
+            assert None not in target.tolist() and after["model"].tolist() == target.tolist(), o.id
+            assert task_kinds(after["model"], LIB).tolist() == kinds
 
 
 @SETTINGS
@@ -65,7 +70,7 @@ def test_the_target_state_of_every_feasible_option_raises_no_plausibility_warnin
     """A switch lands where the availability table offers its model, on a region of its cloud; a lever
     keeps the set-up, so it adds no warning the deployment did not have."""
     recs, may_leave = data
-    for o, before, after in _feasible_targets(LIB, recs, may_leave):
+    for o, before, after, _ in _feasible_targets(LIB, recs, may_leave):
         warned = plausibility_warnings(after, LIB)
         if o.is_switch:
             assert warned == [], (o.id, [w.message for w in warned])
