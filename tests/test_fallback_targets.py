@@ -131,7 +131,8 @@ def test_demo_embedding_deployments_get_an_embedding_exit_and_chat_ones_a_chat_e
     for dep in embedding:
         assert rec.exit_target(ids.index(dep)) is not None, dep
     i = ids.index("DEP-018")
-    assert kinds[i] == "chat" and rec.target_model[rec.exit_target(i), i] == "gemini-2.5-pro"
+    target = rec.target_model[rec.exit_target(i), i]  # which chat model depends on the ranking (loss per $)
+    assert kinds[i] == "chat" and demo.lib.models.task_rule(target).task == "chat"
 
 
 @pytest.mark.parametrize("model", ["gpt-4o", "o3-mini", "gpt-4.1"])
