@@ -26,3 +26,10 @@ def signed_usd(x: float) -> str:
 def short_usd(x: float) -> str:
     """Money for a headline figure: $2.63M from a million up, else whole dollars."""
     return f"${x / 1e6:,.2f}M" if abs(x) >= 1e6 else usd(x)
+
+
+def interval_text(interval: dict | None, level: float = 0.9, money=short_usd) -> str:
+    """'90 % interval $A–$B' of a {low, high} pair (empty when there is none)."""
+    if not interval:
+        return ""
+    return f"{level:.0%} interval {money(interval['low'])}–{money(interval['high'])}".replace("%", " %", 1)
