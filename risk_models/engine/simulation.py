@@ -205,6 +205,38 @@ def _event_counts(outs, seed: int, trials: int) -> np.ndarray:
     return counts
 
 
+def _moments(x: np.ndarray, profile: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """For the deployments an outcome hits, per combination of favourable outcomes c: the sum s1 and the
+    sum of squares s2 of their loss estimates est(c, d) = sum_k keep[c, profile(d), k] x[d, k], and
+    whether the idiosyncratic sum may be drawn from its normal limit (at least CLT_MIN_DEPLOYMENTS and
+    no deployment above CLT_MAX_SHARE of the variance in any combination). Summed per exposure profile
+    first (x and x x^T by profile), so the (combinations x deployments) estimates are never built; only
+    the few deployments an upper bound cannot clear are checked exactly."""
+    used, local = np.unique(profile, return_inverse=True)
+    kp = keep[:, used, :].astype(np.float64)  # (combos, profiles hit, k)
+    x = x.astype(np.float64)
+    dims = np.flatnonzero(x.any(axis=0))
+    n_p = len(used)
+    first = np.zeros((n_p, len(dims)))
+    second = np.zeros((n_p, len(dims), len(dims)))
+    for i, k in enumerate(dims):
+        first[:, i] = np.bincount(local, weights=x[:, k], minlength=n_p)
+        for j in range(i, len(dims)):
+            second[:, i, j] = second[:, j, i] = np.bincount(local, weights=x[:, k] * x[:, dims[j]], minlength=n_p)
+    kd = kp[:, :, dims]
+    s1 = np.einsum("cpk,pk->c", kd, first)
+    s2 = np.einsum("cpk,cpl,pkl->c", kd, kd, second)
+    if len(x) < CLT_MIN_DEPLOYMENTS:
+        return s1, s2, False
+    limit = CLT_MAX_SHARE * s2.min()
+    bound = (x[:, dims] * kd.max(axis=0)[local]).sum(axis=1) ** 2  # >= est(c, d)^2 for every c
+    doubtful = np.flatnonzero(bound > limit)
+    if len(doubtful):
+        exact = (kd[:, local[doubtful], :] * x[doubtful][:, dims][None]).sum(axis=2) ** 2
+        return s1, s2, bool(exact.max() <= limit)
+    return s1, s2, True
+
+
 def _draw_years(frame: pd.DataFrame, scores: Scores, lib: Library, trials: int, seed: int
                 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """(trials,) annual portfolio losses, and per outcome the portfolio loss of each of its occurrences.
@@ -243,14 +275,14 @@ def _draw_years(frame: pd.DataFrame, scores: Scores, lib: Library, trials: int, 
             pools.append(np.zeros(0))
             continue
         rng = stream(seed, "outcome", outs.ids[o])
-        # loss of each hit deployment for every combination of favourable outcomes: (combos, deps)
-        est = (keep_by_profile[:, inverse[deps], :] * per_dim[deps][None, :, :]).sum(axis=2)
-        s1, s2 = est.sum(axis=1, dtype=np.float64), (est.astype(np.float64) ** 2).sum(axis=1)
+        s1, s2, clt = _moments(per_dim[deps], inverse[deps], keep_by_profile)
         combo = combo_of_trial[occ]
         loss = c * table[rng.integers(0, TABLE_SIZE, size=len(occ))].astype(np.float64) * s1[combo]
-        if c < 1 and len(deps) >= CLT_MIN_DEPLOYMENTS and (est.astype(np.float64) ** 2).max() <= CLT_MAX_SHARE * s2.min():
+        if c < 1 and clt:
             loss += (1 - c) * np.maximum(rng.normal(mu * s1[combo], np.sqrt(var * s2[combo])), 0.0)
         elif c < 1:
+            # loss of each hit deployment for every combination of favourable outcomes: (combos, deps)
+            est = (keep_by_profile[:, inverse[deps], :] * per_dim[deps][None, :, :]).sum(axis=2)
             occ_keys = rng.integers(0, 2**63, size=len(occ), dtype=np.uint64, endpoint=False)
             step = max(1, CHUNK_CELLS // len(deps))
             for start in range(0, len(occ), step):

@@ -6,7 +6,7 @@ PDF and the Markdown summary print it; docs/method.md says the same."""
 from __future__ import annotations
 
 from risk_models.config.assumptions import PARAMETER_LABELS
-from risk_models.config.palette import interval_text, usd
+from risk_models.config.palette import usd
 
 COMPONENT_LABELS = {"price": "price / cost", "stranded_commitment": "stranded commitment", "switching": "switching",
                     "downtime": "downtime", "compliance": "compliance"}
@@ -38,12 +38,16 @@ def _interval_sentence(sim: dict) -> str:
     iv = sim.get("intervals")
     if not iv:
         return ""
+
+    def between(pair: dict) -> str:
+        return f"{usd(pair['low'])} and {usd(pair['high'])}"
+
     return (f" Uncertainty: each outcome's probability and severity lies in a range set by its confidence (a PERT "
-            f"on the log scale whose mean is the stated value); over {iv['parameter_sets']:,} parameter sets the "
-            f"expected annual loss lies in {interval_text(iv['expected_annual_loss_usd'], money=usd)} and, over "
-            f"{iv['var_parameter_sets']:,} of them simulated for {iv['years_per_set']:,} years each, VaR 95 in "
-            f"{interval_text(iv['var95_usd'], money=usd)} — so the interval carries the parameters' uncertainty, "
-            "not only sampling noise.")
+            f"on the log scale whose mean is the stated value). Over {iv['parameter_sets']:,} parameter sets the "
+            f"expected annual loss lies between {between(iv['expected_annual_loss_usd'])} and, over "
+            f"{iv['var_parameter_sets']:,} of them simulated for {iv['years_per_set']:,} years each, VaR 95 between "
+            f"{between(iv['var95_usd'])} ({iv['level']:.0%} intervals): they carry the parameters' uncertainty, "
+            "not only sampling noise.").replace("0%", "0 %")
 
 
 def method_paragraphs(rep: dict) -> list[str]:
