@@ -28,8 +28,9 @@ def short_usd(x: float) -> str:
     return f"${x / 1e6:,.2f}M" if abs(x) >= 1e6 else usd(x)
 
 
-def interval_text(interval: dict | None, level: float = 0.9, money=short_usd) -> str:
-    """'90 % interval $A–$B' of a {low, high} pair (empty when there is none)."""
+def interval_text(interval: dict | None, level: float = 0.9, money=short_usd, between: str = "–") -> str:
+    """'90 % interval $A–$B' of a {low, high} pair (empty when there is none). `between`: " to " where
+    lines may wrap (a PDF cell), so that each amount stays whole."""
     if not interval:
         return ""
-    return f"{level:.0%} interval {money(interval['low'])}–{money(interval['high'])}".replace("%", " %", 1)
+    return f"{level:.0%} interval {money(interval['low'])}{between}{money(interval['high'])}".replace("%", " %", 1)

@@ -1,17 +1,22 @@
 """FAIR-style Monte Carlo of annual losses, vectorised with numpy and chunked.
 
-Each trial is one year. Per event one outcome is drawn with the outcomes' annual probabilities
-(so every deployment an outcome hits is hit in the same trial: losses are correlated through
-shared events). A hit deployment loses estimate x X, where the estimate comes from spend, committed
-spend at risk, switching effort, downtime (only outcomes that cause outages) and compliance exposure
-(config/assumptions.yaml), and X = c x C + (1 - c) x I: C is one PERT draw shared by every deployment
-the outcome hits that year (the common factor c), I an independent PERT draw per deployment.
-Favourable outcomes (exit paths opening up) shrink the losses of the trials in which they happen.
+Each trial is one year. Per event one uniform draw picks one outcome with the outcomes' annual
+probabilities (so every deployment an outcome hits is hit in the same trial: losses are correlated
+through shared events); a repeatable event (outages, price changes) instead occurs a Poisson number
+of times with the closed form's annual frequency. A hit deployment loses estimate x X per occurrence,
+where the estimate comes from spend, committed spend at risk, switching effort, downtime (only
+outcomes that cause outages) and compliance exposure (config/assumptions.yaml), and
+X = c x C + (1 - c) x I: C is one PERT draw shared by every deployment the occurrence hits (the
+common factor c), I an independent PERT draw per deployment. Favourable outcomes (exit paths opening
+up) shrink the losses of the trials in which they happen.
 
-The idiosyncratic sum over many deployments is drawn from its normal limit (exact mean and
-variance) when at least CLT_MIN_DEPLOYMENTS share the hit and none carries more than CLT_MAX_SHARE
-of the variance; otherwise every deployment's magnitude is drawn. Expected losses per deployment
-are computed in closed form (the simulation's mean converges to them; a test checks it).
+Row order changes nothing: every event and outcome draws from its own stream (seed and a hash of its
+id), a deployment's own draw I is a counter-based hash of the occurrence and the deployment id, and
+sums run over the deployments in id order. The idiosyncratic sum over many deployments is drawn from
+its normal limit (exact mean and variance, summed per exposure profile) when at least
+CLT_MIN_DEPLOYMENTS share the hit and none carries more than CLT_MAX_SHARE of the variance; otherwise
+every deployment's magnitude is drawn. Expected losses per deployment are computed in closed form
+(the simulation's mean converges to them; a test checks it).
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from risk_models.config.domain import DIMENSIONS
 from risk_models.config.loader import Library
 from risk_models.engine.score import MAX_RELIEF, Scores, committed_at_risk, feature_count, lookup
 
-TABLE_SIZE = 4096
+TABLE_BITS = 12  # the PERT table has 2^12 entries: a deployment's draw is the top 12 bits of its hash
+TABLE_SIZE = 1 << TABLE_BITS
 CHUNK_CELLS = 1 << 22  # max trial x deployment cells held at once (~16 MB of float32)
 CLT_MIN_DEPLOYMENTS = 200
 CLT_MAX_SHARE = 0.02
@@ -68,7 +74,7 @@ def loss_bases(frame: pd.DataFrame, lib: Library) -> np.ndarray:
     return np.column_stack([by_dim[d] for d in DIMENSIONS]) if len(frame) else np.zeros((0, len(DIMENSIONS)))
 
 
-def _hours(scores: Scores) -> np.ndarray:
+def hours_by_outcome(scores: Scores) -> np.ndarray:
     """(outcomes, dims): 1, but the outcome's outage hours for the downtime dimension."""
     hours = np.ones((len(scores.outcomes.ids), len(DIMENSIONS)))
     hours[:, DIMENSIONS.index("continuity")] = scores.outcomes.outage_hours
@@ -80,7 +86,7 @@ def loss_tensor(frame: pd.DataFrame, scores: Scores, lib: Library, dtype: type =
     the continuity part only for outcomes that cause an outage, for their outage hours. Built as
     (severity x hours per exposure profile) x (vulnerability x loss base per deployment): one
     gather and one product over the full tensor."""
-    per_profile = (scores.profiles.pos * _hours(scores)[None]).astype(dtype, copy=False)
+    per_profile = (scores.profiles.pos * hours_by_outcome(scores)[None]).astype(dtype, copy=False)
     out = per_profile[scores.profiles.inverse]
     out *= (scores.vulnerability * loss_bases(frame, lib)).astype(dtype, copy=False)[:, None, :]
     return out
@@ -92,7 +98,7 @@ def expected_loss_components(frame: pd.DataFrame, scores: Scores, lib: Library) 
     x relief), then scaled by each deployment's vulnerability and loss bases."""
     a = lib.assumptions
     mean = pert_mean(a.pert_low.value, 1.0, a.pert_high.value)
-    per_profile = scores.profile_relief.grouped(scores.profiles.pos * _hours(scores)[None], scores.outcomes.frequency)
+    per_profile = scores.profile_relief.grouped(scores.profiles.pos * hours_by_outcome(scores)[None], scores.outcomes.frequency)
     return scores.vulnerability * loss_bases(frame, lib) * per_profile[scores.profiles.inverse] * mean
 
 
@@ -169,9 +175,6 @@ def _mix(x: np.ndarray) -> np.ndarray:
     x ^= x >> np.uint64(31)
     return x
 
-
-TABLE_BITS = 12
-assert 1 << TABLE_BITS == TABLE_SIZE
 
 
 def keyed_table_index(occurrence_keys: np.ndarray, deployment_keys: np.ndarray) -> np.ndarray:

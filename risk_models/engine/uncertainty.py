@@ -2,15 +2,16 @@
 parameters, not only from sampling noise.
 
 Each outcome's probability and severity are uncertain: a parameter set draws, per outcome, a
-multiplier m = r^(2B - 1) with B ~ Beta(3, 3), i.e. a PERT on the log scale between value / r and
-value x r with its mode (and median) at the stated value, r by the outcome's confidence
+multiplier r^(2B - 1) with B ~ Beta(3, 3), i.e. a PERT on the log scale between value / r and
+value x r, divided by its mean so that the stated value is the parameter's expected value (the
+point figures stay the centre of the intervals); r by the outcome's confidence
 (config/assumptions.yaml: probability_spread, severity_spread). Probabilities are capped at 1 (an
 event's exclusive outcomes scaled back to a sum of 1), severities at 1 (favourable ones at -1).
 
 For each of PARAMETER_SETS sets:
 * the expected annual loss is the closed form again (per exposure profile, relief from favourable
   outcomes recomputed), exact for the set;
-* VaR comes from YEARS_PER_SET simulated years: occurrences are drawn with the set's probabilities
+* VaR (the first VAR_SETS sets) comes from YEARS_PER_SET simulated years: occurrences are drawn with the set's probabilities
   and each occurrence's portfolio loss is resampled from the main simulation's occurrences of that
   outcome, scaled by how much the set changes the outcome's closed-form expected loss per
   occurrence (severity and relief).
@@ -28,7 +29,7 @@ from risk_models.config.loader import Library
 from risk_models.engine.score import MAX_RELIEF, Scores, annual_frequency, relief_of
 from risk_models.engine.simulation import (
     SimulationResult,
-    _hours,
+    hours_by_outcome,
     loss_bases,
     pert_mean,
     stream,
@@ -134,7 +135,7 @@ def outcome_expected_losses(frame: pd.DataFrame, scores: Scores, lib: Library, p
     sev = np.ones((1, n_out)) if params is None else params.severity
     annual, freq = set_probabilities(scores, prob)
     rest, left, column = _relief(scores, annual, sev)
-    hours = _hours(scores)
+    hours = hours_by_outcome(scores)
     harm = prof.pos * hours[None]  # (profiles, outcomes, k), uncapped severity x hours
     wk_rest = weight[None] * rest  # (sets, profiles, k)
     losses = np.zeros(prob.shape)

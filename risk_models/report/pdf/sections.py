@@ -121,8 +121,8 @@ def exec_page(rep: dict, comparison: dict | None, styles: dict, width: float) ->
             ("Largest channel share", f"{human('channel', ch['top'], labels)} {ch['top_share']:.0f}%" if ch else "—")]
     # the uncertainty of the probabilities and severities behind the two loss figures
     iv = sim.get("intervals") or {}
-    notes = {"Expected annual loss": interval_text(iv.get("expected_annual_loss_usd"), money=usd),
-             "VaR 95 (1 year in 20)": interval_text(iv.get("var95_usd"), money=usd)}
+    notes = {"Expected annual loss": interval_text(iv.get("expected_annual_loss_usd"), money=usd, between=" to "),
+             "VaR 95 (1 year in 20)": interval_text(iv.get("var95_usd"), money=usd, between=" to ")}
     cells = [[Paragraph(f'<font size="7" color="#555555">{markup(k)}</font><br/><b>{markup(v)}</b>'
                         + (f'<br/><font size="7" color="#555555">{markup(notes[k])}</font>' if notes.get(k) else ""),
                         styles["body"])
