@@ -62,7 +62,9 @@ def test_scoped_answer_factors_lower_only_their_events(lib):
     answers = {"A": {"ip_indemnity": "uncapped", "model_deprecation_notice_days": 365.0},
                "B": {"model_deprecation_notice_days": 364.0}}
     out = scoped_answer_factors(ids, answers, lib.questions, dt.date(2026, 11, 1))
-    assert set(out) == {"copyright_openai", "copyright_other_vendors", "model_retirement"}
+    # v3: the EU AI Act classification scales the AI Act event (unanswered: high-risk, no relief)
+    assert set(out) == {"copyright_openai", "copyright_other_vendors", "model_retirement", "eu_ai_act_gpai"}
+    assert (out["eu_ai_act_gpai"] == 1).all()
     cost, comp, cap = 1, 4, 3  # DIMENSIONS order: continuity, cost, contract, capability, compliance
     for ev in ("copyright_openai", "copyright_other_vendors"):
         assert out[ev].shape == (3, 5)

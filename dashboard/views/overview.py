@@ -9,7 +9,7 @@ from dashboard.state import auth
 from dashboard.state.session import CHARTS_PRELOAD_TICK, CHARTS_PRELOADED, SOURCE
 from risk_models.auth.roles import Permission
 from risk_models.config.labels import human, label_maps
-from risk_models.config.palette import short_usd
+from risk_models.config.palette import interval_text, short_usd
 from risk_models.engine.assessment import drivers
 from risk_models.engine.concentration import concentration
 from risk_models.engine.lenses import LENSES, lens_split
@@ -45,6 +45,12 @@ c[3].metric("Expected annual loss", short_usd(summary["expected_annual_loss_usd"
 c[4].metric("VaR 95 (annual)", short_usd(summary["var95_usd"]),
             help=f"${summary['var95_usd']:,.0f}: the loss exceeded in 1 simulated year out of 20")
 c[5].metric("Rejected rows", f"{len(result.rejected_lines):,}")
+intervals = a.intervals
+if intervals:
+    st.caption(f"Expected loss {short_usd(summary['expected_annual_loss_usd'])} "
+               f"({interval_text(intervals['expected_annual_loss_usd'])}); VaR 95 {short_usd(summary['var95_usd'])} "
+               f"({interval_text(intervals['var95_usd'])}). The intervals come from the uncertainty of the outcomes' "
+               "probabilities and severities (ranges by confidence, Settings), not only from sampling noise.")
 # the two lenses: what the litigation and regulation in the supply chain carries, beside everyday operations
 split = lens_split(a)
 lens_loss = {k: float(v.sum()) for k, v in split.loss.items()}

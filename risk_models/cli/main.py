@@ -225,6 +225,11 @@ def _print_summary(a, header: dict, out) -> None:
             print(f"warning: {age.warning()}", file=sys.stderr)
     print(f"Expected annual loss ${sim['expected_annual_loss_usd']:,.0f}; VaR 95 ${sim['var95_usd']:,.0f}; "
           f"VaR 99 ${sim['var99_usd']:,.0f} ({sim['trials']:,} trials, seed {sim['seed']})", file=out)
+    iv = sim.get("intervals")
+    if iv:  # the uncertainty of the probabilities and severities behind those figures
+        span = {k: f"{usd(iv[k]['low'])}–{usd(iv[k]['high'])}" for k in ("expected_annual_loss_usd", "var95_usd")}
+        print(f"Uncertainty ({iv['level']:.0%} intervals): expected annual loss {span['expected_annual_loss_usd']}; "
+              f"VaR 95 {span['var95_usd']}".replace("%", " %", 1), file=out)
     if "lenses" in header:
         print("Of which " + "; ".join(f"{v['label'].lower()} ${v['expected_annual_loss_usd']:,.0f}"
                                       for v in header["lenses"].values()), file=out)

@@ -18,6 +18,8 @@ PARAMETER_LABELS = {
     "compliance_usd": "Compliance cost of a finding, by data sensitivity",
     "pert_low": "Lowest loss (× estimate)", "pert_high": "Highest loss (× estimate)",
     "common_factor": "Common factor of losses hit by the same outcome", "payback_years": "Payback period (years)",
+    "probability_spread": "Probability range (× / ÷), by the outcome's confidence",
+    "severity_spread": "Severity range (× / ÷), by the outcome's confidence",
 }
 
 def assumptions_frame(af: AssumptionsFile) -> pd.DataFrame:

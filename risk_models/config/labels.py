@@ -13,7 +13,7 @@ CLOUD_LABELS = {"microsoft": "Microsoft", "aws": "AWS", "google": "Google Cloud"
 FEATURE_LABELS = {"fine_tuning": "fine-tuning", "assistants": "Assistants API", "on_your_data": "On Your Data",
                   "batch": "batch API", "vector_store": "vector store", "agents": "agents",
                   "provisioned_throughput": "provisioned throughput"}
-AXIS_LABELS = {"channel": "Channel", "cloud": "Cloud provider", "model_vendor": "Model vendor"}
+AXIS_LABELS = {"channel": "Channel", "cloud": "Hosting cloud", "model_vendor": "Model vendor"}
 
 
 def label_maps(lib: Library) -> dict[str, dict[str, str]]:

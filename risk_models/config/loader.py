@@ -318,6 +318,23 @@ def _check_fallbacks(path: Path, ff: FallbacksFile, channels: ChannelsFile, vend
     _raise_if(problems)
 
 
+def hosted_channels(channels: ChannelsFile, key: str) -> list[str]:
+    """The channels another provider runs on the cloud whose own channel is `key` (the OpenAI API on
+    Microsoft Azure for azure_openai): what an outage of that cloud also takes down."""
+    own = channels.channels[key].cloud_provider
+    return [c for c, ch in channels.channels.items() if c != key and ch.hosted_on and ch.hosted_on.cloud == own]
+
+
+def _check_hosting(path: Path, channels: ChannelsFile) -> None:
+    clouds = {ch.cloud_provider for ch in channels.channels.values()}
+    problems: list[str] = []
+    for cid, ch in channels.channels.items():
+        if ch.hosted_on:
+            _check(problems, path, f"channels.{cid}.hosted_on.cloud", ch.hosted_on.cloud in clouds,
+                   f"unknown cloud {ch.hosted_on.cloud!r}; known: {sorted(clouds)}")
+    _raise_if(problems)
+
+
 def expand_baseline(bf: BaselineFile, lib: Library) -> list[Event]:
     """One independent event per channel or vendor of each template (their outages, price
     changes, retirements or failures do not happen together)."""
@@ -326,7 +343,8 @@ def expand_baseline(bf: BaselineFile, lib: Library) -> list[Event]:
         for key, p in t.probability.items():
             if t.per == "channel":
                 label = lib.channel_label(key)
-                impacts = [ImpactRule(match=Match(channels=[key]), severity=t.severity)]
+                reached = [key, *hosted_channels(lib.channels, key)] if t.reaches_hosted else [key]
+                impacts = [ImpactRule(match=Match(channels=reached), severity=t.severity)]
             elif t.per == "vendor":
                 label = lib.vendor_label(key)
                 channels = [c for c in lib.channels.channels if c not in t.exclude_channels] if t.exclude_channels else []
@@ -337,7 +355,7 @@ def expand_baseline(bf: BaselineFile, lib: Library) -> list[Event]:
             title = t.label.format(key=label)
             outcome = Outcome(id=f"{t.id}{suffix}", label=t.outcome_label or title, probability=p,
                               confidence=t.confidence, rationale=t.rationale, impacts=impacts,
-                              outage_hours=t.outage_hours)
+                              outage_hours=t.outage_hours, repeatable=t.repeatable)
             events.append(Event(id=f"baseline_{t.id}{suffix}", label=title, description=t.description,
                                 sources=t.sources, outcomes=[outcome], horizon_months=bf.horizon_months,
                                 family=t.id))
@@ -405,6 +423,7 @@ def load_library(directory: Path | str | None = None) -> Library:
 def _load_library(d: Path) -> Library:
     channels = parse_model(d / "channels.yaml", ChannelsFile)
     aliases = _alias_map(d / "channels.yaml", channels)
+    _check_hosting(d / "channels.yaml", channels)
     models = parse_model(d / "models.yaml", ModelsFile)
     _check_models(d / "models.yaml", models)
     questionnaire = parse_model(d / "questionnaire.yaml", QuestionnaireFile)

@@ -32,3 +32,11 @@ def run_cost_usd(x: float | None) -> str:
     """A run-cost change a year: signed money, or "unknown" where no list price is known (None, or NaN
     once a table has held it)."""
     return "unknown" if x is None or x != x else signed_usd(x)
+
+
+def interval_text(interval: dict | None, level: float = 0.9, money=short_usd, between: str = "–") -> str:
+    """'90 % interval $A–$B' of a {low, high} pair (empty when there is none). `between`: " to " where
+    lines may wrap (a PDF cell), so that each amount stays whole."""
+    if not interval:
+        return ""
+    return f"{level:.0%} interval {money(interval['low'])}{between}{money(interval['high'])}".replace("%", " %", 1)

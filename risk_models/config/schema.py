@@ -42,6 +42,14 @@ class Source(Strict):
 
 
 # --- channels.yaml ---------------------------------------------------------------------
+class Hosting(Strict):
+    """The cloud a channel's service runs on when its provider is not a cloud itself (a fourth party:
+    the OpenAI API on Microsoft Azure), with the statement that says so."""
+
+    cloud: str
+    source: Source
+
+
 class Channel(Strict):
     display_name: str
     cloud_provider: str
@@ -49,6 +57,12 @@ class Channel(Strict):
     # the cloud whose region codes (config/regions.yaml) this channel uses: a code of another cloud is
     # implausible there, and a switch to this channel moves to a region of this cloud
     region_codes: CloudRegions | None = None
+    hosted_on: Hosting | None = None  # absent: the channel runs on its own provider's cloud
+
+    @property
+    def hosting_cloud(self) -> str:
+        """The cloud whose infrastructure serves the channel (concentration by hosting cloud)."""
+        return self.hosted_on.cloud if self.hosted_on else self.cloud_provider
 
 
 class JurisdictionRule(Strict):
@@ -228,6 +242,10 @@ class Outcome(Strict):
     impacts: list[ImpactRule] = []
     # How long an outage this outcome causes lasts; 0 = it cannot cause an outage (no downtime loss).
     outage_hours: float = Field(default=0.0, ge=0, le=8760)
+    # Can happen several times a year (outages, price changes): the loss model counts occurrences,
+    # Poisson with the annual frequency -ln(1 - annual probability); the probability stays the chance
+    # of at least one. Only for the single outcome of an event.
+    repeatable: bool = False
 
 
 class Milestone(Strict):
@@ -266,6 +284,8 @@ class Event(Strict):
 
     @model_validator(mode="after")
     def _exclusive_outcomes(self) -> Event:
+        if len(self.outcomes) > 1 and any(o.repeatable for o in self.outcomes):
+            raise ValueError("repeatable: only an event with a single outcome can repeat within a year")
         total = sum(o.probability for o in self.outcomes)
         if total > 1.0 + 1e-9:
             raise ValueError(
@@ -309,6 +329,10 @@ class BaselineTemplate(Strict):
     severity: dict[Dimension, float] = {}
     impacts: list[ImpactRule] = []
     exclude_channels: list[str] = []
+    repeatable: bool = False  # see Outcome.repeatable
+    # per: channel only: the event of a cloud's own channel (Azure OpenAI on Microsoft) also reaches
+    # every channel hosted on that cloud (the OpenAI API), see channels.yaml `hosted_on`
+    reaches_hosted: bool = False
 
     @model_validator(mode="after")
     def _shape(self) -> BaselineTemplate:
@@ -317,6 +341,8 @@ class BaselineTemplate(Strict):
                 raise ValueError(f"probability {k}={p} outside 0..1")
         if self.per == "none" and (not self.impacts or list(self.probability) != ["all"]):
             raise ValueError("per: none needs impacts and probability {all: p}")
+        if self.reaches_hosted and self.per != "channel":
+            raise ValueError("reaches_hosted needs per: channel")
         if self.per != "none" and not self.severity:
             raise ValueError(f"per: {self.per} needs a severity")
         if any(not 0 <= v <= 1 for v in self.severity.values()):
@@ -366,6 +392,13 @@ class SensitivityParam(_Param):
     value: dict[DataSensitivity, float]
 
 
+class ConfidenceParam(_Param):
+    """A spread factor r >= 1 per confidence level: the parameter lies between its value / r and
+    its value x r (a PERT on the log scale, mode at the value)."""
+
+    value: dict[Confidence, float]
+
+
 class AssumptionsFile(Strict):
     """Loss parameters of the simulation, each with its basis (sourced or organisation assumption)."""
 
@@ -379,6 +412,9 @@ class AssumptionsFile(Strict):
     pert_high: NumberParam
     common_factor: NumberParam
     payback_years: NumberParam
+    # Parameter uncertainty behind the 90 % intervals (absent in assumptions saved before v3: no interval)
+    probability_spread: ConfidenceParam | None = None
+    severity_spread: ConfidenceParam | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> AssumptionsFile:
@@ -388,6 +424,11 @@ class AssumptionsFile(Strict):
             raise ValueError("common_factor must be between 0 and 1")
         if self.payback_years.value <= 0:
             raise ValueError("payback_years must be above 0")
+        for name in ("probability_spread", "severity_spread"):
+            spread = getattr(self, name)
+            if spread is not None and (set(spread.value) != {"low", "medium", "high"}
+                                       or any(not 1 <= v <= 100 for v in spread.value.values())):
+                raise ValueError(f"{name}: give low, medium and high, each between 1 and 100")
         for name in ("downtime_usd_per_hour", "compliance_usd"):
             values = getattr(self, name).value
             if any(v < 0 or v > 1e9 for v in values.values()):
@@ -399,7 +440,7 @@ class AssumptionsFile(Strict):
         return [{"parameter": name, "value": getattr(self, name).value, "basis": getattr(self, name).basis,
                  "note": getattr(self, name).note,
                  "source": getattr(self, name).source.model_dump(mode="json") if getattr(self, name).source else None}
-                for name in type(self).model_fields if name != "as_of"]
+                for name in type(self).model_fields if name != "as_of" and getattr(self, name) is not None]
 
 
 # --- fallbacks.yaml --------------------------------------------------------------------

@@ -107,7 +107,7 @@ def supply_chain(a: Assessment, book: ProviderBook) -> pd.DataFrame:
     providers = book.provider_by_id
     contracts = book.contract_by_ref
     by_vendor = {v: p for p in book.providers.to_dict("records") for v in str(p["vendor"]).split(";") if v}
-    clouds = {c: ch.cloud_provider for c, ch in a.lib.channels.channels.items()}
+    clouds = {c: ch.hosting_cloud for c, ch in a.lib.channels.channels.items()}  # the OpenAI API: Microsoft
     rows = []
     for r in frame.to_dict("records"):
         c = contracts[r["contract_ref"]]

@@ -12,6 +12,7 @@ from risk_models.config.labels import human
 from risk_models.config.loader import Library
 from risk_models.engine.score import Scores, factor_summary, rating_of, score
 from risk_models.engine.simulation import SimulationResult, simulate
+from risk_models.engine.uncertainty import intervals as parameter_intervals
 from risk_models.inventory.read import ImportResult
 from risk_models.questionnaire.answers import AnswerMap
 from risk_models.questionnaire.report_answers import answer_text
@@ -31,10 +32,24 @@ class Assessment:
     seed: int
     # fallback options, computed once on first use by fallbacks.recommend.recommendations_of (a layer above)
     _recommendations: object | None = None
+    _intervals: dict | None = None
 
     @property
     def frame(self) -> pd.DataFrame:
         return self.inventory.frame
+
+    @property
+    def intervals(self) -> dict | None:
+        """90 % intervals of the expected annual loss and VaR from the parameters' uncertainty
+        (engine.uncertainty), worked out on first use; None when the assumptions carry no spreads."""
+        if self._intervals is None:
+            found = parameter_intervals(self.frame, self.residual, self.lib, self.simulation)
+            self._intervals = found.as_dict() if found else {}
+        return self._intervals or None
+
+    def simulation_summary(self) -> dict:
+        """The simulation's figures with their 90 % intervals (the report's `simulation`)."""
+        return self.simulation.summary(self.frame) | {"intervals": self.intervals}
 
 
 def assess(inventory: ImportResult, answers: AnswerMap, lib: Library, probabilities: dict[str, float] | None = None,

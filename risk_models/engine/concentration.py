@@ -34,7 +34,10 @@ def hhi(keys: pd.Series, weights: np.ndarray) -> dict:
 
 
 def concentration_keys(frame: pd.DataFrame, lib: Library) -> dict[str, pd.Series]:
-    clouds = {cid: ch.cloud_provider for cid, ch in lib.channels.channels.items()}
+    """Channel, hosting cloud and model vendor of each deployment. The cloud is the one the channel runs
+    on (channels.yaml `hosted_on`): the OpenAI API counts under Microsoft Azure, so moving from Azure
+    OpenAI to the OpenAI API does not diversify the cloud."""
+    clouds = {cid: ch.hosting_cloud for cid, ch in lib.channels.channels.items()}
     return {"channel": frame["channel"], "cloud": frame["channel"].map(clouds), "model_vendor": frame["model_vendor"]}
 
 

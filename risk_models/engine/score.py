@@ -51,6 +51,17 @@ def annual_probability(p: np.ndarray, horizon_months: np.ndarray, event_index: n
     return annual
 
 
+MAX_REPEAT_PROBABILITY = 0.99  # a repeatable outcome set to certainty (a stress) counts ln(100) = 4.6 a year
+
+
+def annual_frequency(annual: np.ndarray, repeatable: np.ndarray) -> np.ndarray:
+    """Expected occurrences per year: the annual probability for a once-a-year outcome; for a
+    repeatable one the Poisson rate whose chance of at least one occurrence is that probability,
+    -ln(1 - A) (capped at MAX_REPEAT_PROBABILITY so that a stress to certainty stays finite)."""
+    a = np.asarray(annual, float)
+    return np.where(repeatable, -np.log1p(-np.minimum(a, MAX_REPEAT_PROBABILITY)), a)
+
+
 @dataclass(frozen=True)
 class OutcomeTable:
     """The events (scenario pack + baseline) flattened to one row per outcome."""
@@ -62,6 +73,7 @@ class OutcomeTable:
     probability: np.ndarray  # over each event's horizon (user overrides applied)
     horizon_months: np.ndarray
     outage_hours: np.ndarray
+    repeatable: np.ndarray  # (outcomes,) bool: can happen several times a year (see annual_frequency)
 
     @property
     def event_index(self) -> np.ndarray:
@@ -70,6 +82,11 @@ class OutcomeTable:
     @property
     def annual(self) -> np.ndarray:
         return annual_probability(self.probability, self.horizon_months, self.event_index)
+
+    @property
+    def frequency(self) -> np.ndarray:
+        """Expected occurrences per year, what the loss model multiplies: see annual_frequency."""
+        return annual_frequency(self.annual, self.repeatable)
 
 
 def _events(source) -> tuple[list[Event], list[int]]:
@@ -91,6 +108,7 @@ def outcome_table(source, overrides: dict[str, float] | None = None) -> OutcomeT
         probability=np.array([over.get(o.id, o.probability) for _, _, o in outs], dtype=float),
         horizon_months=np.array([h for _, h, _ in outs], dtype=float),
         outage_hours=np.array([o.outage_hours for _, _, o in outs], dtype=float),
+        repeatable=np.array([o.repeatable for _, _, o in outs], dtype=bool),
     )
 
 

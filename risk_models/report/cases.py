@@ -84,8 +84,8 @@ def _adverse(a: Assessment, event: Event) -> tuple[str | None, np.ndarray]:
     best, best_loss = None, 0.0
     for o in event.outcomes:
         one = np.array([i == o.id for i in ids], dtype=float)
-        # loss given the outcome: the closed form with its annual probability set to 1
-        given = expected_loss_components(a.frame, a.residual, a.lib, one / np.maximum(a.residual.outcomes.annual, 1e-12))
+        # loss given the outcome: the closed form with its annual frequency set to 1 (one occurrence)
+        given = expected_loss_components(a.frame, a.residual, a.lib, one / np.maximum(a.residual.outcomes.frequency, 1e-12))
         total = float(given.sum())
         if total > best_loss + 1e-9:
             best, best_loss = o.id, total

@@ -42,8 +42,10 @@ PROBABILITY_METHOD = (
     "Each outcome's probability is given over its event's horizon (scenario pack: 24 months; baseline "
     "events: 12). Its annual probability is 1 - (1 - P)^(12 / horizon): it depends only on the outcome's "
     "own probability and the horizon, never exceeds P for horizons of 12 months or more, and a "
-    "simulated year draws at most one outcome per event with these probabilities. Favourable outcomes "
-    "relieve losses only in the years they happen.")
+    "simulated year draws at most one outcome per event with these probabilities. Outages and price or "
+    "quota changes can happen several times a year: for them the annual probability is the chance of at "
+    "least one, and the loss model counts occurrences (Poisson with mean -ln(1 - annual probability)). "
+    "Favourable outcomes relieve losses only in the years they happen.")
 EXIT_PLAN_RATINGS = ("high", "critical")
 CHUNK_ROWS = 2000
 
@@ -203,7 +205,7 @@ def report_header(a: Assessment, organisation: str = "", generated_at: dt.dateti
                       "warnings": [w.model_dump() for w in plausibility_warnings(a.frame, a.lib)]},
         "concentration": concentration(a.frame, a.lib),
         "concentration_by_business_unit": concentration_by_business_unit(a.frame, a.lib),
-        "simulation": a.simulation.summary(a.frame),
+        "simulation": a.simulation_summary(),
         "lenses": lens_record(a),
         "heatmap": {"cells": heatmap_cells(a.residual.table, a.lib.scoring.rating_bounds)},
     }

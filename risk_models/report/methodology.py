@@ -16,6 +16,8 @@ COMPONENT_LABELS = {"price": "price / cost", "stranded_commitment": "stranded co
 
 def parameter_value(row: dict) -> str:
     v = row["value"]
+    if row["parameter"].endswith("_spread"):  # a range factor by confidence, not money
+        return ", ".join(f"{k} ×{x:g}" for k, x in v.items())
     if isinstance(v, dict):
         return ", ".join(f"{k} {usd(x)}" for k, x in v.items())
     return usd(v) if row["parameter"].endswith("_usd") else f"{v:g}"
@@ -31,6 +33,23 @@ def assumption_rows(rep: dict) -> list[list[str]]:
         rows.append([PARAMETER_LABELS.get(r["parameter"], r["parameter"]), parameter_value(r),
                      f"{basis}. {r['note']}".strip()])
     return rows
+
+
+def _interval_sentence(sim: dict) -> str:
+    """The 90 % intervals of the report, in words (none in a report made without parameter spreads)."""
+    iv = sim.get("intervals")
+    if not iv:
+        return ""
+
+    def between(pair: dict) -> str:
+        return f"{usd(pair['low'])} and {usd(pair['high'])}"
+
+    return (f" Uncertainty: each outcome's probability and severity lies in a range set by its confidence (a PERT "
+            f"on the log scale whose mean is the stated value). Over {iv['parameter_sets']:,} parameter sets the "
+            f"expected annual loss lies between {between(iv['expected_annual_loss_usd'])} and, over "
+            f"{iv['var_parameter_sets']:,} of them simulated for {iv['years_per_set']:,} years each, VaR 95 between "
+            f"{between(iv['var95_usd'])} ({iv['level']:.0%} intervals): they carry the parameters' uncertainty, "
+            "not only sampling noise.").replace("0%", "0 %")
 
 
 def method_paragraphs(rep: dict) -> list[str]:
@@ -66,8 +85,13 @@ def method_paragraphs(rep: dict) -> list[str]:
         f"stranded commitment (committed spend still under contract), switching, downtime (only outcomes that can "
         f"cause an outage, for their outage hours) and compliance. The portfolio distribution (VaR, loss "
         f"exceedance) comes from a Monte Carlo of {sim['trials']:,} simulated years (seed {sim['seed']}): each year "
-        "draws at most one outcome per event, so deployments sharing an event are hit together, and their loss "
-        "magnitudes share a common factor; favourable outcomes shrink the losses of the years they happen in.",
+        "draws at most one outcome per event (outages and price changes: a Poisson count of occurrences whose mean "
+        "is the closed form's annual frequency), so deployments sharing an event are hit together, and their loss "
+        "magnitudes share a common factor; favourable outcomes shrink the losses of the years they happen in. Every "
+        "draw is keyed by the seed, the event or outcome and the deployment's id, so the order of the inventory's "
+        "rows changes no figure. An outage of a cloud's own channel also reaches the channels hosted on that cloud "
+        "(the OpenAI API on Microsoft Azure, the Anthropic API on AWS), and concentration counts them under it."
+        + _interval_sentence(sim),
         "Fallbacks. Each option is scored as the deployment would be after it (target channel, model, region and "
         "controls, or the factors a contract or process lever changes) by the same engine, so residual scores, the "
         "what-if plan, exit plans and concentration agree. Risk and cost are shown side by side, never summed: "

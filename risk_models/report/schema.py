@@ -223,6 +223,44 @@ class Sensitivity(_Model):
                                                    "deployments, then in mean score")
 
 
+class Interval(_Model):
+    low: float = Field(description="5th percentile over the parameter sets (USD)")
+    high: float = Field(description="95th percentile over the parameter sets (USD)")
+
+
+class Intervals(_Model):
+    """90 % intervals from the uncertainty of the outcomes' probabilities and severities (PERT ranges by
+    confidence, config/assumptions.yaml), not only from sampling noise (docs/method.md)."""
+
+    level: float = Field(description="0.9")
+    parameter_sets: int = Field(description="parameter sets drawn for the expected-loss interval")
+    var_parameter_sets: int = Field(description="how many of them were each simulated for the VaR intervals")
+    years_per_set: int = Field(description="simulated years per parameter set for VaR")
+    expected_annual_loss_usd: Interval
+    var95_usd: Interval
+    var99_usd: Interval
+
+
+class LossExceedance(_Model):
+    loss_usd: float
+    probability: float = Field(description="share of simulated years with a larger loss")
+
+
+class Simulation(_Model):
+    """The loss simulation: closed-form expected loss, simulated VaR, loss-exceedance curve."""
+
+    trials: int = Field(description="simulated years")
+    seed: int
+    expected_annual_loss_usd: float = Field(description="closed form, summed over the deployments")
+    simulated_mean_usd: float = Field(description="mean of the simulated years (converges to the closed form)")
+    var90_usd: float
+    var95_usd: float
+    var99_usd: float
+    lec: list[LossExceedance]
+    by_business_unit: dict[str, float] = Field(description="closed-form expected annual loss per business unit")
+    intervals: Intervals | None = Field(None, description="absent when the assumptions carry no parameter spreads")
+
+
 class Report(BaseModel):
     """The JSON report of `assess --json` and of the app's JSON download (docs/report-schema.md)."""
 
@@ -240,7 +278,7 @@ class Report(BaseModel):
     inventory: dict[str, Any]
     concentration: dict[str, Any]
     concentration_by_business_unit: dict[str, Any]
-    simulation: dict[str, Any]
+    simulation: Simulation
     lenses: dict[str, Any] = Field(description="portfolio expected loss, litigation & regulatory vs operational "
                                                 "baseline (adds up to simulation.expected_annual_loss_usd)")
     heatmap: dict[str, Any]

@@ -17,7 +17,7 @@ from reportlab.platypus import (
 )
 
 from risk_models.config.labels import human, report_labels
-from risk_models.config.palette import run_cost_usd, signed_usd, usd
+from risk_models.config.palette import interval_text, run_cost_usd, signed_usd, usd
 from risk_models.config.schema import SWITCH_KINDS
 from risk_models.fallbacks.exit_plan import option_figures
 from risk_models.report.fonts import fonts, markup
@@ -122,7 +122,13 @@ def exec_page(rep: dict, comparison: dict | None, styles: dict, width: float) ->
             ("Expected annual loss", usd(sim["expected_annual_loss_usd"])),
             ("VaR 95 (1 year in 20)", usd(sim["var95_usd"])),
             ("Largest channel share", f"{human('channel', ch['top'], labels)} {ch['top_share']:.0f}%" if ch else "—")]
-    cells = [[Paragraph(f'<font size="7" color="#555555">{markup(k)}</font><br/><b>{markup(v)}</b>', styles["body"])
+    # the uncertainty of the probabilities and severities behind the two loss figures
+    iv = sim.get("intervals") or {}
+    notes = {"Expected annual loss": interval_text(iv.get("expected_annual_loss_usd"), money=usd, between=" to "),
+             "VaR 95 (1 year in 20)": interval_text(iv.get("var95_usd"), money=usd, between=" to ")}
+    cells = [[Paragraph(f'<font size="7" color="#555555">{markup(k)}</font><br/><b>{markup(v)}</b>'
+                        + (f'<br/><font size="7" color="#555555">{markup(notes[k])}</font>' if notes.get(k) else ""),
+                        styles["body"])
               for k, v in kpis[r * 3:(r + 1) * 3]] for r in range(2)]
     t = Table(cells, colWidths=[width / 3] * 3)
     t.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.25, colors.HexColor("#bbbbbb")),
