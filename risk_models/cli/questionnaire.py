@@ -16,6 +16,7 @@ import yaml
 
 from risk_models.cli import common
 from risk_models.engine.value_of_information import completion, value_of_information
+from risk_models.io.atomic import write_atomic
 from risk_models.questionnaire.answers import answers_to_jsonable
 from risk_models.questionnaire.report_answers import answer_text
 
@@ -43,9 +44,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         books = export_workbooks(result.frame, answers, lib, args.by)
         for name, data in books.items():
-            (out / name).write_bytes(data)
+            write_atomic(out / name, data)
     except OSError as exc:
-        raise common.UserError(f"{args.out_dir}: cannot write ({exc.strerror})") from None
+        raise common.UserError(f"{args.out_dir}: cannot write ({exc.strerror or exc})") from None
     print(f"wrote {len(books)} workbook(s) to {out} ({len(result.frame)} deployments, {len(lib.questions)} questions, "
           f"one per {args.by.replace('_', ' ')})")
     for name in books:
@@ -70,10 +71,10 @@ def cmd_import(args: argparse.Namespace) -> int:
             incoming.setdefault(dep, {}).update(per)
     merged, changes = merge_answers(answers, incoming)
     try:
-        Path(args.out).write_text(yaml.safe_dump(answers_to_jsonable(merged), allow_unicode=True, sort_keys=True),
-                                  encoding="utf-8")
+        write_atomic(args.out, yaml.safe_dump(answers_to_jsonable(merged), allow_unicode=True, sort_keys=True)
+                     .encode("utf-8"))
     except OSError as exc:
-        raise common.UserError(f"{args.out}: cannot write ({exc.strerror})") from None
+        raise common.UserError(f"{args.out}: cannot write ({exc.strerror or exc})") from None
     qs = lib.questions
     doc = {"files": args.files, "answers_changed": len(changes),
            "changes": [{"deployment_id": c.deployment_id, "question": c.question,

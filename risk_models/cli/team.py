@@ -9,6 +9,7 @@ import datetime as dt
 import sys
 
 from risk_models.auth.roles import PermissionDenied, local_user, parse_roles
+from risk_models.cli.common import write_bytes
 from risk_models.io.escape import terminal_text
 
 
@@ -47,8 +48,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        with open(args.out, "wb") as fh:
-            fh.write(data)
+        write_bytes(args.out, data)
         print(f"wrote {len(rows)} audit entries to {args.out}")
     return 0
 
