@@ -263,6 +263,17 @@ def _answer_cell(v: object) -> object:
     return None
 
 
+class _Uncalculated:
+    """A formula cell saved without a calculated value: its answer is unknown, which is an error for that
+    cell (never read as 'not answered')."""
+
+    def __init__(self, formula: str) -> None:
+        self.formula = formula
+
+    def __str__(self) -> str:
+        return f"={self.formula}" if self.formula else "(a formula)"
+
+
 def _sheet_cells(data: bytes, filename: str, sheet: str) -> pd.DataFrame | None:
     """Cell values of one sheet as a frame indexed by sheet row number, columns 0..n-1 (see
     `_answer_cell`); None when the workbook has no such sheet. XlsxError when it cannot be read."""
@@ -271,7 +282,11 @@ def _sheet_cells(data: bytes, filename: str, sheet: str) -> pd.DataFrame | None:
         return None
     rows = [[(v if v.strip() else None) if type(v) is str else _answer_cell(v) for v in row]
             for row in book.sheets[sheet]]
-    return pd.DataFrame(rows, index=range(1, len(rows) + 1), dtype=object)
+    for r, c, formula in book.uncalculated.get(sheet, []):
+        rows[r][c] = _Uncalculated(formula)
+    frame = pd.DataFrame(rows, index=range(1, len(rows) + 1), dtype=object)
+    frame.attrs["uncalculated"] = bool(book.uncalculated.get(sheet))
+    return frame
 
 
 def read_workbook(data: bytes, filename: str, lib: Library, known_ids: set[str]) -> tuple[AnswerMap, list[CellError]]:
@@ -299,24 +314,37 @@ def read_workbook(data: bytes, filename: str, lib: Library, known_ids: set[str])
     if not key_row or key_row[0] != "deployment_id":
         err(KEY_ROW, None, None, None, "the hidden row of question ids (row 2) is missing or changed")
         return {}, errors
-    keys = [str(k) if k is not None else "" for k in key_row]
+    keys = [str(k) if k is not None and not isinstance(k, _Uncalculated) else "" for k in key_row]
     body = grid[grid.index >= FIRST_ROW]
     fixed = {k for k, _ in ID_COLUMNS}
     qcols: list[str] = []
+    where: dict[str, list[int]] = {}
     for j, k in enumerate(keys):
-        if k in fixed or not k:
+        if k and (k in fixed or k in questions):
+            where.setdefault(k, []).append(j)
+    twice = {k for k, js in where.items() if len(js) > 1}
+    for k in sorted(twice):  # which column would win is a guess: neither is read
+        letters = " and ".join(get_column_letter(j + 1) for j in where[k])
+        err(KEY_ROW, None, k if k in questions else None, k,
+            f"the column {k!r} appears {len(where[k])} times (columns {letters}); none of them is read — "
+            "keep one")
+    if "deployment_id" in twice:
+        return {}, errors
+    for j, k in enumerate(keys):
+        if k in fixed or not k or k in twice:
             continue
         if k not in questions:
             err(KEY_ROW, None, k, header[j] if j < len(header) else None,
                 f"unknown question id {k!r}; known: {', '.join(questions)}")
             continue
         qcols.append(k)
-    body.columns = [k if k in questions or k in fixed else f"_ignored_{j}" for j, k in enumerate(keys)]
+    body.columns = [k if (k in questions or k in fixed) and k not in twice else f"_ignored_{j}"
+                    for j, k in enumerate(keys)]
     if body.empty:
         return {}, errors
     # plain object arrays: iterating pandas' Arrow-backed strings element by element is slow
-    ids = pd.Series([("" if v is None or v != v else _unescape(str(v))) for v in body["deployment_id"].to_numpy()],
-                    index=body.index, dtype=object)
+    ids = pd.Series([("" if v is None or v != v or isinstance(v, _Uncalculated) else _unescape(str(v)))
+                     for v in body["deployment_id"].to_numpy()], index=body.index, dtype=object)
     answered = body[qcols].notna()
     any_answer = answered.any(axis=1)
     blank_id = ids == ""
@@ -337,6 +365,16 @@ def read_workbook(data: bytes, filename: str, lib: Library, known_ids: set[str])
         if not mask.any():
             continue
         cells = body.loc[mask, qid]
+        if grid.attrs["uncalculated"]:  # rare: only files written by a program that does not calculate
+            uncalculated = np.array([isinstance(v, _Uncalculated) for v in cells.to_numpy()], dtype=bool)
+            for r in cells.index[uncalculated]:
+                err(int(r), ids[r], qid, str(cells[r]), f"{questions[qid].text}: a formula without a calculated "
+                    "value (the file was saved by a program that does not calculate); open and save it in Excel "
+                    "or LibreOffice, or type the answer")
+            cells = cells[~uncalculated]
+            if cells.empty:
+                continue
+            mask = mask & body.index.isin(cells.index)
         values, msgs = _norm_column(questions[qid], cells)
         bad = msgs.notna()
         for r in cells.index[bad]:
