@@ -168,3 +168,36 @@ def test_hostile_questionnaire_workbooks_are_refused_fast_and_small(tmp_path, re
     assert r["answers"] == 0 and any(message in e for e in r["errors"]), r
     assert r["seconds"] < 2.0 and r["growth_mb"] < 200, r
     print(name, f"{r['seconds']:.3f} s, {r['growth_mb']:.0f} MB")
+
+
+def test_a_workbook_sent_to_one_recipient_cannot_answer_for_deployments_outside_it(lib):
+    """The reproduction: a recipient added a row for another business unit's deployment and its answer was
+    applied. Rows are sealed to the workbook they were sent in (HMAC of the id under the installation's key)."""
+    key = b"k" * 32
+    res = import_file(DEMO_INVENTORY, lib)
+    books = export_workbooks(res.frame, {}, lib, "business_unit", seal_key=key)
+    (_, mine), (_, theirs) = list(books.items())[:2]
+    their_id = openpyxl.load_workbook(io.BytesIO(theirs))["Questionnaire"].cell(3, 1).value
+    ws_keys = [c.value for c in openpyxl.load_workbook(io.BytesIO(mine))["Questionnaire"][2]]
+    col = ws_keys.index("exit_plan_exists") + 1
+    seal_col = ws_keys.index("row_seal") + 1
+
+    def add_foreign_row(ws):
+        ws.cell(3, col).value = "Tested"  # my own row: applied
+        r = ws.max_row + 1
+        ws.cell(r, 1).value = their_id
+        ws.cell(r, col).value = "None"
+        ws.cell(r, seal_col).value = ws.cell(3, seal_col).value  # a seal copied from my own row
+    edited = _edited(mine, add_foreign_row)
+    known = set(res.frame["deployment_id"])
+    got, errors = read_workbook(edited, "mine.xlsx", lib, known, seal_key=key)
+    assert their_id not in got and any(per.get("exit_plan_exists") == "tested" for per in got.values())
+    assert [e.deployment_id for e in errors] == [their_id] and "not sent in this workbook" in errors[0].message
+    # without the seal column the workbook is refused as a whole (an attacker would simply delete it)
+    unsealed = _edited(mine, lambda ws: ws.delete_cols(seal_col))
+    got, errors = read_workbook(unsealed, "mine.xlsx", lib, known, seal_key=key)
+    assert got == {} and "no row seals" in errors[0].message
+    # another installation's key seals nothing here
+    got, errors = read_workbook(_edited(mine, lambda ws: ws.cell(3, col).__setattr__("value", "Tested")),
+                                "mine.xlsx", lib, known, seal_key=b"x" * 32)
+    assert got == {} and all("not sent in this workbook" in e.message for e in errors)

@@ -36,13 +36,14 @@ def _inputs(args: argparse.Namespace):
 
 def cmd_export(args: argparse.Namespace) -> int:
     from risk_models.questionnaire.workbook import export_workbooks  # openpyxl: only here
+    from risk_models.storage.signing import signing_key
     lib, result, answers = _inputs(args)
     if result.frame.empty:
         raise common.UserError(f"{args.inventory}: no valid deployments to ask about")
     out = Path(args.out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        books = export_workbooks(result.frame, answers, lib, args.by)
+        books = export_workbooks(result.frame, answers, lib, args.by, seal_key=signing_key())
         for name, data in books.items():
             write_atomic(out / name, data)
     except OSError as exc:
@@ -56,7 +57,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from risk_models.questionnaire.workbook import merge_answers, read_workbook
+    from risk_models.storage.signing import signing_key
     lib, result, answers = _inputs(args)
+    seal_key = signing_key()  # answers only for the rows each workbook was sent with
     known = set(result.frame["deployment_id"].astype(str))
     incoming: dict = {}
     errors = []
@@ -65,7 +68,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             data = Path(f).read_bytes()
         except OSError as exc:
             raise common.UserError(f"{f}: cannot read ({exc.strerror})") from None
-        got, errs = read_workbook(data, Path(f).name, lib, known)
+        got, errs = read_workbook(data, Path(f).name, lib, known, seal_key)
         errors += errs
         for dep, per in got.items():
             incoming.setdefault(dep, {}).update(per)
