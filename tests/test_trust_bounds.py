@@ -1,0 +1,93 @@
+"""Issue 27 §6: every reader bounded in time and memory — ML-BOM, FOCUS, profile, logos, scenario packs.
+Refusals are measured in a fresh subprocess: < 2 s and < 200 MB over interpreter start-up and imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+MEASURE = r"""
+import json, resource, sys, time
+kind, path = sys.argv[1], sys.argv[2]
+from pathlib import Path
+data = Path(path).read_bytes()
+if kind == "mlbom":
+    from risk_models.discovery.mlbom import read_mlbom
+    from risk_models.discovery.rules import load_discovery
+    disc = load_discovery()
+    run = lambda: read_mlbom(data, "bom.json", disc)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t0 = time.perf_counter()
+try:
+    result = run()
+    error = None
+except Exception as exc:
+    result, error = None, f"{type(exc).__name__}: {exc}"
+print(json.dumps({"seconds": time.perf_counter() - t0, "error": error, "n": len(result or []),
+                  "growth_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024}))
+"""
+
+
+def _measure(tmp_path, kind: str, data: bytes) -> dict:
+    path = tmp_path / "input"
+    path.write_bytes(data)
+    p = subprocess.run([sys.executable, "-c", MEASURE, kind, str(path)], capture_output=True, text=True, cwd=ROOT,
+                       timeout=180)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def _bom(n: int, duplicate: bool = False) -> bytes:
+    comps = [{"type": "machine-learning-model", "bom-ref": f"m{i}", "name": f"model-{i}", "version": "1",
+              "properties": [{"name": "ai-vendor-risk:deployment_id", "value": f"D{i}"}]} for i in range(n)]
+    if duplicate:
+        comps.append(dict(comps[0]))
+    return json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": comps}).encode()
+
+
+def test_an_oversized_mlbom_is_refused_fast_and_small(tmp_path):
+    """The reproduction: 8,000 components took 55 s (a 6.8 MB BOM was killed after 120 s)."""
+    r = _measure(tmp_path, "mlbom", _bom(8000))
+    assert r["error"] and "8,000 components; at most 5,000" in r["error"], r
+    assert r["seconds"] < 2.0 and r["growth_mb"] < 200, r
+    print(f"ML-BOM 8,000 components: refused in {r['seconds']:.3f} s, {r['growth_mb']:.0f} MB")
+
+
+def test_mlbom_reading_is_linear(tmp_path):
+    """2,000 and 4,000 components took 7 and 20 s (a pairwise uniqueness check, a sorting library);
+    now the time per component stays flat."""
+    small, large = _measure(tmp_path, "mlbom", _bom(1000)), _measure(tmp_path, "mlbom", _bom(4000))
+    assert small["n"] == 1000 and large["n"] == 4000 and not large["error"]
+    assert large["seconds"] < 8 * max(small["seconds"], 0.05), (small, large)  # 4x the input, not 16x the time
+    assert large["seconds"] < 6.0, large
+    print(f"ML-BOM 1,000: {small['seconds']:.2f} s; 4,000: {large['seconds']:.2f} s")
+
+
+def test_mlbom_duplicates_are_still_refused_by_the_schema(tmp_path):
+    r = _measure(tmp_path, "mlbom", _bom(3, duplicate=True))
+    assert r["error"] and "repeats an earlier item" in r["error"], r
+
+
+@pytest.fixture
+def _disc():
+    from risk_models.discovery.rules import load_discovery
+    return load_discovery()
+
+
+def test_mlbom_components_are_read_as_before(_disc):
+    from risk_models.discovery.mlbom import read_mlbom
+    doc = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [
+        {"type": "application", "bom-ref": "app", "name": "app", "components": [
+            {"type": "machine-learning-model", "bom-ref": "b", "name": "llama", "version": "3",
+             "supplier": {"name": "Meta"}, "modelCard": {"modelParameters": {"task": "chat"},
+                                                         "considerations": {"useCases": ["a", "b"]}}}]},
+        {"type": "machine-learning-model", "bom-ref": "a", "name": "gpt-4o", "publisher": "OpenAI",
+         "properties": [{"name": _disc.mlbom.deployment_property, "value": " DEP-1 "}]}]}
+    got = read_mlbom(json.dumps(doc).encode(), "b.json", _disc)
+    assert [(m.name, m.supplier, m.deployment, m.task, m.use_cases) for m in got] == [
+        ("gpt-4o", "OpenAI", "DEP-1", "", ""), ("llama", "Meta", "", "chat", "a; b")]
