@@ -91,3 +91,47 @@ def test_mlbom_components_are_read_as_before(_disc):
     got = read_mlbom(json.dumps(doc).encode(), "b.json", _disc)
     assert [(m.name, m.supplier, m.deployment, m.task, m.use_cases) for m in got] == [
         ("gpt-4o", "OpenAI", "DEP-1", "", ""), ("llama", "Meta", "", "chat", "a; b")]
+
+
+# --- FOCUS ----------------------------------------------------------------------------------------------
+def _focus(tmp_path, rows: list[dict], name: str = "bill.csv"):
+    import pandas as pd
+
+    from tests import focus_samples as fs
+    return fs.write_csv(pd.DataFrame(rows)[fs.FOCUS_10], tmp_path / name)
+
+
+def _aoai(cost: float, start: str = "2026-08-01T00:00:00Z", end: str = "2026-09-01T00:00:00Z") -> dict:
+    from tests import focus_samples as fs
+    r = fs.row("Microsoft", "Azure OpenAI Service", cost, "/s/aoai-1", "gpt-4o Inp glbl Tokens", "westeurope")
+    return r | {"BillingPeriodStart": start, "BillingPeriodEnd": end}
+
+
+def test_a_one_second_billing_period_is_not_annualised(tmp_path):
+    """The reproduction: a 1-second billing period was annualised x31,557,600 into a $373 bn draft (exit 0)."""
+    from tests.cli_run import run_cli
+    f = _focus(tmp_path, [_aoai(11_820.0, "2026-08-01T00:00:00Z", "2026-08-01T00:00:01Z")])
+    out = tmp_path / "draft.csv"
+    p = run_cli("discover", "focus", f, "--out", out)
+    assert p.returncode != 0 and "billing period is shorter than 28 days" in p.stderr, p.stderr
+    assert not out.exists() or "373" not in out.read_text()
+
+
+def test_an_overflowing_cost_is_refused_not_written_as_inf(tmp_path):
+    from tests.cli_run import run_cli
+    f = _focus(tmp_path, [_aoai(1e308), _aoai(1e308)])
+    out = tmp_path / "draft.csv"
+    p = run_cli("discover", "focus", f, "--out", out)
+    assert "is beyond 100,000,000,000 on one row" in p.stderr, p.stderr
+    assert not out.exists() or "inf" not in out.read_text().lower()
+
+
+def test_a_duplicate_cost_column_is_refused(tmp_path):
+    from tests.cli_run import run_cli
+    f = _focus(tmp_path, [_aoai(100.0)])
+    lines = f.read_text().splitlines()
+    lines[0] += ",EffectiveCost"  # the cost column in use (EffectiveCost before BilledCost)
+    lines[1] += ",999999"
+    f.write_text("\n".join(lines) + "\n")
+    p = run_cli("discover", "focus", f, "--out", tmp_path / "draft.csv")
+    assert p.returncode == 2 and "EffectiveCost appear more than once" in p.stderr, p.stderr
