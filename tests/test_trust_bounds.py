@@ -135,3 +135,21 @@ def test_a_duplicate_cost_column_is_refused(tmp_path):
     f.write_text("\n".join(lines) + "\n")
     p = run_cli("discover", "focus", f, "--out", tmp_path / "draft.csv")
     assert p.returncode == 2 and "EffectiveCost appear more than once" in p.stderr, p.stderr
+
+
+# --- profile and answers ----------------------------------------------------------------------------------
+def test_a_profile_currency_outside_iso_4217_is_a_config_error(tmp_path, lib):
+    from risk_models.config.loader import ConfigError, load_profile
+    f = tmp_path / "profile.yaml"
+    f.write_text("name: Example\ndora:\n  currency: E$\n")
+    with pytest.raises(ConfigError, match=r"dora.currency.*'E\$' is not an ISO 4217 currency code"):
+        load_profile(f, lib.regimes)
+    f.write_text("name: Example\ndora:\n  currency: gbp\n")
+    assert load_profile(f, lib.regimes).dora.currency == "GBP"
+
+
+def test_an_rto_of_1e308_hours_is_refused_naming_the_range(lib):
+    from risk_models.questionnaire.answers import validate_answers
+    answers, errors = validate_answers({"DEP-001": {"rto_hours": 1e308, "rpo_hours": 24}}, lib.questions, ["DEP-001"])
+    assert answers == {"DEP-001": {"rpo_hours": 24.0}}
+    assert len(errors) == 1 and "from 0 to 87,660" in errors[0].message and errors[0].deployment_id == "DEP-001"

@@ -8,6 +8,7 @@ import base64
 import binascii
 import datetime as dt
 
+import pycountry
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from risk_models.config.domain import Jurisdiction
@@ -52,6 +53,14 @@ class RegisterEntity(BaseModel):
     competent_authority: str = Field(default="", max_length=200)
     currency: str = Field(default="EUR", max_length=3)  # ISO 4217
     functions: tuple[RegisterFunction, ...] = ()
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, v: str) -> str:
+        # a value list, not a pattern: 'E$' or 'XYZ' would go into the register's monetary fields
+        if v and (len(v) != 3 or pycountry.currencies.get(alpha_3=v.upper()) is None):
+            raise ValueError(f"{v!r} is not an ISO 4217 currency code (e.g. EUR, USD, GBP)")
+        return v.upper()
 
 
 class OrgProfile(BaseModel):
