@@ -153,3 +153,75 @@ def test_an_rto_of_1e308_hours_is_refused_naming_the_range(lib):
     answers, errors = validate_answers({"DEP-001": {"rto_hours": 1e308, "rpo_hours": 24}}, lib.questions, ["DEP-001"])
     assert answers == {"DEP-001": {"rpo_hours": 24.0}}
     assert len(errors) == 1 and "from 0 to 87,660" in errors[0].message and errors[0].deployment_id == "DEP-001"
+
+
+# --- logos ------------------------------------------------------------------------------------------------
+LOGO_MEASURE = r"""
+import base64, json, resource, sys, time
+from pathlib import Path
+from risk_models.config.profile import encode_logo
+from risk_models.report.pdf import _logo
+data = Path(sys.argv[1]).read_bytes()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t0 = time.perf_counter()
+try:
+    if sys.argv[2] == "profile":
+        encode_logo(data)
+        error = None
+    else:  # a PDF whose profile holds the logo (as a profile saved before the checks would)
+        _, error = _logo(data, 100.0, 100.0)
+except ValueError as exc:
+    error = str(exc)
+print(json.dumps({"seconds": time.perf_counter() - t0, "error": error,
+                  "growth_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024}))
+"""
+
+
+def _png(size: tuple[int, int], mode: str = "1") -> bytes:
+    import io
+
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new(mode, size).save(buf, "PNG", optimize=True)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("where", ["profile", "pdf"])
+def test_a_decompression_bomb_logo_is_refused_fast_and_small(tmp_path, where):
+    """The reproduction: a 17.6 KB 12000 x 12000 PNG took the server to 1.6 GB during the PDF."""
+    bomb = _png((12000, 12000))
+    assert len(bomb) < 100_000
+    path = tmp_path / "logo.png"
+    path.write_bytes(bomb)
+    p = subprocess.run([sys.executable, "-c", LOGO_MEASURE, str(path), where], capture_output=True, text=True,
+                       cwd=ROOT, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    r = json.loads(p.stdout.strip().splitlines()[-1])
+    assert r["error"] and "at most 4,000 pixels a side" in r["error"], r
+    assert r["seconds"] < 2.0 and r["growth_mb"] < 200, r
+    print(f"logo bomb ({where}): refused in {r['seconds']:.3f} s, {r['growth_mb']:.0f} MB")
+
+
+def test_a_truncated_png_is_refused_and_a_saved_one_is_named_in_the_pdf(lib):
+    import base64
+
+    from risk_models.config.profile import encode_logo
+    from risk_models.report.pdf import render_pdf
+    good = _png((300, 120), "RGB")
+    truncated = good[: len(good) // 2]
+    with pytest.raises(ValueError, match="cannot be read as a PNG image"):
+        encode_logo(truncated)
+    assert encode_logo(good)
+    # a profile saved before the check: the PDF is still made, and says why the logo is missing
+    from risk_models.engine.assessment import assess
+    from risk_models.inventory.read import import_inventory
+    from risk_models.report.json_report import report
+    from tests.conftest import DEMO_INVENTORY
+    rep = report(assess(import_inventory(DEMO_INVENTORY, lib), {}, lib, trials=200))
+    rep["organisation_profile"] = {**(rep.get("organisation_profile") or {}),
+                                   "logo": base64.b64encode(truncated).decode()}
+    pdf = render_pdf(rep)
+    assert pdf.startswith(b"%PDF")
+    import subprocess as sp
+    text = sp.run(["pdftotext", "-", "-"], input=pdf, capture_output=True).stdout.decode()
+    assert "Logo not shown: the logo cannot be read as a PNG image" in " ".join(text.split())
