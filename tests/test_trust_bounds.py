@@ -225,3 +225,63 @@ def test_a_truncated_png_is_refused_and_a_saved_one_is_named_in_the_pdf(lib):
     import subprocess as sp
     text = sp.run(["pdftotext", "-", "-"], input=pdf, capture_output=True).stdout.decode()
     assert "Logo not shown: the logo cannot be read as a PNG image" in " ".join(text.split())
+
+
+# --- scenario packs ---------------------------------------------------------------------------------------
+PACK_MEASURE = r"""
+import json, resource, sys, time
+from pathlib import Path
+from risk_models.config.loader import load_library
+from risk_models.scenarios.pack import parse_pack
+lib = load_library()
+data = Path(sys.argv[1]).read_bytes()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t0 = time.perf_counter()
+try:
+    parse_pack(data, "pack.yaml", lib)
+    error = None
+except Exception as exc:
+    error = f"{type(exc).__name__}: {exc}"
+print(json.dumps({"seconds": time.perf_counter() - t0, "error": error,
+                  "growth_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024}))
+"""
+
+
+def _pack_with(n_events: int) -> bytes:
+    import copy
+
+    import yaml
+    raw = yaml.safe_load((ROOT / "config" / "scenarios.yaml").read_text())
+    base, events = raw["events"], []
+    for i in range(n_events):
+        e = copy.deepcopy(base[i % len(base)])
+        e["id"] = f"{e['id']}_{i}"
+        for o in e["outcomes"]:
+            o["id"] = f"{o['id']}_{i}"
+        events.append(e)
+    raw["events"] = events
+    return yaml.safe_dump(raw).encode()
+
+
+@pytest.mark.parametrize("n_events, message", [(650, "KB is too large for a scenario pack"),
+                                               (150, "150 events with")])
+def test_an_oversized_scenario_pack_is_refused_fast_and_small(tmp_path, n_events, message):
+    """The reproduction: a 1.98 MB pack with 650 events against 20,000 rows tried to allocate 5.35 GiB."""
+    path = tmp_path / "pack.yaml"
+    path.write_bytes(_pack_with(n_events))
+    p = subprocess.run([sys.executable, "-c", PACK_MEASURE, str(path)], capture_output=True, text=True, cwd=ROOT,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    r = json.loads(p.stdout.strip().splitlines()[-1])
+    assert r["error"] and message in r["error"], r
+    assert r["seconds"] < 2.0 and r["growth_mb"] < 200, r
+    print(f"pack of {n_events} events ({path.stat().st_size / 1024:,.0f} KB): refused in {r['seconds']:.3f} s, "
+          f"{r['growth_mb']:.0f} MB")
+
+
+def test_the_shipped_pack_is_well_inside_the_bounds(lib):
+    from risk_models.scenarios.pack import MAX_PACK_BYTES, MAX_PACK_EVENTS, MAX_PACK_OUTCOMES, parse_pack
+    data = (ROOT / "config" / "scenarios.yaml").read_bytes()
+    sf = parse_pack(data, "scenarios.yaml", lib)
+    assert len(data) * 10 < MAX_PACK_BYTES and len(sf.events) * 3 < MAX_PACK_EVENTS
+    assert sum(len(e.outcomes) for e in sf.events) * 3 < MAX_PACK_OUTCOMES
