@@ -478,7 +478,7 @@ def _check_args(args: argparse.Namespace) -> None:
             raise UserError(f"{flag} {out[:60]}…: cannot be written ({exc.strerror or exc})") from None
         if k == "parquet":  # a directory of tables: an existing one is written into, a file is refused
             if p.exists() and not is_dir:
-                raise UserError(f"{flag} {out}: is a file; give a directory for the Parquet tables")
+                raise UserError(f"{flag} {out}: cannot write the Parquet tables into a file; give a directory")
         elif is_dir:
             raise UserError(f"{flag} {out}: is a directory; give a file name, e.g. {p / ('report.' + _ext(k))}")
         if not parent_exists:
