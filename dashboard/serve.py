@@ -17,9 +17,12 @@ import ast
 import importlib
 import importlib.util
 import logging
+import os
+import re
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent / "app.py"
@@ -84,12 +87,31 @@ def start_warm_up() -> threading.Thread:
     return thread
 
 
+# Single-user mode has no sign-in: loopback only, nothing sent out, no tracebacks with server paths for
+# users. Passed as flags (not only in dashboard/.streamlit/config.toml) so they hold whichever config files
+# Streamlit finds; an explicit flag or STREAMLIT_* variable of the operator's wins.
+SAFE_DEFAULTS = {"server.address": "127.0.0.1", "browser.gatherUsageStats": "false",
+                 "client.showErrorDetails": "none", "server.maxUploadSize": "20", "client.toolbarMode": "viewer"}
+
+
+def _env_name(option: str) -> str:
+    # Streamlit's own rule: server.maxUploadSize -> STREAMLIT_SERVER_MAX_UPLOAD_SIZE
+    return "STREAMLIT_" + re.sub(r"(?<=[a-z])(?=[A-Z])", "_", option.replace(".", "_")).upper()
+
+
+def server_flags(argv: list[str], environ: Mapping[str, str]) -> list[str]:
+    """`argv` plus a flag for each safe default that neither a flag in `argv` nor a variable sets."""
+    given = {a[2:].split("=", 1)[0] for a in argv if a.startswith("--")}
+    added = [f"--{k}={v}" for k, v in SAFE_DEFAULTS.items() if k not in given and _env_name(k) not in environ]
+    return [*added, *argv]
+
+
 def main() -> None:
     # streamlit (with pandas and plotly) is imported here first: importing it in two threads at once
     # can hand plotly a half-initialised pandas module
     from streamlit.web import cli
     start_warm_up()
-    sys.argv = ["streamlit", "run", str(APP), *sys.argv[1:]]
+    sys.argv = ["streamlit", "run", str(APP), *server_flags(sys.argv[1:], os.environ)]
     cli.main(prog_name="streamlit")
 
 

@@ -37,7 +37,7 @@ def test_errors_name_deployment_question_value_and_allowed(lib):
     answers, errors = validate_answers(raw, lib.questions, ["D1"])
     got = {(e.deployment_id, e.column, e.value): e.message for e in errors}
     assert "allowed: team, department, enterprise, external_customers" in got[("D1", "users_affected", "everyone")]
-    assert ">= 0" in got[("D1", "rto_hours", "-3")]
+    assert "from 0 to 87,660" in got[("D1", "rto_hours", "-3")]  # the allowed range, now bounded above too
     assert "unknown question" in got[("D1", "nonsense", "1")]
     assert "YYYY-MM-DD" in got[("D1", "exit_last_tested", "2026-02-30")]
     assert any(e.deployment_id == "ZZZ" and "not in the inventory" in e.message for e in errors)

@@ -132,10 +132,12 @@ def test_returned_workbook_upload_shows_refused_cells_and_the_diff_then_applies(
 
     from risk_models.inventory.read import import_inventory
     from risk_models.questionnaire.workbook import FIRST_ROW, KEY_ROW, SHEET, workbook_bytes
+    from risk_models.storage.signing import signing_key
     from tests.conftest import DEMO_INVENTORY
     frame = import_inventory(DEMO_INVENTORY, lib).frame
+    # sealed with this installation's key, as the app's download is (rows answer only for themselves)
     wb = openpyxl.load_workbook(io.BytesIO(workbook_bytes(frame[frame["deployment_id"].isin(["DEP-002", "DEP-003"])],
-                                                          {}, lib)))
+                                                          {}, lib, seal_key=signing_key())))
     ws = wb[SHEET]
     cols = {c.value: c.column for c in ws[KEY_ROW]}
     ws.cell(FIRST_ROW, cols["audit_rights"]).value = "Ours only (reports / certificates, no supervisor access)"

@@ -83,7 +83,7 @@ def team_apps(team_db, tmp_path_factory) -> Iterator[dict[str, str]]:
         for name, port, redirect in (("a", port_a, redirects[0]), ("b", port_b, redirects[1])):
             work = tmp_path_factory.mktemp(f"app-{name}")  # the app's working dir: its own secrets.toml
             (work / ".streamlit").mkdir()
-            shutil.copy(ROOT / ".streamlit" / "config.toml", work / ".streamlit" / "config.toml")
+            shutil.copy(ROOT / "dashboard" / ".streamlit" / "config.toml", work / ".streamlit" / "config.toml")
             (work / ".streamlit" / "secrets.toml").write_text(f'''
 [auth]
 redirect_uri = "{redirect}"

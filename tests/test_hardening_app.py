@@ -84,6 +84,6 @@ def test_a_failed_export_is_shown_on_the_report_page():
 
 
 def test_server_config_binds_loopback_and_hides_error_details():
-    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    cfg = tomllib.loads((ROOT / "dashboard" / ".streamlit" / "config.toml").read_text())
     assert cfg["server"]["address"] == "127.0.0.1"
     assert cfg["client"]["showErrorDetails"] == "none"

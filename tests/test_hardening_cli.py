@@ -151,10 +151,11 @@ def test_history_import_of_an_unsigned_export_needs_trust(tmp_path):
     doc = json.loads(out.read_text())
     doc.pop("signature")
     out.write_text(json.dumps(doc))
-    p = run("history", "import", str(out), env=env)
+    other = {"AI_VENDOR_RISK_DATA_DIR": str(tmp_path / "other")}  # its own database already holds this content
+    p = run("history", "import", str(out), env=other)
     _one_line_exit_2(p, "unsigned")
-    p = run("history", "import", str(out), "--trust", env=env)
-    assert p.returncode == 0 and "imported as assessment 2" in p.stdout
+    p = run("history", "import", str(out), "--trust", env=other)
+    assert p.returncode == 0 and "imported as assessment 1" in p.stdout
 
 
 def test_xlsx_sheet_notice_and_money_bound_in_the_cli(tmp_path):

@@ -34,14 +34,17 @@ def test_signed_export_imports_unsigned_or_foreign_needs_trust(tmp_path, lib, de
     engine = make_engine(f"sqlite:///{tmp_path / 's.sqlite'}")
     _, doc = _saved_doc(engine, demo_payloads)
     assert doc["signature"]["algorithm"] == "HMAC-SHA256"
-    assert repo.import_document(engine, doc, lib=lib) == 2  # our own signature: no question asked
+    # import is idempotent by content hash (issue 27 §2): each import below goes to a database of its own
+    copies = iter(make_engine(f"sqlite:///{tmp_path / f'copy{n}.sqlite'}") for n in range(3))
+    assert repo.import_document(next(copies), doc, lib=lib) == 1  # our own signature: no question asked
 
     unsigned = {k: v for k, v in doc.items() if k != "signature"}
+    target = next(copies)
     with pytest.raises(repo.UntrustedExport, match="unsigned.*--trust"):
-        repo.import_document(engine, unsigned)
-    assert repo.import_document(engine, unsigned, trust=True) == 3
+        repo.import_document(target, unsigned)
+    assert repo.import_document(target, unsigned, trust=True) == 1
 
-    monkeypatch.setenv("AI_VENDOR_RISK_EXPORT_KEY", "another installation's secret")
+    monkeypatch.setenv("AI_VENDOR_RISK_EXPORT_KEY", "another installation's secret, 32 bytes or more")
     with pytest.raises(repo.UntrustedExport, match="signed by another installation"):
         repo.import_document(engine, doc)
     monkeypatch.delenv("AI_VENDOR_RISK_EXPORT_KEY")
@@ -51,8 +54,8 @@ def test_signed_export_imports_unsigned_or_foreign_needs_trust(tmp_path, lib, de
     edited["results"]["deployments"][0]["score"] = 1.0
     edited["content_hash"] = repo.content_hash({k: edited[k] for k in repo.PAYLOADS})
     with pytest.raises(repo.UntrustedExport, match="changed after export"):
-        repo.import_document(engine, edited)
-    assert len(repo.list_assessments(engine)) == 3
+        repo.import_document(next(copies), edited)
+    assert len(repo.list_assessments(engine)) == 1
 
 
 def test_signing_key_is_per_installation_and_private(tmp_path, monkeypatch):

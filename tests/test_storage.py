@@ -205,8 +205,8 @@ def test_cli_history_round_trip(backend, tmp_path, request):
     assert "answer DEP-001.exit_plan_exists: none -> tested" in p.stderr
     out = tmp_path / "e.json"
     assert _cli("history", "export", str(ids[0]), str(out), env=env).returncode == 0
-    p = _cli("history", "import", str(out), env=env)
-    assert p.returncode == 0 and "imported as assessment" in p.stdout
+    p = _cli("history", "import", str(out), env=env)  # its own content is already there: nothing added
+    assert p.returncode == 0 and f"already stored as assessment {ids[0]} (same content)" in p.stdout
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "nope"}')
     p = _cli("history", "import", str(bad), env=env)
@@ -214,5 +214,7 @@ def test_cli_history_round_trip(backend, tmp_path, request):
     p = _cli("history", "delete", str(ids[0]), env=env)
     assert p.returncode == 2 and "--yes" in p.stderr
     assert _cli("history", "delete", str(ids[0]), "--yes", env=env).returncode == 0
+    p = _cli("history", "import", str(out), env=env)
+    assert p.returncode == 0 and "imported as assessment" in p.stdout
     p = _cli("history", "list", env={**env, "DATABASE_URL": "postgresql+psycopg://x@127.0.0.1:1/db"})
     assert p.returncode == 2 and "cannot open the database" in p.stderr and "Traceback" not in p.stderr

@@ -4,14 +4,13 @@ Colours: a luminance-ordered orange-red scale, readable with colour-vision defic
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import plotly.graph_objects as go
 
 from risk_models.config.labels import human
 from risk_models.config.palette import BAND_COLOURS, RATING_COLOURS, ink
 from risk_models.engine.assessment import heatmap_cells
+from risk_models.io.escape import html_text
 
 SCALE = "OrRd"
 HOVER_NAMES = 5  # a short hover box: the full list is the table next to the matrix
@@ -19,8 +18,8 @@ HOVER_NAME_CHARS = 40
 
 
 def _esc(text: object) -> str:
-    # plotly renders a subset of HTML in hover text; user text must stay text
-    return html.escape(str(text))
+    # plotly renders a subset of HTML (links included) in titles, tick labels and hover text: user text stays text
+    return html_text(text)
 
 
 def _matrix_cells(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float]) -> list[dict]:
@@ -67,7 +66,7 @@ def risk_matrix(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float],
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=rating, hoverinfo="skip",
                                  marker={"symbol": "square", "size": 14, "color": colour}))
     fig.update_layout(
-        title=title, height=480, margin={"l": 60, "r": 20, "t": 40 if title else 10, "b": 50}, showlegend=True,
+        title=_esc(title), height=480, margin={"l": 60, "r": 20, "t": 40 if title else 10, "b": 50}, showlegend=True,
         legend={"orientation": "h", "x": 0, "y": -0.16, "title": {"text": "Rating"}, "itemclick": False,
                 "itemdoubleclick": False},
         hovermode="closest", hoverdistance=20,
@@ -93,7 +92,7 @@ def risk_matrix_html(table: pd.DataFrame, names: pd.Series, bounds: dict[str, fl
         grid.append(f'<div style="display:flex;align-items:center;justify-content:flex-end;padding-right:6px">{lik}</div>')
         for imp in range(1, 6):
             c = cells[(lik, imp)]
-            title = html.escape("\n".join(_hover_lines(c)), quote=True)
+            title = html_text("\n".join(_hover_lines(c)))
             grid.append(f'<div class="risk-matrix-cell" data-cell="{lik}-{imp}" data-count="{c["n"]}" title="{title}" '
                         f'style="background:{c["colour"]};color:{ink(c["colour"])};aspect-ratio:1;display:flex;'
                         f'align-items:center;justify-content:center;font-size:18px;border-radius:2px">'
@@ -123,7 +122,7 @@ def matrix_heatmap(matrix: pd.DataFrame, title: str, value_label: str, fmt: str 
         colorscale=SCALE, colorbar={"title": value_label}, texttemplate=f"%{{z:{fmt}}}",
         hovertemplate=f"%{{y}} · %{{x}}<br>{value_label}: %{{z:{fmt}}}<extra></extra>",
     ))
-    fig.update_layout(title=title, height=max(320, 60 + 34 * len(matrix.index)), margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    fig.update_layout(title=_esc(title), height=max(320, 60 + 34 * len(matrix.index)), margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       xaxis={"tickangle": -30})
     return fig
 
@@ -163,9 +162,9 @@ def loss_exceedance(lec: list[dict], marks: dict[str, float], compare: list[dict
 def loss_breakdown(parts: dict[str, float], title: str) -> go.Figure:
     """One deployment's expected annual loss by component (horizontal bars, largest on top)."""
     items = sorted(parts.items(), key=lambda kv: kv[1])
-    fig = go.Figure(go.Bar(x=[v for _, v in items], y=[k for k, _ in items], orientation="h",
+    fig = go.Figure(go.Bar(x=[v for _, v in items], y=[_esc(k) for k, _ in items], orientation="h",
                            marker_color="#d7301f", text=[f"${v:,.0f}" for _, v in items], textposition="auto",
                            hovertemplate="%{y}: $%{x:,.0f} a year<extra></extra>"))
-    fig.update_layout(title=title, height=230, xaxis_title="expected annual loss (USD)", xaxis_tickformat="$,.0f",
+    fig.update_layout(title=_esc(title), height=230, xaxis_title="expected annual loss (USD)", xaxis_tickformat="$,.0f",
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig

@@ -67,4 +67,4 @@ def local_name_panel() -> None:
                          help="Default: your operating-system account's full name", key="local_name_input")
     if name.strip() and name.strip() != state.actor_name():
         ss[LOCAL_NAME] = name.strip()
-        st.toast(f"Changes are now recorded as {name.strip()}.")
+        st.toast(f"Changes are now recorded as {md_escape(name.strip())}.")

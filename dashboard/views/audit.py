@@ -91,8 +91,18 @@ readable = audit.csv_bytes([*table.columns, "Hash"], [[*r, e.hash] for r, e in z
 b[0].download_button("Download CSV", readable, file_name=f"audit-{since}-{until}.csv", mime="text/csv",
                      icon=":material/download:")
 if b[1].button("Check the hash chain", icon=":material/verified:"):
+    from risk_models.storage.trail import state_problems
     count, brk = audit.verify(engine)
-    if brk is None:
-        st.success(f"Intact: {count} entries, every hash matches.")
-    else:
+    problems = state_problems(engine) if brk is None else []
+    if brk is not None:
         st.error(md_escape(f"Broken after {count} good entries: {brk.message}"))
+    elif problems:
+        st.error(f"The chain is intact ({count} entries), but {len(problems)} stored change(s) are not in it:\n\n"
+                 + "\n".join(f"- {md_escape(x)}" for x in problems[:30]))
+    else:
+        st.success(f"Intact: {count} entries, every hash matches.")
+        st.caption("Approvals, assessment contents and roles stored in the database all match the trail.")
+        # the trail's end, to keep outside the database: `history audit verify --anchor` checks it later
+        st.code(audit.current_anchor(engine), language=None)
+        st.caption("Anchor: keep this line outside the database (a ticket, a log, an e-mail). "
+                   "`history audit verify --anchor COUNT:HASH` fails if the trail was rewritten or truncated since.")

@@ -42,6 +42,8 @@ from risk_models.questionnaire.workbook import (
     merge_answers,
     read_workbook,
 )
+from risk_models.storage.errors import StorageError
+from risk_models.storage.signing import signing_key
 
 NOT = "(not answered)"
 st.title("Questionnaire")
@@ -381,8 +383,8 @@ with tabs[3]:
 # --- XLSX send-out and read-back ---------------------------------------------------------------------
 
 
-def _zip(by: str, key: str) -> bytes:
-    books = export_workbooks(frame, effective, lib, by)  # type: ignore[arg-type]
+def _zip(by: str, key: str, seal: bytes) -> bytes:
+    books = export_workbooks(frame, effective, lib, by, seal_key=seal)  # type: ignore[arg-type]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in books.items():
@@ -396,9 +398,16 @@ with tabs[4]:
     x = st.columns([1, 2])
     by = x[0].radio("One workbook per", ["owner", "business_unit", "vendor"], key="xlsx_by",
                     format_func={"owner": "Owner", "business_unit": "Business unit", "vendor": "Model vendor"}.get)
-    x[1].download_button("Download the workbooks (ZIP)", lambda: _zip(by, state.assessment_key()),
-                         state.download_name("zip", f"questionnaire-{by}"), "application/zip", key="xlsx_download")
-    ups = st.file_uploader("Returned workbooks (XLSX)", type=["xlsx"], accept_multiple_files=True, key="xlsx_upload")
+    try:  # the secret that seals each row to its workbook (risk_models.storage.signing)
+        seal = signing_key()
+    except StorageError as exc:
+        seal = None
+        st.error(f"Workbooks cannot be sent or read back: {md_escape(exc)}")
+    x[1].download_button("Download the workbooks (ZIP)", lambda: _zip(by, state.assessment_key(), seal),
+                         state.download_name("zip", f"questionnaire-{by}"), "application/zip", key="xlsx_download",
+                         disabled=seal is None)
+    ups = st.file_uploader("Returned workbooks (XLSX)", type=["xlsx"], accept_multiple_files=True, key="xlsx_upload",
+                           disabled=seal is None)
     ids_key = tuple(u.file_id for u in ups or [])
     if ups and session.get(XLSX_LOADED) != ids_key:
         session[XLSX_LOADED] = ids_key
@@ -406,7 +415,7 @@ with tabs[4]:
         errs = []
         known = set(frame["deployment_id"].astype(str))
         for u in ups:
-            got, e = read_workbook(u.getvalue(), u.name, lib, known)
+            got, e = read_workbook(u.getvalue(), u.name, lib, known, seal)
             errs += e
             for d, per in got.items():
                 incoming.setdefault(d, {}).update(per)

@@ -17,7 +17,7 @@ lib = state.library()
 a = state.assessment()
 frame, table = a.frame, a.residual.table
 st.caption(f"{len(frame):,} deployments · scenario library as of {lib.scenarios.as_of:%d %b %Y} · "
-           f"files are named {state.download_name('<ext>')}")
+           f"files are named {md_escape(state.download_name('<ext>'))}")
 state.show_probability_banner()
 c = st.columns(3)
 paper = c[0].radio("PDF paper size", ["A4", "Letter"], horizontal=True, key="paper")

@@ -7,7 +7,7 @@ from dashboard import state
 from dashboard.components import charts, pack_panel, tornado
 from dashboard.state.session import PACK_NOTE, SCENARIO_PACK, SCENARIO_REFUSED, SCENARIO_VERSION
 from risk_models.engine.score import stressed_probabilities
-from risk_models.io.escape import md_escape
+from risk_models.io.escape import md_escape, md_source_link, safe_url
 
 st.title("Scenario library")
 session = state.current_session()
@@ -33,7 +33,7 @@ for e in sc.events:
                      "probability": probs.get(o.id, o.probability), "default": o.probability,
                      "confidence": o.confidence, "effect": "favourable" if favourable else (
                          "adverse" if o.impacts else "no impact"),
-                     "source": e.sources[0].url, "source date": e.sources[0].date,
+                     "source": safe_url(e.sources[0].url), "source date": e.sources[0].date,
                      "rationale": o.rationale})
 table = pd.DataFrame(rows)
 ver = session.setdefault(SCENARIO_VERSION, 0)
@@ -45,7 +45,8 @@ edited = st.data_editor(
     column_config={
         "probability": st.column_config.NumberColumn(min_value=0.0, max_value=1.0, step=0.01, format="%.2f"),
         "default": st.column_config.NumberColumn(format="%.2f"),
-        "source": st.column_config.LinkColumn(display_text="source"),
+        # only a plain http(s) address is a link (safe_url); its text is the domain it opens
+        "source": st.column_config.LinkColumn(display_text=r"https?://([^/?#]+)"),
         "outcome_id": None,
     })
 for message in session.pop(SCENARIO_REFUSED, []):  # why the last edit was put back, next to the table
@@ -72,7 +73,7 @@ if delta.get("edited_rows"):
 
 with st.expander("Events and all their sources"):
     for e in sc.events:
-        links = "; ".join(f"[{md_escape(s.title)}]({s.url}) ({s.date:%d %b %Y})" for s in e.sources)
+        links = "; ".join(f"{md_source_link(s.title, s.url)} ({s.date:%d %b %Y})" for s in e.sources)
         st.markdown(f"**{md_escape(e.label)}** — {md_escape(e.description)}  \nSources: {links}")
 
 c = st.columns(3)

@@ -10,7 +10,7 @@ from dashboard.components.workspaces import local_name_panel, workspaces_panel
 from dashboard.state.session import ASSUMPTIONS_VERSION
 from risk_models.config.assumptions import AssumptionsError, assumptions_frame, assumptions_from_frame
 from risk_models.config.domain import Jurisdiction
-from risk_models.config.profile import OrgProfile, encode_logo
+from risk_models.config.profile import OrgProfile, encode_logo, logo_kind
 from risk_models.io.escape import md_escape
 
 JURISDICTIONS = {"us": "United States", "eu": "European Union / EEA", "uk": "United Kingdom", "apac": "Asia-Pacific",
@@ -55,7 +55,11 @@ with st.form("profile_form"):
             st.rerun()
 
 if profile.logo:
-    st.image(profile.logo_bytes(), caption="Logo on the report's title page", width=160)
+    try:  # a profile saved before logos were checked may hold one that does not decode
+        logo_kind(profile.logo_bytes())
+        st.image(profile.logo_bytes(), caption="Logo on the report's title page", width=160)
+    except ValueError as exc:
+        st.warning(f"The saved logo is not shown and not printed: {md_escape(exc)}. Upload another one.")
 
 st.subheader("Loss assumptions")
 st.caption("Edit a value and apply: the assessment, the report and a saved assessment use it. Values marked "

@@ -14,6 +14,7 @@ from risk_models.config.loader import Library, load_library, load_profile, parse
 from risk_models.config.schema import AssumptionsFile
 from risk_models.engine.assessment import assess
 from risk_models.inventory.read import DEFAULT_MAX_USD, ImportResult, import_inventory
+from risk_models.io.atomic import write_atomic
 from risk_models.io.escape import terminal_text as term
 from risk_models.questionnaire.answers import read_answers_file, validate_answers
 
@@ -36,7 +37,7 @@ def write_json(obj: object, out: str) -> None:
 
 def write_bytes(out: str, data: bytes) -> None:
     try:
-        Path(out).write_bytes(data)
+        write_atomic(out, data)  # whole or not at all: a crash or full disk keeps the previous file
     except OSError as exc:
         raise UserError(f"{out}: cannot write ({exc.strerror or exc})") from None
 

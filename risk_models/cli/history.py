@@ -79,11 +79,12 @@ def cmd_history(args: argparse.Namespace) -> int:
         except (ValueError, UnicodeDecodeError) as exc:
             raise UserError(f"{args.file}: not valid JSON ({exc})") from None
         try:
-            new_id = repo.import_document(engine, data, trust=args.trust, lib=library_from(args),
-                                          actor=local_user(args.user))
+            new_id, stored = repo.import_export(engine, data, trust=args.trust, lib=library_from(args),
+                                                actor=local_user(args.user))
         except ValueError as exc:
             raise UserError(f"{args.file}: {exc}") from None
-        print(f"imported as assessment {new_id}")
+        print(f"imported as assessment {new_id}" if stored else
+              f"already stored as assessment {new_id} (same content); nothing imported")
     elif args.action == "check":
         damaged = repo.check(engine)
         for d in damaged:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import math
 import sys
@@ -51,6 +52,7 @@ from risk_models.inventory.read import (
     InventoryFileError,
 )
 from risk_models.inventory.template import template_csv, template_xlsx
+from risk_models.io.atomic import atomic_file, name_problem
 from risk_models.io.escape import md_file_escape, terminal_text
 from risk_models.report.json_report import (
     document_header,
@@ -176,10 +178,10 @@ def _stream_json(a, org: str, header: dict, out: str) -> None:
         sys.stdout.buffer.flush()
         return
     try:
-        with open(out, "wb") as fh:
+        with atomic_file(out) as fh:  # kill -9 mid-stream keeps the previous report, not half of a new one
             write_report(a, fh, org, header=header)
     except OSError as exc:
-        raise UserError(f"{out}: cannot write ({exc.strerror})") from None
+        raise UserError(f"{out}: cannot write ({exc.strerror or exc})") from None
 
 
 def _write_exports(rep: dict, args: argparse.Namespace, comparison: dict | None = None) -> list[str]:
@@ -195,7 +197,20 @@ def _write_exports(rep: dict, args: argparse.Namespace, comparison: dict | None 
             except Exception as exc:  # a renderer bug must not cost the user the other files
                 failed.append(f"{out}: the {kind.upper()} export failed ({type(exc).__name__}: {exc}); "
                               "the other files were written")
+    if failed:
+        _collect_quietly()  # after the except blocks: their tracebacks no longer hold the renderer's frames
     return failed
+
+
+def _collect_quietly() -> None:
+    """A renderer that failed mid-write (openpyxl on a full disk) leaves generators whose clean-up raises the
+    same error again; Python would print that as a traceback. The failure is already reported once."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _unraisable: None
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
 
 
 def _write_parquet(rep: dict, out: str | None) -> list[str]:
@@ -495,9 +510,19 @@ def _check_args(args: argparse.Namespace) -> None:
             continue
         flag = f"--{k}" if not (k == "out" and args.command in ("history", "template")) else "the output"
         p = Path(out)
-        if p.is_dir():
+        problem = name_problem(p)
+        if problem:
+            raise UserError(f"{flag} {out[:60]}…: {problem}; choose a shorter name")
+        try:
+            is_dir, parent_exists = p.is_dir(), p.parent.is_dir()
+        except OSError as exc:  # e.g. a directory name longer than the file system allows
+            raise UserError(f"{flag} {out[:60]}…: cannot be written ({exc.strerror or exc})") from None
+        if k == "parquet":  # a directory of tables: an existing one is written into, a file is refused
+            if p.exists() and not is_dir:
+                raise UserError(f"{flag} {out}: cannot write the Parquet tables into a file; give a directory")
+        elif is_dir:
             raise UserError(f"{flag} {out}: is a directory; give a file name, e.g. {p / ('report.' + _ext(k))}")
-        if not p.parent.is_dir():
+        if not parent_exists:
             raise UserError(f"{flag} {out}: the directory {p.parent} does not exist")
         key = same_file_key(out)
         if key in inputs:

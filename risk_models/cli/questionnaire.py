@@ -16,6 +16,7 @@ import yaml
 
 from risk_models.cli import common
 from risk_models.engine.value_of_information import completion, value_of_information
+from risk_models.io.atomic import write_atomic
 from risk_models.questionnaire.answers import answers_to_jsonable
 from risk_models.questionnaire.report_answers import answer_text
 
@@ -35,17 +36,18 @@ def _inputs(args: argparse.Namespace):
 
 def cmd_export(args: argparse.Namespace) -> int:
     from risk_models.questionnaire.workbook import export_workbooks  # openpyxl: only here
+    from risk_models.storage.signing import signing_key
     lib, result, answers = _inputs(args)
     if result.frame.empty:
         raise common.UserError(f"{args.inventory}: no valid deployments to ask about")
     out = Path(args.out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        books = export_workbooks(result.frame, answers, lib, args.by)
+        books = export_workbooks(result.frame, answers, lib, args.by, seal_key=signing_key())
         for name, data in books.items():
-            (out / name).write_bytes(data)
+            write_atomic(out / name, data)
     except OSError as exc:
-        raise common.UserError(f"{args.out_dir}: cannot write ({exc.strerror})") from None
+        raise common.UserError(f"{args.out_dir}: cannot write ({exc.strerror or exc})") from None
     print(f"wrote {len(books)} workbook(s) to {out} ({len(result.frame)} deployments, {len(lib.questions)} questions, "
           f"one per {args.by.replace('_', ' ')})")
     for name in books:
@@ -55,7 +57,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from risk_models.questionnaire.workbook import merge_answers, read_workbook
+    from risk_models.storage.signing import signing_key
     lib, result, answers = _inputs(args)
+    seal_key = signing_key()  # answers only for the rows each workbook was sent with
     known = set(result.frame["deployment_id"].astype(str))
     incoming: dict = {}
     errors = []
@@ -64,16 +68,16 @@ def cmd_import(args: argparse.Namespace) -> int:
             data = Path(f).read_bytes()
         except OSError as exc:
             raise common.UserError(f"{f}: cannot read ({exc.strerror})") from None
-        got, errs = read_workbook(data, Path(f).name, lib, known)
+        got, errs = read_workbook(data, Path(f).name, lib, known, seal_key)
         errors += errs
         for dep, per in got.items():
             incoming.setdefault(dep, {}).update(per)
     merged, changes = merge_answers(answers, incoming)
     try:
-        Path(args.out).write_text(yaml.safe_dump(answers_to_jsonable(merged), allow_unicode=True, sort_keys=True),
-                                  encoding="utf-8")
+        write_atomic(args.out, yaml.safe_dump(answers_to_jsonable(merged), allow_unicode=True, sort_keys=True)
+                     .encode("utf-8"))
     except OSError as exc:
-        raise common.UserError(f"{args.out}: cannot write ({exc.strerror})") from None
+        raise common.UserError(f"{args.out}: cannot write ({exc.strerror or exc})") from None
     qs = lib.questions
     doc = {"files": args.files, "answers_changed": len(changes),
            "changes": [{"deployment_id": c.deployment_id, "question": c.question,

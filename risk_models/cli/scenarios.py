@@ -106,7 +106,7 @@ def print_effect(e: dict, out) -> None:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from risk_models.cli.common import UserError, load_inputs  # local: cli imports this module
+    from risk_models.cli.common import UserError, load_inputs, write_bytes  # local: cli imports this module
 
     if args.answers and not args.inventory:
         raise UserError("--answers needs --inventory (the answers belong to an inventory's deployments)")
@@ -125,10 +125,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         if args.json == "-":
             sys.stdout.write(text)
         else:
-            try:
-                Path(args.json).write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise UserError(f"{args.json}: cannot write ({exc.strerror})") from None
+            write_bytes(args.json, text.encode("utf-8"))
     out = sys.stderr if args.json == "-" else sys.stdout
     print_diff(d, out)
     if "effect" in d:

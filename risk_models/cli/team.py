@@ -9,6 +9,7 @@ import datetime as dt
 import sys
 
 from risk_models.auth.roles import PermissionDenied, local_user, parse_roles
+from risk_models.cli.common import write_bytes
 from risk_models.io.escape import terminal_text
 
 
@@ -32,12 +33,32 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from risk_models.storage import audit
     from risk_models.storage.db import make_engine
     engine = make_engine()
+    if args.audit_action == "anchor":
+        print(audit.current_anchor(engine))
+        print("keep this line outside the database (a ticket, a log, an e-mail); later "
+              "`history audit verify --anchor COUNT:HASH` fails if the trail was rewritten or truncated since",
+              file=sys.stderr)
+        return 0
     if args.audit_action == "verify":
-        count, brk = audit.verify(engine)
+        from risk_models.storage.trail import state_problems
+        try:
+            anchor = audit.parse_anchor(args.anchor) if args.anchor else None
+        except ValueError as exc:
+            raise TeamUsageError(f"--anchor: {exc}") from None
+        count, brk = audit.verify(engine, anchor=anchor)
         if brk is not None:
-            print(f"audit trail broken after {count} good entries: {brk.message}", file=sys.stderr)
+            print(f"audit trail broken after {count} good entries: {terminal_text(brk.message)}", file=sys.stderr)
             return 1
-        print(f"audit trail intact: {count} entries, every hash matches")
+        problems = state_problems(engine)
+        for problem in problems:
+            print(f"not in the audit trail: {terminal_text(problem)}", file=sys.stderr)
+        if problems:
+            print(f"audit trail chain intact ({count} entries), but {len(problems)} stored change(s) are not "
+                  "accounted for by it", file=sys.stderr)
+            return 1
+        print(f"audit trail intact: {count} entries, every hash matches"
+              + (f", the anchor {anchor[0]}:{anchor[1][:12]}… still holds" if anchor else "")
+              + "; approvals, contents and roles match the trail")
         return 0
     since = _date(args.since, "--since") if args.since else None
     until = _date(args.until, "--until") if args.until else None
@@ -47,8 +68,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        with open(args.out, "wb") as fh:
-            fh.write(data)
+        write_bytes(args.out, data)
         print(f"wrote {len(rows)} audit entries to {args.out}")
     return 0
 
@@ -102,7 +122,11 @@ def add_history_commands(hs: argparse._SubParsersAction) -> None:
     """`history audit …`, `history submit|approve|return ID`, `history roles …`."""
     au = hs.add_parser("audit", help="the tamper-evident audit trail of every change")
     aus = au.add_subparsers(dest="audit_action", required=True)
-    aus.add_parser("verify", help="recompute the hash chain; exit 1 naming the first broken entry")
+    ve = aus.add_parser("verify", help="recompute the hash chain and check approvals, contents and roles against "
+                        "it; exit 1 naming the first problem")
+    ve.add_argument("--anchor", metavar="COUNT:HASH", help="an anchor printed earlier by `history audit anchor`: "
+                    "fail if the trail was rewritten or truncated since")
+    aus.add_parser("anchor", help="print the trail's end (COUNT:HASH) to keep outside the database")
     ex = aus.add_parser("export", help="write audit entries as CSV")
     ex.add_argument("--since", metavar="DATE", help="entries from this UTC date/time on (YYYY-MM-DD)")
     ex.add_argument("--until", metavar="DATE", help="entries before this UTC date/time")

@@ -8,6 +8,7 @@ import base64
 import binascii
 import datetime as dt
 
+import pycountry
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from risk_models.config.domain import Jurisdiction
@@ -16,13 +17,39 @@ MAX_LOGO_BYTES = 512 * 1024
 LOGO_MAGIC = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
 
 
+MAX_LOGO_SIDE = 4000  # pixels; a title-page logo is printed 60 x 25 mm (~700 x 300 px at 300 dpi)
+MAX_LOGO_PIXELS = 4_000_000  # decoded RGBA: 16 MB. A 17.6 KB PNG can declare 12000 x 12000 (576 MB decoded)
+
+
 def logo_kind(data: bytes) -> str:
-    """'PNG' or 'JPEG'; ValueError naming the problem for anything else or a file over the limit."""
+    """'PNG' or 'JPEG'; ValueError naming the problem for anything else, a file over the limit, an image
+    larger than MAX_LOGO_SIDE / MAX_LOGO_PIXELS (checked from the header, before decoding) or one that does
+    not decode whole (a truncated file)."""
     if len(data) > MAX_LOGO_BYTES:
         raise ValueError(f"the logo is {len(data) / 1024:,.0f} KB; at most {MAX_LOGO_BYTES // 1024} KB is allowed")
     kind = next((k for magic, k in LOGO_MAGIC.items() if data.startswith(magic)), None)
     if kind is None:
         raise ValueError("the logo must be a PNG or JPEG image")
+    import io
+    import warnings
+
+    from PIL import Image
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # Pillow's own guard: an error here
+            with Image.open(io.BytesIO(data), formats=[kind]) as im:
+                w, h = im.size
+                if w > MAX_LOGO_SIDE or h > MAX_LOGO_SIDE or w * h > MAX_LOGO_PIXELS:
+                    raise ValueError(f"the logo is {w:,} x {h:,} pixels; at most {MAX_LOGO_SIDE:,} pixels a side and "
+                                     f"{MAX_LOGO_PIXELS:,} pixels in all (scale it down)")
+                im.load()  # decodes it whole (bounded by the size check): a truncated file fails here
+    except ValueError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ValueError(f"the logo is too large to decode ({exc}); at most {MAX_LOGO_SIDE:,} pixels a side and "
+                         f"{MAX_LOGO_PIXELS:,} pixels in all (scale it down)") from None
+    except (OSError, SyntaxError) as exc:
+        raise ValueError(f"the logo cannot be read as a {kind} image ({exc})") from None
     return kind
 
 
@@ -52,6 +79,14 @@ class RegisterEntity(BaseModel):
     competent_authority: str = Field(default="", max_length=200)
     currency: str = Field(default="EUR", max_length=3)  # ISO 4217
     functions: tuple[RegisterFunction, ...] = ()
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, v: str) -> str:
+        # a value list, not a pattern: 'E$' or 'XYZ' would go into the register's monetary fields
+        if v and (len(v) != 3 or pycountry.currencies.get(alpha_3=v.upper()) is None):
+            raise ValueError(f"{v!r} is not an ISO 4217 currency code (e.g. EUR, USD, GBP)")
+        return v.upper()
 
 
 class OrgProfile(BaseModel):

@@ -60,6 +60,11 @@ def _option_for(q: Question, text: str) -> str:
     raise AnswerError(f"not an option of {q.id}; allowed: {allowed}")
 
 
+# The largest answer a number question takes, by unit: ten years of hours or days (an RTO of 1e308 hours was
+# accepted and drove the arithmetic); other units (people, %) a billion.
+NUMBER_MAX = {"hours": 87_660.0, "days": 3_653.0, "": 1e9}
+
+
 def normalise_answer(q: Question, raw: Any) -> Answer:
     """Turn a raw answer (from a file or a form) into its canonical form, or raise AnswerError."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -87,8 +92,9 @@ def normalise_answer(q: Question, raw: Any) -> Answer:
             x = float(str(raw).replace(",", "").strip())
         except ValueError:
             raise AnswerError(f"expected a number of {q.unit or 'units'}") from None
-        if not np.isfinite(x) or x < 0:
-            raise AnswerError("expected a number >= 0")
+        top = NUMBER_MAX.get(q.unit or "", NUMBER_MAX[""])
+        if not np.isfinite(x) or x < 0 or x > top:
+            raise AnswerError(f"expected a number of {q.unit or 'units'} from 0 to {top:,.0f}")
         return x
     if isinstance(raw, dt.datetime):
         return raw.date()

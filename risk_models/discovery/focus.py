@@ -26,6 +26,8 @@ BATCH_ROWS = 131_072
 CSV_BLOCK = 8 << 20
 EXAMPLES = 5
 GROUP = ["key", "name", "channel", "model", "region", "period_start", "period_end"]
+MIN_PERIOD_DAYS = 28  # the shortest calendar month
+MAX_ROW_COST = 1e11  # one charge row above 100 bn (any currency) is a broken export, not spend; keeps sums finite
 
 
 class FocusFileError(ValueError):
@@ -74,6 +76,11 @@ def _resolve(names: list[str], disc: DiscoveryFile, path: Path, key: str) -> dic
         tried = "; ".join(f"{f}: {' or '.join(disc.columns.get(f, []))}" for f in missing)
         raise FocusFileError(f"{path.name}: not a FOCUS 1.0-1.2 export this key can use — missing column(s) {tried}. "
                              f"The header has: {', '.join(names[:40])}{' …' if len(names) > 40 else ''}")
+    used = {c for c in cols.values() if c is not None}
+    twice = sorted(c for c in used if names.count(c) > 1)
+    if twice:  # which one a reader takes is a guess (the second cost column was silently ignored)
+        raise FocusFileError(f"{path.name}: the column(s) {', '.join(twice)} appear more than once in the header; "
+                             "keep one of each")
     return {f: c for f, c in cols.items() if c is not None}
 
 
@@ -239,6 +246,9 @@ def _reduce(batch, start, label, cols, texts, kind, tag, disc, spend, rates, out
     cost = _float(sub.column(cols["cost"]))
     bad_cost = ~np.isfinite(cost)
     _note(out, bad_cost, f"{cols['cost']} is not a number", where)
+    huge = ~bad_cost & (np.abs(np.where(bad_cost, 0.0, cost)) > MAX_ROW_COST)
+    _note(out, huge, f"{cols['cost']} is beyond {MAX_ROW_COST:,.0f} on one row (not a plausible charge)", where)
+    bad_cost |= huge
     ok = ~bad_cost
     cost_s = pd.Series(np.where(ok, cost, 0.0))
     if "category" in cols:
@@ -306,16 +316,23 @@ def _periods(groups: pd.DataFrame, months: int | None, out: FocusImport) -> tupl
         return groups, [], 0.0
     per = groups[["period_start", "period_end"]].drop_duplicates()
     per = per.assign(start=_to_date(per["period_start"]), end=_to_date(per["period_end"]))
-    bad = per["start"].isna() | per["end"].isna() | (per["end"] <= per["start"])
-    if bad.any():
+    invalid = per["start"].isna() | per["end"].isna() | (per["end"] <= per["start"])
+    # a billing period is an invoice period (a calendar month): a shorter one would be annualised many times
+    # over (1 second: x31,557,600)
+    short = ~invalid & ((per["end"] - per["start"]).dt.total_seconds() < MIN_PERIOD_DAYS * 86400)
+    for bad, reason in ((invalid, "billing period is not a valid date range"),
+                        (short, f"billing period is shorter than {MIN_PERIOD_DAYS} days (FOCUS billing periods are "
+                                "invoice periods, usually calendar months)")):
+        if not bad.any():
+            continue
         badp = set(map(tuple, per.loc[bad, ["period_start", "period_end"]].to_numpy()))
         drop = groups[["period_start", "period_end"]].apply(tuple, axis=1).isin(badp)
-        u = out.unplaced.setdefault("billing period is not a valid date range",
-                                    Unplaced("billing period is not a valid date range"))
+        u = out.unplaced.setdefault(reason, Unplaced(reason))
         u.rows += int(groups.loc[drop, "rows"].sum())
         u.cost += float(groups.loc[drop, "cost"].sum())
         u.lines.extend([f"{a} – {b}" for a, b in list(badp)[:EXAMPLES]])
-        groups, per = groups[~drop], per[~bad]
+        groups = groups[~drop]
+    per = per[~invalid & ~short]
     if months is not None and len(per):
         keep = per.sort_values("start").tail(months)
         kept = set(map(tuple, keep[["period_start", "period_end"]].to_numpy()))

@@ -77,6 +77,9 @@ class XlsxBook:
     filename: str
     sheet_names: list[str]  # every sheet of the workbook, in workbook order (chart sheets too)
     sheets: dict[str, list[list[Cell]]] = field(default_factory=dict)
+    # (row, column, formula), 0-based, of formula cells saved without a calculated value (a file written by a
+    # program, never opened in Excel): calamine reads them as "", which is not what the sheet shows
+    uncalculated: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
 
 
 # --- 1. the archive -------------------------------------------------------------------------------
@@ -178,6 +181,7 @@ def _workbook(parts: _Parts) -> tuple[list[_SheetRef], bool, str | None, str | N
 # --- 3. measuring a sheet before calamine allocates it ----------------------------------------------
 # Markup every producer writes: each cell tag is `<c r="A1" ...>` (the reference first, ` r="` exactly).
 # Anything else (no reference, a prefixed tag, an r attribute written otherwise) goes to the full parse.
+_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")  # a formula element, prefixed or not
 _CELL_NOT_CANONICAL = re.compile(rb'<c(?! r=")[\s/>]')
 _CELL_PREFIXED = re.compile(rb"<[^\s<>/!?]+:c[\s/>]")
 _R_KEY_AFTER_QUOTE_OR_BREAK = re.compile(rb"""[\t\n\r\f\v"']r\s*=""")  # calamine reads keys right after a quote
@@ -261,13 +265,18 @@ def _long_reference(x: bytes, start: int) -> tuple[int, int] | None:
     return _reference(m.group().decode("ascii")) if m and (end < 0 or m.end() == len(value)) else None
 
 
-def _parsed_sheet(x: bytes, filename: str, sheet: str) -> tuple[tuple[int, int], list[tuple[int, int, str]]]:
+Placed = list[tuple[int, int, str]]
+
+
+def _parsed_sheet(x: bytes, filename: str, sheet: str) -> tuple[tuple[int, int], Placed, Placed]:
     """Largest (row, column) a cell gets when calamine places it (its reference, else the running row
-    and column counters), and the formula-error cells, from a full XML parse. Markup that is not
-    well-formed XML is refused (calamine might read it; this cannot measure it)."""
+    and column counters), the formula-error cells and the formula cells without a calculated value, from a
+    full XML parse (linear time). Markup that is not well-formed XML is refused (calamine might read it;
+    this cannot measure it)."""
     row_i = col_i = 0  # 0-based, as calamine counts
     max_row = max_col = 0
-    errors: list[tuple[int, int, str]] = []
+    errors: Placed = []
+    uncalculated: Placed = []
     pos: tuple[int, int] | None = None
     try:
         for event, el in ElementTree.iterparse(io.BytesIO(x), events=("start", "end")):
@@ -288,14 +297,18 @@ def _parsed_sheet(x: bytes, filename: str, sheet: str) -> tuple[tuple[int, int],
                         max_row, max_col = max(max_row, pos[0]), max(max_col, pos[1])
                         col_i = pos[1] - 1
                 else:
-                    v = next((ch.text for ch in el if ch.tag.rsplit("}", 1)[-1] == "v"), None)
+                    kids = {ch.tag.rsplit("}", 1)[-1]: ch for ch in el}
+                    v = kids["v"].text if "v" in kids else None
                     if pos is not None and el.get("t") == "e" and v:
                         errors.append((pos[0] - 1, pos[1] - 1, v))
+                    # no <v>, or an empty one (openpyxl writes <v/>), except a formula whose text result is ""
+                    if pos is not None and "f" in kids and not v and el.get("t") not in ("str", "inlineStr"):
+                        uncalculated.append((pos[0] - 1, pos[1] - 1, kids["f"].text or ""))
                     col_i += 1
                     el.clear()
     except ElementTree.ParseError as exc:
         raise XlsxError(filename, f"cannot read sheet {sheet!r}: not valid XML ({exc})", sheet) from None
-    return (max_row, max_col), errors
+    return (max_row, max_col), errors, uncalculated
 
 
 def _declared_extent(x: bytes) -> tuple[int, int]:
@@ -310,11 +323,17 @@ def _declared_extent(x: bytes) -> tuple[int, int]:
         return 0, 0
 
 
-def _measure(x: bytes, filename: str, sheet: str, limits: XlsxLimits) -> list[tuple[int, int, str]]:
-    """The sheet's formula-error cells; XlsxError when the sheet, as its <dimension> declares it (what
-    openpyxl read) or as its cells place it (what calamine allocates), is beyond the limits."""
+def _measure(x: bytes, filename: str, sheet: str, limits: XlsxLimits) -> tuple[Placed, Placed]:
+    """The sheet's formula-error cells and formula cells without a value; XlsxError when the sheet, as
+    its <dimension> declares it (what openpyxl read) or as its cells place it (what calamine allocates), is
+    beyond the limits. The <dimension> can only enlarge the measure: a lying one never hides rows."""
     canonical = _canonical_extent(x)
-    actual, errors = (canonical, _error_cells(x)) if canonical is not None else _parsed_sheet(x, filename, sheet)
+    if canonical is not None and not _FORMULA.search(x):
+        actual, errors, uncalculated = canonical, _error_cells(x), []
+    else:  # formulas: which have no calculated value needs the parse (still linear)
+        actual, errors, uncalculated = _parsed_sheet(x, filename, sheet)
+        if canonical is not None:
+            actual = (max(actual[0], canonical[0]), max(actual[1], canonical[1]))
     declared = _declared_extent(x)
     rows, cols = max(actual[0], declared[0]), max(actual[1], declared[1])
     if rows > limits.max_rows or cols > limits.max_columns:
@@ -325,7 +344,7 @@ def _measure(x: bytes, filename: str, sheet: str, limits: XlsxLimits) -> list[tu
         raise XlsxError(filename, f"sheet {sheet!r} spans {rows:,} rows x {cols:,} columns = {rows * cols:,} "
                                   f"cells; the limit is {limits.max_cells:,} cells "
                                   "(delete the empty rows/columns at the end)", sheet, limit=True)
-    return errors
+    return errors, uncalculated
 
 
 def _check_shared_strings(s: bytes, filename: str) -> None:
@@ -426,7 +445,7 @@ def read_xlsx_sheets(data: bytes, filename: str, sheets: Sequence[str] | None = 
     except BaseException as exc:  # calamine's errors (XmlError, ...) and a Rust panic (a BaseException)
         _reraise_interrupts(exc)
         raise XlsxError(filename, f"cannot read the workbook: {exc}") from None
-    for i, (r, errors) in enumerate(zip(wanted, measured, strict=True)):
+    for i, (r, (errors, uncalculated)) in enumerate(zip(wanted, measured, strict=True)):
         try:
             grid = wb.get_sheet_by_name(f"s{i}").to_python(skip_empty_area=False)
         except BaseException as exc:
@@ -436,6 +455,8 @@ def read_xlsx_sheets(data: bytes, filename: str, sheets: Sequence[str] | None = 
             if row < len(grid) and col < len(grid[row]):
                 grid[row][col] = text
         book.sheets[r.name] = grid
+        if uncalculated:
+            book.uncalculated[r.name] = uncalculated
     wb.close()
     return book
 

@@ -14,6 +14,8 @@ deployment, question, value and the allowed values — never silently skipped.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import io
 import re
 from collections.abc import Mapping
@@ -43,6 +45,14 @@ Recipient = Literal["owner", "business_unit", "vendor"]
 ID_COLUMNS = [("deployment_id", "Deployment ID"), ("name", "Name"), ("business_unit", "Business unit"),
               ("owner", "Owner"), ("channel", "Provider"), ("model", "Model")]
 RECIPIENT_COLUMN = {"owner": "owner", "business_unit": "business_unit", "vendor": "model_vendor"}
+# A hidden last column: per row, an HMAC of the deployment id under the installation's secret. A recipient
+# can only return answers for the rows they were sent (sheet protection without a password stops accidents,
+# not a recipient who adds rows for deployments outside their scope).
+SEAL = "row_seal"
+
+
+def row_seal(key: bytes, deployment_id: str) -> str:
+    return hmac.new(key, b"questionnaire-row\0" + deployment_id.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 class CellError(BaseModel):
@@ -103,7 +113,8 @@ def recipient_groups(frame: pd.DataFrame, by: Recipient, lib: Library) -> dict[s
     return {str(k): g for k, g in frame.groupby(keys.to_numpy(), sort=True)}
 
 
-def workbook_bytes(frame: pd.DataFrame, answers: AnswerMap, lib: Library, recipient: str = "") -> bytes:
+def workbook_bytes(frame: pd.DataFrame, answers: AnswerMap, lib: Library, recipient: str = "",
+                   seal_key: bytes | None = None) -> bytes:
     """The questionnaire workbook for these deployments."""
     qs = list(lib.questions.values())
     channel_names = {k: c.display_name for k, c in lib.channels.channels.items()}
@@ -140,8 +151,11 @@ def workbook_bytes(frame: pd.DataFrame, answers: AnswerMap, lib: Library, recipi
         c.comment = comment
         header.append(c)
     ws.row_dimensions[KEY_ROW].hidden = True  # write-only sheets take row formats before the rows
+    seal_col = get_column_letter(len(ID_COLUMNS) + len(qs) + 1)
+    if seal_key is not None:
+        header.append(WriteOnlyCell(ws, value="Row seal (do not edit)"))
     ws.append(header)
-    ws.append([k for k, _ in ID_COLUMNS] + [q.id for q in qs])
+    ws.append([k for k, _ in ID_COLUMNS] + [q.id for q in qs] + ([SEAL] if seal_key is not None else []))
 
     for j, q in enumerate(qs):
         col = get_column_letter(len(ID_COLUMNS) + j + 1)
@@ -177,10 +191,14 @@ def workbook_bytes(frame: pd.DataFrame, answers: AnswerMap, lib: Library, recipi
             if q.type == "date":
                 c.number_format = date_fmt
             row.append(c)
+        if seal_key is not None:
+            row.append(row_seal(seal_key, ids[i]))  # locked, hidden
         ws.append(row)
     ws.freeze_panes = f"{get_column_letter(len(ID_COLUMNS) + 1)}{FIRST_ROW}"
     for j in range(len(ID_COLUMNS) + len(qs)):
         ws.column_dimensions[get_column_letter(j + 1)].width = 16 if j < len(ID_COLUMNS) else 28
+    if seal_key is not None:
+        ws.column_dimensions[seal_col].hidden = True
     # Locked id columns: protection without a password (it prevents accidents, not attacks);
     # sorting and filtering stay allowed.
     ws.protection.sheet = True
@@ -194,15 +212,17 @@ def workbook_bytes(frame: pd.DataFrame, answers: AnswerMap, lib: Library, recipi
     return buf.getvalue()
 
 
-def export_workbooks(frame: pd.DataFrame, answers: AnswerMap, lib: Library, by: Recipient) -> dict[str, bytes]:
-    """File name -> workbook, one per recipient (file names are unique slugs)."""
+def export_workbooks(frame: pd.DataFrame, answers: AnswerMap, lib: Library, by: Recipient,
+                     seal_key: bytes | None = None) -> dict[str, bytes]:
+    """File name -> workbook, one per recipient (file names are unique slugs). `seal_key`: seal each row
+    (see SEAL), so read-back takes answers only for the deployments each recipient was sent."""
     out: dict[str, bytes] = {}
     for name, rows in recipient_groups(frame, by, lib).items():
         base = f"questionnaire-{by.replace('_', '-')}-{_slug(name) or 'unnamed'}"
         fname, k = f"{base}.xlsx", 2
         while fname in out:
             fname, k = f"{base}-{k}.xlsx", k + 1
-        out[fname] = workbook_bytes(rows, answers, lib, name)
+        out[fname] = workbook_bytes(rows, answers, lib, name, seal_key)
     return out
 
 
@@ -263,6 +283,17 @@ def _answer_cell(v: object) -> object:
     return None
 
 
+class _Uncalculated:
+    """A formula cell saved without a calculated value: its answer is unknown, which is an error for that
+    cell (never read as 'not answered')."""
+
+    def __init__(self, formula: str) -> None:
+        self.formula = formula
+
+    def __str__(self) -> str:
+        return f"={self.formula}" if self.formula else "(a formula)"
+
+
 def _sheet_cells(data: bytes, filename: str, sheet: str) -> pd.DataFrame | None:
     """Cell values of one sheet as a frame indexed by sheet row number, columns 0..n-1 (see
     `_answer_cell`); None when the workbook has no such sheet. XlsxError when it cannot be read."""
@@ -271,11 +302,17 @@ def _sheet_cells(data: bytes, filename: str, sheet: str) -> pd.DataFrame | None:
         return None
     rows = [[(v if v.strip() else None) if type(v) is str else _answer_cell(v) for v in row]
             for row in book.sheets[sheet]]
-    return pd.DataFrame(rows, index=range(1, len(rows) + 1), dtype=object)
+    for r, c, formula in book.uncalculated.get(sheet, []):
+        rows[r][c] = _Uncalculated(formula)
+    frame = pd.DataFrame(rows, index=range(1, len(rows) + 1), dtype=object)
+    frame.attrs["uncalculated"] = bool(book.uncalculated.get(sheet))
+    return frame
 
 
-def read_workbook(data: bytes, filename: str, lib: Library, known_ids: set[str]) -> tuple[AnswerMap, list[CellError]]:
-    """Answers in a returned workbook (blank cells = no answer given) and every refused cell."""
+def read_workbook(data: bytes, filename: str, lib: Library, known_ids: set[str],
+                  seal_key: bytes | None = None) -> tuple[AnswerMap, list[CellError]]:
+    """Answers in a returned workbook (blank cells = no answer given) and every refused cell. `seal_key`:
+    answers count only in rows whose seal matches (the deployments this workbook was sent for)."""
     questions = lib.questions
     try:
         grid = _sheet_cells(data, filename, SHEET)
@@ -299,24 +336,41 @@ def read_workbook(data: bytes, filename: str, lib: Library, known_ids: set[str])
     if not key_row or key_row[0] != "deployment_id":
         err(KEY_ROW, None, None, None, "the hidden row of question ids (row 2) is missing or changed")
         return {}, errors
-    keys = [str(k) if k is not None else "" for k in key_row]
+    keys = [str(k) if k is not None and not isinstance(k, _Uncalculated) else "" for k in key_row]
     body = grid[grid.index >= FIRST_ROW]
-    fixed = {k for k, _ in ID_COLUMNS}
+    fixed = {k for k, _ in ID_COLUMNS} | {SEAL}
     qcols: list[str] = []
+    where: dict[str, list[int]] = {}
     for j, k in enumerate(keys):
-        if k in fixed or not k:
+        if k and (k in fixed or k in questions):
+            where.setdefault(k, []).append(j)
+    twice = {k for k, js in where.items() if len(js) > 1}
+    for k in sorted(twice):  # which column would win is a guess: neither is read
+        letters = " and ".join(get_column_letter(j + 1) for j in where[k])
+        err(KEY_ROW, None, k if k in questions else None, k,
+            f"the column {k!r} appears {len(where[k])} times (columns {letters}); none of them is read — "
+            "keep one")
+    if "deployment_id" in twice or SEAL in twice:
+        return {}, errors
+    if seal_key is not None and SEAL not in where:
+        err(KEY_ROW, None, None, None, "this workbook has no row seals (made by an older version, or the column "
+            "was removed): export the questionnaire again and send the new workbook")
+        return {}, errors
+    for j, k in enumerate(keys):
+        if k in fixed or not k or k in twice:
             continue
         if k not in questions:
             err(KEY_ROW, None, k, header[j] if j < len(header) else None,
                 f"unknown question id {k!r}; known: {', '.join(questions)}")
             continue
         qcols.append(k)
-    body.columns = [k if k in questions or k in fixed else f"_ignored_{j}" for j, k in enumerate(keys)]
+    body.columns = [k if (k in questions or k in fixed) and k not in twice else f"_ignored_{j}"
+                    for j, k in enumerate(keys)]
     if body.empty:
         return {}, errors
     # plain object arrays: iterating pandas' Arrow-backed strings element by element is slow
-    ids = pd.Series([("" if v is None or v != v else _unescape(str(v))) for v in body["deployment_id"].to_numpy()],
-                    index=body.index, dtype=object)
+    ids = pd.Series([("" if v is None or v != v or isinstance(v, _Uncalculated) else _unescape(str(v)))
+                     for v in body["deployment_id"].to_numpy()], index=body.index, dtype=object)
     answered = body[qcols].notna()
     any_answer = answered.any(axis=1)
     blank_id = ids == ""
@@ -326,6 +380,14 @@ def read_workbook(data: bytes, filename: str, lib: Library, known_ids: set[str])
     for r in body.index[unknown]:
         err(int(r), ids[r], None, ids[r], "deployment not in the inventory; its answers were not applied")
     ok_rows = ~blank_id & ~unknown
+    if seal_key is not None:
+        seals = body[SEAL].to_numpy()
+        sealed = np.array([isinstance(v, str) and hmac.compare_digest(v, row_seal(seal_key, d))
+                           for v, d in zip(seals, ids.to_numpy(), strict=True)], dtype=bool)
+        for r in body.index[ok_rows.to_numpy() & ~sealed & answered.any(axis=1).to_numpy()]:
+            err(int(r), ids[r], None, ids[r], "this deployment was not sent in this workbook (its row seal does not "
+                "match); its answers were not applied")
+        ok_rows &= sealed
     dup = ok_rows & ids.duplicated(keep="first")
     for r in body.index[dup]:
         err(int(r), ids[r], None, ids[r], "deployment listed twice; the first row was used")
@@ -337,6 +399,16 @@ def read_workbook(data: bytes, filename: str, lib: Library, known_ids: set[str])
         if not mask.any():
             continue
         cells = body.loc[mask, qid]
+        if grid.attrs["uncalculated"]:  # rare: only files written by a program that does not calculate
+            uncalculated = np.array([isinstance(v, _Uncalculated) for v in cells.to_numpy()], dtype=bool)
+            for r in cells.index[uncalculated]:
+                err(int(r), ids[r], qid, str(cells[r]), f"{questions[qid].text}: a formula without a calculated "
+                    "value (the file was saved by a program that does not calculate); open and save it in Excel "
+                    "or LibreOffice, or type the answer")
+            cells = cells[~uncalculated]
+            if cells.empty:
+                continue
+            mask = mask & body.index.isin(cells.index)
         values, msgs = _norm_column(questions[qid], cells)
         bad = msgs.notna()
         for r in cells.index[bad]:

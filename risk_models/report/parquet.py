@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from risk_models.io.atomic import atomic_file
 from risk_models.report.options import with_option_details
 from risk_models.report.tabular import deployments_table
 
@@ -54,6 +55,7 @@ def write_parquet(rep: dict, directory: Path) -> list[Path]:
     written = []
     for name, frame in parquet_tables(rep).items():
         path = directory / f"{name}.parquet"
-        frame.to_parquet(path, index=False)
+        with atomic_file(path) as fh:  # each table whole or not at all
+            frame.to_parquet(fh, index=False)
         written.append(path)
     return written

@@ -284,10 +284,23 @@ def _entry(r: _Row) -> AuditEntry:
                       problem="; ".join(r.problems) or None)
 
 
-def verify(engine: Engine, batch: int = 5000) -> tuple[int, ChainBreak | None]:
+def parse_anchor(text: str) -> tuple[int, str]:
+    """COUNT:HASH as `history audit anchor` printed it; ValueError naming what is wrong."""
+    count, sep, h = text.strip().partition(":")
+    if not sep or not count.isdigit() or len(h) != 64 or any(c not in "0123456789abcdef" for c in h):
+        raise ValueError(f"{text!r} is not an anchor; expected COUNT:HASH as `history audit anchor` prints it "
+                         "(e.g. 14:3f2a…, 64 hexadecimal digits)")
+    return int(count), h
+
+
+def verify(engine: Engine, batch: int = 5000, anchor: tuple[int, str] | None = None) -> tuple[int, ChainBreak | None]:
     """(entries checked, first break or None). Reads in batches: memory stays flat for long trails.
-    A row that cannot be read (a hand-edited column of any kind) is a break naming that entry."""
+    A row that cannot be read (a hand-edited column of any kind) is a break naming that entry.
+    `anchor` (count, hash), kept outside the database: the trail must still hold that many entries and
+    its entry number `count` must still have that hash — a trail rewritten or truncated consistently
+    (chain and head recomputed) fails here."""
     prev, count = GENESIS, 0
+    anchored = anchor is not None and anchor[0] == 0 and anchor[1] == GENESIS
     try:
         with engine.connect() as conn:
             try:
@@ -311,6 +324,12 @@ def verify(engine: Engine, batch: int = 5000) -> tuple[int, ChainBreak | None]:
                         f"audit entry {r.id} was changed after it was written (its content no longer "
                         "matches its hash)"))
                 prev, count = v["hash"], count + 1
+                if anchor is not None and count == anchor[0]:
+                    if prev != anchor[1]:
+                        return count - 1, ChainBreak(entry_id=r.id, message=(
+                            f"audit entry {r.id} (number {count}) is not the one the anchor {anchor[0]}:"
+                            f"{anchor[1][:12]}… recorded: the trail was rewritten since the anchor was taken"))
+                    anchored = True
     except SQLAlchemyError as exc:
         raise StorageError(f"reading the audit trail failed: {_first_line(exc)}") from None
     if head is None:
@@ -320,7 +339,22 @@ def verify(engine: Engine, batch: int = 5000) -> tuple[int, ChainBreak | None]:
         return count, ChainBreak(entry_id=None, message=(
             f"the trail ends after {count} entries but {written} were written: entries at the end "
             "were deleted or changed"))
+    if anchor is not None and not anchored:
+        return count, ChainBreak(entry_id=None, message=(
+            f"the trail holds {count} entries but the anchor recorded {anchor[0]}: entries were deleted since "
+            "the anchor was taken (the trail was truncated or replaced)"))
     return count, None
+
+
+def current_anchor(engine: Engine) -> str:
+    """COUNT:HASH of the trail's end, to keep outside the database (a ticket, a log, an e-mail); StorageError
+    when the trail does not verify (an anchor of a broken trail would vouch for it)."""
+    count, brk = verify(engine)
+    if brk is not None:
+        raise StorageError(f"no anchor: the audit trail is broken after {count} good entries: {brk.message}")
+    with engine.connect() as conn:
+        last = conn.execute(select(audit_head.c.last_hash)).scalar()
+    return f"{count}:{last if count else GENESIS}"
 
 
 def _first_line(exc: SQLAlchemyError) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -98,19 +100,46 @@ def make_engine(url: str | None = None, migrate: bool = True, revision: str = "h
         except OSError as exc:
             raise StorageError(f"cannot create the data directory {db_file.parent}: {exc.strerror or exc} "
                                "(set AI_VENDOR_RISK_DATA_DIR to a writable directory)") from None
+    read_only = db_file is not None and _read_only(db_file)
     try:
-        engine = create_engine(parsed, pool_pre_ping=True)
+        if read_only:
+            # a read-only data directory (a mounted archive, a locked-down share): read commands still work.
+            # With a -wal file left by a writer, SQLite reads it (and needs its -shm); without one, immutable
+            # spares SQLite the -wal/-shm files it cannot create here.
+            wal = db_file.with_name(db_file.name + "-wal")
+            uri = f"file:{quote(str(db_file.resolve()))}?mode=ro" + ("" if wal.exists() else "&immutable=1")
+            engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
     except (NoSuchModuleError, ImportError) as exc:
         if parsed.get_backend_name() == "postgresql":
             raise StorageError(_postgres_driver_missing(parsed.get_driver_name(), url, exc)) from None
         raise StorageError(f"no database driver for {display_url(url)}: {exc}") from None
     except (ArgumentError, ValueError, TypeError) as exc:
         raise StorageError(f"DATABASE_URL {display_url(url)}: {exc}") from None
+    if read_only:
+        event.listen(engine, "connect", _read_only_pragmas)
+        if migrate and current_revision(engine) != (head_revision() if revision == "head" else revision):
+            raise StorageError(f"the database {display_url(url)} is read-only and was made by an older version; "
+                               "open it once with write access to upgrade it")
+        return engine
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     if migrate:
         upgrade(engine, url, revision)
     return engine
+
+
+def _read_only(db_file: Path) -> bool:
+    """An existing database file that this process cannot write, or in a directory it cannot write
+    (SQLite needs the directory for its journal)."""
+    return db_file.is_file() and not (os.access(db_file, os.W_OK) and os.access(db_file.parent, os.W_OK))
+
+
+def _read_only_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA query_only=ON")  # a write is refused by SQLite itself, never half-done
+    cur.close()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -36,11 +36,20 @@ class InventoryPayload(_Open):
         return self
 
 
+class PackRef(_Open):
+    """Which scenario pack was used (read by `history show`/`diff` and the History page)."""
+    id: str | None = None
+    version: str | None = None
+    hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+
 class ScenariosPayload(_Open):
     as_of: dt.date
     horizon_months: int = Field(gt=0, le=120)
     probabilities: dict[str, float]
     labels: dict[str, str] = {}
+    pack: PackRef | None = None
+    library: dict[str, Any] | None = None  # re-validated against the configuration when reopened
 
     @field_validator("probabilities")
     @classmethod
@@ -74,11 +83,35 @@ class SimulationSummary(_Open):
     _finite_values = field_validator("expected_annual_loss_usd", "var90_usd", "var95_usd", "var99_usd")(_finite)
 
 
+class ProviderFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    data: str = Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$")  # base64
+
+
+class WorkspaceExtras(_Open):
+    """What reopening restores beyond the inputs: provider and contract files, the what-if plan."""
+    providers: dict[str, ProviderFile] | None = None
+    plan: dict[str, list[str]] = {}
+
+    @field_validator("providers")
+    @classmethod
+    def _both_files(cls, v: dict[str, ProviderFile] | None) -> dict[str, ProviderFile] | None:
+        if v and set(v) != {"providers", "contracts"}:
+            raise ValueError("expected the files 'providers' and 'contracts'")
+        return v
+
+
 class ResultsPayload(_Open):
     organisation: str = ""
     deployments: list[DeploymentResult]
     simulation: SimulationSummary
     concentration: dict[str, Any] = {}
+    organisation_profile: dict[str, Any] | None = None
+    assumptions: dict[str, Any] | None = None
+    register_version: dict[str, Any] | None = Field(default=None, alias="register")
+    workspace: WorkspaceExtras | None = None
+    reviewed_on: dt.date | None = None
 
     @field_validator("deployments")
     @classmethod

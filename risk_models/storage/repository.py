@@ -212,6 +212,13 @@ def save_payloads(engine: Engine, payloads: dict[str, Any], label: str, author: 
                   created_at: dt.datetime | None = None, actor: Actor | None = None, action: str = "create") -> int:
     """Store one assessment as a draft and write its audit entry in the same transaction.
     `actor`: who saves (None = the local single-user admin)."""
+    return _store(engine, payloads, label, author, created_at, actor, action, dedupe=False)[0]
+
+
+def _store(engine: Engine, payloads: dict[str, Any], label: str, author: str, created_at: dt.datetime | None,
+           actor: Actor | None, action: str, dedupe: bool) -> tuple[int, bool]:
+    """(id, stored): with `dedupe`, an assessment with the same content hash is found instead of stored
+    again (under the audit lock, so two imports of one file at the same moment store it once)."""
     actor = actor or local_user()
     require(actor, Permission.save_draft)
     _check_label(label)
@@ -221,11 +228,17 @@ def save_payloads(engine: Engine, payloads: dict[str, Any], label: str, author: 
            "content_hash": content_hash(payloads), "payload_version": PAYLOAD_VERSION,
            **{k: _pack(payloads[k]) for k in PAYLOADS}, **_summary_values(payloads["results"])}
     with engine.begin() as conn:  # the row and its audit entry: one transaction
+        if dedupe:
+            audit.lock(conn)
+            same = conn.execute(select(assessments.c.id).where(assessments.c.content_hash == row["content_hash"])
+                                .order_by(assessments.c.id).limit(1)).scalar()
+            if same is not None:
+                return int(same), False
         new_id = int(conn.execute(insert(assessments).values(**row)).inserted_primary_key[0])
         audit.append(conn, actor.name, action, "assessment", str(new_id), after={
             "label": row["label"], "author": row["author"], "deployments": row["deployments"],
             "content_hash": row["content_hash"], "status": "draft"})
-        return new_id
+        return new_id, True
 
 
 def save_assessment(engine: Engine, a: Assessment, label: str, author: str = "", organisation: str = "",
@@ -419,7 +432,15 @@ class UntrustedExport(ValueError):
 def import_document(engine: Engine, data: object, trust: bool = False, lib: Library | None = None,
                     actor: Actor | None = None) -> int:
     """Validate (shape, content hash, signature) and store; nothing is stored unless all pass.
-    `lib`: when given, the inventory rows are also re-validated by the importer."""
+    `lib`: when given, the inventory rows are also re-validated by the importer. Idempotent: importing
+    content already stored (same content hash) returns that assessment's id and adds nothing."""
+    return import_export(engine, data, trust, lib, actor)[0]
+
+
+@_guard("importing the assessment")
+def import_export(engine: Engine, data: object, trust: bool = False, lib: Library | None = None,
+                  actor: Actor | None = None) -> tuple[int, bool]:
+    """import_document, with whether a new assessment was stored (False: the same content was there)."""
     from risk_models.storage.signing import verify
     try:
         doc = ExportFile.model_validate(data)
@@ -444,4 +465,5 @@ def import_document(engine: Engine, data: object, trust: bool = False, lib: Libr
     untrusted = verify(data)  # type: ignore[arg-type]
     if untrusted and not trust:
         raise UntrustedExport(f"{untrusted}; import it only if you trust its source (--trust)")
-    return save_payloads(engine, payloads, doc.label, doc.author, doc.created_at, actor=actor, action="import")
+    # replaying one export (or importing our own back) adds nothing: one row per content hash
+    return _store(engine, payloads, doc.label, doc.author, doc.created_at, actor, "import", dedupe=True)

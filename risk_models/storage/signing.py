@@ -6,39 +6,53 @@ value) or from a file created once in the data directory, readable by its owner 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import os
 import secrets
-from pathlib import Path
 from typing import Any
 
+from risk_models.io.atomic import write_atomic
 from risk_models.storage.db import StorageError, data_dir
 
 ENV_KEY = "AI_VENDOR_RISK_EXPORT_KEY"
 KEY_FILE = "export-signing.key"
 ALGORITHM = "HMAC-SHA256"
+MIN_KEY_BYTES = 32  # 256 bits, the HMAC-SHA256 block of security; a shorter (or empty) key is refused
+
+
+class SigningKeyError(StorageError):
+    """The signing key is missing, too short or unreadable: nothing is signed or verified with it."""
+
+
+def _checked(key: bytes, where: str) -> bytes:
+    if len(key) < MIN_KEY_BYTES:
+        raise SigningKeyError(
+            f"the export signing key {where} is {len(key)} bytes; at least {MIN_KEY_BYTES} are needed "
+            f"(an empty or short key lets anyone forge a signed export). Replace it: see docs/security.md, "
+            "'Rotating the export key'")
+    return key
 
 
 def signing_key() -> bytes:
-    """The installation's secret (created on first use)."""
+    """The installation's secret (created on first use, whole or not at all)."""
     configured = os.environ.get(ENV_KEY)
-    if configured:
-        return configured.encode()
+    if configured is not None:
+        return _checked(configured.encode(), f"in {ENV_KEY}")
     path = data_dir() / KEY_FILE
     try:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # O_EXCL: two first uses, one key
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32))
-        return Path(path).read_text().strip().encode()
-    except FileExistsError:
-        return Path(path).read_text().strip().encode()
+            # temp file + fsync + link: a full disk or a crash never leaves an empty key file behind, and
+            # two first uses create one key (the second one's link fails and it reads the first one's)
+            with contextlib.suppress(FileExistsError):
+                write_atomic(path, secrets.token_hex(32).encode(), private=True, exclusive=True)
+        return _checked(path.read_bytes().strip(), str(path))
     except OSError as exc:
-        raise StorageError(f"cannot read or create the export signing key {path}: {exc.strerror or exc} "
-                           f"(or set {ENV_KEY})") from None
+        raise SigningKeyError(f"cannot read or create the export signing key {path}: {exc.strerror or exc} "
+                              f"(or set {ENV_KEY})") from None
 
 
 def key_id(key: bytes) -> str:

@@ -53,7 +53,8 @@ def _transition(engine: Engine, actor: Actor, assessment_id: int, action: str, c
         raise ReviewError("the comment contains a NUL character (\\x00); remove it")
     with engine.begin() as conn:
         audit.lock(conn)  # two reviewers deciding at once in two processes: one after the other
-        r = conn.execute(select(assessments.c.id, assessments.c.status, assessments.c.submitted_by, assessments.c.label)
+        r = conn.execute(select(assessments.c.id, assessments.c.status, assessments.c.submitted_by, assessments.c.label,
+                                assessments.c.content_hash)
                          .where(assessments.c.id == assessment_id).with_for_update()).first()
         if r is None:
             raise KeyError(f"no saved assessment with id {assessment_id}")
@@ -72,7 +73,7 @@ def _transition(engine: Engine, actor: Actor, assessment_id: int, action: str, c
             if status != "submitted":
                 raise ReviewError(f"assessment {assessment_id} is {STATUS_LABELS[status].lower()}; only a submitted "
                                   "assessment can be approved or returned")
-            if r.submitted_by == actor.name:
+            if (r.submitted_by or "").casefold() == actor.name.casefold():  # 'Bob' and 'bob' are one person
                 raise ReviewError(f"{actor.name} submitted assessment {assessment_id} and cannot "
                                   f"{'approve' if action == 'approve' else 'return'} it: a second person must "
                                   "review it (four-eyes)")
@@ -82,7 +83,8 @@ def _transition(engine: Engine, actor: Actor, assessment_id: int, action: str, c
                       "reviewed_at": now, "review_comment": comment.strip() or None}
         conn.execute(update(assessments).where(assessments.c.id == assessment_id).values(**values))
         audit.append(conn, actor.name, action, "status", str(assessment_id), before={"status": status},
-                     after={"status": values["status"], "label": r.label}, reason=comment.strip(), at=now)
+                     after={"status": values["status"], "label": r.label, "content_hash": r.content_hash},
+                     reason=comment.strip(), at=now)
 
 
 def submit(engine: Engine, actor: Actor, assessment_id: int, comment: str = "") -> None:

@@ -22,6 +22,7 @@ from reportlab.platypus import CondPageBreak, Image, PageBreak, Paragraph, Simpl
 
 from risk_models.config.labels import report_labels
 from risk_models.config.palette import usd
+from risk_models.config.profile import logo_kind
 from risk_models.report.changes import review_text
 from risk_models.report.fonts import fonts, markup
 from risk_models.report.options import with_option_details
@@ -46,13 +47,16 @@ from risk_models.scenarios.pack import report_pack_age
 __all__ = ["CELL_MAX", "probability_banner", "render_pdf"]
 
 
-def _logo(data: bytes, max_w: float, max_h: float) -> Image | None:
+def _logo(data: bytes, max_w: float, max_h: float) -> tuple[Image | None, str | None]:
+    """The title-page logo, or None and why (a saved profile may hold a logo from before the checks:
+    it is checked again, never decoded unbounded, and a refused one is named on the page, not dropped)."""
     try:
+        logo_kind(data)
         iw, ih = ImageReader(io.BytesIO(data)).getSize()
-    except Exception:  # a damaged image must not cost the user the report
-        return None
+    except Exception as exc:  # a damaged image must not cost the user the report
+        return None, str(exc)
     scale = min(max_w / iw, max_h / ih)
-    return Image(io.BytesIO(data), width=iw * scale, height=ih * scale)
+    return Image(io.BytesIO(data), width=iw * scale, height=ih * scale), None
 
 
 HEADING_ROOM = 0.15  # a heading needs this share of the page below it, or it starts the next page
@@ -99,8 +103,11 @@ def render_pdf(rep: dict, paper: str = "a4", comparison: dict | None = None) -> 
     deps = rep["deployments"]
     sim = rep["simulation"]
     story: list = [Spacer(1, 25 * mm)]
-    logo = _logo(base64.b64decode(profile["logo"]), 60 * mm, 25 * mm) if profile.get("logo") else None
+    logo, logo_problem = _logo(base64.b64decode(profile["logo"]), 60 * mm, 25 * mm) if profile.get("logo") \
+        else (None, None)
     story += [logo, Spacer(1, 8 * mm)] if logo else [Spacer(1, 20 * mm)]
+    if logo_problem:
+        story += [Paragraph(markup(f"Logo not shown: {logo_problem}"), styles["small"]), Spacer(1, 4 * mm)]
     story += [Paragraph("AI vendor-risk assessment", styles["title"]), Spacer(1, 6 * mm),
               Paragraph(markup(org), styles["subtitle"]), Spacer(1, 14 * mm)]
     pack_name, age = report_pack_age(rep)
