@@ -12,7 +12,14 @@ import streamlit as st
 from dashboard import state
 from dashboard.state.reviews import current_review_dates
 from risk_models.dora.review import STATUS_LABELS, due, review_schedule
-from risk_models.dora.roi import build_register, package_name, supply_chain, write_eba_csv, write_xlsx
+from risk_models.dora.roi import (
+    build_register,
+    human_frame,
+    package_name,
+    supply_chain,
+    write_eba_csv,
+    write_xlsx,
+)
 from risk_models.dora.spec import load_review_policy, load_roi_spec
 from risk_models.inventory.read import InventoryFileError
 from risk_models.io.escape import md_escape
@@ -166,12 +173,22 @@ reg = _register(f"{state.assessment_key()}|{_book_key(book)}|{reg_ref}", a, book
 st.caption(f"{md_escape(spec.regulation)}; EBA DORA taxonomy {spec.taxonomy.version}. Reference date "
            f"{reg.reference_date:%d %b %Y}. Rows: " + ", ".join(f"{k} {len(v)}" for k, v in reg.templates.items()))
 if reg.findings:
-    st.warning(f"Validation report: {len(reg.findings)} finding(s) — missing mandatory fields and broken references.")
+    st.warning(f"Validation report: {len(reg.findings)} finding(s) — missing mandatory values (each names the question "
+               "or file that fills it), contradictions between sources, deployments without a contract, broken "
+               "references. The register files only what the firm said; the tool's own analysis is a suggestion.")
     st.dataframe(pd.DataFrame([f.model_dump() for f in reg.findings]).rename(columns=str.capitalize),
                  hide_index=True, width="stretch")
 else:
     st.success("Validation report: no missing mandatory field and no broken reference.")
-name = package_name(reg)
+if len(reg.templates["B_07.01"]):
+    with st.expander("Suggested by the tool's fallback analysis (never filed)"):
+        sug = human_frame("B_07.01", reg.suggested["B_07.01"].reindex(
+            columns=list(spec.templates["B_07.01"].columns), fill_value=""), spec)
+        filed = human_frame("B_07.01", reg.templates["B_07.01"], spec)
+        keep = [c for c in sug.columns if c.split(" ")[0] in reg.suggested["B_07.01"].columns]
+        st.dataframe(pd.concat([filed.iloc[:, [0]], filed[keep].add_prefix("Filed: "), sug[keep].add_prefix(
+            "Suggested: ")], axis=1), hide_index=True, width="stretch")
+name = package_name(reg, spec)
 c = st.columns(2)
 c[0].download_button("Register (EBA xBRL-CSV package)", lambda: write_eba_csv(reg, spec, root=name), f"{name}.zip",
                      "application/zip", icon=":material/folder_zip:", type="primary", key="roi_zip")

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from risk_models.dora.review import STATUS_LABELS, due, due_records, merge_reviews, read_reviews, review_schedule
-from risk_models.dora.spec import load_review_policy, load_roi_spec
+from risk_models.dora.spec import load_rates, load_review_policy, load_roi_spec
 from risk_models.engine.score import score
 from risk_models.providers.records import load_book
 
@@ -44,7 +44,8 @@ def cmd_register_export(args: argparse.Namespace) -> int:
     for n in book.notices:
         print(f"note: {term(n)}", file=sys.stderr)
     a = assess(result, answers, lib, trials=1000, seed=0)  # the register needs scores and fallbacks, not VaR
-    reg = build_register(a, book, spec, args.reference_date or _default_reference(lib))
+    rates = load_rates(args.rates) if args.rates else load_rates()
+    reg = build_register(a, book, spec, args.reference_date or _default_reference(lib), rates=rates)
     bad_rows = result.errors + answer_errors
     err = sys.stderr
     if bad_rows:
@@ -57,12 +58,12 @@ def cmd_register_export(args: argparse.Namespace) -> int:
               file=err)
         for e in book.errors:
             print("  " + term(e.text()), file=err)
-    if reg.unlinked:
-        print(f"note: {len(reg.unlinked)} deployment(s) link to no contract and are not in the register: "
-              f"{term(', '.join(reg.unlinked[:20]))}{' …' if len(reg.unlinked) > 20 else ''}", file=err)
     if reg.unknown_links:
         print(f"note: the contracts name {len(reg.unknown_links)} deployment(s) that are not in the inventory: "
               f"{term(', '.join(reg.unknown_links[:20]))}", file=err)
+    for used in reg.rates_used:
+        print(f"note: amounts converted to {reg.base_currency} at the reference rate {used} "
+              f"({rates.source.title})", file=err)
     if reg.findings:
         print(f"Validation report: {len(reg.findings)} finding(s):", file=err)
         for f in reg.findings:
@@ -78,8 +79,8 @@ def cmd_register_export(args: argparse.Namespace) -> int:
     write_bytes(args.out, data)
     counts = ", ".join(f"{k} {len(v)}" for k, v in reg.templates.items())
     print(f"wrote {args.out} ({'EBA xBRL-CSV report package' if args.format == 'eba-csv' else 'XLSX'}, "
-          f"reference date {reg.reference_date:%Y-%m-%d}; rows: {counts}); suggested package name "
-          f"{package_name(reg)}")
+          f"reference date {reg.reference_date:%Y-%m-%d}; rows: {counts}); the filing name (EBA filing rules) is "
+          f"{package_name(reg, spec)}.zip")
     if invalid:
         return 1
     if not data:
@@ -163,7 +164,10 @@ def add_parsers(sub, inputs, max_mb: int) -> None:
     e.add_argument("--format", choices=["eba-csv", "xlsx"], default="eba-csv")
     e.add_argument("--reference-date", type=_date_arg, metavar="YYYY-MM-DD",
                    help="the register's reference date (default: the profile's reporting date, else 31 Dec last year)")
-    e.add_argument("--strict", action="store_true", help="write nothing while any finding or rejected row remains")
+    e.add_argument("--rates", metavar="FILE", help="reference exchange rates replacing config/fx_rates.yaml (same layout: "
+                   "currency, date, per_eur) to report every amount in the entity's currency")
+    e.add_argument("--strict", action="store_true", help="write nothing while any finding (a missing mandatory value, "
+                   "a contradiction between sources, a deployment without a contract) or rejected row remains")
     e.add_argument("out", metavar="OUT")
     e.set_defaults(func=cmd_register_export)
 
