@@ -133,6 +133,8 @@ def _complete_demo(tmp_path) -> dict[str, str]:
     profile["dora"]["functions"] = [{**f, "critical_or_important": f["business_unit"] not in ("HR", "Marketing"),
                                      "last_assessed": "2025-11-30"} for f in profile["dora"]["functions"]]
     profile["dora"]["locations"] |= {"us": "US", "eu": "IE"}  # where the firm's API data actually sits
+    profile["dora"] |= {"hierarchy": "Ultimate parent", "parent_lei": profile["dora"]["lei"], "total_assets": 48.2e9,
+                        "register_since": "2025-01-17", "register_updated": "2025-12-15"}
     (tmp_path / "profile.yaml").write_text(yaml.safe_dump(profile))
     meta, support = "DEMO00METAPLATFORM", "DEMO00ONPREMSUPPOR"
     (tmp_path / "providers.csv").write_text(
@@ -209,7 +211,7 @@ def test_demo_package_parses_with_consistent_references_and_one_row_per_entity(c
     assert {"c0010": "MSFT-EA-2024-017", "c0020": "eba_TA:S18", "c0030": openai, "c0040": "eba_qCO:qx2000",
             "c0050": "2", "c0060": msft, "c0070": "eba_qCO:qx2000"} in pkg["b_05.02.csv"]
     indicators = {r["templateID"]: r["reported"] for r in pkg["FilingIndicators.csv"]}
-    assert indicators["B_07.01"] == "true" and len(indicators) == 9
+    assert indicators["B_07.01"] == "true" and len(indicators) == 15 and indicators["B_99.01"] == "false"
 
 
 def test_b0701_suggestions_match_the_recommender_and_exit_plans(demo):
@@ -503,3 +505,47 @@ def test_the_questionnaire_asks_what_the_register_and_art_30_need():
                          ("tlpt_participation", "30(3)(d)")):
         q = lib.questions[qid]
         assert q.record_only and article in q.help and q.default == "unknown", qid
+
+
+def test_every_template_of_the_module_is_in_the_package_with_its_columns_in_order(complete):
+    _, (a, spec, book) = complete
+    reg = build_register(a, book, spec, REF)
+    with zipfile.ZipFile(io.BytesIO(write_eba_csv(reg, spec, root="r"))) as z:
+        names = set(z.namelist())
+        indicators = dict(csv.reader(io.StringIO(z.read("r/reports/FilingIndicators.csv").decode())))
+        for name, tpl in spec.templates.items():
+            path = f"r/reports/{name.lower()}.csv"
+            filed = indicators[name] == "true"
+            assert filed == (path in names) == bool(len(reg.templates[name])), name  # EBA rule 808
+            if filed:
+                header = next(csv.reader(io.StringIO(z.read(path).decode())))
+                assert header == list(tpl.columns), name
+    assert {"B_01.02", "B_01.03", "B_02.03", "B_03.03", "B_04.01"} <= set(spec.templates)
+    b0102 = reg.templates["B_01.02"].iloc[0]
+    assert b0102["c0010"] == "DEMO00EXAMPLEBANK035" and b0102["c0050"] == "eba_RP:x53" and b0102["c0110"] == 48.2e9
+    b0401 = reg.templates["B_04.01"]
+    assert list(b0401["c0010"]) == list(reg.templates["B_02.01"]["c0010"]) and set(b0401["c0030"]) == {"eba_ZZ:x839"}
+    assert set(reg.templates["B_03.01"]["c0030"]) == {"true"}
+
+
+def test_an_ended_contract_needs_its_termination_reason_and_foreign_keys_carry_rule_807(complete, tmp_path):
+    files, (a, spec, book) = complete
+    reg = build_register(a, book, spec, dt.date(2026, 6, 30))  # COH-2023-002 ended on 31 Jan 2026
+    [f] = [f for f in reg.findings if f.column == "c0090"]
+    assert f.key == "COH-2023-002" and "termination_reason" in f.message
+    con = Path(files["contracts"]).read_text().replace(
+        "contract_ref,provider_id,start,end,notice_period_days,provider_notice_period_days,annual_spend,"
+        "committed_spend,currency,governing_law,termination_rights,exit_assistance,ict_service_type,last_audit,"
+        "deployments", "contract_ref,provider_id,start,end,notice_period_days,provider_notice_period_days,"
+        "annual_spend,committed_spend,currency,governing_law,termination_rights,exit_assistance,ict_service_type,"
+        "last_audit,deployments,termination_reason")
+    con = con.replace(",DEP-060\n", ",DEP-060,Expired and not renewed\n")
+    (tmp_path / "c.csv").write_text(con)
+    a2, spec, book = _demo_of({**files, "contracts": str(tmp_path / "c.csv")})
+    reg = build_register(a2, book, spec, dt.date(2026, 6, 30))
+    assert not [f for f in reg.findings if f.column == "c0090"]
+    assert reg.templates["B_02.02"].set_index("c0010").at["COH-2023-002", "c0090"] == "eba_CO:x4"
+    reg.templates["B_07.01"].loc[0, "c0010"] = "NOT-A-CONTRACT"
+    from risk_models.dora.roi import validate_register
+    [f] = [f for f in validate_register(reg, spec) if f.kind == "broken reference"]
+    assert f.rule == "807" and "EBA rule 807" in f.text()

@@ -65,6 +65,12 @@ class RegisterEntity(BaseModel):
     # regions as written in the inventory -> ISO country, for those config/regions.yaml cannot place
     # in one country (the firm's own data centres, a provider's "us" or "eu"): the register's data locations
     locations: dict[str, str] = {}
+    # B_01.02 (the entities in the register's scope; an individual register lists the entity itself)
+    hierarchy: str = Field(default="", max_length=200)  # EBA code (eba_RP:x53) or its label
+    parent_lei: str = Field(default="", max_length=20)  # LEI of the direct parent undertaking
+    total_assets: float | None = Field(default=None, ge=0)  # in `currency`
+    register_since: dt.date | None = None  # date of integration in the register of information
+    register_updated: dt.date | None = None  # date of the last update of the entity's register entry
     functions: tuple[RegisterFunction, ...] = ()
 
 

@@ -47,7 +47,12 @@ SENSITIVENESS = {"public": "eba_ZZ:x791", "internal": "eba_ZZ:x792", "confidenti
 SENS_ORDER = ["eba_ZZ:x791", "eba_ZZ:x792", "eba_ZZ:x793"]
 RELIANCE_ORDER = ["eba_ZZ:x794", "eba_ZZ:x795", "eba_ZZ:x796", "eba_ZZ:x797"]
 CRIT_ORDER = ["low", "medium", "high", "critical"]
-TEMPLATES = ("B_01.01", "B_02.01", "B_02.02", "B_03.01", "B_03.02", "B_05.01", "B_05.02", "B_06.01", "B_07.01")
+# Every template of the DORA module (filing indicators list them all: reported = the table has rows).
+# B_99.01 (definitions from entities making use of the ICT services) carries no data of its own here.
+MODULE_TEMPLATES = ("B_01.01", "B_01.02", "B_01.03", "B_02.01", "B_02.02", "B_02.03", "B_03.01", "B_03.02", "B_03.03",
+                    "B_04.01", "B_05.01", "B_05.02", "B_06.01", "B_07.01", "B_99.01")
+NOT_A_BRANCH = "eba_ZZ:x839"
+LINK = "true"
 
 
 class Finding(BaseModel):
@@ -59,13 +64,15 @@ class Finding(BaseModel):
     column: str = ""  # c0010 ...
     label: str = ""
     kind: str  # "missing" | "broken reference" | "invalid" | "contradiction"
+    rule: str = ""  # the EBA validation rule where one applies (807 = foreign key, 806 = duplicate key)
     message: str
 
     def text(self) -> str:
         where = f"{self.template} row {self.row}" if self.row else self.template
         who = f" ({self.key})" if self.key else ""
         col = f" {self.column} {self.label}" if self.column else ""
-        return f"{where}{who}{col} — {self.kind}: {self.message}"
+        rule = f" [EBA rule {self.rule}]" if self.rule else ""
+        return f"{where}{who}{col} — {self.kind}{rule}: {self.message}"
 
 
 @dataclass
@@ -169,6 +176,11 @@ PROFILE_HINTS = {
     ("B_06.01", "c0090"): "the question 'Recovery point objective' (rpo_hours) of the function's deployments, "
                           "or the profile's DORA functions: rpo_hours",
     ("B_01.01", "c0010"): "the organisation profile, dora: lei",
+    ("B_01.02", "c0050"): "the organisation profile, dora: hierarchy (e.g. Ultimate parent)",
+    ("B_01.02", "c0060"): "the organisation profile, dora: parent_lei",
+    ("B_01.02", "c0070"): "the organisation profile, dora: register_updated",
+    ("B_01.02", "c0080"): "the organisation profile, dora: register_since",
+    ("B_01.02", "c0110"): "the organisation profile, dora: total_assets",
     ("B_01.01", "c0030"): "the organisation profile, dora: country",
     ("B_01.01", "c0040"): "the organisation profile, dora: entity_type",
     ("B_01.01", "c0050"): "the organisation profile, dora: competent_authority",
@@ -285,6 +297,17 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
         "c0040": _code(spec.lists["entity_type"], entity.entity_type), "c0050": entity.competent_authority,
         "c0060": reference_date.isoformat()}])
 
+    b0102 = pd.DataFrame([{
+        "c0010": lei, "c0020": a.lib.profile.name, "c0030": entity.country.upper(),
+        "c0040": _code(spec.lists["entity_type"], entity.entity_type),
+        "c0050": _code(spec.lists["hierarchy"], entity.hierarchy), "c0060": entity.parent_lei,
+        "c0070": entity.register_updated.isoformat() if entity.register_updated else "",
+        "c0080": entity.register_since.isoformat() if entity.register_since else "", "c0090": "",
+        "c0100": base, "c0110": "" if entity.total_assets is None else round(float(entity.total_assets), 2)}])
+    if entity.parent_lei and (p := lei_problem(entity.parent_lei)):
+        findings.append(Finding(template="B_01.02", row=1, column="c0060", label="LEI of the direct parent",
+                                kind="invalid", message=f"{entity.parent_lei!r}: {p}"))
+
     crows = list(contracts.values())
     fx_used: set[str] = set()
     base_spend: dict[str, float | None] = {}
@@ -323,6 +346,12 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
             unanswered("B_02.02", row, ref, "c0150", list(g.loc[g["stored"] == YES, "deployment_id"]),
                        " ('In-region' names the country of the region; a data zone or global storage has no single "
                        f"country{place})")
+        if c["end"] and c["end"] <= reference_date and not c.get("termination_reason"):
+            findings.append(Finding(
+                template="B_02.02", row=row, key=ref, column="c0090", label=spec.templates["B_02.02"].columns[
+                    "c0090"].label, kind="missing",
+                message=f"the contract ended on {c['end']:%d %b %Y}: give the reason in the contracts file, column "
+                        "termination_reason (e.g. expired and not renewed)"))
         if not processing and unit in critical_units:
             unanswered("B_02.02", row, ref, "c0160", list(g["deployment_id"]),
                        " ('In-region' names the country of the region; a data zone or global processing has no single "
@@ -330,7 +359,7 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
         b0202_rows.append({
             "c0010": ref, "c0020": lei, "c0030": p["lei"], "c0040": LEI_CODE, "c0050": fn,
             "c0060": c["ict_service_type"], "c0070": c["start"].isoformat(),
-            "c0080": c["end"].isoformat() if c["end"] else OPEN_END, "c0090": "",
+            "c0080": c["end"].isoformat() if c["end"] else OPEN_END, "c0090": c.get("termination_reason", ""),
             "c0100": _days(c["notice_period_days"]), "c0110": _days(c["provider_notice_period_days"]),
             "c0120": c["governing_law"], "c0130": p["country"], "c0140": store,
             "c0150": storage if store == YES else "", "c0160": processing,
@@ -340,7 +369,12 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
         })
     b0202 = pd.DataFrame(b0202_rows, columns=list(spec.templates["B_02.02"].columns))
     # the mandatory checks below report these cells missing already; the messages above say where to answer
-    b0301 = pd.DataFrame([{"c0010": c["contract_ref"], "c0020": lei} for c in crows], columns=["c0010", "c0020"])
+    b0301 = pd.DataFrame([{"c0010": c["contract_ref"], "c0020": lei, "c0030": LINK} for c in crows],
+                         columns=list(spec.templates["B_03.01"].columns))
+    # an individual register: the entity itself uses every service (no branches, no intra-group providers)
+    b0401 = pd.DataFrame([{"c0010": c["contract_ref"], "c0020": lei, "c0030": NOT_A_BRANCH, "c0040": ""}
+                          for c in crows], columns=list(spec.templates["B_04.01"].columns))
+    empty = {k: pd.DataFrame(columns=list(spec.templates[k].columns)) for k in ("B_01.03", "B_02.03", "B_03.03")}
     b0302 = pd.DataFrame([{"c0010": c["contract_ref"], "c0020": providers[c["provider_id"]]["lei"], "c0030": LEI_CODE}
                           for c in crows], columns=["c0010", "c0020", "c0030"])
 
@@ -431,8 +465,10 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
         findings += _contradictions(g, row, ref, providers[c["provider_id"]], spec, a)
     b0701 = pd.DataFrame(b0701_rows, columns=list(spec.templates["B_07.01"].columns))
 
-    templates = {"B_01.01": b0101, "B_02.01": b0201, "B_02.02": b0202, "B_03.01": b0301, "B_03.02": b0302,
-                 "B_05.01": b0501, "B_05.02": b0502, "B_06.01": b0601, "B_07.01": b0701}
+    templates = {"B_01.01": b0101, "B_01.02": b0102, **empty, "B_02.01": b0201, "B_02.02": b0202, "B_03.01": b0301,
+                 "B_03.02": b0302, "B_04.01": b0401, "B_05.01": b0501, "B_05.02": b0502, "B_06.01": b0601,
+                 "B_07.01": b0701}
+    templates = {k: templates[k] for k in spec.templates}  # the module's order
     templates = {k: v[list(spec.templates[k].columns)] for k, v in templates.items()}
     crit_rows = {"B_02.02": b0202_crit}
     suggested = {"B_06.01": pd.DataFrame(b0601_suggested, columns=["c0050", "c0060"]),
@@ -520,6 +556,7 @@ def validate_register(reg: Register, spec: RoiSpec) -> list[Finding]:
     refs = [("B_02.02", "c0010", contracts, "B_02.01", "contract"), ("B_03.01", "c0010", contracts, "B_02.01", "contract"),
             ("B_03.02", "c0010", contracts, "B_02.01", "contract"), ("B_05.02", "c0010", contracts, "B_02.01", "contract"),
             ("B_07.01", "c0010", contracts, "B_02.01", "contract"),
+            ("B_04.01", "c0010", contracts, "B_02.01", "contract"),
             ("B_02.02", "c0030", providers, "B_05.01", "provider"), ("B_03.02", "c0020", providers, "B_05.01", "provider"),
             ("B_05.02", "c0030", providers, "B_05.01", "provider"), ("B_07.01", "c0020", providers, "B_05.01", "provider"),
             ("B_02.02", "c0050", functions, "B_06.01", "function")]
@@ -528,7 +565,13 @@ def validate_register(reg: Register, spec: RoiSpec) -> list[Finding]:
             if not _blank(v) and v not in parent:
                 out.append(Finding(template=name, row=i + 1, key=str(t[name]["c0010"].iat[i]), column=col,
                                    label=spec.templates[name].columns[col].label, kind="broken reference",
-                                   message=f"{what} {v!r} is not in {parent_name}"))
+                                   rule="807", message=f"{what} {v!r} is not in {parent_name}"))
+    for name, keys in (("B_02.01", ["c0010"]), ("B_05.01", ["c0010"]), ("B_06.01", ["c0010"])):
+        dup = t[name].duplicated(keys, keep="first")
+        for i in dup[dup].index:
+            out.append(Finding(template=name, row=int(i) + 1, key=str(t[name]["c0010"].iat[int(i)]), column=keys[0],
+                               label=spec.templates[name].columns[keys[0]].label, kind="invalid", rule="806",
+                               message="the same key is reported twice; the EBA rejects duplicate keys"))
     return out
 
 
@@ -592,9 +635,13 @@ def write_eba_csv(reg: Register, spec: RoiSpec, root: str | None = None) -> byte
                   ("decimalsInteger", str(pkg.decimals_integer)), ("decimalsMonetary", str(pkg.decimals_monetary))]
         z.writestr(f"{root}/reports/parameters.csv", _csv([["name", "value"], *map(list, params)]))
         frames = eba_codes(reg, spec)
+        # rule 808: a table is filed exactly when its indicator is true
         z.writestr(f"{root}/reports/FilingIndicators.csv", _csv(
-            [["templateID", "reported"]] + [[k, "true" if len(v) else "false"] for k, v in frames.items()]))
+            [["templateID", "reported"]] + [[k, "true" if k in frames and len(frames[k]) else "false"]
+                                            for k in MODULE_TEMPLATES]))
         for name, df in frames.items():
+            if not len(df):
+                continue
             rows = [list(df.columns)] + [[_csv_value(v) for v in r] for r in df.itertuples(index=False)]
             z.writestr(f"{root}/reports/{name.lower()}.csv", _csv(rows))
     return buf.getvalue()
