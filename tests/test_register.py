@@ -549,3 +549,64 @@ def test_an_ended_contract_needs_its_termination_reason_and_foreign_keys_carry_r
     from risk_models.dora.roi import validate_register
     [f] = [f for f in validate_register(reg, spec) if f.kind == "broken reference"]
     assert f.rule == "807" and "EBA rule 807" in f.text()
+
+
+def test_import_of_the_exported_package_reproduces_providers_and_contracts(complete, tmp_path, capsys):
+    files, (a, spec, book) = complete
+    reg = build_register(a, book, spec, REF)
+    (tmp_path / "roi.zip").write_bytes(write_eba_csv(reg, spec))
+    p, c = tmp_path / "p.csv", tmp_path / "c.csv"
+    args = ["register", "import", str(tmp_path / "roi.zip"), "--providers-out", str(p), "--contracts-out", str(c)]
+    assert main(args) == 0
+    # the imported files load as a book, and every value the register carries comes back
+    back = load_book(p, c, a.lib, spec.lists["ict_service_type"])
+    assert back.errors == []
+    lei = {r["provider_id"]: r["lei"] for r in book.providers.to_dict("records")}
+    filed = set(reg.templates["B_05.01"]["c0010"])
+    orig = book.providers[book.providers["lei"].isin(filed)].set_index("lei")
+    got = back.providers.set_index("lei")
+    assert set(got.index) == filed
+    for k in filed:
+        assert (got.at[k, "name"], got.at[k, "country"]) == (orig.at[k, "name"], orig.at[k, "country"])
+    # the ultimate parent is filed as a code only (B_05.01 c0110), so it is no provider row of its own
+    assert reg.templates["B_05.01"].set_index("c0010").at[lei["MSFT-IE"], "c0110"] == lei["MSFT-CORP"]
+    oc, gc = book.contracts.set_index("contract_ref"), back.contracts.set_index("contract_ref")
+    assert set(gc.index) == set(oc.index)
+    for ref in oc.index:
+        assert gc.at[ref, "provider_id"] == lei[oc.at[ref, "provider_id"]], ref
+        for col in ("start", "end", "notice_period_days", "provider_notice_period_days", "governing_law",
+                    "ict_service_type", "last_audit"):
+            assert gc.at[ref, col] == oc.at[ref, col] or (pd.isna(gc.at[ref, col]) and pd.isna(oc.at[ref, col])), \
+                (ref, col)
+        assert gc.at[ref, "currency"] == "EUR"
+        assert gc.at[ref, "annual_spend"] == reg.templates["B_02.01"].set_index("c0010").at[ref, "c0050"]
+    # a second import over existing files lists the differences and replaces nothing without --replace
+    c.write_text(c.read_text().replace("GCP-2025-045", "GCP-2025-999"))
+    before = c.read_text()
+    capsys.readouterr()
+    assert main(args) == 1 and c.read_text() == before
+    out = capsys.readouterr().out
+    assert "1 contract(s) added, 1 removed, 0 changed" in out and "GCP-2025-045" in out
+    assert main([*args, "--replace"]) == 0 and "GCP-2025-045" in c.read_text()
+    assert main(["register", "import", str(p), "--providers-out", str(p), "--contracts-out", str(c)]) == 2
+
+
+def test_import_names_what_is_wrong_with_a_package(tmp_path):
+    from risk_models.dora.import_package import PackageError, read_package
+    module = load_roi_spec().taxonomy.module
+    with pytest.raises(PackageError, match="not a zip"):
+        read_package(b"PK? no", module)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("r/META-INF/reportPackage.json", "{}")
+    with pytest.raises(PackageError, match="reports/report.json is missing"):
+        read_package(buf.getvalue(), module)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, text in (("META-INF/reportPackage.json", "{}"),
+                           ("reports/report.json", json.dumps({"documentInfo": {"extends": [module]}})),
+                           ("reports/parameters.csv", "name,value\n"),
+                           ("reports/FilingIndicators.csv", "templateID,reported\nB_02.01,true\n")):
+            z.writestr(f"r/{name}", text)
+    with pytest.raises(PackageError, match="B_02.01 is true but reports/b_02.01.csv is missing"):
+        read_package(buf.getvalue(), module)

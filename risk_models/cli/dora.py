@@ -88,6 +88,50 @@ def cmd_register_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_register_import(args: argparse.Namespace) -> int:
+    """An EBA register package -> providers and contracts files; existing files are diffed first and
+    replaced only with --replace (nothing is overwritten unseen)."""
+    from risk_models.cli.common import UserError
+    from risk_models.dora.import_package import PackageError, book_frames, diff, read_package
+    from risk_models.inventory.read import InventoryFileError, read_file
+    spec = load_roi_spec(args.config) if args.config else load_roi_spec()
+    try:
+        data = Path(args.package).read_bytes()
+    except OSError as exc:
+        raise UserError(f"{args.package}: cannot read ({exc.strerror or exc})") from None
+    try:
+        tables, params = read_package(data, spec.taxonomy.module)
+        providers, contracts = book_frames(tables)
+    except PackageError as exc:
+        raise UserError(f"{args.package}: {exc}") from None
+    outs = ((args.providers_out, providers, "provider_id", "provider(s)"),
+            (args.contracts_out, contracts, "contract_ref", "contract(s)"))
+    blocked = False
+    for out, frame, key, what in outs:
+        if Path(out).exists():
+            try:
+                old, _ = read_file(out)
+            except InventoryFileError as exc:
+                raise UserError(f"{out}: {exc}") from None
+            old.columns = [str(c).strip() for c in old.columns]
+            if key not in old.columns:
+                raise UserError(f"{out}: has no {key} column; not a providers or contracts file")
+            d = diff(old[~old[key].astype(str).str.startswith("#")], frame, key)
+            print(f"{out}: {len(d['added'])} {what} added, {len(d['removed'])} removed, {len(d['changed'])} changed"
+                  + "".join(f"\n  {k}: {', '.join(v[:20])}{' …' if len(v) > 20 else ''}" for k, v in d.items() if v))
+            blocked |= not args.replace
+    if blocked:
+        print("existing files kept: check the differences above, then run again with --replace", file=sys.stderr)
+        return 1
+    for out, frame, _, what in outs:
+        frame.to_csv(out, index=False)
+        print(f"wrote {out} ({len(frame)} {what})")
+    print(f"from the register of {params.get('entityID', '?')} as of {params.get('refPeriod', '?')}; amounts in "
+          f"{params.get('baseCurrency', '?')}; deployments, provider vendors and CTPP designation are not in a "
+          "register package: add them before `register export`")
+    return 0
+
+
 def _saved_inputs(lib):
     """The latest saved assessment's inventory and answers (for `due` without FILE)."""
     from risk_models.cli.common import UserError, open_engine
@@ -170,6 +214,15 @@ def add_parsers(sub, inputs, max_mb: int) -> None:
                    "a contradiction between sources, a deployment without a contract) or rejected row remains")
     e.add_argument("out", metavar="OUT")
     e.set_defaults(func=cmd_register_export)
+
+    im = rs.add_parser("import", help="read an EBA register package (this tool's or a GRC tool's) into providers "
+                       "and contracts files")
+    im.add_argument("package", metavar="PACKAGE.zip")
+    im.add_argument("--providers-out", required=True, metavar="P", help="providers CSV to write")
+    im.add_argument("--contracts-out", required=True, metavar="C", help="contracts CSV to write")
+    im.add_argument("--replace", action="store_true", help="overwrite existing files (their differences are listed "
+                    "first; without --replace nothing is overwritten)")
+    im.set_defaults(func=cmd_register_import)
 
     d = sub.add_parser("due", help="reviews overdue or due soon (interval by rating, config/review.yaml)")
     d.add_argument("file", nargs="?", help="inventory (default: the latest saved assessment)")
