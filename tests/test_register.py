@@ -610,3 +610,101 @@ def test_import_names_what_is_wrong_with_a_package(tmp_path):
             z.writestr(f"r/{name}", text)
     with pytest.raises(PackageError, match="B_02.01 is true but reports/b_02.01.csv is missing"):
         read_package(buf.getvalue(), module)
+
+
+# --- an independent reader: the package as a supervisor's tool parses it (zipfile, json and csv only) --
+EXPECTED_HEADERS = {  # hand-copied from the ITS annex / EBA master template column codes, not from the spec
+    "b_01.01.csv": "c0010 c0020 c0030 c0040 c0050 c0060", "b_01.02.csv": "c0010 c0020 c0030 c0040 c0050 c0060 c0070 "
+    "c0080 c0090 c0100 c0110", "b_02.01.csv": "c0010 c0020 c0030 c0040 c0050",
+    "b_02.02.csv": " ".join(f"c{n:04d}" for n in range(10, 190, 10)), "b_03.01.csv": "c0010 c0020 c0030",
+    "b_03.02.csv": "c0010 c0020 c0030", "b_04.01.csv": "c0010 c0020 c0030 c0040",
+    "b_05.01.csv": " ".join(f"c{n:04d}" for n in range(10, 130, 10)), "b_05.02.csv": "c0010 c0020 c0030 c0040 c0050 "
+    "c0060 c0070", "b_06.01.csv": " ".join(f"c{n:04d}" for n in range(10, 110, 10)),
+    "b_07.01.csv": " ".join(f"c{n:04d}" for n in range(10, 130, 10))}
+EXPECTED_B0201 = [  # hand-checked: USD at the ECB's 1.1750 of 31 Dec 2025, two decimals
+    ["MSFT-EA-2024-017", "eba_CO:x1", "", "eba_CU:EUR", "1620000"],
+    ["MSFT-MACC-2025-003", "eba_CO:x1", "", "eba_CU:EUR", "1760000"],
+    ["OAI-ENT-2025-114", "eba_CO:x1", "", "eba_CU:EUR", "1914893.62"],  # 2,250,000 USD / 1.175
+    ["AWS-EDP-2024-221", "eba_CO:x1", "", "eba_CU:EUR", "1400000"],
+    ["GCP-2025-045", "eba_CO:x1", "", "eba_CU:EUR", "220000"],
+    ["ANT-2025-008", "eba_CO:x1", "", "eba_CU:EUR", "1114893.62"],  # 1,310,000 USD / 1.175
+    ["OCI-2024-310", "eba_CO:x1", "", "eba_CU:EUR", "130000"],
+    ["COH-2023-002", "eba_CO:x1", "", "eba_CU:EUR", "110638.3"],  # 130,000 USD / 1.175
+    ["META-LLAMA-2024", "eba_CO:x1", "", "eba_CU:EUR", "0"],
+    ["ONPREM-2024-01", "eba_CO:x1", "", "eba_CU:EUR", "85000"]]
+
+
+def test_an_independent_reader_accepts_the_completed_demo_package(complete):
+    _, (a, spec, book) = complete
+    data = write_eba_csv(build_register(a, book, spec, REF), spec)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        [root] = {n.split("/")[0] for n in z.namelist()}
+        assert re.fullmatch(r"DEMO00EXAMPLEBANK035\.IND_IE_DORA010100_DORA_2025-12-31_\d{17}", root)
+        read = {n.split("/", 1)[1]: z.read(n).decode("utf-8") for n in z.namelist()}
+    assert json.loads(read["META-INF/reportPackage.json"]) == {
+        "documentInfo": {"documentType": "https://xbrl.org/report-package/2023"}}
+    assert json.loads(read["reports/report.json"]) == {"documentInfo": {
+        "documentType": "https://xbrl.org/2021/xbrl-csv",
+        "extends": ["http://www.eba.europa.eu/eu/fr/xbrl/crr/fws/dora/4.0/mod/dora.json"]}}
+
+    def table(name):
+        rows = list(csv.reader(io.StringIO(read[f"reports/{name}"])))
+        return rows[0], rows[1:]
+
+    assert dict(table("parameters.csv")[1]) == {"entityID": "rs:DEMO00EXAMPLEBANK035.IND", "refPeriod": "2025-12-31",
+                                                "baseCurrency": "iso4217:EUR", "decimalsInteger": "0",
+                                                "decimalsMonetary": "-3"}
+    indicators = dict(table("FilingIndicators.csv")[1])
+    assert [k for k, v in indicators.items() if v == "true"] == [
+        "B_01.01", "B_01.02", "B_02.01", "B_02.02", "B_03.01", "B_03.02", "B_04.01", "B_05.01", "B_05.02", "B_06.01",
+        "B_07.01"]
+    assert {k for k, v in indicators.items() if v == "false"} == {"B_01.03", "B_02.03", "B_03.03", "B_99.01"}
+    csvs = {n.split("/")[1] for n in read if n.startswith("reports/b_")}
+    assert csvs == {f"{k.lower()}.csv" for k, v in indicators.items() if v == "true"} == set(EXPECTED_HEADERS)  # 808
+    t = {}
+    for name, header in EXPECTED_HEADERS.items():
+        head, rows = table(name)
+        assert head == header.split(), name
+        t[name] = [dict(zip(head, r, strict=True)) for r in rows]
+    assert table("b_02.01.csv")[1] == EXPECTED_B0201
+    assert t["b_01.01.csv"] == [{"c0010": "DEMO00EXAMPLEBANK035", "c0020": "Example Bank plc", "c0030": "eba_GA:IE",
+                                 "c0040": "eba_CT:x12", "c0050": "Central Bank of Ireland", "c0060": "2025-12-31"}]
+    msft = next(r for r in t["b_05.01.csv"] if r["c0050"] == "Microsoft Ireland Operations Limited")
+    assert (msft["c0010"], msft["c0090"], msft["c0100"], msft["c0110"]) == (
+        "DEMO00MICROSOFTIE038", "eba_CU:EUR", "3380000", "DEMO00MICROSOFTCP054")  # both MSFT contracts
+    # rule 805: no empty key; rule 806: no key twice; rule 807: every reference resolves
+    keys = {"b_02.01.csv": ["c0010"], "b_05.01.csv": ["c0010"], "b_06.01.csv": ["c0010"],
+            "b_02.02.csv": ["c0010", "c0020", "c0030", "c0050", "c0060", "c0130", "c0150", "c0160"]}
+    for name, cols in keys.items():
+        values = [tuple(r[c] for c in cols) for r in t[name]]
+        assert all(all(v) for v in values), name
+        assert len(values) == len(set(values)), name
+    contracts = {r["c0010"] for r in t["b_02.01.csv"]}
+    providers = {r["c0010"] for r in t["b_05.01.csv"]}
+    functions = {r["c0010"] for r in t["b_06.01.csv"]}
+    for name in ("b_02.02.csv", "b_03.01.csv", "b_03.02.csv", "b_04.01.csv", "b_05.02.csv", "b_07.01.csv"):
+        assert {r["c0010"] for r in t[name]} <= contracts, name
+    for name, col in (("b_02.02.csv", "c0030"), ("b_03.02.csv", "c0020"), ("b_05.02.csv", "c0030"),
+                      ("b_07.01.csv", "c0020")):
+        assert {r[col] for r in t[name]} <= providers, name
+    assert {r["c0050"] for r in t["b_02.02.csv"]} <= functions
+    assert {r["c0010"] for r in t["b_02.01.csv"]} == {r["c0010"] for r in t["b_07.01.csv"]}  # each contract assessed
+    # formats: countries, currencies and dates as the taxonomy wants them
+    for r in t["b_02.02.csv"]:
+        assert all(re.fullmatch(r"eba_GA:([A-Z]{2}|qx2007)", r[c]) for c in ("c0120", "c0130", "c0150", "c0160"))
+        assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", r[c]) for c in ("c0070", "c0080"))
+
+
+def test_a_blank_key_location_is_filed_as_not_applicable_rule_805(complete, tmp_path):
+    import yaml
+    files, _ = complete
+    answers = yaml.safe_load(Path(files["answers"]).read_text())
+    for d in ("DEP-041", "DEP-042", "DEP-043", "DEP-044", "DEP-045", "DEP-046"):
+        answers[d]["data_stored_by_provider"] = "no"
+    (tmp_path / "answers.yaml").write_text(yaml.safe_dump(answers))
+    a, spec, book = _demo_of({**files, "answers": str(tmp_path / "answers.yaml")})
+    reg = build_register(a, book, spec, REF)
+    assert not [f for f in reg.findings if f.column == "c0150"]  # no storage: no location needed
+    rows = [r for r in _package(write_eba_csv(reg, spec, root="p"))["b_02.02.csv"] if r["c0010"] == "GCP-2025-045"]
+    assert rows and all(r["c0140"] == "eba_BT:x29" and r["c0150"] == "eba_GA:qx2007" for r in rows)
+    assert all(r["c0160"].startswith("eba_GA:") and r["c0160"] != "eba_GA:qx2007" for r in rows)

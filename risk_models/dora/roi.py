@@ -597,9 +597,11 @@ def eba_codes(reg: Register, spec: RoiSpec) -> dict[str, pd.DataFrame]:
     out = {}
     for name, df in reg.templates.items():
         df = df.copy()
+        na_keys = spec.package.not_applicable_keys.get(name, [])
         for code, col in spec.templates[name].columns.items():
             if col.kind == "country":
-                df[code] = df[code].map(lambda v: "" if _blank(v) else _country(v, spec.package.not_applicable_country))
+                na = spec.package.not_applicable_country if code in na_keys else ""
+                df[code] = df[code].map(lambda v, na=na: na if _blank(v) else _country(v, na))
             elif col.kind == "currency":
                 df[code] = df[code].map(lambda v: "" if _blank(v) else f"eba_CU:{v}")
         out[name] = df

@@ -42,6 +42,8 @@ class Package(Strict):
     decimals_monetary: int
     decimals_integer: int
     not_applicable_country: str
+    # key columns that cannot be empty in the package (EBA rule 805): "not applicable" when blank
+    not_applicable_keys: dict[str, list[str]] = {}
 
 
 class Derivation(Strict):
