@@ -137,8 +137,9 @@ def _complete_demo(tmp_path) -> dict[str, str]:
                         "register_since": "2025-01-17", "register_updated": "2025-12-15"}
     (tmp_path / "profile.yaml").write_text(yaml.safe_dump(profile))
     meta, support = "DEMO00METAPLATFORM", "DEMO00ONPREMSUPPOR"
+    # Oracle's designated CTPP is Oracle Nederland B.V., not Oracle EMEA Limited (ESAs' list of 18 Nov 2025)
     (tmp_path / "providers.csv").write_text(
-        (DEMO / "providers.csv").read_text()
+        (DEMO / "providers.csv").read_text().replace("IE,ORACLE,cloud,yes", "IE,ORACLE,cloud,no")
         + f"META-IE,Meta Platforms Ireland Limited,{meta}{check_digits(meta)},IE,,model vendor,no,Meta,demo\n"
         + f"ONPREM,On-prem Support Ltd,{support}{check_digits(support)},IE,,reseller,no,,demo\n")
     llama, others = ["DEP-051", "DEP-055", "DEP-061"], ["DEP-052", "DEP-053", "DEP-054", "DEP-056"]  # self-hosted
@@ -708,3 +709,27 @@ def test_a_blank_key_location_is_filed_as_not_applicable_rule_805(complete, tmp_
     rows = [r for r in _package(write_eba_csv(reg, spec, root="p"))["b_02.02.csv"] if r["c0010"] == "GCP-2025-045"]
     assert rows and all(r["c0140"] == "eba_BT:x29" and r["c0150"] == "eba_GA:qx2007" for r in rows)
     assert all(r["c0160"].startswith("eba_GA:") and r["c0160"] != "eba_GA:qx2007" for r in rows)
+
+
+def test_the_ctpp_flag_of_the_providers_file_is_checked_against_the_esas_list(demo, complete):
+    from risk_models.providers.ctpp import ctpp_status, load_ctpp
+    from risk_models.providers.summary import ctpp_share, provider_summary
+    a, spec, book = demo
+    ctpp = load_ctpp()
+    assert ctpp.as_of == dt.date(2025, 11, 18) and len(ctpp.designated) == 19
+    status = ctpp_status(book.providers, ctpp)
+    assert status["MSFT-IE"] == status["AWS-EMEA"] == status["GOOGLE-IE"] == "designated"
+    assert status["MSFT-CORP"] == "group" and status["ORACLE-EMEA"] == "" and status["OPENAI-IE"] == ""
+    reg = build_register(a, book, spec, REF)
+    [f] = [f for f in reg.findings if f.template == "B_05.01" and f.kind == "contradiction"]
+    assert "Oracle EMEA Limited" in f.message and "18 Nov 2025" in f.message
+    _, (ca, cspec, cbook) = complete
+    assert not [f for f in build_register(ca, cbook, cspec, REF).findings if f.template == "B_05.01"]
+    from risk_models.dora.roi import supply_chain
+    summary = provider_summary(ca, cbook, supply_chain(ca, cbook), REF)
+    share = ctpp_share(summary)
+    ct = summary[summary["ctpp"] == "Designated CTPP"]
+    assert set(ct["provider"]) == {"Microsoft Ireland Operations Limited", "Amazon Web Services EMEA SARL",
+                                   "Google Cloud EMEA Limited"}
+    assert share["spend_share"] == pytest.approx(ct["share_of_ai_spend"].sum()) and 0 < share["spend_share"] < 1
+    assert 0 < share["critical"] <= share["critical_total"]

@@ -23,8 +23,9 @@ from risk_models.dora.roi import (
 from risk_models.dora.spec import load_review_policy, load_roi_spec
 from risk_models.inventory.read import InventoryFileError
 from risk_models.io.escape import md_escape
+from risk_models.providers.ctpp import CTPP_LABELS, ctpp_status, load_ctpp
 from risk_models.providers.records import ProviderBook, load_book
-from risk_models.providers.summary import CONTRACT_STATUS, contract_status, provider_summary
+from risk_models.providers.summary import CONTRACT_STATUS, contract_status, ctpp_share, provider_summary
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -115,7 +116,9 @@ c[3].metric("Contracts to act on", int(status["status"].isin(["ended", "past_not
 st.subheader("Providers")
 st.dataframe(summary.drop(columns=["provider_id"]), hide_index=True, width="stretch", column_config={
     "provider": "Provider", "type": "Type", "designated_critical": st.column_config.CheckboxColumn(
-        "Designated critical (DORA)"), "country": "Country", "contracts": "Contracts", "deployments": "Deployments",
+        "Designated critical (providers file)"), "ctpp": "CTPP (ESAs' list)", "country": "Country",
+    "contracts": "Contracts", "deployments": "Deployments",
+    "critical_deployments": st.column_config.NumberColumn("Critical or high deployments"),
     "fourth_party_deployments": st.column_config.NumberColumn("As fourth party", help="Deployments where this "
                                                               "provider is the model vendor or cloud behind another"),
     "ai_spend_usd": st.column_config.NumberColumn("AI spend", format="dollar"),
@@ -124,6 +127,13 @@ st.dataframe(summary.drop(columns=["provider_id"]), hide_index=True, width="stre
     "worst_rating": "Worst rating", "max_score": st.column_config.NumberColumn("Highest score", format="%.1f"),
     "questionnaire_coverage": st.column_config.NumberColumn("Questionnaire answered", format="percent"),
     "contracts_to_act_on": "Contracts ending or past notice"})
+
+ctpp_list = load_ctpp()
+share = ctpp_share(summary)
+st.caption(f"Critical ICT third-party providers designated by the ESAs (list of {ctpp_list.as_of:%d %b %Y}, updated "
+           f"yearly; config/ctpp.yaml) and their groups carry {share['spend_share']:.0%} of the AI spend and "
+           f"{share['critical']} of the {share['critical_total']} deployments of critical or high criticality under "
+           "a contract.")
 
 st.subheader("Contracts")
 names = {p["provider_id"]: p["name"] for p in book.providers.to_dict("records")}
@@ -143,12 +153,15 @@ if unlinked:
 st.subheader("Supply chain")
 labels = {c_: ch.display_name for c_, ch in lib.channels.channels.items()}
 chain_view = chain.merge(a.frame[["deployment_id", "name", "channel", "model"]], on="deployment_id")
-chain_view = chain_view.assign(provider=chain_view["provider_id"].map(names).fillna(
+ctpp_of = ctpp_status(book.providers, ctpp_list)
+chain_view = chain_view.assign(ctpp=chain_view["provider_id"].map(lambda x: CTPP_LABELS[ctpp_of.get(x, "")]),
+                               provider=chain_view["provider_id"].map(names).fillna(
     chain_view["vendor"].map(lib.vendor_label) + " (no provider record)"), channel=chain_view["channel"].map(labels))
-st.dataframe(chain_view[["deployment_id", "name", "channel", "model", "contract_ref", "rank", "role", "provider"]],
+st.dataframe(chain_view[["deployment_id", "name", "channel", "model", "contract_ref", "rank", "role", "provider",
+                         "ctpp"]],
              hide_index=True, width="stretch", column_config={
     "deployment_id": "Deployment", "name": "Name", "channel": "Channel", "model": "Model", "contract_ref": "Contract",
-    "rank": "Rank", "role": "Role", "provider": "Provider"})
+    "rank": "Rank", "role": "Role", "provider": "Provider", "ctpp": "CTPP (ESAs' list)"})
 
 st.subheader("Reviews overdue or due within 30 days")
 policy = load_review_policy()

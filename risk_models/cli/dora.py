@@ -45,7 +45,9 @@ def cmd_register_export(args: argparse.Namespace) -> int:
         print(f"note: {term(n)}", file=sys.stderr)
     a = assess(result, answers, lib, trials=1000, seed=0)  # the register needs scores and fallbacks, not VaR
     rates = load_rates(args.rates) if args.rates else load_rates()
-    reg = build_register(a, book, spec, args.reference_date or _default_reference(lib), rates=rates)
+    from risk_models.providers.ctpp import load_ctpp
+    ctpp = load_ctpp(args.ctpp) if args.ctpp else load_ctpp()
+    reg = build_register(a, book, spec, args.reference_date or _default_reference(lib), rates=rates, ctpp=ctpp)
     bad_rows = result.errors + answer_errors
     err = sys.stderr
     if bad_rows:
@@ -210,6 +212,8 @@ def add_parsers(sub, inputs, max_mb: int) -> None:
                    help="the register's reference date (default: the profile's reporting date, else 31 Dec last year)")
     e.add_argument("--rates", metavar="FILE", help="reference exchange rates replacing config/fx_rates.yaml (same layout: "
                    "currency, date, per_eur) to report every amount in the entity's currency")
+    e.add_argument("--ctpp", metavar="FILE", help="the ESAs' list of designated critical ICT third-party providers "
+                   "replacing config/ctpp.yaml (same layout; the list is updated yearly)")
     e.add_argument("--strict", action="store_true", help="write nothing while any finding (a missing mandatory value, "
                    "a contradiction between sources, a deployment without a contract) or rejected row remains")
     e.add_argument("out", metavar="OUT")

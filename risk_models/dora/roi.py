@@ -34,6 +34,7 @@ from risk_models.dora.ict_assessment import (
 from risk_models.dora.spec import RateTable, RoiSpec, load_rates
 from risk_models.engine.assessment import Assessment
 from risk_models.inventory.read import escape_text
+from risk_models.providers.ctpp import CtppList, ctpp_status, load_ctpp
 from risk_models.providers.lei import lei_problem
 from risk_models.providers.records import NOT_A_PROVIDER, OPEN_WEIGHT_VENDORS, ProviderBook, country_problem
 
@@ -220,7 +221,8 @@ def _base_amount(amount: float, currency: str, base: str, rates: RateTable, on: 
 
 
 def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_date: dt.date,
-                   ict: pd.DataFrame | None = None, rates: RateTable | None = None) -> Register:
+                   ict: pd.DataFrame | None = None, rates: RateTable | None = None,
+                   ctpp: CtppList | None = None) -> Register:
     """Every filed value comes from the firm's data (inventory, answers, profile, providers,
     contracts) or is left blank and reported missing; the fallback recommender only fills
     `Register.suggested`. `ict`: the recommender's B_07.01 values per deployment when the caller
@@ -409,6 +411,19 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
             "c0100": total,
             "c0110": providers[top]["lei"] if top != pid else "", "c0120": LEI_CODE if top != pid else ""})
     b0501 = pd.DataFrame(b0501_rows, columns=list(spec.templates["B_05.01"].columns))
+    # the providers file's CTPP flag against the ESAs' dated list (config/ctpp.yaml)
+    ctpp = ctpp or load_ctpp()
+    status = ctpp_status(book.providers, ctpp)
+    for i, pid in enumerate(in_register):
+        p, st = providers[pid], status.get(pid, "")
+        if bool(p["designated_critical"]) != (st != ""):
+            findings.append(Finding(
+                template="B_05.01", row=i + 1, key=p["lei"], column="c0050", label="Legal name of the provider",
+                kind="contradiction",
+                message=f"the providers file marks {p['name']} ({pid}) as {'' if p['designated_critical'] else 'not '}"
+                        f"a designated critical ICT third-party provider, but the ESAs' list of "
+                        f"{ctpp.as_of:%d %b %Y} {'names it' if st == 'designated' else 'names it as parent of a designated provider' if st == 'group' else 'does not name it or a subsidiary of it in the providers file'}; "
+                        "correct the designated_critical column (or the legal name), or replace the list with --ctpp"))
 
     b0601_rows, b0601_suggested = [], []
     for unit in units:
