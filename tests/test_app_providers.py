@@ -37,6 +37,7 @@ def test_providers_page_shows_providers_contracts_reviews_and_the_register(tmp_p
                                                                        strict=True))
     assert any("exit_plan_exists" in m for m in findings["Message"])
     assert any(c.startswith("Suggested: ") for c in _frame(at, "Filed: c0080 Existence of an exit plan").columns)
+    assert {"draft_providers", "draft_contracts"} <= {b.key for b in at.get("download_button")}
     assert not at.exception
 
 

@@ -733,3 +733,41 @@ def test_the_ctpp_flag_of_the_providers_file_is_checked_against_the_esas_list(de
                                    "Google Cloud EMEA Limited"}
     assert share["spend_share"] == pytest.approx(ct["share_of_ai_spend"].sum()) and 0 < share["spend_share"] < 1
     assert 0 < share["critical"] <= share["critical_total"]
+
+
+def test_providers_and_contracts_drafted_from_the_inventory_load_once_completed(demo, tmp_path, capsys):
+    import openpyxl
+    a, spec, _ = demo
+    args = ["register", "draft", str(DEMO / "inventory.csv"), "--profile", str(DEMO / "profile.yaml"), "--out-dir",
+            str(tmp_path), "--format", "csv"]
+    assert main(args) == 0
+    providers = list(csv.DictReader((tmp_path / "providers.csv").open()))
+    assert {p["Provider ID"] for p in providers} == {"ANTHROPIC", "AWS", "COHERE", "GOOGLE", "MICROSOFT", "OPENAI"}
+    assert all(p["LEI"] == "" for p in providers)  # only the firm knows it: never guessed
+    contracts = list(csv.DictReader((tmp_path / "contracts.csv").open()))
+    msft = next(c for c in contracts if c["Provider ID"] == "MICROSOFT")
+    assert len(msft["Deployments"].split(";")) == 24
+    # as drafted, the blanks are named row errors; completed, the files load
+    book = load_book(tmp_path / "providers.csv", tmp_path / "contracts.csv", a.lib, spec.lists["ict_service_type"])
+    assert any(e.column == "lei" and e.key == "MICROSOFT" and "required" in e.message for e in book.errors)
+    for i, p in enumerate(providers):
+        base = f"DEMO00DRAFT{i:07d}"
+        p.update({"LEI": base + check_digits(base), "Country": "IE"})
+    for c in contracts:
+        c.update({"Start": "2025-01-01", "Annual spend": "1000", "ICT service type": "S19 Cloud services: SaaS"})
+    for name, rows in (("providers.csv", providers), ("contracts.csv", contracts)):
+        with (tmp_path / name).open("w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+    book = load_book(tmp_path / "providers.csv", tmp_path / "contracts.csv", a.lib, spec.lists["ict_service_type"])
+    assert book.errors == [] and set(book.contracts["ict_service_type"]) == {"eba_TA:S19"}
+    assert main(args) == 2  # existing files are not overwritten without --replace
+    assert main([*args[:-2], "--format", "xlsx"]) == 0
+    wb = openpyxl.load_workbook(tmp_path / "contracts.xlsx")
+    ws = wb["Contracts"]
+    assert ws["A1"].value == "Contract ref" and ws["A1"].font.bold
+    service_col = [c.column_letter for c in ws[1] if c.value == "ICT service type"][0]
+    dvs = [dv for dv in ws.data_validations.dataValidation if f"{service_col}2:{service_col}5000" in str(dv.sqref)]
+    assert len(dvs) == 1 and dvs[0].formula1.startswith("=Lists!")
+    assert any(c.value == "S18 Cloud services: PaaS" for row in wb["Lists"].iter_rows() for c in row)

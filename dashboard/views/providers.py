@@ -24,6 +24,7 @@ from risk_models.dora.spec import load_review_policy, load_roi_spec
 from risk_models.inventory.read import InventoryFileError
 from risk_models.io.escape import md_escape
 from risk_models.providers.ctpp import CTPP_LABELS, ctpp_status, load_ctpp
+from risk_models.providers.draft import draft_book, template_xlsx
 from risk_models.providers.records import ProviderBook, load_book
 from risk_models.providers.summary import CONTRACT_STATUS, contract_status, ctpp_share, provider_summary
 
@@ -73,6 +74,18 @@ with st.expander("Load providers and contracts (CSV, XLSX or JSON)", expanded=bo
                "designated_critical, vendor. Contracts: contract_ref, provider_id, start, end, notice_period_days, "
                "annual_spend, committed_spend, currency, governing_law, termination_rights, exit_assistance, "
                "ict_service_type (S01–S19), last_audit, deployments (deployment ids separated by ;).")
+    st.caption("Start from the files drafted from the inventory: one provider per company behind a channel or a "
+               "model, one contract per contracted provider with its deployments; human headers, the value lists as "
+               "drop-downs. Complete the blank cells (LEI, country, dates, amounts, ICT service type) and load them.")
+    spec_ = load_roi_spec()
+    drafts = draft_book(a.frame, lib, lib.profile.dora.currency if lib.profile.dora else "EUR")
+    d = st.columns(2)
+    d[0].download_button("Drafted providers (XLSX)", lambda: template_xlsx(drafts[0], spec_.lists["ict_service_type"],
+                                                                            "Providers"),
+                         "providers.xlsx", key="draft_providers", icon=":material/download:")
+    d[1].download_button("Drafted contracts (XLSX)", lambda: template_xlsx(drafts[1], spec_.lists["ict_service_type"],
+                                                                            "Contracts"),
+                         "contracts.xlsx", key="draft_contracts", icon=":material/download:")
     c = st.columns(2)
     up_p = c[0].file_uploader("Providers file", type=["csv", "xlsx", "json"], key="providers_upload")
     up_c = c[1].file_uploader("Contracts file", type=["csv", "xlsx", "json"], key="contracts_upload")

@@ -134,6 +134,31 @@ def cmd_register_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_register_draft(args: argparse.Namespace) -> int:
+    """Providers and contracts files drafted from the inventory, to complete (CSV or XLSX with drop-downs)."""
+    from risk_models.cli.common import UserError, format_error, load_inputs, write_bytes
+    from risk_models.providers.draft import draft_book, template_csv, template_xlsx
+    lib, result, _, _ = load_inputs(args)
+    for e in result.errors:
+        print(format_error(e), file=sys.stderr)
+    out = Path(args.out_dir)
+    if not out.is_dir():
+        raise UserError(f"{out}: not a folder")
+    spec = load_roi_spec(args.config) if args.config else load_roi_spec()
+    entity = lib.profile.dora
+    providers, contracts = draft_book(result.frame, lib, entity.currency if entity else "EUR")
+    for name, frame, title in (("providers", providers, "Providers"), ("contracts", contracts, "Contracts")):
+        path = out / f"{name}.{args.format}"
+        if path.exists() and not args.replace:
+            raise UserError(f"{path} exists: pass --replace to overwrite it")
+        write_bytes(str(path), template_csv(frame) if args.format == "csv"
+                    else template_xlsx(frame, spec.lists["ict_service_type"], title))
+        print(f"wrote {path} ({len(frame)} drafted row(s))")
+    print("complete the blank cells (LEI, country, dates, amounts, ICT service type), then `register export`: "
+          "what stays blank is listed as a finding")
+    return 0
+
+
 def _saved_inputs(lib):
     """The latest saved assessment's inventory and answers (for `due` without FILE)."""
     from risk_models.cli.common import UserError, open_engine
@@ -218,6 +243,14 @@ def add_parsers(sub, inputs, max_mb: int) -> None:
                    "a contradiction between sources, a deployment without a contract) or rejected row remains")
     e.add_argument("out", metavar="OUT")
     e.set_defaults(func=cmd_register_export)
+
+    dr = rs.add_parser("draft", help="draft providers and contracts files from an inventory (CSV or XLSX with "
+                       "drop-downs) to complete")
+    inputs(dr)
+    dr.add_argument("--out-dir", required=True, metavar="DIR", help="folder to write providers.* and contracts.* in")
+    dr.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
+    dr.add_argument("--replace", action="store_true", help="overwrite existing files")
+    dr.set_defaults(func=cmd_register_draft)
 
     im = rs.add_parser("import", help="read an EBA register package (this tool's or a GRC tool's) into providers "
                        "and contracts files")

@@ -218,7 +218,7 @@ def validate_providers(raw: pd.DataFrame, lines, lib: Library, file: str = "prov
 def service_type_code(text: str, labels: dict[str, str]) -> str | None:
     """'S18', 'eba_TA:S18' or the EBA label ('Cloud services: PaaS') -> 'eba_TA:S18'."""
     t = text.strip()
-    m = re.fullmatch(r"(?i)(?:eba_TA:)?S(\d{2})", t)
+    m = re.fullmatch(r"(?i)(?:eba_TA:)?S(\d{2})(?:\s.*)?", t)  # "S18" or the drop-down's "S18 Cloud services: PaaS"
     if m and f"eba_TA:S{m.group(1)}" in labels:
         return f"eba_TA:S{m.group(1)}"
     by_label = {norm_key(v): k for k, v in labels.items()}
