@@ -53,3 +53,26 @@ def test_uploading_providers_asks_before_replacing_and_reports_a_bad_lei():
     errors = _frame(at, "Message")
     assert "check digits" in " ".join(errors["Message"]) and 15 in set(errors["Line"])
     assert "Cohere Inc." not in set(_frame(at, "provider")["provider"])
+
+
+def test_editing_in_the_app_starts_from_the_loaded_files_and_marks_refused_cells():
+    at = goto(start(), "providers")
+    at.button(key="draft_edit").click().run()
+    assert not at.exception
+    # the demo's files are loaded: they come back as they are, and load clean (no refused cell)
+    assert not any("refused" in e.value for e in at.error)
+    assert any("Using these replaces 13 providers and 8 contracts with 13 providers" in i.value for i in at.info)
+    # a wrong LEI check digit is refused and its cell marked
+    files = at.session_state["edit_frames"]
+    providers = files[0].copy()
+    providers.loc[providers["provider_id"] == "COHERE", "lei"] = "DEMO00COHEREINC00094"
+    at.session_state["edit_frames"] = (providers, files[1])
+    at.run()
+    assert any("2 cell(s) refused" in e.value for e in at.error)  # the LEI, and the contract of that provider
+    errors = _frame(at, "Problem").set_index("Column")
+    assert "check digits" in errors.at["LEI", "Problem"] and errors.at["LEI", "Key"] == "COHERE"
+    assert errors.at["Provider ID", "Key"] == "COH-2023-002"
+    # the marked copy of the edited providers is shown (its red cells come from refused_cells)
+    assert sum("provider_id" in d.value.columns and "lei" in d.value.columns for d in at.dataframe
+               if hasattr(d.value, "columns")) >= 1
+    assert not at.exception

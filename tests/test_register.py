@@ -771,3 +771,18 @@ def test_providers_and_contracts_drafted_from_the_inventory_load_once_completed(
     dvs = [dv for dv in ws.data_validations.dataValidation if f"{service_col}2:{service_col}5000" in str(dv.sqref)]
     assert len(dvs) == 1 and dvs[0].formula1.startswith("=Lists!")
     assert any(c.value == "S18 Cloud services: PaaS" for row in wb["Lists"].iter_rows() for c in row)
+
+
+
+def test_refused_cells_point_at_the_edited_row_and_column(demo, tmp_path):
+    from risk_models.providers.draft import template_csv
+    from risk_models.providers.records import refused_cells
+    a, spec, book = demo
+    frame = book.providers.drop(columns=["line"]).astype(str)
+    frame.loc[frame["provider_id"] == "COHERE", "lei"] = "DEMO00COHEREINC00094"
+    frame.loc[frame["provider_id"] == "AWS-EMEA", "country"] = "XX"
+    contracts = book.contracts.drop(columns=["line"]).astype(str).replace({"None": "", "nan": ""})
+    trial = load_book((template_csv(frame), "p.csv"), (template_csv(contracts), "c.csv"), a.lib,
+                      spec.lists["ict_service_type"])
+    rows = {pid: i for i, pid in enumerate(frame["provider_id"])}
+    assert refused_cells(trial.errors, "p.csv") == {(rows["COHERE"], "lei"), (rows["AWS-EMEA"], "country")}

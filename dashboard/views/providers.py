@@ -5,6 +5,7 @@ register of information (validation report, EBA xBRL-CSV package and XLSX downlo
 import dataclasses
 import datetime as dt
 import hashlib
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -21,11 +22,17 @@ from risk_models.dora.roi import (
     write_xlsx,
 )
 from risk_models.dora.spec import load_review_policy, load_roi_spec
-from risk_models.inventory.read import InventoryFileError
+from risk_models.inventory.read import InventoryFileError, normalise_header, read_table
 from risk_models.io.escape import md_escape
 from risk_models.providers.ctpp import CTPP_LABELS, ctpp_status, load_ctpp
-from risk_models.providers.draft import draft_book, template_xlsx
-from risk_models.providers.records import ProviderBook, load_book
+from risk_models.providers.draft import HEADERS, draft_book, template_csv, template_xlsx, value_lists
+from risk_models.providers.records import (
+    CONTRACT_COLUMNS,
+    PROVIDER_COLUMNS,
+    ProviderBook,
+    load_book,
+    refused_cells,
+)
 from risk_models.providers.summary import CONTRACT_STATUS, contract_status, ctpp_share, provider_summary
 
 
@@ -102,6 +109,67 @@ with st.expander("Load providers and contracts (CSV, XLSX or JSON)", expanded=bo
             if st.button("Replace providers and contracts", type="primary", key="providers_confirm"):
                 state.set_provider_files((up_p.getvalue(), up_p.name), (up_c.getvalue(), up_c.name))
                 st.rerun()
+
+
+
+def _marked(frame: pd.DataFrame, errors, file: str):
+    """The edited rows with every refused cell marked (row = file line - 2: line 1 is the header)."""
+    bad = refused_cells(errors, file)
+
+    def colour(col: pd.Series) -> list[str]:
+        return ["background-color: #f8d7da; color: #721c24; font-weight: bold" if (i, col.name) in bad else ""
+                for i in range(len(col))]
+    return frame.reset_index(drop=True).style.apply(colour, axis=0)
+
+
+with st.expander("Edit providers and contracts in the app", expanded=False):
+    st.caption("Draft the rows from the inventory (or start from the files loaded), edit them here, check the cells "
+               "the register refuses (marked in red: LEI check digits, dates, value lists), then use them.")
+    if st.button("Draft from the inventory", key="draft_edit", icon=":material/edit_note:"):
+        src = state.provider_files()
+        if src is None and book is not None:  # the demo workspace's bundled files
+            src = tuple((Path(state.DEMO_DIR / n).read_bytes(), n) for n in ("providers.csv", "contracts.csv"))
+        if src is None:
+            st.session_state["edit_frames"] = draft_book(
+                a.frame, lib, lib.profile.dora.currency if lib.profile.dora else "EUR")
+        else:  # the loaded files as written (raw text), in the files' columns
+            frames = []
+            for (data, name), cols in zip(src, (PROVIDER_COLUMNS, CONTRACT_COLUMNS), strict=True):
+                raw, _ = read_table(data, name)
+                raw.columns = normalise_header(list(raw.columns))
+                frames.append(raw.reindex(columns=list(cols), fill_value="").astype(object).fillna(""))
+            st.session_state["edit_frames"] = tuple(frames)
+    if "edit_frames" in st.session_state:
+        lists = value_lists(load_roi_spec().lists["ict_service_type"])
+        ep = st.data_editor(st.session_state["edit_frames"][0].astype(str).replace({"nan": "", "None": "", "NaT": ""}),
+                            key="providers_editor", num_rows="dynamic", hide_index=True, width="stretch",
+                            column_config={c: HEADERS[c] for c in PROVIDER_COLUMNS} | {
+                                "type": st.column_config.SelectboxColumn("Type", options=lists["type"]),
+                                "designated_critical": st.column_config.SelectboxColumn(
+                                    "Designated critical", options=lists["designated_critical"])})
+        ec = st.data_editor(st.session_state["edit_frames"][1].astype(str).replace({"nan": "", "None": "", "NaT": ""}),
+                            key="contracts_editor", num_rows="dynamic", hide_index=True, width="stretch",
+                            column_config={c: HEADERS[c] for c in CONTRACT_COLUMNS})
+        pb, cb = template_csv(ep), template_csv(ec)
+        trial = load_book((pb, "providers.csv"), (cb, "contracts.csv"), lib, load_roi_spec().lists["ict_service_type"])
+        if trial.errors:
+            st.error(f"{len(trial.errors)} cell(s) refused: the rows with a refused cell stay out of the register "
+                     "until fixed.")
+            shown = [(ep, "providers.csv", PROVIDER_COLUMNS, "edited_providers_marked"),
+                     (ec, "contracts.csv", CONTRACT_COLUMNS, "edited_contracts_marked")]
+            for frame, file, cols, key in shown:
+                if any(e.file == file for e in trial.errors):
+                    st.dataframe(_marked(frame, trial.errors, file), hide_index=True, width="stretch", key=key,
+                                 column_config={c: HEADERS[c] for c in cols})
+            st.dataframe(pd.DataFrame([{"File": e.file, "Row": (e.line or 2) - 1, "Key": e.key, "Column": HEADERS.get(
+                e.column or "", e.column), "Value": e.value, "Problem": e.message} for e in trial.errors]),
+                hide_index=True, width="stretch", key="edit_errors")
+        before = (0, 0) if book is None else (len(book.providers), len(book.contracts))
+        st.info(f"Using these replaces {before[0]} providers and {before[1]} contracts with {len(trial.providers)} "
+                f"providers and {len(trial.contracts)} contracts ({len(trial.errors)} refused cells).")
+        if st.button("Use these providers and contracts", type="primary", key="edit_confirm"):
+            state.set_provider_files((pb, "providers.csv"), (cb, "contracts.csv"))
+            st.rerun()
 
 if book is None:
     st.info("No providers or contracts yet: load both files above to see providers, contracts and the register.")

@@ -353,3 +353,8 @@ def load_book(providers: tuple[bytes, str] | Path | str, contracts: tuple[bytes,
     notices = [f"{name}: line {n} is a comment (skipped)" for name, lines in ((name_p, pcomments), (name_c, ccomments))
                for n in lines]
     return ProviderBook(pframe, cframe, links, perrs + cerrs, notices)
+
+
+def refused_cells(errors: list[RecordError], file: str) -> set[tuple[int, str]]:
+    """(0-based data row, column) of every refused cell of `file` written with a one-line header."""
+    return {(e.line - 2, e.column) for e in errors if e.file == file and e.line and e.column}
