@@ -5,6 +5,7 @@ register of information (validation report, EBA xBRL-CSV package and XLSX downlo
 import dataclasses
 import datetime as dt
 import hashlib
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -12,12 +13,27 @@ import streamlit as st
 from dashboard import state
 from dashboard.state.reviews import current_review_dates
 from risk_models.dora.review import STATUS_LABELS, due, review_schedule
-from risk_models.dora.roi import build_register, package_name, supply_chain, write_eba_csv, write_xlsx
+from risk_models.dora.roi import (
+    build_register,
+    human_frame,
+    package_name,
+    supply_chain,
+    write_eba_csv,
+    write_xlsx,
+)
 from risk_models.dora.spec import load_review_policy, load_roi_spec
-from risk_models.inventory.read import InventoryFileError
+from risk_models.inventory.read import InventoryFileError, normalise_header, read_table
 from risk_models.io.escape import md_escape
-from risk_models.providers.records import ProviderBook, load_book
-from risk_models.providers.summary import CONTRACT_STATUS, contract_status, provider_summary
+from risk_models.providers.ctpp import CTPP_LABELS, ctpp_status, load_ctpp
+from risk_models.providers.draft import HEADERS, draft_book, template_csv, template_xlsx, value_lists
+from risk_models.providers.records import (
+    CONTRACT_COLUMNS,
+    PROVIDER_COLUMNS,
+    ProviderBook,
+    load_book,
+    refused_cells,
+)
+from risk_models.providers.summary import CONTRACT_STATUS, contract_status, ctpp_share, provider_summary
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -65,6 +81,18 @@ with st.expander("Load providers and contracts (CSV, XLSX or JSON)", expanded=bo
                "designated_critical, vendor. Contracts: contract_ref, provider_id, start, end, notice_period_days, "
                "annual_spend, committed_spend, currency, governing_law, termination_rights, exit_assistance, "
                "ict_service_type (S01–S19), last_audit, deployments (deployment ids separated by ;).")
+    st.caption("Start from the files drafted from the inventory: one provider per company behind a channel or a "
+               "model, one contract per contracted provider with its deployments; human headers, the value lists as "
+               "drop-downs. Complete the blank cells (LEI, country, dates, amounts, ICT service type) and load them.")
+    spec_ = load_roi_spec()
+    drafts = draft_book(a.frame, lib, lib.profile.dora.currency if lib.profile.dora else "EUR")
+    d = st.columns(2)
+    d[0].download_button("Drafted providers (XLSX)", lambda: template_xlsx(drafts[0], spec_.lists["ict_service_type"],
+                                                                            "Providers"),
+                         "providers.xlsx", key="draft_providers", icon=":material/download:")
+    d[1].download_button("Drafted contracts (XLSX)", lambda: template_xlsx(drafts[1], spec_.lists["ict_service_type"],
+                                                                            "Contracts"),
+                         "contracts.xlsx", key="draft_contracts", icon=":material/download:")
     c = st.columns(2)
     up_p = c[0].file_uploader("Providers file", type=["csv", "xlsx", "json"], key="providers_upload")
     up_c = c[1].file_uploader("Contracts file", type=["csv", "xlsx", "json"], key="contracts_upload")
@@ -81,6 +109,67 @@ with st.expander("Load providers and contracts (CSV, XLSX or JSON)", expanded=bo
             if st.button("Replace providers and contracts", type="primary", key="providers_confirm"):
                 state.set_provider_files((up_p.getvalue(), up_p.name), (up_c.getvalue(), up_c.name))
                 st.rerun()
+
+
+
+def _marked(frame: pd.DataFrame, errors, file: str):
+    """The edited rows with every refused cell marked (row = file line - 2: line 1 is the header)."""
+    bad = refused_cells(errors, file)
+
+    def colour(col: pd.Series) -> list[str]:
+        return ["background-color: #f8d7da; color: #721c24; font-weight: bold" if (i, col.name) in bad else ""
+                for i in range(len(col))]
+    return frame.reset_index(drop=True).style.apply(colour, axis=0)
+
+
+with st.expander("Edit providers and contracts in the app", expanded=False):
+    st.caption("Draft the rows from the inventory (or start from the files loaded), edit them here, check the cells "
+               "the register refuses (marked in red: LEI check digits, dates, value lists), then use them.")
+    if st.button("Draft from the inventory", key="draft_edit", icon=":material/edit_note:"):
+        src = state.provider_files()
+        if src is None and book is not None:  # the demo workspace's bundled files
+            src = tuple((Path(state.DEMO_DIR / n).read_bytes(), n) for n in ("providers.csv", "contracts.csv"))
+        if src is None:
+            st.session_state["edit_frames"] = draft_book(
+                a.frame, lib, lib.profile.dora.currency if lib.profile.dora else "EUR")
+        else:  # the loaded files as written (raw text), in the files' columns
+            frames = []
+            for (data, name), cols in zip(src, (PROVIDER_COLUMNS, CONTRACT_COLUMNS), strict=True):
+                raw, _ = read_table(data, name)
+                raw.columns = normalise_header(list(raw.columns))
+                frames.append(raw.reindex(columns=list(cols), fill_value="").astype(object).fillna(""))
+            st.session_state["edit_frames"] = tuple(frames)
+    if "edit_frames" in st.session_state:
+        lists = value_lists(load_roi_spec().lists["ict_service_type"])
+        ep = st.data_editor(st.session_state["edit_frames"][0].astype(str).replace({"nan": "", "None": "", "NaT": ""}),
+                            key="providers_editor", num_rows="dynamic", hide_index=True, width="stretch",
+                            column_config={c: HEADERS[c] for c in PROVIDER_COLUMNS} | {
+                                "type": st.column_config.SelectboxColumn("Type", options=lists["type"]),
+                                "designated_critical": st.column_config.SelectboxColumn(
+                                    "Designated critical", options=lists["designated_critical"])})
+        ec = st.data_editor(st.session_state["edit_frames"][1].astype(str).replace({"nan": "", "None": "", "NaT": ""}),
+                            key="contracts_editor", num_rows="dynamic", hide_index=True, width="stretch",
+                            column_config={c: HEADERS[c] for c in CONTRACT_COLUMNS})
+        pb, cb = template_csv(ep), template_csv(ec)
+        trial = load_book((pb, "providers.csv"), (cb, "contracts.csv"), lib, load_roi_spec().lists["ict_service_type"])
+        if trial.errors:
+            st.error(f"{len(trial.errors)} cell(s) refused: the rows with a refused cell stay out of the register "
+                     "until fixed.")
+            shown = [(ep, "providers.csv", PROVIDER_COLUMNS, "edited_providers_marked"),
+                     (ec, "contracts.csv", CONTRACT_COLUMNS, "edited_contracts_marked")]
+            for frame, file, cols, key in shown:
+                if any(e.file == file for e in trial.errors):
+                    st.dataframe(_marked(frame, trial.errors, file), hide_index=True, width="stretch", key=key,
+                                 column_config={c: HEADERS[c] for c in cols})
+            st.dataframe(pd.DataFrame([{"File": e.file, "Row": (e.line or 2) - 1, "Key": e.key, "Column": HEADERS.get(
+                e.column or "", e.column), "Value": e.value, "Problem": e.message} for e in trial.errors]),
+                hide_index=True, width="stretch", key="edit_errors")
+        before = (0, 0) if book is None else (len(book.providers), len(book.contracts))
+        st.info(f"Using these replaces {before[0]} providers and {before[1]} contracts with {len(trial.providers)} "
+                f"providers and {len(trial.contracts)} contracts ({len(trial.errors)} refused cells).")
+        if st.button("Use these providers and contracts", type="primary", key="edit_confirm"):
+            state.set_provider_files((pb, "providers.csv"), (cb, "contracts.csv"))
+            st.rerun()
 
 if book is None:
     st.info("No providers or contracts yet: load both files above to see providers, contracts and the register.")
@@ -108,7 +197,9 @@ c[3].metric("Contracts to act on", int(status["status"].isin(["ended", "past_not
 st.subheader("Providers")
 st.dataframe(summary.drop(columns=["provider_id"]), hide_index=True, width="stretch", column_config={
     "provider": "Provider", "type": "Type", "designated_critical": st.column_config.CheckboxColumn(
-        "Designated critical (DORA)"), "country": "Country", "contracts": "Contracts", "deployments": "Deployments",
+        "Designated critical (providers file)"), "ctpp": "CTPP (ESAs' list)", "country": "Country",
+    "contracts": "Contracts", "deployments": "Deployments",
+    "critical_deployments": st.column_config.NumberColumn("Critical or high deployments"),
     "fourth_party_deployments": st.column_config.NumberColumn("As fourth party", help="Deployments where this "
                                                               "provider is the model vendor or cloud behind another"),
     "ai_spend_usd": st.column_config.NumberColumn("AI spend", format="dollar"),
@@ -117,6 +208,13 @@ st.dataframe(summary.drop(columns=["provider_id"]), hide_index=True, width="stre
     "worst_rating": "Worst rating", "max_score": st.column_config.NumberColumn("Highest score", format="%.1f"),
     "questionnaire_coverage": st.column_config.NumberColumn("Questionnaire answered", format="percent"),
     "contracts_to_act_on": "Contracts ending or past notice"})
+
+ctpp_list = load_ctpp()
+share = ctpp_share(summary)
+st.caption(f"Critical ICT third-party providers designated by the ESAs (list of {ctpp_list.as_of:%d %b %Y}, updated "
+           f"yearly; config/ctpp.yaml) and their groups carry {share['spend_share']:.0%} of the AI spend and "
+           f"{share['critical']} of the {share['critical_total']} deployments of critical or high criticality under "
+           "a contract.")
 
 st.subheader("Contracts")
 names = {p["provider_id"]: p["name"] for p in book.providers.to_dict("records")}
@@ -136,12 +234,15 @@ if unlinked:
 st.subheader("Supply chain")
 labels = {c_: ch.display_name for c_, ch in lib.channels.channels.items()}
 chain_view = chain.merge(a.frame[["deployment_id", "name", "channel", "model"]], on="deployment_id")
-chain_view = chain_view.assign(provider=chain_view["provider_id"].map(names).fillna(
+ctpp_of = ctpp_status(book.providers, ctpp_list)
+chain_view = chain_view.assign(ctpp=chain_view["provider_id"].map(lambda x: CTPP_LABELS[ctpp_of.get(x, "")]),
+                               provider=chain_view["provider_id"].map(names).fillna(
     chain_view["vendor"].map(lib.vendor_label) + " (no provider record)"), channel=chain_view["channel"].map(labels))
-st.dataframe(chain_view[["deployment_id", "name", "channel", "model", "contract_ref", "rank", "role", "provider"]],
+st.dataframe(chain_view[["deployment_id", "name", "channel", "model", "contract_ref", "rank", "role", "provider",
+                         "ctpp"]],
              hide_index=True, width="stretch", column_config={
     "deployment_id": "Deployment", "name": "Name", "channel": "Channel", "model": "Model", "contract_ref": "Contract",
-    "rank": "Rank", "role": "Role", "provider": "Provider"})
+    "rank": "Rank", "role": "Role", "provider": "Provider", "ctpp": "CTPP (ESAs' list)"})
 
 st.subheader("Reviews overdue or due within 30 days")
 policy = load_review_policy()
@@ -166,12 +267,22 @@ reg = _register(f"{state.assessment_key()}|{_book_key(book)}|{reg_ref}", a, book
 st.caption(f"{md_escape(spec.regulation)}; EBA DORA taxonomy {spec.taxonomy.version}. Reference date "
            f"{reg.reference_date:%d %b %Y}. Rows: " + ", ".join(f"{k} {len(v)}" for k, v in reg.templates.items()))
 if reg.findings:
-    st.warning(f"Validation report: {len(reg.findings)} finding(s) — missing mandatory fields and broken references.")
+    st.warning(f"Validation report: {len(reg.findings)} finding(s) — missing mandatory values (each names the question "
+               "or file that fills it), contradictions between sources, deployments without a contract, broken "
+               "references. The register files only what the firm said; the tool's own analysis is a suggestion.")
     st.dataframe(pd.DataFrame([f.model_dump() for f in reg.findings]).rename(columns=str.capitalize),
                  hide_index=True, width="stretch")
 else:
     st.success("Validation report: no missing mandatory field and no broken reference.")
-name = package_name(reg)
+if len(reg.templates["B_07.01"]):
+    with st.expander("Suggested by the tool's fallback analysis (never filed)"):
+        sug = human_frame("B_07.01", reg.suggested["B_07.01"].reindex(
+            columns=list(spec.templates["B_07.01"].columns), fill_value=""), spec)
+        filed = human_frame("B_07.01", reg.templates["B_07.01"], spec)
+        keep = [c for c in sug.columns if c.split(" ")[0] in reg.suggested["B_07.01"].columns]
+        st.dataframe(pd.concat([filed.iloc[:, [0]], filed[keep].add_prefix("Filed: "), sug[keep].add_prefix(
+            "Suggested: ")], axis=1), hide_index=True, width="stretch")
+name = package_name(reg, spec)
 c = st.columns(2)
 c[0].download_button("Register (EBA xBRL-CSV package)", lambda: write_eba_csv(reg, spec, root=name), f"{name}.zip",
                      "application/zip", icon=":material/folder_zip:", type="primary", key="roi_zip")

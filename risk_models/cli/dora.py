@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from risk_models.dora.review import STATUS_LABELS, due, due_records, merge_reviews, read_reviews, review_schedule
-from risk_models.dora.spec import load_review_policy, load_roi_spec
+from risk_models.dora.spec import load_rates, load_review_policy, load_roi_spec
 from risk_models.engine.score import score
 from risk_models.providers.records import load_book
 
@@ -44,7 +44,10 @@ def cmd_register_export(args: argparse.Namespace) -> int:
     for n in book.notices:
         print(f"note: {term(n)}", file=sys.stderr)
     a = assess(result, answers, lib, trials=1000, seed=0)  # the register needs scores and fallbacks, not VaR
-    reg = build_register(a, book, spec, args.reference_date or _default_reference(lib))
+    rates = load_rates(args.rates) if args.rates else load_rates()
+    from risk_models.providers.ctpp import load_ctpp
+    ctpp = load_ctpp(args.ctpp) if args.ctpp else load_ctpp()
+    reg = build_register(a, book, spec, args.reference_date or _default_reference(lib), rates=rates, ctpp=ctpp)
     bad_rows = result.errors + answer_errors
     err = sys.stderr
     if bad_rows:
@@ -57,12 +60,12 @@ def cmd_register_export(args: argparse.Namespace) -> int:
               file=err)
         for e in book.errors:
             print("  " + term(e.text()), file=err)
-    if reg.unlinked:
-        print(f"note: {len(reg.unlinked)} deployment(s) link to no contract and are not in the register: "
-              f"{term(', '.join(reg.unlinked[:20]))}{' …' if len(reg.unlinked) > 20 else ''}", file=err)
     if reg.unknown_links:
         print(f"note: the contracts name {len(reg.unknown_links)} deployment(s) that are not in the inventory: "
               f"{term(', '.join(reg.unknown_links[:20]))}", file=err)
+    for used in reg.rates_used:
+        print(f"note: amounts converted to {reg.base_currency} at the reference rate {used} "
+              f"({rates.source.title})", file=err)
     if reg.findings:
         print(f"Validation report: {len(reg.findings)} finding(s):", file=err)
         for f in reg.findings:
@@ -78,12 +81,81 @@ def cmd_register_export(args: argparse.Namespace) -> int:
     write_bytes(args.out, data)
     counts = ", ".join(f"{k} {len(v)}" for k, v in reg.templates.items())
     print(f"wrote {args.out} ({'EBA xBRL-CSV report package' if args.format == 'eba-csv' else 'XLSX'}, "
-          f"reference date {reg.reference_date:%Y-%m-%d}; rows: {counts}); suggested package name "
-          f"{package_name(reg)}")
+          f"reference date {reg.reference_date:%Y-%m-%d}; rows: {counts}); the filing name (EBA filing rules) is "
+          f"{package_name(reg, spec)}.zip")
     if invalid:
         return 1
     if not data:
         raise UserError("nothing to write")
+    return 0
+
+
+def cmd_register_import(args: argparse.Namespace) -> int:
+    """An EBA register package -> providers and contracts files; existing files are diffed first and
+    replaced only with --replace (nothing is overwritten unseen)."""
+    from risk_models.cli.common import UserError
+    from risk_models.dora.import_package import PackageError, book_frames, diff, read_package
+    from risk_models.inventory.read import InventoryFileError, read_file
+    spec = load_roi_spec(args.config) if args.config else load_roi_spec()
+    try:
+        data = Path(args.package).read_bytes()
+    except OSError as exc:
+        raise UserError(f"{args.package}: cannot read ({exc.strerror or exc})") from None
+    try:
+        tables, params = read_package(data, spec.taxonomy.module)
+        providers, contracts = book_frames(tables)
+    except PackageError as exc:
+        raise UserError(f"{args.package}: {exc}") from None
+    outs = ((args.providers_out, providers, "provider_id", "provider(s)"),
+            (args.contracts_out, contracts, "contract_ref", "contract(s)"))
+    blocked = False
+    for out, frame, key, what in outs:
+        if Path(out).exists():
+            try:
+                old, _ = read_file(out)
+            except InventoryFileError as exc:
+                raise UserError(f"{out}: {exc}") from None
+            old.columns = [str(c).strip() for c in old.columns]
+            if key not in old.columns:
+                raise UserError(f"{out}: has no {key} column; not a providers or contracts file")
+            d = diff(old[~old[key].astype(str).str.startswith("#")], frame, key)
+            print(f"{out}: {len(d['added'])} {what} added, {len(d['removed'])} removed, {len(d['changed'])} changed"
+                  + "".join(f"\n  {k}: {', '.join(v[:20])}{' …' if len(v) > 20 else ''}" for k, v in d.items() if v))
+            blocked |= not args.replace
+    if blocked:
+        print("existing files kept: check the differences above, then run again with --replace", file=sys.stderr)
+        return 1
+    for out, frame, _, what in outs:
+        frame.to_csv(out, index=False)
+        print(f"wrote {out} ({len(frame)} {what})")
+    print(f"from the register of {params.get('entityID', '?')} as of {params.get('refPeriod', '?')}; amounts in "
+          f"{params.get('baseCurrency', '?')}; deployments, provider vendors and CTPP designation are not in a "
+          "register package: add them before `register export`")
+    return 0
+
+
+def cmd_register_draft(args: argparse.Namespace) -> int:
+    """Providers and contracts files drafted from the inventory, to complete (CSV or XLSX with drop-downs)."""
+    from risk_models.cli.common import UserError, format_error, load_inputs, write_bytes
+    from risk_models.providers.draft import draft_book, template_csv, template_xlsx
+    lib, result, _, _ = load_inputs(args)
+    for e in result.errors:
+        print(format_error(e), file=sys.stderr)
+    out = Path(args.out_dir)
+    if not out.is_dir():
+        raise UserError(f"{out}: not a folder")
+    spec = load_roi_spec(args.config) if args.config else load_roi_spec()
+    entity = lib.profile.dora
+    providers, contracts = draft_book(result.frame, lib, entity.currency if entity else "EUR")
+    for name, frame, title in (("providers", providers, "Providers"), ("contracts", contracts, "Contracts")):
+        path = out / f"{name}.{args.format}"
+        if path.exists() and not args.replace:
+            raise UserError(f"{path} exists: pass --replace to overwrite it")
+        write_bytes(str(path), template_csv(frame) if args.format == "csv"
+                    else template_xlsx(frame, spec.lists["ict_service_type"], title))
+        print(f"wrote {path} ({len(frame)} drafted row(s))")
+    print("complete the blank cells (LEI, country, dates, amounts, ICT service type), then `register export`: "
+          "what stays blank is listed as a finding")
     return 0
 
 
@@ -163,9 +235,31 @@ def add_parsers(sub, inputs, max_mb: int) -> None:
     e.add_argument("--format", choices=["eba-csv", "xlsx"], default="eba-csv")
     e.add_argument("--reference-date", type=_date_arg, metavar="YYYY-MM-DD",
                    help="the register's reference date (default: the profile's reporting date, else 31 Dec last year)")
-    e.add_argument("--strict", action="store_true", help="write nothing while any finding or rejected row remains")
+    e.add_argument("--rates", metavar="FILE", help="reference exchange rates replacing config/fx_rates.yaml (same layout: "
+                   "currency, date, per_eur) to report every amount in the entity's currency")
+    e.add_argument("--ctpp", metavar="FILE", help="the ESAs' list of designated critical ICT third-party providers "
+                   "replacing config/ctpp.yaml (same layout; the list is updated yearly)")
+    e.add_argument("--strict", action="store_true", help="write nothing while any finding (a missing mandatory value, "
+                   "a contradiction between sources, a deployment without a contract) or rejected row remains")
     e.add_argument("out", metavar="OUT")
     e.set_defaults(func=cmd_register_export)
+
+    dr = rs.add_parser("draft", help="draft providers and contracts files from an inventory (CSV or XLSX with "
+                       "drop-downs) to complete")
+    inputs(dr)
+    dr.add_argument("--out-dir", required=True, metavar="DIR", help="folder to write providers.* and contracts.* in")
+    dr.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
+    dr.add_argument("--replace", action="store_true", help="overwrite existing files")
+    dr.set_defaults(func=cmd_register_draft)
+
+    im = rs.add_parser("import", help="read an EBA register package (this tool's or a GRC tool's) into providers "
+                       "and contracts files")
+    im.add_argument("package", metavar="PACKAGE.zip")
+    im.add_argument("--providers-out", required=True, metavar="P", help="providers CSV to write")
+    im.add_argument("--contracts-out", required=True, metavar="C", help="contracts CSV to write")
+    im.add_argument("--replace", action="store_true", help="overwrite existing files (their differences are listed "
+                    "first; without --replace nothing is overwritten)")
+    im.set_defaults(func=cmd_register_import)
 
     d = sub.add_parser("due", help="reviews overdue or due soon (interval by rating, config/review.yaml)")
     d.add_argument("file", nargs="?", help="inventory (default: the latest saved assessment)")

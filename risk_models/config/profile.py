@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from typing import Literal
 
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -66,6 +67,13 @@ class RegisterFunction(BaseModel):
 
     business_unit: str = Field(max_length=200)
     licensed_activity: str = Field(default="", max_length=300)  # EBA code (eba_TA:x163) or its label
+    # The firm's own criticality assessment of the function (B_06.01 c0050-c0090). None / "" = not
+    # given: the register reports the cell missing instead of deriving it from the deployments.
+    critical_or_important: bool | None = None
+    criticality_reason: str = Field(default="", max_length=1000)
+    last_assessed: dt.date | None = None
+    rto_hours: float | None = Field(default=None, ge=0, le=87600)  # else the shortest answered RTO
+    rpo_hours: float | None = Field(default=None, ge=0, le=87600)  # else the shortest answered RPO
 
 
 class RegisterEntity(BaseModel):
@@ -78,6 +86,18 @@ class RegisterEntity(BaseModel):
     entity_type: str = Field(default="", max_length=200)  # EBA code (eba_CT:x12) or its label
     competent_authority: str = Field(default="", max_length=200)
     currency: str = Field(default="EUR", max_length=3)  # ISO 4217
+    # individual: the register covers this entity only (entityID suffix .IND); consolidated: a group
+    # register (.CON). EBA filing rules (v5.5) and the ESAs' RoI reporting technical package.
+    reporting_basis: Literal["individual", "consolidated"] = "individual"
+    # regions as written in the inventory -> ISO country, for those config/regions.yaml cannot place
+    # in one country (the firm's own data centres, a provider's "us" or "eu"): the register's data locations
+    locations: dict[str, str] = {}
+    # B_01.02 (the entities in the register's scope; an individual register lists the entity itself)
+    hierarchy: str = Field(default="", max_length=200)  # EBA code (eba_RP:x53) or its label
+    parent_lei: str = Field(default="", max_length=20)  # LEI of the direct parent undertaking
+    total_assets: float | None = Field(default=None, ge=0)  # in `currency`
+    register_since: dt.date | None = None  # date of integration in the register of information
+    register_updated: dt.date | None = None  # date of the last update of the entity's register entry
     functions: tuple[RegisterFunction, ...] = ()
 
     @field_validator("currency")

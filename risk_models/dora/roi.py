@@ -21,10 +21,20 @@ from pydantic import BaseModel
 
 from risk_models.config.loader import norm_key
 from risk_models.config.profile import RegisterEntity
-from risk_models.dora.ict_assessment import combine, ict_assessment
-from risk_models.dora.spec import RoiSpec
+from risk_models.dora.ict_assessment import (
+    IMPACT as ICT_IMPACT,
+)
+from risk_models.dora.ict_assessment import (
+    IMPACT_ORDER,
+    REINTEGRATION_ORDER,
+    SUBSTITUTABILITY_ORDER,
+    combine,
+    ict_assessment,
+)
+from risk_models.dora.spec import RateTable, RoiSpec, load_rates
 from risk_models.engine.assessment import Assessment
 from risk_models.inventory.read import escape_text
+from risk_models.providers.ctpp import CtppList, ctpp_status, load_ctpp
 from risk_models.providers.lei import lei_problem
 from risk_models.providers.records import NOT_A_PROVIDER, OPEN_WEIGHT_VENDORS, ProviderBook, country_problem
 
@@ -38,7 +48,12 @@ SENSITIVENESS = {"public": "eba_ZZ:x791", "internal": "eba_ZZ:x792", "confidenti
 SENS_ORDER = ["eba_ZZ:x791", "eba_ZZ:x792", "eba_ZZ:x793"]
 RELIANCE_ORDER = ["eba_ZZ:x794", "eba_ZZ:x795", "eba_ZZ:x796", "eba_ZZ:x797"]
 CRIT_ORDER = ["low", "medium", "high", "critical"]
-TEMPLATES = ("B_01.01", "B_02.01", "B_02.02", "B_03.01", "B_03.02", "B_05.01", "B_05.02", "B_06.01", "B_07.01")
+# Every template of the DORA module (filing indicators list them all: reported = the table has rows).
+# B_99.01 (definitions from entities making use of the ICT services) carries no data of its own here.
+MODULE_TEMPLATES = ("B_01.01", "B_01.02", "B_01.03", "B_02.01", "B_02.02", "B_02.03", "B_03.01", "B_03.02", "B_03.03",
+                    "B_04.01", "B_05.01", "B_05.02", "B_06.01", "B_07.01", "B_99.01")
+NOT_A_BRANCH = "eba_ZZ:x839"
+LINK = "true"
 
 
 class Finding(BaseModel):
@@ -49,14 +64,16 @@ class Finding(BaseModel):
     key: str = ""  # contract reference, provider or function of that row
     column: str = ""  # c0010 ...
     label: str = ""
-    kind: str  # "missing" | "broken reference" | "invalid"
+    kind: str  # "missing" | "broken reference" | "invalid" | "contradiction"
+    rule: str = ""  # the EBA validation rule where one applies (807 = foreign key, 806 = duplicate key)
     message: str
 
     def text(self) -> str:
         where = f"{self.template} row {self.row}" if self.row else self.template
         who = f" ({self.key})" if self.key else ""
         col = f" {self.column} {self.label}" if self.column else ""
-        return f"{where}{who}{col} — {self.kind}: {self.message}"
+        rule = f" [EBA rule {self.rule}]" if self.rule else ""
+        return f"{where}{who}{col} — {self.kind}{rule}: {self.message}"
 
 
 @dataclass
@@ -70,6 +87,11 @@ class Register:
     unlinked: list[str] = field(default_factory=list)  # deployments without a contract (not in the register)
     unknown_links: list[str] = field(default_factory=list)  # contract deployments absent from the inventory
     supply_chain: pd.DataFrame | None = None
+    # the fallback recommender's values per template row (never filed; the XLSX and the app show them)
+    suggested: dict[str, pd.DataFrame] = field(default_factory=dict)
+    rates_used: list[str] = field(default_factory=list)  # "USD 1.175 per EUR (2025-12-31)"
+    basis: str = "individual"  # individual (.IND) | consolidated (.CON)
+    country: str = ""
 
 
 def _region_countries(a: Assessment) -> pd.Series:
@@ -77,6 +99,8 @@ def _region_countries(a: Assessment) -> pd.Series:
     if a.lib.regions:
         for regions in a.lib.regions.clouds.values():
             table.update({code.casefold(): r.country for code, r in regions.items()})
+    if a.lib.profile.dora:
+        table.update({code.strip().casefold(): c.upper() for code, c in a.lib.profile.dora.locations.items()})
     return a.frame["region"].astype(str).str.strip().str.casefold().map(table)
 
 
@@ -136,10 +160,76 @@ def _ultimate_parent(pid: str, providers: dict[str, dict]) -> str:
     return pid
 
 
+# answers of the questionnaire -> EBA codes (what the firm said; unanswered / "unknown" = missing)
+SUBSTITUTABILITY = {"easy": "eba_ZZ:x962", "medium": "eba_ZZ:x961", "complex": "eba_ZZ:x960",
+                    "not_substitutable": "eba_ZZ:x959"}
+EXIT_PLAN = {"tested": YES, "documented": YES, "none": NO}
+YES_NO = {"yes": YES, "no": NO}
+REINTEGRATION = {"easy": "eba_ZZ:x798", "difficult": "eba_ZZ:x966", "highly_complex": "eba_ZZ:x967"}
+NON_SUBST_REASON = {"lack_of_alternatives": "eba_ZZ:x963", "migration": "eba_ZZ:x964", "both": "eba_ZZ:x965"}
+# where each register value the firm must give is asked (shown in a "missing" finding)
+PROFILE_HINTS = {
+    ("B_06.01", "c0020"): "the organisation profile, DORA functions: licensed_activity",
+    ("B_06.01", "c0050"): "the organisation profile, DORA functions: critical_or_important (yes / no)",
+    ("B_06.01", "c0070"): "the organisation profile, DORA functions: last_assessed (date of the last assessment)",
+    ("B_06.01", "c0080"): "the question 'Recovery time objective' (rto_hours) of the function's deployments, "
+                          "or the profile's DORA functions: rto_hours",
+    ("B_06.01", "c0090"): "the question 'Recovery point objective' (rpo_hours) of the function's deployments, "
+                          "or the profile's DORA functions: rpo_hours",
+    ("B_01.01", "c0010"): "the organisation profile, dora: lei",
+    ("B_01.02", "c0050"): "the organisation profile, dora: hierarchy (e.g. Ultimate parent)",
+    ("B_01.02", "c0060"): "the organisation profile, dora: parent_lei",
+    ("B_01.02", "c0070"): "the organisation profile, dora: register_updated",
+    ("B_01.02", "c0080"): "the organisation profile, dora: register_since",
+    ("B_01.02", "c0110"): "the organisation profile, dora: total_assets",
+    ("B_01.01", "c0030"): "the organisation profile, dora: country",
+    ("B_01.01", "c0040"): "the organisation profile, dora: entity_type",
+    ("B_01.01", "c0050"): "the organisation profile, dora: competent_authority",
+    ("B_02.02", "c0100"): "the contracts file, column notice_period_days",
+    ("B_02.02", "c0110"): "the contracts file, column provider_notice_period_days",
+    ("B_02.02", "c0120"): "the contracts file, column governing_law",
+    ("B_07.01", "c0070"): "the contracts file, column last_audit",
+}
+
+
+def _answered(a: Assessment, qid: str) -> pd.Series:
+    """The firm's explicit answer per deployment (None where unanswered); never the default."""
+    return a.frame["deployment_id"].map(lambda d: a.answers.get(d, {}).get(qid)).astype(object)
+
+
+def _ids(deps: list[str], n: int = 6) -> str:
+    return ", ".join(deps[:n]) + (f" and {len(deps) - n} more" if len(deps) > n else "")
+
+
+def _worst(values: list[str], order: list[str]) -> str:
+    return max(values, key=order.index)
+
+
+def _base_amount(amount: float, currency: str, base: str, rates: RateTable, on: dt.date) -> tuple[float | None, str]:
+    """(amount in the base currency, the rate used as text) or (None, why not)."""
+    if currency == base:
+        return amount, ""
+    src, dst = rates.lookup(currency, on), rates.lookup(base, on)
+    if src is None or dst is None:
+        missing = currency if src is None else base
+        return None, (f"no {missing} reference rate dated {on:%Y-%m-%d} or up to {rates.max_age_days} days before "
+                      f"in the rate table; give one with --rates FILE")
+    value = amount / src.per_eur * dst.per_eur
+    used = f"{currency} {src.per_eur:g} per EUR ({src.date:%Y-%m-%d})" + (
+        f", {base} {dst.per_eur:g} per EUR ({dst.date:%Y-%m-%d})" if base != "EUR" else "")
+    return round(value, 2), used
+
+
 def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_date: dt.date,
-                   ict: pd.DataFrame | None = None) -> Register:
-    """`ict`: the B_07.01 values per deployment when the caller already has them (ict_assessment)."""
+                   ict: pd.DataFrame | None = None, rates: RateTable | None = None,
+                   ctpp: CtppList | None = None) -> Register:
+    """Every filed value comes from the firm's data (inventory, answers, profile, providers,
+    contracts) or is left blank and reported missing; the fallback recommender only fills
+    `Register.suggested`. `ict`: the recommender's B_07.01 values per deployment when the caller
+    already has them (ict_assessment); `rates`: the reference rate table (default config/fx_rates.yaml)."""
     entity = a.lib.profile.dora or RegisterEntity()
+    rates = rates or load_rates()
+    base = entity.currency.upper()
     findings: list[Finding] = []
     lei = entity.lei
     if lei and (p := lei_problem(lei)):
@@ -152,54 +242,141 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
     linked_ids = set(book.links["deployment_id"])
     unlinked = [d for d in frame["deployment_id"] if d not in linked_ids]
     unknown_links = sorted(linked_ids - inventory_ids)
+    own = {c for c, ch in a.lib.channels.channels.items() if ch.cloud_provider in NOT_A_PROVIDER}
+    for d, name, unit, channel in frame.loc[frame["deployment_id"].isin(unlinked),
+                                            ["deployment_id", "name", "business_unit", "channel"]].itertuples(index=False):
+        why = (" It runs on your own infrastructure: the licence of its model, its hosting or its support are ICT "
+               "services too (e.g. S13 software licensing) when a third party supplies them." if channel in own else "")
+        findings.append(Finding(
+            template="B_02.02", row=None, key=str(d), kind="missing",
+            message=f"deployment {d} ({name}, {unit}) links to no contract, so the ICT service it uses is not in the "
+                    f"register: add its id to the deployments column of its contract (or add the contract).{why}"))
     t = a.residual.table
-    dep = frame.assign(country=_region_countries(a).fillna(""), rating=t["rating"].astype(str).to_numpy())
+    country = _region_countries(a).fillna("")
+    answered = {q: _answered(a, q) for q in ("rto_hours", "rpo_hours", "substitutability", "exit_plan_exists",
+                                             "alternative_providers_identified", "reintegration",
+                                             "non_substitutability_reason", "data_stored_by_provider",
+                                             "logs_data_location", "inference_data_location",
+                                             "critical_ict_provider", "exit_last_tested") if q in a.lib.questions}
+    none = pd.Series([None] * len(frame), dtype=object)
+    dep = frame.assign(country=country.to_numpy(), rating=t["rating"].astype(str).to_numpy(),
+                       **{f"ans_{q}": s.to_numpy() for q, s in answered.items()})
+    for q in ("rto_hours", "rpo_hours", "substitutability", "exit_plan_exists", "alternative_providers_identified",
+              "reintegration", "non_substitutability_reason", "data_stored_by_provider", "logs_data_location",
+              "inference_data_location", "critical_ict_provider", "exit_last_tested"):
+        if f"ans_{q}" not in dep:
+            dep[f"ans_{q}"] = none.to_numpy()
+    # where the firm says the data is processed / stored: the deployment's region's country when answered in-region
+    in_region = dep["country"].where(dep["ans_inference_data_location"] == "in_region", "")
+    stored = dep["ans_data_stored_by_provider"].map(YES_NO).fillna("")
+    dep["processing"] = in_region.fillna("")
+    dep["stored"] = stored
+    dep["storage"] = dep["country"].where((stored == YES) & (dep["ans_logs_data_location"] == "in_region"), "")
     dep = dep.merge(book.links, on="deployment_id", how="inner")
     ict = ict if ict is not None else ict_assessment(a, spec)
-    dep = dep.merge(ict, on="deployment_id", how="left")
-    na_country = spec.package.not_applicable_country
+    dep = dep.merge(ict.add_prefix("sug_").rename(columns={"sug_deployment_id": "deployment_id"}),
+                    on="deployment_id", how="left")
+    question_text = {q.dora_field: f"the question '{q.text}' ({q.id})" for q in a.lib.questions.values()
+                     if q.dora_field}
+
+    def unanswered(template: str, row: int, key: str, code: str, deps: list[str], extra: str = "") -> None:
+        where = question_text.get(f"{template}.{code[1:]}", "the questionnaire")
+        findings.append(Finding(
+            template=template, row=row, key=key, column=code, label=spec.templates[template].columns[code].label,
+            kind="missing", message=f"not answered for {_ids(deps)}{extra}: answer {where}; the tool never fills "
+                                    "a filed cell on the firm's behalf"))
 
     # functions: one per business unit with linked deployments (F1.. in name order: stable between runs)
     units = sorted(dep["business_unit"].astype(str).unique())
     fid = {u: f"F{i + 1}" for i, u in enumerate(units)}
     dep["function"] = dep["business_unit"].astype(str).map(fid)
-    critical_units = {u for u, g in dep.groupby("business_unit") if g["criticality"].isin(["critical", "high"]).any()}
-    activity = {f.business_unit: f.licensed_activity for f in entity.functions}
-    answers = a.answers
-
-    def answer(d: str, q: str):
-        return answers.get(d, {}).get(q, a.lib.questions[q].default)
+    table = {f.business_unit: f for f in entity.functions}
+    # a function is treated as critical for the mandatory checks unless the firm says it is not
+    critical_units = {u for u in units if (f := table.get(u)) is None or f.critical_or_important is not False}
 
     b0101 = pd.DataFrame([{
         "c0010": lei, "c0020": a.lib.profile.name, "c0030": entity.country.upper(),
         "c0040": _code(spec.lists["entity_type"], entity.entity_type), "c0050": entity.competent_authority,
         "c0060": reference_date.isoformat()}])
 
+    b0102 = pd.DataFrame([{
+        "c0010": lei, "c0020": a.lib.profile.name, "c0030": entity.country.upper(),
+        "c0040": _code(spec.lists["entity_type"], entity.entity_type),
+        "c0050": _code(spec.lists["hierarchy"], entity.hierarchy), "c0060": entity.parent_lei,
+        "c0070": entity.register_updated.isoformat() if entity.register_updated else "",
+        "c0080": entity.register_since.isoformat() if entity.register_since else "", "c0090": "",
+        "c0100": base, "c0110": "" if entity.total_assets is None else round(float(entity.total_assets), 2)}])
+    if entity.parent_lei and (p := lei_problem(entity.parent_lei)):
+        findings.append(Finding(template="B_01.02", row=1, column="c0060", label="LEI of the direct parent",
+                                kind="invalid", message=f"{entity.parent_lei!r}: {p}"))
+
     crows = list(contracts.values())
-    b0201 = pd.DataFrame([{"c0010": c["contract_ref"], "c0020": STANDALONE, "c0030": "", "c0040": c["currency"],
-                           "c0050": c["annual_spend"]} for c in crows], columns=["c0010", "c0020", "c0030", "c0040",
-                                                                                 "c0050"])
+    fx_used: set[str] = set()
+    base_spend: dict[str, float | None] = {}
+    b0201_rows = []
+    for i, c in enumerate(crows):
+        amount, how = _base_amount(float(c["annual_spend"]), c["currency"], base, rates, reference_date)
+        base_spend[c["contract_ref"]] = amount
+        if amount is None:
+            findings.append(Finding(template="B_02.01", row=i + 1, key=c["contract_ref"], column="c0050",
+                                    label=spec.templates["B_02.01"].columns["c0050"].label, kind="missing",
+                                    message=f"the contract's {c['annual_spend']:,.2f} {c['currency']} cannot be reported "
+                                            f"in {base}: {how}"))
+        elif how:
+            fx_used.add(how)
+        b0201_rows.append({"c0010": c["contract_ref"], "c0020": STANDALONE, "c0030": "", "c0040": base,
+                           "c0050": "" if amount is None else amount})
+    b0201 = pd.DataFrame(b0201_rows, columns=list(spec.templates["B_02.01"].columns))
+
     b0202_rows, b0202_crit = [], set()
-    keys = ["contract_ref", "function", "country"]
-    for (ref, fn, country), g in dep.groupby(keys, sort=True):
+    keys = ["contract_ref", "function", "processing", "storage"]
+    for (ref, fn, processing, storage), g in dep.groupby(keys, sort=True):
         c = contracts[ref]
         p = providers[c["provider_id"]]
         unit = g["business_unit"].iat[0]
+        row = len(b0202_rows) + 1
         if unit in critical_units:
-            b0202_crit.add(len(b0202_rows))
+            b0202_crit.add(row - 1)
+        flags = list(g["stored"])
+        store = YES if YES in flags else NO if flags and all(f == NO for f in flags) else ""
+        if store == "" and unit in critical_units:
+            unanswered("B_02.02", row, ref, "c0140", list(g.loc[g["stored"] == "", "deployment_id"]))
+        nowhere = sorted({str(r) for r in g.loc[g["country"] == "", "region"]})
+        place = (f"; the region(s) {', '.join(nowhere)} name no single country: map them in the profile's "
+                 "dora.locations (region: country)" if nowhere else "")
+        if store == YES and not storage:
+            unanswered("B_02.02", row, ref, "c0150", list(g.loc[g["stored"] == YES, "deployment_id"]),
+                       " ('In-region' names the country of the region; a data zone or global storage has no single "
+                       f"country{place})")
+        if c["end"] and c["end"] <= reference_date and not c.get("termination_reason"):
+            findings.append(Finding(
+                template="B_02.02", row=row, key=ref, column="c0090", label=spec.templates["B_02.02"].columns[
+                    "c0090"].label, kind="missing",
+                message=f"the contract ended on {c['end']:%d %b %Y}: give the reason in the contracts file, column "
+                        "termination_reason (e.g. expired and not renewed)"))
+        if not processing and unit in critical_units:
+            unanswered("B_02.02", row, ref, "c0160", list(g["deployment_id"]),
+                       " ('In-region' names the country of the region; a data zone or global processing has no single "
+                       f"country{place})")
         b0202_rows.append({
             "c0010": ref, "c0020": lei, "c0030": p["lei"], "c0040": LEI_CODE, "c0050": fn,
             "c0060": c["ict_service_type"], "c0070": c["start"].isoformat(),
-            "c0080": c["end"].isoformat() if c["end"] else OPEN_END, "c0090": "",
+            "c0080": c["end"].isoformat() if c["end"] else OPEN_END, "c0090": c.get("termination_reason", ""),
             "c0100": _days(c["notice_period_days"]), "c0110": _days(c["provider_notice_period_days"]),
-            "c0120": c["governing_law"], "c0130": p["country"], "c0140": YES,
-            "c0150": country or na_country, "c0160": country or na_country,
+            "c0120": c["governing_law"], "c0130": p["country"], "c0140": store,
+            "c0150": storage if store == YES else "", "c0160": processing,
             "c0170": max(g["data_sensitivity"].map(SENSITIVENESS), key=SENS_ORDER.index),
             "c0180": max((_reliance(cr, fb) for cr, fb in zip(g["criticality"], g["fallback_status"], strict=True)),
                          key=RELIANCE_ORDER.index),
         })
     b0202 = pd.DataFrame(b0202_rows, columns=list(spec.templates["B_02.02"].columns))
-    b0301 = pd.DataFrame([{"c0010": c["contract_ref"], "c0020": lei} for c in crows], columns=["c0010", "c0020"])
+    # the mandatory checks below report these cells missing already; the messages above say where to answer
+    b0301 = pd.DataFrame([{"c0010": c["contract_ref"], "c0020": lei, "c0030": LINK} for c in crows],
+                         columns=list(spec.templates["B_03.01"].columns))
+    # an individual register: the entity itself uses every service (no branches, no intra-group providers)
+    b0401 = pd.DataFrame([{"c0010": c["contract_ref"], "c0020": lei, "c0030": NOT_A_BRANCH, "c0040": ""}
+                          for c in crows], columns=list(spec.templates["B_04.01"].columns))
+    empty = {k: pd.DataFrame(columns=list(spec.templates[k].columns)) for k in ("B_01.03", "B_02.03", "B_03.03")}
     b0302 = pd.DataFrame([{"c0010": c["contract_ref"], "c0020": providers[c["provider_id"]]["lei"], "c0030": LEI_CODE}
                           for c in crows], columns=["c0010", "c0020", "c0030"])
 
@@ -225,56 +402,133 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
     b0501_rows = []
     for pid in in_register:
         p = providers[pid]
-        own = [c for c in crows if c["provider_id"] == pid]
-        currencies = {c["currency"] for c in own}
-        if len(currencies) > 1:
-            findings.append(Finding(template="B_05.01", row=len(b0501_rows) + 1, key=pid, column="c0100",
-                                    label="Total annual expense", kind="invalid",
-                                    message=f"the provider's contracts are in several currencies "
-                                            f"({', '.join(sorted(currencies))}); B_05.01 takes one amount in one "
-                                            "currency: convert and report the total"))
+        own = [base_spend[c["contract_ref"]] for c in crows if c["provider_id"] == pid]
+        total = round(sum(own), 2) if own and None not in own else ""
         top = _ultimate_parent(pid, providers)
         b0501_rows.append({
             "c0010": p["lei"], "c0020": LEI_CODE, "c0030": "", "c0040": "", "c0050": p["name"], "c0060": "",
-            "c0070": LEGAL_PERSON, "c0080": p["country"],
-            "c0090": currencies.pop() if len(currencies) == 1 else "",
-            "c0100": round(sum(c["annual_spend"] for c in own), 2) if own and len({c["currency"] for c in own}) == 1
-            else "",
+            "c0070": LEGAL_PERSON, "c0080": p["country"], "c0090": base if own and total != "" else "",
+            "c0100": total,
             "c0110": providers[top]["lei"] if top != pid else "", "c0120": LEI_CODE if top != pid else ""})
     b0501 = pd.DataFrame(b0501_rows, columns=list(spec.templates["B_05.01"].columns))
+    # the providers file's CTPP flag against the ESAs' dated list (config/ctpp.yaml)
+    ctpp = ctpp or load_ctpp()
+    status = ctpp_status(book.providers, ctpp)
+    for i, pid in enumerate(in_register):
+        p, st = providers[pid], status.get(pid, "")
+        if bool(p["designated_critical"]) != (st != ""):
+            findings.append(Finding(
+                template="B_05.01", row=i + 1, key=p["lei"], column="c0050", label="Legal name of the provider",
+                kind="contradiction",
+                message=f"the providers file marks {p['name']} ({pid}) as {'' if p['designated_critical'] else 'not '}"
+                        f"a designated critical ICT third-party provider, but the ESAs' list of "
+                        f"{ctpp.as_of:%d %b %Y} {'names it' if st == 'designated' else 'names it as parent of a designated provider' if st == 'group' else 'does not name it or a subsidiary of it in the providers file'}; "
+                        "correct the designated_critical column (or the legal name), or replace the list with --ctpp"))
 
-    b0601_rows = []
+    b0601_rows, b0601_suggested = [], []
     for unit in units:
         g = dep[dep["business_unit"] == unit]
+        f = table.get(unit)
         crit = g["criticality"].map(CRIT_ORDER.index).max()
-        rto = min(float(answer(d, "rto_hours")) for d in g["deployment_id"])
-        rpo = min(float(answer(d, "rpo_hours")) for d in g["deployment_id"]) if "rpo_hours" in a.lib.questions else ""
+        rto = f.rto_hours if f and f.rto_hours is not None else min(
+            (float(v) for v in g["ans_rto_hours"] if pd.notna(v)), default=None)
+        rpo = f.rpo_hours if f and f.rpo_hours is not None else min(
+            (float(v) for v in g["ans_rpo_hours"] if pd.notna(v)), default=None)
+        flag = None if f is None else f.critical_or_important
         b0601_rows.append({
-            "c0010": fid[unit], "c0020": _code(spec.lists["licensed_activity"], activity.get(unit, "")),
-            "c0030": unit, "c0040": lei, "c0050": YES if unit in critical_units else NO,
-            "c0060": (f"supported by {int((g['criticality'].isin(['critical', 'high'])).sum())} AI deployment(s) rated "
-                      "critical or high criticality") if unit in critical_units else "",
-            "c0070": reference_date.isoformat(), "c0080": int(round(rto)), "c0090": int(round(rpo)) if rpo != "" else "",
+            "c0010": fid[unit], "c0020": _code(spec.lists["licensed_activity"], f.licensed_activity if f else ""),
+            "c0030": unit, "c0040": lei, "c0050": "" if flag is None else YES if flag else NO,
+            "c0060": f.criticality_reason if f else "",
+            "c0070": f.last_assessed.isoformat() if f and f.last_assessed else "",
+            "c0080": "" if rto is None else int(round(rto)), "c0090": "" if rpo is None else int(round(rpo)),
             "c0100": ["eba_ZZ:x791", "eba_ZZ:x792", "eba_ZZ:x793", "eba_ZZ:x793"][int(crit)]})
+        n_high = int(g["criticality"].isin(["critical", "high"]).sum())
+        b0601_suggested.append({"c0050": YES if n_high else NO,
+                                "c0060": f"supported by {n_high} AI deployment(s) of critical or high criticality"
+                                if n_high else ""})
     b0601 = pd.DataFrame(b0601_rows, columns=list(spec.templates["B_06.01"].columns))
 
-    b0701_rows = []
+    b0701_rows, b0701_suggested = [], []
     for (ref, service), g in dep.groupby(["contract_ref", dep["contract_ref"].map(
             lambda r: contracts[r]["ict_service_type"])], sort=True):
         c = contracts[ref]
+        row = len(b0701_rows) + 1
+        deps = list(g["deployment_id"])
         audit = c["last_audit"] if isinstance(c["last_audit"], dt.date) else None
+        values: dict[str, str] = {}
+        for code, col, codes, order in (
+                ("c0050", "ans_substitutability", SUBSTITUTABILITY, SUBSTITUTABILITY_ORDER),
+                ("c0080", "ans_exit_plan_exists", EXIT_PLAN, [YES, NO]),
+                ("c0090", "ans_reintegration", REINTEGRATION, REINTEGRATION_ORDER),
+                ("c0110", "ans_alternative_providers_identified", YES_NO, [YES, NO])):
+            got = g[col].map(codes)
+            missing = [d for d, v in zip(deps, got, strict=True) if not isinstance(v, str)]
+            values[code] = "" if missing else _worst(list(got), order)
+            if missing:
+                unanswered("B_07.01", row, ref, code, missing)
+        reasons = {v for v in g["ans_non_substitutability_reason"].map(NON_SUBST_REASON) if isinstance(v, str)}
+        values["c0060"] = "" if not reasons else reasons.pop() if len(reasons) == 1 else "eba_ZZ:x965"
+        if values["c0050"] in ("eba_ZZ:x959", "eba_ZZ:x960") and not values["c0060"]:
+            unanswered("B_07.01", row, ref, "c0060", deps, " (required when the service is not substitutable or "
+                                                          "highly complex to substitute)")
         b0701_rows.append({"c0010": ref, "c0020": providers[c["provider_id"]]["lei"], "c0030": LEI_CODE,
-                           "c0040": service, **combine(g), "c0070": audit.isoformat() if audit else ""})
+                           "c0040": service, **values,
+                           "c0070": audit.isoformat() if audit else "",
+                           "c0100": max(g["criticality"].map(ICT_IMPACT), key=IMPACT_ORDER.index), "c0120": ""})
+        sug = g[[c for c in g.columns if c.startswith("sug_")]].rename(columns=lambda x: x[4:])
+        b0701_suggested.append({k: v for k, v in combine(sug).items() if k != "c0100"})
+        findings += _contradictions(g, row, ref, providers[c["provider_id"]], spec, a)
     b0701 = pd.DataFrame(b0701_rows, columns=list(spec.templates["B_07.01"].columns))
 
-    templates = {"B_01.01": b0101, "B_02.01": b0201, "B_02.02": b0202, "B_03.01": b0301, "B_03.02": b0302,
-                 "B_05.01": b0501, "B_05.02": b0502, "B_06.01": b0601, "B_07.01": b0701}
+    templates = {"B_01.01": b0101, "B_01.02": b0102, **empty, "B_02.01": b0201, "B_02.02": b0202, "B_03.01": b0301,
+                 "B_03.02": b0302, "B_04.01": b0401, "B_05.01": b0501, "B_05.02": b0502, "B_06.01": b0601,
+                 "B_07.01": b0701}
+    templates = {k: templates[k] for k in spec.templates}  # the module's order
     templates = {k: v[list(spec.templates[k].columns)] for k, v in templates.items()}
     crit_rows = {"B_02.02": b0202_crit}
-    reg = Register(templates, findings, crit_rows, reference_date, lei, entity.currency.upper(), unlinked,
-                   unknown_links, chain)
-    reg.findings += validate_register(reg, spec)
+    suggested = {"B_06.01": pd.DataFrame(b0601_suggested, columns=["c0050", "c0060"]),
+                 "B_07.01": pd.DataFrame(b0701_suggested, columns=["c0050", "c0060", "c0080", "c0090", "c0110",
+                                                                   "c0120"])}
+    reg = Register(templates, findings, crit_rows, reference_date, lei, base, unlinked, unknown_links, chain,
+                   suggested=suggested, rates_used=sorted(fx_used), basis=entity.reporting_basis,
+                   country=entity.country.upper())
+    already = {(f.template, f.row, f.column) for f in findings if f.kind == "missing"}
+    reg.findings += [f for f in validate_register(reg, spec) if (f.template, f.row, f.column) not in already]
     return reg
+
+
+def _contradictions(g: pd.DataFrame, row: int, ref: str, provider: dict, spec: RoiSpec, a: Assessment) -> list[Finding]:
+    """Where two sources disagree (the firm's answers with each other, with the providers file, or with
+    the tool's own fallback analysis): the filed cell keeps the firm's answer; the disagreement is a finding."""
+    out = []
+    cols = spec.templates["B_07.01"].columns
+
+    def add(code: str, deps: list[str], message: str) -> None:
+        if deps:
+            out.append(Finding(template="B_07.01", row=row, key=ref, column=code, label=cols[code].label,
+                               kind="contradiction", message=f"{_ids(deps)}: {message}"))
+
+    no_plan = g["ans_exit_plan_exists"] == "none"
+    add("c0080", list(g.loc[no_plan & (g["sug_c0080"] == YES), "deployment_id"]),
+        "answered that no exit plan exists, yet the tool's fallback analysis drafts a feasible exit "
+        f"({'; '.join(dict.fromkeys(x for x in g.loc[no_plan, 'sug_c0120'] if x)) or 'see Fallbacks'}); "
+        "filed: No. Write and approve the exit plan, then answer 'Documented' — or record why it cannot be used")
+    add("c0080", list(g.loc[no_plan & g["ans_exit_last_tested"].notna(), "deployment_id"]),
+        "answered that no exit plan exists, yet an exit or failover test date is answered; correct one of the two")
+    no_alt = g["ans_alternative_providers_identified"] == "no"
+    add("c0110", list(g.loc[no_alt & (g["sug_c0110"] == YES), "deployment_id"]),
+        "answered that no alternative provider is identified, yet the tool's fallback analysis finds a feasible one "
+        f"({'; '.join(dict.fromkeys(x for x in g.loc[no_alt, 'sug_c0120'] if x))}); filed: No. Assess it and "
+        "answer again")
+    add("c0110", list(g.loc[no_alt & g["ans_substitutability"].isin(["easy", "medium"]), "deployment_id"]),
+        "answered 'easily' or 'medium' substitutable but with no alternative provider identified; a substitution "
+        "needs an alternative: correct one of the two answers")
+    designated = g["ans_critical_ict_provider"]
+    said = "designated" if provider["designated_critical"] else "not_designated"
+    add("c0020", list(g.loc[designated.isin(["designated", "not_designated"]) & (designated != said), "deployment_id"]),
+        f"the answer on CTPP designation disagrees with the providers file, which marks {provider['name']} as "
+        f"{'' if provider['designated_critical'] else 'not '}a designated critical ICT third-party provider")
+    return out
 
 
 def _blank(v: object) -> bool:
@@ -294,11 +548,16 @@ def validate_register(reg: Register, spec: RoiSpec) -> list[Finding]:
             for code, col in cols.items():
                 v = rec.get(code)
                 need = col.mandatory == "always" or (col.mandatory == "critical" and i in crit)
+                if col.required_if:
+                    other, value = col.required_if.split("=", 1)
+                    need = need or str(rec.get(other, "")) == value
                 if need and _blank(v):
+                    hint = PROFILE_HINTS.get((name, code))
                     out.append(Finding(template=name, row=i + 1, key=key, column=code, label=col.label, kind="missing",
                                        message="mandatory field is empty" + (
-                                           " (the ICT service supports a critical or important function)"
-                                           if col.mandatory == "critical" else "")))
+                                           " (the ICT service supports a critical or important function, or the "
+                                           "firm has not said it does not)" if col.mandatory == "critical" else "")
+                                       + (f"; fill it in {hint}" if hint else "")))
                 elif not _blank(v) and col.list and str(v) not in spec.lists[col.list]:
                     out.append(Finding(template=name, row=i + 1, key=key, column=code, label=col.label, kind="invalid",
                                        message=f"{v!r} is not in the EBA list {col.list}"))
@@ -312,6 +571,7 @@ def validate_register(reg: Register, spec: RoiSpec) -> list[Finding]:
     refs = [("B_02.02", "c0010", contracts, "B_02.01", "contract"), ("B_03.01", "c0010", contracts, "B_02.01", "contract"),
             ("B_03.02", "c0010", contracts, "B_02.01", "contract"), ("B_05.02", "c0010", contracts, "B_02.01", "contract"),
             ("B_07.01", "c0010", contracts, "B_02.01", "contract"),
+            ("B_04.01", "c0010", contracts, "B_02.01", "contract"),
             ("B_02.02", "c0030", providers, "B_05.01", "provider"), ("B_03.02", "c0020", providers, "B_05.01", "provider"),
             ("B_05.02", "c0030", providers, "B_05.01", "provider"), ("B_07.01", "c0020", providers, "B_05.01", "provider"),
             ("B_02.02", "c0050", functions, "B_06.01", "function")]
@@ -320,7 +580,13 @@ def validate_register(reg: Register, spec: RoiSpec) -> list[Finding]:
             if not _blank(v) and v not in parent:
                 out.append(Finding(template=name, row=i + 1, key=str(t[name]["c0010"].iat[i]), column=col,
                                    label=spec.templates[name].columns[col].label, kind="broken reference",
-                                   message=f"{what} {v!r} is not in {parent_name}"))
+                                   rule="807", message=f"{what} {v!r} is not in {parent_name}"))
+    for name, keys in (("B_02.01", ["c0010"]), ("B_05.01", ["c0010"]), ("B_06.01", ["c0010"])):
+        dup = t[name].duplicated(keys, keep="first")
+        for i in dup[dup].index:
+            out.append(Finding(template=name, row=int(i) + 1, key=str(t[name]["c0010"].iat[int(i)]), column=keys[0],
+                               label=spec.templates[name].columns[keys[0]].label, kind="invalid", rule="806",
+                               message="the same key is reported twice; the EBA rejects duplicate keys"))
     return out
 
 
@@ -346,25 +612,34 @@ def eba_codes(reg: Register, spec: RoiSpec) -> dict[str, pd.DataFrame]:
     out = {}
     for name, df in reg.templates.items():
         df = df.copy()
+        na_keys = spec.package.not_applicable_keys.get(name, [])
         for code, col in spec.templates[name].columns.items():
             if col.kind == "country":
-                df[code] = df[code].map(lambda v: "" if _blank(v) else _country(v, spec.package.not_applicable_country))
+                na = spec.package.not_applicable_country if code in na_keys else ""
+                df[code] = df[code].map(lambda v, na=na: na if _blank(v) else _country(v, na))
             elif col.kind == "currency":
                 df[code] = df[code].map(lambda v: "" if _blank(v) else f"eba_CU:{v}")
         out[name] = df
     return out
 
 
-def package_name(reg: Register) -> str:
-    """<LEI>.<basis>_DORA_<reference date>: the package folder (and default file) name."""
+def package_name(reg: Register, spec: RoiSpec, created: dt.datetime | None = None) -> str:
+    """The EBA filing name of the package (EBA Filing Rules v5.5):
+    <LEI>.<IND|CON>_<country>_<framework code>_<module>_<reference date>_<creation timestamp, ms>."""
     lei = reg.entity_lei or "NO-LEI"
-    return f"{lei}.CON_DORA_{reg.reference_date:%Y-%m-%d}"
+    ts = (created or dt.datetime.now(dt.UTC)).strftime("%Y%m%d%H%M%S%f")[:17]
+    return (f"{lei}.{_suffix(reg)}_{reg.country or 'XX'}_{spec.package.framework_code}_{spec.package.module_code}_"
+            f"{reg.reference_date:%Y-%m-%d}_{ts}")
+
+
+def _suffix(reg: Register) -> str:
+    return "CON" if reg.basis == "consolidated" else "IND"
 
 
 def write_eba_csv(reg: Register, spec: RoiSpec, root: str | None = None) -> bytes:
     """The xBRL-CSV report package: ROOT/META-INF/reportPackage.json, ROOT/reports/report.json,
     parameters.csv, FilingIndicators.csv and one b_xx.xx.csv per template."""
-    root = re.sub(r"[^A-Za-z0-9._-]", "_", root or package_name(reg))
+    root = re.sub(r"[^A-Za-z0-9._-]", "_", root or package_name(reg, spec))
     pkg = spec.package
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
@@ -372,14 +647,18 @@ def write_eba_csv(reg: Register, spec: RoiSpec, root: str | None = None) -> byte
                    json.dumps({"documentInfo": {"documentType": pkg.report_package_document_type}}, indent=2))
         z.writestr(f"{root}/reports/report.json", json.dumps(
             {"documentInfo": {"documentType": pkg.report_document_type, "extends": [spec.taxonomy.module]}}, indent=2))
-        params = [("entityID", f"{pkg.entity_id_scheme}:{reg.entity_lei}.{pkg.entity_id_suffix}"),
+        params = [("entityID", f"{pkg.entity_id_scheme}:{reg.entity_lei}.{_suffix(reg)}"),
                   ("refPeriod", reg.reference_date.isoformat()), ("baseCurrency", f"iso4217:{reg.base_currency}"),
                   ("decimalsInteger", str(pkg.decimals_integer)), ("decimalsMonetary", str(pkg.decimals_monetary))]
         z.writestr(f"{root}/reports/parameters.csv", _csv([["name", "value"], *map(list, params)]))
         frames = eba_codes(reg, spec)
+        # rule 808: a table is filed exactly when its indicator is true
         z.writestr(f"{root}/reports/FilingIndicators.csv", _csv(
-            [["templateID", "reported"]] + [[k, "true" if len(v) else "false"] for k, v in frames.items()]))
+            [["templateID", "reported"]] + [[k, "true" if k in frames and len(frames[k]) else "false"]
+                                            for k in MODULE_TEMPLATES]))
         for name, df in frames.items():
+            if not len(df):
+                continue
             rows = [list(df.columns)] + [[_csv_value(v) for v in r] for r in df.itertuples(index=False)]
             z.writestr(f"{root}/reports/{name.lower()}.csv", _csv(rows))
     return buf.getvalue()
@@ -416,7 +695,12 @@ def write_xlsx(reg: Register, spec: RoiSpec) -> bytes:
     cover.append(["EBA taxonomy", f"DORA {spec.taxonomy.version} ({spec.taxonomy.module})"])
     cover.append(["Reference date", reg.reference_date.isoformat()])
     cover.append(["Entity LEI", reg.entity_lei])
+    cover.append(["Reporting basis", f"{reg.basis} ({_suffix(reg)})"])
+    cover.append(["Amounts", f"in {reg.base_currency}" + (
+        "; converted at the reference rates " + "; ".join(reg.rates_used) if reg.rates_used else "")])
     cover.append(["Findings", f"{len(reg.findings)} (see the Validation sheet)"])
+    cover.append(["Suggested columns", "grey columns headed 'Suggested' hold the tool's own fallback analysis; "
+                  "they are never filed: only the firm's answers are"])
     cover["A1"].font = Font(bold=True, size=14)
     head = PatternFill("solid", fgColor="DDDDDD")
     for name, df in reg.templates.items():
@@ -427,6 +711,16 @@ def write_xlsx(reg: Register, spec: RoiSpec) -> bytes:
         for cell in ws[1]:
             cell.font, cell.fill = Font(bold=True), head
         human = human_frame(name, df, spec)
+        sug = reg.suggested.get(name)
+        if sug is not None and len(sug) == len(df):
+            extra = human_frame(name, sug.reindex(columns=list(cols), fill_value=""), spec)[
+                [f"{c} {cols[c].label}" for c in sug.columns]]
+            human = pd.concat([human.reset_index(drop=True), extra.reset_index(drop=True).add_prefix("sug ")], axis=1)
+            first = len(cols) + 1
+            for j, code in enumerate(sug.columns):
+                ws.cell(1, first + j, f"Suggested (not filed): {cols[code].label}").font = Font(italic=True)
+                ws.cell(2, first + j, f"{code} (suggested)")
+                ws.cell(1, first + j).fill = PatternFill("solid", fgColor="EEEEEE")
         for r in human.itertuples(index=False):
             ws.append([_xlsx_value(v) for v in r])
         ws.freeze_panes = "A3"

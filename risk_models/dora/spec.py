@@ -19,6 +19,8 @@ class Column(Strict):
     mandatory: Literal["always", "critical", "optional"]
     list: str | None = None
     kind: Literal["text", "country", "currency", "date", "money", "integer"] = "text"
+    # mandatory when another column of the row holds a value: "c0140=eba_BT:x28"
+    required_if: str | None = Field(default=None, pattern=r"^c\d{4}=\S+$")
 
 
 class Template(Strict):
@@ -35,10 +37,13 @@ class Package(Strict):
     report_package_document_type: str
     report_document_type: str
     entity_id_scheme: str
-    entity_id_suffix: str
+    framework_code: str = Field(pattern=r"^DORA\d{6}$")  # framework + module version of the file name
+    module_code: str
     decimals_monetary: int
     decimals_integer: int
     not_applicable_country: str
+    # key columns that cannot be empty in the package (EBA rule 805): "not applicable" when blank
+    not_applicable_keys: dict[str, list[str]] = {}
 
 
 class Derivation(Strict):
@@ -95,3 +100,32 @@ def load_review_policy(directory: str | None = None) -> ReviewPolicy:
         raise ConfigError(f"{path}: interval_months: give a positive number of months for each of low, medium, "
                           f"high, critical (missing: {sorted(missing) or 'none'})")
     return policy
+
+
+class Rate(Strict):
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    date: dt.date
+    per_eur: float = Field(gt=0)
+
+
+class RateTable(Strict):
+    """config/fx_rates.yaml: dated reference rates (units per 1 EUR) to report amounts in one currency."""
+
+    as_of: dt.date
+    base: Literal["EUR"]
+    max_age_days: int = Field(ge=0, le=366)
+    source: Source
+    rates: list[Rate]
+
+    def lookup(self, currency: str, on: dt.date) -> Rate | None:
+        """The rate of `on` or the latest before it, at most max_age_days older (EUR: 1 on any date)."""
+        if currency == "EUR":
+            return Rate(currency="EUR", date=on, per_eur=1.0)
+        usable = [r for r in self.rates if r.currency == currency and
+                  dt.timedelta(0) <= on - r.date <= dt.timedelta(days=self.max_age_days)]
+        return max(usable, key=lambda r: r.date) if usable else None
+
+
+def load_rates(path: str | Path | None = None) -> RateTable:
+    """The shipped table, or a replacement file (`--rates FILE`); ConfigError naming file and key."""
+    return parse_model(Path(path) if path else Path(config_dir()) / "fx_rates.yaml", RateTable)

@@ -42,7 +42,7 @@ TERMINATION_RIGHTS = {"for_convenience": "For convenience", "for_cause_only": "F
 PROVIDER_COLUMNS = ("provider_id", "name", "lei", "country", "parent", "type", "designated_critical", "vendor", "notes")
 CONTRACT_COLUMNS = ("contract_ref", "provider_id", "start", "end", "notice_period_days", "provider_notice_period_days",
                     "annual_spend", "committed_spend", "currency", "governing_law", "termination_rights",
-                    "exit_assistance", "ict_service_type", "last_audit", "deployments")
+                    "exit_assistance", "ict_service_type", "last_audit", "deployments", "termination_reason")
 PROVIDER_REQUIRED = ("provider_id", "name", "lei", "country", "type")
 CONTRACT_REQUIRED = ("contract_ref", "provider_id", "start", "annual_spend", "currency", "ict_service_type")
 _BOOL = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
@@ -218,11 +218,27 @@ def validate_providers(raw: pd.DataFrame, lines, lib: Library, file: str = "prov
 def service_type_code(text: str, labels: dict[str, str]) -> str | None:
     """'S18', 'eba_TA:S18' or the EBA label ('Cloud services: PaaS') -> 'eba_TA:S18'."""
     t = text.strip()
-    m = re.fullmatch(r"(?i)(?:eba_TA:)?S(\d{2})", t)
+    m = re.fullmatch(r"(?i)(?:eba_TA:)?S(\d{2})(?:\s.*)?", t)  # "S18" or the drop-down's "S18 Cloud services: PaaS"
     if m and f"eba_TA:S{m.group(1)}" in labels:
         return f"eba_TA:S{m.group(1)}"
     by_label = {norm_key(v): k for k, v in labels.items()}
     return by_label.get(norm_key(t))
+
+
+# B_02.02 c0090 (EBA list of termination reasons, DPM 4.0): mandatory once a contract has ended
+TERMINATION_REASONS = {
+    "eba_CO:x4": "Expired and not renewed", "eba_CO:x5": "Provider in breach of law, regulations or contract",
+    "eba_CO:x6": "Impediments of the provider capable of altering the function",
+    "eba_CO:x7": "Provider's weaknesses in managing and securing sensitive data",
+    "eba_CO:x8": "Requested by the competent authority", "eba_CO:x9": "Other reasons"}
+
+
+def termination_code(text: str) -> str:
+    """'eba_CO:x4', 'x4' or the label -> 'eba_CO:x4' ('' when none of them)."""
+    t = text.strip()
+    if re.fullmatch(r"(?i)(eba_CO:)?x[4-9]", t):
+        return "eba_CO:" + t.split(":")[-1].lower()
+    return {norm_key(v): k for k, v in TERMINATION_REASONS.items()}.get(norm_key(t), "")
 
 
 MONEY = ("annual_spend", "committed_spend")
@@ -286,6 +302,12 @@ def validate_contracts(raw: pd.DataFrame, lines, providers: pd.DataFrame, servic
         assist = _BOOL.get(rec["exit_assistance"].casefold()) if rec["exit_assistance"] else False
         if assist is None:
             r.error(line, ref, "exit_assistance", rec["exit_assistance"], "expected yes or no")
+        reason = ""
+        if rec["termination_reason"]:
+            reason = termination_code(rec["termination_reason"])
+            if not reason:
+                r.error(line, ref, "termination_reason", rec["termination_reason"],
+                        "allowed: " + "; ".join(TERMINATION_REASONS.values()))
         service = service_type_code(rec["ict_service_type"], service_types)
         if service is None:
             r.error(line, ref, "ict_service_type", rec["ict_service_type"],
@@ -303,7 +325,8 @@ def validate_contracts(raw: pd.DataFrame, lines, providers: pd.DataFrame, servic
                 links.append({"deployment_id": d, "contract_ref": ref})
             rows.append({**rec, **dates, **ints, **money, "currency": rec["currency"].upper(),
                          "governing_law": rec["governing_law"].upper(), "termination_rights": term,
-                         "exit_assistance": bool(assist), "ict_service_type": service, "deployments": ";".join(deps)})
+                         "exit_assistance": bool(assist), "ict_service_type": service, "deployments": ";".join(deps),
+                         "termination_reason": reason})
     out = pd.DataFrame(rows, columns=[*CONTRACT_COLUMNS, "line"])
     return out, pd.DataFrame(links, columns=["deployment_id", "contract_ref"]), r.errors, comments
 
@@ -330,3 +353,8 @@ def load_book(providers: tuple[bytes, str] | Path | str, contracts: tuple[bytes,
     notices = [f"{name}: line {n} is a comment (skipped)" for name, lines in ((name_p, pcomments), (name_c, ccomments))
                for n in lines]
     return ProviderBook(pframe, cframe, links, perrs + cerrs, notices)
+
+
+def refused_cells(errors: list[RecordError], file: str) -> set[tuple[int, str]]:
+    """(0-based data row, column) of every refused cell of `file` written with a one-line header."""
+    return {(e.line - 2, e.column) for e in errors if e.file == file and e.line and e.column}

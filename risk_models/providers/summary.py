@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from risk_models.engine.assessment import Assessment
+from risk_models.providers.ctpp import CTPP_LABELS, CtppList, ctpp_status, load_ctpp
 from risk_models.providers.records import PROVIDER_TYPE_LABELS, ProviderBook, country_name
 
 ENDING_SOON_DAYS = 180  # a contract ending within six months needs its renew-or-exit decision now
@@ -42,14 +43,18 @@ def contract_status(book: ProviderBook, ref: dt.date) -> pd.DataFrame:
                                        "annual_spend", "currency", "deployments"])
 
 
-def provider_summary(a: Assessment, book: ProviderBook, chain: pd.DataFrame, ref: dt.date) -> pd.DataFrame:
-    """One row per provider with a contract or a fourth-party role. `chain`: roi.supply_chain(a, book)."""
+def provider_summary(a: Assessment, book: ProviderBook, chain: pd.DataFrame, ref: dt.date,
+                     ctpp: CtppList | None = None) -> pd.DataFrame:
+    """One row per provider with a contract or a fourth-party role. `chain`: roi.supply_chain(a, book);
+    `ctpp`: the ESAs' list (default config/ctpp.yaml) for the CTPP status column."""
+    status_of = ctpp_status(book.providers, ctpp or load_ctpp())
     frame = a.frame
     t = a.residual.table
     dep = pd.DataFrame({"deployment_id": frame["deployment_id"].to_numpy(),
                         "spend": frame["annual_spend_usd"].to_numpy(float),
                         "rating": t["rating"].astype(str).to_numpy(), "score": t["score"].to_numpy(float),
-                        "answered": [bool(a.answers.get(d)) for d in frame["deployment_id"]]})
+                        "answered": [bool(a.answers.get(d)) for d in frame["deployment_id"]],
+                        "critical": frame["criticality"].astype(str).isin(["critical", "high"]).to_numpy()})
     total = float(dep["spend"].sum()) or 1.0
     status = contract_status(book, ref)
     direct = chain[chain["rank"] == 1].merge(dep, on="deployment_id")
@@ -66,10 +71,12 @@ def provider_summary(a: Assessment, book: ProviderBook, chain: pd.DataFrame, ref
         flagged = mine[mine["status"].isin(["ended", "past_notice", "ending_soon"])]
         rows.append({
             "provider_id": pid, "provider": p["name"], "type": PROVIDER_TYPE_LABELS[p["type"]],
-            "designated_critical": bool(p["designated_critical"]), "country": country_name(p["country"]),
+            "designated_critical": bool(p["designated_critical"]), "ctpp": CTPP_LABELS[status_of.get(pid, "")],
+            "country": country_name(p["country"]),
             "contracts": len(mine), "deployments": len(d),
             "fourth_party_deployments": int(f["deployment_id"].nunique()),
             "ai_spend_usd": float(d["spend"].sum()), "share_of_ai_spend": float(d["spend"].sum()) / total,
+            "critical_deployments": int(d["critical"].sum()) if len(d) else 0,
             "worst_rating": worst, "max_score": float(d["score"].max()) if len(d) else np.nan,
             "questionnaire_coverage": float(d["answered"].mean()) if len(d) else np.nan,
             "contracts_to_act_on": ", ".join(f"{r.contract_ref} ({CONTRACT_STATUS[r.status].lower()})"
@@ -78,3 +85,14 @@ def provider_summary(a: Assessment, book: ProviderBook, chain: pd.DataFrame, ref
     out = pd.DataFrame(rows)
     return out.sort_values(["ai_spend_usd", "provider"], ascending=[False, True], kind="stable").reset_index(drop=True) \
         if len(out) else out
+
+
+def ctpp_share(summary: pd.DataFrame) -> dict[str, float | int]:
+    """What the designated CTPPs (and their groups) carry directly: share of AI spend and of the
+    deployments of critical or high criticality."""
+    if summary.empty:
+        return {"spend_share": 0.0, "critical": 0, "critical_total": 0}
+    ct = summary["ctpp"] != CTPP_LABELS[""]
+    return {"spend_share": float(summary.loc[ct, "share_of_ai_spend"].sum()),
+            "critical": int(summary.loc[ct, "critical_deployments"].sum()),
+            "critical_total": int(summary["critical_deployments"].sum())}
