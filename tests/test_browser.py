@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from risk_models.config.loader import load_library
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
@@ -93,6 +95,7 @@ def page(browser, app_url, tmp_path_factory):
 
 
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp/ai-vendor-risk-screens"))
+N_QUESTIONS = len(load_library().questions)  # "Answered k of N" on the Questionnaire page
 
 
 def shot(page, name: str) -> None:
@@ -159,11 +162,11 @@ def test_overview_then_upload_with_a_bad_row(page, tmp_path):
 
 def test_answer_a_questionnaire_question(page):
     nav(page, "Questionnaire")
-    page.get_by_text("Answered 11 of 32").wait_for()
+    page.get_by_text(f"Answered 11 of {N_QUESTIONS}").wait_for()
     group = page.locator('[data-testid="stRadio"]', has_text="Have alternative providers been identified?")
     group.wait_for(timeout=60_000)
     group.get_by_text("Yes", exact=True).click()  # saved as given: no save button
-    page.get_by_text("Answered 12 of 32").wait_for(timeout=60_000)
+    page.get_by_text(f"Answered 12 of {N_QUESTIONS}").wait_for(timeout=60_000)
     shot(page, "3-questionnaire")
 
 

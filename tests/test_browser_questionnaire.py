@@ -13,7 +13,7 @@ import pytest
 
 # `test_browser`, not `tests.test_browser`: the module object pytest itself imported (tests/ has no
 # __init__.py), so both files share one server and one browser (see _SHARED there).
-from test_browser import app_url, browser, idle, nav, page, shot, start_workspace  # noqa: F401  (fixtures)
+from test_browser import N_QUESTIONS, app_url, browser, idle, nav, page, shot, start_workspace  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -74,7 +74,7 @@ def test_bulk_answer_then_new_version_keeps_and_archives_answers(page, tmp_path)
     _pick(page, "stSelectbox", "Answer", "Yes")
     page.get_by_text("2 answer(s) change").first.wait_for(timeout=30_000)
     page.get_by_role("button", name="Apply to 2").click()
-    page.get_by_text("2 / 96").wait_for(timeout=30_000)  # 2 of 3 deployments x 32 questions, at once
+    page.get_by_text(f"2 / {3 * N_QUESTIONS}").wait_for(timeout=30_000)  # 2 of 3 deployments x N questions, at once
     shot(page, "q1-bulk-answer")
 
     nav(page, "Inventory")
@@ -91,7 +91,7 @@ def test_bulk_answer_then_new_version_keeps_and_archives_answers(page, tmp_path)
 
     nav(page, "Questionnaire")
     # AZ-1 keeps its answer (the first deployment is shown): 1 answered
-    page.get_by_text("Answered 1 of 32").wait_for(timeout=30_000)
+    page.get_by_text(f"Answered 1 of {N_QUESTIONS}").wait_for(timeout=30_000)
     _tab(page, "Archived answers", "AZ-2")
     assert page.get_by_text("1 answer(s), archived").filter(visible=True).count() == 1
     shot(page, "q3-archived")
@@ -127,18 +127,18 @@ def _settled(pg, dep: str, answered: int | None = None, timeout: int = 30_000) -
     try:
         pg.get_by_role("heading").filter(has_text=f"{dep}:").first.wait_for(timeout=timeout)
         if answered is not None:
-            pg.get_by_text(f"Answered {answered} of 32").first.wait_for(timeout=timeout)
+            pg.get_by_text(f"Answered {answered} of {N_QUESTIONS}").first.wait_for(timeout=timeout)
     except Exception:
         shot(pg, f"failed-settled-{dep}-{answered}")
         raise
     for _ in range(60):  # the two are drawn by one run; read them once that run has finished drawing
-        page_count = re.search(r"Answered (\d+) of 32", pg.get_by_text("Answered ").filter(has_text=" of 32").first
+        page_count = re.search(rf"Answered (\d+) of {N_QUESTIONS}", pg.get_by_text("Answered ").filter(has_text=f" of {N_QUESTIONS}").first
                                .inner_text()).group(1)
         picked = _picker(pg).locator("input").get_attribute("value")
-        if picked.endswith(f"({page_count}/32)"):
+        if picked.endswith(f"({page_count}/{N_QUESTIONS})"):
             break
         time.sleep(0.5)
-    assert picked.startswith(f"{dep} — ") and picked.endswith(f"({page_count}/32)"), (picked, page_count)
+    assert picked.startswith(f"{dep} — ") and picked.endswith(f"({page_count}/{N_QUESTIONS})"), (picked, page_count)
 
 
 def _answers_json(pg) -> dict:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 # `test_browser`, not `tests.test_browser`: the module object pytest itself imported, so one browser
-from test_browser import browser, shot  # noqa: F401  (fixtures)
+from test_browser import N_QUESTIONS, browser, shot  # noqa: F401  (fixtures)
 
 from risk_models.auth.roles import Actor, PermissionDenied, Role
 from risk_models.storage import audit, team
@@ -143,7 +143,7 @@ def test_sign_in_roles_four_eyes_across_two_app_processes(browser, team_apps, te
     group = pg.locator('[data-testid="stRadio"]', has_text="Have alternative providers been identified?")
     group.wait_for(timeout=60_000)
     group.get_by_text("Yes", exact=True).click()
-    pg.get_by_text("Answered 12 of 32").wait_for(timeout=60_000)
+    pg.get_by_text(f"Answered 12 of {N_QUESTIONS}").wait_for(timeout=60_000)
     # meanwhile another assessor saves the same deployment's answers (another process, same database)
     engine = make_engine(team_db)
     dep = audit.entries(engine, entity="answer")[0].entity_id
@@ -157,7 +157,7 @@ def test_sign_in_roles_four_eyes_across_two_app_processes(browser, team_apps, te
     assert "alternative_providers_identified" not in team.shared_answers(engine)[dep].answers
     shot(pg, "team-0-answer-conflict")
     group.get_by_text("Yes", exact=True).click()  # now on amy's version: saved
-    pg.get_by_text("Answered 12 of 32").wait_for(timeout=60_000)
+    pg.get_by_text(f"Answered 12 of {N_QUESTIONS}").wait_for(timeout=60_000)
     _nav(pg, "History")
     pg.get_by_label("Label").fill("Q4 team review")
     pg.get_by_role("button", name="Save").click()

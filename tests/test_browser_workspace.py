@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from test_browser import browser, nav, serve_app, shot, start_workspace  # noqa: F401  (fixtures)
+from test_browser import N_QUESTIONS, browser, nav, serve_app, shot, start_workspace  # noqa: F401  (fixtures)
 
 from tests.conftest import ROOT, free_port
 
@@ -60,7 +60,7 @@ def _check_all_kept(pg, where: str) -> None:
     pg.get_by_text("Workspace: Acme Bank plc").wait_for(timeout=60_000)
     assert pg.get_by_text("Demo organisation —").count() == 0, where
     nav(pg, "Questionnaire")
-    pg.get_by_text("Answered 1 of 32").wait_for(timeout=60_000)
+    pg.get_by_text(f"Answered 1 of {N_QUESTIONS}").wait_for(timeout=60_000)
     nav(pg, "Scenarios", "Scenario library")
     metric = pg.locator('[data-testid="stMetric"]', has_text="Probabilities changed from defaults")
     metric.get_by_text("1", exact=True).wait_for(timeout=60_000)
@@ -85,10 +85,10 @@ def test_refresh_restart_and_a_second_browser_keep_the_workspace(browser, app, t
     shot(pg, "workspace-1-created")
     # an answer
     nav(pg, "Questionnaire")
-    pg.get_by_text("Answered 0 of 32").wait_for(timeout=60_000)
+    pg.get_by_text(f"Answered 0 of {N_QUESTIONS}").wait_for(timeout=60_000)
     group = pg.locator('[data-testid="stRadio"]', has_text="Have alternative providers been identified?")
     group.get_by_text("Yes", exact=True).click()
-    pg.get_by_text("Answered 1 of 32").wait_for(timeout=60_000)
+    pg.get_by_text(f"Answered 1 of {N_QUESTIONS}").wait_for(timeout=60_000)
     # a probability: the first outcome of the first event, lowered (its event's outcomes still sum to <= 1)
     nav(pg, "Scenarios", "Scenario library")
     grid = pg.locator('[data-testid="stDataFrame"]').filter(has=pg.locator("th", has_text="probability")).first
@@ -141,11 +141,11 @@ def test_refresh_restart_and_a_second_browser_keep_the_workspace(browser, app, t
     nav(pg, "Questionnaire")
     group = pg.locator('[data-testid="stRadio"]', has_text="Is there an automated evaluation suite for this use case?")
     group.get_by_text("Yes", exact=True).click()
-    pg.get_by_text("Answered 2 of 32").wait_for(timeout=60_000)
+    pg.get_by_text(f"Answered 2 of {N_QUESTIONS}").wait_for(timeout=60_000)
     pg2.reload()
     pg2.get_by_text("Workspace: Acme Bank plc").wait_for(timeout=60_000)
     nav(pg2, "Questionnaire")
-    pg2.get_by_text("Answered 2 of 32").wait_for(timeout=60_000)
+    pg2.get_by_text(f"Answered 2 of {N_QUESTIONS}").wait_for(timeout=60_000)
     shot(pg2, "workspace-2-second-browser")
     ctx.close()
     ctx2.close()
