@@ -71,7 +71,10 @@ def test_report_csv_quotes_cells_with_cr(lib):
     rows = list(csv.reader(io.StringIO(data.decode(), newline="")))
     assert len(rows) == 2
     names = dict(zip(rows[0], rows[1], strict=True))
-    assert names["name"] == "a\rb" and names["owner"] == "'\r=1+1"
+    assert names["Name"] == "a\rb" and names["Owner"] == "'\r=1+1"
+    rows = list(csv.reader(io.StringIO(deployments_csv(report(a, "org"), ids=True).decode(), newline="")))
+    machine = dict(zip(rows[0], rows[1], strict=True))  # the machine form neutralises the same way
+    assert machine["name"] == "a\rb" and machine["owner"] == "'\r=1+1"
 
 
 # --- PDF ----------------------------------------------------------------------------------------

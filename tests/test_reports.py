@@ -100,8 +100,8 @@ def test_pdf_for_500_deployments_stays_under_3_mb(lib):
 
 def test_xlsx_sheets_no_formulas_and_neutralised_text(special_report):
     wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(special_report)))
-    assert wb.sheetnames == ["Summary", "Deployments", "Drivers", "Fallbacks", "Concentration", "Scenarios",
-                             "Rejected rows"]
+    assert wb.sheetnames == ["README", "Summary", "Deployments", "Drivers", "Fallbacks", "Concentration",
+                             "Scenarios", "Rejected rows"]  # Cases only when the report has cases
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2"
         for row in ws.iter_rows():
@@ -109,7 +109,8 @@ def test_xlsx_sheets_no_formulas_and_neutralised_text(special_report):
                 assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
     names = [c.value for c in wb["Deployments"]["B"]]
     assert "'" + HOSTILE + " <b>bold</b> & <script>" in names
-    spend = wb["Deployments"]["K"][1]
+    head = [c.value for c in wb["Deployments"][1]]
+    spend = wb["Deployments"].cell(row=2, column=head.index("Annual spend") + 1)
     assert isinstance(spend.value, int | float) and "$" in spend.number_format
 
 
@@ -118,9 +119,12 @@ def test_csv_neutralises_formula_cells_but_keeps_numbers(lib):
              "annual_spend_usd": 1234.5, "criticality": "low", "data_sensitivity": "public"}
             for i, name in enumerate(["=1+1", "+SUM(A1)", "-2+3", "@cmd", "plain"])]
     rep = report(assess(ImportResult(frame_of(lib, recs)), {}, lib, trials=200))
-    rows = list(csv.DictReader(io.StringIO(deployments_csv(rep).decode())))
+    rows = list(csv.DictReader(io.StringIO(deployments_csv(rep, ids=True).decode())))  # the machine form
     assert [r["name"] for r in rows] == ["'=1+1", "'+SUM(A1)", "'-2+3", "'@cmd", "plain"]
     assert all(r["annual_spend_usd"] == "1234.5" for r in rows)
+    rows = list(csv.DictReader(io.StringIO(deployments_csv(rep).decode())))  # for people: whole dollars
+    assert [r["Name"] for r in rows] == ["'=1+1", "'+SUM(A1)", "'-2+3", "'@cmd", "plain"]
+    assert all(r["Annual spend"] == "1234" for r in rows)
 
 
 def test_json_import_json_round_trip_is_lossless(lib):

@@ -10,7 +10,7 @@ from dashboard.state.session import WHATIF_PLAN
 from risk_models.config.labels import label_maps
 from risk_models.config.palette import run_cost_usd
 from risk_models.fallbacks.exit_plan import exit_plan, exit_plan_markdown, option_figures
-from risk_models.fallbacks.recommend import recommendations_of
+from risk_models.fallbacks.recommend import option_verdict, recommendations_of
 from risk_models.fallbacks.whatif import WhatIfError, top_plan
 from risk_models.io.escape import md_escape, md_file_escape
 
@@ -56,13 +56,7 @@ records["target model"] = records["target_model"].fillna("—")
 # a fine-tuned deployment is re-trained on a switch's target: the gap says so, with its effort (in the total)
 records["capability gap"] = [f"{g} (re-train the fine-tuned model: {w[0]:g}–{w[1]:g} person-weeks)" if w[1] else g
                              for g, w in zip(records["capability_gap"], records["retraining_weeks"], strict=True)]
-records["verdict"] = [("not feasible" if not r.feasible
-                       else f"required ({r.required_by})" + ("" if r.risk_reduction > 0 or r.expected_loss_reduction_usd > 0
-                                                             else " — already in place") if r.required
-                       else "raises expected loss" if r.raises_expected_loss
-                       else "one-off not repaid by the loss avoided" if r.costs_more_than_it_saves
-                       else "loss avoided repays the one-off")
-                      for r in records.itertuples()]
+records["verdict"] = [option_verdict(r) for r in records.to_dict("records")]
 st.dataframe(records[["label", "verdict", "expected_loss_reduction_usd", "loss_avoided_per_usd", "residual_score",
                       "effort (person-weeks)", "one_off_cost_usd", "run cost", "target model", "capability gap",
                       "why not"]],

@@ -191,7 +191,8 @@ def _write_exports(rep: dict, args: argparse.Namespace, comparison: dict | None 
         out = getattr(args, kind)
         if out:
             try:
-                write_bytes(out, render_export(kind, rep, args.paper, comparison))
+                form = "csv-ids" if kind == "csv" and getattr(args, "ids", False) else kind
+                write_bytes(out, render_export(form, rep, args.paper, comparison))
             except UserError as exc:
                 failed.append(str(exc))
             except Exception as exc:  # a renderer bug must not cost the user the other files
@@ -399,7 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--pdf", metavar="OUT", help="write the PDF executive summary")
     a.add_argument("--paper", choices=["a4", "letter"], default="a4")
     a.add_argument("--xlsx", metavar="OUT", help="write the XLSX workbook")
-    a.add_argument("--csv", metavar="OUT", help="write a CSV of deployments with scores")
+    a.add_argument("--csv", metavar="OUT", help="write a CSV of deployments with scores (labelled, for people)")
+    a.add_argument("--ids", action="store_true", help="with --csv: the machine form for pipelines (snake_case "
+                                                      "columns, ids and raw values, as in the JSON report)")
     a.add_argument("--md", metavar="OUT", help="write a Markdown summary")
     a.add_argument("--parquet", metavar="DIR", help="write deployments, drivers, fallbacks and exit-plan steps as "
                                                     "Parquet tables into DIR (for BI tools)")

@@ -379,6 +379,18 @@ def with_flags(r: dict) -> dict:
                 "run_cost_unknown": r["run_cost_delta_usd"] is None}
 
 
+def option_verdict(r: dict) -> str:
+    """What an option record means, in words (the app's Fallbacks table and the XLSX say the same)."""
+    if not r["feasible"]:
+        return "not feasible"
+    if r["required"]:
+        met = r["risk_reduction"] <= 0 and r["expected_loss_reduction_usd"] <= 0
+        return f"required ({r.get('required_by') or 'regulation'})" + (" — already in place" if met else "")
+    if r["raises_expected_loss"]:
+        return "raises expected loss"
+    return "one-off not repaid by the loss avoided" if r["costs_more_than_it_saves"] else "loss avoided repays the one-off"
+
+
 def recommend(frame: pd.DataFrame, answers: AnswerMap, lib: Library, scores: Scores,
               probabilities: dict[str, float] | None = None) -> Recommendations:
     options = lib.fallbacks.options
