@@ -328,9 +328,15 @@ def test_dep017_tested_failover_lowers_score_and_loss(demo, demo_lib):
     assert factor["value"] < 1
 
 
-def test_demo_azure_deployments_span_three_likelihoods(demo):
-    azure = demo.frame["channel"] == "azure_openai"
-    assert demo.residual.table.loc[azure.to_numpy(), "likelihood"].nunique() >= 3
+def test_demo_likelihood_is_what_reaches_a_deployment_and_controls_move_the_impact(demo):
+    """v3 (issue #25): likelihood is the chance that anything material reaches a deployment, judged
+    before its controls; controls lower the loss when it does (impact). Azure deployments of the demo
+    share the Azure events, so only their size (materiality) separates their likelihoods."""
+    r, i = demo.residual.table, demo.inherent.table
+    assert (r["likelihood"].to_numpy() == i["likelihood"].to_numpy()).all()
+    assert (r["impact"].to_numpy() <= i["impact"].to_numpy()).all()
+    azure = (demo.frame["channel"] == "azure_openai").to_numpy()
+    assert r.loc[azure, "likelihood"].nunique() >= 2
 
 
 # --- 5. The regulated entity, not the data centre -------------------------------------------

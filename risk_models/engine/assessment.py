@@ -13,7 +13,7 @@ from risk_models.config.loader import Library
 from risk_models.engine.score import Scores, factor_summary, rating_of, score
 from risk_models.engine.simulation import SimulationResult, simulate
 from risk_models.inventory.read import ImportResult
-from risk_models.questionnaire.answers import AnswerMap
+from risk_models.questionnaire.answers import AnswerMap, with_inventory_facts
 from risk_models.questionnaire.report_answers import answer_text
 
 DRIVER_LIMIT = 8  # outcome drivers kept per deployment (the rest add up into "other outcomes")
@@ -41,6 +41,8 @@ def assess(inventory: ImportResult, answers: AnswerMap, lib: Library, probabilit
            trials: int = 10_000, seed: int = 0) -> Assessment:
     probs = dict(probabilities or {})
     frame = inventory.frame
+    answers = with_inventory_facts(frame["deployment_id"].tolist(), frame["fallback_status"].tolist(), answers,
+                                   lib.questions)
     residual = score(frame, answers, lib, probs)
     inherent = score(frame, answers, lib, probs, controls=False)
     sim = simulate(frame, residual, lib, trials, seed)

@@ -194,7 +194,7 @@ def report_header(a: Assessment, organisation: str = "", generated_at: dt.dateti
         "catalogues": catalogues(a),
         "scenario_library": scenario_library_record(a),
         "inventory": {"valid_rows": len(a.frame), "rejected": [e.model_dump() for e in a.inventory.errors],
-                      "warnings": [w.model_dump() for w in plausibility_warnings(a.frame, a.lib)]},
+                      "warnings": [w.model_dump() for w in plausibility_warnings(a.frame, a.lib, a.answers)]},
         "concentration": concentration(a.frame, a.lib),
         "concentration_by_business_unit": concentration_by_business_unit(a.frame, a.lib),
         "simulation": a.simulation.summary(a.frame),
