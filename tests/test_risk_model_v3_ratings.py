@@ -206,7 +206,8 @@ def test_the_inventory_fallback_answers_the_open_exit_plan_question_and_contradi
     assert [(w.deployment_id, w.column, w.value) for w in warnings] == [("X", "fallback_status", "tested")]
     assert "None" in warnings[0].message and "tested" in warnings[0].message
     a = assess(ImportResult(f), answers, dated, trials=50)
-    assert a.answers["T"] == {"exit_plan_exists": "tested"} and a.answers["X"] == {"exit_plan_exists": "none"}
+    assert a.answers == answers  # what the user answered (and what is saved) stays as it is
+    assert a.answers_in_effect["T"] == {"exit_plan_exists": "tested"} and a.answers_in_effect["X"] == answers["X"]
 
 
 # --- 6. The clock is the assessment's date -----------------------------------------------------

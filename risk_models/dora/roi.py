@@ -165,7 +165,7 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
     dep["function"] = dep["business_unit"].astype(str).map(fid)
     critical_units = {u for u, g in dep.groupby("business_unit") if g["criticality"].isin(["critical", "high"]).any()}
     activity = {f.business_unit: f.licensed_activity for f in entity.functions}
-    answers = a.answers
+    answers = a.answers_in_effect  # the exit plan of a tested fallback is a fact of the inventory
 
     def answer(d: str, q: str):
         return answers.get(d, {}).get(q, a.lib.questions[q].default)

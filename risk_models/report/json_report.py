@@ -110,7 +110,7 @@ def iter_deployment_records(a: Assessment, texts: Texts) -> Iterator[dict]:
             "score": score[i], "inherent_score": inherent[i], "likelihood": lik[i], "impact": imp[i],
             "rating": ctx.ratings[i], "dimensions": dict(zip(dims, dim_values[i], strict=True)),
             "drivers": _driver_refs(a, ctx, i, texts), "assumed": a.residual.assumed[i],
-            "answers": deployment_answers(a.lib.questions, a.answers.get(dep, {})),
+            "answers": deployment_answers(a.lib.questions, a.answers_in_effect.get(dep, {})),
             "expected_loss_usd": expected[i], "expected_loss_breakdown_usd": breakdown[i],
             "recommended_exit": option_ids[exits[i]] if exits[i] >= 0 else None,
             "fallbacks": fallbacks,
