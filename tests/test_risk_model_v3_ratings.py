@@ -241,3 +241,21 @@ def test_assess_as_of_sets_the_assessment_date(tmp_path):
     assert "assessed on 02 Dec 2026" in r.stdout
     bad = run_cli("assess", DEMO_INVENTORY, "--as-of", "2026-02-30")
     assert bad.returncode == 2 and "not a date" in bad.stderr
+
+
+def test_settings_set_the_assessment_date_and_the_risk_appetite():
+    """The app's Settings page: the assessment date every page is measured against, and the risk
+    appetite bands with their stated defaults."""
+    from tests.test_app import goto, start
+    at = goto(start(), "settings")
+    assert any("stated defaults" in c.value and "$10,000" in c.value for c in at.caption)
+    next(c for c in at.checkbox if c.label.startswith("Set the assessment date")).check()
+    next(d for d in at.date_input if d.label == "Assessment date").set_value(AS_OF)
+    next(n for n in at.number_input if n.label == "Major from (USD)").set_value(150_000.0)
+    next(b for b in at.button if b.label == "Save profile").click().run()
+    assert not at.exception, at.exception
+    profile = at.session_state["profile"]
+    assert profile.reporting_date == AS_OF
+    assert profile.risk_appetite.impact_usd == (10_000.0, 30_000.0, 150_000.0, 300_000.0)
+    goto(at, "heatmaps")
+    assert any("4 from $150,000" in c.value for c in at.caption)
