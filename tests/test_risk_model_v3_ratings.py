@@ -259,3 +259,17 @@ def test_settings_set_the_assessment_date_and_the_risk_appetite():
     assert profile.risk_appetite.impact_usd == (10_000.0, 30_000.0, 150_000.0, 300_000.0)
     goto(at, "heatmaps")
     assert any("4 from $150,000" in c.value for c in at.caption)
+
+
+def test_materiality_is_judged_on_the_inherent_vulnerability(demo_lib):
+    """The likelihood's materiality uses the vulnerability without controls, built from the residual
+    factors (cheap); it must equal what the inherent view computes itself."""
+    from risk_models.engine.score import _inherent_raw, _raw_vulnerability, vulnerability_factors
+    answers, _ = validate_answers(read_answers_file(DEMO_ANSWERS), demo_lib.questions)
+    f = import_inventory(DEMO_INVENTORY, demo_lib).frame
+    ref = demo_lib.reference_date
+    residual, _ = vulnerability_factors(f, answers, demo_lib, ref, controls=True)
+    inherent, _ = vulnerability_factors(f, answers, demo_lib, ref, controls=False)
+    assert np.allclose(_inherent_raw(demo_lib, residual, len(f), ref), _raw_vulnerability(demo_lib, inherent, len(f)))
+    r, i = score(f, answers, demo_lib), score(f, answers, demo_lib, controls=False)
+    assert (r.table["likelihood"].to_numpy() == i.table["likelihood"].to_numpy()).all()

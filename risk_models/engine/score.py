@@ -31,6 +31,7 @@ import pandas as pd
 
 from risk_models.config.domain import DIMENSIONS, FallbackStatus
 from risk_models.config.loader import Library
+from risk_models.config.questions import answer_factors
 from risk_models.config.schema import Event
 from risk_models.inventory.read import FEATURES
 from risk_models.questionnaire.answers import (
@@ -407,15 +408,38 @@ def score(
         # What reaches a deployment, and whether it is material, is judged before its controls
         # (inventory and answers): a control lowers the loss when something happens (the impact),
         # never the likelihood that it does.
-        inh_profiles, inh_raw = (profiles, raw) if not controls else (
-            exposure_profiles(frame, lib, scoped_answer_factors(frame["deployment_id"].tolist(), answers,
-                                                                lib.questions, ref, use_defaults_only=True)),
-            _raw_vulnerability(lib, vulnerability_factors(frame, answers, lib, ref, controls=False)[0], len(frame)))
+        inh_profiles, inh_raw = profiles, raw
+        if controls:
+            inh_raw = _inherent_raw(lib, factors, len(frame), ref)
+            scoped_ids = {qid for qid, q in lib.questions.items() if q.scope_events and not q.record_only}
+            if any(scoped_ids.intersection(per) for per in answers.values()):  # else the severities are the same
+                inh_profiles = exposure_profiles(frame, lib, scoped_answer_factors(
+                    frame["deployment_id"].tolist(), answers, lib.questions, ref, use_defaults_only=True))
         material = _material(inh_profiles, saturate(inh_raw) * bases, outcome_hours(outcomes),
                              lib.profile.risk_appetite.materiality_usd)
         reach = _p_any(outcomes.annual, inh_profiles.pos.max(axis=2) > 0, outcomes.event_index)  # per profile
         chances = (_p_any(outcomes.annual, material, outcomes.event_index), reach[inh_profiles.inverse])
     return _combine(frame, lib, outcomes, profiles, raw, factors, assumed, bases, chances)
+
+
+def _inherent_raw(lib: Library, factors: list[Factor], n: int, ref: dt.date) -> np.ndarray:
+    """The raw vulnerability without controls (what `vulnerability_factors(controls=False)` gives),
+    from the residual factors: no fallback, no abstraction layer, every answer at its default."""
+    sc = lib.scoring.factors
+    raw = np.full((n, len(DIMENSIONS)), lib.scoring.base_vulnerability)
+    for f in factors:
+        if f.id == "fallback_status":
+            row = sc.fallback_status[FallbackStatus.none]
+        elif f.id == "abstraction_layer":
+            row = sc.abstraction_layer["no"]
+        elif f.id.startswith("q:"):
+            q = lib.questions[f.id[2:]]
+            row = answer_factors(q, q.default, ref)
+        else:  # inventory facts, not controls: the same with or without controls
+            raw = raw * f.values
+            continue
+        raw = raw * np.array([row.get(d, 1.0) for d in DIMENSIONS])[None, :]
+    return raw
 
 
 def _raw_vulnerability(lib: Library, factors: list[Factor], n: int) -> np.ndarray:

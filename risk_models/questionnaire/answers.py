@@ -31,12 +31,16 @@ def with_inventory_facts(deployment_ids: Iterable[str], fallback_status: Iterabl
     if EXIT_PLAN_QUESTION not in questions:
         return answers
     out: AnswerMap | None = None
+    # rows that answered nothing share one answers dict per implied value: the engine groups rows by
+    # their answers dict, so 20,000 unanswered tested rows stay one group
+    shared = {v: {EXIT_PLAN_QUESTION: v} for v in set(EXIT_PLAN_OF_FALLBACK.values())}
     for dep, status in zip(deployment_ids, fallback_status, strict=True):
         implied = EXIT_PLAN_OF_FALLBACK.get(status)
-        if implied is None or EXIT_PLAN_QUESTION in answers.get(dep, {}):
+        given = answers.get(dep)
+        if implied is None or (given and EXIT_PLAN_QUESTION in given):
             continue
         out = dict(answers) if out is None else out
-        out[dep] = {**answers.get(dep, {}), EXIT_PLAN_QUESTION: implied}
+        out[dep] = {**given, EXIT_PLAN_QUESTION: implied} if given else shared[implied]
     return answers if out is None else out
 
 def validate_answers(
