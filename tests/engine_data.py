@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
 
@@ -41,3 +42,18 @@ def frame_of(lib, records: list[dict]) -> pd.DataFrame:
     res = import_bytes(json.dumps(records).encode(), "inv.json", lib)
     assert not res.errors, res.errors
     return res.frame
+
+
+def random_inventory(seed: int, n: int = 200) -> list[dict]:
+    """A seeded random inventory of `n` rows over the same values as `deployment` (portfolio-level
+    properties need many rows at once, which hypothesis would shrink to a few identical ones)."""
+    g = np.random.default_rng(seed)
+    return [{
+        "deployment_id": f"D{i}", "name": f"dep {i}", "business_unit": str(g.choice(["A", "B", "C"])),
+        "channel": str(g.choice(CHANNELS)), "model": str(g.choice(MODELS)), "region": str(g.choice(REGIONS)),
+        "annual_spend_usd": round(float(g.uniform(0, 2e6)), 2),
+        "committed_spend_usd": round(float(g.uniform(0, 4e6)), 2) if g.random() < 0.5 else 0.0,
+        **{k: str(g.choice(v)) for k, v in LEVELS.items()},
+        "proprietary_features": ";".join(sorted({str(f) for f in g.choice(FEATURES, int(g.integers(0, 3)))})),
+        "abstraction_layer": bool(g.random() < 0.5),
+    } for i in range(n)]

@@ -3,6 +3,7 @@ losses are read from docs/method.md and compared with an assessment of the demo 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -22,6 +23,9 @@ def _row(text: str, name: str) -> list[str]:
 def test_method_worked_example_matches_the_engine(lib):
     text = (ROOT / "docs" / "method.md").read_text(encoding="utf-8")
     demo_lib = with_profile(lib, load_profile(ROOT / "config" / "demo" / "profile.yaml", lib.regimes))
+    # the example's assessment date, as its command gives it (contracts are measured against it)
+    as_of = dt.date.fromisoformat(re.search(r"--as-of (\d{4}-\d\d-\d\d)", text).group(1))
+    demo_lib = with_profile(demo_lib, demo_lib.profile.model_copy(update={"reporting_date": as_of}))
     answers, _ = validate_answers(read_answers_file(DEMO_ANSWERS), demo_lib.questions)
     a = assess(import_inventory(DEMO_INVENTORY, demo_lib), answers, demo_lib, trials=2000, seed=0)
     ids = list(a.frame["deployment_id"])

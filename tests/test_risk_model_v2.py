@@ -24,7 +24,12 @@ from risk_models.fallbacks.target_state import FALLBACK_ORDER
 from risk_models.fallbacks.whatif import top_plan, whatif
 from risk_models.inventory.plausibility import plausibility_warnings
 from risk_models.inventory.read import ImportResult, import_inventory
-from risk_models.questionnaire.answers import read_answers_file, validate_answers
+from risk_models.questionnaire.answers import (
+    EXIT_PLAN_OF_FALLBACK,
+    EXIT_PLAN_QUESTION,
+    read_answers_file,
+    validate_answers,
+)
 from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY, ROOT
 from tests.engine_data import CHANNELS, deployment, frame_of, inventories
 
@@ -284,7 +289,9 @@ def test_a_credited_control_never_raises_and_lowers_where_it_applies(lib, rec, d
     family = {e.id: e.family for e in lib.events}
     blunted = [j for j, ev in enumerate(before.outcomes.event_ids)
                if not q.scope_events or ev in q.scope_events or family[ev] in q.scope_events]
-    if (before.severity[0][blunted][:, dims] > 0).any():  # the control applies: something it blunts reaches the row
+    # an answer the inventory already gives (the exit plan of a documented or tested fallback) adds nothing
+    implied = EXIT_PLAN_OF_FALLBACK.get(rec["fallback_status"]) if qid == EXIT_PLAN_QUESTION else None
+    if (before.severity[0][blunted][:, dims] > 0).any() and value != implied:  # the control applies
         assert sa["score"] < sb["score"] - 1e-9 or la < lb - 1e-6
 
 
@@ -328,9 +335,15 @@ def test_dep017_tested_failover_lowers_score_and_loss(demo, demo_lib):
     assert factor["value"] < 1
 
 
-def test_demo_azure_deployments_span_three_likelihoods(demo):
-    azure = demo.frame["channel"] == "azure_openai"
-    assert demo.residual.table.loc[azure.to_numpy(), "likelihood"].nunique() >= 3
+def test_demo_likelihood_is_what_reaches_a_deployment_and_controls_move_the_impact(demo):
+    """v3 (issue #25): likelihood is the chance that anything material reaches a deployment, judged
+    before its controls; controls lower the loss when it does (impact). Azure deployments of the demo
+    share the Azure events, so only their size (materiality) separates their likelihoods."""
+    r, i = demo.residual.table, demo.inherent.table
+    assert (r["likelihood"].to_numpy() == i["likelihood"].to_numpy()).all()
+    assert (r["impact"].to_numpy() <= i["impact"].to_numpy()).all()
+    azure = (demo.frame["channel"] == "azure_openai").to_numpy()
+    assert r.loc[azure, "likelihood"].nunique() >= 2
 
 
 # --- 5. The regulated entity, not the data centre -------------------------------------------

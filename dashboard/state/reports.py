@@ -42,7 +42,7 @@ def _reviews(a: Assessment) -> dict:
     from risk_models.dora.review import review_block
     from risk_models.dora.spec import load_review_policy
     return review_block(a.frame, a.residual.table["rating"], current_review_dates()[0], load_review_policy(),
-                        dt.date.today())
+                        a.lib.reference_date)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

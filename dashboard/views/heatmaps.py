@@ -42,6 +42,11 @@ names = frame["name"].where(frame["name"] != "", frame["deployment_id"])
 left, right = st.columns([1, 1])
 with left:
     st.subheader("Likelihood × impact")
+    bands = lib.profile.risk_appetite.impact_usd
+    st.caption("Likelihood: the annual chance that anything material reaches the deployment (1 below "
+               f"{lib.scoring.likelihood_bounds[0]:.0%} … 5 from {lib.scoring.likelihood_bounds[-1]:.0%}). Impact: the "
+               f"loss when it does, banded by the risk appetite (2 from ${bands[0]:,.0f}, 3 from ${bands[1]:,.0f}, "
+               f"4 from ${bands[2]:,.0f}, 5 from ${bands[3]:,.0f}; Settings).")
     event = st.plotly_chart(charts.risk_matrix(table[sel], names[sel], lib.scoring.rating_bounds), key="hm_matrix",
                             on_select="rerun", selection_mode="points")
     points = (event.selection.points if event and event.selection else []) or []

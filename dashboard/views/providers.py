@@ -249,7 +249,7 @@ policy = load_review_policy()
 dates, problem = current_review_dates()
 if problem:
     st.caption(f"Saved reviews not read: {md_escape(problem)}")
-sched = review_schedule(a.frame, a.residual.table["rating"], dates, policy, dt.date.today())
+sched = review_schedule(a.frame, a.residual.table["rating"], dates, policy, lib.reference_date)
 due_rows = due(sched, policy.due_soon_days)
 st.caption("Interval by rating: " + ", ".join(f"{k} {v} months" for k, v in policy.interval_months.items())
            + ". Saving an assessment (History) records a review of every deployment in it.")

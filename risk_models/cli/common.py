@@ -4,6 +4,7 @@ reading the inputs (library, settings, inventory, answers) from the parsed argum
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -50,10 +51,19 @@ def format_error(e: RowError) -> str:
     return f"  {where}{who}{term(col)}{val} — {term(e.message)}"  # messages may quote user text
 
 
+def date_arg(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
 def load_settings(lib: Library, args: argparse.Namespace) -> Library:
-    """The organisation profile and loss assumptions given on the command line, if any."""
+    """The organisation profile, assessment date and loss assumptions given on the command line, if any."""
     if getattr(args, "profile", None):
         lib = with_profile(lib, load_profile(Path(args.profile), lib.regimes))
+    if getattr(args, "as_of", None):  # the assessment date, over the profile's
+        lib = with_profile(lib, lib.profile.model_copy(update={"reporting_date": args.as_of}))
     lib = cli_report.with_logo(lib, getattr(args, "logo", None))
     if getattr(args, "assumptions", None):
         lib = with_assumptions(lib, parse_model(Path(args.assumptions), AssumptionsFile))

@@ -12,17 +12,11 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from risk_models.cli.common import date_arg
 from risk_models.dora.review import STATUS_LABELS, due, due_records, merge_reviews, read_reviews, review_schedule
 from risk_models.dora.spec import load_rates, load_review_policy, load_roi_spec
 from risk_models.engine.score import score
 from risk_models.providers.records import load_book
-
-
-def _date_arg(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _default_reference(lib) -> dt.date:
@@ -205,7 +199,7 @@ def cmd_due(args: argparse.Namespace) -> int:
     except StorageError as exc:
         print(f"note: saved reviews not read ({term(exc)})", file=sys.stderr)
     scores = score(result.frame, answers, lib, probs)
-    today = args.as_of or dt.date.today()
+    today = args.as_of or lib.reference_date
     sched = review_schedule(result.frame, scores.table["rating"], merge_reviews(*sources), policy, today)
     rows = due(sched, args.within)
     records = due_records(rows)
@@ -233,7 +227,7 @@ def add_parsers(sub, inputs, max_mb: int) -> None:
     e.add_argument("--providers", required=True, metavar="P", help="providers file (CSV, XLSX or JSON)")
     e.add_argument("--contracts", required=True, metavar="C", help="contracts file (CSV, XLSX or JSON)")
     e.add_argument("--format", choices=["eba-csv", "xlsx"], default="eba-csv")
-    e.add_argument("--reference-date", type=_date_arg, metavar="YYYY-MM-DD",
+    e.add_argument("--reference-date", type=date_arg, metavar="YYYY-MM-DD",
                    help="the register's reference date (default: the profile's reporting date, else 31 Dec last year)")
     e.add_argument("--rates", metavar="FILE", help="reference exchange rates replacing config/fx_rates.yaml (same layout: "
                    "currency, date, per_eur) to report every amount in the entity's currency")
@@ -266,7 +260,7 @@ def add_parsers(sub, inputs, max_mb: int) -> None:
     d.add_argument("--answers", help="questionnaire answers (YAML or JSON)")
     d.add_argument("--reviews", metavar="R", help="earlier reviews: deployment_id,last_reviewed (CSV, XLSX or JSON)")
     d.add_argument("--within", type=int, default=30, metavar="DAYS", help="also list reviews due within DAYS (30)")
-    d.add_argument("--as-of", type=_date_arg, metavar="YYYY-MM-DD", help="today's date for the check (default: today)")
+    d.add_argument("--as-of", type=date_arg, metavar="YYYY-MM-DD", help="the assessment date for the check (default: the profile's, else today)")
     d.add_argument("--json", metavar="OUT", help="write the list as JSON ('-' = stdout)")
     d.add_argument("--max-mb", type=int, default=max_mb)
     d.add_argument("--profile", metavar="FILE")
@@ -285,4 +279,4 @@ def reviews_for_report(a) -> dict | None:
         dates = review_dates(open_engine())
     except StorageError:
         return None
-    return review_block(a.frame, a.residual.table["rating"], dates, load_review_policy(), dt.date.today())
+    return review_block(a.frame, a.residual.table["rating"], dates, load_review_policy(), a.lib.reference_date)

@@ -20,6 +20,7 @@ from risk_models.cli import report as cli_report
 from risk_models.cli.common import (
     UserError,
     assessed,
+    date_arg,
     format_error,
     load_inputs,
     same_file_key,
@@ -79,7 +80,7 @@ def _print_warnings(warnings: list[RowError], out) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     lib, result, answers, answer_errors = load_inputs(args)
     channels = result.frame["channel"].value_counts().sort_index()
-    warnings = plausibility_warnings(result.frame, lib)
+    warnings = plausibility_warnings(result.frame, lib, answers)
     report = {
         "valid_rows": len(result.frame),
         "rejected": [e.model_dump() for e in result.errors],
@@ -230,7 +231,8 @@ def _print_summary(a, header: dict, out) -> None:
     sim = header["simulation"]
     t = a.residual.table
     ratings = {r: int((t["rating"] == r).sum()) for r in ("critical", "high", "medium", "low")}
-    print(f"{len(t)} deployments assessed (scenario library as of {header['scenario_library']['as_of']}); "
+    print(f"{len(t)} deployments assessed on {a.lib.reference_date:%d %b %Y} (scenario library as of "
+          f"{header['scenario_library']['as_of']}); "
           + ", ".join(f"{v} {k}" for k, v in ratings.items()), file=out)
     pack = header.get("scenario_pack")
     if pack:
@@ -359,6 +361,9 @@ def settings(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--profile", metavar="FILE", help="organisation profile (YAML: name, jurisdictions, regimes); "
                     "default config/profile.yaml")
     sp.add_argument("--assumptions", metavar="FILE", help="loss assumptions (YAML like config/assumptions.yaml)")
+    sp.add_argument("--as-of", type=date_arg, metavar="YYYY-MM-DD",
+                    help="the assessment date contracts, notice periods and reviews are measured against "
+                         "(default: the profile's assessment date, else today)")
     cli_report.add_logo_argument(sp)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -130,10 +131,11 @@ class Library:
         return self.models.vendors.get(vendor, vendor)
 
     @property
-    def reference_date(self):
-        """'Today' for contracts and tests: the profile's reporting date, else the pack's as-of date
-        (so the same inputs always give the same result)."""
-        return self.profile.reference_date(self.scenarios.as_of)
+    def reference_date(self) -> dt.date:
+        """The assessment date: contracts, notice periods, exit tests and review cadence are measured
+        against it. The profile's assessment date (`assess --as-of`, the app's Settings), else today —
+        never the scenario pack's date, which only says how current the pack is."""
+        return self.profile.reference_date(dt.date.today())
 
 
 def _check(problems: list[str], path: Path, key: str, ok: bool, message: str) -> None:

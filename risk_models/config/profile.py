@@ -109,6 +109,41 @@ class RegisterEntity(BaseModel):
         return v.upper()
 
 
+IMPACT_LEVELS = ("minor", "moderate", "major", "severe")  # impact 2..5 (1 = negligible)
+# Stated defaults of the risk appetite (config/profile.yaml repeats them): an organisation assumption
+# for a mid-sized regulated firm, to be replaced by the board's own appetite statement.
+DEFAULT_IMPACT_USD = (10_000.0, 30_000.0, 100_000.0, 300_000.0)
+MIN_BAND_RATIO = 2.0
+
+
+class RiskAppetite(BaseModel):
+    """The organisation's risk appetite in money: the loss (USD, in a year in which something
+    material happens) at which a deployment's impact reaches each band. The first threshold is
+    also the materiality threshold: an outcome that could not cost that much is not material."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    impact_usd: tuple[float, float, float, float] = DEFAULT_IMPACT_USD  # minor, moderate, major, severe
+    basis: str = Field(default="assumption", max_length=300)  # "assumption" or where the figures come from
+
+    @field_validator("impact_usd")
+    @classmethod
+    def _spaced(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        # bands at least twice apart: a control that removes at most half of a loss moves its impact
+        # by one band at most
+        if v[0] <= 0:
+            raise ValueError("the first (minor) threshold must be above 0")
+        for (a, b), name in zip(zip(v, v[1:], strict=False), IMPACT_LEVELS[1:], strict=True):
+            if b < MIN_BAND_RATIO * a:
+                raise ValueError(f"the {name} threshold ({b:,.0f}) must be at least {MIN_BAND_RATIO:g} times "
+                                 f"the one below it ({a:,.0f})")
+        return v
+
+    @property
+    def materiality_usd(self) -> float:
+        return self.impact_usd[0]
+
+
 class OrgProfile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -116,11 +151,12 @@ class OrgProfile(BaseModel):
     jurisdictions: list[Jurisdiction] = []
     regimes: list[str] = []
     prepared_by: str = Field(default="", max_length=200)
-    reporting_date: dt.date | None = None
+    reporting_date: dt.date | None = None  # the assessment date (None: the day the assessment runs)
     # The logo printed on the report's title page: PNG or JPEG bytes, base64 (so it is saved with
     # the assessment inside the results payload like the rest of the profile). "" = no logo.
     logo: str = Field(default="", max_length=4 * MAX_LOGO_BYTES // 3 + 4)
     dora: RegisterEntity | None = None  # the DORA register of information only
+    risk_appetite: RiskAppetite = RiskAppetite()
 
     @field_validator("logo")
     @classmethod
@@ -140,7 +176,7 @@ class OrgProfile(BaseModel):
         return v.strip()
 
     def reference_date(self, fallback: dt.date) -> dt.date:
-        """The date contracts and tests are measured against: the reporting date, else `fallback`."""
+        """The assessment date contracts and tests are measured against: the reporting date, else `fallback`."""
         return self.reporting_date or fallback
 
     def logo_bytes(self) -> bytes | None:

@@ -218,6 +218,7 @@ class Match(Strict):
     features: list[ProprietaryFeature] = []
     jurisdictions: list[Jurisdiction] = []  # where the data is processed (the region's group)
     regimes: list[str] = []  # the organisation is subject to one of these (organisation profile)
+    entities: list[Jurisdiction] = []  # the organisation is established in one of these (organisation profile)
 
 
 class ImpactRule(Strict):
@@ -588,7 +589,7 @@ class ScoringFactors(Strict):
     abstraction_layer: dict[Literal["yes", "no"], PerDimension]
     proprietary_feature_step: PerDimension
     committed_spend_step: PerDimension
-    committed_ratio_cap: float = Field(gt=0)
+    committed_years_cap: float = Field(gt=0)
     # A contract whose end date has passed runs on rolling terms the provider can change.
     out_of_contract: PerDimension
 
@@ -603,11 +604,7 @@ class ScoringFile(Strict):
     sensitivity_weight: dict[DataSensitivity, float]
     factors: ScoringFactors
     likelihood_bounds: list[float] = Field(min_length=4, max_length=4)
-    impact_bounds: list[float] = Field(min_length=4, max_length=4)
     rating_bounds: dict[Literal["medium", "high", "critical"], float]
-    # An outcome counts towards a deployment's likelihood only when its severity x vulnerability
-    # reaches this in some dimension (controls that blunt an outcome can lower the likelihood band).
-    materiality: float = Field(gt=0, lt=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> ScoringFile:
@@ -615,10 +612,8 @@ class ScoringFile(Strict):
             raise ValueError(f"dimensions must be {list(DIMENSIONS)}")
         if abs(sum(self.dimension_weights.values()) - 1) > 1e-6:
             raise ValueError("dimension_weights must sum to 1")
-        for name in ("likelihood_bounds", "impact_bounds"):
-            b = getattr(self, name)
-            if b != sorted(b):
-                raise ValueError(f"{name} must be increasing")
+        if self.likelihood_bounds != sorted(self.likelihood_bounds):
+            raise ValueError("likelihood_bounds must be increasing")
         crit = [self.criticality_weight[c] for c in Criticality]
         if crit != sorted(crit):
             raise ValueError("criticality_weight must not decrease from low to critical")

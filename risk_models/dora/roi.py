@@ -193,8 +193,10 @@ PROFILE_HINTS = {
 
 
 def _answered(a: Assessment, qid: str) -> pd.Series:
-    """The firm's explicit answer per deployment (None where unanswered); never the default."""
-    return a.frame["deployment_id"].map(lambda d: a.answers.get(d, {}).get(qid)).astype(object)
+    """The firm's explicit answer per deployment (None where unanswered); never the default. What the
+    inventory states answers too (a tested fallback is a tested exit: Assessment.answers_in_effect)."""
+    answers = a.answers_in_effect
+    return a.frame["deployment_id"].map(lambda d: answers.get(d, {}).get(qid)).astype(object)
 
 
 def _ids(deps: list[str], n: int = 6) -> str:

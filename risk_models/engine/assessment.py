@@ -4,6 +4,7 @@ simulation, heatmap; and its JSON report (documented in docs/report-schema.md)."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,7 @@ from risk_models.engine.score import Scores, factor_summary, rating_of, score
 from risk_models.engine.simulation import SimulationResult, simulate
 from risk_models.engine.uncertainty import intervals as parameter_intervals
 from risk_models.inventory.read import ImportResult
-from risk_models.questionnaire.answers import AnswerMap
+from risk_models.questionnaire.answers import AnswerMap, with_inventory_facts
 from risk_models.questionnaire.report_answers import answer_text
 
 DRIVER_LIMIT = 8  # outcome drivers kept per deployment (the rest add up into "other outcomes")
@@ -50,6 +51,14 @@ class Assessment:
     def simulation_summary(self) -> dict:
         """The simulation's figures with their 90 % intervals (the report's `simulation`)."""
         return self.simulation.summary(self.frame) | {"intervals": self.intervals}
+
+    @cached_property
+    def answers_in_effect(self) -> AnswerMap:
+        """The answers the engine scores: the user's (`answers`, what is saved) plus what the inventory
+        answers where the questionnaire is open (the exit plan of a tested fallback)."""
+        f = self.frame
+        return with_inventory_facts(f["deployment_id"].tolist(), f["fallback_status"].tolist(), self.answers,
+                                    self.lib.questions)
 
 
 def assess(inventory: ImportResult, answers: AnswerMap, lib: Library, probabilities: dict[str, float] | None = None,
@@ -127,6 +136,7 @@ class DriverLabels:
         """The factor's label for the rows at `where`, formatted once per distinct input."""
         if fid.startswith("q:"):
             out = dict.fromkeys(where, self.question(fid[2:], {}))  # most rows: the default answer
+        # `answers`: the answers in effect (inventory facts included), as the engine scored them
             if answers:
                 out.update({j: self.question(fid[2:], answers[d]) for j in where
                             if (d := rows[j]["deployment_id"]) in answers})
@@ -205,7 +215,7 @@ def _factor_drivers(a: Assessment, summaries: np.ndarray, rows: list[dict]) -> l
     factors = a.residual.factors
     shown = np.abs(summaries - 1) >= 0.005  # (m, factors)
     labels = DriverLabels(a.lib)
-    by_factor = [labels.column(f.id, rows, a.answers, np.flatnonzero(shown[:, k]).tolist())
+    by_factor = [labels.column(f.id, rows, a.answers_in_effect, np.flatnonzero(shown[:, k]).tolist())
                  for k, f in enumerate(factors)]
     values = np.round(summaries[shown], 3).tolist()  # row by row, factors in order
     offsets = np.concatenate([[0], np.cumsum(shown.sum(axis=1))]).tolist()

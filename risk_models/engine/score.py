@@ -5,7 +5,7 @@ exposure(d,o,k) = A(o) x severity(o,d,k) x vulnerability(d,k) x weight(d,k) x re
 * A(o): the outcome's annual probability, 1 - (1 - P(o))^(12 / horizon), from its own horizon
   probability only (so editing one outcome never moves another's);
 * severity: max of the adverse impact rules of o matching d (channel, model vendor, feature, data
-  jurisdiction, and the organisation's regulatory regimes);
+  jurisdiction, and the organisation's regulatory regimes and jurisdictions of establishment);
 * vulnerability: 1 - exp(-base x product of named factors) — every factor below 1 lowers it, none
   is lost to a cap;
 * relief: favourable outcomes of *other* events (an exit path opening up) remove the share
@@ -31,9 +31,15 @@ import pandas as pd
 
 from risk_models.config.domain import DIMENSIONS, FallbackStatus
 from risk_models.config.loader import Library
+from risk_models.config.questions import answer_factors
 from risk_models.config.schema import Event
 from risk_models.inventory.read import FEATURES
-from risk_models.questionnaire.answers import AnswerMap, answer_factor_arrays, scoped_answer_factors
+from risk_models.questionnaire.answers import (
+    AnswerMap,
+    answer_factor_arrays,
+    scoped_answer_factors,
+    with_inventory_facts,
+)
 
 RATINGS = ("low", "medium", "high", "critical")
 MAX_RELIEF = 0.99  # a favourable outcome never removes all of an exposure (keeps logs finite)
@@ -149,6 +155,7 @@ def severity_tensors(
     coded = {key: pd.factorize(frame[col].astype(str)) for key, col in
              (("channels", "channel"), ("vendors", "model_vendor"), ("jurisdictions", "jurisdiction"))}
     regimes = set(lib.profile.regimes)
+    entities = set(lib.profile.jurisdictions)  # where the regulated entity is established
     outs = [(e, o) for e in lib.events for o in e.outcomes]
     zero = np.zeros((n, len(DIMENSIONS)))
     pos_o, neg_o = [], []
@@ -156,6 +163,8 @@ def severity_tensors(
         p_, n_ = zero, zero
         for rule in out.impacts:
             if rule.match.regimes and not regimes.intersection(rule.match.regimes):
+                continue
+            if rule.match.entities and not entities.intersection(rule.match.entities):
                 continue
             mask = np.ones(n, dtype=bool)
             for key, (codes, uniq) in coded.items():
@@ -248,6 +257,44 @@ def committed_at_risk(frame: pd.DataFrame, ref: dt.date) -> np.ndarray:
     return frame["committed_spend_usd"].to_numpy(float) * share
 
 
+def committed_years(frame: pd.DataFrame, ref: dt.date, cap: float) -> tuple[np.ndarray, np.ndarray]:
+    """(years a commitment still binds the deployment, capped; out of contract). The lock-in of a
+    commitment is how long it binds, not its size against the spend: the amount is the stranded
+    loss, and more spend with the same commitment must never look safer. A blank end date binds a
+    year (as its commitment is all at risk); no commitment binds nothing."""
+    codes, dates = pd.factorize(frame["contract_end"])
+    end = pd.to_datetime(pd.Series(dates, dtype=object), errors="coerce")
+    years = np.append(((end - pd.Timestamp(ref)).dt.days / 365.25).to_numpy(float), np.nan)[codes]
+    _, expired = contract_position(frame, ref)
+    bound = np.where(np.isnan(years), 1.0, np.clip(np.nan_to_num(years), 0.0, cap))
+    return np.where(frame["committed_spend_usd"].to_numpy(float) > 0, bound, 0.0), expired
+
+
+def loss_bases(frame: pd.DataFrame, lib: Library, ref: dt.date) -> np.ndarray:
+    """(n, dims) what a full hit in each dimension costs the deployment before severity, vulnerability
+    and (for downtime) the outage hours: downtime per hour, spend, committed spend at risk on `ref`,
+    switching effort, compliance cost."""
+    a = lib.assumptions
+    weeks = a.base_switching_weeks.value * (1 + a.weeks_per_feature_share.value * feature_count(frame))
+    hourly = lookup(frame["criticality"], {c.value: v for c, v in a.downtime_usd_per_hour.value.items()})
+    comp = lookup(frame["data_sensitivity"], {s.value: v for s, v in a.compliance_usd.value.items()})
+    by_dim = {"continuity": hourly, "cost": frame["annual_spend_usd"].to_numpy(float),
+              "contract": committed_at_risk(frame, ref),
+              "capability": a.person_week_usd.value * weeks, "compliance": comp}
+    return np.column_stack([by_dim[d] for d in DIMENSIONS]) if len(frame) else np.zeros((0, len(DIMENSIONS)))
+
+
+def outcome_hours(outcomes: OutcomeTable) -> np.ndarray:
+    """(outcomes, dims): 1, but the outcome's outage hours for the downtime dimension."""
+    hours = np.ones((len(outcomes.ids), len(DIMENSIONS)))
+    hours[:, DIMENSIONS.index("continuity")] = outcomes.outage_hours
+    return hours
+
+
+def pert_mean(low: float, mode: float, high: float) -> float:
+    return (low + 4 * mode + high) / 6
+
+
 def vulnerability_factors(
     frame: pd.DataFrame, answers: AnswerMap, lib: Library, ref: dt.date, controls: bool = True
 ) -> tuple[list[Factor], list[list[str]]]:
@@ -270,18 +317,13 @@ def vulnerability_factors(
         fb_idx, ab_idx = np.zeros(n, dtype=int), np.zeros(n, dtype=int)
     step_f = np.array([sc.proprietary_feature_step.get(d, 0.0) for d in DIMENSIONS])
     step_c = np.array([sc.committed_spend_step.get(d, 0.0) for d in DIMENSIONS])
-    spend = frame["annual_spend_usd"].to_numpy(float)
-    committed = committed_at_risk(frame, ref)
-    _, expired = contract_position(frame, ref)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(spend > 0, committed / spend, np.where(committed > 0, np.inf, 0.0))
-    ratio = np.minimum(ratio, sc.committed_ratio_cap)
+    bound, expired = committed_years(frame, ref, sc.committed_years_cap)
     ooc = np.array([sc.out_of_contract.get(d, 1.0) for d in DIMENSIONS])
     factors = [
         Factor("fallback_status", fb_t[fb_idx], touched(fb_t)),
         Factor("abstraction_layer", ab_t[ab_idx], touched(ab_t)),
         Factor("proprietary_features", 1 + feature_count(frame)[:, None] * step_f, touched(step_f[None] + 1)),
-        Factor("committed_spend", 1 + ratio[:, None] * step_c, touched(step_c[None] + 1)),
+        Factor("committed_spend", 1 + bound[:, None] * step_c, touched(step_c[None] + 1)),
         Factor("out_of_contract", np.where(expired[:, None], ooc[None, :], 1.0), touched(ooc[None])),
     ]
     arrays, assumed = answer_factor_arrays(frame["deployment_id"].tolist(), answers, lib.questions, ref,
@@ -332,7 +374,7 @@ def saturate(raw: np.ndarray) -> np.ndarray:
 class Scores:
     """Per-deployment results plus the arrays behind the drivers, the loss model and the simulation."""
 
-    table: pd.DataFrame  # deployment_id, score, likelihood, impact, rating, p_hit, impact_raw, dimension columns
+    table: pd.DataFrame  # deployment_id, score, likelihood, impact, rating, p_hit, p_reach, impact_usd, dimensions
     outcome_points: np.ndarray  # (n, outcomes) score points per outcome, rows add up to score ((n, 0) if not asked)
     factors: list[Factor]
     assumed: list[list[str]]
@@ -341,6 +383,7 @@ class Scores:
     outcomes: OutcomeTable
     profiles: Profiles  # the severities per exposure profile (re-used to score levers on the same rows)
     profile_relief: Relief  # relief per profile
+    loss: np.ndarray  # (n, dims) closed-form expected annual loss (USD) by component
 
     # Per-deployment expansions of the profiles, built only when asked for (tests and benchmarks;
     # the engine works per profile).
@@ -362,10 +405,13 @@ def score(
     """Score every deployment of a validated inventory frame against the events of the library.
     `profiles`: exposure profiles already computed for these rows — valid only when channel, vendor,
     jurisdiction, features and event-scoped answers are unchanged (a lever re-scored on its target).
-    `lean=True` gives only what scores and expected losses need (the recommender scores every option
-    this way): no per-outcome score points (drivers), likelihood, impact or rating."""
+    `lean=True` gives only what scores and expected losses need (the recommender scores every
+    option this way): no per-outcome score points (drivers), likelihood, impact or rating.
+    `ref`: the assessment date contracts are measured against (default: the library's)."""
     ref = ref or lib.reference_date
     outcomes = outcome_table(lib, probabilities)
+    answers = with_inventory_facts(frame["deployment_id"].tolist(), frame["fallback_status"].tolist(), answers,
+                                   lib.questions)
     if profiles is None:
         # answers that blunt particular events (an IP indemnity for copyright outcomes, a long
         # deprecation notice for model retirements) scale those events' severities
@@ -373,10 +419,52 @@ def score(
                                        use_defaults_only=not controls)
         profiles = exposure_profiles(frame, lib, scoped)
     factors, assumed = vulnerability_factors(frame, answers, lib, ref, controls)
-    raw = np.full((len(frame), len(DIMENSIONS)), lib.scoring.base_vulnerability)
+    raw = _raw_vulnerability(lib, factors, len(frame))
+    bases = loss_bases(frame, lib, ref)
+    chances = None
+    if not lean:
+        # What reaches a deployment, and whether it is material, is judged before its controls
+        # (inventory and answers): a control lowers the loss when something happens (the impact),
+        # never the likelihood that it does.
+        inh_profiles, inh_raw = profiles, raw
+        if controls:
+            inh_raw = _inherent_raw(lib, factors, len(frame), ref)
+            scoped_ids = {qid for qid, q in lib.questions.items() if q.scope_events and not q.record_only}
+            if any(scoped_ids.intersection(per) for per in answers.values()):  # else the severities are the same
+                inh_profiles = exposure_profiles(frame, lib, scoped_answer_factors(
+                    frame["deployment_id"].tolist(), answers, lib.questions, ref, use_defaults_only=True))
+        material = _material(inh_profiles, saturate(inh_raw) * bases, outcome_hours(outcomes),
+                             lib.profile.risk_appetite.materiality_usd)
+        reach = _p_any(outcomes.annual, inh_profiles.pos.max(axis=2) > 0, outcomes.event_index)  # per profile
+        chances = (_p_any(outcomes.annual, material, outcomes.event_index), reach[inh_profiles.inverse])
+    return _combine(frame, lib, outcomes, profiles, raw, factors, assumed, bases, chances)
+
+
+def _inherent_raw(lib: Library, factors: list[Factor], n: int, ref: dt.date) -> np.ndarray:
+    """The raw vulnerability without controls (what `vulnerability_factors(controls=False)` gives),
+    from the residual factors: no fallback, no abstraction layer, every answer at its default."""
+    sc = lib.scoring.factors
+    raw = np.full((n, len(DIMENSIONS)), lib.scoring.base_vulnerability)
+    for f in factors:
+        if f.id == "fallback_status":
+            row = sc.fallback_status[FallbackStatus.none]
+        elif f.id == "abstraction_layer":
+            row = sc.abstraction_layer["no"]
+        elif f.id.startswith("q:"):
+            q = lib.questions[f.id[2:]]
+            row = answer_factors(q, q.default, ref)
+        else:  # inventory facts, not controls: the same with or without controls
+            raw = raw * f.values
+            continue
+        raw = raw * np.array([row.get(d, 1.0) for d in DIMENSIONS])[None, :]
+    return raw
+
+
+def _raw_vulnerability(lib: Library, factors: list[Factor], n: int) -> np.ndarray:
+    raw = np.full((n, len(DIMENSIONS)), lib.scoring.base_vulnerability)
     for f in factors:
         raw = raw * f.values
-    return _combine(frame, lib, outcomes, profiles, raw, factors, assumed, lean)
+    return raw
 
 
 def _favourable_events(annual: np.ndarray, neg: np.ndarray, event_index: np.ndarray):
@@ -469,10 +557,13 @@ def _p_any(annual: np.ndarray, which: np.ndarray, event_index: np.ndarray) -> np
     one_hot = np.zeros((len(event_index), n_events))
     one_hot[np.arange(len(event_index)), event_index] = 1.0
     p_event = (which * annual[None, :]) @ one_hot
-    return -np.expm1(np.log1p(-np.minimum(p_event, 1 - 1e-12)).sum(axis=1))
+    return np.maximum(-np.expm1(np.log1p(-np.minimum(p_event, 1 - 1e-12)).sum(axis=1)), 0.0)
 
 
-def _combine(frame, lib, outcomes, profiles: Profiles, raw, factors, assumed, lean: bool) -> Scores:
+def _combine(frame, lib, outcomes, profiles: Profiles, raw, factors, assumed, bases: np.ndarray,
+             chances: tuple[np.ndarray, np.ndarray] | None) -> Scores:
+    """Scores, expected losses and, given `chances` (the annual chance that anything material, and
+    that anything at all, reaches each deployment; None: lean), drivers, likelihood, impact, rating."""
     sc = lib.scoring
     annual = outcomes.annual
     ev = outcomes.event_index
@@ -484,40 +575,49 @@ def _combine(frame, lib, outcomes, profiles: Profiles, raw, factors, assumed, le
     final = vw * relief_p.grouped(profiles.pos, annual)[inv]  # (n, k)
     raw_score = sc.calibration * final @ dim_w
     scores = 100 * -np.expm1(-raw_score)
+    a = lib.assumptions
+    # closed-form expected annual loss: severity x hours x relief summed per profile, then x vulnerability
+    # x loss base per deployment x the PERT mean of the magnitude (the simulation converges to it)
+    # (occurrences a year: an outage or price change can happen more than once, OutcomeTable.frequency)
+    loss = (vuln * bases * relief_p.grouped(profiles.pos * outcome_hours(outcomes)[None], outcomes.frequency)[inv]
+            * pert_mean(a.pert_low.value, 1.0, a.pert_high.value))
     table = pd.DataFrame({"deployment_id": frame["deployment_id"].to_numpy(), "score": scores})
     for k, d in enumerate(DIMENSIONS):
         table[d] = 100 * -np.expm1(-sc.calibration * final[:, k])
-    if lean:
-        return Scores(table, np.zeros((len(frame), 0)), factors, assumed, raw, vuln, outcomes, profiles, relief_p)
+    if chances is None:
+        return Scores(table, np.zeros((len(frame), 0)), factors, assumed, raw, vuln, outcomes, profiles, relief_p,
+                      loss)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_raw = np.where(raw_score > 0, scores / raw_score, 0.0)
     adverse_p = annual[None, :, None] * profiles.pos
     contrib_p = adverse_p + _relief_points(adverse_p, relief_p, annual, profiles.neg)  # linear in vw
     outcome_points = per_raw[:, None] * sc.calibration * np.einsum("nk,nok->no", vw * dim_w, contrib_p[inv])
 
-    material = _material(profiles, vuln, sc.materiality)  # (n, o)
-    hit_any_p = profiles.pos.max(axis=2) > 0
-    p_hit = _p_any(annual, material, ev)
-    # Impact: the expected harm in a year in which anything reaches the deployment (expected yearly
-    # harm / chance that any outcome reaches it). The denominator does not depend on the controls,
-    # so adding a control can only lower the impact.
-    p_reach = _p_any(annual, hit_any_p, ev)[inv]
+    # Likelihood: the annual chance that anything material reaches the deployment. Impact: the loss
+    # when something does — the expected annual loss over the chance that anything reaches it (the
+    # expected loss of such a year, exactly: nothing is lost in the other years), banded by the
+    # organisation's risk appetite in money. Neither chance depends on the controls, so a control
+    # moves the impact exactly as much as it moves the loss, and for equal chances the rating
+    # follows the expected loss.
+    p_hit, p_reach = chances
     with np.errstate(divide="ignore", invalid="ignore"):
-        impact_raw = np.where(p_reach > 0, (final @ dim_w) / p_reach, 0.0)
+        impact_usd = np.where(p_reach > 0, loss.sum(axis=1) / p_reach, 0.0)
     likelihood = band(p_hit, sc.likelihood_bounds)
-    impact = np.where(hit_any_p.any(axis=1)[inv], band(impact_raw, sc.impact_bounds), 1)
+    impact = band(impact_usd, list(lib.profile.risk_appetite.impact_usd))
     table.insert(2, "likelihood", likelihood)
     table.insert(3, "impact", impact)
     table.insert(4, "rating", rating_of(likelihood * impact, sc.rating_bounds))
     table.insert(5, "p_hit", p_hit)
-    table.insert(6, "impact_raw", impact_raw)
-    return Scores(table, outcome_points, factors, assumed, raw, vuln, outcomes, profiles, relief_p)
+    table.insert(6, "p_reach", p_reach)
+    table.insert(7, "impact_usd", impact_usd)
+    return Scores(table, outcome_points, factors, assumed, raw, vuln, outcomes, profiles, relief_p, loss)
 
 
-def _material(profiles: Profiles, vuln: np.ndarray, threshold: float) -> np.ndarray:
-    """(n, outcomes) bool: the outcome's severity x vulnerability reaches the materiality threshold
-    in some dimension. Worked out per profile on the outcomes that reach it at all (most severities
-    are zero), instead of over the full deployments x outcomes x dimensions tensor."""
+def _material(profiles: Profiles, exposed: np.ndarray, hours: np.ndarray, threshold_usd: float) -> np.ndarray:
+    """(n, outcomes) bool: the outcome would cost the deployment at least `threshold_usd` (the modal
+    loss: severity x hours x vulnerability x loss base, summed over the dimensions). `exposed` is
+    vulnerability x loss base (n, dims). Worked out per profile on the outcomes that reach it at all
+    (most severities are zero), instead of over the full deployments x outcomes x dimensions tensor."""
     n, n_out = len(profiles.inverse), profiles.pos.shape[1]
     out = np.zeros((n, n_out), dtype=bool)
     order = np.argsort(profiles.inverse, kind="stable")
@@ -526,8 +626,7 @@ def _material(profiles: Profiles, vuln: np.ndarray, threshold: float) -> np.ndar
         rows = order[bounds[p]:bounds[p + 1]]
         cols = np.flatnonzero(profiles.pos[p].max(axis=1) > 0)
         if len(rows) and len(cols):
-            hit = (profiles.pos[p, cols, :][None, :, :] * vuln[rows, None, :]).max(axis=2) >= threshold
-            out[np.ix_(rows, cols)] = hit
+            out[np.ix_(rows, cols)] = exposed[rows] @ (profiles.pos[p, cols, :] * hours[cols]).T >= threshold_usd
     return out
 
 

@@ -29,7 +29,7 @@ import pandas as pd
 
 from risk_models.config.domain import DIMENSIONS
 from risk_models.config.loader import Library
-from risk_models.engine.score import MAX_RELIEF, Scores, committed_at_risk, feature_count, lookup
+from risk_models.engine.score import MAX_RELIEF, Scores, loss_bases, outcome_hours
 
 TABLE_BITS = 12  # the PERT table has 2^12 entries: a deployment's draw is the top 12 bits of its hash
 TABLE_SIZE = 1 << TABLE_BITS
@@ -56,29 +56,9 @@ def pert_table(low: float, mode: float, high: float, size: int = TABLE_SIZE) -> 
     return (low + (high - low) * np.interp(q, cdf, x)).astype(np.float32)
 
 
-def pert_mean(low: float, mode: float, high: float) -> float:
-    return (low + 4 * mode + high) / 6
-
-
-def loss_bases(frame: pd.DataFrame, lib: Library) -> np.ndarray:
-    """(n, dims) what a full hit in each dimension costs the deployment before severity, vulnerability
-    and (for downtime) the outage hours: spend, committed spend at risk, switching effort,
-    downtime per hour, compliance cost."""
-    a = lib.assumptions
-    weeks = a.base_switching_weeks.value * (1 + a.weeks_per_feature_share.value * feature_count(frame))
-    hourly = lookup(frame["criticality"], {c.value: v for c, v in a.downtime_usd_per_hour.value.items()})
-    comp = lookup(frame["data_sensitivity"], {s.value: v for s, v in a.compliance_usd.value.items()})
-    by_dim = {"continuity": hourly, "cost": frame["annual_spend_usd"].to_numpy(float),
-              "contract": committed_at_risk(frame, lib.reference_date),
-              "capability": a.person_week_usd.value * weeks, "compliance": comp}
-    return np.column_stack([by_dim[d] for d in DIMENSIONS]) if len(frame) else np.zeros((0, len(DIMENSIONS)))
-
-
 def hours_by_outcome(scores: Scores) -> np.ndarray:
     """(outcomes, dims): 1, but the outcome's outage hours for the downtime dimension."""
-    hours = np.ones((len(scores.outcomes.ids), len(DIMENSIONS)))
-    hours[:, DIMENSIONS.index("continuity")] = scores.outcomes.outage_hours
-    return hours
+    return outcome_hours(scores.outcomes)
 
 
 def loss_tensor(frame: pd.DataFrame, scores: Scores, lib: Library, dtype: type = np.float64) -> np.ndarray:
@@ -86,24 +66,26 @@ def loss_tensor(frame: pd.DataFrame, scores: Scores, lib: Library, dtype: type =
     the continuity part only for outcomes that cause an outage, for their outage hours. Built as
     (severity x hours per exposure profile) x (vulnerability x loss base per deployment): one
     gather and one product over the full tensor."""
-    per_profile = (scores.profiles.pos * hours_by_outcome(scores)[None]).astype(dtype, copy=False)
+    per_profile = (scores.profiles.pos * outcome_hours(scores.outcomes)[None]).astype(dtype, copy=False)
     out = per_profile[scores.profiles.inverse]
-    out *= (scores.vulnerability * loss_bases(frame, lib)).astype(dtype, copy=False)[:, None, :]
+    out *= (scores.vulnerability * loss_bases(frame, lib, lib.reference_date)).astype(dtype, copy=False)[:, None, :]
     return out
 
 
 def expected_loss_components(frame: pd.DataFrame, scores: Scores, lib: Library,
                              outcomes: np.ndarray | None = None) -> np.ndarray:
     """(n, dims) closed-form expected annual loss by component (see COMPONENTS); rows add up to the
-    deployment's expected loss. The outcome sum is done once per exposure profile (severity x hours
-    x relief), then scaled by each deployment's vulnerability and loss bases. `outcomes` (a 0/1 mask)
-    keeps only the loss of those outcomes: the sum is linear in it, so the losses of a partition of the
-    outcomes add up to the whole."""
-    a = lib.assumptions
-    mean = pert_mean(a.pert_low.value, 1.0, a.pert_high.value)
-    freq = scores.outcomes.frequency if outcomes is None else scores.outcomes.frequency * outcomes
-    per_profile = scores.profile_relief.grouped(scores.profiles.pos * hours_by_outcome(scores)[None], freq)
-    return scores.vulnerability * loss_bases(frame, lib) * per_profile[scores.profiles.inverse] * mean
+    deployment's expected loss (computed with the scores: the rating is banded on it). `outcomes` (a 0/1
+    mask) keeps only the loss of those outcomes: the outcome sum is linear in it, so the losses of a
+    partition of the outcomes add up to the whole."""
+    if outcomes is None:
+        return scores.loss
+    hours = outcome_hours(scores.outcomes)[None]
+    freq = scores.outcomes.frequency
+    whole = scores.profile_relief.grouped(scores.profiles.pos * hours, freq)
+    part = scores.profile_relief.grouped(scores.profiles.pos * hours, freq * outcomes)
+    share = np.divide(part, whole, out=np.zeros_like(part), where=whole > 0)
+    return scores.loss * share[scores.profiles.inverse]
 
 
 def expected_losses_exact(frame: pd.DataFrame, scores: Scores, lib: Library) -> np.ndarray:

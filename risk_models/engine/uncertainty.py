@@ -26,14 +26,8 @@ import numpy as np
 import pandas as pd
 
 from risk_models.config.loader import Library
-from risk_models.engine.score import MAX_RELIEF, Scores, annual_frequency, relief_of
-from risk_models.engine.simulation import (
-    SimulationResult,
-    hours_by_outcome,
-    loss_bases,
-    pert_mean,
-    stream,
-)
+from risk_models.engine.score import MAX_RELIEF, Scores, annual_frequency, loss_bases, pert_mean, relief_of
+from risk_models.engine.simulation import SimulationResult, hours_by_outcome, stream
 
 PARAMETER_SETS = 200  # sets for the expected loss (closed form: cheap)
 VAR_SETS = 100  # the first VAR_SETS of them also simulate YEARS_PER_SET years each for VaR
@@ -128,7 +122,7 @@ def outcome_expected_losses(frame: pd.DataFrame, scores: Scores, lib: Library, p
     mean = pert_mean(a.pert_low.value, 1.0, a.pert_high.value)
     prof = scores.profiles
     n_prof, n_out, k = prof.pos.shape
-    per_dep = scores.vulnerability * loss_bases(frame, lib)  # (n, k)
+    per_dep = scores.vulnerability * loss_bases(frame, lib, lib.reference_date)  # (n, k)
     weight = np.column_stack([np.bincount(prof.inverse, weights=per_dep[:, j], minlength=n_prof)
                               for j in range(k)]) if len(frame) else np.zeros((n_prof, k))
     prob = np.ones((1, n_out)) if params is None else params.probability

@@ -16,7 +16,7 @@ REGULATORY_BASIS = ["EU DORA (Regulation 2022/2554) Art. 28(8)", "EBA Guidelines
 
 
 def _answer(a: Assessment, dep: str, qid: str) -> tuple[object, bool]:
-    given = a.answers.get(dep, {})
+    given = a.answers_in_effect.get(dep, {})
     return (given[qid], False) if qid in given else (a.lib.questions[qid].default, True)
 
 

@@ -9,6 +9,7 @@ it about every option's target state, so a feasible option never lands on a warn
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -36,10 +37,11 @@ def availability_message(lib: Library, channel: str, vendor: str, model: str, ju
     return None
 
 
-def plausibility_warnings(frame: pd.DataFrame, lib: Library) -> list[RowError]:
+def plausibility_warnings(frame: pd.DataFrame, lib: Library,
+                          answers: Mapping[str, Mapping[str, object]] | None = None) -> list[RowError]:
     if not len(frame):
         return []
-    out: list[RowError] = []
+    out: list[RowError] = _exit_plan_contradictions(frame, lib, answers or {})
     keys = frame[["channel", "model_vendor", "model", "jurisdiction"]].astype(str)
     codes, uniq = pd.factorize(pd.MultiIndex.from_frame(keys))
     messages = [availability_message(lib, *u) for u in uniq]
@@ -61,6 +63,31 @@ def plausibility_warnings(frame: pd.DataFrame, lib: Library) -> list[RowError]:
         out.append(RowError(line=_int(lines[i]), deployment_id=deps[i], column="region", value=regions[i],
                             message=foreign[codes[i]]))
     return sorted(out, key=lambda e: (e.line or 0, e.column or ""))
+
+
+# what each exit-plan answer says about the fallback (an inventory status it contradicts)
+_EXIT_PLAN_FITS = {"none": {"none"}, "documented": {"documented"}, "tested": {"tested", "active"}}
+
+
+def _exit_plan_contradictions(frame: pd.DataFrame, lib: Library,
+                              answers: Mapping[str, Mapping[str, object]]) -> list[RowError]:
+    """An exit-plan answer that contradicts the inventory's fallback status: listed, not resolved
+    (the answer is used; the user corrects one of them)."""
+    q = lib.questions.get("exit_plan_exists")
+    if q is None or not answers:
+        return []
+    labels = {o.value: o.label for o in q.options}
+    lines = frame["line"].tolist() if "line" in frame else [None] * len(frame)
+    out = []
+    for i, (dep, status) in enumerate(zip(frame["deployment_id"].tolist(), frame["fallback_status"].tolist(),
+                                          strict=True)):
+        given = answers.get(dep, {}).get("exit_plan_exists")
+        if given is not None and status not in _EXIT_PLAN_FITS.get(str(given), {status}):
+            out.append(RowError(
+                line=_int(lines[i]), deployment_id=dep, column="fallback_status", value=str(status),
+                message=f"the questionnaire answers '{labels.get(given, given)}' to \"{q.text}\" but the "
+                        f"inventory's fallback status is '{status}'; the answer is used — correct the one that is wrong"))
+    return out
 
 
 def _int(x) -> int | None:

@@ -17,6 +17,32 @@ from risk_models.io.safe_yaml import load_user_json, load_user_yaml
 
 AnswerMap = dict[str, dict[str, Answer]]
 
+# The exit-plan answer the inventory's fallback status implies (a fallback that is tested, or already
+# serves traffic, is an exit plan documented and tested). `none` implies nothing beyond the default.
+EXIT_PLAN_QUESTION = "exit_plan_exists"
+EXIT_PLAN_OF_FALLBACK = {"documented": "documented", "tested": "tested", "active": "tested"}
+
+
+def with_inventory_facts(deployment_ids: Iterable[str], fallback_status: Iterable[str], answers: AnswerMap,
+                         questions: Mapping[str, Question]) -> AnswerMap:
+    """The answers, with the exit-plan question answered from the inventory where the questionnaire
+    left it open: a row the inventory records as tested must not carry the "no exit plan" default.
+    An answer given is never overwritten (a contradiction is a plausibility warning)."""
+    if EXIT_PLAN_QUESTION not in questions:
+        return answers
+    out: AnswerMap | None = None
+    # rows that answered nothing share one answers dict per implied value: the engine groups rows by
+    # their answers dict, so 20,000 unanswered tested rows stay one group
+    shared = {v: {EXIT_PLAN_QUESTION: v} for v in set(EXIT_PLAN_OF_FALLBACK.values())}
+    for dep, status in zip(deployment_ids, fallback_status, strict=True):
+        implied = EXIT_PLAN_OF_FALLBACK.get(status)
+        given = answers.get(dep)
+        if implied is None or (given and EXIT_PLAN_QUESTION in given):
+            continue
+        out = dict(answers) if out is None else out
+        out[dep] = {**given, EXIT_PLAN_QUESTION: implied} if given else shared[implied]
+    return answers if out is None else out
+
 def validate_answers(
     raw: Mapping[str, Any], questions: Mapping[str, Question], deployment_ids: Iterable[str] | None = None
 ) -> tuple[AnswerMap, list[RowError]]:

@@ -9,6 +9,7 @@ import math
 
 from risk_models.config.assumptions import PARAMETER_LABELS
 from risk_models.config.palette import signed_usd, usd
+from risk_models.config.profile import DEFAULT_IMPACT_USD
 
 COMPONENT_LABELS = {"price": "price / cost", "stranded_commitment": "stranded commitment", "switching": "switching",
                     "downtime": "downtime", "compliance": "compliance"}
@@ -59,6 +60,8 @@ def method_paragraphs(rep: dict) -> list[str]:
     from risk_models.config.labels import human, report_labels
     labels = report_labels(rep)
     regimes = ", ".join(human("regime", r, labels) for r in profile.get("regimes") or []) or "none"
+    bands = (profile.get("risk_appetite") or {}).get("impact_usd") or DEFAULT_IMPACT_USD  # older reports: defaults
+    appetite = [f"${v:,.0f}" for v in bands]
     return [
         "Events. The scenario pack (litigation, contracts, regulation; as of "
         f"{lib['as_of']}, {lib['horizon_months']}-month horizon) plus baseline events every provider is exposed to "
@@ -68,19 +71,21 @@ def method_paragraphs(rep: dict) -> list[str]:
         "list and a confidence.",
         "Probabilities. " + lib.get("probability_method", ""),
         "Scores. Exposure of a deployment to an outcome = annual probability × severity (the largest impact rule "
-        "that matches its channel, model vendor, proprietary features, data region, or the organisation's "
-        f"regulatory regimes — here: {regimes}) × vulnerability × weight (criticality; data sensitivity for "
+        "that matches its channel, model vendor, proprietary features, data region, or — for legal and regulatory "
+        f"outcomes — the organisation's regimes (here: {regimes}) and where it is established, wherever its data sits) × vulnerability × weight (criticality; data sensitivity for "
         "compliance), over continuity, cost, contract, capability and compliance. Vulnerability = 1 − exp(−0.35 × "
-        "product of named factors: fallback status, abstraction layer, proprietary features, committed spend still "
-        "under contract, out-of-contract terms, questionnaire answers with conservative defaults where unanswered): "
+        "product of named factors: fallback status, abstraction layer, proprietary features, the years a "
+        "commitment still binds, out-of-contract terms, questionnaire answers with conservative defaults where unanswered): "
         "every control lowers it. Favourable outcomes of other events (exit paths opening up) relieve what remains. "
         "The 0–100 score saturates the weighted sum; the outcome drivers add up to it.",
-        "Rating. Likelihood (1–5) bands the annual chance that at least one material outcome (severity × "
-        "vulnerability reaching the materiality threshold in some dimension) happens, so controls that blunt an "
-        "outcome can lower it; impact (1–5) bands the expected harm in a year in which anything reaches the "
-        "deployment. The rating is the cell of the 5×5 matrix (likelihood × impact ≥ 20 critical, ≥ 10 high, ≥ 5 "
-        "medium), so two deployments with similar scores can sit in different cells: the score measures expected "
-        "exposure, the rating how likely and how severe.",
+        "Rating. Likelihood (1–5) bands the annual chance that anything material reaches the deployment (an "
+        f"outcome that could cost it at least {appetite[0]} before its controls); impact (1–5) is the loss when "
+        "something does — the expected annual loss divided by the chance that anything reaches it — banded by the "
+        f"organisation's risk appetite: minor from {appetite[0]}, moderate from {appetite[1]}, major from "
+        f"{appetite[2]}, severe from {appetite[3]}. Controls never change the likelihood (a tested fallback does not "
+        "stop an outage) and lower the impact as much as they lower the loss. The rating is the cell of the 5×5 "
+        "matrix (likelihood × impact ≥ 20 critical, ≥ 12 high, ≥ 5 medium), so for equal likelihood the rating "
+        "follows the expected loss.",
         f"Losses. Expected annual loss per deployment is computed in closed form and broken down into price, "
         f"stranded commitment (committed spend still under contract), switching, downtime (only outcomes that can "
         f"cause an outage, for their outage hours) and compliance. The portfolio distribution (VaR, loss "

@@ -78,8 +78,9 @@ def score_rating_note(rep: dict) -> str:
                 pair = (lo, hi)
                 break
     text = ("Score and rating measure different things: the score (0–100) is the expected exposure summed over all "
-            "outcomes; the rating comes from the likelihood × impact cell of the matrix (L×I ≥ 20 critical, ≥ 10 high, "
-            "≥ 5 medium).")
+            "outcomes; the rating comes from the likelihood × impact cell of the matrix (L×I ≥ 20 critical, ≥ 12 high, "
+            "≥ 5 medium), where impact is the loss in money when something reaches the deployment, so the rating "
+            "follows the expected loss.")
     if pair:
         lo, hi = pair
         text += (f" So {lo['deployment_id']} scores {lo['score']:.1f} and is {lo['rating']} (L{lo['likelihood']} × "
@@ -146,7 +147,9 @@ def exec_page(rep: dict, comparison: dict | None, styles: dict, width: float) ->
     out.append(Spacer(1, 2 * mm))
     top = sorted(deps, key=lambda d: -d["score"])[:3]
     side = [Paragraph("<b>Risk matrix</b>: deployments per likelihood × impact cell; the colour is the cell's "
-                      "rating (see the legend).", styles["small"]),
+                      "rating (see the legend). Likelihood: the annual chance that anything material reaches the "
+                      "deployment; impact: the loss when it does, banded by the organisation's risk appetite.",
+                      styles["small"]),
             Paragraph(markup(score_rating_note(rep)), styles["small"])]
     if top:
         side.append(Paragraph("<b>Most exposed</b>: " + "; ".join(
