@@ -171,3 +171,18 @@ def test_the_app_shows_the_case_update_before_a_pack_is_used(lib):
     update = next(d.value for d in at.dataframe if "What changed" in d.value.columns)
     assert list(update["Case"]) == ["Musk v. Altman / OpenAI & Microsoft — Ninth Circuit appeal"]
     assert any("Case update (" in c.value for c in at.code)
+
+
+def test_model_retirement_dates_the_firm_recorded_are_dates_to_watch(demo):
+    import dataclasses
+    when = demo.lib.reference_date + dt.timedelta(days=40)
+    answers = {d: dict(v) for d, v in demo.answers.items()}
+    for dep in ("DEP-001", "DEP-002"):
+        answers.setdefault(dep, {})["model_retirement_date"] = when
+    a = dataclasses.replace(demo, answers=answers)
+    items = [w for w in watch_dates(a, 90) if w.kind == "Model retirement"]
+    models = dict(zip(a.frame["deployment_id"], a.frame["model"], strict=True))
+    expected = {models["DEP-001"], models["DEP-002"]}
+    assert {w.title.split(" retired")[0] for w in items} == expected and all(w.date == when for w in items)
+    assert sorted(d for w in items for d in w.deployments) == ["DEP-001", "DEP-002"]
+    assert not [w for w in watch_dates(a, 30) if w.kind == "Model retirement"]  # outside the window

@@ -177,7 +177,7 @@ def stress_case(a: Assessment, outcome_id: str) -> Assessment:
 
 class WatchItem(BaseModel):
     date: dt.date
-    kind: str  # "Case milestone", "Contract notice deadline", "Contract ends", "Review due"
+    kind: str  # "Case milestone", "Contract notice deadline", "Contract ends", "Model retirement", "Review due"
     title: str
     reassess: str
     source_url: str | None = None
@@ -221,6 +221,21 @@ def _contract_items(a: Assessment, start: dt.date, end: dt.date) -> list[WatchIt
     return items
 
 
+def _retirement_items(a: Assessment, start: dt.date, end: dt.date) -> list[WatchItem]:
+    """The model retirement dates the firm recorded (question model_retirement_date), one item per date
+    and model, naming the deployments that must have moved by then."""
+    by_date: dict[tuple[dt.date, str], list[str]] = {}
+    models = dict(zip(a.frame["deployment_id"], a.frame["model"], strict=True))
+    for dep, answers in a.answers.items():
+        when = answers.get("model_retirement_date")
+        if isinstance(when, dt.date) and start <= when <= end and dep in models:
+            by_date.setdefault((when, models[dep]), []).append(dep)
+    return [WatchItem(date=d, kind="Model retirement", title=f"{model} retired ({len(deps)} deployment(s))",
+                      reassess="Migrate to the successor model and re-test before this date; check the exit plan "
+                               "and the target's availability.", deployments=sorted(deps))
+            for (d, model), deps in by_date.items()]
+
+
 def _review_items(a: Assessment, start: dt.date, end: dt.date,
                   last_reviewed: dict[str, dt.date]) -> list[WatchItem]:
     if not last_reviewed:  # never reviewed = due now for every row: one line says it, not one per row
@@ -241,8 +256,8 @@ def watch_dates(a: Assessment, within_days: int = 90, today: dt.date | None = No
     """Every dated thing to act on from `today` (the assessment date) to `within_days` after it."""
     start = today or a.lib.reference_date
     end = start + dt.timedelta(days=within_days)
-    items = milestone_items(a.lib, start, end) + _contract_items(a, start, end) + _review_items(a, start, end,
-                                                                                         last_reviewed or {})
+    items = (milestone_items(a.lib, start, end) + _contract_items(a, start, end) + _retirement_items(a, start, end)
+             + _review_items(a, start, end, last_reviewed or {}))
     return sorted_items(items)
 
 
