@@ -8,7 +8,9 @@ import json
 from streamlit.testing.v1 import AppTest
 
 from tests.cli_run import run_cli
-from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY
+from tests.conftest import DEMO_ANSWERS, DEMO_INVENTORY, ROOT
+
+DEMO_PROFILE = ROOT / "config" / "demo" / "profile.yaml"
 
 APP = "../dashboard/app.py"
 
@@ -51,8 +53,9 @@ def test_cases_page_lists_opens_and_stresses_a_case(tmp_path):
     assert not at.exception, at.exception
     shown = {m.label: m for m in at.metric if m.label in ("Expected annual loss", "VaR 95 (annual)")}
     out = tmp_path / "stress.json"
-    r = run_cli("assess", DEMO_INVENTORY, "--answers", DEMO_ANSWERS, "--stress", "musk_appeal_reversed",
-                "--json", out)
+    # the demo workspace's profile (Example Bank plc: regimes, risk appetite), as the app assesses it
+    r = run_cli("assess", DEMO_INVENTORY, "--answers", DEMO_ANSWERS, "--profile", DEMO_PROFILE,
+                "--stress", "musk_appeal_reversed", "--json", out)
     assert r.returncode == 0, r.stderr
     cli = json.loads(out.read_text())["stress"]["portfolio"]
     assert shown["Expected annual loss"].value == f"${cli['expected_annual_loss_usd']['after']:,.0f}"

@@ -139,7 +139,7 @@ def test_failing_export_does_not_stop_the_others(tmp_path, monkeypatch, capsys):
     # the other three were written in full
     assert len(json.loads((tmp_path / "r.json").read_text())["deployments"]) == 61
     csv_lines = (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert csv_lines[0].startswith("deployment_id,") and len(csv_lines) == 62
+    assert csv_lines[0].startswith("Deployment,") and len(csv_lines) == 62
     assert "Deployments assessed: 61" in (tmp_path / "r.md").read_text()
 
 

@@ -192,6 +192,9 @@ def test_the_method_worked_example_exits_match_the_engine(lib):
     line = next(x for x in text.splitlines() if x.startswith("| recommended exit (risk · cost, apart) |"))
     cells = [c.strip() for c in line.strip("|").split("|")[1:]]
     demo_lib = with_profile(lib, load_profile(ROOT / "config" / "demo" / "profile.yaml", lib.regimes))
+    # the worked example's assessment date (its command's --as-of): contracts are measured against it
+    as_of = __import__("datetime").date.fromisoformat(re.search(r"--as-of (\d{4}-\d\d-\d\d)", (ROOT / "docs" / "method.md").read_text(encoding="utf-8")).group(1))
+    demo_lib = with_profile(demo_lib, demo_lib.profile.model_copy(update={"reporting_date": as_of}))
     answers, _ = validate_answers(read_answers_file(DEMO_ANSWERS), demo_lib.questions)
     a = assess(import_inventory(DEMO_INVENTORY, demo_lib), answers, demo_lib, trials=200, seed=0)
     r, ids = recommendations_of(a), list(a.frame["deployment_id"])

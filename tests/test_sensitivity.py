@@ -77,7 +77,7 @@ def test_demo_tornado(lib, small_assessment):
     # event groups: probability, severity and (outages) duration
     assert {"baseline.provider_outage.probability", "baseline.provider_outage.severity",
             "baseline.provider_outage.outage_hours"} <= set(rows)
-    assert {r["id"] for r in s["not_moved"]} == {"common_factor", "payback_years"}
+    assert {r["id"] for r in s["not_moved"]} == {"common_factor", "payback_years", "probability_spread", "severity_spread"}
     swings = [swing(r, "expected_loss") for r in s["rows"]]
     assert swings == sorted(swings, reverse=True) and swings[0] > 0
 
@@ -141,6 +141,9 @@ def test_method_doc_figures_match_the_demo(lib):
                   r"−([\d.]+) / \+([\d.]+) points", text)
     assert m, "the sentence quoting the demo's sensitivity is missing from docs/method.md"
     demo_lib = with_profile(lib, load_profile(ROOT / "config" / "demo" / "profile.yaml", lib.regimes))
+    # the worked example's assessment date (its command's --as-of): contracts are measured against it
+    as_of = __import__("datetime").date.fromisoformat(re.search(r"--as-of (\d{4}-\d\d-\d\d)", (ROOT / "docs" / "method.md").read_text(encoding="utf-8")).group(1))
+    demo_lib = with_profile(demo_lib, demo_lib.profile.model_copy(update={"reporting_date": as_of}))
     answers, _ = validate_answers(read_answers_file(DEMO_ANSWERS), demo_lib.questions)
     a = assess(import_inventory(DEMO_INVENTORY, demo_lib), answers, demo_lib, trials=100, seed=0)
     s = sensitivity(a.frame, a.answers, demo_lib, a.probabilities, a.residual)

@@ -40,6 +40,8 @@ LOW, HIGH = 0.5, 1.5
 NOT_MOVED = {
     "common_factor": "shapes only the simulated tail (VaR), not the closed-form expected loss",
     "payback_years": "ranks fallback options only; it feeds neither the score nor the expected loss",
+    "probability_spread": "widens or narrows the 90 % intervals only, not the point figures",
+    "severity_spread": "widens or narrows the 90 % intervals only, not the point figures",
 }
 
 
@@ -122,8 +124,9 @@ def _scoring_assumptions(lib: Library) -> list[Assumption]:
         Assumption("calibration", "Calibration constant of the 0–100 score", "Scoring", _num(sc.calibration),
                    "model constant (docs/method.md)",
                    lambda c, x: c.run(_scoring(c.lib, calibration=c.lib.scoring.calibration * x))),
-        Assumption("materiality", "Materiality threshold of the likelihood", "Scoring", _num(sc.materiality),
-                   "model constant", lambda c, x: c.run(_scoring(c.lib, materiality=min(c.lib.scoring.materiality * x, 0.999)))),
+        Assumption("risk_appetite", "Risk appetite: impact bands in money (the first is materiality)", "Scoring",
+                   " / ".join(_num(v) for v in lib.profile.risk_appetite.impact_usd),
+                   "organisation profile (defaults: an organisation assumption)", _appetite),
     ]
 
     def dim_weight(d: str) -> Callable[[_Context, float], Metrics]:
@@ -169,16 +172,23 @@ def _scoring_assumptions(lib: Library) -> list[Assumption]:
         out.append(Assumption(f"factors.{name}", label, "Scoring", _spread(getattr(f, name), neutral=0.0),
                               "model constant", lambda c, x, n=name: c.run(_factors(c.lib, **{
                                   n: {d: v * x for d, v in getattr(c.lib.scoring.factors, n).items()}}))))
-    out.append(Assumption("factors.committed_ratio_cap", "Cap of committed spend / annual spend", "Scoring",
-                          _num(f.committed_ratio_cap), "model constant",
-                          lambda c, x: c.run(_factors(c.lib, committed_ratio_cap=c.lib.scoring.factors.committed_ratio_cap * x))))
-    for name, label in (("likelihood_bounds", "Likelihood band bounds"), ("impact_bounds", "Impact band bounds")):
+    out.append(Assumption("factors.committed_years_cap", "Cap of the years a commitment still binds", "Scoring",
+                          _num(f.committed_years_cap), "model constant",
+                          lambda c, x: c.run(_factors(c.lib, committed_years_cap=c.lib.scoring.factors.committed_years_cap * x))))
+    for name, label in (("likelihood_bounds", "Likelihood band bounds"),):
         out.append(Assumption(name, label, "Scoring", " / ".join(_num(v) for v in getattr(sc, name)), "model constant",
                               lambda c, x, n=name: c.run(_scoring(c.lib, **{n: [v * x for v in getattr(c.lib.scoring, n)]}))))
     out.append(Assumption("rating_bounds", "Rating bounds (likelihood × impact)", "Scoring",
                           " / ".join(_num(v) for v in sc.rating_bounds.values()), "model constant",
                           lambda c, x: c.run(_scoring(c.lib, rating_bounds={k: v * x for k, v in c.lib.scoring.rating_bounds.items()}))))
     return out
+
+
+def _appetite(c: _Context, x: float) -> Metrics:
+    """Every impact band of the risk appetite times x (their ratios, checked by the profile, are kept)."""
+    ra = c.lib.profile.risk_appetite
+    moved = ra.model_copy(update={"impact_usd": tuple(v * x for v in ra.impact_usd)})
+    return c.run(dataclasses.replace(c.lib, profile=c.lib.profile.model_copy(update={"risk_appetite": moved})))
 
 
 def _spread(values: dict, neutral: float = 1.0) -> str:

@@ -16,7 +16,7 @@ from risk_models.config.schema import ScenariosFile
 from risk_models.io.safe_yaml import UnsafeInputError, load_user_yaml
 
 DEFAULT_MAX_AGE_DAYS = 90
-MAX_PACK_BYTES = 512 * 1024  # 13x the shipped pack (38 KB); parsing a larger text took seconds
+MAX_PACK_BYTES = 1024 * 1024  # 13x the shipped pack (74 KB with its cases and dates); parsing a larger text took seconds
 
 
 class LibrarySettings(BaseModel):
