@@ -40,7 +40,8 @@ pages = [
     (Permission.edit_assumptions, st.Page("views/settings.py", title="Settings", icon=":material/tune:")),
     (Permission.review, st.Page("views/audit.py", title="Audit", icon=":material/policy:")),
 ]
-nav = st.navigation([page for need, page in pages if need is None or auth.can(need)])
+# expanded: every page listed (collapsed, Streamlit hides all but the first 10 behind "View more")
+nav = st.navigation([page for need, page in pages if need is None or auth.can(need)], expanded=True)
 with st.sidebar:
     workspace_label, data_label = st.empty(), st.empty()
     auth.sidebar()

@@ -170,28 +170,32 @@ def test_answer_a_questionnaire_question(page):
     shot(page, "3-questionnaire")
 
 
-def _populated_cell_other_than_worst() -> tuple[int, int]:
-    """The demo's populated matrix cell with the most deployments, other than L5 x I5."""
-    from risk_models.config.loader import load_library
+def _demo_cells() -> tuple[tuple[int, int], tuple[int, int]]:
+    """The demo's worst populated matrix cell (the Heatmaps page lists it first: highest likelihood x impact,
+    then likelihood) and its most populated other cell — from the engine, as the app assesses the demo
+    (its profile), so the model and the scenario pack may change."""
+    from risk_models.config.loader import load_library, load_profile, with_profile
     from risk_models.engine.score import score
     from risk_models.inventory.read import import_inventory
     from risk_models.questionnaire.answers import read_answers_file, validate_answers
     lib = load_library()
+    lib = with_profile(lib, load_profile(ROOT / "config" / "demo" / "profile.yaml", lib.regimes))
     res = import_inventory(ROOT / "config" / "demo" / "inventory.csv", lib)
     answers, _ = validate_answers(read_answers_file(ROOT / "config" / "demo" / "answers.yaml"), lib.questions)
     t = score(res.frame, answers, lib, {}).table
-    counts = t.groupby(["likelihood", "impact"]).size().drop((5, 5), errors="ignore")
-    lik, imp = counts.idxmax()
-    return int(lik), int(imp)
+    counts = t.groupby(["likelihood", "impact"]).size()
+    worst = max(counts.index, key=lambda c: (c[0] * c[1], c[0]))
+    lik, imp = counts.drop(worst).idxmax()
+    return (int(worst[0]), int(worst[1])), (int(lik), int(imp))
 
 
 def test_heatmaps_page_draws_plotly_charts(page):
     nav(page, "Heatmaps")
     page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)  # the matrix and the first chart tab
-    page.get_by_role("heading", name="Cell L5 × I5").wait_for()  # the worst cell is listed first
+    worst, (lik, imp) = _demo_cells()
+    page.get_by_role("heading", name=f"Cell L{worst[0]} × I{worst[1]}").wait_for()  # the worst cell is listed first
     # clicking a cell of the matrix lists its deployments (points run L1..L5 x I1..I5); the cell is a
-    # populated one other than the default, taken from the engine so the scenario pack may change
-    lik, imp = _populated_cell_other_than_worst()
+    # populated one other than the default
     box = page.locator(".js-plotly-plot").first.locator(".scatterlayer .point").nth((lik - 1) * 5 + imp - 1) \
         .bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)

@@ -78,8 +78,14 @@ def test_scoped_answer_factors_lower_only_their_events(lib):
 def test_record_only_answers_never_change_a_score(lib, demo):
     record_only = [q for q in lib.questions.values() if q.record_only]
     assert len(record_only) >= 4
-    given_answers = {d: {q.id: (q.options[0].value if q.type != "multi" else [q.options[0].value])
-                         for q in record_only} for d in demo["deployment_id"]}
+    def some_answer(q):  # a valid answer of each type (a record-only date, e.g. a model's retirement date)
+        if q.type == "date":
+            return __import__("datetime").date(2027, 1, 15)
+        if q.type == "number":
+            return 1.0
+        return q.options[0].value if q.type != "multi" else [q.options[0].value]
+
+    given_answers = {d: {q.id: some_answer(q) for q in record_only} for d in demo["deployment_id"]}
     a = score(demo, {}, lib).table["score"].to_numpy()
     b = score(demo, given_answers, lib).table["score"].to_numpy()
     assert np.array_equal(a, b)

@@ -137,6 +137,8 @@ with st.expander("Edit providers and contracts in the app", expanded=False):
             for (data, name), cols in zip(src, (PROVIDER_COLUMNS, CONTRACT_COLUMNS), strict=True):
                 raw, _ = read_table(data, name)
                 raw.columns = normalise_header(list(raw.columns))
+                first = raw.iloc[:, 0].astype(str).str.lstrip() if len(raw.columns) else pd.Series(dtype=str)
+                raw = raw[~first.str.startswith("#")]  # the files' comment rows (as the register reads them)
                 frames.append(raw.reindex(columns=list(cols), fill_value="").astype(object).fillna(""))
             st.session_state["edit_frames"] = tuple(frames)
     if "edit_frames" in st.session_state:
