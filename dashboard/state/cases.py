@@ -28,16 +28,19 @@ def cases() -> list[CaseRecord]:
     return _cases(assessment_key(), assessment())
 
 
+def _stressed(outcome_id: str) -> Assessment:
+    """The (cached) assessment with `outcome_id` certain, on top of the probabilities edited in the app."""
+    return assessment({**probabilities(), **stressed_probabilities(library(), [outcome_id])})
+
+
 def case_stress(outcome_id: str) -> dict:
-    """Before/after of making `outcome_id` certain (on top of the probabilities edited in the app)."""
-    probs = {**probabilities(), **stressed_probabilities(library(), [outcome_id])}
-    return stress_delta(assessment(), assessment(probs), [outcome_id])
+    """Before/after of making `outcome_id` certain."""
+    return stress_delta(assessment(), _stressed(outcome_id), [outcome_id])
 
 
 def stressed_table(outcome_id: str):
     """The residual score table with `outcome_id` certain (for the before/after matrix)."""
-    probs = {**probabilities(), **stressed_probabilities(library(), [outcome_id])}
-    return assessment(probs).residual.table
+    return _stressed(outcome_id).residual.table
 
 
 def dates_to_watch(within_days: int) -> list[WatchItem]:

@@ -18,7 +18,15 @@ from risk_models.cli.common import UserError, assessed, library_from, load_setti
 from risk_models.config.loader import Library
 from risk_models.io.escape import terminal_text as term
 from risk_models.report.calendar import calendar_bytes
-from risk_models.report.cases import CaseRecord, case_records, milestone_items, sorted_items, stress_case, watch_dates
+from risk_models.report.cases import (
+    CaseRecord,
+    case_records,
+    milestone_items,
+    next_milestone,
+    sorted_items,
+    stress_case,
+    watch_dates,
+)
 from risk_models.report.json_report import stress_delta
 
 
@@ -41,8 +49,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         today = lib.reference_date
         rows = [{"event_id": e.id, "label": e.label, "forum": e.case.forum if e.case else None,
                  "status": e.case.status if e.case else None,
-                 "next": next((m.model_dump(mode="json") for m in sorted(e.case.milestones, key=lambda m: m.date)
-                               if m.date >= today), None) if e.case else None} for e in lib.scenarios.events]
+                 "next": m.model_dump(mode="json") if (m := next_milestone(e, today)) else None}
+                for e in lib.scenarios.events]
         if args.json:
             write_json({"reference_date": today.isoformat(), "cases": rows}, args.json)
         for r in rows:

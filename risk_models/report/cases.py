@@ -66,10 +66,17 @@ class CaseRecord(BaseModel):
     best_option: BestOption | None
 
 
-def _path(a: Assessment, row: dict) -> str:
-    ch = a.lib.channels.channels.get(row["channel"])
-    cloud = human("cloud", ch.cloud_provider) if ch else "—"
-    return f"{a.lib.vendor_label(row['model_vendor'])} → {a.lib.channel_label(row['channel'])} → {cloud}"
+def _path(a: Assessment, channel: str, vendor: str) -> str:
+    """Model vendor → channel → the cloud that hosts the channel (config/channels.yaml `hosted_on`: the OpenAI
+    API runs on Microsoft's cloud), as people read them."""
+    ch = a.lib.channels.channels.get(channel)
+    cloud = human("cloud", ch.hosting_cloud) if ch else "—"
+    return f"{a.lib.vendor_label(vendor)} → {a.lib.channel_label(channel)} → {cloud}"
+
+
+def stressed_probabilities_of(a: Assessment, outcome_id: str) -> dict[str, float]:
+    """The assessment's probabilities with `outcome_id` certain (its siblings impossible)."""
+    return {**a.probabilities, **stressed_probabilities(a.lib, [outcome_id])}
 
 
 def next_milestone(event: Event, today: dt.date) -> Milestone | None:
@@ -91,8 +98,7 @@ def _adverse(a: Assessment, event: Event) -> tuple[str | None, np.ndarray]:
             best, best_loss = o.id, total
     if best is None:
         return None, np.zeros(len(a.frame))
-    probs = {**a.probabilities, **stressed_probabilities(a.lib, [best])}
-    stressed = score(a.frame, a.answers, a.lib, probs, lean=True)
+    stressed = score(a.frame, a.answers, a.lib, stressed_probabilities_of(a, best), lean=True)
     return best, expected_losses_exact(a.frame, stressed, a.lib)
 
 
@@ -140,9 +146,12 @@ def case_record(a: Assessment, event: Event, today: dt.date, options: _OptionSta
     base = a.simulation.expected_by_deployment
     rows = np.flatnonzero((loss >= MIN_LOSS_USD) | (np.abs(if_adverse - base) >= MIN_LOSS_USD))
     rows = rows[np.argsort(-loss[rows], kind="stable")]
-    frame = a.frame
-    reached = [Reached(deployment_id=str(frame["deployment_id"].iat[i]), name=str(frame["name"].iat[i]),
-                       path=_path(a, frame.iloc[i].to_dict()), expected_loss_usd=round(float(loss[i]), 2),
+    ids, names, channels, vendors = (a.frame[c].astype(str).to_numpy()
+                                     for c in ("deployment_id", "name", "channel", "model_vendor"))
+    paths: dict[tuple[str, str], str] = {}  # a few distinct set-ups, thousands of rows
+    reached = [Reached(deployment_id=ids[i], name=names[i],
+                       path=paths.setdefault((channels[i], vendors[i]), _path(a, channels[i], vendors[i])),
+                       expected_loss_usd=round(float(loss[i]), 2),
                        loss_if_adverse_usd=round(float(if_adverse[i] - base[i]), 2)) for i in rows]
     case = event.case
     adverse_ids = {o.id for o in event.outcomes if any(v > 0 for r in o.impacts for v in r.severity.values())}
@@ -169,8 +178,8 @@ def case_records(a: Assessment, today: dt.date | None = None) -> list[CaseRecord
 
 def stress_case(a: Assessment, outcome_id: str) -> Assessment:
     """The assessment with one outcome certain: what `assess --stress OUTCOME` compares with."""
-    probs = {**a.probabilities, **stressed_probabilities(a.lib, [outcome_id])}
-    return assess(a.inventory, a.answers, a.lib, probs, trials=a.simulation.trials, seed=a.seed)
+    return assess(a.inventory, a.answers, a.lib, stressed_probabilities_of(a, outcome_id),
+                  trials=a.simulation.trials, seed=a.seed)
 
 
 # --- dates to watch -----------------------------------------------------------------------------------
