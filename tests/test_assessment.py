@@ -181,3 +181,25 @@ def test_streamed_json_report_equals_the_in_memory_report(lib, demo):
     buf = _io.BytesIO()
     write_report(a, buf, "Org", when)
     assert json.loads(buf.getvalue()) == report(a, "Org", when)
+
+
+def test_the_json_fallbacks_are_the_app_s_option_records(lib, demo):
+    """The JSON writer serialises the options from whole columns; every deployment's `fallbacks` must be
+    exactly the records the app shows (`ranked_records`), reasons named through the texts catalogue."""
+    from risk_models.fallbacks.recommend import recommendations_of
+    res, answers = demo
+    a = assess(res, answers, lib, trials=200, seed=1)
+    data = report(a, "Org")
+    texts = data["catalogues"]["texts"]
+    rec = recommendations_of(a)
+    expected = rec.ranked_records(0, len(a.frame))
+    seen_reasons = seen_retraining = 0
+    for got, want in zip([d["fallbacks"] for d in data["deployments"]], expected, strict=True):
+        for g in got:
+            if "reasons" in g:
+                g["reasons"] = [texts[t] for t in g["reasons"]]
+                seen_reasons += 1
+            seen_retraining += "retraining_weeks" in g
+        assert [list(g) for g in got] == [list(w) for w in want]  # same keys, same order
+        assert got == want
+    assert seen_reasons and seen_retraining, "the demo must exercise reasons and re-training"

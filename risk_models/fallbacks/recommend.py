@@ -186,6 +186,18 @@ def infeasibility(frame: pd.DataFrame, may_leave: np.ndarray, lib: Library, opti
     return [lists[c] for c in inverse.tolist()]
 
 
+@dataclass(frozen=True)
+class RankedArrays:
+    """Option records of a run of deployments, flat over (deployment, option) in ranked order."""
+
+    option_index: np.ndarray  # which option each record is
+    option_ids: np.ndarray
+    columns: dict[str, np.ndarray]  # OPTION_FIELDS after option_id (effort_weeks: (records, 2)); run cost NaN = unknown
+    reasons: list[tuple[int, list[str]]]  # (record, reasons) where infeasible; lists shared by equal rows
+    retraining: np.ndarray  # (records, 2) person-weeks
+    retrained: np.ndarray  # records with re-training (fine-tuned deployments on a switch)
+
+
 @dataclass
 class Recommendations:
     """Per option arrays over deployments; `records(i)` turns them into one deployment's ranked list."""
@@ -303,26 +315,26 @@ class Recommendations:
     def ranked_records(self, start: int, stop: int) -> list[list[dict]]:
         """Per deployment in [start, stop): what every option does there, one record per option, best
         first (without the option's own description: `catalogue`); `reasons` only where it is infeasible.
-        The one builder of these fields for every front end, from whole arrays; call it on chunks of
-        rows to keep memory bounded. `with_flags` adds what a record implies."""
-        rank = self._order[:, start:stop].T  # (m, options)
-        m, n_opt = rank.shape
-        ids = np.array([o.id for o in self.options], dtype=object)[rank].ravel().tolist()
-        cols, feasible = self._ranked_columns(start, stop, rank)
+        The one builder of these fields for every front end (the JSON writer serialises the same
+        `ranked_arrays`); call it on chunks of rows to keep memory bounded. `with_flags` adds what a
+        record implies."""
+        ra = self.ranked_arrays(start, stop)
+        n_opt = len(self.options)
+        cols = [[None if r != r else r for r in c.tolist()] if name == "run_cost_delta_usd" else c.tolist()
+                for name, c in ra.columns.items()]  # NaN run cost: unknown (no listed price)
         # flat lists and one map over all m x options records: several times faster than nested lists
-        recs = list(map(dict, map(zip, repeat(OPTION_FIELDS), zip(ids, *cols))))  # noqa: B905
-        for p in np.flatnonzero(~feasible).tolist():
-            recs[p]["reasons"] = self.reasons[int(rank.flat[p])][start + p // n_opt]
-        retraining = np.take_along_axis(np.round(self.retraining[:, start:stop, :], 1).transpose(1, 0, 2),
-                                        rank[:, :, None], 1).reshape(-1, 2)
-        for p in np.flatnonzero(retraining[:, 1] > 0).tolist():  # fine-tuned deployments on a switch only
-            recs[p]["retraining_weeks"] = retraining[p].tolist()
-        return [recs[j * n_opt:(j + 1) * n_opt] for j in range(m)]
+        recs = list(map(dict, map(zip, repeat(OPTION_FIELDS), zip(ra.option_ids.tolist(), *cols))))  # noqa: B905
+        for p, why in ra.reasons:
+            recs[p]["reasons"] = why
+        for p in ra.retrained.tolist():  # fine-tuned deployments on a switch only
+            recs[p]["retraining_weeks"] = ra.retraining[p].tolist()
+        return [recs[j * n_opt:(j + 1) * n_opt] for j in range(len(recs) // n_opt)]
 
-    def _ranked_columns(self, start: int, stop: int, rank: np.ndarray) -> tuple[list[list], np.ndarray]:
-        """The fields of OPTION_FIELDS after option_id, rounded as reported, each a flat list over the
-        (m, options) records in every deployment's ranked order; and the flat feasibility."""
+    def ranked_arrays(self, start: int, stop: int) -> RankedArrays:
+        """The option records of deployments [start, stop) as flat arrays over (deployment, option) in each
+        deployment's ranked order, rounded as reported."""
         s = slice(start, stop)
+        rank = self._order[:, s].T  # (m, options)
         feas = self._feasible[:, s]
         current, current_loss = self.current[None, s], self.current_loss[None, s]
 
@@ -330,21 +342,27 @@ class Recommendations:
             """a: (options, m) -> flat (m x options) in ranked order."""
             return np.take_along_axis(a.T, rank, axis=1).ravel()
 
-        def take(a: np.ndarray, digits: int = 2) -> list:
-            return np.round(ranked(a), digits).tolist()
+        def weeks(a: np.ndarray) -> np.ndarray:
+            """(options, m, 2) -> (m x options, 2) in ranked order, rounded to a tenth."""
+            return np.take_along_axis(np.round(a[:, s, :], 1).transpose(1, 0, 2), rank[:, :, None], 1).reshape(-1, 2)
+
+        def take(a: np.ndarray, digits: int = 2) -> np.ndarray:
+            return np.round(ranked(a), digits)
 
         feasible = ranked(feas)
-        effort = np.take_along_axis(np.round(self.effort[:, s, :], 1).transpose(1, 0, 2), rank[:, :, None], 1)
-        run = ranked(self.run_cost_delta[:, s])
-        run_list = [None if r != r else r for r in np.round(run, 2).tolist()]  # NaN: unknown price
-        return [feasible.tolist(), effort.reshape(-1, 2).tolist(),
-                take(np.where(feas, current - self.residual[:, s], 0.0)),
-                take(np.where(feas, self.residual[:, s], current)),
-                take(np.where(feas, self.residual_loss[:, s], current_loss)),
-                take(self.loss_avoided[:, s]), take(self.one_off[:, s]), take(self.stranded[:, s]),
-                run_list, take(self.loss_avoided_per_usd[:, s], 4), ranked(self._repays[:, s]).tolist(),
-                ranked(self.required[:, s]).tolist(),
-                ranked(self.target_model[:, s]).tolist(), ranked(self.capability_gap[:, s]).tolist()], feasible
+        columns = dict(zip(OPTION_FIELDS[1:], [
+            feasible, weeks(self.effort),
+            take(np.where(feas, current - self.residual[:, s], 0.0)),
+            take(np.where(feas, self.residual[:, s], current)),
+            take(np.where(feas, self.residual_loss[:, s], current_loss)),
+            take(self.loss_avoided[:, s]), take(self.one_off[:, s]), take(self.stranded[:, s]),
+            take(self.run_cost_delta[:, s]), take(self.loss_avoided_per_usd[:, s], 4), ranked(self._repays[:, s]),
+            ranked(self.required[:, s]), ranked(self.target_model[:, s]), ranked(self.capability_gap[:, s])], strict=True))
+        n_opt = rank.shape[1]
+        reasons = [(p, self.reasons[int(rank.flat[p])][start + p // n_opt]) for p in np.flatnonzero(~feasible).tolist()]
+        retraining = weeks(self.retraining)
+        return RankedArrays(rank.ravel(), np.array([o.id for o in self.options], dtype=object)[rank].ravel(),
+                            columns, reasons, retraining, np.flatnonzero(retraining[:, 1] > 0))
 
     def records(self, i: int, lib: Library | None = None) -> list[dict]:
         """Deployment i's options, best first, each with its description (the app's fallback table)."""
