@@ -203,3 +203,29 @@ def test_the_json_fallbacks_are_the_app_s_option_records(lib, demo):
         assert [list(g) for g in got] == [list(w) for w in want]  # same keys, same order
         assert got == want
     assert seen_reasons and seen_retraining, "the demo must exercise reasons and re-training"
+
+
+def test_the_json_drivers_are_the_app_s_drivers(lib, demo):
+    """The JSON writer serialises the drivers from whole columns; every deployment's `drivers` must name
+    what the app lists (`context_drivers`): outcome points, the other outcomes' count and points, each
+    factor with its label (through the texts catalogue) and value, in the same order."""
+    from risk_models.engine.assessment import OTHER_OUTCOMES, context_drivers, driver_context
+    res, answers = demo
+    a = assess(res, answers, lib, trials=200, seed=1)
+    data = report(a, "Org")
+    texts = data["catalogues"]["texts"]
+    ctx = driver_context(a)
+    kinds = set()
+    for j, d in enumerate(data["deployments"]):
+        want = []
+        for w in context_drivers(a, ctx, j):
+            if w["id"] == OTHER_OUTCOMES:
+                want.append({"id": w["id"], "count": ctx.other[j][0], "value": w["value"]})
+            elif w["kind"] == "factor":
+                want.append({"id": w["id"], "text": w["label"], "value": w["value"]})
+            else:
+                want.append({"id": w["id"], "value": w["value"]})
+        got = [g | {"text": texts[g["text"]]} if "text" in g else g for g in d["drivers"]]
+        assert got == want
+        kinds |= {tuple(g) for g in got}
+    assert kinds == {("id", "value"), ("id", "count", "value"), ("id", "text", "value")}, kinds

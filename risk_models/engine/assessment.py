@@ -3,6 +3,7 @@ simulation, heatmap; and its JSON report (documented in docs/report-schema.md)."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -15,7 +16,7 @@ from risk_models.engine.score import Scores, factor_summary, rating_of, score
 from risk_models.engine.simulation import SimulationResult, simulate
 from risk_models.engine.uncertainty import intervals as parameter_intervals
 from risk_models.inventory.read import ImportResult
-from risk_models.questionnaire.answers import AnswerMap, with_inventory_facts
+from risk_models.questionnaire.answers import AnswerMap, rows_by_answers, with_inventory_facts
 from risk_models.questionnaire.report_answers import answer_text
 
 DRIVER_LIMIT = 8  # outcome drivers kept per deployment (the rest add up into "other outcomes")
@@ -132,26 +133,34 @@ class DriverLabels:
             return f"out of contract since {end:%d %b %Y} (rolling terms)" if end else "out of contract"
         return self.question(fid.removeprefix("q:"), answered)
 
-    def column(self, fid: str, rows: list[dict], answers: AnswerMap, where: list[int]) -> dict[int, str]:
-        """The factor's label for the rows at `where`, formatted once per distinct input."""
-        if fid.startswith("q:"):
-            out = dict.fromkeys(where, self.question(fid[2:], {}))  # most rows: the default answer
-        # `answers`: the answers in effect (inventory facts included), as the engine scored them
-            if answers:
-                out.update({j: self.question(fid[2:], answers[d]) for j in where
-                            if (d := rows[j]["deployment_id"]) in answers})
+    def column(self, fid: str, n: int, where: np.ndarray, values: np.ndarray | None,
+               groups: list[tuple[Mapping, list[int]]]) -> np.ndarray:
+        """The factor's label at the positions `where` of n (None elsewhere), formatted once per distinct
+        input. `values`: the factor's inventory column (None for a question); `groups`: the answers in
+        effect (inventory facts included, as the engine scored them) with the positions that gave them."""
+        out = np.full(n, None, dtype=object)
+        if not len(where):
             return out
-        keys = {"fallback_status": ("fallback_status",), "abstraction_layer": ("abstraction_layer",),
-                "proprietary_features": ("proprietary_features",), "committed_spend": ("committed_spend_usd",),
-                "out_of_contract": ("contract_end",)}[fid]
-        seen: dict[tuple, str] = {}
-        out = {}
-        for j in where:
-            key = tuple(rows[j][k] for k in keys)
-            if key not in seen:
-                seen[key] = self.factor(fid, rows[j], {})
-            out[j] = seen[key]
+        if fid.startswith("q:"):
+            qid = fid[2:]
+            out[where] = self.question(qid, {})  # most rows: the default answer
+            for per, rows in groups:
+                if qid in per:
+                    out[rows] = self.question(qid, per)
+            shown = np.zeros(n, dtype=bool)
+            shown[where] = True
+            out[~shown] = None
+            return out
+        codes, uniques = pd.factorize(values[where], use_na_sentinel=False)
+        column = FACTOR_COLUMNS[fid]
+        out[where] = np.array([self.factor(fid, {column: u}, {}) for u in uniques], dtype=object)[codes]
         return out
+
+
+# the inventory column each inventory factor's label is worded from
+FACTOR_COLUMNS = {"fallback_status": "fallback_status", "abstraction_layer": "abstraction_layer",
+                  "proprietary_features": "proprietary_features", "committed_spend": "committed_spend_usd",
+                  "out_of_contract": "contract_end"}
 
 
 def frame_rows(frame: pd.DataFrame) -> list[dict]:
@@ -162,20 +171,74 @@ def frame_rows(frame: pd.DataFrame) -> list[dict]:
 
 
 @dataclass
+class FactorDrivers:
+    """The non-neutral factors of a set of deployments, as whole arrays (the JSON report serialises
+    them column by column; `records` gives the per-deployment driver records the app shows)."""
+
+    ids: list[str]  # factor ids, in the scores' order
+    shown: np.ndarray  # (m, factors) bool: the factor moves the deployment's score
+    values: np.ndarray  # (m, factors) effective multiplier, rounded to 3 decimals
+    labels: list[np.ndarray]  # per factor: its label at each position where it is shown (else None)
+
+    def distinct_labels(self) -> list[str]:
+        """Every label shown, once, in order of first use (deployment by deployment, factors in order)."""
+        if not self.labels:
+            return []
+        return pd.unique(np.stack(self.labels, axis=1)[self.shown]).tolist()
+
+    def records(self) -> list[list[dict]]:
+        """Per deployment, its shown factors as driver records (kind, id, label, value)."""
+        values = self.values[self.shown].tolist()  # row by row, factors in order
+        offsets = np.concatenate([[0], np.cumsum(self.shown.sum(axis=1))]).tolist()
+        # a few distinct sets of shown factors: one integer per set (bits), or the rows themselves
+        key = self.shown @ (1 << np.arange(self.shown.shape[1], dtype=np.int64)) if self.shown.shape[1] < 63 \
+            else np.unique(self.shown, axis=0, return_inverse=True)[1].ravel()
+        _, first, pattern_of = np.unique(key, return_index=True, return_inverse=True)
+        shown_lists = [np.flatnonzero(self.shown[f]).tolist() for f in first.tolist()]
+        out = []
+        for j, pat in enumerate(pattern_of.ravel().tolist()):
+            ks, o = shown_lists[pat], offsets[j]
+            out.append([{"kind": "factor", "id": self.ids[k], "label": self.labels[k][j], "value": v}
+                        for k, v in zip(ks, values[o:o + len(ks)], strict=True)])
+        return out
+
+
+@dataclass
 class DriverContext:
     """What the drivers and exit plans of a set of deployments need, computed for all of them at
     once: a 20,000-row report must not sort or look up pandas rows per deployment. Position j in
     the context is the j-th deployment asked for."""
 
     rows: list[dict]  # inventory rows as dicts
-    top: list[list[int]]  # outcome drivers (largest |points| first, at most DRIVER_LIMIT)
-    top_points: list[list[float]]
-    other: list[tuple[int, float]]  # (number of other outcomes, their points)
-    factors: list[list[dict]]  # non-neutral factors as driver records (id, label, effective value)
+    top_order: np.ndarray  # (m, <= DRIVER_LIMIT) outcomes by |points|, largest first
+    top_values: np.ndarray  # (m, <= DRIVER_LIMIT) their points, rounded to 2
+    top_count: np.ndarray  # (m,) how many of them are drivers (|points| >= 0.005)
+    other_count: np.ndarray  # (m,) outcomes beyond DRIVER_LIMIT that are drivers
+    other_value: np.ndarray  # (m,) their points together, rounded to 2
+    factor_drivers: FactorDrivers
     triggers: list[list[tuple[int, float]]]  # exit-plan trigger outcomes: (outcome, points), largest first
     ratings: list[str]
     scores: list[float]
     plan_parts: dict = field(default_factory=dict)  # per set-up and target, what its exit plan says
+
+    @cached_property
+    def top(self) -> list[list[int]]:
+        """Per deployment, its outcome drivers (indices into the outcomes)."""
+        return [r[:c] for r, c in zip(self.top_order.tolist(), self.top_count.tolist(), strict=True)]
+
+    @cached_property
+    def top_points(self) -> list[list[float]]:
+        return [r[:c] for r, c in zip(self.top_values.tolist(), self.top_count.tolist(), strict=True)]
+
+    @cached_property
+    def other(self) -> list[tuple[int, float]]:
+        """Per deployment, (number of other outcomes, their points)."""
+        return list(zip(self.other_count.tolist(), self.other_value.tolist(), strict=True))
+
+    @cached_property
+    def factors(self) -> list[list[dict]]:
+        """Per deployment, its non-neutral factors as driver records (id, label, effective value)."""
+        return self.factor_drivers.records()
 
 
 TRIGGER_LIMIT = 5
@@ -186,17 +249,14 @@ def driver_context(a: Assessment, index: list[int] | None = None) -> DriverConte
     s = a.residual
     pts = s.outcome_points[idx]
     summaries = factor_summaries(a, None if index is None else idx)
-    rows = frame_rows(a.frame if index is None else a.frame.iloc[idx])
+    sub = a.frame if index is None else a.frame.iloc[idx]
+    rows = frame_rows(sub)
     order = np.argsort(-np.abs(pts), axis=1, kind="stable")
     counts = (np.abs(pts) >= 0.005).sum(axis=1)
     sorted_pts = np.take_along_axis(pts, order, axis=1)
     pos = np.arange(pts.shape[1])[None, :]
     other = np.where((pos >= DRIVER_LIMIT) & (pos < counts[:, None]), sorted_pts, 0.0).sum(axis=1)
-    keep = np.minimum(counts, DRIVER_LIMIT).tolist()
-    top = [r[:c] for r, c in zip(order[:, :DRIVER_LIMIT].tolist(), keep, strict=True)]
-    top_points = [r[:c] for r, c in zip(np.round(sorted_pts[:, :DRIVER_LIMIT], 2).tolist(), keep, strict=True)]
-    n_other = np.maximum(counts - DRIVER_LIMIT, 0).tolist()
-    factors = _factor_drivers(a, summaries, rows)
+    factors = _factor_drivers(a, summaries, sub)
     # exit-plan triggers: the largest positive outcomes; in the |points| order above the positive ones
     # keep their own order (ties by outcome), so they are its first entries above 0.05 points
     hit = sorted_pts > 0.05
@@ -205,32 +265,22 @@ def driver_context(a: Assessment, index: list[int] | None = None) -> DriverConte
     t_out, t_val = order[r, c].tolist(), sorted_pts[r, c].tolist()
     triggers = [list(zip(t_out[b0:b1], t_val[b0:b1], strict=True)) for b0, b1 in zip(bounds, bounds[1:], strict=False)]
     table = s.table.iloc[idx]
-    return DriverContext(rows, top, top_points,
-                         list(zip(n_other, np.round(other, 2).tolist(), strict=True)), factors, triggers,
-                         table["rating"].astype(str).tolist(), table["score"].tolist())
+    return DriverContext(rows, order[:, :DRIVER_LIMIT], np.round(sorted_pts[:, :DRIVER_LIMIT], 2),
+                         np.minimum(counts, DRIVER_LIMIT), np.maximum(counts - DRIVER_LIMIT, 0), np.round(other, 2),
+                         factors, triggers, table["rating"].astype(str).tolist(), table["score"].tolist())
 
 
-def _factor_drivers(a: Assessment, summaries: np.ndarray, rows: list[dict]) -> list[list[dict]]:
-    """Per deployment, its non-neutral factors as driver records (effective multiplier, label)."""
+def _factor_drivers(a: Assessment, summaries: np.ndarray, sub: pd.DataFrame) -> FactorDrivers:
+    """The non-neutral factors (effective multiplier, label) of the deployments in `sub`."""
     factors = a.residual.factors
     shown = np.abs(summaries - 1) >= 0.005  # (m, factors)
     labels = DriverLabels(a.lib)
-    by_factor = [labels.column(f.id, rows, a.answers_in_effect, np.flatnonzero(shown[:, k]).tolist())
+    groups = rows_by_answers(sub["deployment_id"].tolist(), a.answers_in_effect)
+    columns = {c: sub[c].to_numpy(dtype=object) for c in FACTOR_COLUMNS.values()}
+    by_factor = [labels.column(f.id, len(sub), np.flatnonzero(shown[:, k]),
+                               None if f.id.startswith("q:") else columns[FACTOR_COLUMNS[f.id]], groups)
                  for k, f in enumerate(factors)]
-    values = np.round(summaries[shown], 3).tolist()  # row by row, factors in order
-    offsets = np.concatenate([[0], np.cumsum(shown.sum(axis=1))]).tolist()
-    # a few distinct sets of shown factors: one integer per set (bits), or the rows themselves
-    key = shown @ (1 << np.arange(shown.shape[1], dtype=np.int64)) if shown.shape[1] < 63 \
-        else np.unique(shown, axis=0, return_inverse=True)[1].ravel()
-    _, first, pattern_of = np.unique(key, return_index=True, return_inverse=True)
-    shown_lists = [np.flatnonzero(shown[f]).tolist() for f in first.tolist()]
-    ids = [f.id for f in factors]
-    out = []
-    for j, pat in enumerate(pattern_of.ravel().tolist()):
-        ks, o = shown_lists[pat], offsets[j]
-        out.append([{"kind": "factor", "id": ids[k], "label": by_factor[k][j], "value": v}
-                    for k, v in zip(ks, values[o:o + len(ks)], strict=True)])
-    return out
+    return FactorDrivers([f.id for f in factors], shown, np.round(summaries, 3), by_factor)
 
 
 OTHER_OUTCOMES = "other_outcomes"  # the driver that sums the outcomes beyond the first DRIVER_LIMIT

@@ -35,8 +35,10 @@ from risk_models.config.questions import answer_factors
 from risk_models.config.schema import Event
 from risk_models.inventory.read import FEATURES
 from risk_models.questionnaire.answers import (
+    AnswerGroups,
     AnswerMap,
     answer_factor_arrays,
+    rows_by_answers,
     scoped_answer_factors,
     with_inventory_facts,
 )
@@ -296,9 +298,11 @@ def pert_mean(low: float, mode: float, high: float) -> float:
 
 
 def vulnerability_factors(
-    frame: pd.DataFrame, answers: AnswerMap, lib: Library, ref: dt.date, controls: bool = True
+    frame: pd.DataFrame, answers: AnswerMap, lib: Library, ref: dt.date, controls: bool = True,
+    groups: AnswerGroups | None = None,
 ) -> tuple[list[Factor], list[list[str]]]:
-    """Named multiplicative factors; controls=False gives the inherent (no-control) view."""
+    """Named multiplicative factors; controls=False gives the inherent (no-control) view. `groups`:
+    rows_by_answers of the frame's rows, when the caller has it."""
     sc = lib.scoring.factors
     n = len(frame)
 
@@ -327,7 +331,7 @@ def vulnerability_factors(
         Factor("out_of_contract", np.where(expired[:, None], ooc[None, :], 1.0), touched(ooc[None])),
     ]
     arrays, assumed = answer_factor_arrays(frame["deployment_id"].tolist(), answers, lib.questions, ref,
-                                           use_defaults_only=not controls)
+                                           use_defaults_only=not controls, groups=groups)
     for qid, arr in arrays.items():
         dims = tuple(DIMENSIONS.index(d) for d in lib.questions[qid].dimensions)
         factors.append(Factor(f"q:{qid}", arr, dims))
@@ -410,15 +414,16 @@ def score(
     `ref`: the assessment date contracts are measured against (default: the library's)."""
     ref = ref or lib.reference_date
     outcomes = outcome_table(lib, probabilities)
-    answers = with_inventory_facts(frame["deployment_id"].tolist(), frame["fallback_status"].tolist(), answers,
-                                   lib.questions)
+    ids = frame["deployment_id"].tolist()
+    answers = with_inventory_facts(ids, frame["fallback_status"].tolist(), answers, lib.questions)
+    groups = rows_by_answers(ids, answers)  # the rows of each distinct answers mapping, found once
     if profiles is None:
         # answers that blunt particular events (an IP indemnity for copyright outcomes, a long
         # deprecation notice for model retirements) scale those events' severities
-        scoped = scoped_answer_factors(frame["deployment_id"].tolist(), answers, lib.questions, ref,
-                                       use_defaults_only=not controls)
+        scoped = scoped_answer_factors(ids, answers, lib.questions, ref, use_defaults_only=not controls,
+                                       groups=groups)
         profiles = exposure_profiles(frame, lib, scoped)
-    factors, assumed = vulnerability_factors(frame, answers, lib, ref, controls)
+    factors, assumed = vulnerability_factors(frame, answers, lib, ref, controls, groups)
     raw = _raw_vulnerability(lib, factors, len(frame))
     bases = loss_bases(frame, lib, ref)
     chances = None
@@ -432,7 +437,7 @@ def score(
             scoped_ids = {qid for qid, q in lib.questions.items() if q.scope_events and not q.record_only}
             if any(scoped_ids.intersection(per) for per in answers.values()):  # else the severities are the same
                 inh_profiles = exposure_profiles(frame, lib, scoped_answer_factors(
-                    frame["deployment_id"].tolist(), answers, lib.questions, ref, use_defaults_only=True))
+                    ids, answers, lib.questions, ref, use_defaults_only=True, groups=groups))
         material = _material(inh_profiles, saturate(inh_raw) * bases, outcome_hours(outcomes),
                              lib.profile.risk_appetite.materiality_usd)
         reach = _p_any(outcomes.annual, inh_profiles.pos.max(axis=2) > 0, outcomes.event_index)  # per profile

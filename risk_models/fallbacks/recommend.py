@@ -193,7 +193,8 @@ class RankedArrays:
     option_index: np.ndarray  # which option each record is
     option_ids: np.ndarray
     columns: dict[str, np.ndarray]  # OPTION_FIELDS after option_id (effort_weeks: (records, 2)); run cost NaN = unknown
-    reasons: list[tuple[int, list[str]]]  # (record, reasons) where infeasible; lists shared by equal rows
+    reason_codes: np.ndarray  # per record, its reasons in reason_table (an empty list where feasible)
+    reason_table: list[list[str]]  # the distinct lists of reasons
     retraining: np.ndarray  # (records, 2) person-weeks
     retrained: np.ndarray  # records with re-training (fine-tuned deployments on a switch)
 
@@ -223,7 +224,20 @@ class Recommendations:
 
     def __post_init__(self) -> None:
         n_opt, n = len(self.options), len(self.current)
-        self._feasible = np.array([[not r for r in per_dep] for per_dep in self.reasons], dtype=bool).reshape(n_opt, n)
+        # the distinct reason lists (rows with the same reasons share one list) and, per option and
+        # deployment, which one applies: whole arrays for the 20,000-row report
+        self._reason_table: list[list[str]] = []
+        self._reason_codes = np.zeros((n_opt, n), dtype=np.int64)
+        for k, per_dep in enumerate(self.reasons):
+            _, first, inverse = np.unique(np.fromiter(map(id, per_dep), np.int64, count=n), return_index=True,
+                                          return_inverse=True)
+            by_first_use = np.argsort(first)  # np.unique sorts by address: number the lists by first row instead
+            number = np.empty_like(by_first_use)
+            number[by_first_use] = np.arange(len(first))
+            self._reason_codes[k] = len(self._reason_table) + number[inverse.ravel()]
+            self._reason_table += [per_dep[f] for f in first[by_first_use].tolist()]
+        infeasible = np.array([bool(r) for r in self._reason_table] + [False], dtype=bool)
+        self._feasible = ~infeasible[self._reason_codes] if n else np.ones((n_opt, 0), dtype=bool)
         self.loss_avoided = np.where(self._feasible, self.current_loss[None, :] - self.residual_loss, 0.0)
         own_weeks = np.array([np.mean(o.effort_weeks) for o in self.options])[:, None]
         #: what acting costs once: the one-off cost and the option's own effort (rebuilt features are in one_off)
@@ -243,6 +257,10 @@ class Recommendations:
         self._order = np.lexsort((idx, -self.loss_avoided_per_usd, group), axis=0)
         self._switch = np.array([o.is_switch for o in self.options], dtype=bool)
         self._lowers = self._feasible & lowers
+
+    def reason_lists(self) -> list[list[str]]:
+        """The distinct lists of reasons an option does not fit, in a fixed order."""
+        return self._reason_table
 
     def feasible(self) -> np.ndarray:
         """(options, n) bool."""
@@ -324,8 +342,8 @@ class Recommendations:
                 for name, c in ra.columns.items()]  # NaN run cost: unknown (no listed price)
         # flat lists and one map over all m x options records: several times faster than nested lists
         recs = list(map(dict, map(zip, repeat(OPTION_FIELDS), zip(ra.option_ids.tolist(), *cols))))  # noqa: B905
-        for p, why in ra.reasons:
-            recs[p]["reasons"] = why
+        for p in np.flatnonzero(~ra.columns["feasible"]).tolist():
+            recs[p]["reasons"] = ra.reason_table[ra.reason_codes[p]]
         for p in ra.retrained.tolist():  # fine-tuned deployments on a switch only
             recs[p]["retraining_weeks"] = ra.retraining[p].tolist()
         return [recs[j * n_opt:(j + 1) * n_opt] for j in range(len(recs) // n_opt)]
@@ -358,11 +376,10 @@ class Recommendations:
             take(self.loss_avoided[:, s]), take(self.one_off[:, s]), take(self.stranded[:, s]),
             take(self.run_cost_delta[:, s]), take(self.loss_avoided_per_usd[:, s], 4), ranked(self._repays[:, s]),
             ranked(self.required[:, s]), ranked(self.target_model[:, s]), ranked(self.capability_gap[:, s])], strict=True))
-        n_opt = rank.shape[1]
-        reasons = [(p, self.reasons[int(rank.flat[p])][start + p // n_opt]) for p in np.flatnonzero(~feasible).tolist()]
         retraining = weeks(self.retraining)
         return RankedArrays(rank.ravel(), np.array([o.id for o in self.options], dtype=object)[rank].ravel(),
-                            columns, reasons, retraining, np.flatnonzero(retraining[:, 1] > 0))
+                            columns, ranked(self._reason_codes[:, s]), self._reason_table, retraining,
+                            np.flatnonzero(retraining[:, 1] > 0))
 
     def records(self, i: int, lib: Library | None = None) -> list[dict]:
         """Deployment i's options, best first, each with its description (the app's fallback table)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from risk_models.config.domain import DIMENSIONS, RowError
 from risk_models.config.questions import Answer, AnswerError, answer_factors, normalise_answer
@@ -34,10 +35,12 @@ def with_inventory_facts(deployment_ids: Iterable[str], fallback_status: Iterabl
     # rows that answered nothing share one answers dict per implied value: the engine groups rows by
     # their answers dict, so 20,000 unanswered tested rows stay one group
     shared = {v: {EXIT_PLAN_QUESTION: v} for v in set(EXIT_PLAN_OF_FALLBACK.values())}
-    for dep, status in zip(deployment_ids, fallback_status, strict=True):
-        implied = EXIT_PLAN_OF_FALLBACK.get(status)
+    implied_of = pd.Series(fallback_status, dtype=object).map(EXIT_PLAN_OF_FALLBACK).tolist()
+    for dep, implied in zip(deployment_ids, implied_of, strict=True):
+        if not isinstance(implied, str):  # NaN: the status implies nothing
+            continue
         given = answers.get(dep)
-        if implied is None or (given and EXIT_PLAN_QUESTION in given):
+        if given and EXIT_PLAN_QUESTION in given:
             continue
         out = dict(answers) if out is None else out
         out[dep] = {**given, EXIT_PLAN_QUESTION: implied} if given else shared[implied]
@@ -92,7 +95,7 @@ def answers_to_jsonable(answers: AnswerMap) -> dict[str, dict[str, Any]]:
 
 def answer_factor_arrays(
     deployment_ids: list[str], answers: AnswerMap, questions: Mapping[str, Question], ref: dt.date,
-    use_defaults_only: bool = False,
+    use_defaults_only: bool = False, groups: AnswerGroups | None = None,
 ) -> tuple[dict[str, np.ndarray], list[list[str]]]:
     """Per vulnerability question, an (n, dims) array of factors; plus, per deployment, the
     assumed questions (every question, record-only and scoped ones included; rows without answers
@@ -102,12 +105,13 @@ def answer_factor_arrays(
     severity (`scoped_answer_factors`), so neither gets an array here.
     """
     vulnerability_qs = {qid: q for qid, q in questions.items() if is_vulnerability_question(q)}
-    arrays = _factor_arrays(deployment_ids, answers, vulnerability_qs, ref, use_defaults_only)
+    groups = groups if groups is not None else rows_by_answers(deployment_ids, answers)
+    arrays = _factor_arrays(deployment_ids, answers, vulnerability_qs, ref, use_defaults_only, groups)
     every = list(questions)
     assumed = [every] * len(deployment_ids)  # one shared list for the unanswered rows (read-only)
     if not use_defaults_only and answers:
         shared: dict[frozenset, list[str]] = {}  # rows answering the same questions share one list
-        for per, where in _rows_by_answers(deployment_ids, answers):
+        for per, where in groups:
             key = frozenset(per)
             if key not in shared:
                 shared[key] = [qid for qid in questions if qid not in per]
@@ -116,16 +120,26 @@ def answer_factor_arrays(
     return arrays, assumed
 
 
-def _rows_by_answers(deployment_ids: list[str], answers: AnswerMap) -> list[tuple[Mapping, list[int]]]:
+AnswerGroups = list[tuple[Mapping, list[int]]]
+
+
+def rows_by_answers(deployment_ids: list[str], answers: AnswerMap) -> AnswerGroups:
     """(answers, rows) per distinct answers object: a lever applied to 20,000 rows gives the rows
     that had no answers one shared mapping, looked at once instead of once per row."""
-    index = {d: i for i, d in enumerate(deployment_ids)}
-    groups: dict[int, tuple[Mapping, list[int]]] = {}
-    for dep, per in answers.items():
-        i = index.get(dep)
-        if i is not None:
-            groups.setdefault(id(per), (per, []))[1].append(i)
-    return list(groups.values())
+    if not answers:
+        return []
+    # whole arrays (called once per option for 20,000 rows): rows located by a hash index (the
+    # inventory's ids are unique, duplicates are rejected on import; -1 = not in this inventory),
+    # grouped by the identity of their answers mapping, in order of first appearance
+    rows = pd.Index(deployment_ids).get_indexer(list(answers))
+    pers = list(answers.values())
+    keys = np.fromiter(map(id, pers), dtype=np.int64, count=len(pers))
+    where = np.flatnonzero(rows >= 0)
+    _, first, group = np.unique(keys[where], return_index=True, return_inverse=True)
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(len(first) + 1))
+    grouped = rows[where][order]
+    return [(pers[where[first[g]]], grouped[bounds[g]:bounds[g + 1]].tolist()) for g in np.argsort(first).tolist()]
 
 
 def is_vulnerability_question(q: Question) -> bool:
@@ -134,7 +148,7 @@ def is_vulnerability_question(q: Question) -> bool:
 
 def _factor_arrays(
     deployment_ids: list[str], answers: AnswerMap, questions: Mapping[str, Question], ref: dt.date,
-    use_defaults_only: bool = False,
+    use_defaults_only: bool = False, groups: AnswerGroups | None = None,
 ) -> dict[str, np.ndarray]:
     """Every deployment starts from the defaults; only answered cells are looked up, so the cost
     grows with the number of answers, not with rows x questions."""
@@ -147,7 +161,7 @@ def _factor_arrays(
         return arrays
     rows: dict[tuple, list[int]] = {}  # (question, answer) -> the rows that gave it
     values: dict[tuple, Answer] = {}
-    for per, where in _rows_by_answers(deployment_ids, answers):
+    for per, where in groups if groups is not None else rows_by_answers(deployment_ids, answers):
         for qid, value in per.items():
             if qid in questions:
                 key = (qid, tuple(value) if isinstance(value, list) else value)
@@ -161,14 +175,14 @@ def _factor_arrays(
 
 def scoped_answer_factors(
     deployment_ids: list[str], answers: AnswerMap, questions: Mapping[str, Question], ref: dt.date,
-    use_defaults_only: bool = False,
+    use_defaults_only: bool = False, groups: AnswerGroups | None = None,
 ) -> dict[str, np.ndarray]:
     """Per event id, an (n, dims) severity multiplier: the product of the factors of every
     scoped question naming that event (the conservative default where unanswered).
 
     Events no question names are absent (multiplier 1)."""
     scoped = {qid: q for qid, q in questions.items() if q.scope_events and not q.record_only}
-    arrays = _factor_arrays(deployment_ids, answers, scoped, ref, use_defaults_only)
+    arrays = _factor_arrays(deployment_ids, answers, scoped, ref, use_defaults_only, groups)
     out: dict[str, np.ndarray] = {}
     for qid, q in scoped.items():
         for ev in q.scope_events:

@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO
 
 import numpy as np
@@ -19,9 +20,7 @@ import orjson
 
 from risk_models.config.labels import label_maps
 from risk_models.engine.assessment import (
-    OTHER_OUTCOMES,
     Assessment,
-    DriverContext,
     driver_catalogue,
     driver_context,
     frame_rows,
@@ -36,7 +35,7 @@ from risk_models.inventory.export import inventory_text_frame
 from risk_models.inventory.plausibility import plausibility_warnings
 from risk_models.questionnaire.answers import answers_to_jsonable
 from risk_models.questionnaire.report_answers import deployment_answers
-from risk_models.report.json_options import option_fragments
+from risk_models.report.json_columns import driver_fragments, option_fragments
 from risk_models.scenarios.pack import pack_record
 
 SCHEMA_VERSION = 4
@@ -68,12 +67,30 @@ class Texts:
         get = self._ids.get  # hundreds of thousands of calls for 20,000 deployments: no method call per text
         return [get(t) or self._add(t) for t in texts]
 
+    def named(self, texts: list[str]) -> list[str]:
+        """The ids of texts named already (read-only: safe while another thread adds texts)."""
+        ids = self._ids
+        return [ids[t] for t in texts]
+
     def _add(self, text: str) -> str:
         tid = self._ids[text] = f"t{len(self._ids) + 1}"
         return tid
 
     def table(self) -> dict[str, str]:
         return {tid: text for text, tid in self._ids.items()}
+
+
+def prefetched(build, chunks: list[tuple[int, int]]) -> Iterator:
+    """build(start, stop) of each chunk in turn, the next one built in a worker thread while the
+    caller works on the current one (at most two chunks in memory)."""
+    if not chunks:
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = pool.submit(build, *chunks[0])
+        for nxt in [*chunks[1:], None]:
+            current = ahead.result()
+            ahead = pool.submit(build, *nxt) if nxt is not None else None
+            yield current
 
 
 def iter_deployment_records(a: Assessment, texts: Texts) -> Iterator[dict]:
@@ -97,11 +114,21 @@ def iter_deployment_records(a: Assessment, texts: Texts) -> Iterator[dict]:
     rec = recommendations_of(a)
     exits = rec.exit_targets().tolist()
     option_ids = [o.id for o in rec.options]
-    options: list[orjson.Fragment] = []
+    # the texts the option and driver records name get their ids first (in a fixed order), so that their
+    # JSON can be built in a worker thread, a chunk ahead of the records (Arrow works without the GIL)
+    texts.refs([t for why in rec.reason_lists() for t in why])
+    texts.refs(ctx.factor_drivers.distinct_labels())
+    outcome_ids = a.residual.outcomes.ids
+
+    def json_lists(start: int, stop: int) -> tuple[list[orjson.Fragment], list[orjson.Fragment]]:
+        return (option_fragments(rec, start, stop, texts.named),
+                driver_fragments(ctx, outcome_ids, start, stop, texts.named))
+
     n = len(ctx.rows)
+    chunks = prefetched(json_lists, [(i, min(i + CHUNK_ROWS, n)) for i in range(0, n, CHUNK_ROWS)])
     for i, row in enumerate(ctx.rows):
-        if i % CHUNK_ROWS == 0:  # the option records of the next rows, as JSON (bounded memory)
-            options = option_fragments(rec, i, min(i + CHUNK_ROWS, n), texts.refs)
+        if i % CHUNK_ROWS == 0:  # the option and driver records of the next rows, as JSON (bounded memory)
+            options, driver_lists = next(chunks)
         fallbacks = options[i % CHUNK_ROWS]
         dep = row["deployment_id"]
         record = {
@@ -115,7 +142,7 @@ def iter_deployment_records(a: Assessment, texts: Texts) -> Iterator[dict]:
             "proprietary_features": row["proprietary_features"].split(";") if row["proprietary_features"] else [],
             "score": score[i], "inherent_score": inherent[i], "likelihood": lik[i], "impact": imp[i],
             "rating": ctx.ratings[i], "dimensions": dict(zip(dims, dim_values[i], strict=True)),
-            "drivers": _driver_refs(a, ctx, i, texts), "assumed": a.residual.assumed[i],
+            "drivers": driver_lists[i % CHUNK_ROWS], "assumed": a.residual.assumed[i],
             "answers": deployment_answers(a.lib.questions, a.answers_in_effect.get(dep, {})),
             "expected_loss_usd": expected[i], "expected_loss_breakdown_usd": breakdown[i],
             "expected_loss_by_lens_usd": {k: v[i] for k, v in lens_loss.items()},
@@ -128,20 +155,6 @@ def iter_deployment_records(a: Assessment, texts: Texts) -> Iterator[dict]:
             record["exit_plan"] = plan | {"steps": texts.refs(plan["steps"]),
                                           "dependencies": texts.refs(plan["dependencies"])}
         yield record
-
-
-def _driver_refs(a: Assessment, ctx: DriverContext, j: int, texts: Texts) -> list[dict]:
-    """Deployment j's drivers by id (what an id names: `catalogues.drivers`): outcome points, the count and
-    points of the other outcomes, factors (x value) with the text of their label."""
-    ids = a.residual.outcomes.ids
-    out = [{"id": ids[k], "value": v} for k, v in zip(ctx.top[j], ctx.top_points[j], strict=True)]
-    n_other, rest = ctx.other[j]
-    if n_other:
-        out.append({"id": OTHER_OUTCOMES, "count": n_other, "value": rest})
-    factors = ctx.factors[j]
-    out += [{"id": f["id"], "text": t, "value": f["value"]}
-            for f, t in zip(factors, texts.refs([f["label"] for f in factors]), strict=True)]
-    return out
 
 
 def scenario_library_record(a: Assessment) -> dict:
@@ -254,7 +267,7 @@ def write_report(a: Assessment, out: BinaryIO, organisation: str = "", generated
     catalogue at the top), so memory stays flat however large the inventory."""
     header = header if header is not None else report_header(a, organisation, generated_at)
     texts = Texts()
-    with tempfile.TemporaryFile() as records:
+    with tempfile.TemporaryFile(buffering=1 << 20) as records:
         _write_records(a, records, texts)
         items = {**_with_texts(header, texts), **(extra or {})}
         out.write(b"{\n")
@@ -285,17 +298,13 @@ def _copy_into(src: BinaryIO, out: BinaryIO) -> None:
 
 
 def _write_records(a: Assessment, out: BinaryIO, texts: Texts) -> None:
-    """Every deployment's record, each on its own line after a separator (the first after none)."""
-    chunk: list[bytes] = []
+    """Every deployment's record, each on its own line after a separator (the first after none); written
+    one by one into the file's buffer (joining thousands first made a fresh 20 MB buffer each time)."""
     sep = b"\n    "
     for record in iter_deployment_records(a, texts):
-        # orjson: ~10x faster than json.dumps on 20,000 records; same values, compact separators
-        chunk.append(orjson.dumps(record, default=str))
-        if len(chunk) == CHUNK_ROWS:
-            out.write(sep + b",\n    ".join(chunk))
-            sep, chunk = b",\n    ", []
-    if chunk:
-        out.write(sep + b",\n    ".join(chunk))
+        out.write(sep)
+        out.write(orjson.dumps(record, default=str))  # ~10x faster than json.dumps; compact separators
+        sep = b",\n    "
 
 
 def stress_delta(base: Assessment, stressed: Assessment, outcome_ids: list[str]) -> dict:

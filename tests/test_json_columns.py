@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from risk_models.report.json_options import _encoded, _numbers
+from risk_models.report.json_columns import _encoded, _numbers
 
 floats = st.one_of(st.floats(allow_nan=True, allow_infinity=True),
                    st.floats(-1e12, 1e12).map(lambda x: round(x, 2)), st.integers(-10**17, 10**17).map(float))

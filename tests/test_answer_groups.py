@@ -1,0 +1,26 @@
+"""Rows grouped by their answers mapping (the engine looks at each distinct mapping once): every row
+with answers is in exactly the group of its own mapping, in the order the answers list them."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from risk_models.questionnaire.answers import rows_by_answers
+
+
+@given(st.integers(1, 60), st.lists(st.tuples(st.integers(0, 80), st.integers(0, 4)), max_size=120))
+def test_every_answered_row_is_in_the_group_of_its_own_answers(n, picks):
+    ids = [f"D{i:03d}" for i in range(n)]
+    shared = [{"q": k} for k in range(5)]  # a few mappings shared by many rows, as a bulk answer gives
+    answers = {f"D{i:03d}": shared[k] for i, k in picks}  # ids beyond n: answers for unknown rows
+    groups = rows_by_answers(ids, answers)
+    inventory_order = [i for i, d in enumerate(ids) if d in answers]
+    assert sorted(r for _, rows in groups for r in rows) == inventory_order
+    position = {d: p for p, d in enumerate(answers)}
+    for per, rows in groups:
+        assert all(answers[ids[r]] is per for r in rows)
+        assert [position[ids[r]] for r in rows] == sorted(position[ids[r]] for r in rows)
+    assert len({id(per) for per, _ in groups}) == len(groups)
+    firsts = [min(position[ids[r]] for r in rows) for _, rows in groups]
+    assert firsts == sorted(firsts)
