@@ -1,9 +1,9 @@
-"""The fallbacks and drivers of the JSON report's records, serialised from whole columns: the 13 options
-and ~10 drivers of 20,000 deployments are ~460,000 small records, and building one Python dict each was
-the largest share of `assess --json`. Numbers are formatted by Arrow (shortest round-trip, as orjson
-does), strings by orjson once per distinct value; the result is embedded in each record as an
-`orjson.Fragment`. The records are the same values, in the same key order, as the dicts the app reads
-(`Recommendations.ranked_records`, `context_drivers`; tested)."""
+"""The JSON report's deployment records, serialised from whole columns: 20,000 deployments with 13
+options and ~10 drivers each are ~500,000 small records, and building one Python dict each was the
+largest share of `assess --json`. Numbers are formatted by Arrow (shortest round-trip, as orjson writes
+floats), strings by orjson once per distinct value, and each record's text is joined by Arrow; only the
+exit plans are Python objects. The fallbacks and drivers are the same values, in the same key order, as
+the dicts the app reads (`Recommendations.ranked_records`, `context_drivers`; tested)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from risk_models.engine.assessment import OTHER_OUTCOMES, DriverContext
+from risk_models.config.domain import DIMENSIONS
+from risk_models.engine.assessment import OTHER_OUTCOMES, Assessment, DriverContext
+from risk_models.engine.lenses import LensSplit
+from risk_models.engine.simulation import COMPONENTS
 from risk_models.fallbacks.recommend import OPTION_FIELDS, RankedArrays, Recommendations
+from risk_models.questionnaire.answers import rows_by_answers
+from risk_models.questionnaire.report_answers import deployment_answers
 
 _NUMBERS = ("risk_reduction", "residual_score", "residual_expected_loss_usd", "expected_loss_reduction_usd",
             "one_off_cost_usd", "stranded_commitment_usd", "run_cost_delta_usd", "loss_avoided_per_usd")
@@ -22,7 +27,7 @@ _BOOLS = ("feasible", "repays_one_off", "required")
 _STRINGS = ("target_model", "capability_gap")
 
 
-def option_fragments(rec: Recommendations, start: int, stop: int, refs) -> list[orjson.Fragment]:
+def option_lists(rec: Recommendations, start: int, stop: int, refs) -> pa.Array:
     """Per deployment in [start, stop): its `fallbacks` list as JSON. `refs` names reason texts by id
     (the report's text catalogue), called in record order."""
     ra = rec.ranked_arrays(start, stop)
@@ -34,8 +39,7 @@ def option_fragments(rec: Recommendations, start: int, stop: int, refs) -> list[
     return _lists(records, np.arange(0, len(records) + 1, len(rec.options)))
 
 
-def driver_fragments(ctx: DriverContext, outcome_ids: list[str], start: int, stop: int,
-                     refs) -> list[orjson.Fragment]:
+def driver_lists(ctx: DriverContext, outcome_ids: list[str], start: int, stop: int, refs) -> pa.Array:
     """Per deployment at positions [start, stop) of `ctx`: its `drivers` list as JSON — outcomes by
     points, the other outcomes (count, points), then the factors (id, label text by id, value)."""
     s = slice(start, stop)
@@ -63,10 +67,110 @@ def driver_fragments(ctx: DriverContext, outcome_ids: list[str], start: int, sto
     return _lists(entries, np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=stop - start))]))
 
 
-def _lists(entries: pa.Array, offsets: np.ndarray) -> list[orjson.Fragment]:
+def _lists(entries: pa.Array, offsets: np.ndarray) -> pa.Array:
     """JSON lists of the entries between consecutive offsets."""
     joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), entries), ",")
-    return [orjson.Fragment(f"[{x}]") for x in joined.to_pylist()]
+    return pc.binary_join_element_wise("[", joined, "]", "")
+
+
+RECORD_STRINGS = ("deployment_id", "name", "business_unit", "use_case", "owner", "channel", "model",
+                  "model_vendor", "region", "jurisdiction")
+
+
+class RecordColumns:
+    """Every deployment record's JSON but its exit plan, built a chunk of rows at a time from columns
+    prepared once. The texts the records name (reasons, factor labels) must be in the catalogue
+    already: `named` only looks them up, so chunks can be built in another thread."""
+
+    def __init__(self, a: Assessment, ctx: DriverContext, rec: Recommendations, split: LensSplit, named) -> None:
+        self.a, self.ctx, self.rec, self.named = a, ctx, rec, named
+        f, t = a.frame, a.residual.table
+        self.dims = list(a.lib.scoring.dimensions)
+        self.strings = {c: f[c].to_numpy(dtype=object) for c in
+                        (*RECORD_STRINGS, "criticality", "data_sensitivity", "fallback_status", "proprietary_features")}
+        self.contract_end = f["contract_end"].to_numpy(dtype=object)
+        self.abstraction = f["abstraction_layer"].to_numpy(dtype=bool)
+        r2 = lambda x: np.round(np.asarray(x, float), 2)  # noqa: E731
+        self.money = {"annual_spend_usd": r2(f["annual_spend_usd"]), "committed_spend_usd": r2(f["committed_spend_usd"])}
+        self.score, self.inherent = r2(t["score"]), r2(a.inherent.table["score"])
+        self.likelihood, self.impact = t["likelihood"].to_numpy(np.int64), t["impact"].to_numpy(np.int64)
+        self.rating = t["rating"].astype(str).to_numpy(dtype=object)
+        self.dim_values = r2(t[self.dims].to_numpy())
+        self.expected = r2(a.simulation.expected_by_deployment)
+        self.components = r2(a.simulation.components)
+        self.lens_loss = {k: r2(v) for k, v in split.loss.items()}
+        self.lens_score = {k: r2(v) for k, v in split.score.items()}
+        exits = rec.exit_targets()
+        self.exit = np.array([o.id for o in rec.options] + [None], dtype=object)[np.where(exits >= 0, exits, -1)]
+        self.assumed = _by_identity(a.residual.assumed)
+        self.answers = self._answers_json()
+
+    def _answers_json(self) -> np.ndarray:
+        """Per row its answers as JSON, written once per distinct answers mapping."""
+        questions = self.a.lib.questions
+        out = np.full(len(self.a.frame), orjson.dumps(deployment_answers(questions, {})).decode(), dtype=object)
+        for per, rows in rows_by_answers(self.strings["deployment_id"].tolist(), self.a.answers_in_effect):
+            out[rows] = orjson.dumps(deployment_answers(questions, per)).decode()
+        return out
+
+    def chunk(self, start: int, stop: int) -> list[bytes]:
+        """Rows [start, stop): each record's JSON without its closing brace (the exit plan may follow)."""
+        s = slice(start, stop)
+        parts: list = []
+
+        def add(key: str, value) -> None:
+            parts.extend([("{" if not parts else ",") + orjson.dumps(key).decode() + ":", value])
+
+        for c in RECORD_STRINGS:
+            add(c, _encoded(self.strings[c][s]))
+        for k, v in self.money.items():
+            add(k, _numbers(v[s]))
+        add("contract_end", _encoded(np.array([d.isoformat() if d else None for d in self.contract_end[s]], dtype=object)))
+        for c in ("criticality", "data_sensitivity", "fallback_status"):
+            add(c, _encoded(self.strings[c][s]))
+        add("abstraction_layer", pc.if_else(pa.array(self.abstraction[s]), "true", "false"))
+        add("proprietary_features", _mapped(self.strings["proprietary_features"][s],
+                                            lambda v: orjson.dumps(v.split(";") if v else []).decode()))
+        add("score", _numbers(self.score[s]))
+        add("inherent_score", _numbers(self.inherent[s]))
+        add("likelihood", pc.cast(pa.array(self.likelihood[s]), pa.string()))
+        add("impact", pc.cast(pa.array(self.impact[s]), pa.string()))
+        add("rating", _encoded(self.rating[s]))
+        add("dimensions", _object({d: self.dim_values[s, k] for k, d in enumerate(self.dims)}))
+        add("drivers", driver_lists(self.ctx, self.a.residual.outcomes.ids, start, stop, self.named))
+        add("assumed", pa.array(self.assumed[s], pa.string()))
+        add("answers", pa.array(self.answers[s], pa.string()))
+        add("expected_loss_usd", _numbers(self.expected[s]))
+        add("expected_loss_breakdown_usd",
+            _object({COMPONENTS[d]: self.components[s, k] for k, d in enumerate(DIMENSIONS)}))
+        add("expected_loss_by_lens_usd", _object({k: v[s] for k, v in self.lens_loss.items()}))
+        add("score_by_lens", _object({k: v[s] for k, v in self.lens_score.items()}))
+        add("recommended_exit", _encoded(self.exit[s]))
+        add("fallbacks", option_lists(self.rec, start, stop, self.named))
+        return pc.cast(pc.binary_join_element_wise(*parts, ""), pa.binary()).to_pylist()
+
+
+def _object(fields: dict[str, np.ndarray]) -> pa.Array:
+    """JSON objects of numbers, one per row, keys in the given order."""
+    parts: list = []
+    for key, values in fields.items():
+        parts.extend([("{" if not parts else ",") + orjson.dumps(key).decode() + ":", _numbers(values)])
+    return pc.binary_join_element_wise(*parts, "}", "") if parts else pa.array(["{}"])
+
+
+def _mapped(values: np.ndarray, encode) -> pa.Array:
+    """encode(value) of each row, called once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return pa.array(np.array([encode(v) for v in uniques], dtype=object)[codes] if len(uniques) else [], pa.string())
+
+
+def _by_identity(lists: list) -> np.ndarray:
+    """Per row, the JSON of its list, written once per list object (rows share them)."""
+    if not lists:
+        return np.array([], dtype=object)
+    _, first, inverse = np.unique(np.fromiter(map(id, lists), np.int64, count=len(lists)), return_index=True,
+                                  return_inverse=True)
+    return np.array([orjson.dumps(lists[f]).decode() for f in first.tolist()], dtype=object)[inverse.ravel()]
 
 
 def _column(ra: RankedArrays, name: str) -> pa.Array:

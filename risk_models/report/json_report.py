@@ -28,14 +28,12 @@ from risk_models.engine.assessment import (
 )
 from risk_models.engine.concentration import concentration, concentration_by_business_unit
 from risk_models.engine.lenses import LENSES, lens_split
-from risk_models.engine.simulation import component_records
 from risk_models.fallbacks.exit_plan import REGULATORY_BASIS, TEST_PLAN, plan_facts
 from risk_models.fallbacks.recommend import recommendations_of
 from risk_models.inventory.export import inventory_text_frame
 from risk_models.inventory.plausibility import plausibility_warnings
 from risk_models.questionnaire.answers import answers_to_jsonable
-from risk_models.questionnaire.report_answers import deployment_answers
-from risk_models.report.json_columns import driver_fragments, option_fragments
+from risk_models.report.json_columns import RecordColumns
 from risk_models.scenarios.pack import pack_record
 
 SCHEMA_VERSION = 4
@@ -93,68 +91,29 @@ def prefetched(build, chunks: list[tuple[int, int]]) -> Iterator:
             yield current
 
 
-def iter_deployment_records(a: Assessment, texts: Texts) -> Iterator[dict]:
-    """One record per deployment, generated lazily (the report of 20,000 deployments is too big to
-    hold as Python objects comfortably; `write_report` streams it). Everything per-row is read from
-    columns prepared once for the whole inventory; repeated sentences go to `texts`. `fallbacks` is
-    already JSON (an orjson.Fragment): serialise the records with orjson."""
-    t = a.residual.table
-    dims = list(a.lib.scoring.dimensions)
+def iter_record_json(a: Assessment, texts: Texts) -> Iterator[bytes]:
+    """Each deployment's record as JSON, generated lazily (the report of 20,000 deployments is too big to
+    hold in memory comfortably; `write_report` streams it). The records are built from whole columns a
+    chunk of rows at a time (`RecordColumns`, in a worker thread a chunk ahead); the exit plans of high
+    and critical deployments are added here. Repeated sentences go to `texts`."""
     ctx = driver_context(a)
-    r2 = lambda x: np.round(np.asarray(x, float), 2).tolist()  # noqa: E731
-    score, inherent = r2(t["score"]), r2(a.inherent.table["score"])
-    lik, imp = t["likelihood"].astype(int).tolist(), t["impact"].astype(int).tolist()
-    dim_values = r2(t[dims].to_numpy())
-    spend, committed = r2(a.frame["annual_spend_usd"]), r2(a.frame["committed_spend_usd"])
-    expected = r2(a.simulation.expected_by_deployment)
-    breakdown = component_records(a.simulation.components)
-    split = lens_split(a)
-    lens_loss = {k: r2(v) for k, v in split.loss.items()}
-    lens_score = {k: r2(v) for k, v in split.score.items()}
     rec = recommendations_of(a)
-    exits = rec.exit_targets().tolist()
-    option_ids = [o.id for o in rec.options]
-    # the texts the option and driver records name get their ids first (in a fixed order), so that their
-    # JSON can be built in a worker thread, a chunk ahead of the records (Arrow works without the GIL)
+    # the texts the columns name get their ids first, in a fixed order, so the worker only looks them up
     texts.refs([t for why in rec.reason_lists() for t in why])
     texts.refs(ctx.factor_drivers.distinct_labels())
-    outcome_ids = a.residual.outcomes.ids
-
-    def json_lists(start: int, stop: int) -> tuple[list[orjson.Fragment], list[orjson.Fragment]]:
-        return (option_fragments(rec, start, stop, texts.named),
-                driver_fragments(ctx, outcome_ids, start, stop, texts.named))
-
+    columns = RecordColumns(a, ctx, rec, lens_split(a), texts.named)
     n = len(ctx.rows)
-    chunks = prefetched(json_lists, [(i, min(i + CHUNK_ROWS, n)) for i in range(0, n, CHUNK_ROWS)])
-    for i, row in enumerate(ctx.rows):
-        if i % CHUNK_ROWS == 0:  # the option and driver records of the next rows, as JSON (bounded memory)
-            options, driver_lists = next(chunks)
-        fallbacks = options[i % CHUNK_ROWS]
-        dep = row["deployment_id"]
-        record = {
-            "deployment_id": dep, "name": row["name"], "business_unit": row["business_unit"],
-            "use_case": row["use_case"], "owner": row["owner"], "channel": row["channel"], "model": row["model"],
-            "model_vendor": row["model_vendor"], "region": row["region"], "jurisdiction": row["jurisdiction"],
-            "annual_spend_usd": spend[i], "committed_spend_usd": committed[i],
-            "contract_end": row["contract_end"].isoformat() if row["contract_end"] else None,
-            "criticality": row["criticality"], "data_sensitivity": row["data_sensitivity"],
-            "fallback_status": row["fallback_status"], "abstraction_layer": bool(row["abstraction_layer"]),
-            "proprietary_features": row["proprietary_features"].split(";") if row["proprietary_features"] else [],
-            "score": score[i], "inherent_score": inherent[i], "likelihood": lik[i], "impact": imp[i],
-            "rating": ctx.ratings[i], "dimensions": dict(zip(dims, dim_values[i], strict=True)),
-            "drivers": driver_lists[i % CHUNK_ROWS], "assumed": a.residual.assumed[i],
-            "answers": deployment_answers(a.lib.questions, a.answers_in_effect.get(dep, {})),
-            "expected_loss_usd": expected[i], "expected_loss_breakdown_usd": breakdown[i],
-            "expected_loss_by_lens_usd": {k: v[i] for k, v in lens_loss.items()},
-            "score_by_lens": {k: v[i] for k, v in lens_score.items()},
-            "recommended_exit": option_ids[exits[i]] if exits[i] >= 0 else None,
-            "fallbacks": fallbacks,
-        }
+    chunks = prefetched(columns.chunk, [(i, min(i + CHUNK_ROWS, n)) for i in range(0, n, CHUNK_ROWS)])
+    for i in range(n):
+        if i % CHUNK_ROWS == 0:
+            records = next(chunks)
+        record = records[i % CHUNK_ROWS]
         if ctx.ratings[i] in EXIT_PLAN_RATINGS:
             plan = plan_facts(a, rec, i, ctx, i)
-            record["exit_plan"] = plan | {"steps": texts.refs(plan["steps"]),
-                                          "dependencies": texts.refs(plan["dependencies"])}
-        yield record
+            plan = plan | {"steps": texts.refs(plan["steps"]), "dependencies": texts.refs(plan["dependencies"])}
+            yield record + b',"exit_plan":' + orjson.dumps(plan, default=str) + b"}"
+        else:
+            yield record + b"}"
 
 
 def scenario_library_record(a: Assessment) -> dict:
@@ -299,11 +258,11 @@ def _copy_into(src: BinaryIO, out: BinaryIO) -> None:
 
 def _write_records(a: Assessment, out: BinaryIO, texts: Texts) -> None:
     """Every deployment's record, each on its own line after a separator (the first after none); written
-    one by one into the file's buffer (joining thousands first made a fresh 20 MB buffer each time)."""
+    one by one into the file's buffer."""
     sep = b"\n    "
-    for record in iter_deployment_records(a, texts):
+    for record in iter_record_json(a, texts):
         out.write(sep)
-        out.write(orjson.dumps(record, default=str))  # ~10x faster than json.dumps; compact separators
+        out.write(record)
         sep = b",\n    "
 
 
