@@ -95,6 +95,23 @@ def library_from(args: argparse.Namespace) -> Library:
     return load_library(args.config) if args.config else load_library()
 
 
+def cli_actor(user: str | None, doing: str):
+    """Who a CLI write acts as: the `--user` name (default the OS user) with the admin role, in single-user
+    mode only. In team mode nobody signs in on the CLI, so `--user` would let anyone claim any identity
+    (and approve as a second person): writes are refused, read commands still work."""
+    from risk_models.auth.config import team_mode_outside_the_app
+    from risk_models.auth.roles import local_user
+    try:
+        team = team_mode_outside_the_app()
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if team:
+        raise UserError(f"team mode is on (AI_VENDOR_RISK_TEAM or [team] in secrets.toml): the command line cannot "
+                        f"prove who you are, so it does not {doing}; sign in to the app to do it (--user names "
+                        "the person only in single-user mode)")
+    return local_user(user)
+
+
 def open_engine():
     from risk_models.storage.db import make_engine
     return make_engine()
