@@ -108,6 +108,8 @@ def test_postgres_app_login_cannot_set_status_roles_or_write_the_trail(separated
     _verified(app)
     s = audit.seals(app)
     assert s.keyed and s.keyed_after == 0 and s.sealed == n + 2 and s.first_bad is None
+    p = run_cli("history", "audit", "verify", env={"DATABASE_URL": app.url.render_as_string(False)}, cwd=ROOT)
+    assert p.returncode == 0 and f"{n + 2} entries' keyed seals (HMAC) match" in p.stdout, p.stderr
     # approved rows are final for everyone, the owner included
     _refused(app, "DELETE FROM assessments WHERE id = :i", match="approved: DELETE refused", i=a_id)
     _refused(owner, "UPDATE assessments SET label = 'x' WHERE id = :i", match="approved: UPDATE refused", i=a_id)
@@ -180,7 +182,7 @@ def test_postgres_a_rechained_or_forged_entry_fails_verify_with_the_key(separate
     monkeypatch.undo()
     count, brk = audit.verify(app)  # the seal is not
     assert brk is not None and brk.entry_id == fid and "no valid keyed seal" in brk.message
-    p = run_cli("history", "audit", "verify", env={"DATABASE_URL": str(app.url.render_as_string(False))}, cwd=ROOT)
+    p = run_cli("history", "audit", "verify", env={"DATABASE_URL": app.url.render_as_string(False)}, cwd=ROOT)
     assert p.returncode == 1 and f"audit entry {fid} has no valid keyed seal" in p.stderr
 
 
@@ -253,5 +255,6 @@ def test_cli_writes_are_refused_in_team_mode_reads_work(tmp_path):
     for args in (("history", "list"), ("history", "audit", "verify"), ("history", "roles", "list")):
         p = run_cli(*args, env=team_env, cwd=ROOT)
         assert p.returncode == 0, (args, p.stderr)
+    assert "unkeyed chain only" in run_cli("history", "audit", "verify", env=team_env, cwd=ROOT).stdout
     log = audit.entries(make_engine(url))
     assert [(e.actor, e.action) for e in log] == [("ann", "create"), ("ann", "submit")]  # nothing else written

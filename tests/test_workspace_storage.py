@@ -327,6 +327,8 @@ def test_upgrading_from_0003_keeps_assessments_and_the_audit_trail(backend, requ
     assert audit.verify(new) == (3, None)
     w = ws.create_workspace(new, "after upgrade", "ann", parts={"register": []})
     assert ws.part_versions(new, w.id) == {"register": 1} and audit.verify(new) == (4, None)
+    if backend == "postgresql":  # the old entries stay verifiable unkeyed; new ones are sealed
+        assert audit.seals(new) == audit.Seals(keyed=True, keyed_after=3, sealed=1, first_bad=None)
     new.dispose()
 
 

@@ -57,12 +57,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             print(f"audit trail chain intact ({count} entries), but {len(problems)} stored change(s) are not "
                   "accounted for by it", file=sys.stderr)
             return 1
-        sealed = audit.seals(engine)
-        keyed = ("; unkeyed chain only (SQLite: whoever can write the file can re-chain it; keep anchors)"
-                 if sealed is None or not sealed.keyed else
-                 f"; {sealed.sealed} entries' keyed seals (HMAC) match"
-                 + (f" (entries up to {sealed.keyed_after} predate the key: unkeyed chain only)"
-                    if sealed.keyed_after else ""))
+        keyed = "; " + audit.seal_summary(audit.seals(engine))
         print(f"audit trail intact: {count} entries, every hash matches"
               + (f", the anchor {anchor[0]}:{anchor[1][:12]}… still holds" if anchor else "")
               + "; approvals, contents and roles match the trail" + keyed)

@@ -381,6 +381,16 @@ class Seals(BaseModel):
     first_bad: int | None
 
 
+def seal_summary(sealed: Seals | None) -> str:
+    """What the keyed seals add to an intact chain, in words (CLI and Audit page)."""
+    if sealed is None or not sealed.keyed:
+        return ("unkeyed chain only: whoever can write the database directly can re-chain it, so keep anchors"
+                + (" (SQLite: one user, one file)" if sealed is None else " (pgcrypto was not available)"))
+    return (f"{sealed.sealed} entries' keyed seals (HMAC) match"
+            + (f"; entries up to {sealed.keyed_after} predate the key (unkeyed chain only)" if sealed.keyed_after
+               else ""))
+
+
 def seals(engine: Engine) -> Seals | None:
     """The seal check of a PostgreSQL trail; None on SQLite (no key the user cannot read: unkeyed chain only)."""
     if engine.dialect.name != "postgresql":
