@@ -95,6 +95,10 @@ def test_postgres_app_login_cannot_set_status_roles_or_write_the_trail(separated
         assert conn.execute(text("SELECT status FROM assessments WHERE id = :i"), {"i": a_id}).scalar() == "submitted"
     assert audit.verify(app) == (n, None)
 
+    team.mark_team_mode(app, BOB)  # the app after a sign-in; the app's login cannot switch it off
+    team.mark_team_mode(app, ANN)
+    assert team.team_mode_since(app)[1] == "bob"
+    _refused(app, "DELETE FROM team_mode")
     # the legitimate path: the approval goes through the owner's function and writes its entry
     team.approve(app, BOB, a_id, "looks right")
     team.set_roles(app, ADMIN, "dana", frozenset({Role.approver}), "joined the committee")
@@ -256,5 +260,12 @@ def test_cli_writes_are_refused_in_team_mode_reads_work(tmp_path):
         p = run_cli(*args, env=team_env, cwd=ROOT)
         assert p.returncode == 0, (args, p.stderr)
     assert "unkeyed chain only" in run_cli("history", "audit", "verify", env=team_env, cwd=ROOT).stdout
+    # the database remembers team mode: once someone signed in to the app, a shell without the variable
+    # cannot write with --user either
+    team.mark_team_mode(make_engine(url), BOB)
+    p = run_cli("--user", "bob", "history", "approve", "1", env=single, cwd=ROOT)
+    assert p.returncode == 2 and "this database is used in team mode since" in p.stderr and "first sign-in: bob" \
+        in p.stderr
+    assert run_cli("history", "list", env=single, cwd=ROOT).returncode == 0
     log = audit.entries(make_engine(url))
     assert [(e.actor, e.action) for e in log] == [("ann", "create"), ("ann", "submit")]  # nothing else written

@@ -78,7 +78,16 @@ def require_sign_in() -> None:
                  "administrator to add you to a risk group or to the role table.")
         st.button("Sign out", on_click=st.logout)
         st.stop()
-    current_session()[ACTOR] = Actor(name=name, roles=roles, subject=subject)
+    signed_in = Actor(name=name, roles=roles, subject=subject)
+    if current_session().get(ACTOR) != signed_in:  # once per sign-in: this database is now a team database
+        from risk_models.storage.team import mark_team_mode
+        try:
+            mark_team_mode(storage(), signed_in)
+        except StorageError as exc:
+            st.error(f"The team database is not available: {md_escape(exc)}. Ask the administrator to check "
+                     "DATABASE_URL.")
+            st.stop()
+    current_session()[ACTOR] = signed_in
 
 
 def sidebar() -> None:

@@ -32,6 +32,8 @@ def cmd_history(args: argparse.Namespace) -> int:
     writes = {"save": "save assessments", "import": "import assessments", "delete": "delete assessments"}
     actor = cli_actor(args.user, writes[args.action]) if args.action in writes else None  # before any work
     engine = open_engine()
+    if actor is not None:
+        cli_actor(args.user, writes[args.action], engine)
     if args.action == "save":
         a = assessed(args)
         new_id = repo.save_assessment(engine, a, args.label, args.author, args.org or Path(args.file).stem,

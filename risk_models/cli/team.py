@@ -78,8 +78,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_review(args: argparse.Namespace) -> int:
     from risk_models.storage import team
     from risk_models.storage.db import make_engine
-    actor = cli_actor(args.user, f"{args.action} assessments for review")
     engine = make_engine()
+    actor = cli_actor(args.user, f"{args.action} assessments for review", engine)
     fn = {"submit": team.submit, "approve": team.approve, "return": team.return_for_changes}[args.action]
     try:
         fn(engine, actor, args.id, args.comment or "")
@@ -96,10 +96,9 @@ def cmd_roles(args: argparse.Namespace) -> int:
     from risk_models.auth.roles import roles_text
     from risk_models.storage import team
     from risk_models.storage.db import make_engine
-    if args.roles_action == "set":
-        actor = cli_actor(args.user, "change the role table")
     engine = make_engine()
     if args.roles_action == "set":
+        actor = cli_actor(args.user, "change the role table", engine)
         try:
             roles = parse_roles(args.roles, "ROLES")
             team.set_roles(engine, actor, args.username, roles, args.reason or "")

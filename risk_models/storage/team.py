@@ -31,6 +31,12 @@ working_answers = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+team_mode = Table(
+    "team_mode", metadata,
+    Column("id", Integer, primary_key=True), Column("since", DateTime(timezone=True), nullable=False),
+    Column("first_user", String(200), nullable=False),
+)
+
 STATUS_LABELS = {"draft": "Draft", "submitted": "Submitted", "approved": "Approved", "returned": "Returned"}
 
 
@@ -238,3 +244,21 @@ def record_changes(engine: Engine, actor: Actor, permission: Permission,
     with engine.begin() as conn:
         for entity, entity_id, before, after in changes:
             audit.append(conn, actor.name, "update", entity, entity_id, before=before, after=after, reason=reason)
+
+
+# --- team mode, as the database knows it ---------------------------------------------------------
+def mark_team_mode(engine: Engine, actor: Actor) -> None:
+    """The app, after a sign-in in team mode: from now on the CLI writes nothing to this database (its
+    `--user` would let anyone claim any identity). Once set, only the owner role can unset it."""
+    with engine.begin() as conn:
+        if audit.by_owner_functions(conn):
+            conn.execute(text("SELECT avr_mark_team_mode(:u)"), {"u": actor.name})
+        elif conn.execute(select(team_mode.c.id)).first() is None:
+            conn.execute(insert(team_mode).values(id=1, since=_now(), first_user=actor.name[:200]))
+
+
+def team_mode_since(engine: Engine) -> tuple[dt.datetime, str] | None:
+    """(when, who) of the first team-mode sign-in on this database; None: never used in team mode."""
+    with engine.connect() as conn:
+        r = conn.execute(select(team_mode.c.since, team_mode.c.first_user)).first()
+    return None if r is None else (_aware(r.since), r.first_user)

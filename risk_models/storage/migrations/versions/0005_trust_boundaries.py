@@ -3,8 +3,9 @@ app's login (AI_VENDOR_RISK_APP_ROLE) can no longer write review status, roles o
 directly.
 
 Every database: `assessments.submitted_sub` / `reviewed_sub` (the identity provider's subject of the
-submitter and the reviewer) and `audit_log.mac` (the keyed seal of an entry; NULL on SQLite and for
-entries written before this revision).
+submitter and the reviewer), `audit_log.mac` (the keyed seal of an entry; NULL on SQLite and for
+entries written before this revision) and `team_mode` (one row once anyone signed in in team mode:
+the CLI then refuses writes).
 
 PostgreSQL, whatever role the app connects as:
 - `audit_key`: one random 32-byte secret, readable by the owner (the role running this migration)
@@ -14,7 +15,8 @@ PostgreSQL, whatever role the app connects as:
 - SECURITY DEFINER functions owned by the owner, each writing its audit entry in the caller's
   transaction: `avr_audit_append` (any entry but review status and roles), `avr_review`
   (submit / approve / return with the workflow and four-eyes rules), `avr_set_roles`, `avr_audit_lock`
-  and `avr_audit_seals` (checks the seals for a verifier that cannot read the key). The hash is
+  `avr_audit_seals` (checks the seals for a verifier that cannot read the key) and
+  `avr_mark_team_mode` (the app switches the database to team mode, never back). The hash is
   computed in the database exactly as `risk_models.storage.audit.entry_hash` does.
 - `assessments` trigger, for every role: a new row is a draft without review fields; an approved row
   cannot be updated or deleted.
@@ -40,7 +42,7 @@ GENESIS = "0" * 64
 # the functions the app's login may call; avr_audit_write (any entry, no rules) is the owner's alone
 APP_FUNCTIONS = ("avr_audit_lock()", "avr_audit_append(text, text, text, text, text, text, text, timestamptz)",
                  "avr_review(text, text, integer, text, text)", "avr_set_roles(text, text, text, text)",
-                 "avr_audit_seals()")
+                 "avr_audit_seals()", "avr_mark_team_mode(text)")
 
 
 def _functions(schema: str, crypto: str | None) -> list[str]:
@@ -173,6 +175,10 @@ def _functions(schema: str, crypto: str | None) -> list[str]:
                 FROM audit_log l CROSS JOIN audit_key k WHERE k.id = 1 AND l.id > k.keyed_after;
               IF NOT keyed THEN first_bad := NULL; END IF;
             END $$""",
+        f"""CREATE FUNCTION {q}.avr_mark_team_mode(p_user text) RETURNS void
+            LANGUAGE sql SECURITY DEFINER {path} AS $$
+              INSERT INTO team_mode (id, since, first_user) VALUES (1, now(), left(p_user, 200))
+              ON CONFLICT (id) DO NOTHING $$""",
         f"""CREATE FUNCTION {q}.assessments_guard() RETURNS trigger LANGUAGE plpgsql {path} AS $$
             BEGIN
               IF TG_OP = 'INSERT' THEN
@@ -199,6 +205,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("reviewed_sub", sa.String(400), nullable=True))
     with op.batch_alter_table("audit_log") as batch:
         batch.add_column(sa.Column("mac", sa.String(64), nullable=True))
+    # set by the app the first time someone signs in in team mode; from then on the CLI writes nothing here
+    # (its `--user` proves nobody's identity), whatever the environment of the shell it runs in
+    op.create_table("team_mode", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+                    sa.Column("first_user", sa.String(200), nullable=False))
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
@@ -226,6 +237,6 @@ def upgrade() -> None:
         op.execute(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_log, audit_head, user_roles FROM {r}")
         op.execute(f"REVOKE UPDATE, TRUNCATE ON assessments FROM {r}")
         op.execute(f"REVOKE ALL ON audit_key FROM {r}")
-        op.execute(f"GRANT SELECT ON audit_log, audit_head, user_roles TO {r}")
+        op.execute(f"GRANT SELECT ON audit_log, audit_head, user_roles, team_mode TO {r}")
         for fn in APP_FUNCTIONS:
             op.execute(f'GRANT EXECUTE ON FUNCTION "{schema}".{fn} TO {r}')
