@@ -269,3 +269,32 @@ def test_cli_writes_are_refused_in_team_mode_reads_work(tmp_path):
     assert run_cli("history", "list", env=single, cwd=ROOT).returncode == 0
     log = audit.entries(make_engine(url))
     assert [(e.actor, e.action) for e in log] == [("ann", "create"), ("ann", "submit")]  # nothing else written
+
+
+def test_postgres_database_hash_equals_entry_hash_for_any_text(postgres_url):
+    """Property: for any text (but NUL, which PostgreSQL refuses) and any JSON value, the entry the owner's
+    function hashes in SQL verifies with `audit.entry_hash` in Python."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    reset_postgres(postgres_url)
+    engine = make_engine(postgres_url)
+    words = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
+    values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | words,
+                          lambda inner: st.lists(inner, max_size=3) | st.dictionaries(words, inner, max_size=3),
+                          max_leaves=6)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(actor=words.filter(lambda s: s.strip()), entity_id=words, reason=words, before=values, after=values)
+    def check(actor, entity_id, reason, before, after):
+        with engine.begin() as conn:
+            entry_id = audit.append(conn, actor, "update", "assumption", entity_id, before, after, reason)
+        with engine.connect() as conn:
+            r = conn.execute(select(audit_log).where(audit_log.c.id == entry_id)).one()
+        assert r.hash == audit.entry_hash(r.prev_hash, r.at, r.actor, r.action, r.entity, r.entity_id, r.before,
+                                          r.after, r.reason)
+        assert r.mac is not None
+
+    check()
+    assert audit.verify(engine)[1] is None
+    engine.dispose()
