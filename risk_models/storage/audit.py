@@ -7,6 +7,11 @@ lock on SQLite), so two app processes never fork the chain. `verify` recomputes 
 compares the end of the chain with `audit_head`: an edited, inserted or deleted entry — the newest
 ones included — is reported, naming the first broken entry.
 
+On PostgreSQL (migration 0005) the app's login writes no audit row itself: `append` calls the owner
+role's SECURITY DEFINER function, which hashes the entry in SQL exactly as `entry_hash` does and seals
+it with an HMAC under a key the app's login cannot read; `verify` then also checks the seals, in the
+database (`seals`). SQLite keeps the unkeyed chain (one user, one file).
+
 Rows are read defensively: the time is read as text and parsed here (a hand-edited `at` such as
 'garbage' must not crash the reader), every column is checked for its type, and a row the database
 driver cannot read at all is read column by column. `verify` reports such a row as broken; `entries`
