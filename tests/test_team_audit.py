@@ -213,7 +213,7 @@ def test_cli_review_as_named_users(tmp_path):
     log = audit.entries(make_engine(url))
     assert [(e.actor, e.action) for e in log] == [("ann", "create"), ("ann", "submit"), ("bob", "approve")]
     p = _cli("history", "upgrade", env=env)
-    assert p.returncode == 0 and "is at schema revision 0004" in p.stdout
+    assert p.returncode == 0 and "is at schema revision 0005" in p.stdout
 
 
 RACER = """

@@ -4,6 +4,7 @@ column, a formula without a value, s= before r=) and the inventory's lying <dime
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -201,3 +202,62 @@ def test_a_workbook_sent_to_one_recipient_cannot_answer_for_deployments_outside_
     got, errors = read_workbook(_edited(mine, lambda ws: ws.cell(3, col).__setattr__("value", "Tested")),
                                 "mine.xlsx", lib, known, seal_key=b"x" * 32)
     assert got == {} and all("not sent in this workbook" in e.message for e in errors)
+
+
+# --- §3 (issue 27): a formula without a calculated value is an error for that cell in every reader ------------
+def _csv_as_xlsx(path, edit) -> bytes:
+    """A demo CSV as an XLSX written by openpyxl (which saves formulas without a calculated value), edited."""
+    wb = openpyxl.Workbook()
+    for line in csv.reader(path.read_text().splitlines()):
+        wb.active.append(line)
+    edit(wb.active)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_an_inventory_formula_without_a_value_is_an_error_for_that_cell_not_an_empty_cell(lib):
+    def edit(ws):
+        header = [c.value for c in ws[1]]
+        ws.cell(2, header.index("annual_spend_usd") + 1).value = "=B2*2"  # would read as "no spend"
+        ws.cell(3, header.index("fallback_status") + 1).value = "=\"none\""  # would read as the default
+        for j in range(1, len(header) + 1):  # a row of formulas only would read as a blank row
+            ws.cell(4, j).value = None
+        ws.cell(4, 1).value = "=CONCAT(\"DEP-\",\"X\")"
+    data = _csv_as_xlsx(DEMO_INVENTORY, edit)
+    res = import_bytes(data, "inv.xlsx", lib)
+    plain = import_bytes(_csv_as_xlsx(DEMO_INVENTORY, lambda ws: None), "inv.xlsx", lib)
+    formula = [e for e in res.errors if "formula saved without" in e.message]
+    got = sorted((e.line, e.column, e.value) for e in formula)
+    assert got == [(2, "annual_spend_usd", "=B2*2"), (3, "fallback_status", '="none"'),
+                   (4, "deployment_id", '=CONCAT("DEP-","X")')]
+    assert all("allowed: a typed value" in e.message for e in formula)
+    assert len(res.frame) == len(plain.frame) - 3  # those rows are not read as if the cells were empty
+    assert not ({2, 3, 4} & set(res.frame["line"]))
+
+
+def test_provider_contract_and_review_formulas_without_a_value_are_errors(lib, tmp_path):
+    from risk_models.dora.review import read_reviews
+    from risk_models.dora.spec import load_roi_spec
+    from risk_models.providers.records import load_book
+
+    demo = ROOT / "config" / "demo"
+
+    def col(ws, name):
+        return [c.value for c in ws[1]].index(name) + 1
+
+    providers = _csv_as_xlsx(demo / "providers.csv", lambda ws: ws.cell(3, col(ws, "designated_critical"))
+                             .__setattr__("value", '=IF(TRUE,"yes","no")'))  # "" would read as "no"
+    contracts = _csv_as_xlsx(demo / "contracts.csv", lambda ws: ws.cell(3, col(ws, "exit_assistance"))
+                             .__setattr__("value", '=IF(TRUE,"yes","no")'))
+    book = load_book((providers, "p.xlsx"), (contracts, "c.xlsx"), lib, load_roi_spec().lists["ict_service_type"])
+    got = [(e.file, e.line, e.column, e.value) for e in book.errors if "formula saved without" in (e.message or "")]
+    assert got == [("p.xlsx", 3, "designated_critical", '=IF(TRUE,"yes","no")'),
+                   ("c.xlsx", 3, "exit_assistance", '=IF(TRUE,"yes","no")')]
+    assert 3 not in set(book.providers["line"]) and 3 not in set(book.contracts["line"])
+
+    (tmp_path / "r.xlsx").write_bytes(_csv_as_xlsx(demo / "reviews.csv", lambda ws: ws.cell(3, 2).__setattr__(
+        "value", "=TODAY()")))
+    dates, errors = read_reviews(tmp_path / "r.xlsx")
+    assert [(e.line, e.column, e.value) for e in errors] == [(3, "last_reviewed", "=TODAY()")]
+    assert "DEP-001" not in dates

@@ -297,7 +297,8 @@ def test_write_parts_is_all_or_nothing_and_audit_commits_with_the_change(db_url)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_upgrading_from_0003_keeps_assessments_and_the_audit_trail(backend, request, tmp_path, small_assessment):
+def test_upgrading_from_0003_keeps_assessments_and_the_audit_trail(backend, request, tmp_path, small_assessment,
+                                                                   monkeypatch):
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'old.sqlite'}"
     else:
@@ -305,19 +306,29 @@ def test_upgrading_from_0003_keeps_assessments_and_the_audit_trail(backend, requ
         reset_postgres(url)
     old = make_engine(url, revision="0003")
     assert current_revision(old) == "0003"
+    # written as the 0003 code wrote it: directly (the owner's functions of 0005 do not exist yet)
+    monkeypatch.setattr(audit, "by_owner_functions", lambda conn: False)
     a_id = repo.save_assessment(old, small_assessment, "made by 0003", author="ann", actor=ADMIN)
-    team.submit(old, ADMIN, a_id)
+    with old.begin() as conn:
+        audit.lock(conn)
+        conn.execute(text("UPDATE assessments SET status = 'submitted', submitted_by = 'admin' WHERE id = :i"),
+                     {"i": a_id})
+        audit.append(conn, "admin", "submit", "status", str(a_id), before={"status": "draft"},
+                     after={"status": "submitted"})
     team.set_roles(old, ADMIN, "bob", frozenset({Role.approver}))
-    saved = repo.load(old, a_id)
+    monkeypatch.undo()
+    (saved,) = repo.list_assessments(old)  # the 0003 columns only
     old.dispose()
     new = make_engine(url)
-    assert current_revision(new) == head_revision() == "0004"
+    assert current_revision(new) == head_revision() == "0005"
     (listed,) = repo.list_assessments(new)
     assert listed["label"] == "made by 0003" and listed["status"] == "submitted"
-    assert repo.load(new, a_id).payloads == saved.payloads
+    assert repo.content_hash(repo.load(new, a_id).payloads) == saved["content_hash"]  # payloads unchanged
     assert audit.verify(new) == (3, None)
     w = ws.create_workspace(new, "after upgrade", "ann", parts={"register": []})
     assert ws.part_versions(new, w.id) == {"register": 1} and audit.verify(new) == (4, None)
+    if backend == "postgresql":  # the old entries stay verifiable unkeyed; new ones are sealed
+        assert audit.seals(new) == audit.Seals(keyed=True, keyed_after=3, sealed=1, first_bad=None)
     new.dispose()
 
 

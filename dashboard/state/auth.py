@@ -7,13 +7,11 @@ role table an admin edits. The pages only hide controls; the storage calls check
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
 from dashboard.state.session import ACTOR, current_session
 from dashboard.state.storage import storage
-from risk_models.auth.config import TeamConfig, team_config
+from risk_models.auth.config import TeamConfig, env_team_mode, team_config
 from risk_models.auth.roles import Actor, Permission, local_user
 from risk_models.io.escape import md_escape
 
@@ -26,7 +24,7 @@ def _secrets_team() -> dict:
 
 
 def config() -> TeamConfig:
-    return team_config(_secrets_team(), os.environ.get("AI_VENDOR_RISK_TEAM", "") in ("1", "true", "yes"))
+    return team_config(_secrets_team(), env_team_mode())
 
 
 def team_mode() -> bool:
@@ -62,7 +60,12 @@ def require_sign_in() -> None:
         st.stop()
     from risk_models.storage.db import StorageError  # team mode only: SQLAlchemy is not on the first page's path
     claims = st.user.to_dict()
-    name = cfg.username(claims)
+    try:
+        name, subject = cfg.username(claims), cfg.subject(claims)
+    except ValueError as exc:
+        st.error(f"Your sign-in cannot be used: {md_escape(exc)}. Ask the administrator to check the identity "
+                 "provider.")
+        st.stop()
     try:
         roles = cfg.idp_roles(claims) | stored_roles(storage(), name)
     except StorageError as exc:
@@ -75,7 +78,16 @@ def require_sign_in() -> None:
                  "administrator to add you to a risk group or to the role table.")
         st.button("Sign out", on_click=st.logout)
         st.stop()
-    current_session()[ACTOR] = Actor(name=name, roles=roles)
+    signed_in = Actor(name=name, roles=roles, subject=subject)
+    if current_session().get(ACTOR) != signed_in:  # once per sign-in: this database is now a team database
+        from risk_models.storage.team import mark_team_mode
+        try:
+            mark_team_mode(storage(), signed_in)
+        except StorageError as exc:
+            st.error(f"The team database is not available: {md_escape(exc)}. Ask the administrator to check "
+                     "DATABASE_URL.")
+            st.stop()
+    current_session()[ACTOR] = signed_in
 
 
 def sidebar() -> None:

@@ -101,7 +101,8 @@ if b[1].button("Check the hash chain", icon=":material/verified:"):
                  + "\n".join(f"- {md_escape(x)}" for x in problems[:30]))
     else:
         st.success(f"Intact: {count} entries, every hash matches.")
-        st.caption("Approvals, assessment contents and roles stored in the database all match the trail.")
+        st.caption("Approvals, assessment contents and roles stored in the database all match the trail; "
+                   + md_escape(audit.seal_summary(audit.seals(engine))) + ".")
         # the trail's end, to keep outside the database: `history audit verify --anchor` checks it later
         st.code(audit.current_anchor(engine), language=None)
         st.caption("Anchor: keep this line outside the database (a ticket, a log, an e-mail). "

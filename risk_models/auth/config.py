@@ -3,7 +3,10 @@ on/off, which identity-token claims name the user and their groups, and the grou
 
 from __future__ import annotations
 
+import os
+import tomllib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -41,6 +44,15 @@ class TeamConfig(BaseModel):
                 return value.strip()
         raise ValueError("the identity token names no user (no preferred_username, email or sub claim)")
 
+    def subject(self, claims: Mapping[str, Any]) -> str:
+        """The person as the identity provider knows them: issuer and `sub`, which OpenID Connect keeps
+        stable and unique per issuer (names and e-mail addresses can change or be chosen by the user)."""
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub.strip():
+            raise ValueError("the identity token has no subject (sub claim)")
+        iss = claims.get("iss")
+        return f"{iss.strip() if isinstance(iss, str) else ''}|{sub.strip()}"
+
     def idp_roles(self, claims: Mapping[str, Any]) -> frozenset[Role]:
         groups = claims.get(self.groups_claim) or []
         if isinstance(groups, str):
@@ -59,3 +71,27 @@ def team_config(raw: Mapping[str, Any] | None, env_enabled: bool = False) -> Tea
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}" for e in exc.errors()[:5])
         raise ValueError(f"secrets.toml [team]: {problems}") from None
+
+
+def env_team_mode() -> bool:
+    """AI_VENDOR_RISK_TEAM=1 (or true, yes): team mode whatever secrets.toml says."""
+    return os.environ.get("AI_VENDOR_RISK_TEAM", "").strip().lower() in ("1", "true", "yes")
+
+
+def team_mode_outside_the_app(cwd: Path | None = None) -> bool:
+    """Team mode as a program other than the app sees it (the CLI): AI_VENDOR_RISK_TEAM, or `[team] enabled`
+    in a secrets.toml Streamlit would read (`.streamlit/secrets.toml` in the working or home directory).
+    ValueError naming the file when one cannot be read: guessing "single-user" would let `--user` through."""
+    if env_team_mode():
+        return True
+    for path in ((cwd or Path.cwd()) / ".streamlit" / "secrets.toml", Path.home() / ".streamlit" / "secrets.toml"):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"{path}: cannot read it to know whether team mode is on ({exc})") from None
+        team = data.get("team")
+        if isinstance(team, dict) and team.get("enabled") is True:
+            return True
+    return False

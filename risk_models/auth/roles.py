@@ -63,6 +63,9 @@ class Actor(BaseModel):
     model_config = ConfigDict(frozen=True)
     name: str
     roles: frozenset[Role]
+    # who the identity provider says this is: "issuer|sub" of the signed-in user's token, which the user cannot
+    # change (a display name or preferred_username can be); None for the local user of single-user mode
+    subject: str | None = None
 
     @field_validator("name")
     @classmethod
@@ -78,6 +81,14 @@ class Actor(BaseModel):
     @property
     def roles_text(self) -> str:
         return roles_text(self.roles)
+
+
+def same_person(name: str | None, subject: str | None, actor: Actor) -> bool:
+    """Is `actor` the person recorded as (name, subject)? The same identity-provider subject, or the same
+    name in any case ("Bob" is "bob"): four-eyes refuses either, so renaming oneself does not help."""
+    if subject is not None and actor.subject is not None and subject == actor.subject:
+        return True
+    return (name or "").casefold() == actor.name.casefold()
 
 
 def roles_text(roles: frozenset[Role] | set[Role]) -> str:

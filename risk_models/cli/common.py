@@ -95,6 +95,29 @@ def library_from(args: argparse.Namespace) -> Library:
     return load_library(args.config) if args.config else load_library()
 
 
+def cli_actor(user: str | None, doing: str, engine=None):
+    """Who a CLI write acts as: the `--user` name (default the OS user) with the admin role, in single-user
+    mode only. In team mode nobody signs in on the CLI, so `--user` would let anyone claim any identity
+    (and approve as a second person): writes are refused, read commands still work. Team mode is what
+    this shell says (AI_VENDOR_RISK_TEAM, secrets.toml) or what the database says (`engine`: someone has
+    signed in to the app in team mode on it)."""
+    from risk_models.auth.config import team_mode_outside_the_app
+    from risk_models.auth.roles import local_user
+    try:
+        team = "AI_VENDOR_RISK_TEAM or [team] in secrets.toml" if team_mode_outside_the_app() else None
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if team is None and engine is not None:
+        from risk_models.storage.team import team_mode_since
+        since = team_mode_since(engine)
+        if since is not None:
+            team = f"this database is used in team mode since {since[0]:%Y-%m-%d} (first sign-in: {term(since[1])})"
+    if team:
+        raise UserError(f"team mode is on ({team}): the command line cannot prove who you are, so it does not "
+                        f"{doing}; sign in to the app to do it (--user names the person only in single-user mode)")
+    return local_user(user)
+
+
 def open_engine():
     from risk_models.storage.db import make_engine
     return make_engine()

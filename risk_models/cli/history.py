@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from risk_models.auth.roles import local_user
 from risk_models.cli.common import (
     UserError,
     assessed,
+    cli_actor,
     library_from,
     open_engine,
     term,
@@ -29,11 +29,15 @@ def _saved(engine, assessment_id: int):
 
 def cmd_history(args: argparse.Namespace) -> int:
     from risk_models.storage import repository as repo
+    writes = {"save": "save assessments", "import": "import assessments", "delete": "delete assessments"}
+    actor = cli_actor(args.user, writes[args.action]) if args.action in writes else None  # before any work
     engine = open_engine()
+    if actor is not None:
+        cli_actor(args.user, writes[args.action], engine)
     if args.action == "save":
         a = assessed(args)
         new_id = repo.save_assessment(engine, a, args.label, args.author, args.org or Path(args.file).stem,
-                                      actor=local_user(args.user))
+                                      actor=actor)
         print(f"saved assessment {new_id} ({args.label!r}, {len(a.frame)} deployments)")
     elif args.action == "list":
         rows = repo.list_assessments(engine)
@@ -80,7 +84,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             raise UserError(f"{args.file}: not valid JSON ({exc})") from None
         try:
             new_id, stored = repo.import_export(engine, data, trust=args.trust, lib=library_from(args),
-                                                actor=local_user(args.user))
+                                                actor=actor)
         except ValueError as exc:
             raise UserError(f"{args.file}: {exc}") from None
         print(f"imported as assessment {new_id}" if stored else
@@ -95,7 +99,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     elif args.action == "delete":
         if not args.yes:
             raise UserError("deleting cannot be undone: repeat with --yes to confirm")
-        if not repo.delete_assessment(engine, args.id, actor=local_user(args.user)):
+        if not repo.delete_assessment(engine, args.id, actor=actor):
             raise UserError(f"no saved assessment with id {args.id}")
         print(f"deleted assessment {args.id}")
     return 0

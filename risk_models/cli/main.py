@@ -375,7 +375,8 @@ def _max_usd(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ai-vendor-risk", description="AI vendor-risk assessment")
     p.add_argument("--config", help="directory with the YAML libraries (default: the bundled config/)")
-    p.add_argument("--user", help="who you are for the audit trail and reviews (default: the OS user; admin role)")
+    p.add_argument("--user", help="who you are for the audit trail and reviews, in single-user mode (default: the OS "
+                   "user; admin role); in team mode the CLI writes nothing")
     sub = p.add_subparsers(dest="command", required=True)
 
     v = sub.add_parser("validate", help="check an inventory file (CSV, XLSX or JSON)")

@@ -1,6 +1,7 @@
 """Team-mode commands under `history`: the audit trail (verify, export), the review workflow
-(submit, approve, return) and the role table. The CLI acts as `--user` (default the OS user)
-with the admin role; four-eyes still holds, so approving needs a second name."""
+(submit, approve, return) and the role table. In single-user mode the CLI acts as `--user` (default
+the OS user) with the admin role; four-eyes still holds, so approving needs a second name. In team
+mode the CLI writes nothing (nobody signs in on it): see `cli_actor`."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import argparse
 import datetime as dt
 import sys
 
-from risk_models.auth.roles import PermissionDenied, local_user, parse_roles
-from risk_models.cli.common import write_bytes
+from risk_models.auth.roles import PermissionDenied, parse_roles
+from risk_models.cli.common import cli_actor, write_bytes
 from risk_models.io.escape import terminal_text
 
 
@@ -56,9 +57,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
             print(f"audit trail chain intact ({count} entries), but {len(problems)} stored change(s) are not "
                   "accounted for by it", file=sys.stderr)
             return 1
+        keyed = "; " + audit.seal_summary(audit.seals(engine))
         print(f"audit trail intact: {count} entries, every hash matches"
               + (f", the anchor {anchor[0]}:{anchor[1][:12]}… still holds" if anchor else "")
-              + "; approvals, contents and roles match the trail")
+              + "; approvals, contents and roles match the trail" + keyed)
         return 0
     since = _date(args.since, "--since") if args.since else None
     until = _date(args.until, "--until") if args.until else None
@@ -77,7 +79,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     from risk_models.storage import team
     from risk_models.storage.db import make_engine
     engine = make_engine()
-    actor = local_user(args.user)
+    actor = cli_actor(args.user, f"{args.action} assessments for review", engine)
     fn = {"submit": team.submit, "approve": team.approve, "return": team.return_for_changes}[args.action]
     try:
         fn(engine, actor, args.id, args.comment or "")
@@ -96,9 +98,10 @@ def cmd_roles(args: argparse.Namespace) -> int:
     from risk_models.storage.db import make_engine
     engine = make_engine()
     if args.roles_action == "set":
+        actor = cli_actor(args.user, "change the role table", engine)
         try:
             roles = parse_roles(args.roles, "ROLES")
-            team.set_roles(engine, local_user(args.user), args.username, roles, args.reason or "")
+            team.set_roles(engine, actor, args.username, roles, args.reason or "")
         except (ValueError, PermissionDenied) as exc:
             raise TeamUsageError(str(exc)) from None
         print(f"{_term(args.username)}: " + (roles_text(roles) if roles else "no stored role"))

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from risk_models.dora.spec import ReviewPolicy
-from risk_models.inventory.read import DEFAULT_MAX_BYTES, normalise_header, read_file
+from risk_models.inventory.read import DEFAULT_MAX_BYTES, UNCALCULATED, normalise_header, read_file, uncalculated_cells
 from risk_models.providers.records import RecordError, _date
 
 STATUS_LABELS = {"never": "Never reviewed", "overdue": "Overdue", "due_soon": "Due soon", "scheduled": "Scheduled"}
@@ -20,6 +20,8 @@ STATUS_LABELS = {"never": "Never reviewed", "overdue": "Overdue", "due_soon": "D
 def read_reviews(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[dict[str, dt.date], list[RecordError]]:
     """A file of earlier reviews: deployment_id, last_reviewed (YYYY-MM-DD). Latest date per deployment wins."""
     raw, lines = read_file(path, max_bytes)
+    uncalc = {int(lines[row]): dict(zip(normalise_header(list(cells)), cells.values(), strict=True))
+              for row, cells in uncalculated_cells(raw).items()}
     raw.columns = normalise_header(list(raw.columns))
     name = Path(path).name
     missing = [c for c in ("deployment_id", "last_reviewed") if c not in raw.columns]
@@ -29,7 +31,12 @@ def read_reviews(path: Path | str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[
     errors = []
     for dep, text, line in zip(raw["deployment_id"].astype(str).str.strip(), raw["last_reviewed"].astype(str).str.strip(),
                                lines, strict=True):
-        if dep.startswith("#") or (not dep and not text):
+        formulas = {c: v for c, v in uncalc.get(int(line), {}).items() if c in ("deployment_id", "last_reviewed")}
+        if dep.startswith("#") or (not dep and not text and not formulas):
+            continue
+        if formulas:  # a formula saved without its value: unknown, not "no date"
+            errors.extend(RecordError(file=name, line=int(line), key=dep or None, column=c, value=v,
+                                      message=UNCALCULATED) for c, v in formulas.items())
             continue
         d = _date(text)
         if not dep or d is None:

@@ -200,9 +200,28 @@ def _read_xlsx(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     check_header(header)
     df = _frame(header, cells[1:])
     others = [n for n in book.sheet_names if n != name]
+    # formula cells saved without a calculated value read as "": their positions (data row, column), so
+    # every reader reports the cell instead of reading it as empty (see `uncalculated_cells`)
+    df.attrs["uncalculated"] = [(r - 1, c, formula) for r, c, formula in book.uncalculated.get(name, [])
+                                if r >= 1 and c < width]
     df.attrs.update(format="xlsx", notices=[
         f"read sheet {name!r}" + (f"; other sheets not read: {', '.join(map(repr, others))}" if others else "")])
     return df, np.arange(len(df)) + 2
+
+
+UNCALCULATED = ("a formula saved without its calculated value: what the cell shows is unknown, so it is not read "
+                "as empty; allowed: a typed value, or the formula saved with its result (open the file in Excel or "
+                "LibreOffice and save it)")
+
+
+def uncalculated_cells(raw: pd.DataFrame) -> dict[int, dict[str, str]]:
+    """{data row position: {column as in `raw`: the formula as shown ("=A1*2")}} of formula cells saved
+    without a calculated value (only an XLSX written by a program that does not calculate has them)."""
+    out: dict[int, dict[str, str]] = {}
+    for row, col, formula in raw.attrs.get("uncalculated", ()):
+        if row < len(raw) and col < len(raw.columns):
+            out.setdefault(row, {})[str(raw.columns[col])] = f"={formula}" if formula else "(a formula)"
+    return out
 
 
 def _read_json(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
@@ -478,7 +497,12 @@ def validate_table(raw: pd.DataFrame, lines: np.ndarray, lib: Library, spreadshe
         blank[no_id] = df[no_id].apply(lambda c: c.str.strip() == "").all(axis=1)
     comment = df["deployment_id"].str.startswith("# ")
     blank &= extra.str.strip() == ""
+    # a formula cell without a calculated value reads as "": its row is not blank, and the cell is an error
+    uncalc = {(row, c): v for row, cells in uncalculated_cells(raw).items()
+              for c, v in zip(normalise_header(list(cells)), cells.values(), strict=True) if c in INVENTORY_COLUMNS}
+    blank[[row for row, _ in uncalc]] = False
     keep = ~(blank | comment)
+    position = pd.Series(np.cumsum(keep.to_numpy()) - 1, index=df.index)  # row -> row after dropping
     extra = extra[keep].reset_index(drop=True)
     comment_lines = [int(x) for x in np.asarray(lines)[comment.to_numpy()]]
     df, lines = df[keep].reset_index(drop=True), np.asarray(lines)[keep.to_numpy()]
@@ -507,6 +531,10 @@ def validate_table(raw: pd.DataFrame, lines: np.ndarray, lib: Library, spreadshe
     out["proprietary_features"] = _features(df, errs)
     out["abstraction_layer"] = _bool(df, "abstraction_layer", errs)
     out["line"] = lines
+    for c in dict.fromkeys(c for _, c in uncalc):
+        at = {int(position[row]): v for (row, col), v in uncalc.items() if col == c and keep[row]}
+        formulas = pd.Series(at, dtype=object).reindex(df.index)
+        errs.add(formulas.notna(), c, formulas, UNCALCULATED)
     errs.add(extra.str.strip() != "", EXTRA_FIELDS, extra,
              "this row has more fields than the header (a delimiter inside an unquoted value?); quote that value "
              "or remove the surplus cells")

@@ -21,10 +21,12 @@ from pydantic import BaseModel
 from risk_models.config.loader import Library, norm_key
 from risk_models.inventory.read import (
     DEFAULT_MAX_BYTES,
+    UNCALCULATED,
     InventoryFileError,
     normalise_header,
     read_file,
     read_table,
+    uncalculated_cells,
     unescape_text,
 )
 from risk_models.io.numbers import read_money
@@ -130,6 +132,11 @@ class _Rows:
         self.errors.append(RecordError(file=self.file, line=line, key=key or None, column=column, value=value,
                                        message=message))
 
+    def uncalculated(self, line: int, key: str, uncalc: dict[int, dict[str, str]]) -> None:
+        """Formula cells of this row saved without a calculated value: an error each (see `_table`)."""
+        for column, formula in uncalc.get(line, {}).items():
+            self.error(line, key, column, formula, UNCALCULATED)
+
     def key(self, line: int, key: str, seen: dict[str, int], missing: str) -> None:
         """The row's key is required and unique (the first occurrence wins)."""
         if not key:
@@ -140,14 +147,20 @@ class _Rows:
 
 
 def _table(raw: pd.DataFrame, lines, columns: tuple[str, ...], required: tuple[str, ...], file: str
-           ) -> tuple[pd.DataFrame, list[int], list[RecordError]]:
+           ) -> tuple[pd.DataFrame, list[int], list[RecordError], dict[int, dict[str, str]]]:
+    """The rows to validate, comment lines, file errors, and {line: {column: formula}} of formula cells
+    saved without a calculated value (each an error for its row: "" would read as "not given")."""
+    uncalc = {int(lines[row]): {c: v for c, v in zip(normalise_header(list(cells)), cells.values(), strict=True)
+                                if c in columns}
+              for row, cells in uncalculated_cells(raw).items()}
+    uncalc = {line: cells for line, cells in uncalc.items() if cells}
     df = raw.copy()
     df.columns = normalise_header(list(df.columns))
     missing = [c for c in required if c not in df.columns]
     if missing:
         return pd.DataFrame(columns=[*columns, "line"]), [], [
             RecordError(file=file, line=1, column=c, message=f"missing required column {c!r}; the header has: "
-                        f"{', '.join(map(str, raw.columns))}") for c in missing]
+                        f"{', '.join(map(str, raw.columns))}") for c in missing], {}
     for c in columns:
         if c not in df.columns:
             df[c] = ""
@@ -157,8 +170,8 @@ def _table(raw: pd.DataFrame, lines, columns: tuple[str, ...], required: tuple[s
     df = df.apply(lambda s: s.str.strip())
     df["line"] = list(lines)
     comment = df[columns[0]].str.startswith("#")
-    blank = (df[list(columns)] == "").all(axis=1)
-    return df[~comment & ~blank].reset_index(drop=True), [int(x) for x in df.loc[comment, "line"]], []
+    blank = (df[list(columns)] == "").all(axis=1) & ~df["line"].isin(list(uncalc))
+    return df[~comment & ~blank].reset_index(drop=True), [int(x) for x in df.loc[comment, "line"]], [], uncalc
 
 
 def _date(text: str) -> dt.date | None:
@@ -171,7 +184,7 @@ def _date(text: str) -> dt.date | None:
 
 def validate_providers(raw: pd.DataFrame, lines, lib: Library, file: str = "providers") -> tuple[pd.DataFrame,
                                                                                                  list[RecordError], list[int]]:
-    df, comments, errs = _table(raw, lines, PROVIDER_COLUMNS, PROVIDER_REQUIRED, file)
+    df, comments, errs, uncalc = _table(raw, lines, PROVIDER_COLUMNS, PROVIDER_REQUIRED, file)
     if errs:
         return df, errs, comments
     r = _Rows(file, "provider_id")
@@ -182,6 +195,7 @@ def validate_providers(raw: pd.DataFrame, lines, lib: Library, file: str = "prov
     for rec in df.to_dict("records"):
         line, pid = int(rec["line"]), rec["provider_id"]
         n = len(r.errors)
+        r.uncalculated(line, pid, uncalc)
         r.key(line, pid, seen, "every provider needs a provider_id")
         if not rec["name"]:
             r.error(line, pid, "name", rec["name"], "required: the provider's legal name")
@@ -251,7 +265,7 @@ def _amount(value: float) -> float | None:
 
 def validate_contracts(raw: pd.DataFrame, lines, providers: pd.DataFrame, service_types: dict[str, str],
                        file: str = "contracts") -> tuple[pd.DataFrame, pd.DataFrame, list[RecordError], list[int]]:
-    df, comments, errs = _table(raw, lines, CONTRACT_COLUMNS, CONTRACT_REQUIRED, file)
+    df, comments, errs, uncalc = _table(raw, lines, CONTRACT_COLUMNS, CONTRACT_REQUIRED, file)
     if errs:
         return df, pd.DataFrame(columns=["deployment_id", "contract_ref"]), errs, comments
     r = _Rows(file, "contract_ref")
@@ -263,6 +277,7 @@ def validate_contracts(raw: pd.DataFrame, lines, providers: pd.DataFrame, servic
     for i, rec in enumerate(df.to_dict("records")):
         line, ref = int(rec["line"]), rec["contract_ref"]
         n = len(r.errors)
+        r.uncalculated(line, ref, uncalc)
         r.key(line, ref, seen, "every contract needs a reference number")
         if rec["provider_id"] not in known:
             r.error(line, ref, "provider_id", rec["provider_id"],

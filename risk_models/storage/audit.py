@@ -7,6 +7,11 @@ lock on SQLite), so two app processes never fork the chain. `verify` recomputes 
 compares the end of the chain with `audit_head`: an edited, inserted or deleted entry — the newest
 ones included — is reported, naming the first broken entry.
 
+On PostgreSQL (migration 0005) the app's login writes no audit row itself: `append` calls the owner
+role's SECURITY DEFINER function, which hashes the entry in SQL exactly as `entry_hash` does and seals
+it with an HMAC under a key the app's login cannot read; `verify` then also checks the seals, in the
+database (`seals`). SQLite keeps the unkeyed chain (one user, one file).
+
 Rows are read defensively: the time is read as text and parsed here (a hand-edited `at` such as
 'garbage' must not crash the reader), every column is checked for its type, and a row the database
 driver cannot read at all is read column by column. `verify` reports such a row as broken; `entries`
@@ -36,6 +41,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -54,6 +60,8 @@ audit_log = Table(
     Column("entity_id", String(400), nullable=False), Column("before", Text), Column("after", Text),
     Column("reason", Text, nullable=False), Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # PostgreSQL (migration 0005): HMAC-SHA256 of `hash` under a key only the owner role can read
+    Column("mac", String(64)),
 )
 audit_head = Table(
     "audit_head", metadata,
@@ -127,24 +135,41 @@ def entry_hash(prev_hash: str, at: dt.datetime, actor: str, action: str, entity:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def by_owner_functions(conn: Connection) -> bool:
+    """PostgreSQL: the audit trail, review status and roles are written by the owner role's SECURITY DEFINER
+    functions (migration 0005), never by the app's login directly. SQLite: directly (one user, one file)."""
+    return conn.dialect.name == "postgresql"
+
+
 def lock(conn: Connection) -> None:
     """Take the audit lock at the start of a read-then-write transaction: writers run one at a time
-    (PostgreSQL row lock; SQLite write lock taken before any read, so no stale snapshot)."""
+    (PostgreSQL row lock, taken by a function of the owner role since the app's login may not write the
+    head; SQLite write lock taken before any read, so no stale snapshot)."""
+    if by_owner_functions(conn):
+        conn.execute(text("SELECT avr_audit_lock()"))
+        return
     conn.execute(update(audit_head).where(audit_head.c.id == 1).values(entries=audit_head.c.entries))
 
 
 def append(conn: Connection, actor: str, action: str, entity: str, entity_id: str = "", before: Any = None,
            after: Any = None, reason: str = "", at: dt.datetime | None = None) -> int:
     """Add one entry in the caller's transaction; returns its id."""
-    for what, text in (("actor", actor), ("reason", reason), ("entity id", entity_id)):
-        if "\x00" in text:  # PostgreSQL refuses NUL in text: one rule for both databases
+    for what, value in (("actor", actor), ("reason", reason), ("entity id", entity_id)):
+        if "\x00" in value:  # PostgreSQL refuses NUL in text: one rule for both databases
             raise ValueError(f"the audit {what} contains a NUL character (\\x00)")
-    # lock the head first: the next appender waits here until this transaction ends (no forked chain)
-    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(entries=audit_head.c.entries + 1))
-    prev = conn.execute(select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).scalar() or GENESIS
     at = _utc(at or dt.datetime.now(dt.UTC))
     b, a = _canon(before), _canon(after)
     actor, entity_id = actor[:200], entity_id[:400]
+    if by_owner_functions(conn):
+        # the owner's function writes the entry (the app's login may not insert into audit_log): it hashes
+        # the entry as `entry_hash` does and seals it with the key the app's login cannot read
+        return int(conn.execute(text("SELECT avr_audit_append(:actor, :action, :entity, :entity_id, :before, :after, "
+                                     ":reason, :at)"),
+                                {"actor": actor, "action": action, "entity": entity, "entity_id": entity_id,
+                                 "before": b, "after": a, "reason": reason, "at": at}).scalar())
+    # lock the head first: the next appender waits here until this transaction ends (no forked chain)
+    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(entries=audit_head.c.entries + 1))
+    prev = conn.execute(select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).scalar() or GENESIS
     h = entry_hash(prev, at, actor, action, entity, entity_id, b, a, reason)
     new_id = conn.execute(insert(audit_log).values(
         at=at, actor=actor, action=action, entity=entity, entity_id=entity_id, before=b, after=a, reason=reason,
@@ -343,7 +368,45 @@ def verify(engine: Engine, batch: int = 5000, anchor: tuple[int, str] | None = N
         return count, ChainBreak(entry_id=None, message=(
             f"the trail holds {count} entries but the anchor recorded {anchor[0]}: entries were deleted since "
             "the anchor was taken (the trail was truncated or replaced)"))
+    sealed = seals(engine)
+    if sealed is not None and sealed.first_bad is not None:
+        return count, ChainBreak(entry_id=sealed.first_bad, message=(
+            f"audit entry {sealed.first_bad} has no valid keyed seal (HMAC): it was written or re-chained by "
+            "someone without the audit key, not through the database's audit functions"))
     return count, None
+
+
+class Seals(BaseModel):
+    """The keyed seals of a PostgreSQL trail (migration 0005), checked in the database by the owner's
+    function: the key never leaves it. `keyed_after`: entries up to this id predate the key (unkeyed only)."""
+
+    keyed: bool  # pgcrypto was available: entries after `keyed_after` carry an HMAC
+    keyed_after: int
+    sealed: int
+    first_bad: int | None
+
+
+def seal_summary(sealed: Seals | None) -> str:
+    """What the keyed seals add to an intact chain, in words (CLI and Audit page)."""
+    if sealed is None or not sealed.keyed:
+        return ("unkeyed chain only: whoever can write the database directly can re-chain it, so keep anchors"
+                + (" (SQLite: one user, one file)" if sealed is None else " (pgcrypto was not available)"))
+    return (f"{sealed.sealed} entries' keyed seals (HMAC) match"
+            + (f"; entries up to {sealed.keyed_after} predate the key (unkeyed chain only)" if sealed.keyed_after
+               else ""))
+
+
+def seals(engine: Engine) -> Seals | None:
+    """The seal check of a PostgreSQL trail; None on SQLite (no key the user cannot read: unkeyed chain only)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    try:
+        with engine.connect() as conn:
+            r = conn.execute(text("SELECT keyed, keyed_after, sealed, first_bad FROM avr_audit_seals()")).one()
+    except SQLAlchemyError as exc:
+        raise StorageError(f"checking the audit trail's keyed seals failed: {_first_line(exc)}") from None
+    return Seals(keyed=bool(r.keyed), keyed_after=int(r.keyed_after or 0), sealed=int(r.sealed or 0),
+                 first_bad=r.first_bad)
 
 
 def current_anchor(engine: Engine) -> str:

@@ -66,6 +66,8 @@ assessments = Table(
     Column("submitted_by", String(200)), Column("submitted_at", DateTime(timezone=True)),
     Column("reviewed_by", String(200)), Column("reviewed_at", DateTime(timezone=True)),
     Column("review_comment", Text),
+    # the identity provider's subject of the submitter and the reviewer (migration 0005): four-eyes by person
+    Column("submitted_sub", String(400)), Column("reviewed_sub", String(400)),
 )
 PAYLOADS = ("inventory", "answers", "scenarios", "results")
 REVIEW = ("status", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at", "review_comment")
