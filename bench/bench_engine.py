@@ -136,15 +136,13 @@ def high_risk_inventory(n: int, seed: int = 4) -> bytes:
 
 
 def _assess_cli(data: bytes) -> tuple[float, float, float]:
-    """(wall s, peak RSS GiB, JSON MB) of `assess --json` in a fresh process (after its imports).
-    Peak RSS is the larger of the two processes (20,000 rows: a second one writes part of the
-    records; its pages are shared with the first until written)."""
+    """(wall s, peak RSS GiB, JSON MB) of `assess --json` in a fresh process (after its imports)."""
     with tempfile.TemporaryDirectory() as d:
         f = Path(d) / "inv.csv"
         f.write_bytes(data)
         out = Path(d) / "r.json"
-        # peak RSS: the larger of this process (VmHWM: ru_maxrss would carry over the peak of this
-        # bench process, which it was forked from before exec) and the one writing part of the records
+        # peak RSS: VmHWM of the process (ru_maxrss would carry over the peak of this bench process,
+        # which it was forked from before exec)
         code = ("import re, resource, sys, time; from risk_models.cli.main import main; t = time.perf_counter(); "
                 "rc = main(sys.argv[1:]); print(f'WALL {time.perf_counter() - t:.2f}'); "
                 "hwm = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)); "
