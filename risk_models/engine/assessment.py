@@ -3,6 +3,7 @@ simulation, heatmap; and its JSON report (documented in docs/report-schema.md)."
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -219,6 +220,7 @@ class DriverContext:
     triggers: list[list[tuple[int, float]]]  # exit-plan trigger outcomes: (outcome, points), largest first
     ratings: list[str]
     scores: list[float]
+    reference_date: dt.date | None = None  # the assessment's date (contracts are measured against it)
     plan_parts: dict = field(default_factory=dict)  # per set-up and target, what its exit plan says
 
     @cached_property
@@ -267,7 +269,8 @@ def driver_context(a: Assessment, index: list[int] | None = None) -> DriverConte
     table = s.table.iloc[idx]
     return DriverContext(rows, order[:, :DRIVER_LIMIT], np.round(sorted_pts[:, :DRIVER_LIMIT], 2),
                          np.minimum(counts, DRIVER_LIMIT), np.maximum(counts - DRIVER_LIMIT, 0), np.round(other, 2),
-                         factors, triggers, table["rating"].astype(str).tolist(), table["score"].tolist())
+                         factors, triggers, table["rating"].astype(str).tolist(), table["score"].tolist(),
+                         a.lib.reference_date)
 
 
 def _factor_drivers(a: Assessment, summaries: np.ndarray, sub: pd.DataFrame) -> FactorDrivers:

@@ -102,6 +102,14 @@ def iter_record_json(a: Assessment, texts: Texts) -> Iterator[bytes]:
     texts.refs([t for why in rec.reason_lists() for t in why])
     texts.refs(ctx.factor_drivers.distinct_labels())
     columns = RecordColumns(a, ctx, rec, lens_split(a), texts.named)
+    named_lists: dict[int, list[str]] = {}  # the steps of one set-up are one list object (ctx.plan_parts)
+
+    def named(texts_of_plan: list[str]) -> list[str]:
+        ids = named_lists.get(id(texts_of_plan))
+        if ids is None:
+            ids = named_lists[id(texts_of_plan)] = texts.refs(texts_of_plan)
+        return ids
+
     n = len(ctx.rows)
     chunks = prefetched(columns.chunk, [(i, min(i + CHUNK_ROWS, n)) for i in range(0, n, CHUNK_ROWS)])
     for i in range(n):
@@ -110,7 +118,7 @@ def iter_record_json(a: Assessment, texts: Texts) -> Iterator[bytes]:
         record = records[i % CHUNK_ROWS]
         if ctx.ratings[i] in EXIT_PLAN_RATINGS:
             plan = plan_facts(a, rec, i, ctx, i)
-            plan = plan | {"steps": texts.refs(plan["steps"]), "dependencies": texts.refs(plan["dependencies"])}
+            plan = plan | {"steps": named(plan["steps"]), "dependencies": named(plan["dependencies"])}
             yield record + b',"exit_plan":' + orjson.dumps(plan, default=str) + b"}"
         else:
             yield record + b"}"
