@@ -24,3 +24,23 @@ def test_every_answered_row_is_in_the_group_of_its_own_answers(n, picks):
     assert len({id(per) for per, _ in groups}) == len(groups)
     firsts = [min(position[ids[r]] for r in rows) for _, rows in groups]
     assert firsts == sorted(firsts)
+
+
+@given(st.lists(st.sampled_from(["none", "documented", "tested", "active"]), min_size=1, max_size=30),
+       st.dictionaries(st.integers(0, 40), st.sampled_from([{}, {"exit_plan_exists": "none"}, {"rto_hours": 4}]),
+                       max_size=20))
+def test_the_inventory_fills_only_the_open_exit_plan_question(lib, statuses, given_at):
+    from risk_models.questionnaire.answers import EXIT_PLAN_OF_FALLBACK, EXIT_PLAN_QUESTION, with_inventory_facts
+    questions = lib.questions
+    ids = [f"D{i:03d}" for i in range(len(statuses))]
+    answers = {f"D{i:03d}": dict(v) for i, v in given_at.items()}  # some for rows not in the inventory
+    out = with_inventory_facts(ids, statuses, answers, questions)
+    for dep, status in zip(ids, statuses, strict=True):
+        given = answers.get(dep, {})
+        implied = EXIT_PLAN_OF_FALLBACK.get(status)
+        if EXIT_PLAN_QUESTION in given or implied is None:
+            assert out.get(dep, {}) == given  # an answer given is never overwritten
+        else:
+            assert out[dep] == {**given, EXIT_PLAN_QUESTION: implied}
+    assert {d: v for d, v in out.items() if d not in ids} == {d: v for d, v in answers.items() if d not in ids}
+

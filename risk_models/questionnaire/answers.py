@@ -31,20 +31,22 @@ def with_inventory_facts(deployment_ids: Iterable[str], fallback_status: Iterabl
     An answer given is never overwritten (a contradiction is a plausibility warning)."""
     if EXIT_PLAN_QUESTION not in questions:
         return answers
-    out: AnswerMap | None = None
     # rows that answered nothing share one answers dict per implied value: the engine groups rows by
     # their answers dict, so 20,000 unanswered tested rows stay one group
     shared = {v: {EXIT_PLAN_QUESTION: v} for v in set(EXIT_PLAN_OF_FALLBACK.values())}
-    implied_of = pd.Series(fallback_status, dtype=object).map(EXIT_PLAN_OF_FALLBACK).tolist()
-    for dep, implied in zip(deployment_ids, implied_of, strict=True):
-        if not isinstance(implied, str):  # NaN: the status implies nothing
-            continue
-        given = answers.get(dep)
-        if given and EXIT_PLAN_QUESTION in given:
-            continue
-        out = dict(answers) if out is None else out
-        out[dep] = {**given, EXIT_PLAN_QUESTION: implied} if given else shared[implied]
-    return answers if out is None else out
+    implied = pd.Series(list(fallback_status), dtype=object).map(EXIT_PLAN_OF_FALLBACK).to_numpy(dtype=object)
+    rows = np.flatnonzero(pd.notna(implied))  # whole arrays: called once per option on 20,000 rows
+    if not len(rows):
+        return answers
+    deps, implied = np.asarray(list(deployment_ids), dtype=object)[rows], implied[rows]
+    answered = pd.Index(list(answers)).get_indexer(deps) >= 0 if answers else np.zeros(len(rows), dtype=bool)
+    out = dict(answers)
+    out.update(zip(deps[~answered].tolist(), [shared[v] for v in implied[~answered].tolist()], strict=True))
+    for dep, value in zip(deps[answered].tolist(), implied[answered].tolist(), strict=True):
+        given = answers[dep]
+        if EXIT_PLAN_QUESTION not in given:
+            out[dep] = {**given, EXIT_PLAN_QUESTION: value} if given else shared[value]
+    return out
 
 def validate_answers(
     raw: Mapping[str, Any], questions: Mapping[str, Question], deployment_ids: Iterable[str] | None = None
