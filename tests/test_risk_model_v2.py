@@ -27,6 +27,7 @@ from risk_models.inventory.read import ImportResult, import_inventory
 from risk_models.questionnaire.answers import (
     EXIT_PLAN_OF_FALLBACK,
     EXIT_PLAN_QUESTION,
+    answer_factors,
     read_answers_file,
     validate_answers,
 )
@@ -256,7 +257,6 @@ def test_renewal_inside_the_horizon_is_a_date_to_act_on(demo):
 def _better_answers(lib):
     """(question, answer) pairs that are at least as good as the default in every dimension and
     better in one: the controls the questionnaire credits."""
-    from risk_models.questionnaire.answers import answer_factors
     ref = lib.reference_date
     out = []
     for q in lib.questions.values():
@@ -283,7 +283,10 @@ def test_a_credited_control_never_raises_and_lowers_where_it_applies(lib, rec, d
     assert sa["score"] <= sb["score"] + 1e-9 and la <= lb + 1e-6
     assert sa["likelihood"] <= sb["likelihood"] and sa["impact"] <= sb["impact"]
     q = lib.questions[qid]
-    dims = [i for i, d in enumerate(lib.scoring.dimensions) if d in q.dimensions]
+    # the dimensions the answer credits (lower factor than the default): "in region" credits compliance,
+    # not capability, though the question touches both (hypothesis: self-hosted, public data, capability only)
+    better, default = answer_factors(q, value, lib.reference_date), answer_factors(q, q.default, lib.reference_date)
+    dims = [i for i, d in enumerate(lib.scoring.dimensions) if better.get(d, 1.0) < default.get(d, 1.0)]
     # outcomes the control blunts: all of them, or only its events' for a question scoped to events
     # (an IP indemnity does nothing where no copyright outcome reaches the deployment)
     family = {e.id: e.family for e in lib.events}

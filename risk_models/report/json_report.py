@@ -231,10 +231,12 @@ def write_report(a: Assessment, out: BinaryIO, organisation: str = "", generated
                  extra: dict | None = None, header: dict | None = None) -> None:
     """The same report as `report`, written (UTF-8) to a binary stream: one line per top-level key and per
     deployment. The records are written first to a temporary file (the texts they name go to the
-    catalogue at the top), so memory stays flat however large the inventory."""
+    catalogue at the top), so memory stays flat however large the inventory; into memory when `out` is
+    in memory already (the app's download, `report`: no file a disk quota could cut)."""
     header = header if header is not None else report_header(a, organisation, generated_at)
     texts = Texts()
-    with tempfile.TemporaryFile(buffering=1 << 20) as records:
+    in_memory = isinstance(out, io.BytesIO)
+    with io.BytesIO() if in_memory else tempfile.TemporaryFile(buffering=1 << 20) as records:
         _write_records(a, records, texts)
         items = {**_with_texts(header, texts), **(extra or {})}
         out.write(b"{\n")
