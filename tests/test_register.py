@@ -212,7 +212,7 @@ def test_demo_package_parses_with_consistent_references_and_one_row_per_entity(c
     assert {"c0010": "MSFT-EA-2024-017", "c0020": "eba_TA:S18", "c0030": openai, "c0040": "eba_qCO:qx2000",
             "c0050": "2", "c0060": msft, "c0070": "eba_qCO:qx2000"} in pkg["b_05.02.csv"]
     indicators = {r["templateID"]: r["reported"] for r in pkg["FilingIndicators.csv"]}
-    assert indicators["B_07.01"] == "true" and len(indicators) == 15 and indicators["B_99.01"] == "false"
+    assert indicators["B_07.01"] == "true" and len(indicators) == 15 and indicators["B_99.01"] == "true"
 
 
 def test_b0701_suggestions_match_the_recommender_and_exit_plans(demo):
@@ -621,7 +621,8 @@ EXPECTED_HEADERS = {  # hand-copied from the ITS annex / EBA master template col
     "b_03.02.csv": "c0010 c0020 c0030", "b_04.01.csv": "c0010 c0020 c0030 c0040",
     "b_05.01.csv": " ".join(f"c{n:04d}" for n in range(10, 130, 10)), "b_05.02.csv": "c0010 c0020 c0030 c0040 c0050 "
     "c0060 c0070", "b_06.01.csv": " ".join(f"c{n:04d}" for n in range(10, 110, 10)),
-    "b_07.01.csv": " ".join(f"c{n:04d}" for n in range(10, 130, 10))}
+    "b_07.01.csv": " ".join(f"c{n:04d}" for n in range(10, 130, 10)),
+    "b_99.01.csv": " ".join(f"c{n:04d}" for n in range(10, 200, 10))}  # one column per option of six lists
 EXPECTED_B0201 = [  # hand-checked: USD at the ECB's 1.1750 of 31 Dec 2025, two decimals
     ["MSFT-EA-2024-017", "eba_CO:x1", "", "eba_CU:EUR", "1620000"],
     ["MSFT-MACC-2025-003", "eba_CO:x1", "", "eba_CU:EUR", "1760000"],
@@ -658,8 +659,8 @@ def test_an_independent_reader_accepts_the_completed_demo_package(complete):
     indicators = dict(table("FilingIndicators.csv")[1])
     assert [k for k, v in indicators.items() if v == "true"] == [
         "B_01.01", "B_01.02", "B_02.01", "B_02.02", "B_03.01", "B_03.02", "B_04.01", "B_05.01", "B_05.02", "B_06.01",
-        "B_07.01"]
-    assert {k for k, v in indicators.items() if v == "false"} == {"B_01.03", "B_02.03", "B_03.03", "B_99.01"}
+        "B_07.01", "B_99.01"]
+    assert {k for k, v in indicators.items() if v == "false"} == {"B_01.03", "B_02.03", "B_03.03"}
     csvs = {n.split("/")[1] for n in read if n.startswith("reports/b_")}
     assert csvs == {f"{k.lower()}.csv" for k, v in indicators.items() if v == "true"} == set(EXPECTED_HEADERS)  # 808
     t = {}
@@ -786,3 +787,98 @@ def test_refused_cells_point_at_the_edited_row_and_column(demo, tmp_path):
                       spec.lists["ict_service_type"])
     rows = {pid: i for i, pid in enumerate(frame["provider_id"])}
     assert refused_cells(trial.errors, "p.csv") == {(rows["COHERE"], "lei"), (rows["AWS-EMEA"], "country")}
+
+
+# --- B_99.01, arrangement types, the supply chain behind each service (issue 26) ----------------------
+B9901_OPTIONS = [  # hand-copied from the EBA annotated table layout DORA 4.0 (19 columns, six closed lists)
+    ("B_02.01.0020", "Standalone arrangement"), ("B_02.01.0020", "Overarching arrangement"),
+    ("B_02.01.0020", "Subsequent or associated arrangement"), ("B_02.02.0170", "Low"), ("B_02.02.0170", "Medium"),
+    ("B_02.02.0170", "High"), ("B_06.01.0100", "Low"), ("B_06.01.0100", "Medium"), ("B_06.01.0100", "High"),
+    ("B_07.01.0050", "Not substitutable"), ("B_07.01.0050", "Highly complex substitutability"),
+    ("B_07.01.0050", "Medium complexity in terms of substitutability"), ("B_07.01.0050", "Easily substitutable"),
+    ("B_07.01.0090", "Easy"), ("B_07.01.0090", "Difficult"), ("B_07.01.0090", "Highly complex"),
+    ("B_07.01.0100", "Low"), ("B_07.01.0100", "Medium"), ("B_07.01.0100", "High")]
+
+
+def test_b9901_defines_the_options_the_register_derives_and_the_firm_defines_the_rest(complete, tmp_path):
+    import yaml
+    files, (a, spec, book) = complete
+    cols = spec.templates["B_99.01"].columns
+    assert list(cols) == [f"c{n:04d}" for n in range(10, 200, 10)]
+    for (code, col), (field_code, option) in zip(cols.items(), B9901_OPTIONS, strict=True):
+        assert field_code in col.label and col.label.endswith(f": {option}"), code
+    [row] = build_register(a, book, spec, REF).templates["B_99.01"].to_dict("records")
+    assert "confidential or regulated" in row["c0060"] and "public" in row["c0040"]  # the rule B_02.02 c0170 applies
+    assert "high or critical" in row["c0090"] and "high or critical" in row["c0190"]
+    assert all(row[c] == "" for c in ("c0100", "c0110", "c0120", "c0130", "c0140", "c0150", "c0160"))  # judgement
+    profile = yaml.safe_load(Path(files["profile"]).read_text())
+    profile["dora"]["definitions"] = {"c0100": "No other provider offers the model under our contract terms",
+                                      "c0060": "Client data", "c0999": "?"}
+    (tmp_path / "profile.yaml").write_text(yaml.safe_dump(profile))
+    a2, spec2, book2 = _demo_of({**files, "profile": str(tmp_path / "profile.yaml")})
+    reg = build_register(a2, book2, spec2, REF)
+    [row] = reg.templates["B_99.01"].to_dict("records")
+    assert row["c0100"].startswith("No other provider") and row["c0060"] == "Client data"
+    [f] = reg.findings
+    assert (f.template, f.column, f.kind) == ("B_99.01", "c0999", "invalid") and "c0010 to c0190" in f.message
+
+
+def test_subsequent_arrangements_name_their_overarching_contract(complete, tmp_path):
+    files, (a, spec, book) = complete
+    text = Path(files["contracts"]).read_text().replace(
+        "contract_ref,provider_id,start,end,notice_period_days,provider_notice_period_days,annual_spend,committed_spend,"
+        "currency,governing_law,termination_rights,exit_assistance,ict_service_type,last_audit,deployments",
+        "contract_ref,provider_id,start,end,notice_period_days,provider_notice_period_days,annual_spend,committed_spend,"
+        "currency,governing_law,termination_rights,exit_assistance,ict_service_type,last_audit,deployments,"
+        "overarching_contract")
+    lines = [ln + (",MSFT-EA-2024-017" if ln.startswith("MSFT-MACC-2025-003") else "") for ln in text.splitlines()]
+    (tmp_path / "c.csv").write_text("\n".join(lines) + "\n")
+    book2 = load_book(Path(files["providers"]), tmp_path / "c.csv", a.lib, spec.lists["ict_service_type"])
+    assert book2.errors == []
+    reg = build_register(a, book2, spec, REF)
+    b0201 = reg.templates["B_02.01"].set_index("c0010")
+    assert b0201.loc["MSFT-EA-2024-017", "c0020"] == "eba_CO:x2" and b0201.loc["MSFT-EA-2024-017", "c0030"] == ""
+    assert tuple(b0201.loc["MSFT-MACC-2025-003", ["c0020", "c0030"]]) == ("eba_CO:x3", "MSFT-EA-2024-017")
+    assert b0201.loc["AWS-EDP-2024-221", "c0020"] == "eba_CO:x1" and reg.findings == []
+    # the import of the package gives the link back
+    from risk_models.dora.import_package import book_frames, read_package
+    tables, _ = read_package(write_eba_csv(reg, spec, root="r"), spec.taxonomy.module)
+    _, contracts = book_frames(tables)
+    assert contracts.set_index("contract_ref").loc["MSFT-MACC-2025-003", "overarching_contract"] == "MSFT-EA-2024-017"
+    # a reference to no contract, or to a contract that is itself subsequent, is refused with its cell
+    bad = [ln.replace(",MSFT-EA-2024-017", ",NOPE") if ln.startswith("MSFT-MACC") else
+           ln + (",MSFT-MACC-2025-003" if ln.startswith("AWS-EDP") else "") for ln in lines]
+    (tmp_path / "bad.csv").write_text("\n".join(bad) + "\n")
+    errs = load_book(Path(files["providers"]), tmp_path / "bad.csv", a.lib, spec.lists["ict_service_type"]).errors
+    assert {(e.key, e.column, e.value) for e in errs} == {("MSFT-MACC-2025-003", "overarching_contract", "NOPE"), (
+        "AWS-EDP-2024-221", "overarching_contract", "MSFT-MACC-2025-003")}
+    assert "one level" in next(e.message for e in errs if e.key == "AWS-EDP-2024-221")
+
+
+def test_the_chain_behind_each_service_feeds_b0502_ranks_with_ctpp_status(complete, tmp_path):
+    from risk_models.dora.roi import supply_chain
+    files, (a, spec, book) = complete
+    # the Azure OpenAI contract bought through a reseller: reseller 1 -> Microsoft 2 -> OpenAI 3
+    (tmp_path / "c.csv").write_text(Path(files["contracts"]).read_text().replace(
+        "MSFT-EA-2024-017,MSFT-IE", "MSFT-EA-2024-017,ONPREM"))
+    book2 = load_book(Path(files["providers"]), tmp_path / "c.csv", a.lib, spec.lists["ict_service_type"])
+    chain = supply_chain(a, book2)
+    one = chain[chain["deployment_id"] == "DEP-001"].sort_values("rank")
+    assert list(zip(one["rank"], one["provider_id"], one["role"], one["recipient_id"], strict=True)) == [
+        (1, "ONPREM", "contracted provider", ""), (2, "MSFT-IE", "channel provider", "ONPREM"),
+        (3, "OPENAI-IE", "model vendor", "MSFT-IE")]
+    assert list(one["ctpp"]) == ["", "designated", ""]  # Microsoft Ireland Operations Ltd is on the ESAs' list
+    region = a.frame.set_index("deployment_id").loc["DEP-001", "region"]
+    assert set(one["region"]) == {region} and len(set(one["country"])) == 1 and one["country"].iat[0] != ""
+    # the OpenAI API runs on Microsoft's cloud: rank 2 hosting cloud, receiving nothing but serving OpenAI
+    api = chain[(chain["contract_ref"] == "OAI-ENT-2025-114") & (chain["rank"] == 2)]
+    assert set(api["provider_id"]) == {"MSFT-IE"} and set(api["role"]) == {"hosting cloud"}
+    assert set(api["recipient_id"]) == {"OPENAI-IE"} and set(api["ctpp"]) == {"designated"}
+    reg = build_register(a, book2, spec, REF)
+    b0502 = reg.templates["B_05.02"]
+    lei = {p: book2.provider_by_id[p]["lei"] for p in ("ONPREM", "MSFT-IE", "OPENAI-IE")}
+    rows = {(r["c0050"], r["c0030"], r["c0060"]) for r in b0502[b0502["c0010"] == "MSFT-EA-2024-017"].to_dict("records")}
+    assert rows == {(1, lei["ONPREM"], lei["ONPREM"]), (2, lei["MSFT-IE"], lei["ONPREM"]),
+                    (3, lei["OPENAI-IE"], lei["MSFT-IE"])}
+    # rule 805: the recipient is a key of B_05.02, never blank; every provider of the chain is in B_05.01
+    assert (b0502["c0060"] != "").all() and set(b0502["c0030"]) <= set(reg.templates["B_05.01"]["c0010"])

@@ -119,7 +119,8 @@ def book_frames(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataF
             "provider_notice_period_days": s.get("c0110", ""), "annual_spend": r.get("c0050", ""),
             "committed_spend": "", "currency": _plain(r.get("c0040", "")), "governing_law": _plain(s.get("c0120", "")),
             "termination_rights": "", "exit_assistance": "", "ict_service_type": s.get("c0060", ""),
-            "last_audit": audit.get(ref, ""), "deployments": "", "termination_reason": s.get("c0090", "")})
+            "last_audit": audit.get(ref, ""), "deployments": "", "termination_reason": s.get("c0090", ""),
+            "overarching_contract": r.get("c0030", "") if r.get("c0020") == "eba_CO:x3" else ""})
     return (pd.DataFrame(providers, columns=list(PROVIDER_COLUMNS)),
             pd.DataFrame(contracts, columns=list(CONTRACT_COLUMNS)))
 

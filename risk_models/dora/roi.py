@@ -39,7 +39,7 @@ from risk_models.providers.lei import lei_problem
 from risk_models.providers.records import NOT_A_PROVIDER, OPEN_WEIGHT_VENDORS, ProviderBook, country_problem
 
 LEI_CODE = "eba_qCO:qx2000"
-STANDALONE = "eba_CO:x1"
+STANDALONE, OVERARCHING, SUBSEQUENT = "eba_CO:x1", "eba_CO:x2", "eba_CO:x3"
 YES, NO, NOT_ASSESSED = "eba_BT:x28", "eba_BT:x29", "eba_BT:x21"
 LEGAL_PERSON = "eba_CT:x212"
 OPEN_END = "9999-12-31"  # an open-ended contract (no end date)
@@ -49,7 +49,6 @@ SENS_ORDER = ["eba_ZZ:x791", "eba_ZZ:x792", "eba_ZZ:x793"]
 RELIANCE_ORDER = ["eba_ZZ:x794", "eba_ZZ:x795", "eba_ZZ:x796", "eba_ZZ:x797"]
 CRIT_ORDER = ["low", "medium", "high", "critical"]
 # Every template of the DORA module (filing indicators list them all: reported = the table has rows).
-# B_99.01 (definitions from entities making use of the ICT services) carries no data of its own here.
 MODULE_TEMPLATES = ("B_01.01", "B_01.02", "B_01.03", "B_02.01", "B_02.02", "B_02.03", "B_03.01", "B_03.02", "B_03.03",
                     "B_04.01", "B_05.01", "B_05.02", "B_06.01", "B_07.01", "B_99.01")
 NOT_A_BRANCH = "eba_ZZ:x839"
@@ -123,33 +122,56 @@ def _reliance(criticality: str, fallback: str) -> str:
     return "eba_ZZ:x796" if criticality == "medium" else "eba_ZZ:x795"
 
 
-def supply_chain(a: Assessment, book: ProviderBook) -> pd.DataFrame:
-    """Per linked deployment: its contract's provider (rank 1) and the model vendor and hosting cloud
-    behind it (rank 2, fourth parties), from the channel -> cloud provider and model -> vendor rules.
-    Open-weight model makers and 'other'/'self' are no fourth parties (they run no service)."""
+CHAIN_COLUMNS = ["deployment_id", "contract_ref", "rank", "provider_id", "vendor", "role", "recipient_id", "region",
+                 "country", "ctpp"]
+
+
+def supply_chain(a: Assessment, book: ProviderBook, ctpp: CtppList | None = None) -> pd.DataFrame:
+    """Per linked deployment, its chain: model vendor -> channel -> hosting cloud -> region. The contract's
+    provider is rank 1; the channel's operator, when the contract is with someone else (a reseller), is
+    rank 2; the cloud the channel runs on (channels.yaml hosted_on: the OpenAI API on Microsoft's cloud)
+    and the model vendor behind the channel (OpenAI behind Azure OpenAI) rank one below the channel's
+    operator, which receives their service. Open-weight model makers and 'other'/'self' run no service
+    and are no link. Every link carries the deployment's region and country and the provider's CTPP
+    status against the ESAs' list (`ctpp`, default config/ctpp.yaml: designated | group | '')."""
     frame = a.frame.merge(book.links, on="deployment_id", how="inner")
+    country = dict(zip(a.frame["deployment_id"], _region_countries(a).fillna(""), strict=True))
     providers = book.provider_by_id
     contracts = book.contract_by_ref
+    status = ctpp_status(book.providers, ctpp or load_ctpp())
     by_vendor = {v: p for p in book.providers.to_dict("records") for v in str(p["vendor"]).split(";") if v}
-    clouds = {c: ch.hosting_cloud for c, ch in a.lib.channels.channels.items()}  # the OpenAI API: Microsoft
+    channels = a.lib.channels.channels
     rows = []
+
+    def none(v: str) -> bool:
+        return not v or v in NOT_A_PROVIDER or v in OPEN_WEIGHT_VENDORS
+
     for r in frame.to_dict("records"):
         c = contracts[r["contract_ref"]]
         first = providers[c["provider_id"]]
-        rows.append({"deployment_id": r["deployment_id"], "contract_ref": c["contract_ref"], "rank": 1,
-                     "provider_id": first["provider_id"], "vendor": "", "role": "contracted provider",
-                     "recipient_id": ""})
-        own = set(str(first["vendor"]).split(";"))
-        behind = [(clouds.get(r["channel"], "other"), "hosting cloud"), (r["model_vendor"], "model vendor")]
-        for vendor, role in behind:
-            if vendor in own or vendor in NOT_A_PROVIDER or vendor in OPEN_WEIGHT_VENDORS:
+        base = {"deployment_id": r["deployment_id"], "contract_ref": c["contract_ref"], "region": r["region"],
+                "country": country.get(r["deployment_id"], "")}
+
+        def link(rank: int, pid: str, vendor: str, role: str, recipient: str, base: dict = base) -> None:
+            rows.append({**base, "rank": rank, "provider_id": pid, "vendor": vendor, "role": role,
+                         "recipient_id": recipient, "ctpp": status.get(pid, "")})
+
+        link(1, first["provider_id"], "", "contracted provider", "")
+        seen = set(str(first["vendor"]).split(";"))
+        ch = channels.get(r["channel"])
+        operator, op_rank = first["provider_id"], 1
+        if ch and not none(ch.cloud_provider) and ch.cloud_provider not in seen:
+            p = by_vendor.get(ch.cloud_provider)
+            operator, op_rank = (p["provider_id"] if p else ""), 2
+            link(2, operator, ch.cloud_provider, "channel provider", first["provider_id"])
+            seen.add(ch.cloud_provider)
+        for vendor, role in ((ch.hosting_cloud if ch else "", "hosting cloud"), (r["model_vendor"], "model vendor")):
+            if none(vendor) or vendor in seen:
                 continue
+            seen.add(vendor)
             p = by_vendor.get(vendor)
-            rows.append({"deployment_id": r["deployment_id"], "contract_ref": c["contract_ref"], "rank": 2,
-                         "provider_id": p["provider_id"] if p else "", "vendor": vendor, "role": role,
-                         "recipient_id": first["provider_id"]})
-    cols = ["deployment_id", "contract_ref", "rank", "provider_id", "vendor", "role", "recipient_id"]
-    return pd.DataFrame(rows, columns=cols).drop_duplicates(["deployment_id", "rank", "provider_id", "vendor"])
+            link(op_rank + 1, p["provider_id"] if p else "", vendor, role, operator)
+    return pd.DataFrame(rows, columns=CHAIN_COLUMNS).drop_duplicates(["deployment_id", "rank", "provider_id", "vendor"])
 
 
 def _ultimate_parent(pid: str, providers: dict[str, dict]) -> str:
@@ -316,6 +338,7 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
     fx_used: set[str] = set()
     base_spend: dict[str, float | None] = {}
     b0201_rows = []
+    framework = {c.get("overarching_contract", "") for c in crows} - {""}  # named by a subsequent contract
     for i, c in enumerate(crows):
         amount, how = _base_amount(float(c["annual_spend"]), c["currency"], base, rates, reference_date)
         base_spend[c["contract_ref"]] = amount
@@ -326,7 +349,9 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
                                             f"in {base}: {how}"))
         elif how:
             fx_used.add(how)
-        b0201_rows.append({"c0010": c["contract_ref"], "c0020": STANDALONE, "c0030": "", "c0040": base,
+        parent = c.get("overarching_contract", "")
+        kind = SUBSEQUENT if parent else OVERARCHING if c["contract_ref"] in framework else STANDALONE
+        b0201_rows.append({"c0010": c["contract_ref"], "c0020": kind, "c0030": parent, "c0040": base,
                            "c0050": "" if amount is None else amount})
     b0201 = pd.DataFrame(b0201_rows, columns=list(spec.templates["B_02.01"].columns))
 
@@ -382,25 +407,29 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
     b0302 = pd.DataFrame([{"c0010": c["contract_ref"], "c0020": providers[c["provider_id"]]["lei"], "c0030": LEI_CODE}
                           for c in crows], columns=["c0010", "c0020", "c0030"])
 
-    chain = supply_chain(a, book)
+    ctpp = ctpp or load_ctpp()
+    chain = supply_chain(a, book, ctpp)
     b0502_rows = []
-    for (ref, rank, pid, vendor), g in chain.groupby(["contract_ref", "rank", "provider_id", "vendor"], sort=True):
+    keys = ["contract_ref", "rank", "provider_id", "vendor", "recipient_id"]
+    for (ref, rank, pid, vendor, recipient_id), g in chain.groupby(keys, sort=True):
         c = contracts[ref]
-        if rank == 2 and not pid:
+        if not pid:
             findings.append(Finding(
                 template="B_05.02", row=None, key=ref, column="c0030", label="Identification code of the provider",
-                kind="broken reference",
+                kind="broken reference", rule="807",
                 message=f"the {g['role'].iat[0]} {a.lib.vendor_label(vendor)} behind contract {ref} "
                         f"(deployments {', '.join(g['deployment_id'].astype(str).head(5))}) has no row in the providers "
                         "file, so B_05.01 cannot list it; add the provider with its LEI and vendor"))
-        recipient = providers[g["recipient_id"].iat[0]]["lei"] if rank == 2 else ""
-        b0502_rows.append({"c0010": ref, "c0020": c["ict_service_type"],
-                           "c0030": providers[pid]["lei"] if pid else "", "c0040": LEI_CODE, "c0050": int(rank),
-                           "c0060": recipient, "c0070": LEI_CODE if recipient else ""})
+        code = providers[pid]["lei"] if pid else ""
+        # the recipient is a key of B_05.02 (EBA annotated layout; rule 805): rank 1 names the provider itself
+        recipient = code if rank == 1 else providers[recipient_id]["lei"] if recipient_id else ""
+        b0502_rows.append({"c0010": ref, "c0020": c["ict_service_type"], "c0030": code,
+                           "c0040": LEI_CODE, "c0050": int(rank), "c0060": recipient,
+                           "c0070": LEI_CODE if recipient else ""})
     b0502 = pd.DataFrame(b0502_rows, columns=list(spec.templates["B_05.02"].columns))
 
     in_register = list(dict.fromkeys([c["provider_id"] for c in crows]
-                                     + [p for p in chain.loc[chain["rank"] == 2, "provider_id"] if p]))
+                                     + [p for p in chain.loc[chain["rank"] > 1, "provider_id"] if p]))
     b0501_rows = []
     for pid in in_register:
         p = providers[pid]
@@ -414,7 +443,6 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
             "c0110": providers[top]["lei"] if top != pid else "", "c0120": LEI_CODE if top != pid else ""})
     b0501 = pd.DataFrame(b0501_rows, columns=list(spec.templates["B_05.01"].columns))
     # the providers file's CTPP flag against the ESAs' dated list (config/ctpp.yaml)
-    ctpp = ctpp or load_ctpp()
     status = ctpp_status(book.providers, ctpp)
     for i, pid in enumerate(in_register):
         p, st = providers[pid], status.get(pid, "")
@@ -482,7 +510,8 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
         findings += _contradictions(g, row, ref, providers[c["provider_id"]], spec, a)
     b0701 = pd.DataFrame(b0701_rows, columns=list(spec.templates["B_07.01"].columns))
 
-    templates = {"B_01.01": b0101, "B_01.02": b0102, **empty, "B_02.01": b0201, "B_02.02": b0202, "B_03.01": b0301,
+    b9901 = _definitions(entity, spec, findings)
+    templates = {"B_01.01": b0101, "B_01.02": b0102, **empty, "B_99.01": b9901, "B_02.01": b0201, "B_02.02": b0202, "B_03.01": b0301,
                  "B_03.02": b0302, "B_04.01": b0401, "B_05.01": b0501, "B_05.02": b0502, "B_06.01": b0601,
                  "B_07.01": b0701}
     templates = {k: templates[k] for k in spec.templates}  # the module's order
@@ -497,6 +526,19 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
     already = {(f.template, f.row, f.column) for f in findings if f.kind == "missing"}
     reg.findings += [f for f in validate_register(reg, spec) if (f.template, f.row, f.column) not in already]
     return reg
+
+
+def _definitions(entity: RegisterEntity, spec: RoiSpec, findings: list[Finding]) -> pd.DataFrame:
+    """B_99.01: one row, the firm's own definition of each option (profile dora.definitions), else the
+    register's stated derivation rule where it derives the option from the firm's data; no row when empty."""
+    cols = list(spec.templates["B_99.01"].columns)
+    for k in entity.definitions:
+        if k not in cols:
+            findings.append(Finding(template="B_99.01", row=1, column=k, kind="invalid",
+                                    message=f"the profile's dora.definitions names {k!r}, not a column of B_99.01 "
+                                            f"(allowed: {cols[0]} to {cols[-1]})"))
+    row = {k: (entity.definitions.get(k) or spec.definitions.get(k, "")).strip() for k in cols}
+    return pd.DataFrame([row] if any(row.values()) else [], columns=cols)
 
 
 def _contradictions(g: pd.DataFrame, row: int, ref: str, provider: dict, spec: RoiSpec, a: Assessment) -> list[Finding]:

@@ -34,7 +34,7 @@ HEADERS = {  # human headers; the readers normalise them back to the column name
     "committed_spend": "Committed spend", "currency": "Currency", "governing_law": "Governing law",
     "termination_rights": "Termination rights", "exit_assistance": "Exit assistance",
     "ict_service_type": "ICT service type", "last_audit": "Last audit", "deployments": "Deployments",
-    "termination_reason": "Termination reason"}
+    "termination_reason": "Termination reason", "overarching_contract": "Overarching contract"}
 
 
 def _pid(vendor: str) -> str:
@@ -70,7 +70,8 @@ def draft_book(frame: pd.DataFrame, lib: Library, currency: str = "EUR") -> tupl
     crows = [{"contract_ref": f"DRAFT-{_pid(v)}", "provider_id": _pid(v), "start": "", "end": "",
               "notice_period_days": "", "provider_notice_period_days": "", "annual_spend": "", "committed_spend": "",
               "currency": currency, "governing_law": "", "termination_rights": "", "exit_assistance": "",
-              "ict_service_type": "", "last_audit": "", "deployments": ";".join(deps), "termination_reason": ""}
+              "ict_service_type": "", "last_audit": "", "deployments": ";".join(deps), "termination_reason": "",
+              "overarching_contract": ""}
              for v, deps in sorted(contracts.items())]
     return (pd.DataFrame(prows, columns=list(PROVIDER_COLUMNS)), pd.DataFrame(crows, columns=list(CONTRACT_COLUMNS)))
 

@@ -42,7 +42,8 @@ TERMINATION_RIGHTS = {"for_convenience": "For convenience", "for_cause_only": "F
 PROVIDER_COLUMNS = ("provider_id", "name", "lei", "country", "parent", "type", "designated_critical", "vendor", "notes")
 CONTRACT_COLUMNS = ("contract_ref", "provider_id", "start", "end", "notice_period_days", "provider_notice_period_days",
                     "annual_spend", "committed_spend", "currency", "governing_law", "termination_rights",
-                    "exit_assistance", "ict_service_type", "last_audit", "deployments", "termination_reason")
+                    "exit_assistance", "ict_service_type", "last_audit", "deployments", "termination_reason",
+                    "overarching_contract")
 PROVIDER_REQUIRED = ("provider_id", "name", "lei", "country", "type")
 CONTRACT_REQUIRED = ("contract_ref", "provider_id", "start", "annual_spend", "currency", "ict_service_type")
 _BOOL = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
@@ -260,6 +261,8 @@ def validate_contracts(raw: pd.DataFrame, lines, providers: pd.DataFrame, servic
     linked: dict[str, tuple[str, int]] = {}
     rows, links = [], []
     amounts, amount_problems = read_money({c: df[c] for c in MONEY}, codes=("usd", "eur", "gbp"), signs="$€£")
+    refs = set(df["contract_ref"])
+    overarching_of = dict(zip(df["contract_ref"], df["overarching_contract"], strict=True))
     for i, rec in enumerate(df.to_dict("records")):
         line, ref = int(rec["line"]), rec["contract_ref"]
         n = len(r.errors)
@@ -317,6 +320,13 @@ def validate_contracts(raw: pd.DataFrame, lines, providers: pd.DataFrame, servic
             if d in linked and linked[d][0] != ref:
                 r.error(line, ref, "deployments", d, f"already linked to contract {linked[d][0]} (line {linked[d][1]}); "
                         "a deployment links to one contract")
+        parent = rec["overarching_contract"]
+        if parent and (parent == ref or parent not in refs):
+            r.error(line, ref, "overarching_contract", parent, "not the contract_ref of another contract in this file "
+                    "(the framework agreement this contract is concluded under)")
+        elif parent and overarching_of.get(parent):
+            r.error(line, ref, "overarching_contract", parent, f"{parent} is itself concluded under "
+                    f"{overarching_of[parent]}; name the framework agreement at the top (the EBA lists one level)")
         if ref and ref not in seen:
             seen[ref] = line
         if len(r.errors) == n:

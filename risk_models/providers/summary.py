@@ -58,7 +58,7 @@ def provider_summary(a: Assessment, book: ProviderBook, chain: pd.DataFrame, ref
     total = float(dep["spend"].sum()) or 1.0
     status = contract_status(book, ref)
     direct = chain[chain["rank"] == 1].merge(dep, on="deployment_id")
-    fourth = chain[(chain["rank"] == 2) & (chain["provider_id"] != "")]
+    fourth = chain[(chain["rank"] > 1) & (chain["provider_id"] != "")]
     rows = []
     for p in book.providers.to_dict("records"):
         pid = p["provider_id"]
