@@ -548,8 +548,11 @@ def test_an_ended_contract_needs_its_termination_reason_and_foreign_keys_carry_r
     assert reg.templates["B_02.02"].set_index("c0010").at["COH-2023-002", "c0090"] == "eba_CO:x4"
     reg.templates["B_07.01"].loc[0, "c0010"] = "NOT-A-CONTRACT"
     from risk_models.dora.roi import validate_register
-    [f] = [f for f in validate_register(reg, spec) if f.kind == "broken reference"]
-    assert f.rule == "807" and "EBA rule 807" in f.text()
+    broken = [f for f in validate_register(reg, spec) if f.kind == "broken reference"]
+    [f] = [f for f in broken if f.rule == "807"]
+    assert f.template == "B_07.01" and f.column == "c0010" and "EBA rule 807" in f.text()
+    # the same row no longer assesses a service of B_02.02 (the ITS's cross-table consistency)
+    assert [(g.rule, g.template, g.column) for g in broken if g is not f] == [("ITS", "B_07.01", "c0040")]
 
 
 def test_import_of_the_exported_package_reproduces_providers_and_contracts(complete, tmp_path, capsys):
@@ -882,3 +885,73 @@ def test_the_chain_behind_each_service_feeds_b0502_ranks_with_ctpp_status(comple
                     (3, lei["OPENAI-IE"], lei["MSFT-IE"])}
     # rule 805: the recipient is a key of B_05.02, never blank; every provider of the chain is in B_05.01
     assert (b0502["c0060"] != "").all() and set(b0502["c0030"]) <= set(reg.templates["B_05.01"]["c0010"])
+
+
+# --- the EBA's validation rules, each finding with its rule id -------------------------------------
+def _edited(reg, template: str, row: int, **cells):
+    import copy
+    r = copy.deepcopy(reg)
+    for col, v in cells.items():
+        r.templates[template].loc[row, col] = v
+    return r
+
+
+@pytest.mark.parametrize(("template", "row", "cells", "rule", "column"), [
+    ("B_01.02", 0, {"c0100": ""}, "v8803_m", "c0100"),
+    ("B_01.02", 0, {"c0110": -5.0}, "v22913_s", "c0110"),
+    ("B_01.02", 0, {"c0060": "not-an-lei"}, "v8826_m", "c0060"),
+    ("B_02.01", 1, {"c0020": "eba_CO:x3", "c0030": ""}, "v22912_m", "c0030"),
+    ("B_02.01", 0, {"c0050": -1.0}, "v23716_s", "c0050"),
+    ("B_02.02", 0, {"c0080": "2020-01-01"}, "v8816_m", "c0080"),
+    ("B_05.01", 0, {"c0020": "eba_qCO:qx2004"}, "v8817_m", "c0020"),
+    ("B_05.01", 0, {"c0030": "IE1234567T", "c0040": ""}, "v8823_m", "c0040"),
+    ("B_05.01", 0, {"c0030": "IE1234567T", "c0040": "eba_qCO:qx2004"}, "v8818_m", "c0040"),
+    ("B_05.01", 0, {"c0090": ""}, "v8824_m", "c0090"),
+    ("B_07.01", 0, {"c0050": "eba_ZZ:x959", "c0060": ""}, "v8825_m", "c0060"),
+    ("B_05.01", 0, {"c0060": ""}, "e23674_e", "c0060"),
+    ("B_06.01", 0, {"c0070": ""}, "e23682_e", "c0070"),
+    ("B_05.01", 0, {"c0110": "DEMO00NOSUCHPARENT99"}, "807", "c0110"),
+    ("B_05.02", 0, {"c0060": "DEMO00NOSUCHRECIPIE9"}, "807", "c0060"),
+    ("B_06.01", 0, {"c0040": "DEMO00NOTTHEENTITY99"}, "807", "c0040"),
+    ("B_05.02", 0, {"c0060": ""}, "805", "c0060"),
+])
+def test_each_eba_rule_fires_on_its_violation_with_its_id(complete, template, row, cells, rule, column):
+    from risk_models.dora.roi import validate_register
+    _, (a, spec, book) = complete
+    reg = build_register(a, book, spec, REF)
+    assert validate_register(reg, spec) == []
+    found = [f for f in validate_register(_edited(reg, template, row, **cells), spec) if f.rule == rule]
+    assert [(f.template, f.row, f.column) for f in found] == [(template, row + 1, column)], found
+    assert f"EBA rule {rule}" in found[0].text()
+
+
+def test_the_package_passes_the_key_and_foreign_key_rules_with_parents_and_placeholders(complete):
+    from risk_models.dora.roi import validate_register
+    _, (a, spec, book) = complete
+    reg = build_register(a, book, spec, REF)
+    b0501 = reg.templates["B_05.01"].set_index("c0010")
+    corp = book.provider_by_id["MSFT-CORP"]["lei"]
+    # the ultimate parent has a row of its own (807), names itself, reports no expense of its own
+    assert b0501.loc[corp, "c0110"] == corp and b0501.loc[corp, "c0100"] == "" and b0501.loc[corp, "c0060"]
+    assert b0501.loc[book.provider_by_id["MSFT-IE"]["lei"], "c0110"] == corp
+    assert reg.templates["B_01.02"].at[0, "c0090"] == "9999-12-31"  # not deleted (e23676_e needs a value)
+    with zipfile.ZipFile(io.BytesIO(write_eba_csv(reg, spec, root="r"))) as z:
+        b0401 = list(csv.DictReader(io.StringIO(z.read("r/reports/b_04.01.csv").decode())))
+    assert {r["c0040"] for r in b0401} == {"Not Applicable"}  # a key column of B_04.01 (rule 805)
+    # B_02.01 <-> B_02.02 and B_02.01 <-> B_05.02: an arrangement with no service, a chain with the wrong rank 1
+    gone = reg.templates["B_02.02"].at[0, "c0010"]
+    b = _edited(reg, "B_02.02", 0)
+    b.templates["B_02.02"] = b.templates["B_02.02"][b.templates["B_02.02"]["c0010"] != gone].reset_index(drop=True)
+    its = [(f.template, f.key, f.column) for f in validate_register(b, spec) if f.rule == "ITS"]
+    assert ("B_02.01", gone, "c0010") in its  # B_02.02 details every arrangement of B_02.01
+    assert ("B_07.01", gone, "c0040") in its  # and the assessment of its service has nothing to assess
+    first = reg.templates["B_05.02"].index[reg.templates["B_05.02"]["c0050"] == 1][0]
+    other = book.provider_by_id["COHERE"]["lei"]
+    its = [f for f in validate_register(_edited(reg, "B_05.02", first, c0030=other, c0060=other), spec)
+           if f.rule == "ITS"]
+    assert [(f.template, f.column) for f in its] == [("B_05.02", "c0030")] and "rank 1" in its[0].message
+    # a duplicate composite key of B_02.02 (rule 806)
+    dup = reg.templates["B_02.02"]
+    dup_reg = _edited(reg, "B_02.02", 0)
+    dup_reg.templates["B_02.02"] = pd.concat([dup, dup.iloc[[0]]], ignore_index=True)
+    assert [f.rule for f in validate_register(dup_reg, spec) if f.rule == "806"] == ["806"]

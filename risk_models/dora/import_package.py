@@ -98,7 +98,7 @@ def book_frames(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataF
     for r in b0501.to_dict("records"):
         lei = r["c0010"]
         # only the ultimate parent is filed (B_05.01 c0110): the direct parent stays unknown
-        parent = r.get("c0110", "") if r.get("c0110", "") in ids else ""
+        parent = r.get("c0110", "") if r.get("c0110", "") in ids and r.get("c0110") != lei else ""
         providers.append({
             "provider_id": lei, "name": r.get("c0050", ""), "lei": lei if r.get("c0020") == "eba_qCO:qx2000" else "",
             "country": _plain(r.get("c0080", "")), "parent": parent,

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 
@@ -31,6 +32,7 @@ from risk_models.dora.ict_assessment import (
     combine,
     ict_assessment,
 )
+from risk_models.dora.rules import BUSINESS, FOREIGN_KEYS, existence_rule
 from risk_models.dora.spec import RateTable, RoiSpec, load_rates
 from risk_models.engine.assessment import Assessment
 from risk_models.inventory.read import escape_text
@@ -172,6 +174,11 @@ def supply_chain(a: Assessment, book: ProviderBook, ctpp: CtppList | None = None
             p = by_vendor.get(vendor)
             link(op_rank + 1, p["provider_id"] if p else "", vendor, role, operator)
     return pd.DataFrame(rows, columns=CHAIN_COLUMNS).drop_duplicates(["deployment_id", "rank", "provider_id", "vendor"])
+
+
+def _latin(name: str) -> bool:
+    """The name is written in the Latin alphabet (B_05.01 c0060 then repeats it)."""
+    return all(not ch.isalpha() or unicodedata.name(ch, "").startswith("LATIN") for ch in name)
 
 
 def _ultimate_parent(pid: str, providers: dict[str, dict]) -> str:
@@ -328,7 +335,8 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
         "c0040": _code(spec.lists["entity_type"], entity.entity_type),
         "c0050": _code(spec.lists["hierarchy"], entity.hierarchy), "c0060": entity.parent_lei,
         "c0070": entity.register_updated.isoformat() if entity.register_updated else "",
-        "c0080": entity.register_since.isoformat() if entity.register_since else "", "c0090": "",
+        # not deleted from the register: the ESAs' placeholder date (RoI FAQ), a value rule e23676_e requires
+        "c0080": entity.register_since.isoformat() if entity.register_since else "", "c0090": OPEN_END,
         "c0100": base, "c0110": "" if entity.total_assets is None else round(float(entity.total_assets), 2)}])
     if entity.parent_lei and (p := lei_problem(entity.parent_lei)):
         findings.append(Finding(template="B_01.02", row=1, column="c0060", label="LEI of the direct parent",
@@ -430,17 +438,21 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
 
     in_register = list(dict.fromkeys([c["provider_id"] for c in crows]
                                      + [p for p in chain.loc[chain["rank"] > 1, "provider_id"] if p]))
+    # the ultimate parents have rows of their own: B_05.01 c0110 is a foreign key into B_05.01 (EBA rule 807)
+    tops = [t for t in dict.fromkeys(_ultimate_parent(pid, providers) for pid in in_register) if t not in in_register]
     b0501_rows = []
-    for pid in in_register:
+    for pid in in_register + tops:
         p = providers[pid]
         own = [base_spend[c["contract_ref"]] for c in crows if c["provider_id"] == pid]
         total = round(sum(own), 2) if own and None not in own else ""
         top = _ultimate_parent(pid, providers)
         b0501_rows.append({
-            "c0010": p["lei"], "c0020": LEI_CODE, "c0030": "", "c0040": "", "c0050": p["name"], "c0060": "",
+            "c0010": p["lei"], "c0020": LEI_CODE, "c0030": "", "c0040": "", "c0050": p["name"],
+            "c0060": p["name"] if _latin(p["name"]) else "",
             "c0070": LEGAL_PERSON, "c0080": p["country"], "c0090": base if own and total != "" else "",
             "c0100": total,
-            "c0110": providers[top]["lei"] if top != pid else "", "c0120": LEI_CODE if top != pid else ""})
+            # a provider with no group names itself (ESAs' RoI FAQ, as open implementations follow it)
+            "c0110": providers[top]["lei"], "c0120": LEI_CODE})
     b0501 = pd.DataFrame(b0501_rows, columns=list(spec.templates["B_05.01"].columns))
     # the providers file's CTPP flag against the ESAs' dated list (config/ctpp.yaml)
     status = ctpp_status(book.providers, ctpp)
@@ -598,7 +610,7 @@ def validate_register(reg: Register, spec: RoiSpec) -> list[Finding]:
                 if need and _blank(v):
                     hint = PROFILE_HINTS.get((name, code))
                     out.append(Finding(template=name, row=i + 1, key=key, column=code, label=col.label, kind="missing",
-                                       message="mandatory field is empty" + (
+                                       rule=existence_rule(name, code), message="mandatory field is empty" + (
                                            " (the ICT service supports a critical or important function, or the "
                                            "firm has not said it does not)" if col.mandatory == "critical" else "")
                                        + (f"; fill it in {hint}" if hint else "")))
@@ -609,28 +621,75 @@ def validate_register(reg: Register, spec: RoiSpec) -> list[Finding]:
                         and country_problem(str(v)):
                     out.append(Finding(template=name, row=i + 1, key=key, column=code, label=col.label, kind="invalid",
                                        message=f"{v!r}: {country_problem(str(v))}"))
-    contracts = set(t["B_02.01"]["c0010"])
-    providers = set(t["B_05.01"]["c0010"])
-    functions = set(t["B_06.01"]["c0010"])
-    refs = [("B_02.02", "c0010", contracts, "B_02.01", "contract"), ("B_03.01", "c0010", contracts, "B_02.01", "contract"),
-            ("B_03.02", "c0010", contracts, "B_02.01", "contract"), ("B_05.02", "c0010", contracts, "B_02.01", "contract"),
-            ("B_07.01", "c0010", contracts, "B_02.01", "contract"),
-            ("B_04.01", "c0010", contracts, "B_02.01", "contract"),
-            ("B_02.02", "c0030", providers, "B_05.01", "provider"), ("B_03.02", "c0020", providers, "B_05.01", "provider"),
-            ("B_05.02", "c0030", providers, "B_05.01", "provider"), ("B_07.01", "c0020", providers, "B_05.01", "provider"),
-            ("B_02.02", "c0050", functions, "B_06.01", "function")]
-    for name, col, parent, parent_name, what in refs:
+    flagged = {(f.template, f.row, f.column): f for f in out}
+    for rule, name, code, check in BUSINESS:
+        for i, rec in enumerate(t[name].to_dict("records")):
+            if not (problem := check(rec)):
+                continue
+            if (f := flagged.get((name, i + 1, code))) is not None:
+                f.rule = f.rule or rule  # the cell is reported already: name the rule it breaks
+            else:
+                out.append(Finding(template=name, row=i + 1, key=str(rec.get(key_col.get(name, "c0010"), "")),
+                                   column=code, label=spec.templates[name].columns[code].label, kind="invalid",
+                                   rule=rule, message=problem))
+    for name, col, parent, pcol, what in FOREIGN_KEYS:
+        known = set(t[parent][pcol])
         for i, v in enumerate(t[name][col]):
-            if not _blank(v) and v not in parent:
+            if not _blank(v) and v not in known:
                 out.append(Finding(template=name, row=i + 1, key=str(t[name]["c0010"].iat[i]), column=col,
                                    label=spec.templates[name].columns[col].label, kind="broken reference",
-                                   rule="807", message=f"{what} {v!r} is not in {parent_name}"))
-    for name, keys in (("B_02.01", ["c0010"]), ("B_05.01", ["c0010"]), ("B_06.01", ["c0010"])):
-        dup = t[name].duplicated(keys, keep="first")
+                                   rule="807", message=f"{what} {v!r} is not in {parent} (column {pcol})"))
+    flagged = {(f.template, f.row, f.column) for f in out}
+    for name, tpl in spec.templates.items():
+        df, keys = t[name], tpl.keys
+        placeholder = set(spec.package.not_applicable_keys.get(name, []))
+        for i, rec in enumerate(df[keys].to_dict("records") if keys else []):
+            for code in keys:
+                if _blank(rec[code]) and code not in placeholder and (name, i + 1, code) not in flagged:
+                    out.append(Finding(template=name, row=i + 1, key=str(df["c0010"].iat[i]), column=code,
+                                       label=tpl.columns[code].label, kind="missing", rule="805",
+                                       message="a key column is empty; the EBA rejects the package"))
+        dup = df.duplicated(keys, keep="first") if keys and len(df) else pd.Series([], dtype=bool)
         for i in dup[dup].index:
-            out.append(Finding(template=name, row=int(i) + 1, key=str(t[name]["c0010"].iat[int(i)]), column=keys[0],
-                               label=spec.templates[name].columns[keys[0]].label, kind="invalid", rule="806",
-                               message="the same key is reported twice; the EBA rejects duplicate keys"))
+            out.append(Finding(template=name, row=int(i) + 1, key=str(df["c0010"].iat[int(i)]), column=keys[0],
+                               label=tpl.columns[keys[0]].label, kind="invalid", rule="806",
+                               message=f"the key ({', '.join(keys)}) is reported twice; the EBA rejects duplicate keys"))
+    return out + _cross_table(t, spec)
+
+
+def _cross_table(t: dict[str, pd.DataFrame], spec: RoiSpec) -> list[Finding]:
+    """What the ITS implies between the contract templates (no EBA rule id of its own: rule "ITS"):
+    B_02.02 details every arrangement of B_02.01; each arrangement's chain in B_05.02 starts with its
+    direct provider at rank 1, the provider of B_02.02 and B_03.02; B_07.01 assesses services of B_02.02."""
+    out: list[Finding] = []
+    b0201, b0202, b0502, b0302, b0701 = t["B_02.01"], t["B_02.02"], t["B_05.02"], t["B_03.02"], t["B_07.01"]
+    served = b0202.groupby("c0010")["c0030"].agg(set).to_dict()
+    first = b0502[b0502["c0050"] == 1].groupby("c0010")["c0030"].agg(set).to_dict()
+    signed = b0302.groupby("c0010")["c0020"].agg(set).to_dict()
+    services = set(zip(b0202["c0010"], b0202["c0030"], b0202["c0060"], strict=True))
+
+    def add(name: str, i: int, ref: str, col: str, message: str) -> None:
+        out.append(Finding(template=name, row=i + 1, key=ref, column=col, label=spec.templates[name].columns[col].label,
+                           kind="broken reference", rule="ITS", message=message))
+
+    for i, ref in enumerate(b0201["c0010"]):
+        if ref not in served:
+            add("B_02.01", i, ref, "c0010", "the arrangement has no row in B_02.02 (its services, functions and "
+                                            "locations); B_02.02 details every arrangement of B_02.01")
+        elif ref not in first:
+            add("B_02.01", i, ref, "c0010", "the arrangement's supply chain in B_05.02 has no rank 1 (its direct "
+                                            "provider)")
+        elif first[ref] != served[ref]:
+            add("B_05.02", int(b0502.index[(b0502["c0010"] == ref) & (b0502["c0050"] == 1)][0]), ref, "c0030",
+                f"rank 1 of B_05.02 ({', '.join(sorted(first[ref]))}) is not the provider B_02.02 reports "
+                f"({', '.join(sorted(served[ref]))})")
+        if ref in signed and ref in served and signed[ref] != served[ref]:
+            add("B_03.02", int(b0302.index[b0302["c0010"] == ref][0]), ref, "c0020",
+                "the provider signing the arrangement is not the provider B_02.02 reports")
+    for i, rec in enumerate(b0701[["c0010", "c0020", "c0040"]].to_dict("records")):
+        if (rec["c0010"], rec["c0020"], rec["c0040"]) not in services:
+            add("B_07.01", i, rec["c0010"], "c0040", "the assessed service (contract, provider, type of ICT service) "
+                                                     "is not a service of B_02.02")
     return out
 
 
@@ -661,6 +720,8 @@ def eba_codes(reg: Register, spec: RoiSpec) -> dict[str, pd.DataFrame]:
             if col.kind == "country":
                 na = spec.package.not_applicable_country if code in na_keys else ""
                 df[code] = df[code].map(lambda v, na=na: na if _blank(v) else _country(v, na))
+            elif code in na_keys:
+                df[code] = df[code].map(lambda v: spec.package.not_applicable_text if _blank(v) else v)
             elif col.kind == "currency":
                 df[code] = df[code].map(lambda v: "" if _blank(v) else f"eba_CU:{v}")
         out[name] = df

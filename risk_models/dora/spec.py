@@ -26,6 +26,7 @@ class Column(Strict):
 class Template(Strict):
     title: str
     columns: dict[str, Column]
+    keys: list[str] = []  # key columns (EBA annotated table layout): never empty (rule 805), unique (806)
 
 
 class Taxonomy(Strict):
@@ -42,6 +43,7 @@ class Package(Strict):
     decimals_monetary: int
     decimals_integer: int
     not_applicable_country: str
+    not_applicable_text: str = "Not Applicable"  # a text key column with nothing to report (ESAs' RoI FAQ)
     # key columns that cannot be empty in the package (EBA rule 805): "not applicable" when blank
     not_applicable_keys: dict[str, list[str]] = {}
 
@@ -79,6 +81,8 @@ def _check_spec(path: Path, spec: RoiSpec) -> RoiSpec:
     problems = [f"{path}: templates.{t}.columns.{c}.list: unknown list {col.list!r}"
                 for t, tpl in spec.templates.items() for c, col in tpl.columns.items()
                 if col.list and col.list not in spec.lists]
+    problems += [f"{path}: templates.{t}.keys: {k!r} is not a column of {t}"
+                 for t, tpl in spec.templates.items() for k in tpl.keys if k not in tpl.columns]
     b9901 = spec.templates.get("B_99.01")
     problems += [f"{path}: definitions.{k}: not a column of B_99.01" for k in spec.definitions
                  if b9901 is None or k not in b9901.columns]
