@@ -955,3 +955,39 @@ def test_the_package_passes_the_key_and_foreign_key_rules_with_parents_and_place
     dup_reg = _edited(reg, "B_02.02", 0)
     dup_reg.templates["B_02.02"] = pd.concat([dup, dup.iloc[[0]]], ignore_index=True)
     assert [f.rule for f in validate_register(dup_reg, spec) if f.rule == "806"] == ["806"]
+
+
+def test_providers_without_an_lei_are_identified_by_the_ebas_other_code_types(complete, tmp_path):
+    from risk_models.providers.records import CODE_TYPES, LEI_TYPE
+    files, (a, spec, book) = complete
+    assert set(CODE_TYPES) | {LEI_TYPE} == set(spec.lists["code_type"])  # the EBA's six types of code
+    table = list(csv.reader(io.StringIO(Path(files["providers"]).read_text())))
+    extra = {"COHERE": ("", "IE.CRO.123456", "EUID"),  # no LEI: an EU company with its EUID
+             "ANTHROPIC-IE": (None, "IE9876543X", "VAT"),  # an LEI and, as additional code, a VAT number
+             "ONPREM": ("", "IE1234567T", "vat")}  # only a VAT number: the ITS wants an LEI or EUID (v8817_m)
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow([*table[0], "code", "code_type"])
+    for row in table[1:]:
+        lei, code, ctype = extra.get(row[0], (None, "", ""))
+        w.writerow([*row[:2], row[2] if lei is None else lei, *row[3:], code, ctype])
+    (tmp_path / "p.csv").write_text(out.getvalue())
+    book2 = load_book(tmp_path / "p.csv", Path(files["contracts"]), a.lib, spec.lists["ict_service_type"])
+    assert book2.errors == []
+    reg = build_register(a, book2, spec, REF)
+    b0501 = reg.templates["B_05.01"].set_index("c0050")
+    assert tuple(b0501.loc["Cohere Inc.", ["c0020", "c0030", "c0110", "c0120"]]) == (
+        "eba_qCO:qx2002", "", "IE.CRO.123456", "eba_qCO:qx2002")
+    assert b0501.index[b0501["c0010"] == "IE.CRO.123456"].tolist() == ["Cohere Inc."]
+    assert tuple(b0501.loc["Anthropic Ireland Limited", ["c0020", "c0030", "c0040"]]) == (
+        "eba_qCO:qx2000", "IE9876543X", "eba_qCO:qx2004")
+    b0202 = reg.templates["B_02.02"]
+    assert set(b0202.loc[b0202["c0010"] == "COH-2023-002", "c0040"]) == {"eba_qCO:qx2002"}
+    # the DPM rules: a legal person's code and additional code are an LEI or an EUID
+    assert sorted((f.rule, f.template, f.key) for f in reg.findings) == [
+        ("v8817_m", "B_05.01", "IE1234567T"), ("v8818_m", "B_05.01", "DEMO00ANTHROPICIE007")]
+    bad = (tmp_path / "p.csv").read_text().replace("IE.CRO.123456,EUID", "IE.CRO.123456,DUNS")
+    (tmp_path / "bad.csv").write_text(bad)
+    errors = load_book(tmp_path / "bad.csv", Path(files["contracts"]), a.lib, spec.lists["ict_service_type"]).errors
+    [e] = [e for e in errors if e.file == "bad.csv"]  # (its contract is refused too, naming the provider)
+    assert (e.key, e.column, e.value) == ("COHERE", "code_type", "DUNS") and "EUID" in e.message

@@ -101,6 +101,9 @@ def book_frames(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataF
         parent = r.get("c0110", "") if r.get("c0110", "") in ids and r.get("c0110") != lei else ""
         providers.append({
             "provider_id": lei, "name": r.get("c0050", ""), "lei": lei if r.get("c0020") == "eba_qCO:qx2000" else "",
+            # a provider without an LEI keeps its other code; one with an LEI keeps its additional code
+            **({"code": r.get("c0030", ""), "code_type": r.get("c0040", "")} if r.get("c0020") == "eba_qCO:qx2000"
+               else {"code": lei, "code_type": r.get("c0020", "")}),
             "country": _plain(r.get("c0080", "")), "parent": parent,
             "type": "cloud" if services.get(lei, set()) & CLOUD_SERVICES else "reseller", "designated_critical": "",
             "vendor": "", "notes": "imported from an EBA register package: type from its ICT service types; "

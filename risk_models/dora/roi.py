@@ -38,7 +38,13 @@ from risk_models.engine.assessment import Assessment
 from risk_models.inventory.read import escape_text
 from risk_models.providers.ctpp import CtppList, ctpp_status, load_ctpp
 from risk_models.providers.lei import lei_problem
-from risk_models.providers.records import NOT_A_PROVIDER, OPEN_WEIGHT_VENDORS, ProviderBook, country_problem
+from risk_models.providers.records import (
+    NOT_A_PROVIDER,
+    OPEN_WEIGHT_VENDORS,
+    ProviderBook,
+    country_problem,
+    identifier,
+)
 
 LEI_CODE = "eba_qCO:qx2000"
 STANDALONE, OVERARCHING, SUBSEQUENT = "eba_CO:x1", "eba_CO:x2", "eba_CO:x3"
@@ -394,7 +400,7 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
                        " ('In-region' names the country of the region; a data zone or global processing has no single "
                        f"country{place})")
         b0202_rows.append({
-            "c0010": ref, "c0020": lei, "c0030": p["lei"], "c0040": LEI_CODE, "c0050": fn,
+            "c0010": ref, "c0020": lei, "c0030": identifier(p)[0], "c0040": identifier(p)[1], "c0050": fn,
             "c0060": c["ict_service_type"], "c0070": c["start"].isoformat(),
             "c0080": c["end"].isoformat() if c["end"] else OPEN_END, "c0090": c.get("termination_reason", ""),
             "c0100": _days(c["notice_period_days"]), "c0110": _days(c["provider_notice_period_days"]),
@@ -412,8 +418,8 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
     b0401 = pd.DataFrame([{"c0010": c["contract_ref"], "c0020": lei, "c0030": NOT_A_BRANCH, "c0040": ""}
                           for c in crows], columns=list(spec.templates["B_04.01"].columns))
     empty = {k: pd.DataFrame(columns=list(spec.templates[k].columns)) for k in ("B_01.03", "B_02.03", "B_03.03")}
-    b0302 = pd.DataFrame([{"c0010": c["contract_ref"], "c0020": providers[c["provider_id"]]["lei"], "c0030": LEI_CODE}
-                          for c in crows], columns=["c0010", "c0020", "c0030"])
+    b0302 = pd.DataFrame([dict(zip(("c0010", "c0020", "c0030"), (c["contract_ref"], *identifier(
+        providers[c["provider_id"]])), strict=True)) for c in crows], columns=["c0010", "c0020", "c0030"])
 
     ctpp = ctpp or load_ctpp()
     chain = supply_chain(a, book, ctpp)
@@ -428,12 +434,13 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
                 message=f"the {g['role'].iat[0]} {a.lib.vendor_label(vendor)} behind contract {ref} "
                         f"(deployments {', '.join(g['deployment_id'].astype(str).head(5))}) has no row in the providers "
                         "file, so B_05.01 cannot list it; add the provider with its LEI and vendor"))
-        code = providers[pid]["lei"] if pid else ""
+        code, ctype = identifier(providers[pid]) if pid else ("", LEI_CODE)
         # the recipient is a key of B_05.02 (EBA annotated layout; rule 805): rank 1 names the provider itself
-        recipient = code if rank == 1 else providers[recipient_id]["lei"] if recipient_id else ""
+        recipient, rtype = (code, ctype) if rank == 1 else identifier(providers[recipient_id]) if recipient_id \
+            else ("", "")
         b0502_rows.append({"c0010": ref, "c0020": c["ict_service_type"], "c0030": code,
-                           "c0040": LEI_CODE, "c0050": int(rank), "c0060": recipient,
-                           "c0070": LEI_CODE if recipient else ""})
+                           "c0040": ctype, "c0050": int(rank), "c0060": recipient,
+                           "c0070": rtype if recipient else ""})
     b0502 = pd.DataFrame(b0502_rows, columns=list(spec.templates["B_05.02"].columns))
 
     in_register = list(dict.fromkeys([c["provider_id"] for c in crows]
@@ -447,12 +454,15 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
         total = round(sum(own), 2) if own and None not in own else ""
         top = _ultimate_parent(pid, providers)
         b0501_rows.append({
-            "c0010": p["lei"], "c0020": LEI_CODE, "c0030": "", "c0040": "", "c0050": p["name"],
+            # the LEI when the provider has one (its other code then additional), else its other code
+            **dict(zip(("c0010", "c0020"), identifier(p), strict=True)),
+            "c0030": p["code"] if p["lei"] else "", "c0040": p["code_type"] if p["lei"] and p["code"] else "",
+            "c0050": p["name"],
             "c0060": p["name"] if _latin(p["name"]) else "",
             "c0070": LEGAL_PERSON, "c0080": p["country"], "c0090": base if own and total != "" else "",
             "c0100": total,
             # a provider with no group names itself (ESAs' RoI FAQ, as open implementations follow it)
-            "c0110": providers[top]["lei"], "c0120": LEI_CODE})
+            **dict(zip(("c0110", "c0120"), identifier(providers[top]), strict=True))})
     b0501 = pd.DataFrame(b0501_rows, columns=list(spec.templates["B_05.01"].columns))
     # the providers file's CTPP flag against the ESAs' dated list (config/ctpp.yaml)
     status = ctpp_status(book.providers, ctpp)
@@ -460,7 +470,7 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
         p, st = providers[pid], status.get(pid, "")
         if bool(p["designated_critical"]) != (st != ""):
             findings.append(Finding(
-                template="B_05.01", row=i + 1, key=p["lei"], column="c0050", label="Legal name of the provider",
+                template="B_05.01", row=i + 1, key=identifier(p)[0], column="c0050", label="Legal name of the provider",
                 kind="contradiction",
                 message=f"the providers file marks {p['name']} ({pid}) as {'' if p['designated_critical'] else 'not '}"
                         f"a designated critical ICT third-party provider, but the ESAs' list of "
@@ -513,7 +523,8 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
         if values["c0050"] in ("eba_ZZ:x959", "eba_ZZ:x960") and not values["c0060"]:
             unanswered("B_07.01", row, ref, "c0060", deps, " (required when the service is not substitutable or "
                                                           "highly complex to substitute)")
-        b0701_rows.append({"c0010": ref, "c0020": providers[c["provider_id"]]["lei"], "c0030": LEI_CODE,
+        pcode, ptype = identifier(providers[c["provider_id"]])
+        b0701_rows.append({"c0010": ref, "c0020": pcode, "c0030": ptype,
                            "c0040": service, **values,
                            "c0070": audit.isoformat() if audit else "",
                            "c0100": max(g["criticality"].map(ICT_IMPACT), key=IMPACT_ORDER.index), "c0120": ""})
