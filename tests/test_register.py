@@ -991,3 +991,35 @@ def test_providers_without_an_lei_are_identified_by_the_ebas_other_code_types(co
     errors = load_book(tmp_path / "bad.csv", Path(files["contracts"]), a.lib, spec.lists["ict_service_type"]).errors
     [e] = [e for e in errors if e.file == "bad.csv"]  # (its contract is refused too, naming the provider)
     assert (e.key, e.column, e.value) == ("COHERE", "code_type", "DUNS") and "EUID" in e.message
+
+
+def test_the_committee_pdf_shows_what_the_ctpps_carry_with_the_providers_pages_figures(demo, tmp_path, capsys):
+    import subprocess
+
+    from risk_models.dora.roi import supply_chain
+    from risk_models.providers.summary import ctpp_block, ctpp_share, provider_summary
+    a, spec, book = demo
+    chain = supply_chain(a, book)
+    block = ctpp_block(a, book, chain, REF)
+    share = ctpp_share(provider_summary(a, book, chain, REF))  # what the Providers page shows
+    assert (block["spend_share"], block["critical"], block["critical_total"]) == (
+        share["spend_share"], share["critical"], share["critical_total"])
+    msft = next(r for r in block["providers"] if r["provider"] == "Microsoft Ireland Operations Limited")
+    assert msft["status"] == "Designated CTPP" and msft["share_of_ai_spend"] > 0.2
+    # the OpenAI API runs on Microsoft's cloud: Microsoft's chain reaches more deployments than it serves directly
+    assert msft["chain_deployments"] > msft["deployments"]
+    assert set(block["critical_functions_on_ctpp"]) <= set(block["critical_functions"])
+    assert block["functions_basis"] == "deployment criticality"  # the demo profile classifies no function
+    assert {"OpenAI Ireland Limited", "Cohere Inc."}.isdisjoint(r["provider"] for r in block["providers"])
+    out = tmp_path / "r.pdf"
+    args = ["assess", str(DEMO / "inventory.csv"), "--answers", str(DEMO / "answers.yaml"), "--profile",
+            str(DEMO / "profile.yaml"), "--trials", "200", "--pdf", str(out)]
+    assert main([*args, "--providers", str(DEMO / "providers.csv")]) == 2
+    assert "--providers and --contracts go together" in capsys.readouterr().err
+    assert main([*args, "--providers", str(DEMO / "providers.csv"), "--contracts", str(DEMO / "contracts.csv")]) == 0
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, check=True).stdout.decode()
+    assert "Critical ICT third-party providers" in text and "Microsoft Ireland" in text  # (name wraps)
+    assert f"carry {block['spend_share']:.0%} of the AI spend" in " ".join(text.split())
+    assert main(args) == 0  # without the files: no section
+    plain = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, check=True).stdout.decode()
+    assert "Critical ICT third-party providers" not in plain
