@@ -548,6 +548,8 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
                    country=entity.country.upper())
     already = {(f.template, f.row, f.column) for f in findings if f.kind == "missing"}
     reg.findings += [f for f in validate_register(reg, spec) if (f.template, f.row, f.column) not in already]
+    for f in reg.findings:  # a value the firm has not given yet may also be one an EBA existence rule requires
+        f.rule = f.rule or (existence_rule(f.template, f.column) if f.kind == "missing" and f.column else "")
     return reg
 
 
