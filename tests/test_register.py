@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import assume, given
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from risk_models.cli.main import main
@@ -1023,3 +1023,50 @@ def test_the_committee_pdf_shows_what_the_ctpps_carry_with_the_providers_pages_f
     assert main(args) == 0  # without the files: no section
     plain = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, check=True).stdout.decode()
     assert "Critical ICT third-party providers" not in plain
+
+
+EBA_COLUMNS = {  # hand-copied column codes of the EBA annotated table layout DORA 4.0, in its order
+    "B_01.01": "0010 0020 0030 0040 0050 0060", "B_01.02": "0010 0020 0030 0040 0050 0060 0070 0080 0090 0100 0110",
+    "B_01.03": "0010 0020 0030 0040", "B_02.01": "0010 0020 0030 0040 0050",
+    "B_02.02": "0010 0020 0030 0040 0050 0060 0070 0080 0090 0100 0110 0120 0130 0140 0150 0160 0170 0180",
+    "B_02.03": "0010 0020 0030", "B_03.01": "0010 0020 0030", "B_03.02": "0010 0020 0030", "B_03.03": "0010 0020 0031",
+    "B_04.01": "0010 0020 0030 0040", "B_05.01": "0010 0020 0030 0040 0050 0060 0070 0080 0090 0100 0110 0120",
+    "B_05.02": "0010 0020 0030 0040 0050 0060 0070", "B_06.01": "0010 0020 0030 0040 0050 0060 0070 0080 0090 0100",
+    "B_07.01": "0010 0020 0030 0040 0050 0060 0070 0080 0090 0100 0110 0120",
+    "B_99.01": " ".join(f"{n:04d}" for n in range(10, 200, 10))}
+
+
+def test_every_template_has_the_ebas_columns_in_the_ebas_order():
+    from risk_models.dora.roi import MODULE_TEMPLATES
+    spec = load_roi_spec()
+    assert tuple(spec.templates) == MODULE_TEMPLATES == tuple(EBA_COLUMNS)
+    for name, codes in EBA_COLUMNS.items():
+        assert list(spec.templates[name].columns) == [f"c{c}" for c in codes.split()], name
+    assert len(spec.lists["licensed_activity"]) == 131 and "eba_TA:x28" in spec.lists["licensed_activity"]
+
+
+@settings(deadline=None, max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["MSFT-IE", "ONPREM", "AWS-EMEA", "OPENAI-IE", "ANTHROPIC-IE", "GOOGLE-IE"]),
+                min_size=10, max_size=10))
+def test_every_link_of_a_chain_serves_the_link_one_rank_above(complete, owners):
+    """Whoever the contracts are with (a reseller, the channel's operator or someone else), each deployment's
+    chain has one rank 1, every lower link's recipient is a link one rank above, and no provider twice."""
+    import tempfile
+
+    from risk_models.dora.roi import supply_chain
+    files, (a, spec, book) = complete
+    table = list(csv.reader(io.StringIO(Path(files["contracts"]).read_text())))
+    rows = [r if r[0].startswith("#") else [r[0], owners[i % len(owners)], *r[2:]] for i, r in enumerate(table[1:])]
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "c.csv"
+        with path.open("w", newline="") as f:
+            csv.writer(f).writerows([table[0], *rows])
+        book2 = load_book(Path(files["providers"]), path, a.lib, spec.lists["ict_service_type"])
+    chain = supply_chain(a, book2)
+    for _, g in chain.groupby("deployment_id"):
+        assert (g["rank"] == 1).sum() == 1
+        named = g[g["provider_id"] != ""]
+        assert named["provider_id"].is_unique
+        for r in g[g["rank"] > 1].itertuples():
+            above = g[g["rank"] == r.rank - 1]["provider_id"]
+            assert r.recipient_id in set(above) or (r.recipient_id == "" and (above == "").any())
