@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import assume, given
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from risk_models.cli.main import main
@@ -212,7 +212,7 @@ def test_demo_package_parses_with_consistent_references_and_one_row_per_entity(c
     assert {"c0010": "MSFT-EA-2024-017", "c0020": "eba_TA:S18", "c0030": openai, "c0040": "eba_qCO:qx2000",
             "c0050": "2", "c0060": msft, "c0070": "eba_qCO:qx2000"} in pkg["b_05.02.csv"]
     indicators = {r["templateID"]: r["reported"] for r in pkg["FilingIndicators.csv"]}
-    assert indicators["B_07.01"] == "true" and len(indicators) == 15 and indicators["B_99.01"] == "false"
+    assert indicators["B_07.01"] == "true" and len(indicators) == 15 and indicators["B_99.01"] == "true"
 
 
 def test_b0701_suggestions_match_the_recommender_and_exit_plans(demo):
@@ -548,8 +548,11 @@ def test_an_ended_contract_needs_its_termination_reason_and_foreign_keys_carry_r
     assert reg.templates["B_02.02"].set_index("c0010").at["COH-2023-002", "c0090"] == "eba_CO:x4"
     reg.templates["B_07.01"].loc[0, "c0010"] = "NOT-A-CONTRACT"
     from risk_models.dora.roi import validate_register
-    [f] = [f for f in validate_register(reg, spec) if f.kind == "broken reference"]
-    assert f.rule == "807" and "EBA rule 807" in f.text()
+    broken = [f for f in validate_register(reg, spec) if f.kind == "broken reference"]
+    [f] = [f for f in broken if f.rule == "807"]
+    assert f.template == "B_07.01" and f.column == "c0010" and "EBA rule 807" in f.text()
+    # the same row no longer assesses a service of B_02.02 (the ITS's cross-table consistency)
+    assert [(g.rule, g.template, g.column) for g in broken if g is not f] == [("ITS", "B_07.01", "c0040")]
 
 
 def test_import_of_the_exported_package_reproduces_providers_and_contracts(complete, tmp_path, capsys):
@@ -621,7 +624,8 @@ EXPECTED_HEADERS = {  # hand-copied from the ITS annex / EBA master template col
     "b_03.02.csv": "c0010 c0020 c0030", "b_04.01.csv": "c0010 c0020 c0030 c0040",
     "b_05.01.csv": " ".join(f"c{n:04d}" for n in range(10, 130, 10)), "b_05.02.csv": "c0010 c0020 c0030 c0040 c0050 "
     "c0060 c0070", "b_06.01.csv": " ".join(f"c{n:04d}" for n in range(10, 110, 10)),
-    "b_07.01.csv": " ".join(f"c{n:04d}" for n in range(10, 130, 10))}
+    "b_07.01.csv": " ".join(f"c{n:04d}" for n in range(10, 130, 10)),
+    "b_99.01.csv": " ".join(f"c{n:04d}" for n in range(10, 200, 10))}  # one column per option of six lists
 EXPECTED_B0201 = [  # hand-checked: USD at the ECB's 1.1750 of 31 Dec 2025, two decimals
     ["MSFT-EA-2024-017", "eba_CO:x1", "", "eba_CU:EUR", "1620000"],
     ["MSFT-MACC-2025-003", "eba_CO:x1", "", "eba_CU:EUR", "1760000"],
@@ -658,8 +662,8 @@ def test_an_independent_reader_accepts_the_completed_demo_package(complete):
     indicators = dict(table("FilingIndicators.csv")[1])
     assert [k for k, v in indicators.items() if v == "true"] == [
         "B_01.01", "B_01.02", "B_02.01", "B_02.02", "B_03.01", "B_03.02", "B_04.01", "B_05.01", "B_05.02", "B_06.01",
-        "B_07.01"]
-    assert {k for k, v in indicators.items() if v == "false"} == {"B_01.03", "B_02.03", "B_03.03", "B_99.01"}
+        "B_07.01", "B_99.01"]
+    assert {k for k, v in indicators.items() if v == "false"} == {"B_01.03", "B_02.03", "B_03.03"}
     csvs = {n.split("/")[1] for n in read if n.startswith("reports/b_")}
     assert csvs == {f"{k.lower()}.csv" for k, v in indicators.items() if v == "true"} == set(EXPECTED_HEADERS)  # 808
     t = {}
@@ -786,3 +790,283 @@ def test_refused_cells_point_at_the_edited_row_and_column(demo, tmp_path):
                       spec.lists["ict_service_type"])
     rows = {pid: i for i, pid in enumerate(frame["provider_id"])}
     assert refused_cells(trial.errors, "p.csv") == {(rows["COHERE"], "lei"), (rows["AWS-EMEA"], "country")}
+
+
+# --- B_99.01, arrangement types, the supply chain behind each service (issue 26) ----------------------
+B9901_OPTIONS = [  # hand-copied from the EBA annotated table layout DORA 4.0 (19 columns, six closed lists)
+    ("B_02.01.0020", "Standalone arrangement"), ("B_02.01.0020", "Overarching arrangement"),
+    ("B_02.01.0020", "Subsequent or associated arrangement"), ("B_02.02.0170", "Low"), ("B_02.02.0170", "Medium"),
+    ("B_02.02.0170", "High"), ("B_06.01.0100", "Low"), ("B_06.01.0100", "Medium"), ("B_06.01.0100", "High"),
+    ("B_07.01.0050", "Not substitutable"), ("B_07.01.0050", "Highly complex substitutability"),
+    ("B_07.01.0050", "Medium complexity in terms of substitutability"), ("B_07.01.0050", "Easily substitutable"),
+    ("B_07.01.0090", "Easy"), ("B_07.01.0090", "Difficult"), ("B_07.01.0090", "Highly complex"),
+    ("B_07.01.0100", "Low"), ("B_07.01.0100", "Medium"), ("B_07.01.0100", "High")]
+
+
+def test_b9901_defines_the_options_the_register_derives_and_the_firm_defines_the_rest(complete, tmp_path):
+    import yaml
+    files, (a, spec, book) = complete
+    cols = spec.templates["B_99.01"].columns
+    assert list(cols) == [f"c{n:04d}" for n in range(10, 200, 10)]
+    for (code, col), (field_code, option) in zip(cols.items(), B9901_OPTIONS, strict=True):
+        assert field_code in col.label and col.label.endswith(f": {option}"), code
+    [row] = build_register(a, book, spec, REF).templates["B_99.01"].to_dict("records")
+    assert "confidential or regulated" in row["c0060"] and "public" in row["c0040"]  # the rule B_02.02 c0170 applies
+    assert "high or critical" in row["c0090"] and "high or critical" in row["c0190"]
+    assert all(row[c] == "" for c in ("c0100", "c0110", "c0120", "c0130", "c0140", "c0150", "c0160"))  # judgement
+    profile = yaml.safe_load(Path(files["profile"]).read_text())
+    profile["dora"]["definitions"] = {"c0100": "No other provider offers the model under our contract terms",
+                                      "c0060": "Client data", "c0999": "?"}
+    (tmp_path / "profile.yaml").write_text(yaml.safe_dump(profile))
+    a2, spec2, book2 = _demo_of({**files, "profile": str(tmp_path / "profile.yaml")})
+    reg = build_register(a2, book2, spec2, REF)
+    [row] = reg.templates["B_99.01"].to_dict("records")
+    assert row["c0100"].startswith("No other provider") and row["c0060"] == "Client data"
+    [f] = reg.findings
+    assert (f.template, f.column, f.kind) == ("B_99.01", "c0999", "invalid") and "c0010 to c0190" in f.message
+
+
+def test_subsequent_arrangements_name_their_overarching_contract(complete, tmp_path):
+    files, (a, spec, book) = complete
+    text = Path(files["contracts"]).read_text().replace(
+        "contract_ref,provider_id,start,end,notice_period_days,provider_notice_period_days,annual_spend,committed_spend,"
+        "currency,governing_law,termination_rights,exit_assistance,ict_service_type,last_audit,deployments",
+        "contract_ref,provider_id,start,end,notice_period_days,provider_notice_period_days,annual_spend,committed_spend,"
+        "currency,governing_law,termination_rights,exit_assistance,ict_service_type,last_audit,deployments,"
+        "overarching_contract")
+    lines = [ln + (",MSFT-EA-2024-017" if ln.startswith("MSFT-MACC-2025-003") else "") for ln in text.splitlines()]
+    (tmp_path / "c.csv").write_text("\n".join(lines) + "\n")
+    book2 = load_book(Path(files["providers"]), tmp_path / "c.csv", a.lib, spec.lists["ict_service_type"])
+    assert book2.errors == []
+    reg = build_register(a, book2, spec, REF)
+    b0201 = reg.templates["B_02.01"].set_index("c0010")
+    assert b0201.loc["MSFT-EA-2024-017", "c0020"] == "eba_CO:x2" and b0201.loc["MSFT-EA-2024-017", "c0030"] == ""
+    assert tuple(b0201.loc["MSFT-MACC-2025-003", ["c0020", "c0030"]]) == ("eba_CO:x3", "MSFT-EA-2024-017")
+    assert b0201.loc["AWS-EDP-2024-221", "c0020"] == "eba_CO:x1" and reg.findings == []
+    # the import of the package gives the link back
+    from risk_models.dora.import_package import book_frames, read_package
+    tables, _ = read_package(write_eba_csv(reg, spec, root="r"), spec.taxonomy.module)
+    _, contracts = book_frames(tables)
+    assert contracts.set_index("contract_ref").loc["MSFT-MACC-2025-003", "overarching_contract"] == "MSFT-EA-2024-017"
+    # a reference to no contract, or to a contract that is itself subsequent, is refused with its cell
+    bad = [ln.replace(",MSFT-EA-2024-017", ",NOPE") if ln.startswith("MSFT-MACC") else
+           ln + (",MSFT-MACC-2025-003" if ln.startswith("AWS-EDP") else "") for ln in lines]
+    (tmp_path / "bad.csv").write_text("\n".join(bad) + "\n")
+    errs = load_book(Path(files["providers"]), tmp_path / "bad.csv", a.lib, spec.lists["ict_service_type"]).errors
+    assert {(e.key, e.column, e.value) for e in errs} == {("MSFT-MACC-2025-003", "overarching_contract", "NOPE"), (
+        "AWS-EDP-2024-221", "overarching_contract", "MSFT-MACC-2025-003")}
+    assert "one level" in next(e.message for e in errs if e.key == "AWS-EDP-2024-221")
+
+
+def test_the_chain_behind_each_service_feeds_b0502_ranks_with_ctpp_status(complete, tmp_path):
+    from risk_models.dora.roi import supply_chain
+    files, (a, spec, book) = complete
+    # the Azure OpenAI contract bought through a reseller: reseller 1 -> Microsoft 2 -> OpenAI 3
+    (tmp_path / "c.csv").write_text(Path(files["contracts"]).read_text().replace(
+        "MSFT-EA-2024-017,MSFT-IE", "MSFT-EA-2024-017,ONPREM"))
+    book2 = load_book(Path(files["providers"]), tmp_path / "c.csv", a.lib, spec.lists["ict_service_type"])
+    chain = supply_chain(a, book2)
+    one = chain[chain["deployment_id"] == "DEP-001"].sort_values("rank")
+    assert list(zip(one["rank"], one["provider_id"], one["role"], one["recipient_id"], strict=True)) == [
+        (1, "ONPREM", "contracted provider", ""), (2, "MSFT-IE", "channel provider", "ONPREM"),
+        (3, "OPENAI-IE", "model vendor", "MSFT-IE")]
+    assert list(one["ctpp"]) == ["", "designated", ""]  # Microsoft Ireland Operations Ltd is on the ESAs' list
+    region = a.frame.set_index("deployment_id").loc["DEP-001", "region"]
+    assert set(one["region"]) == {region} and len(set(one["country"])) == 1 and one["country"].iat[0] != ""
+    # the OpenAI API runs on Microsoft's cloud: rank 2 hosting cloud, receiving nothing but serving OpenAI
+    api = chain[(chain["contract_ref"] == "OAI-ENT-2025-114") & (chain["rank"] == 2)]
+    assert set(api["provider_id"]) == {"MSFT-IE"} and set(api["role"]) == {"hosting cloud"}
+    assert set(api["recipient_id"]) == {"OPENAI-IE"} and set(api["ctpp"]) == {"designated"}
+    reg = build_register(a, book2, spec, REF)
+    b0502 = reg.templates["B_05.02"]
+    lei = {p: book2.provider_by_id[p]["lei"] for p in ("ONPREM", "MSFT-IE", "OPENAI-IE")}
+    rows = {(r["c0050"], r["c0030"], r["c0060"]) for r in b0502[b0502["c0010"] == "MSFT-EA-2024-017"].to_dict("records")}
+    assert rows == {(1, lei["ONPREM"], lei["ONPREM"]), (2, lei["MSFT-IE"], lei["ONPREM"]),
+                    (3, lei["OPENAI-IE"], lei["MSFT-IE"])}
+    # rule 805: the recipient is a key of B_05.02, never blank; every provider of the chain is in B_05.01
+    assert (b0502["c0060"] != "").all() and set(b0502["c0030"]) <= set(reg.templates["B_05.01"]["c0010"])
+
+
+# --- the EBA's validation rules, each finding with its rule id -------------------------------------
+def _edited(reg, template: str, row: int, **cells):
+    import copy
+    r = copy.deepcopy(reg)
+    for col, v in cells.items():
+        r.templates[template].loc[row, col] = v
+    return r
+
+
+@pytest.mark.parametrize(("template", "row", "cells", "rule", "column"), [
+    ("B_01.02", 0, {"c0100": ""}, "v8803_m", "c0100"),
+    ("B_01.02", 0, {"c0110": -5.0}, "v22913_s", "c0110"),
+    ("B_01.02", 0, {"c0060": "not-an-lei"}, "v8826_m", "c0060"),
+    ("B_02.01", 1, {"c0020": "eba_CO:x3", "c0030": ""}, "v22912_m", "c0030"),
+    ("B_02.01", 0, {"c0050": -1.0}, "v23716_s", "c0050"),
+    ("B_02.02", 0, {"c0080": "2020-01-01"}, "v8816_m", "c0080"),
+    ("B_05.01", 0, {"c0020": "eba_qCO:qx2004"}, "v8817_m", "c0020"),
+    ("B_05.01", 0, {"c0030": "IE1234567T", "c0040": ""}, "v8823_m", "c0040"),
+    ("B_05.01", 0, {"c0030": "IE1234567T", "c0040": "eba_qCO:qx2004"}, "v8818_m", "c0040"),
+    ("B_05.01", 0, {"c0090": ""}, "v8824_m", "c0090"),
+    ("B_07.01", 0, {"c0050": "eba_ZZ:x959", "c0060": ""}, "v8825_m", "c0060"),
+    ("B_05.01", 0, {"c0060": ""}, "e23674_e", "c0060"),
+    ("B_06.01", 0, {"c0070": ""}, "e23682_e", "c0070"),
+    ("B_05.01", 0, {"c0110": "DEMO00NOSUCHPARENT99"}, "807", "c0110"),
+    ("B_05.02", 0, {"c0060": "DEMO00NOSUCHRECIPIE9"}, "807", "c0060"),
+    ("B_06.01", 0, {"c0040": "DEMO00NOTTHEENTITY99"}, "807", "c0040"),
+    ("B_05.02", 0, {"c0060": ""}, "805", "c0060"),
+])
+def test_each_eba_rule_fires_on_its_violation_with_its_id(complete, template, row, cells, rule, column):
+    from risk_models.dora.roi import validate_register
+    _, (a, spec, book) = complete
+    reg = build_register(a, book, spec, REF)
+    assert validate_register(reg, spec) == []
+    found = [f for f in validate_register(_edited(reg, template, row, **cells), spec) if f.rule == rule]
+    assert [(f.template, f.row, f.column) for f in found] == [(template, row + 1, column)], found
+    assert f"EBA rule {rule}" in found[0].text()
+
+
+def test_the_package_passes_the_key_and_foreign_key_rules_with_parents_and_placeholders(complete):
+    from risk_models.dora.roi import validate_register
+    _, (a, spec, book) = complete
+    reg = build_register(a, book, spec, REF)
+    b0501 = reg.templates["B_05.01"].set_index("c0010")
+    corp = book.provider_by_id["MSFT-CORP"]["lei"]
+    # the ultimate parent has a row of its own (807), names itself, reports no expense of its own
+    assert b0501.loc[corp, "c0110"] == corp and b0501.loc[corp, "c0100"] == "" and b0501.loc[corp, "c0060"]
+    assert b0501.loc[book.provider_by_id["MSFT-IE"]["lei"], "c0110"] == corp
+    assert reg.templates["B_01.02"].at[0, "c0090"] == "9999-12-31"  # not deleted (e23676_e needs a value)
+    with zipfile.ZipFile(io.BytesIO(write_eba_csv(reg, spec, root="r"))) as z:
+        b0401 = list(csv.DictReader(io.StringIO(z.read("r/reports/b_04.01.csv").decode())))
+    assert {r["c0040"] for r in b0401} == {"Not Applicable"}  # a key column of B_04.01 (rule 805)
+    # B_02.01 <-> B_02.02 and B_02.01 <-> B_05.02: an arrangement with no service, a chain with the wrong rank 1
+    gone = reg.templates["B_02.02"].at[0, "c0010"]
+    b = _edited(reg, "B_02.02", 0)
+    b.templates["B_02.02"] = b.templates["B_02.02"][b.templates["B_02.02"]["c0010"] != gone].reset_index(drop=True)
+    its = [(f.template, f.key, f.column) for f in validate_register(b, spec) if f.rule == "ITS"]
+    assert ("B_02.01", gone, "c0010") in its  # B_02.02 details every arrangement of B_02.01
+    assert ("B_07.01", gone, "c0040") in its  # and the assessment of its service has nothing to assess
+    first = reg.templates["B_05.02"].index[reg.templates["B_05.02"]["c0050"] == 1][0]
+    other = book.provider_by_id["COHERE"]["lei"]
+    its = [f for f in validate_register(_edited(reg, "B_05.02", first, c0030=other, c0060=other), spec)
+           if f.rule == "ITS"]
+    assert [(f.template, f.column) for f in its] == [("B_05.02", "c0030")] and "rank 1" in its[0].message
+    # a duplicate composite key of B_02.02 (rule 806)
+    dup = reg.templates["B_02.02"]
+    dup_reg = _edited(reg, "B_02.02", 0)
+    dup_reg.templates["B_02.02"] = pd.concat([dup, dup.iloc[[0]]], ignore_index=True)
+    assert [f.rule for f in validate_register(dup_reg, spec) if f.rule == "806"] == ["806"]
+
+
+def test_providers_without_an_lei_are_identified_by_the_ebas_other_code_types(complete, tmp_path):
+    from risk_models.providers.records import CODE_TYPES, LEI_TYPE
+    files, (a, spec, book) = complete
+    assert set(CODE_TYPES) | {LEI_TYPE} == set(spec.lists["code_type"])  # the EBA's six types of code
+    table = list(csv.reader(io.StringIO(Path(files["providers"]).read_text())))
+    extra = {"COHERE": ("", "IE.CRO.123456", "EUID"),  # no LEI: an EU company with its EUID
+             "ANTHROPIC-IE": (None, "IE9876543X", "VAT"),  # an LEI and, as additional code, a VAT number
+             "ONPREM": ("", "IE1234567T", "vat")}  # only a VAT number: the ITS wants an LEI or EUID (v8817_m)
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow([*table[0], "code", "code_type"])
+    for row in table[1:]:
+        lei, code, ctype = extra.get(row[0], (None, "", ""))
+        w.writerow([*row[:2], row[2] if lei is None else lei, *row[3:], code, ctype])
+    (tmp_path / "p.csv").write_text(out.getvalue())
+    book2 = load_book(tmp_path / "p.csv", Path(files["contracts"]), a.lib, spec.lists["ict_service_type"])
+    assert book2.errors == []
+    reg = build_register(a, book2, spec, REF)
+    b0501 = reg.templates["B_05.01"].set_index("c0050")
+    assert tuple(b0501.loc["Cohere Inc.", ["c0020", "c0030", "c0110", "c0120"]]) == (
+        "eba_qCO:qx2002", "", "IE.CRO.123456", "eba_qCO:qx2002")
+    assert b0501.index[b0501["c0010"] == "IE.CRO.123456"].tolist() == ["Cohere Inc."]
+    assert tuple(b0501.loc["Anthropic Ireland Limited", ["c0020", "c0030", "c0040"]]) == (
+        "eba_qCO:qx2000", "IE9876543X", "eba_qCO:qx2004")
+    b0202 = reg.templates["B_02.02"]
+    assert set(b0202.loc[b0202["c0010"] == "COH-2023-002", "c0040"]) == {"eba_qCO:qx2002"}
+    # the DPM rules: a legal person's code and additional code are an LEI or an EUID
+    assert sorted((f.rule, f.template, f.key) for f in reg.findings) == [
+        ("v8817_m", "B_05.01", "IE1234567T"), ("v8818_m", "B_05.01", "DEMO00ANTHROPICIE007")]
+    bad = (tmp_path / "p.csv").read_text().replace("IE.CRO.123456,EUID", "IE.CRO.123456,DUNS")
+    (tmp_path / "bad.csv").write_text(bad)
+    errors = load_book(tmp_path / "bad.csv", Path(files["contracts"]), a.lib, spec.lists["ict_service_type"]).errors
+    [e] = [e for e in errors if e.file == "bad.csv"]  # (its contract is refused too, naming the provider)
+    assert (e.key, e.column, e.value) == ("COHERE", "code_type", "DUNS") and "EUID" in e.message
+
+
+def test_the_committee_pdf_shows_what_the_ctpps_carry_with_the_providers_pages_figures(demo, tmp_path, capsys):
+    import subprocess
+
+    from risk_models.dora.roi import supply_chain
+    from risk_models.providers.summary import ctpp_block, ctpp_share, provider_summary
+    a, spec, book = demo
+    chain = supply_chain(a, book)
+    block = ctpp_block(a, book, chain, REF)
+    share = ctpp_share(provider_summary(a, book, chain, REF))  # what the Providers page shows
+    assert (block["spend_share"], block["critical"], block["critical_total"]) == (
+        share["spend_share"], share["critical"], share["critical_total"])
+    msft = next(r for r in block["providers"] if r["provider"] == "Microsoft Ireland Operations Limited")
+    assert msft["status"] == "Designated CTPP" and msft["share_of_ai_spend"] > 0.2
+    # the OpenAI API runs on Microsoft's cloud: Microsoft's chain reaches more deployments than it serves directly
+    assert msft["chain_deployments"] > msft["deployments"]
+    assert set(block["critical_functions_on_ctpp"]) <= set(block["critical_functions"])
+    assert block["functions_basis"] == "deployment criticality"  # the demo profile classifies no function
+    assert {"OpenAI Ireland Limited", "Cohere Inc."}.isdisjoint(r["provider"] for r in block["providers"])
+    out = tmp_path / "r.pdf"
+    args = ["assess", str(DEMO / "inventory.csv"), "--answers", str(DEMO / "answers.yaml"), "--profile",
+            str(DEMO / "profile.yaml"), "--trials", "200", "--pdf", str(out)]
+    assert main([*args, "--providers", str(DEMO / "providers.csv")]) == 2
+    assert "--providers and --contracts go together" in capsys.readouterr().err
+    assert main([*args, "--providers", str(DEMO / "providers.csv"), "--contracts", str(DEMO / "contracts.csv")]) == 0
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, check=True).stdout.decode()
+    assert "Critical ICT third-party providers" in text and "Microsoft Ireland" in text  # (name wraps)
+    assert f"carry {block['spend_share']:.0%} of the AI spend" in " ".join(text.split())
+    assert main(args) == 0  # without the files: no section
+    plain = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, check=True).stdout.decode()
+    assert "Critical ICT third-party providers" not in plain
+
+
+EBA_COLUMNS = {  # hand-copied column codes of the EBA annotated table layout DORA 4.0, in its order
+    "B_01.01": "0010 0020 0030 0040 0050 0060", "B_01.02": "0010 0020 0030 0040 0050 0060 0070 0080 0090 0100 0110",
+    "B_01.03": "0010 0020 0030 0040", "B_02.01": "0010 0020 0030 0040 0050",
+    "B_02.02": "0010 0020 0030 0040 0050 0060 0070 0080 0090 0100 0110 0120 0130 0140 0150 0160 0170 0180",
+    "B_02.03": "0010 0020 0030", "B_03.01": "0010 0020 0030", "B_03.02": "0010 0020 0030", "B_03.03": "0010 0020 0031",
+    "B_04.01": "0010 0020 0030 0040", "B_05.01": "0010 0020 0030 0040 0050 0060 0070 0080 0090 0100 0110 0120",
+    "B_05.02": "0010 0020 0030 0040 0050 0060 0070", "B_06.01": "0010 0020 0030 0040 0050 0060 0070 0080 0090 0100",
+    "B_07.01": "0010 0020 0030 0040 0050 0060 0070 0080 0090 0100 0110 0120",
+    "B_99.01": " ".join(f"{n:04d}" for n in range(10, 200, 10))}
+
+
+def test_every_template_has_the_ebas_columns_in_the_ebas_order():
+    from risk_models.dora.roi import MODULE_TEMPLATES
+    spec = load_roi_spec()
+    assert tuple(spec.templates) == MODULE_TEMPLATES == tuple(EBA_COLUMNS)
+    for name, codes in EBA_COLUMNS.items():
+        assert list(spec.templates[name].columns) == [f"c{c}" for c in codes.split()], name
+    assert len(spec.lists["licensed_activity"]) == 131 and "eba_TA:x28" in spec.lists["licensed_activity"]
+
+
+@settings(deadline=None, max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["MSFT-IE", "ONPREM", "AWS-EMEA", "OPENAI-IE", "ANTHROPIC-IE", "GOOGLE-IE"]),
+                min_size=10, max_size=10))
+def test_every_link_of_a_chain_serves_the_link_one_rank_above(complete, owners):
+    """Whoever the contracts are with (a reseller, the channel's operator or someone else), each deployment's
+    chain has one rank 1, every lower link's recipient is a link one rank above, and no provider twice."""
+    import tempfile
+
+    from risk_models.dora.roi import supply_chain
+    files, (a, spec, book) = complete
+    table = list(csv.reader(io.StringIO(Path(files["contracts"]).read_text())))
+    rows = [r if r[0].startswith("#") else [r[0], owners[i % len(owners)], *r[2:]] for i, r in enumerate(table[1:])]
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "c.csv"
+        with path.open("w", newline="") as f:
+            csv.writer(f).writerows([table[0], *rows])
+        book2 = load_book(Path(files["providers"]), path, a.lib, spec.lists["ict_service_type"])
+    chain = supply_chain(a, book2)
+    for _, g in chain.groupby("deployment_id"):
+        assert (g["rank"] == 1).sum() == 1
+        named = g[g["provider_id"] != ""]
+        assert named["provider_id"].is_unique
+        for r in g[g["rank"] > 1].itertuples():
+            above = g[g["rank"] == r.rank - 1]["provider_id"]
+            assert r.recipient_id in set(above) or (r.recipient_id == "" and (above == "").any())

@@ -37,6 +37,15 @@ def _report(key: str, org: str, _a: Assessment) -> dict:
         "reviews": _reviews(_a), "cases": cases_block(_a, last_reviewed=current_review_dates()[0])}
 
 
+def _ctpp(a: Assessment, files: tuple) -> dict:
+    from risk_models.dora.roi import supply_chain
+    from risk_models.dora.spec import load_roi_spec
+    from risk_models.providers.records import load_book
+    from risk_models.providers.summary import ctpp_block
+    book = load_book(files[0], files[1], a.lib, load_roi_spec().lists["ict_service_type"])
+    return ctpp_block(a, book, supply_chain(a, book), a.lib.reference_date)
+
+
 def _reviews(a: Assessment) -> dict:
     from dashboard.state.reviews import current_review_dates
     from risk_models.dora.review import review_block
@@ -47,13 +56,16 @@ def _reviews(a: Assessment) -> dict:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _report_bytes(key: str, org: str, kind: str, compare_id: int | None, plan_key: str, _a: Assessment,
-                  _diff: dict | None, _plan: dict[str, list[str]] | None, review: dict | None = None) -> bytes:
+                  _diff: dict | None, _plan: dict[str, list[str]] | None, review: dict | None = None,
+                  files_key: str = "", _files: tuple | None = None) -> bytes:
     if kind == "json":  # byte for byte what `assess --json` writes for the same inputs
         from risk_models.report.json_report import document_header, json_bytes
         return json_bytes(_a, org, document_header(_a, org))
     rep = _report(key, org, _a)
     if review:  # who submitted and approved it (team mode), on the title page
         rep = rep | {"review": review}
+    if _files and kind.startswith("pdf"):  # providers and contracts loaded: the section on the CTPPs
+        rep = rep | {"ctpp": _ctpp(_a, _files)}
     if _plan:  # the what-if plan of the Fallbacks page: a Plan section in the PDF and Markdown
         from risk_models.report.plan import plan_record
         rep = rep | {"plan": plan_record(_a, recommendations_of(_a), _plan, _whatif(key, plan_key, _a, _plan))}
@@ -100,8 +112,11 @@ def report_download(kind: str, compare_with: repo.Saved | None = None, plan: dic
         diff = repo.diff(compare_with, current)
     plan = plan if plan and (kind == "md" or kind.startswith("pdf")) else None
     review = review if kind.startswith("pdf") else None
+    from dashboard.state.persist import provider_files
+    files = provider_files() if kind.startswith("pdf") else None
+    files_key = _digest({"p": files[0][0].hex(), "c": files[1][0].hex()}) if files else ""
     return _guarded(key, kind, lambda: _report_bytes(key, org, kind, compare_with.id if compare_with else None,
-                                                     _digest(plan or {}), a, diff, plan, review))
+                                                     _digest(plan or {}), a, diff, plan, review, files_key, files))
 
 
 def saved_context() -> tuple[repo.Saved | None, dict]:

@@ -24,12 +24,13 @@ from risk_models.dora.roi import (
 from risk_models.dora.spec import load_review_policy, load_roi_spec
 from risk_models.inventory.read import InventoryFileError, normalise_header, read_table
 from risk_models.io.escape import md_escape
-from risk_models.providers.ctpp import CTPP_LABELS, ctpp_status, load_ctpp
+from risk_models.providers.ctpp import CTPP_LABELS, load_ctpp
 from risk_models.providers.draft import HEADERS, draft_book, template_csv, template_xlsx, value_lists
 from risk_models.providers.records import (
     CONTRACT_COLUMNS,
     PROVIDER_COLUMNS,
     ProviderBook,
+    country_name,
     load_book,
     refused_cells,
 )
@@ -236,15 +237,18 @@ if unlinked:
 st.subheader("Supply chain")
 labels = {c_: ch.display_name for c_, ch in lib.channels.channels.items()}
 chain_view = chain.merge(a.frame[["deployment_id", "name", "channel", "model"]], on="deployment_id")
-ctpp_of = ctpp_status(book.providers, ctpp_list)
-chain_view = chain_view.assign(ctpp=chain_view["provider_id"].map(lambda x: CTPP_LABELS[ctpp_of.get(x, "")]),
+chain_view = chain_view.assign(ctpp=chain_view["ctpp"].map(CTPP_LABELS),
                                provider=chain_view["provider_id"].map(names).fillna(
-    chain_view["vendor"].map(lib.vendor_label) + " (no provider record)"), channel=chain_view["channel"].map(labels))
+    chain_view["vendor"].map(lib.vendor_label) + " (no provider record)"), channel=chain_view["channel"].map(labels),
+                               country=chain_view["country"].map(country_name))
 st.dataframe(chain_view[["deployment_id", "name", "channel", "model", "contract_ref", "rank", "role", "provider",
-                         "ctpp"]],
+                         "ctpp", "region", "country"]],
              hide_index=True, width="stretch", column_config={
     "deployment_id": "Deployment", "name": "Name", "channel": "Channel", "model": "Model", "contract_ref": "Contract",
-    "rank": "Rank", "role": "Role", "provider": "Provider", "ctpp": "CTPP (ESAs' list)"})
+    "rank": "Rank", "role": "Role", "provider": "Provider", "ctpp": "CTPP (ESAs' list)", "region": "Region",
+    "country": "Country"})
+st.caption("Rank 1 is the contracted provider; the channel's operator (when the contract is with a reseller), the "
+           "cloud the channel runs on and the model vendor behind it rank below, as in register template B_05.02.")
 
 st.subheader("Reviews overdue or due within 30 days")
 policy = load_review_policy()

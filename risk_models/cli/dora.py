@@ -268,6 +268,24 @@ def add_parsers(sub, inputs, max_mb: int) -> None:
     d.set_defaults(func=cmd_due)
 
 
+def ctpp_for_report(a, args: argparse.Namespace) -> dict | None:
+    """The PDF's section on the critical ICT third-party providers (`assess --providers P --contracts C`);
+    None without the files. Rejected provider or contract rows are left out, as on the Providers page."""
+    if not getattr(args, "providers", None):
+        return None
+    from risk_models.cli.common import UserError
+    from risk_models.dora.roi import supply_chain
+    from risk_models.inventory.read import InventoryFileError
+    from risk_models.providers.summary import ctpp_block
+    try:
+        book = load_book(Path(args.providers), Path(args.contracts), a.lib, load_roi_spec().lists["ict_service_type"])
+    except InventoryFileError as exc:
+        raise UserError(str(exc)) from None
+    for e in book.errors:
+        print(f"note: {e.text()} (left out of the CTPP section)", file=sys.stderr)
+    return ctpp_block(a, book, supply_chain(a, book), a.lib.reference_date)
+
+
 def reviews_for_report(a) -> dict | None:
     """The reviews block of the PDF (`assess --pdf`): last reviews from the saved assessments; None
     when the assessment database cannot be read (the PDF then has no review section)."""

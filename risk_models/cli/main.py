@@ -153,11 +153,14 @@ def _report_assessment(args: argparse.Namespace, lib: Library, result: ImportRes
     if answer_errors:
         extra["answers_rejected"] = [e.model_dump() for e in answer_errors]
     header = document_header(base, org, extra)
+    if bool(getattr(args, "providers", None)) != bool(getattr(args, "contracts", None)):
+        raise UserError("--providers and --contracts go together (the CTPP section needs both files)")
     failed: list[str] = []
     if any(getattr(args, k) for k in ("pdf", "xlsx", "csv", "md", "parquet")):
-        from risk_models.cli.dora import reviews_for_report
+        from risk_models.cli.dora import ctpp_for_report, reviews_for_report
         from risk_models.report.cases import cases_block
-        rep = report(base, header=header) | {"reviews": reviews_for_report(base), "cases": cases_block(base)}
+        rep = report(base, header=header) | {"reviews": reviews_for_report(base), "cases": cases_block(base),
+                                             "ctpp": ctpp_for_report(base, args)}
         comparison = cli_report.enrich(rep, base, args, org)  # labels, --apply-top plan, --compare
         failed = _write_exports(rep, args, comparison) + _write_parquet(rep, args.parquet)
     if args.json:
@@ -413,6 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--parquet", metavar="DIR", help="write deployments, drivers, fallbacks and exit-plan steps as "
                                                     "Parquet tables into DIR (for BI tools)")
     a.add_argument("--org", help="organisation name for reports (default: the profile's name, else the file name)")
+    a.add_argument("--providers", metavar="P", help="with --contracts: providers file, for the PDF's section on the "
+                                                    "critical ICT third-party providers")
+    a.add_argument("--contracts", metavar="C", help="with --providers: contracts file (deployments linked to them)")
     cli_report.add_arguments(a)
     settings(a)
     a.set_defaults(func=cmd_assess)

@@ -99,6 +99,9 @@ class RegisterEntity(BaseModel):
     register_since: dt.date | None = None  # date of integration in the register of information
     register_updated: dt.date | None = None  # date of the last update of the entity's register entry
     functions: tuple[RegisterFunction, ...] = ()
+    # B_99.01: the firm's own definition of an option, by B_99.01 column (c0100: what "not substitutable"
+    # means here); replaces the register's stated derivation rule where it has one
+    definitions: dict[str, str] = {}
 
     @field_validator("currency")
     @classmethod

@@ -98,9 +98,12 @@ def book_frames(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataF
     for r in b0501.to_dict("records"):
         lei = r["c0010"]
         # only the ultimate parent is filed (B_05.01 c0110): the direct parent stays unknown
-        parent = r.get("c0110", "") if r.get("c0110", "") in ids else ""
+        parent = r.get("c0110", "") if r.get("c0110", "") in ids and r.get("c0110") != lei else ""
         providers.append({
             "provider_id": lei, "name": r.get("c0050", ""), "lei": lei if r.get("c0020") == "eba_qCO:qx2000" else "",
+            # a provider without an LEI keeps its other code; one with an LEI keeps its additional code
+            **({"code": r.get("c0030", ""), "code_type": r.get("c0040", "")} if r.get("c0020") == "eba_qCO:qx2000"
+               else {"code": lei, "code_type": r.get("c0020", "")}),
             "country": _plain(r.get("c0080", "")), "parent": parent,
             "type": "cloud" if services.get(lei, set()) & CLOUD_SERVICES else "reseller", "designated_critical": "",
             "vendor": "", "notes": "imported from an EBA register package: type from its ICT service types; "
@@ -119,7 +122,8 @@ def book_frames(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataF
             "provider_notice_period_days": s.get("c0110", ""), "annual_spend": r.get("c0050", ""),
             "committed_spend": "", "currency": _plain(r.get("c0040", "")), "governing_law": _plain(s.get("c0120", "")),
             "termination_rights": "", "exit_assistance": "", "ict_service_type": s.get("c0060", ""),
-            "last_audit": audit.get(ref, ""), "deployments": "", "termination_reason": s.get("c0090", "")})
+            "last_audit": audit.get(ref, ""), "deployments": "", "termination_reason": s.get("c0090", ""),
+            "overarching_contract": r.get("c0030", "") if r.get("c0020") == "eba_CO:x3" else ""})
     return (pd.DataFrame(providers, columns=list(PROVIDER_COLUMNS)),
             pd.DataFrame(contracts, columns=list(CONTRACT_COLUMNS)))
 

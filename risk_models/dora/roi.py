@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 
@@ -31,15 +32,22 @@ from risk_models.dora.ict_assessment import (
     combine,
     ict_assessment,
 )
+from risk_models.dora.rules import BUSINESS, FOREIGN_KEYS, existence_rule
 from risk_models.dora.spec import RateTable, RoiSpec, load_rates
 from risk_models.engine.assessment import Assessment
 from risk_models.inventory.read import escape_text
 from risk_models.providers.ctpp import CtppList, ctpp_status, load_ctpp
 from risk_models.providers.lei import lei_problem
-from risk_models.providers.records import NOT_A_PROVIDER, OPEN_WEIGHT_VENDORS, ProviderBook, country_problem
+from risk_models.providers.records import (
+    NOT_A_PROVIDER,
+    OPEN_WEIGHT_VENDORS,
+    ProviderBook,
+    country_problem,
+    identifier,
+)
 
 LEI_CODE = "eba_qCO:qx2000"
-STANDALONE = "eba_CO:x1"
+STANDALONE, OVERARCHING, SUBSEQUENT = "eba_CO:x1", "eba_CO:x2", "eba_CO:x3"
 YES, NO, NOT_ASSESSED = "eba_BT:x28", "eba_BT:x29", "eba_BT:x21"
 LEGAL_PERSON = "eba_CT:x212"
 OPEN_END = "9999-12-31"  # an open-ended contract (no end date)
@@ -49,7 +57,6 @@ SENS_ORDER = ["eba_ZZ:x791", "eba_ZZ:x792", "eba_ZZ:x793"]
 RELIANCE_ORDER = ["eba_ZZ:x794", "eba_ZZ:x795", "eba_ZZ:x796", "eba_ZZ:x797"]
 CRIT_ORDER = ["low", "medium", "high", "critical"]
 # Every template of the DORA module (filing indicators list them all: reported = the table has rows).
-# B_99.01 (definitions from entities making use of the ICT services) carries no data of its own here.
 MODULE_TEMPLATES = ("B_01.01", "B_01.02", "B_01.03", "B_02.01", "B_02.02", "B_02.03", "B_03.01", "B_03.02", "B_03.03",
                     "B_04.01", "B_05.01", "B_05.02", "B_06.01", "B_07.01", "B_99.01")
 NOT_A_BRANCH = "eba_ZZ:x839"
@@ -123,33 +130,61 @@ def _reliance(criticality: str, fallback: str) -> str:
     return "eba_ZZ:x796" if criticality == "medium" else "eba_ZZ:x795"
 
 
-def supply_chain(a: Assessment, book: ProviderBook) -> pd.DataFrame:
-    """Per linked deployment: its contract's provider (rank 1) and the model vendor and hosting cloud
-    behind it (rank 2, fourth parties), from the channel -> cloud provider and model -> vendor rules.
-    Open-weight model makers and 'other'/'self' are no fourth parties (they run no service)."""
+CHAIN_COLUMNS = ["deployment_id", "contract_ref", "rank", "provider_id", "vendor", "role", "recipient_id", "region",
+                 "country", "ctpp"]
+
+
+def supply_chain(a: Assessment, book: ProviderBook, ctpp: CtppList | None = None) -> pd.DataFrame:
+    """Per linked deployment, its chain: model vendor -> channel -> hosting cloud -> region. The contract's
+    provider is rank 1; the channel's operator, when the contract is with someone else (a reseller), is
+    rank 2; the cloud the channel runs on (channels.yaml hosted_on: the OpenAI API on Microsoft's cloud)
+    and the model vendor behind the channel (OpenAI behind Azure OpenAI) rank one below the channel's
+    operator, which receives their service. Open-weight model makers and 'other'/'self' run no service
+    and are no link. Every link carries the deployment's region and country and the provider's CTPP
+    status against the ESAs' list (`ctpp`, default config/ctpp.yaml: designated | group | '')."""
     frame = a.frame.merge(book.links, on="deployment_id", how="inner")
+    country = dict(zip(a.frame["deployment_id"], _region_countries(a).fillna(""), strict=True))
     providers = book.provider_by_id
     contracts = book.contract_by_ref
+    status = ctpp_status(book.providers, ctpp or load_ctpp())
     by_vendor = {v: p for p in book.providers.to_dict("records") for v in str(p["vendor"]).split(";") if v}
-    clouds = {c: ch.hosting_cloud for c, ch in a.lib.channels.channels.items()}  # the OpenAI API: Microsoft
+    channels = a.lib.channels.channels
     rows = []
+
+    def none(v: str) -> bool:
+        return not v or v in NOT_A_PROVIDER or v in OPEN_WEIGHT_VENDORS
+
     for r in frame.to_dict("records"):
         c = contracts[r["contract_ref"]]
         first = providers[c["provider_id"]]
-        rows.append({"deployment_id": r["deployment_id"], "contract_ref": c["contract_ref"], "rank": 1,
-                     "provider_id": first["provider_id"], "vendor": "", "role": "contracted provider",
-                     "recipient_id": ""})
-        own = set(str(first["vendor"]).split(";"))
-        behind = [(clouds.get(r["channel"], "other"), "hosting cloud"), (r["model_vendor"], "model vendor")]
-        for vendor, role in behind:
-            if vendor in own or vendor in NOT_A_PROVIDER or vendor in OPEN_WEIGHT_VENDORS:
+        base = {"deployment_id": r["deployment_id"], "contract_ref": c["contract_ref"], "region": r["region"],
+                "country": country.get(r["deployment_id"], "")}
+
+        def link(rank: int, pid: str, vendor: str, role: str, recipient: str, base: dict = base) -> None:
+            rows.append({**base, "rank": rank, "provider_id": pid, "vendor": vendor, "role": role,
+                         "recipient_id": recipient, "ctpp": status.get(pid, "")})
+
+        link(1, first["provider_id"], "", "contracted provider", "")
+        seen = set(str(first["vendor"]).split(";"))
+        ch = channels.get(r["channel"])
+        operator, op_rank = first["provider_id"], 1
+        if ch and not none(ch.cloud_provider) and ch.cloud_provider not in seen:
+            p = by_vendor.get(ch.cloud_provider)
+            operator, op_rank = (p["provider_id"] if p else ""), 2
+            link(2, operator, ch.cloud_provider, "channel provider", first["provider_id"])
+            seen.add(ch.cloud_provider)
+        for vendor, role in ((ch.hosting_cloud if ch else "", "hosting cloud"), (r["model_vendor"], "model vendor")):
+            if none(vendor) or vendor in seen:
                 continue
+            seen.add(vendor)
             p = by_vendor.get(vendor)
-            rows.append({"deployment_id": r["deployment_id"], "contract_ref": c["contract_ref"], "rank": 2,
-                         "provider_id": p["provider_id"] if p else "", "vendor": vendor, "role": role,
-                         "recipient_id": first["provider_id"]})
-    cols = ["deployment_id", "contract_ref", "rank", "provider_id", "vendor", "role", "recipient_id"]
-    return pd.DataFrame(rows, columns=cols).drop_duplicates(["deployment_id", "rank", "provider_id", "vendor"])
+            link(op_rank + 1, p["provider_id"] if p else "", vendor, role, operator)
+    return pd.DataFrame(rows, columns=CHAIN_COLUMNS).drop_duplicates(["deployment_id", "rank", "provider_id", "vendor"])
+
+
+def _latin(name: str) -> bool:
+    """The name is written in the Latin alphabet (B_05.01 c0060 then repeats it)."""
+    return all(not ch.isalpha() or unicodedata.name(ch, "").startswith("LATIN") for ch in name)
 
 
 def _ultimate_parent(pid: str, providers: dict[str, dict]) -> str:
@@ -306,7 +341,8 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
         "c0040": _code(spec.lists["entity_type"], entity.entity_type),
         "c0050": _code(spec.lists["hierarchy"], entity.hierarchy), "c0060": entity.parent_lei,
         "c0070": entity.register_updated.isoformat() if entity.register_updated else "",
-        "c0080": entity.register_since.isoformat() if entity.register_since else "", "c0090": "",
+        # not deleted from the register: the ESAs' placeholder date (RoI FAQ), a value rule e23676_e requires
+        "c0080": entity.register_since.isoformat() if entity.register_since else "", "c0090": OPEN_END,
         "c0100": base, "c0110": "" if entity.total_assets is None else round(float(entity.total_assets), 2)}])
     if entity.parent_lei and (p := lei_problem(entity.parent_lei)):
         findings.append(Finding(template="B_01.02", row=1, column="c0060", label="LEI of the direct parent",
@@ -316,6 +352,7 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
     fx_used: set[str] = set()
     base_spend: dict[str, float | None] = {}
     b0201_rows = []
+    framework = {c.get("overarching_contract", "") for c in crows} - {""}  # named by a subsequent contract
     for i, c in enumerate(crows):
         amount, how = _base_amount(float(c["annual_spend"]), c["currency"], base, rates, reference_date)
         base_spend[c["contract_ref"]] = amount
@@ -326,7 +363,9 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
                                             f"in {base}: {how}"))
         elif how:
             fx_used.add(how)
-        b0201_rows.append({"c0010": c["contract_ref"], "c0020": STANDALONE, "c0030": "", "c0040": base,
+        parent = c.get("overarching_contract", "")
+        kind = SUBSEQUENT if parent else OVERARCHING if c["contract_ref"] in framework else STANDALONE
+        b0201_rows.append({"c0010": c["contract_ref"], "c0020": kind, "c0030": parent, "c0040": base,
                            "c0050": "" if amount is None else amount})
     b0201 = pd.DataFrame(b0201_rows, columns=list(spec.templates["B_02.01"].columns))
 
@@ -361,7 +400,7 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
                        " ('In-region' names the country of the region; a data zone or global processing has no single "
                        f"country{place})")
         b0202_rows.append({
-            "c0010": ref, "c0020": lei, "c0030": p["lei"], "c0040": LEI_CODE, "c0050": fn,
+            "c0010": ref, "c0020": lei, "c0030": identifier(p)[0], "c0040": identifier(p)[1], "c0050": fn,
             "c0060": c["ict_service_type"], "c0070": c["start"].isoformat(),
             "c0080": c["end"].isoformat() if c["end"] else OPEN_END, "c0090": c.get("termination_reason", ""),
             "c0100": _days(c["notice_period_days"]), "c0110": _days(c["provider_notice_period_days"]),
@@ -379,48 +418,59 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
     b0401 = pd.DataFrame([{"c0010": c["contract_ref"], "c0020": lei, "c0030": NOT_A_BRANCH, "c0040": ""}
                           for c in crows], columns=list(spec.templates["B_04.01"].columns))
     empty = {k: pd.DataFrame(columns=list(spec.templates[k].columns)) for k in ("B_01.03", "B_02.03", "B_03.03")}
-    b0302 = pd.DataFrame([{"c0010": c["contract_ref"], "c0020": providers[c["provider_id"]]["lei"], "c0030": LEI_CODE}
-                          for c in crows], columns=["c0010", "c0020", "c0030"])
+    b0302 = pd.DataFrame([dict(zip(("c0010", "c0020", "c0030"), (c["contract_ref"], *identifier(
+        providers[c["provider_id"]])), strict=True)) for c in crows], columns=["c0010", "c0020", "c0030"])
 
-    chain = supply_chain(a, book)
+    ctpp = ctpp or load_ctpp()
+    chain = supply_chain(a, book, ctpp)
     b0502_rows = []
-    for (ref, rank, pid, vendor), g in chain.groupby(["contract_ref", "rank", "provider_id", "vendor"], sort=True):
+    keys = ["contract_ref", "rank", "provider_id", "vendor", "recipient_id"]
+    for (ref, rank, pid, vendor, recipient_id), g in chain.groupby(keys, sort=True):
         c = contracts[ref]
-        if rank == 2 and not pid:
+        if not pid:
             findings.append(Finding(
                 template="B_05.02", row=None, key=ref, column="c0030", label="Identification code of the provider",
-                kind="broken reference",
+                kind="broken reference", rule="807",
                 message=f"the {g['role'].iat[0]} {a.lib.vendor_label(vendor)} behind contract {ref} "
                         f"(deployments {', '.join(g['deployment_id'].astype(str).head(5))}) has no row in the providers "
                         "file, so B_05.01 cannot list it; add the provider with its LEI and vendor"))
-        recipient = providers[g["recipient_id"].iat[0]]["lei"] if rank == 2 else ""
-        b0502_rows.append({"c0010": ref, "c0020": c["ict_service_type"],
-                           "c0030": providers[pid]["lei"] if pid else "", "c0040": LEI_CODE, "c0050": int(rank),
-                           "c0060": recipient, "c0070": LEI_CODE if recipient else ""})
+        code, ctype = identifier(providers[pid]) if pid else ("", LEI_CODE)
+        # the recipient is a key of B_05.02 (EBA annotated layout; rule 805): rank 1 names the provider itself
+        recipient, rtype = (code, ctype) if rank == 1 else identifier(providers[recipient_id]) if recipient_id \
+            else ("", "")
+        b0502_rows.append({"c0010": ref, "c0020": c["ict_service_type"], "c0030": code,
+                           "c0040": ctype, "c0050": int(rank), "c0060": recipient,
+                           "c0070": rtype if recipient else ""})
     b0502 = pd.DataFrame(b0502_rows, columns=list(spec.templates["B_05.02"].columns))
 
     in_register = list(dict.fromkeys([c["provider_id"] for c in crows]
-                                     + [p for p in chain.loc[chain["rank"] == 2, "provider_id"] if p]))
+                                     + [p for p in chain.loc[chain["rank"] > 1, "provider_id"] if p]))
+    # the ultimate parents have rows of their own: B_05.01 c0110 is a foreign key into B_05.01 (EBA rule 807)
+    tops = [t for t in dict.fromkeys(_ultimate_parent(pid, providers) for pid in in_register) if t not in in_register]
     b0501_rows = []
-    for pid in in_register:
+    for pid in in_register + tops:
         p = providers[pid]
         own = [base_spend[c["contract_ref"]] for c in crows if c["provider_id"] == pid]
         total = round(sum(own), 2) if own and None not in own else ""
         top = _ultimate_parent(pid, providers)
         b0501_rows.append({
-            "c0010": p["lei"], "c0020": LEI_CODE, "c0030": "", "c0040": "", "c0050": p["name"], "c0060": "",
+            # the LEI when the provider has one (its other code then additional), else its other code
+            **dict(zip(("c0010", "c0020"), identifier(p), strict=True)),
+            "c0030": p["code"] if p["lei"] else "", "c0040": p["code_type"] if p["lei"] and p["code"] else "",
+            "c0050": p["name"],
+            "c0060": p["name"] if _latin(p["name"]) else "",
             "c0070": LEGAL_PERSON, "c0080": p["country"], "c0090": base if own and total != "" else "",
             "c0100": total,
-            "c0110": providers[top]["lei"] if top != pid else "", "c0120": LEI_CODE if top != pid else ""})
+            # a provider with no group names itself (ESAs' RoI FAQ, as open implementations follow it)
+            **dict(zip(("c0110", "c0120"), identifier(providers[top]), strict=True))})
     b0501 = pd.DataFrame(b0501_rows, columns=list(spec.templates["B_05.01"].columns))
     # the providers file's CTPP flag against the ESAs' dated list (config/ctpp.yaml)
-    ctpp = ctpp or load_ctpp()
     status = ctpp_status(book.providers, ctpp)
     for i, pid in enumerate(in_register):
         p, st = providers[pid], status.get(pid, "")
         if bool(p["designated_critical"]) != (st != ""):
             findings.append(Finding(
-                template="B_05.01", row=i + 1, key=p["lei"], column="c0050", label="Legal name of the provider",
+                template="B_05.01", row=i + 1, key=identifier(p)[0], column="c0050", label="Legal name of the provider",
                 kind="contradiction",
                 message=f"the providers file marks {p['name']} ({pid}) as {'' if p['designated_critical'] else 'not '}"
                         f"a designated critical ICT third-party provider, but the ESAs' list of "
@@ -473,7 +523,8 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
         if values["c0050"] in ("eba_ZZ:x959", "eba_ZZ:x960") and not values["c0060"]:
             unanswered("B_07.01", row, ref, "c0060", deps, " (required when the service is not substitutable or "
                                                           "highly complex to substitute)")
-        b0701_rows.append({"c0010": ref, "c0020": providers[c["provider_id"]]["lei"], "c0030": LEI_CODE,
+        pcode, ptype = identifier(providers[c["provider_id"]])
+        b0701_rows.append({"c0010": ref, "c0020": pcode, "c0030": ptype,
                            "c0040": service, **values,
                            "c0070": audit.isoformat() if audit else "",
                            "c0100": max(g["criticality"].map(ICT_IMPACT), key=IMPACT_ORDER.index), "c0120": ""})
@@ -482,7 +533,8 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
         findings += _contradictions(g, row, ref, providers[c["provider_id"]], spec, a)
     b0701 = pd.DataFrame(b0701_rows, columns=list(spec.templates["B_07.01"].columns))
 
-    templates = {"B_01.01": b0101, "B_01.02": b0102, **empty, "B_02.01": b0201, "B_02.02": b0202, "B_03.01": b0301,
+    b9901 = _definitions(entity, spec, findings)
+    templates = {"B_01.01": b0101, "B_01.02": b0102, **empty, "B_99.01": b9901, "B_02.01": b0201, "B_02.02": b0202, "B_03.01": b0301,
                  "B_03.02": b0302, "B_04.01": b0401, "B_05.01": b0501, "B_05.02": b0502, "B_06.01": b0601,
                  "B_07.01": b0701}
     templates = {k: templates[k] for k in spec.templates}  # the module's order
@@ -496,7 +548,22 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
                    country=entity.country.upper())
     already = {(f.template, f.row, f.column) for f in findings if f.kind == "missing"}
     reg.findings += [f for f in validate_register(reg, spec) if (f.template, f.row, f.column) not in already]
+    for f in reg.findings:  # a value the firm has not given yet may also be one an EBA existence rule requires
+        f.rule = f.rule or (existence_rule(f.template, f.column) if f.kind == "missing" and f.column else "")
     return reg
+
+
+def _definitions(entity: RegisterEntity, spec: RoiSpec, findings: list[Finding]) -> pd.DataFrame:
+    """B_99.01: one row, the firm's own definition of each option (profile dora.definitions), else the
+    register's stated derivation rule where it derives the option from the firm's data; no row when empty."""
+    cols = list(spec.templates["B_99.01"].columns)
+    for k in entity.definitions:
+        if k not in cols:
+            findings.append(Finding(template="B_99.01", row=1, column=k, kind="invalid",
+                                    message=f"the profile's dora.definitions names {k!r}, not a column of B_99.01 "
+                                            f"(allowed: {cols[0]} to {cols[-1]})"))
+    row = {k: (entity.definitions.get(k) or spec.definitions.get(k, "")).strip() for k in cols}
+    return pd.DataFrame([row] if any(row.values()) else [], columns=cols)
 
 
 def _contradictions(g: pd.DataFrame, row: int, ref: str, provider: dict, spec: RoiSpec, a: Assessment) -> list[Finding]:
@@ -556,7 +623,7 @@ def validate_register(reg: Register, spec: RoiSpec) -> list[Finding]:
                 if need and _blank(v):
                     hint = PROFILE_HINTS.get((name, code))
                     out.append(Finding(template=name, row=i + 1, key=key, column=code, label=col.label, kind="missing",
-                                       message="mandatory field is empty" + (
+                                       rule=existence_rule(name, code), message="mandatory field is empty" + (
                                            " (the ICT service supports a critical or important function, or the "
                                            "firm has not said it does not)" if col.mandatory == "critical" else "")
                                        + (f"; fill it in {hint}" if hint else "")))
@@ -567,28 +634,75 @@ def validate_register(reg: Register, spec: RoiSpec) -> list[Finding]:
                         and country_problem(str(v)):
                     out.append(Finding(template=name, row=i + 1, key=key, column=code, label=col.label, kind="invalid",
                                        message=f"{v!r}: {country_problem(str(v))}"))
-    contracts = set(t["B_02.01"]["c0010"])
-    providers = set(t["B_05.01"]["c0010"])
-    functions = set(t["B_06.01"]["c0010"])
-    refs = [("B_02.02", "c0010", contracts, "B_02.01", "contract"), ("B_03.01", "c0010", contracts, "B_02.01", "contract"),
-            ("B_03.02", "c0010", contracts, "B_02.01", "contract"), ("B_05.02", "c0010", contracts, "B_02.01", "contract"),
-            ("B_07.01", "c0010", contracts, "B_02.01", "contract"),
-            ("B_04.01", "c0010", contracts, "B_02.01", "contract"),
-            ("B_02.02", "c0030", providers, "B_05.01", "provider"), ("B_03.02", "c0020", providers, "B_05.01", "provider"),
-            ("B_05.02", "c0030", providers, "B_05.01", "provider"), ("B_07.01", "c0020", providers, "B_05.01", "provider"),
-            ("B_02.02", "c0050", functions, "B_06.01", "function")]
-    for name, col, parent, parent_name, what in refs:
+    flagged = {(f.template, f.row, f.column): f for f in out}
+    for rule, name, code, check in BUSINESS:
+        for i, rec in enumerate(t[name].to_dict("records")):
+            if not (problem := check(rec)):
+                continue
+            if (f := flagged.get((name, i + 1, code))) is not None:
+                f.rule = f.rule or rule  # the cell is reported already: name the rule it breaks
+            else:
+                out.append(Finding(template=name, row=i + 1, key=str(rec.get(key_col.get(name, "c0010"), "")),
+                                   column=code, label=spec.templates[name].columns[code].label, kind="invalid",
+                                   rule=rule, message=problem))
+    for name, col, parent, pcol, what in FOREIGN_KEYS:
+        known = set(t[parent][pcol])
         for i, v in enumerate(t[name][col]):
-            if not _blank(v) and v not in parent:
+            if not _blank(v) and v not in known:
                 out.append(Finding(template=name, row=i + 1, key=str(t[name]["c0010"].iat[i]), column=col,
                                    label=spec.templates[name].columns[col].label, kind="broken reference",
-                                   rule="807", message=f"{what} {v!r} is not in {parent_name}"))
-    for name, keys in (("B_02.01", ["c0010"]), ("B_05.01", ["c0010"]), ("B_06.01", ["c0010"])):
-        dup = t[name].duplicated(keys, keep="first")
+                                   rule="807", message=f"{what} {v!r} is not in {parent} (column {pcol})"))
+    flagged = {(f.template, f.row, f.column) for f in out}
+    for name, tpl in spec.templates.items():
+        df, keys = t[name], tpl.keys
+        placeholder = set(spec.package.not_applicable_keys.get(name, []))
+        for i, rec in enumerate(df[keys].to_dict("records") if keys else []):
+            for code in keys:
+                if _blank(rec[code]) and code not in placeholder and (name, i + 1, code) not in flagged:
+                    out.append(Finding(template=name, row=i + 1, key=str(df["c0010"].iat[i]), column=code,
+                                       label=tpl.columns[code].label, kind="missing", rule="805",
+                                       message="a key column is empty; the EBA rejects the package"))
+        dup = df.duplicated(keys, keep="first") if keys and len(df) else pd.Series([], dtype=bool)
         for i in dup[dup].index:
-            out.append(Finding(template=name, row=int(i) + 1, key=str(t[name]["c0010"].iat[int(i)]), column=keys[0],
-                               label=spec.templates[name].columns[keys[0]].label, kind="invalid", rule="806",
-                               message="the same key is reported twice; the EBA rejects duplicate keys"))
+            out.append(Finding(template=name, row=int(i) + 1, key=str(df["c0010"].iat[int(i)]), column=keys[0],
+                               label=tpl.columns[keys[0]].label, kind="invalid", rule="806",
+                               message=f"the key ({', '.join(keys)}) is reported twice; the EBA rejects duplicate keys"))
+    return out + _cross_table(t, spec)
+
+
+def _cross_table(t: dict[str, pd.DataFrame], spec: RoiSpec) -> list[Finding]:
+    """What the ITS implies between the contract templates (no EBA rule id of its own: rule "ITS"):
+    B_02.02 details every arrangement of B_02.01; each arrangement's chain in B_05.02 starts with its
+    direct provider at rank 1, the provider of B_02.02 and B_03.02; B_07.01 assesses services of B_02.02."""
+    out: list[Finding] = []
+    b0201, b0202, b0502, b0302, b0701 = t["B_02.01"], t["B_02.02"], t["B_05.02"], t["B_03.02"], t["B_07.01"]
+    served = b0202.groupby("c0010")["c0030"].agg(set).to_dict()
+    first = b0502[b0502["c0050"] == 1].groupby("c0010")["c0030"].agg(set).to_dict()
+    signed = b0302.groupby("c0010")["c0020"].agg(set).to_dict()
+    services = set(zip(b0202["c0010"], b0202["c0030"], b0202["c0060"], strict=True))
+
+    def add(name: str, i: int, ref: str, col: str, message: str) -> None:
+        out.append(Finding(template=name, row=i + 1, key=ref, column=col, label=spec.templates[name].columns[col].label,
+                           kind="broken reference", rule="ITS", message=message))
+
+    for i, ref in enumerate(b0201["c0010"]):
+        if ref not in served:
+            add("B_02.01", i, ref, "c0010", "the arrangement has no row in B_02.02 (its services, functions and "
+                                            "locations); B_02.02 details every arrangement of B_02.01")
+        elif ref not in first:
+            add("B_02.01", i, ref, "c0010", "the arrangement's supply chain in B_05.02 has no rank 1 (its direct "
+                                            "provider)")
+        elif first[ref] != served[ref]:
+            add("B_05.02", int(b0502.index[(b0502["c0010"] == ref) & (b0502["c0050"] == 1)][0]), ref, "c0030",
+                f"rank 1 of B_05.02 ({', '.join(sorted(first[ref]))}) is not the provider B_02.02 reports "
+                f"({', '.join(sorted(served[ref]))})")
+        if ref in signed and ref in served and signed[ref] != served[ref]:
+            add("B_03.02", int(b0302.index[b0302["c0010"] == ref][0]), ref, "c0020",
+                "the provider signing the arrangement is not the provider B_02.02 reports")
+    for i, rec in enumerate(b0701[["c0010", "c0020", "c0040"]].to_dict("records")):
+        if (rec["c0010"], rec["c0020"], rec["c0040"]) not in services:
+            add("B_07.01", i, rec["c0010"], "c0040", "the assessed service (contract, provider, type of ICT service) "
+                                                     "is not a service of B_02.02")
     return out
 
 
@@ -619,6 +733,8 @@ def eba_codes(reg: Register, spec: RoiSpec) -> dict[str, pd.DataFrame]:
             if col.kind == "country":
                 na = spec.package.not_applicable_country if code in na_keys else ""
                 df[code] = df[code].map(lambda v, na=na: na if _blank(v) else _country(v, na))
+            elif code in na_keys:
+                df[code] = df[code].map(lambda v: spec.package.not_applicable_text if _blank(v) else v)
             elif col.kind == "currency":
                 df[code] = df[code].map(lambda v: "" if _blank(v) else f"eba_CU:{v}")
         out[name] = df

@@ -26,6 +26,7 @@ class Column(Strict):
 class Template(Strict):
     title: str
     columns: dict[str, Column]
+    keys: list[str] = []  # key columns (EBA annotated table layout): never empty (rule 805), unique (806)
 
 
 class Taxonomy(Strict):
@@ -42,6 +43,7 @@ class Package(Strict):
     decimals_monetary: int
     decimals_integer: int
     not_applicable_country: str
+    not_applicable_text: str = "Not Applicable"  # a text key column with nothing to report (ESAs' RoI FAQ)
     # key columns that cannot be empty in the package (EBA rule 805): "not applicable" when blank
     not_applicable_keys: dict[str, list[str]] = {}
 
@@ -60,6 +62,8 @@ class RoiSpec(Strict):
     derivation: Derivation
     lists: dict[str, dict[str, str]]
     templates: dict[str, Template]
+    # B_99.01 column -> the register's own definition of that option where it derives it by a fixed rule
+    definitions: dict[str, str] = {}
 
     def label(self, list_name: str, code: str) -> str:
         return self.lists[list_name].get(code, code)
@@ -77,6 +81,11 @@ def _check_spec(path: Path, spec: RoiSpec) -> RoiSpec:
     problems = [f"{path}: templates.{t}.columns.{c}.list: unknown list {col.list!r}"
                 for t, tpl in spec.templates.items() for c, col in tpl.columns.items()
                 if col.list and col.list not in spec.lists]
+    problems += [f"{path}: templates.{t}.keys: {k!r} is not a column of {t}"
+                 for t, tpl in spec.templates.items() for k in tpl.keys if k not in tpl.columns]
+    b9901 = spec.templates.get("B_99.01")
+    problems += [f"{path}: definitions.{k}: not a column of B_99.01" for k in spec.definitions
+                 if b9901 is None or k not in b9901.columns]
     if spec.derivation.easy_max_weeks > spec.derivation.medium_max_weeks:
         problems.append(f"{path}: derivation: easy_max_weeks must not exceed medium_max_weeks")
     if problems:

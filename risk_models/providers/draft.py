@@ -15,6 +15,7 @@ import pandas as pd
 
 from risk_models.config.loader import Library
 from risk_models.providers.records import (
+    CODE_TYPES,
     CONTRACT_COLUMNS,
     CONTRACT_REQUIRED,
     NOT_A_PROVIDER,
@@ -29,12 +30,13 @@ CLOUD_NAMES = {"microsoft": "Microsoft", "aws": "Amazon Web Services", "google":
 HEADERS = {  # human headers; the readers normalise them back to the column names
     "provider_id": "Provider ID", "name": "Name", "lei": "LEI", "country": "Country", "parent": "Parent",
     "type": "Type", "designated_critical": "Designated critical", "vendor": "Vendor", "notes": "Notes",
+    "code": "Other identification code", "code_type": "Type of other code",
     "contract_ref": "Contract ref", "start": "Start", "end": "End", "notice_period_days": "Notice period days",
     "provider_notice_period_days": "Provider notice period days", "annual_spend": "Annual spend",
     "committed_spend": "Committed spend", "currency": "Currency", "governing_law": "Governing law",
     "termination_rights": "Termination rights", "exit_assistance": "Exit assistance",
     "ict_service_type": "ICT service type", "last_audit": "Last audit", "deployments": "Deployments",
-    "termination_reason": "Termination reason"}
+    "termination_reason": "Termination reason", "overarching_contract": "Overarching contract"}
 
 
 def _pid(vendor: str) -> str:
@@ -66,11 +68,12 @@ def draft_book(frame: pd.DataFrame, lib: Library, currency: str = "EUR") -> tupl
                       "parent": "", "type": "cloud" if vendor in CLOUD_NAMES else "model vendor",
                       "designated_critical": "", "vendor": label,
                       "notes": f"drafted from the inventory: {role}; give the contracting legal entity's name, LEI "
-                               "and country"})
+                               "and country", "code": "", "code_type": ""})
     crows = [{"contract_ref": f"DRAFT-{_pid(v)}", "provider_id": _pid(v), "start": "", "end": "",
               "notice_period_days": "", "provider_notice_period_days": "", "annual_spend": "", "committed_spend": "",
               "currency": currency, "governing_law": "", "termination_rights": "", "exit_assistance": "",
-              "ict_service_type": "", "last_audit": "", "deployments": ";".join(deps), "termination_reason": ""}
+              "ict_service_type": "", "last_audit": "", "deployments": ";".join(deps), "termination_reason": "",
+              "overarching_contract": ""}
              for v, deps in sorted(contracts.items())]
     return (pd.DataFrame(prows, columns=list(PROVIDER_COLUMNS)), pd.DataFrame(crows, columns=list(CONTRACT_COLUMNS)))
 
@@ -88,7 +91,7 @@ def value_lists(service_types: dict[str, str]) -> dict[str, list[str]]:
     return {"type": ["cloud", "model vendor", "reseller"], "designated_critical": ["yes", "no"],
             "termination_rights": list(TERMINATION_RIGHTS.values()), "exit_assistance": ["yes", "no"],
             "ict_service_type": [f"{k.split(':')[1]} {v}"[:250] for k, v in service_types.items()],
-            "termination_reason": list(TERMINATION_REASONS.values())}
+            "termination_reason": list(TERMINATION_REASONS.values()), "code_type": list(CODE_TYPES.values())}
 
 
 def template_xlsx(frame: pd.DataFrame, service_types: dict[str, str], title: str) -> bytes:

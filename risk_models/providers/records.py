@@ -41,11 +41,23 @@ class ProviderType(StrEnum):
 
 PROVIDER_TYPE_LABELS = {"cloud": "Cloud", "model_vendor": "Model vendor", "reseller": "Reseller"}
 TERMINATION_RIGHTS = {"for_convenience": "For convenience", "for_cause_only": "For cause only", "none": "None"}
-PROVIDER_COLUMNS = ("provider_id", "name", "lei", "country", "parent", "type", "designated_critical", "vendor", "notes")
+PROVIDER_COLUMNS = ("provider_id", "name", "lei", "country", "parent", "type", "designated_critical", "vendor", "notes",
+                    "code", "code_type")
 CONTRACT_COLUMNS = ("contract_ref", "provider_id", "start", "end", "notice_period_days", "provider_notice_period_days",
                     "annual_spend", "committed_spend", "currency", "governing_law", "termination_rights",
-                    "exit_assistance", "ict_service_type", "last_audit", "deployments", "termination_reason")
-PROVIDER_REQUIRED = ("provider_id", "name", "lei", "country", "type")
+                    "exit_assistance", "ict_service_type", "last_audit", "deployments", "termination_reason",
+                    "overarching_contract")
+PROVIDER_REQUIRED = ("provider_id", "name", "country", "type")
+# The EBA's types of code other than the LEI (LISTIDTYPE of the list of possible values, 3 March 2025;
+# config/dora_roi.yaml lists.code_type has all six): a provider without an LEI is identified by one of
+# these, and one with an LEI may give one as its additional code (B_05.01 c0030/c0040).
+CODE_TYPES = {"eba_qCO:qx2001": "National code", "eba_qCO:qx2002": "EUID", "eba_qCO:qx2003": "CRN",
+              "eba_qCO:qx2004": "VAT", "eba_qCO:qx2005": "Passport number"}
+CODE_TYPE_NAMES = {"national code": "eba_qCO:qx2001", "european unique identifier": "eba_qCO:qx2002",
+                   "company registration number": "eba_qCO:qx2003",
+                   "value added tax identification number": "eba_qCO:qx2004", "vat number": "eba_qCO:qx2004",
+                   "passport": "eba_qCO:qx2005", "pnr": "eba_qCO:qx2005"}
+LEI_TYPE = "eba_qCO:qx2000"
 CONTRACT_REQUIRED = ("contract_ref", "provider_id", "start", "annual_spend", "currency", "ict_service_type")
 _BOOL = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
 # Model makers whose weights are licensed, not operated: the host runs them, so they provide no ICT
@@ -182,6 +194,20 @@ def _date(text: str) -> dt.date | None:
         return None
 
 
+def code_type(text: str) -> str:
+    """'VAT', 'eba_qCO:qx2004', 'qx2004' or a longer name -> 'eba_qCO:qx2004' ('' when none; LEI is no option)."""
+    t = text.strip()
+    if re.fullmatch(r"(?i)(eba_qCO:)?qx200[1-5]", t):
+        return "eba_qCO:qx" + t.lower().split("qx")[-1]
+    by_name = {norm_key(v): k for k, v in CODE_TYPES.items()} | {norm_key(k): v for k, v in CODE_TYPE_NAMES.items()}
+    return by_name.get(norm_key(t), "")
+
+
+def identifier(p: dict) -> tuple[str, str]:
+    """The provider's identification code and its EBA type: the LEI when it has one, else its code."""
+    return (p["lei"], LEI_TYPE) if p["lei"] else (p["code"], p["code_type"])
+
+
 def validate_providers(raw: pd.DataFrame, lines, lib: Library, file: str = "providers") -> tuple[pd.DataFrame,
                                                                                                  list[RecordError], list[int]]:
     df, comments, errs, uncalc = _table(raw, lines, PROVIDER_COLUMNS, PROVIDER_REQUIRED, file)
@@ -199,9 +225,19 @@ def validate_providers(raw: pd.DataFrame, lines, lib: Library, file: str = "prov
         r.key(line, pid, seen, "every provider needs a provider_id")
         if not rec["name"]:
             r.error(line, pid, "name", rec["name"], "required: the provider's legal name")
-        problem = lei_problem(rec["lei"]) if rec["lei"] else "required: the provider's LEI (ISO 17442, 20 characters)"
+        problem = lei_problem(rec["lei"]) if rec["lei"] else None if rec["code"] else (
+            "required: the provider's LEI (ISO 17442, 20 characters), or another identification code in the "
+            "columns code and code_type")
         if problem:
             r.error(line, pid, "lei", rec["lei"], problem)
+        ctype = code_type(rec["code_type"]) if rec["code_type"] else ""
+        if rec["code_type"] and not ctype:
+            r.error(line, pid, "code_type", rec["code_type"], "allowed: " + ", ".join(CODE_TYPES.values())
+                    + " (the EBA's types of code other than the LEI, which goes in the lei column)")
+        elif rec["code"] and not rec["code_type"]:
+            r.error(line, pid, "code_type", "", "required with a code: " + ", ".join(CODE_TYPES.values()))
+        elif rec["code_type"] and not rec["code"]:
+            r.error(line, pid, "code", "", f"required: the {CODE_TYPES[ctype]} the code_type column names")
         if (p := country_problem(rec["country"])) is not None:
             r.error(line, pid, "country", rec["country"], p)
         ptype = {norm_key(t.value): t.value for t in ProviderType}.get(norm_key(rec["type"]), "")
@@ -223,7 +259,7 @@ def validate_providers(raw: pd.DataFrame, lines, lib: Library, file: str = "prov
         if pid and pid not in seen:
             seen[pid] = line
         if len(r.errors) == n:
-            rows.append({**rec, "lei": rec["lei"], "country": rec["country"].upper(), "type": ptype,
+            rows.append({**rec, "lei": rec["lei"], "code_type": ctype, "country": rec["country"].upper(), "type": ptype,
                          "designated_critical": bool(crit), "vendor": ";".join(dict.fromkeys(keys))})
     out = pd.DataFrame(rows, columns=[*PROVIDER_COLUMNS, "line"])
     return out, r.errors, comments
@@ -274,6 +310,8 @@ def validate_contracts(raw: pd.DataFrame, lines, providers: pd.DataFrame, servic
     linked: dict[str, tuple[str, int]] = {}
     rows, links = [], []
     amounts, amount_problems = read_money({c: df[c] for c in MONEY}, codes=("usd", "eur", "gbp"), signs="$€£")
+    refs = set(df["contract_ref"])
+    overarching_of = dict(zip(df["contract_ref"], df["overarching_contract"], strict=True))
     for i, rec in enumerate(df.to_dict("records")):
         line, ref = int(rec["line"]), rec["contract_ref"]
         n = len(r.errors)
@@ -332,6 +370,13 @@ def validate_contracts(raw: pd.DataFrame, lines, providers: pd.DataFrame, servic
             if d in linked and linked[d][0] != ref:
                 r.error(line, ref, "deployments", d, f"already linked to contract {linked[d][0]} (line {linked[d][1]}); "
                         "a deployment links to one contract")
+        parent = rec["overarching_contract"]
+        if parent and (parent == ref or parent not in refs):
+            r.error(line, ref, "overarching_contract", parent, "not the contract_ref of another contract in this file "
+                    "(the framework agreement this contract is concluded under)")
+        elif parent and overarching_of.get(parent):
+            r.error(line, ref, "overarching_contract", parent, f"{parent} is itself concluded under "
+                    f"{overarching_of[parent]}; name the framework agreement at the top (the EBA lists one level)")
         if ref and ref not in seen:
             seen[ref] = line
         if len(r.errors) == n:

@@ -58,7 +58,7 @@ def provider_summary(a: Assessment, book: ProviderBook, chain: pd.DataFrame, ref
     total = float(dep["spend"].sum()) or 1.0
     status = contract_status(book, ref)
     direct = chain[chain["rank"] == 1].merge(dep, on="deployment_id")
-    fourth = chain[(chain["rank"] == 2) & (chain["provider_id"] != "")]
+    fourth = chain[(chain["rank"] > 1) & (chain["provider_id"] != "")]
     rows = []
     for p in book.providers.to_dict("records"):
         pid = p["provider_id"]
@@ -96,3 +96,39 @@ def ctpp_share(summary: pd.DataFrame) -> dict[str, float | int]:
     return {"spend_share": float(summary.loc[ct, "share_of_ai_spend"].sum()),
             "critical": int(summary.loc[ct, "critical_deployments"].sum()),
             "critical_total": int(summary["critical_deployments"].sum())}
+
+
+def ctpp_block(a: Assessment, book: ProviderBook, chain: pd.DataFrame, ref: dt.date,
+               ctpp: CtppList | None = None) -> dict:
+    """What the committee PDF says about the critical ICT third-party providers: per designated provider
+    (or group of one) with a role in the AI estate, its share of the AI spend and of the critical or
+    high deployments it serves directly (provider_summary, as the Providers page shows), the deployments
+    it reaches through the supply chain (as channel operator, hosting cloud or model vendor), and the
+    critical or important functions it supports. A function counts as critical or important as the
+    profile's DORA function table says; a business unit the table does not classify counts when one of
+    its deployments is of critical or high criticality (`functions_basis` says which applied)."""
+    ctpp = ctpp or load_ctpp()
+    summary = provider_summary(a, book, chain, ref, ctpp)
+    share = ctpp_share(summary)
+    frame = a.frame[["deployment_id", "business_unit", "criticality"]]
+    units = frame.groupby("business_unit")["criticality"].agg(lambda s: bool(s.isin(["critical", "high"]).any()))
+    dora = a.lib.profile.dora
+    said = {f.business_unit: f.critical_or_important for f in (dora.functions if dora else ())
+            if f.critical_or_important is not None}
+    critical_units = {u for u, high in units.items() if said.get(u, high)}
+    links = chain[chain["provider_id"] != ""].merge(frame, on="deployment_id")
+    rows = []
+    for r in summary[summary["ctpp"] != CTPP_LABELS[""]].to_dict("records") if len(summary) else []:
+        mine = links[links["provider_id"] == r["provider_id"]]
+        supported = sorted(set(mine["business_unit"]) & critical_units)
+        rows.append({"provider": r["provider"], "status": r["ctpp"], "share_of_ai_spend": r["share_of_ai_spend"],
+                     "critical_deployments": r["critical_deployments"], "deployments": r["deployments"],
+                     "chain_deployments": int(mine["deployment_id"].nunique()),
+                     "critical_functions": supported})
+    reached = {u for row in rows for u in row["critical_functions"]}
+    return {"list_date": ctpp.as_of.isoformat(), "source": ctpp.sources[0].title, "as_of": ref.isoformat(),
+            "spend_share": share["spend_share"], "critical": share["critical"],
+            "critical_total": share["critical_total"], "critical_functions": sorted(critical_units),
+            "critical_functions_on_ctpp": sorted(reached),
+            "functions_basis": "profile" if set(units.index) <= set(said) else "deployment criticality" if not said
+            else "mixed", "providers": rows}

@@ -34,6 +34,7 @@ from risk_models.report.pdf.sections import (
     section_appendix,
     section_cases,
     section_comparison,
+    section_ctpp,
     section_exit_plans,
     section_high,
     section_methodology,
@@ -149,6 +150,7 @@ def render_pdf(rep: dict, paper: str = "a4", comparison: dict | None = None) -> 
     story += section_scenarios(rep, styles, width)
     story += section_exit_plans(rep, styles)
     story += section_reviews(rep, styles, width)  # empty unless the caller attached reviews
+    story += section_ctpp(rep, styles, width)  # empty unless the caller attached providers and contracts
     story += [PageBreak()] + section_appendix(rep, styles, width)
     story += section_methodology(rep, styles, width)
     story += section_sensitivity(rep, styles, width)  # only with assess --sensitivity

@@ -515,3 +515,36 @@ def section_cases(rep: dict, styles: dict, width: float) -> list:
     else:
         out.append(Paragraph("Nothing dated in the window.", styles["body"]))
     return out
+
+
+def section_ctpp(rep: dict, styles: dict, width: float) -> list:
+    """The critical ICT third-party providers (ESAs' list): which carry what share of the AI spend and of
+    the critical functions; empty when the report has no CTPP block (no providers and contracts loaded)."""
+    block = rep.get("ctpp")
+    if not block:
+        return []
+    listed = dt.date.fromisoformat(block["list_date"])
+    n_fn, on = len(block["critical_functions"]), len(block["critical_functions_on_ctpp"])
+    basis = {"profile": "as the profile's DORA function table classifies them",
+             "mixed": "as the profile's DORA function table classifies them; for the business units it does not "
+                      "classify, those with a deployment of critical or high criticality",
+             "deployment criticality": "the business units with a deployment of critical or high criticality; the "
+                                       "profile's DORA function table classifies none"}[block["functions_basis"]]
+    out = [Paragraph("Critical ICT third-party providers", styles["h1"]),
+           Paragraph(markup(
+               f"The providers the European Supervisory Authorities designated critical (list of {listed:%d %b %Y}, "
+               f"updated yearly), and the groups they belong to, carry {block['spend_share']:.0%} of the AI spend "
+               f"and serve {block['critical']} of the {block['critical_total']} deployments of critical or high "
+               f"criticality under a contract directly; {on} of the {n_fn} critical or important functions "
+               f"({basis}) rely on at least one of them somewhere in their supply chain (as contracted provider, "
+               "channel operator, hosting cloud or model vendor)."), styles["body"]), Spacer(1, 4)]
+    if not block["providers"]:
+        return out + [Paragraph("No provider of the providers file is a designated CTPP or part of the group of one.",
+                                styles["body"])]
+    rows = [["Provider", "Status", "Share of AI spend", "Critical or high deployments", "Deployments in its chain",
+             "Critical functions supported"]]
+    for r in block["providers"]:
+        rows.append([clip(r["provider"]), r["status"], f"{r['share_of_ai_spend']:.1%}", str(r["critical_deployments"]),
+                     str(r["chain_deployments"]), clip(", ".join(r["critical_functions"]) or "none", 120)])
+    out.append(table(rows, width, styles, long=True, compact=True, align_right=(2, 3, 4)))
+    return out
