@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO
@@ -78,16 +79,15 @@ class Texts:
         return {tid: text for text, tid in self._ids.items()}
 
 
-def prefetched(build, chunks: list[tuple[int, int]]) -> Iterator:
-    """build(start, stop) of each chunk in turn, the next one built in a worker thread while the
-    caller works on the current one (at most two chunks in memory)."""
-    if not chunks:
-        return
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        ahead = pool.submit(build, *chunks[0])
-        for nxt in [*chunks[1:], None]:
-            current = ahead.result()
-            ahead = pool.submit(build, *nxt) if nxt is not None else None
+def prefetched(build, chunks: list[tuple[int, int]], workers: int = 2) -> Iterator:
+    """build(start, stop) of each chunk in turn, the next ones built by `workers` threads while the caller
+    works on the current one (at most workers + 1 chunks in memory)."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        ahead = deque(pool.submit(build, *c) for c in chunks[:workers])
+        for nxt in chunks[workers:] + [None] * min(workers, len(chunks)):
+            current = ahead.popleft().result()
+            if nxt is not None:
+                ahead.append(pool.submit(build, *nxt))
             yield current
 
 
