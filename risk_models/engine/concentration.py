@@ -19,17 +19,21 @@ def hhi_band(hhi: float) -> str:
 
 
 def hhi(keys: pd.Series, weights: np.ndarray) -> dict:
-    """HHI of the weight shares of each key; top key and its share (percent)."""
-    totals = pd.Series(np.asarray(weights, float), index=keys.to_numpy()).groupby(level=0).sum()
+    """HHI of the weight shares of each key; top key and its share (percent). Keys in sorted order, the
+    top one the first of the largest (whole arrays: called per axis and business unit on 20,000 rows)."""
+    codes, uniq = pd.factorize(keys.to_numpy(), sort=True)  # -1: no key (left out)
+    has = codes >= 0
+    totals = np.bincount(codes[has], weights=np.asarray(weights, float)[has], minlength=len(uniq))
     total = totals.sum()
     if total <= 0:
         return {"hhi": 0.0, "band": "unconcentrated", "top": None, "top_share": 0.0, "shares": {}}
-    shares = (100 * totals / total).sort_values(ascending=False, kind="stable")
+    shares = 100 * totals / total
     value = float((shares**2).sum())
+    top = int(np.argmax(shares))  # the first of equal shares, in key order
     return {
-        "hhi": round(value, 1), "band": hhi_band(value), "top": str(shares.index[0]),
-        "top_share": round(float(shares.iloc[0]), 2),
-        "shares": {str(k): round(float(v), 2) for k, v in shares.sort_index().items()},
+        "hhi": round(value, 1), "band": hhi_band(value), "top": str(uniq[top]),
+        "top_share": round(float(shares[top]), 2),
+        "shares": {str(k): round(float(v), 2) for k, v in zip(uniq.tolist(), shares.tolist(), strict=True)},
     }
 
 

@@ -8,9 +8,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import os
-import shutil
-import tempfile
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +19,7 @@ import orjson
 from risk_models.config.labels import label_maps
 from risk_models.engine.assessment import (
     Assessment,
+    DriverContext,
     driver_catalogue,
     driver_context,
     frame_rows,
@@ -30,7 +28,7 @@ from risk_models.engine.assessment import (
 from risk_models.engine.concentration import concentration, concentration_by_business_unit
 from risk_models.engine.lenses import LENSES, lens_split
 from risk_models.fallbacks.exit_plan import REGULATORY_BASIS, TEST_PLAN, plan_facts
-from risk_models.fallbacks.recommend import recommendations_of
+from risk_models.fallbacks.recommend import Recommendations, recommendations_of
 from risk_models.inventory.export import inventory_text_frame
 from risk_models.inventory.plausibility import plausibility_warnings
 from risk_models.questionnaire.answers import answers_to_jsonable
@@ -80,28 +78,52 @@ class Texts:
 
 
 def prefetched(build, chunks: list[tuple[int, int]], workers: int = 2) -> Iterator:
-    """build(start, stop) of each chunk in turn, the next ones built by `workers` threads while the caller
-    works on the current one (at most workers + 1 chunks in memory)."""
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        ahead = deque(pool.submit(build, *c) for c in chunks[:workers])
-        for nxt in chunks[workers:] + [None] * min(workers, len(chunks)):
-            current = ahead.popleft().result()
-            if nxt is not None:
-                ahead.append(pool.submit(build, *nxt))
-            yield current
+    """build(start, stop) of each chunk in turn, built by `workers` threads ahead of the caller (at most
+    workers + 1 chunks in memory). The first ones start at once, before the iterator is read."""
+    pool = ThreadPoolExecutor(max_workers=workers)
+    ahead = deque(pool.submit(build, *c) for c in chunks[:workers])
+
+    def results() -> Iterator:
+        try:
+            for nxt in chunks[workers:] + [None] * min(workers, len(chunks)):
+                current = ahead.popleft().result()
+                if nxt is not None:
+                    ahead.append(pool.submit(build, *nxt))
+                yield current
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+    return results()
 
 
-def iter_record_json(a: Assessment, texts: Texts) -> Iterator[bytes]:
-    """Each deployment's record as JSON, generated lazily (the report of 20,000 deployments is too big to
-    hold in memory comfortably; `write_report` streams it). The records are built from whole columns a
-    chunk of rows at a time (`RecordColumns`, in a worker thread a chunk ahead); the exit plans of high
-    and critical deployments are added here. Repeated sentences go to `texts`."""
-    ctx = driver_context(a)
-    rec = recommendations_of(a)
-    # the texts the columns name get their ids first, in a fixed order, so the worker only looks them up
-    texts.refs([t for why in rec.reason_lists() for t in why])
-    texts.refs(ctx.factor_drivers.distinct_labels())
-    columns = RecordColumns(a, ctx, rec, lens_split(a), texts.named)
+class RecordStream:
+    """The deployment records of an assessment as JSON, one per deployment, and every text they name.
+    Creating it names all the texts (reasons, factor labels, exit-plan steps) — so the catalogue at the
+    top of the report is complete before the first record is written — and starts building the records
+    from whole columns (`RecordColumns`) in worker threads, a few chunks of rows ahead; iterating it
+    yields them with their exit plans, streamed (20,000 records are ~200 MB)."""
+
+    def __init__(self, a: Assessment, texts: Texts) -> None:
+        ctx = driver_context(a)
+        rec = recommendations_of(a)
+        # the texts the columns name get their ids first, in a fixed order: the workers only look them up
+        texts.refs([t for why in rec.reason_lists() for t in why])
+        texts.refs(ctx.factor_drivers.distinct_labels())
+        columns = RecordColumns(a, ctx, rec, lens_split(a), texts.named)
+        self.n = len(ctx.rows)
+        self._chunks = prefetched(columns.chunk, [(i, min(i + CHUNK_ROWS, self.n))
+                                                  for i in range(0, self.n, CHUNK_ROWS)])
+        self._plans = _exit_plans(a, ctx, rec, texts)  # while the workers build the first chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        for i in range(self.n):
+            if i % CHUNK_ROWS == 0:
+                records = next(self._chunks)
+            yield records[i % CHUNK_ROWS] + self._plans.get(i, b"") + b"}"
+
+
+def _exit_plans(a: Assessment, ctx: DriverContext, rec: Recommendations, texts: Texts) -> dict[int, bytes]:
+    """The exit plan of each high or critical deployment, as the JSON that ends its record."""
     named_lists: dict[int, list[str]] = {}  # the steps of one set-up are one list object (ctx.plan_parts)
 
     def named(texts_of_plan: list[str]) -> list[str]:
@@ -110,18 +132,13 @@ def iter_record_json(a: Assessment, texts: Texts) -> Iterator[bytes]:
             ids = named_lists[id(texts_of_plan)] = texts.refs(texts_of_plan)
         return ids
 
-    n = len(ctx.rows)
-    chunks = prefetched(columns.chunk, [(i, min(i + CHUNK_ROWS, n)) for i in range(0, n, CHUNK_ROWS)])
-    for i in range(n):
-        if i % CHUNK_ROWS == 0:
-            records = next(chunks)
-        record = records[i % CHUNK_ROWS]
-        if ctx.ratings[i] in EXIT_PLAN_RATINGS:
+    plans = {}
+    for i, rating in enumerate(ctx.ratings):
+        if rating in EXIT_PLAN_RATINGS:
             plan = plan_facts(a, rec, i, ctx, i)
             plan = plan | {"steps": named(plan["steps"]), "dependencies": named(plan["dependencies"])}
-            yield record + b',"exit_plan":' + orjson.dumps(plan, default=str) + b"}"
-        else:
-            yield record + b"}"
+            plans[i] = b',"exit_plan":' + orjson.dumps(plan, default=str)
+    return plans
 
 
 def scenario_library_record(a: Assessment) -> dict:
@@ -230,50 +247,21 @@ def _with_texts(header: dict, texts: Texts) -> dict:
 def write_report(a: Assessment, out: BinaryIO, organisation: str = "", generated_at: dt.datetime | None = None,
                  extra: dict | None = None, header: dict | None = None) -> None:
     """The same report as `report`, written (UTF-8) to a binary stream: one line per top-level key and per
-    deployment. The records are written first to a temporary file (the texts they name go to the
-    catalogue at the top), so memory stays flat however large the inventory; into memory when `out` is
-    in memory already (the app's download, `report`: no file a disk quota could cut)."""
+    deployment, the records streamed (memory stays flat however large the inventory)."""
     header = header if header is not None else report_header(a, organisation, generated_at)
     texts = Texts()
-    in_memory = isinstance(out, io.BytesIO)
-    with io.BytesIO() if in_memory else tempfile.TemporaryFile(buffering=1 << 20) as records:
-        _write_records(a, records, texts)
-        items = {**_with_texts(header, texts), **(extra or {})}
-        out.write(b"{\n")
-        for key, value in items.items():
-            out.write(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n".encode())
-        out.write(b'  "deployments": [')
-        _copy_into(records, out)
-        out.write(b"\n  ]\n}\n")
-
-
-def _copy_into(src: BinaryIO, out: BinaryIO) -> None:
-    """All of `src` (a file) appended to `out`: by the kernel where `out` is a file or pipe too (the
-    records of 20,000 deployments are ~200 MB; copying them through Python took ~0.5 s)."""
-    size = src.seek(0, os.SEEK_END)
-    src.seek(0)
-    try:
-        fd = out.fileno()
-        out.flush()
-        sent = os.sendfile(fd, src.fileno(), 0, size) if size else 0
-    except (AttributeError, io.UnsupportedOperation, OSError):  # a BytesIO (the app), or no sendfile here
-        shutil.copyfileobj(src, out, 1 << 20)
-        return
-    while 0 < sent < size:
-        more = os.sendfile(fd, src.fileno(), sent, size - sent)
-        if not more:
-            raise OSError(f"the report's records were cut short ({sent:,} of {size:,} bytes)")
-        sent += more
-
-
-def _write_records(a: Assessment, out: BinaryIO, texts: Texts) -> None:
-    """Every deployment's record, each on its own line after a separator (the first after none); written
-    one by one into the file's buffer."""
+    records = RecordStream(a, texts)
+    items = {**_with_texts(header, texts), **(extra or {})}
+    out.write(b"{\n")
+    for key, value in items.items():
+        out.write(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n".encode())
+    out.write(b'  "deployments": [')
     sep = b"\n    "
-    for record in iter_record_json(a, texts):
+    for record in records:
         out.write(sep)
         out.write(record)
         sep = b",\n    "
+    out.write(b"\n  ]\n}\n")
 
 
 def stress_delta(base: Assessment, stressed: Assessment, outcome_ids: list[str]) -> dict:
