@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from risk_models.cli.main import main
 from risk_models.config.loader import load_library, load_profile, with_profile
 from risk_models.dora.ict_assessment import combine, ict_assessment
+from risk_models.dora.package import write_eba_csv, write_xlsx
 from risk_models.dora.review import due, review_schedule
-from risk_models.dora.roi import build_register, write_eba_csv, write_xlsx
+from risk_models.dora.roi import build_register
 from risk_models.dora.spec import load_review_policy, load_roi_spec
 from risk_models.engine.assessment import assess
 from risk_models.fallbacks.exit_plan import exit_plan
@@ -392,7 +393,7 @@ def test_function_values_come_from_the_function_table_and_answers(complete):
 def test_package_name_follows_the_filing_pattern_and_the_basis_sets_the_suffix(complete):
     import dataclasses
 
-    from risk_models.dora.roi import package_name
+    from risk_models.dora.package import package_name
     _, (a, spec, book) = complete
     reg = build_register(a, book, spec, REF)
     when = dt.datetime(2026, 3, 31, 14, 5, 9, 123456, tzinfo=dt.UTC)
@@ -547,7 +548,7 @@ def test_an_ended_contract_needs_its_termination_reason_and_foreign_keys_carry_r
     assert not [f for f in reg.findings if f.column == "c0090"]
     assert reg.templates["B_02.02"].set_index("c0010").at["COH-2023-002", "c0090"] == "eba_CO:x4"
     reg.templates["B_07.01"].loc[0, "c0010"] = "NOT-A-CONTRACT"
-    from risk_models.dora.roi import validate_register
+    from risk_models.dora.checks import validate_register
     broken = [f for f in validate_register(reg, spec) if f.kind == "broken reference"]
     [f] = [f for f in broken if f.rule == "807"]
     assert f.template == "B_07.01" and f.column == "c0010" and "EBA rule 807" in f.text()
@@ -729,7 +730,7 @@ def test_the_ctpp_flag_of_the_providers_file_is_checked_against_the_esas_list(de
     assert "Oracle EMEA Limited" in f.message and "18 Nov 2025" in f.message
     _, (ca, cspec, cbook) = complete
     assert not [f for f in build_register(ca, cbook, cspec, REF).findings if f.template == "B_05.01"]
-    from risk_models.dora.roi import supply_chain
+    from risk_models.dora.chain import supply_chain
     summary = provider_summary(ca, cbook, supply_chain(ca, cbook), REF)
     share = ctpp_share(summary)
     ct = summary[summary["ctpp"] == "Designated CTPP"]
@@ -859,7 +860,7 @@ def test_subsequent_arrangements_name_their_overarching_contract(complete, tmp_p
 
 
 def test_the_chain_behind_each_service_feeds_b0502_ranks_with_ctpp_status(complete, tmp_path):
-    from risk_models.dora.roi import supply_chain
+    from risk_models.dora.chain import supply_chain
     files, (a, spec, book) = complete
     # the Azure OpenAI contract bought through a reseller: reseller 1 -> Microsoft 2 -> OpenAI 3
     (tmp_path / "c.csv").write_text(Path(files["contracts"]).read_text().replace(
@@ -916,7 +917,7 @@ def _edited(reg, template: str, row: int, **cells):
     ("B_05.02", 0, {"c0060": ""}, "805", "c0060"),
 ])
 def test_each_eba_rule_fires_on_its_violation_with_its_id(complete, template, row, cells, rule, column):
-    from risk_models.dora.roi import validate_register
+    from risk_models.dora.checks import validate_register
     _, (a, spec, book) = complete
     reg = build_register(a, book, spec, REF)
     assert validate_register(reg, spec) == []
@@ -926,7 +927,7 @@ def test_each_eba_rule_fires_on_its_violation_with_its_id(complete, template, ro
 
 
 def test_the_package_passes_the_key_and_foreign_key_rules_with_parents_and_placeholders(complete):
-    from risk_models.dora.roi import validate_register
+    from risk_models.dora.checks import validate_register
     _, (a, spec, book) = complete
     reg = build_register(a, book, spec, REF)
     b0501 = reg.templates["B_05.01"].set_index("c0010")
@@ -996,7 +997,7 @@ def test_providers_without_an_lei_are_identified_by_the_ebas_other_code_types(co
 def test_the_committee_pdf_shows_what_the_ctpps_carry_with_the_providers_pages_figures(demo, tmp_path, capsys):
     import subprocess
 
-    from risk_models.dora.roi import supply_chain
+    from risk_models.dora.chain import supply_chain
     from risk_models.providers.summary import ctpp_block, ctpp_share, provider_summary
     a, spec, book = demo
     chain = supply_chain(a, book)
@@ -1037,7 +1038,7 @@ EBA_COLUMNS = {  # hand-copied column codes of the EBA annotated table layout DO
 
 
 def test_every_template_has_the_ebas_columns_in_the_ebas_order():
-    from risk_models.dora.roi import MODULE_TEMPLATES
+    from risk_models.dora.model import MODULE_TEMPLATES
     spec = load_roi_spec()
     assert tuple(spec.templates) == MODULE_TEMPLATES == tuple(EBA_COLUMNS)
     for name, codes in EBA_COLUMNS.items():
@@ -1053,7 +1054,7 @@ def test_every_link_of_a_chain_serves_the_link_one_rank_above(complete, owners):
     chain has one rank 1, every lower link's recipient is a link one rank above, and no provider twice."""
     import tempfile
 
-    from risk_models.dora.roi import supply_chain
+    from risk_models.dora.chain import supply_chain
     files, (a, spec, book) = complete
     table = list(csv.reader(io.StringIO(Path(files["contracts"]).read_text())))
     rows = [r if r[0].startswith("#") else [r[0], owners[i % len(owners)], *r[2:]] for i, r in enumerate(table[1:])]

@@ -38,7 +38,7 @@ def _report(key: str, org: str, _a: Assessment) -> dict:
 
 
 def _ctpp(a: Assessment, files: tuple) -> dict:
-    from risk_models.dora.roi import supply_chain
+    from risk_models.dora.chain import supply_chain
     from risk_models.dora.spec import load_roi_spec
     from risk_models.providers.records import load_book
     from risk_models.providers.summary import ctpp_block

@@ -12,15 +12,10 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.state.reviews import current_review_dates
+from risk_models.dora.chain import supply_chain
+from risk_models.dora.package import human_frame, package_name, write_eba_csv, write_xlsx
 from risk_models.dora.review import STATUS_LABELS, due, review_schedule
-from risk_models.dora.roi import (
-    build_register,
-    human_frame,
-    package_name,
-    supply_chain,
-    write_eba_csv,
-    write_xlsx,
-)
+from risk_models.dora.roi import build_register
 from risk_models.dora.spec import load_review_policy, load_roi_spec
 from risk_models.inventory.read import InventoryFileError, normalise_header, read_table
 from risk_models.io.escape import md_escape

@@ -29,7 +29,8 @@ def _default_reference(lib) -> dt.date:
 
 def cmd_register_export(args: argparse.Namespace) -> int:
     from risk_models.cli.common import UserError, format_error, load_inputs, term, write_bytes
-    from risk_models.dora.roi import build_register, package_name, write_eba_csv, write_xlsx  # openpyxl: only here
+    from risk_models.dora.package import package_name, write_eba_csv, write_xlsx  # openpyxl: only here
+    from risk_models.dora.roi import build_register
     from risk_models.engine.assessment import assess
     lib, result, answers, answer_errors = load_inputs(args)
     spec = load_roi_spec(args.config) if args.config else load_roi_spec()
@@ -274,7 +275,7 @@ def ctpp_for_report(a, args: argparse.Namespace) -> dict | None:
     if not getattr(args, "providers", None):
         return None
     from risk_models.cli.common import UserError
-    from risk_models.dora.roi import supply_chain
+    from risk_models.dora.chain import supply_chain
     from risk_models.inventory.read import InventoryFileError
     from risk_models.providers.summary import ctpp_block
     try:

@@ -1,27 +1,19 @@
-"""The DORA register of information from one assessment plus its providers and contracts:
-templates B_01.01, B_02.01, B_02.02, B_03.01, B_03.02, B_05.01, B_05.02, B_06.01 and B_07.01 as
-frames of EBA codes (columns c0010 ...), a validation report (missing mandatory fields, broken
-references between templates, per row), and two writers: the EBA xBRL-CSV report package (zip)
-and an XLSX in the template layout for people."""
+"""The DORA register of information from one assessment plus its providers and contracts: every template
+of the module (B_01.01 ... B_07.01, B_99.01) as frames of EBA codes (columns c0010 ...), each value from
+the firm's data or reported missing, and validated (risk_models.dora.checks). The supply chain is in
+dora.chain, the writers (xBRL-CSV package, XLSX) in dora.package, the records in dora.model."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
-import re
 import unicodedata
-import zipfile
-from dataclasses import dataclass, field
 
-import openpyxl
 import pandas as pd
-from openpyxl.styles import Font, PatternFill
-from pydantic import BaseModel
 
 from risk_models.config.loader import norm_key
 from risk_models.config.profile import RegisterEntity
+from risk_models.dora.chain import region_countries, supply_chain
+from risk_models.dora.checks import validate_register
 from risk_models.dora.ict_assessment import (
     IMPACT as ICT_IMPACT,
 )
@@ -32,83 +24,34 @@ from risk_models.dora.ict_assessment import (
     combine,
     ict_assessment,
 )
-from risk_models.dora.rules import BUSINESS, FOREIGN_KEYS, existence_rule
+from risk_models.dora.model import (
+    CRIT_ORDER,
+    LEGAL_PERSON,
+    LEI_CODE,
+    LINK,
+    NO,
+    NOT_A_BRANCH,
+    OPEN_END,
+    OVERARCHING,
+    RELIANCE_ORDER,
+    SENS_ORDER,
+    SENSITIVENESS,
+    STANDALONE,
+    SUBSEQUENT,
+    YES,
+    Finding,
+    Register,
+)
+from risk_models.dora.rules import existence_rule
 from risk_models.dora.spec import RateTable, RoiSpec, load_rates
 from risk_models.engine.assessment import Assessment
-from risk_models.inventory.read import escape_text
 from risk_models.providers.ctpp import CtppList, ctpp_status, load_ctpp
 from risk_models.providers.lei import lei_problem
 from risk_models.providers.records import (
     NOT_A_PROVIDER,
-    OPEN_WEIGHT_VENDORS,
     ProviderBook,
-    country_problem,
     identifier,
 )
-
-LEI_CODE = "eba_qCO:qx2000"
-STANDALONE, OVERARCHING, SUBSEQUENT = "eba_CO:x1", "eba_CO:x2", "eba_CO:x3"
-YES, NO, NOT_ASSESSED = "eba_BT:x28", "eba_BT:x29", "eba_BT:x21"
-LEGAL_PERSON = "eba_CT:x212"
-OPEN_END = "9999-12-31"  # an open-ended contract (no end date)
-SENSITIVENESS = {"public": "eba_ZZ:x791", "internal": "eba_ZZ:x792", "confidential": "eba_ZZ:x793",
-                 "regulated": "eba_ZZ:x793"}
-SENS_ORDER = ["eba_ZZ:x791", "eba_ZZ:x792", "eba_ZZ:x793"]
-RELIANCE_ORDER = ["eba_ZZ:x794", "eba_ZZ:x795", "eba_ZZ:x796", "eba_ZZ:x797"]
-CRIT_ORDER = ["low", "medium", "high", "critical"]
-# Every template of the DORA module (filing indicators list them all: reported = the table has rows).
-MODULE_TEMPLATES = ("B_01.01", "B_01.02", "B_01.03", "B_02.01", "B_02.02", "B_02.03", "B_03.01", "B_03.02", "B_03.03",
-                    "B_04.01", "B_05.01", "B_05.02", "B_06.01", "B_07.01", "B_99.01")
-NOT_A_BRANCH = "eba_ZZ:x839"
-LINK = "true"
-
-
-class Finding(BaseModel):
-    """One problem of the register: a missing mandatory field or a broken reference, with its row."""
-
-    template: str
-    row: int | None  # 1-based data row of the template (None = the template as a whole)
-    key: str = ""  # contract reference, provider or function of that row
-    column: str = ""  # c0010 ...
-    label: str = ""
-    kind: str  # "missing" | "broken reference" | "invalid" | "contradiction"
-    rule: str = ""  # the EBA validation rule where one applies (807 = foreign key, 806 = duplicate key)
-    message: str
-
-    def text(self) -> str:
-        where = f"{self.template} row {self.row}" if self.row else self.template
-        who = f" ({self.key})" if self.key else ""
-        col = f" {self.column} {self.label}" if self.column else ""
-        rule = f" [EBA rule {self.rule}]" if self.rule else ""
-        return f"{where}{who}{col} — {self.kind}{rule}: {self.message}"
-
-
-@dataclass
-class Register:
-    templates: dict[str, pd.DataFrame]
-    findings: list[Finding]
-    critical_rows: dict[str, set[int]]  # template -> 0-based rows supporting a critical or important function
-    reference_date: dt.date
-    entity_lei: str
-    base_currency: str
-    unlinked: list[str] = field(default_factory=list)  # deployments without a contract (not in the register)
-    unknown_links: list[str] = field(default_factory=list)  # contract deployments absent from the inventory
-    supply_chain: pd.DataFrame | None = None
-    # the fallback recommender's values per template row (never filed; the XLSX and the app show them)
-    suggested: dict[str, pd.DataFrame] = field(default_factory=dict)
-    rates_used: list[str] = field(default_factory=list)  # "USD 1.175 per EUR (2025-12-31)"
-    basis: str = "individual"  # individual (.IND) | consolidated (.CON)
-    country: str = ""
-
-
-def _region_countries(a: Assessment) -> pd.Series:
-    table: dict[str, str] = {}
-    if a.lib.regions:
-        for regions in a.lib.regions.clouds.values():
-            table.update({code.casefold(): r.country for code, r in regions.items()})
-    if a.lib.profile.dora:
-        table.update({code.strip().casefold(): c.upper() for code, c in a.lib.profile.dora.locations.items()})
-    return a.frame["region"].astype(str).str.strip().str.casefold().map(table)
 
 
 def _code(labels: dict[str, str], text: str) -> str:
@@ -128,58 +71,6 @@ def _reliance(criticality: str, fallback: str) -> str:
     if criticality in ("critical", "high"):
         return "eba_ZZ:x797" if fallback == "none" else "eba_ZZ:x796"
     return "eba_ZZ:x796" if criticality == "medium" else "eba_ZZ:x795"
-
-
-CHAIN_COLUMNS = ["deployment_id", "contract_ref", "rank", "provider_id", "vendor", "role", "recipient_id", "region",
-                 "country", "ctpp"]
-
-
-def supply_chain(a: Assessment, book: ProviderBook, ctpp: CtppList | None = None) -> pd.DataFrame:
-    """Per linked deployment, its chain: model vendor -> channel -> hosting cloud -> region. The contract's
-    provider is rank 1; the channel's operator, when the contract is with someone else (a reseller), is
-    rank 2; the cloud the channel runs on (channels.yaml hosted_on: the OpenAI API on Microsoft's cloud)
-    and the model vendor behind the channel (OpenAI behind Azure OpenAI) rank one below the channel's
-    operator, which receives their service. Open-weight model makers and 'other'/'self' run no service
-    and are no link. Every link carries the deployment's region and country and the provider's CTPP
-    status against the ESAs' list (`ctpp`, default config/ctpp.yaml: designated | group | '')."""
-    frame = a.frame.merge(book.links, on="deployment_id", how="inner")
-    country = dict(zip(a.frame["deployment_id"], _region_countries(a).fillna(""), strict=True))
-    providers = book.provider_by_id
-    contracts = book.contract_by_ref
-    status = ctpp_status(book.providers, ctpp or load_ctpp())
-    by_vendor = {v: p for p in book.providers.to_dict("records") for v in str(p["vendor"]).split(";") if v}
-    channels = a.lib.channels.channels
-    rows = []
-
-    def none(v: str) -> bool:
-        return not v or v in NOT_A_PROVIDER or v in OPEN_WEIGHT_VENDORS
-
-    for r in frame.to_dict("records"):
-        c = contracts[r["contract_ref"]]
-        first = providers[c["provider_id"]]
-        base = {"deployment_id": r["deployment_id"], "contract_ref": c["contract_ref"], "region": r["region"],
-                "country": country.get(r["deployment_id"], "")}
-
-        def link(rank: int, pid: str, vendor: str, role: str, recipient: str, base: dict = base) -> None:
-            rows.append({**base, "rank": rank, "provider_id": pid, "vendor": vendor, "role": role,
-                         "recipient_id": recipient, "ctpp": status.get(pid, "")})
-
-        link(1, first["provider_id"], "", "contracted provider", "")
-        seen = set(str(first["vendor"]).split(";"))
-        ch = channels.get(r["channel"])
-        operator, op_rank = first["provider_id"], 1
-        if ch and not none(ch.cloud_provider) and ch.cloud_provider not in seen:
-            p = by_vendor.get(ch.cloud_provider)
-            operator, op_rank = (p["provider_id"] if p else ""), 2
-            link(2, operator, ch.cloud_provider, "channel provider", first["provider_id"])
-            seen.add(ch.cloud_provider)
-        for vendor, role in ((ch.hosting_cloud if ch else "", "hosting cloud"), (r["model_vendor"], "model vendor")):
-            if none(vendor) or vendor in seen:
-                continue
-            seen.add(vendor)
-            p = by_vendor.get(vendor)
-            link(op_rank + 1, p["provider_id"] if p else "", vendor, role, operator)
-    return pd.DataFrame(rows, columns=CHAIN_COLUMNS).drop_duplicates(["deployment_id", "rank", "provider_id", "vendor"])
 
 
 def _latin(name: str) -> bool:
@@ -202,29 +93,6 @@ EXIT_PLAN = {"tested": YES, "documented": YES, "none": NO}
 YES_NO = {"yes": YES, "no": NO}
 REINTEGRATION = {"easy": "eba_ZZ:x798", "difficult": "eba_ZZ:x966", "highly_complex": "eba_ZZ:x967"}
 NON_SUBST_REASON = {"lack_of_alternatives": "eba_ZZ:x963", "migration": "eba_ZZ:x964", "both": "eba_ZZ:x965"}
-# where each register value the firm must give is asked (shown in a "missing" finding)
-PROFILE_HINTS = {
-    ("B_06.01", "c0020"): "the organisation profile, DORA functions: licensed_activity",
-    ("B_06.01", "c0050"): "the organisation profile, DORA functions: critical_or_important (yes / no)",
-    ("B_06.01", "c0070"): "the organisation profile, DORA functions: last_assessed (date of the last assessment)",
-    ("B_06.01", "c0080"): "the question 'Recovery time objective' (rto_hours) of the function's deployments, "
-                          "or the profile's DORA functions: rto_hours",
-    ("B_06.01", "c0090"): "the question 'Recovery point objective' (rpo_hours) of the function's deployments, "
-                          "or the profile's DORA functions: rpo_hours",
-    ("B_01.01", "c0010"): "the organisation profile, dora: lei",
-    ("B_01.02", "c0050"): "the organisation profile, dora: hierarchy (e.g. Ultimate parent)",
-    ("B_01.02", "c0060"): "the organisation profile, dora: parent_lei",
-    ("B_01.02", "c0070"): "the organisation profile, dora: register_updated",
-    ("B_01.02", "c0080"): "the organisation profile, dora: register_since",
-    ("B_01.02", "c0110"): "the organisation profile, dora: total_assets",
-    ("B_01.01", "c0030"): "the organisation profile, dora: country",
-    ("B_01.01", "c0040"): "the organisation profile, dora: entity_type",
-    ("B_01.01", "c0050"): "the organisation profile, dora: competent_authority",
-    ("B_02.02", "c0100"): "the contracts file, column notice_period_days",
-    ("B_02.02", "c0110"): "the contracts file, column provider_notice_period_days",
-    ("B_02.02", "c0120"): "the contracts file, column governing_law",
-    ("B_07.01", "c0070"): "the contracts file, column last_audit",
-}
 
 
 def _answered(a: Assessment, qid: str) -> pd.Series:
@@ -289,7 +157,7 @@ def build_register(a: Assessment, book: ProviderBook, spec: RoiSpec, reference_d
             message=f"deployment {d} ({name}, {unit}) links to no contract, so the ICT service it uses is not in the "
                     f"register: add its id to the deployments column of its contract (or add the contract).{why}"))
     t = a.residual.table
-    country = _region_countries(a).fillna("")
+    country = region_countries(a).fillna("")
     answered = {q: _answered(a, q) for q in ("rto_hours", "rpo_hours", "substitutability", "exit_plan_exists",
                                              "alternative_providers_identified", "reintegration",
                                              "non_substitutability_reason", "data_stored_by_provider",
@@ -598,263 +466,3 @@ def _contradictions(g: pd.DataFrame, row: int, ref: str, provider: dict, spec: R
         f"the answer on CTPP designation disagrees with the providers file, which marks {provider['name']} as "
         f"{'' if provider['designated_critical'] else 'not '}a designated critical ICT third-party provider")
     return out
-
-
-def _blank(v: object) -> bool:
-    return v is None or (isinstance(v, float) and pd.isna(v)) or (isinstance(v, str) and not v.strip())
-
-
-def validate_register(reg: Register, spec: RoiSpec) -> list[Finding]:
-    """Every missing mandatory field and every broken reference between templates, per row."""
-    out: list[Finding] = []
-    t = reg.templates
-    key_col = {"B_05.01": "c0010", "B_06.01": "c0010"}
-    for name, df in t.items():
-        cols = spec.templates[name].columns
-        crit = reg.critical_rows.get(name, set())
-        for i, rec in enumerate(df.to_dict("records")):
-            key = str(rec.get(key_col.get(name, "c0010"), ""))
-            for code, col in cols.items():
-                v = rec.get(code)
-                need = col.mandatory == "always" or (col.mandatory == "critical" and i in crit)
-                if col.required_if:
-                    other, value = col.required_if.split("=", 1)
-                    need = need or str(rec.get(other, "")) == value
-                if need and _blank(v):
-                    hint = PROFILE_HINTS.get((name, code))
-                    out.append(Finding(template=name, row=i + 1, key=key, column=code, label=col.label, kind="missing",
-                                       rule=existence_rule(name, code), message="mandatory field is empty" + (
-                                           " (the ICT service supports a critical or important function, or the "
-                                           "firm has not said it does not)" if col.mandatory == "critical" else "")
-                                       + (f"; fill it in {hint}" if hint else "")))
-                elif not _blank(v) and col.list and str(v) not in spec.lists[col.list]:
-                    out.append(Finding(template=name, row=i + 1, key=key, column=code, label=col.label, kind="invalid",
-                                       message=f"{v!r} is not in the EBA list {col.list}"))
-                elif not _blank(v) and col.kind == "country" and v != spec.package.not_applicable_country \
-                        and country_problem(str(v)):
-                    out.append(Finding(template=name, row=i + 1, key=key, column=code, label=col.label, kind="invalid",
-                                       message=f"{v!r}: {country_problem(str(v))}"))
-    flagged = {(f.template, f.row, f.column): f for f in out}
-    for rule, name, code, check in BUSINESS:
-        for i, rec in enumerate(t[name].to_dict("records")):
-            if not (problem := check(rec)):
-                continue
-            if (f := flagged.get((name, i + 1, code))) is not None:
-                f.rule = f.rule or rule  # the cell is reported already: name the rule it breaks
-            else:
-                out.append(Finding(template=name, row=i + 1, key=str(rec.get(key_col.get(name, "c0010"), "")),
-                                   column=code, label=spec.templates[name].columns[code].label, kind="invalid",
-                                   rule=rule, message=problem))
-    for name, col, parent, pcol, what in FOREIGN_KEYS:
-        known = set(t[parent][pcol])
-        for i, v in enumerate(t[name][col]):
-            if not _blank(v) and v not in known:
-                out.append(Finding(template=name, row=i + 1, key=str(t[name]["c0010"].iat[i]), column=col,
-                                   label=spec.templates[name].columns[col].label, kind="broken reference",
-                                   rule="807", message=f"{what} {v!r} is not in {parent} (column {pcol})"))
-    flagged = {(f.template, f.row, f.column) for f in out}
-    for name, tpl in spec.templates.items():
-        df, keys = t[name], tpl.keys
-        placeholder = set(spec.package.not_applicable_keys.get(name, []))
-        for i, rec in enumerate(df[keys].to_dict("records") if keys else []):
-            for code in keys:
-                if _blank(rec[code]) and code not in placeholder and (name, i + 1, code) not in flagged:
-                    out.append(Finding(template=name, row=i + 1, key=str(df["c0010"].iat[i]), column=code,
-                                       label=tpl.columns[code].label, kind="missing", rule="805",
-                                       message="a key column is empty; the EBA rejects the package"))
-        dup = df.duplicated(keys, keep="first") if keys and len(df) else pd.Series([], dtype=bool)
-        for i in dup[dup].index:
-            out.append(Finding(template=name, row=int(i) + 1, key=str(df["c0010"].iat[int(i)]), column=keys[0],
-                               label=tpl.columns[keys[0]].label, kind="invalid", rule="806",
-                               message=f"the key ({', '.join(keys)}) is reported twice; the EBA rejects duplicate keys"))
-    return out + _cross_table(t, spec)
-
-
-def _cross_table(t: dict[str, pd.DataFrame], spec: RoiSpec) -> list[Finding]:
-    """What the ITS implies between the contract templates (no EBA rule id of its own: rule "ITS"):
-    B_02.02 details every arrangement of B_02.01; each arrangement's chain in B_05.02 starts with its
-    direct provider at rank 1, the provider of B_02.02 and B_03.02; B_07.01 assesses services of B_02.02."""
-    out: list[Finding] = []
-    b0201, b0202, b0502, b0302, b0701 = t["B_02.01"], t["B_02.02"], t["B_05.02"], t["B_03.02"], t["B_07.01"]
-    served = b0202.groupby("c0010")["c0030"].agg(set).to_dict()
-    first = b0502[b0502["c0050"] == 1].groupby("c0010")["c0030"].agg(set).to_dict()
-    signed = b0302.groupby("c0010")["c0020"].agg(set).to_dict()
-    services = set(zip(b0202["c0010"], b0202["c0030"], b0202["c0060"], strict=True))
-
-    def add(name: str, i: int, ref: str, col: str, message: str) -> None:
-        out.append(Finding(template=name, row=i + 1, key=ref, column=col, label=spec.templates[name].columns[col].label,
-                           kind="broken reference", rule="ITS", message=message))
-
-    for i, ref in enumerate(b0201["c0010"]):
-        if ref not in served:
-            add("B_02.01", i, ref, "c0010", "the arrangement has no row in B_02.02 (its services, functions and "
-                                            "locations); B_02.02 details every arrangement of B_02.01")
-        elif ref not in first:
-            add("B_02.01", i, ref, "c0010", "the arrangement's supply chain in B_05.02 has no rank 1 (its direct "
-                                            "provider)")
-        elif first[ref] != served[ref]:
-            add("B_05.02", int(b0502.index[(b0502["c0010"] == ref) & (b0502["c0050"] == 1)][0]), ref, "c0030",
-                f"rank 1 of B_05.02 ({', '.join(sorted(first[ref]))}) is not the provider B_02.02 reports "
-                f"({', '.join(sorted(served[ref]))})")
-        if ref in signed and ref in served and signed[ref] != served[ref]:
-            add("B_03.02", int(b0302.index[b0302["c0010"] == ref][0]), ref, "c0020",
-                "the provider signing the arrangement is not the provider B_02.02 reports")
-    for i, rec in enumerate(b0701[["c0010", "c0020", "c0040"]].to_dict("records")):
-        if (rec["c0010"], rec["c0020"], rec["c0040"]) not in services:
-            add("B_07.01", i, rec["c0010"], "c0040", "the assessed service (contract, provider, type of ICT service) "
-                                                     "is not a service of B_02.02")
-    return out
-
-
-# --- writers ---------------------------------------------------------------------------------
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _csv_value(v: object) -> str:
-    if _blank(v):
-        return ""
-    if isinstance(v, float):
-        return f"{v:.2f}".rstrip("0").rstrip(".")
-    return _CONTROL.sub(" ", str(v))  # a machine format: values verbatim, but one record per line
-
-
-def _country(v: object, na: str) -> str:
-    s = str(v)
-    return s if not s or s.startswith("eba_") else f"eba_GA:{s}"
-
-
-def eba_codes(reg: Register, spec: RoiSpec) -> dict[str, pd.DataFrame]:
-    """Frames as the taxonomy wants them: countries eba_GA:XX, currencies eba_CU:XXX."""
-    out = {}
-    for name, df in reg.templates.items():
-        df = df.copy()
-        na_keys = spec.package.not_applicable_keys.get(name, [])
-        for code, col in spec.templates[name].columns.items():
-            if col.kind == "country":
-                na = spec.package.not_applicable_country if code in na_keys else ""
-                df[code] = df[code].map(lambda v, na=na: na if _blank(v) else _country(v, na))
-            elif code in na_keys:
-                df[code] = df[code].map(lambda v: spec.package.not_applicable_text if _blank(v) else v)
-            elif col.kind == "currency":
-                df[code] = df[code].map(lambda v: "" if _blank(v) else f"eba_CU:{v}")
-        out[name] = df
-    return out
-
-
-def package_name(reg: Register, spec: RoiSpec, created: dt.datetime | None = None) -> str:
-    """The EBA filing name of the package (EBA Filing Rules v5.5):
-    <LEI>.<IND|CON>_<country>_<framework code>_<module>_<reference date>_<creation timestamp, ms>."""
-    lei = reg.entity_lei or "NO-LEI"
-    ts = (created or dt.datetime.now(dt.UTC)).strftime("%Y%m%d%H%M%S%f")[:17]
-    return (f"{lei}.{_suffix(reg)}_{reg.country or 'XX'}_{spec.package.framework_code}_{spec.package.module_code}_"
-            f"{reg.reference_date:%Y-%m-%d}_{ts}")
-
-
-def _suffix(reg: Register) -> str:
-    return "CON" if reg.basis == "consolidated" else "IND"
-
-
-def write_eba_csv(reg: Register, spec: RoiSpec, root: str | None = None) -> bytes:
-    """The xBRL-CSV report package: ROOT/META-INF/reportPackage.json, ROOT/reports/report.json,
-    parameters.csv, FilingIndicators.csv and one b_xx.xx.csv per template."""
-    root = re.sub(r"[^A-Za-z0-9._-]", "_", root or package_name(reg, spec))
-    pkg = spec.package
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr(f"{root}/META-INF/reportPackage.json",
-                   json.dumps({"documentInfo": {"documentType": pkg.report_package_document_type}}, indent=2))
-        z.writestr(f"{root}/reports/report.json", json.dumps(
-            {"documentInfo": {"documentType": pkg.report_document_type, "extends": [spec.taxonomy.module]}}, indent=2))
-        params = [("entityID", f"{pkg.entity_id_scheme}:{reg.entity_lei}.{_suffix(reg)}"),
-                  ("refPeriod", reg.reference_date.isoformat()), ("baseCurrency", f"iso4217:{reg.base_currency}"),
-                  ("decimalsInteger", str(pkg.decimals_integer)), ("decimalsMonetary", str(pkg.decimals_monetary))]
-        z.writestr(f"{root}/reports/parameters.csv", _csv([["name", "value"], *map(list, params)]))
-        frames = eba_codes(reg, spec)
-        # rule 808: a table is filed exactly when its indicator is true
-        z.writestr(f"{root}/reports/FilingIndicators.csv", _csv(
-            [["templateID", "reported"]] + [[k, "true" if k in frames and len(frames[k]) else "false"]
-                                            for k in MODULE_TEMPLATES]))
-        for name, df in frames.items():
-            if not len(df):
-                continue
-            rows = [list(df.columns)] + [[_csv_value(v) for v in r] for r in df.itertuples(index=False)]
-            z.writestr(f"{root}/reports/{name.lower()}.csv", _csv(rows))
-    return buf.getvalue()
-
-
-def _csv(rows: list[list[str]]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    return out.getvalue()
-
-
-def human_frame(name: str, df: pd.DataFrame, spec: RoiSpec) -> pd.DataFrame:
-    """Codes replaced by their EBA labels and columns titled for people."""
-    cols = spec.templates[name].columns
-    out = pd.DataFrame(index=df.index)
-    for code, col in cols.items():
-        s = df[code]
-        if col.list:
-            s = s.map(lambda v, lst=col.list: "" if _blank(v) else spec.label(lst, str(v)))
-        elif col.kind == "country":
-            s = s.map(lambda v: "Not applicable" if v == spec.package.not_applicable_country else v)
-        out[f"{code} {col.label}"] = s
-    return out
-
-
-def write_xlsx(reg: Register, spec: RoiSpec) -> bytes:
-    """One sheet per template in the EBA layout (row 1 titles, row 2 codes, values as labels), a
-    cover sheet citing the ITS and taxonomy, and the validation report."""
-    wb = openpyxl.Workbook()
-    cover = wb.active
-    cover.title = "Cover"
-    cover.append(["DORA register of information"])
-    cover.append(["Legal basis", spec.regulation])
-    cover.append(["EBA taxonomy", f"DORA {spec.taxonomy.version} ({spec.taxonomy.module})"])
-    cover.append(["Reference date", reg.reference_date.isoformat()])
-    cover.append(["Entity LEI", reg.entity_lei])
-    cover.append(["Reporting basis", f"{reg.basis} ({_suffix(reg)})"])
-    cover.append(["Amounts", f"in {reg.base_currency}" + (
-        "; converted at the reference rates " + "; ".join(reg.rates_used) if reg.rates_used else "")])
-    cover.append(["Findings", f"{len(reg.findings)} (see the Validation sheet)"])
-    cover.append(["Suggested columns", "grey columns headed 'Suggested' hold the tool's own fallback analysis; "
-                  "they are never filed: only the firm's answers are"])
-    cover["A1"].font = Font(bold=True, size=14)
-    head = PatternFill("solid", fgColor="DDDDDD")
-    for name, df in reg.templates.items():
-        ws = wb.create_sheet(name)
-        cols = spec.templates[name].columns
-        ws.append([c.label for c in cols.values()])
-        ws.append(list(cols))
-        for cell in ws[1]:
-            cell.font, cell.fill = Font(bold=True), head
-        human = human_frame(name, df, spec)
-        sug = reg.suggested.get(name)
-        if sug is not None and len(sug) == len(df):
-            extra = human_frame(name, sug.reindex(columns=list(cols), fill_value=""), spec)[
-                [f"{c} {cols[c].label}" for c in sug.columns]]
-            human = pd.concat([human.reset_index(drop=True), extra.reset_index(drop=True).add_prefix("sug ")], axis=1)
-            first = len(cols) + 1
-            for j, code in enumerate(sug.columns):
-                ws.cell(1, first + j, f"Suggested (not filed): {cols[code].label}").font = Font(italic=True)
-                ws.cell(2, first + j, f"{code} (suggested)")
-                ws.cell(1, first + j).fill = PatternFill("solid", fgColor="EEEEEE")
-        for r in human.itertuples(index=False):
-            ws.append([_xlsx_value(v) for v in r])
-        ws.freeze_panes = "A3"
-    ws = wb.create_sheet("Validation")
-    ws.append(["Template", "Row", "Key", "Column", "Field", "Kind", "Message"])
-    for f in reg.findings:
-        ws.append([_xlsx_value(v) for v in (f.template, f.row or "", f.key, f.column, f.label, f.kind, f.message)])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def _xlsx_value(v: object) -> object:
-    if _blank(v):
-        return ""
-    if isinstance(v, int | float):
-        return v
-    s = _CONTROL.sub(" ", str(v))
-    return escape_text(pd.Series([s])).iat[0]  # hostile text stays text, never a formula

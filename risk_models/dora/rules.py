@@ -44,13 +44,13 @@ def existence_rule(template: str, column: str) -> str:
     return rule if column in cols else ""
 
 
-def _blank(v: object) -> bool:
+def blank(v: object) -> bool:
     return v is None or (isinstance(v, float) and pd.isna(v)) or (isinstance(v, str) and not v.strip())
 
 
 def _number(v: object) -> float | None:
     try:
-        return None if _blank(v) else float(v)  # type: ignore[arg-type]
+        return None if blank(v) else float(v)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
 
@@ -59,31 +59,31 @@ def _number(v: object) -> float | None:
 Check = Callable[[dict], str | None]
 BUSINESS: list[tuple[str, str, str, Check]] = [
     ("v8803_m", "B_01.02", "c0100", lambda r: "the total assets need their currency"
-     if not _blank(r["c0110"]) and _blank(r["c0100"]) else None),
+     if not blank(r["c0110"]) and blank(r["c0100"]) else None),
     ("v8804_m", "B_01.02", "c0110", lambda r: "a financial entity reports its total assets"
-     if r["c0040"] not in ("eba_CT:x317", "eba_CT:x318") and _blank(r["c0110"]) else None),
+     if r["c0040"] not in ("eba_CT:x317", "eba_CT:x318") and blank(r["c0110"]) else None),
     ("v22913_s", "B_01.02", "c0110", lambda r: "total assets cannot be negative"
      if (n := _number(r["c0110"])) is not None and n < 0 else None),
     ("v8826_m", "B_01.02", "c0060", lambda r: f"{r['c0060']!r} does not have the form of an LEI"
-     if not _blank(r["c0060"]) and not LEI_PATTERN.match(str(r["c0060"])) else None),
+     if not blank(r["c0060"]) and not LEI_PATTERN.match(str(r["c0060"])) else None),
     ("v22912_m", "B_02.01", "c0030", lambda r: "a subsequent or associated arrangement names its overarching "
      "arrangement (contracts file, column overarching_contract)"
-     if r["c0020"] == "eba_CO:x3" and _blank(r["c0030"]) else None),
+     if r["c0020"] == "eba_CO:x3" and blank(r["c0030"]) else None),
     ("v23716_s", "B_02.01", "c0050", lambda r: "the annual expense cannot be negative"
      if (n := _number(r["c0050"])) is not None and n < 0 else None),
     ("v8816_m", "B_02.02", "c0080", lambda r: f"the end date {r['c0080']} is not after the start date {r['c0070']}"
-     if not _blank(r["c0070"]) and not _blank(r["c0080"]) and str(r["c0080"]) <= str(r["c0070"]) else None),
+     if not blank(r["c0070"]) and not blank(r["c0080"]) and str(r["c0080"]) <= str(r["c0070"]) else None),
     ("v8817_m", "B_05.01", "c0020", lambda r: "a legal person is identified by an LEI or an EUID"
-     if r["c0070"] == "eba_CT:x212" and not _blank(r["c0020"]) and r["c0020"] not in (LEI, EUID) else None),
+     if r["c0070"] == "eba_CT:x212" and not blank(r["c0020"]) and r["c0020"] not in (LEI, EUID) else None),
     ("v8818_m", "B_05.01", "c0040", lambda r: "a legal person's additional code is an LEI or an EUID"
-     if r["c0070"] == "eba_CT:x212" and not _blank(r["c0040"]) and r["c0040"] not in (LEI, EUID) else None),
+     if r["c0070"] == "eba_CT:x212" and not blank(r["c0040"]) and r["c0040"] not in (LEI, EUID) else None),
     ("v8823_m", "B_05.01", "c0040", lambda r: "an additional identification code needs its type"
-     if not _blank(r["c0030"]) and _blank(r["c0040"]) else None),
+     if not blank(r["c0030"]) and blank(r["c0040"]) else None),
     ("v8824_m", "B_05.01", "c0090", lambda r: "the total annual expense needs its currency"
-     if not _blank(r["c0100"]) and _blank(r["c0090"]) else None),
+     if not blank(r["c0100"]) and blank(r["c0090"]) else None),
     ("v8825_m", "B_07.01", "c0060", lambda r: "a provider that is not substitutable or highly complex to substitute "
      "needs the reason (question non_substitutability_reason)"
-     if r["c0050"] in ("eba_ZZ:x959", "eba_ZZ:x960") and _blank(r["c0060"]) else None),
+     if r["c0050"] in ("eba_ZZ:x959", "eba_ZZ:x960") and blank(r["c0060"]) else None),
 ]
 
 # rule 807: (child template, column) -> (parent template, column); the references the register's
