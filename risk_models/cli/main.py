@@ -1,4 +1,6 @@
-"""Command line: `python -m risk_models validate|assess|exit-plan|whatif|template ...`.
+"""Command line: `python -m risk_models validate|assess|exit-plan|whatif|template ...`. (Over 500 lines: the
+parser of every command group is built here — docs/cli.md is generated from it — beside the handlers of
+the commands that have no group of their own.)
 
 Exit codes: 0 success, 1 some input rows invalid, 2 usage, configuration or file errors
 (plain message on stderr, never a traceback).

@@ -1,5 +1,6 @@
 """pydantic schemas of the YAML libraries in config/ (structure only; cross-file checks
-live in config_loader)."""
+live in config.loader). Over 500 lines: one small model per file and section, no logic beyond field
+validators, read side by side with the YAML."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Explainable exposure scores, vectorised over deployments x outcomes x dimensions.
+"""Explainable exposure scores, vectorised over deployments x outcomes x dimensions. (Over 500 lines: one
+pipeline — outcome table, exposure profiles, factors, combination — whose steps share the Profiles, Factor
+and Scores types and are read against the formula below.)
 
 exposure(d,o,k) = A(o) x severity(o,d,k) x vulnerability(d,k) x weight(d,k) x relief(d,o,k)
 

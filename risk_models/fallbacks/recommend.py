@@ -12,6 +12,9 @@ requires for the deployment (DORA Art. 28(8): a tested exit), which is shown as 
 The recommended *exit target* is the best switch (another channel, model or vendor) that lowers the
 expected loss; where none does, the least-bad switch is named apart. Contract and process levers are
 supporting actions.
+
+(Over 500 lines: the recommender's arrays and the readers of those arrays — ranked records, targets,
+verdicts — are one data structure.)
 """
 
 from __future__ import annotations

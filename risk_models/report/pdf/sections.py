@@ -1,5 +1,6 @@
 """PDF sections: executive summary, high/critical deployments, plan, scenarios with references, exit plans,
-reviews due, appendix and methodology. Every piece of user text goes through `fonts.markup`."""
+reviews due, appendix and methodology. Every piece of user text goes through `fonts.markup`. (Over 500
+lines: one short function per section, in the order the committee pack prints them.)"""
 
 from __future__ import annotations
 
