@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import glob
+import io
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -115,3 +117,12 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.node)
         if name in SLOW_FILES:
             item.add_marker(pytest.mark.slow)
+
+
+def rewrite_zip_member(data: bytes, member: str, fn) -> bytes:
+    """The zip (an XLSX) with one member rewritten by fn(bytes) -> bytes: hostile workbooks for tests."""
+    src, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            z.writestr(info.filename, fn(src.read(info)) if info.filename == member else src.read(info))
+    return out.getvalue()

@@ -8,12 +8,11 @@ import json
 import re
 import subprocess
 import sys
-import zipfile
 
 import openpyxl
 import pytest
 
-from tests.conftest import DEMO_INVENTORY, ROOT
+from tests.conftest import DEMO_INVENTORY, ROOT, rewrite_zip_member
 
 MEASURE = r"""
 import json, resource, sys, time
@@ -63,15 +62,7 @@ def _sparse_xlsx(keep_dimension: bool) -> bytes:
     wb.save(buf)
     if keep_dimension:
         return buf.getvalue()
-    return _rewrite(buf.getvalue(), "xl/worksheets/sheet1.xml", lambda x: re.sub(rb"<dimension[^>]*/>", b"", x))
-
-
-def _rewrite(data: bytes, member: str, fn) -> bytes:
-    src, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for info in src.infolist():
-            z.writestr(info.filename, fn(src.read(info)) if info.filename == member else src.read(info))
-    return out.getvalue()
+    return rewrite_zip_member(buf.getvalue(), "xl/worksheets/sheet1.xml", lambda x: re.sub(rb"<dimension[^>]*/>", b"", x))
 
 
 def _xml_bomb() -> bytes:
@@ -81,7 +72,7 @@ def _xml_bomb() -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     row = b'<row r="2"><c r="A2" t="inlineStr"><is><t>x</t></is></c></row>'
-    return _rewrite(buf.getvalue(), "xl/worksheets/sheet1.xml",
+    return rewrite_zip_member(buf.getvalue(), "xl/worksheets/sheet1.xml",
                     lambda x: x.replace(b"</sheetData>", row * 600_000 + b"</sheetData>"))
 
 

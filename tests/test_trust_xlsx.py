@@ -18,7 +18,7 @@ import pytest
 from risk_models.inventory.read import import_bytes
 from risk_models.inventory.read import import_inventory as import_file
 from risk_models.questionnaire.workbook import export_workbooks, read_workbook
-from tests.conftest import DEMO_INVENTORY, ROOT
+from tests.conftest import DEMO_INVENTORY, ROOT, rewrite_zip_member
 
 SHEET_XML = "xl/worksheets/sheet1.xml"
 
@@ -31,14 +31,6 @@ def returned(lib):
     ws = openpyxl.load_workbook(io.BytesIO(data))["Questionnaire"]
     keys = [ws.cell(2, j).value for j in range(1, ws.max_column + 1)]
     return data, set(res.frame["deployment_id"]), keys
-
-
-def _rewrite(data: bytes, member: str, fn) -> bytes:
-    src, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for info in src.infolist():
-            z.writestr(info.filename, fn(src.read(info)) if info.filename == member else src.read(info))
-    return out.getvalue()
 
 
 def _edited(data: bytes, edit) -> bytes:
@@ -79,7 +71,7 @@ def test_cells_written_with_s_before_r_are_read(lib, returned):
     data, known, keys = returned
     col = keys.index("exit_plan_exists") + 1
     answered = _edited(data, lambda ws: ws.cell(3, col).__setattr__("value", "Tested"))
-    swapped = _rewrite(answered, SHEET_XML, lambda x: re.sub(rb'<c r="([A-Z]+\d+)" s="(\d+)"', rb'<c s="\2" r="\1"', x))
+    swapped = rewrite_zip_member(answered, SHEET_XML, lambda x: re.sub(rb'<c r="([A-Z]+\d+)" s="(\d+)"', rb'<c s="\2" r="\1"', x))
     assert b'<c s="' in zipfile.ZipFile(io.BytesIO(swapped)).read(SHEET_XML)
     assert read_workbook(swapped, "q.xlsx", lib, known) == read_workbook(answered, "q.xlsx", lib, known)
     got, errors = read_workbook(swapped, "q.xlsx", lib, known)
@@ -93,7 +85,7 @@ def test_an_under_stated_dimension_loses_no_inventory_rows(lib):
         wb.active.append(line.split(",")[:16])
     buf = io.BytesIO()
     wb.save(buf)
-    lying = _rewrite(buf.getvalue(), SHEET_XML, lambda x: re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:P10"/>', x))
+    lying = rewrite_zip_member(buf.getvalue(), SHEET_XML, lambda x: re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:P10"/>', x))
     assert b'<dimension ref="A1:P10"/>' in zipfile.ZipFile(io.BytesIO(lying)).read(SHEET_XML)
     res = import_bytes(lying, "inv.xlsx", lib)
     assert res.total_rows == 60
@@ -159,7 +151,7 @@ def test_hostile_questionnaire_workbooks_are_refused_fast_and_small(tmp_path, re
         bad, message = _shared_strings_bomb(data), "shared strings"
     else:
         fn, message = HOSTILE[name]
-        bad = _rewrite(data, SHEET_XML, fn)
+        bad = rewrite_zip_member(data, SHEET_XML, fn)
     path = tmp_path / "q.xlsx"
     path.write_bytes(bad)
     p = subprocess.run([sys.executable, "-c", MEASURE, str(path)], capture_output=True, text=True, cwd=ROOT,
