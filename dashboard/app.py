@@ -15,8 +15,9 @@ try:
     state.sync()  # this tab's workspace as the database holds it (another tab or user may have changed it)
 except StorageError as exc:  # no database: the app still works, the work lives in this tab only
     state.ensure_loaded()
-    st.error(f"The workspace database is not available ({md_escape(exc)}): your work is kept in this browser "
-             "tab only until it is back. Check DATABASE_URL or AI_VENDOR_RISK_DATA_DIR.", icon=":material/cloud_off:")
+    st.error(f"The workspace database is not available ({md_escape(state.problem_text(exc))}): your work is kept in "
+             "this browser tab only until it is back. The administrator finds the details in the server log.",
+             icon=":material/cloud_off:")
 for message in state.notices():
     st.warning(md_escape(message), icon=":material/sync_problem:")
 if auth.team_mode():

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.state.session import DISCOVERY, DISCOVERY_DONE, DISCOVERY_ERROR, DISCOVERY_UNPLACED, RAW
+from risk_models.config.palette import usd
 from risk_models.discovery.draft import NOTE, draft_frame, merge_into_raw
 from risk_models.discovery.focus import FocusFileError, read_focus
 from risk_models.discovery.mlbom import MlbomError, mlbom_draft, read_mlbom
@@ -131,7 +132,7 @@ if found and state.pending_upload():
             st.dataframe(pd.DataFrame({
                 "Deployment": new["deployment_id"], "Name": new["name"],
                 "Provider (channel)": new["channel"].map(lib.channel_label), "Model": new["model"],
-                "Region": new["region"], "Annual spend": new["annual_spend_usd"].map("${:,.2f}".format),
+                "Region": new["region"], "Annual spend": new["annual_spend_usd"].map(usd),
                 "Criticality": new["criticality"], "Data sensitivity": new["data_sensitivity"], "Note": new[NOTE],
             }), hide_index=True, width="stretch", key="discovery_added")
             st.caption(f"Criticality and data sensitivity are defaults ({disc.defaults.criticality.value}, "

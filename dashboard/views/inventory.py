@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import rejected_editor
+from dashboard.components.columns import money
 from dashboard.state.session import (
     EDITOR_VERSION,
     HISTORY,
@@ -162,10 +163,9 @@ edited = st.data_editor(
         "deployment_id": st.column_config.TextColumn("Deployment ID", required=True),
         "channel": st.column_config.SelectboxColumn(FIELD_LABELS["channel"], options=list(lib.channels.channels),
                                                     required=True, format_func=lib.channel_label),
-        "annual_spend_usd": st.column_config.NumberColumn(FIELD_LABELS["annual_spend_usd"], min_value=0, format="dollar",
+        "annual_spend_usd": money(FIELD_LABELS["annual_spend_usd"], min_value=0,
                                                          required=True),
-        "committed_spend_usd": st.column_config.NumberColumn(FIELD_LABELS["committed_spend_usd"], min_value=0,
-                                                            format="dollar"),
+        "committed_spend_usd": money(FIELD_LABELS["committed_spend_usd"], min_value=0),
         "criticality": st.column_config.SelectboxColumn("Criticality", options=list(ENUMS["criticality"]), required=True),
         "data_sensitivity": st.column_config.SelectboxColumn("Data sensitivity", options=list(ENUMS["data_sensitivity"]),
                                                              required=True),

@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import charts
+from dashboard.components.columns import money, share_bar
 from dashboard.state import auth
 from dashboard.state.session import CHARTS_PRELOAD_TICK, CHARTS_PRELOADED, SOURCE
 from risk_models.auth.roles import Permission
@@ -81,8 +82,7 @@ with right:
     spend_table = pd.DataFrame({"Channel": [human("channel", c, labels) for c in shares.index],
                                 "Share of spend": shares.to_numpy()})
     st.dataframe(spend_table, hide_index=True, width="stretch",
-                 column_config={"Share of spend": st.column_config.ProgressColumn(format="percent", min_value=0,
-                                                                                  max_value=1)})
+                 column_config={"Share of spend": share_bar()})
     st.subheader("Concentration")
     conc = concentration(frame, lib)
     rows = [{"By": human("axis", axis), "HHI (spend)": f"{v['spend']['hhi']:,.0f}", "Band": v["spend"]["band"],
@@ -109,10 +109,10 @@ for i in top.index:
                  "Expected loss / yr": a.simulation.expected_by_deployment[i],
                  "Litigation & regulatory / yr": split.loss["litigation_regulatory"][i],
                  "Operational / yr": split.loss["operational"][i]})
-money = st.column_config.NumberColumn(format="dollar")
+money_col = money()
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
     "Score": st.column_config.ProgressColumn(format="%.1f", min_value=0, max_value=100),
-    "Expected loss / yr": money, "Litigation & regulatory / yr": money, "Operational / yr": money})
+    "Expected loss / yr": money_col, "Litigation & regulatory / yr": money_col, "Operational / yr": money_col})
 
 if auth.can(Permission.edit_inventory):  # no link to a page the role does not have (it would be an error)
     st.page_link("views/inventory.py", label="Load your own inventory", icon=":material/upload:")
