@@ -192,3 +192,34 @@ def test_storage_problems_are_told_without_the_database_url_or_a_path(message):
     text = problem_text(Exception(message))
     assert "://" not in text and "/proc" not in text and "/home" not in text and "DATABASE_URL" not in text
     assert text.split(": ")[-1] in message  # the reason stays
+
+
+def test_heatmap_axes_say_what_each_level_means_and_drivers_wrap_in_full():
+    from risk_models.config.labels import IMPACT_WORDS, LIKELIHOOD_WORDS, level_text
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    matrix = next(h.proto.body for h in at.get("html") if 'class="risk-matrix"' in h.proto.body)
+    for words in (*LIKELIHOOD_WORDS, *IMPACT_WORDS):
+        assert words.replace(" ", "&nbsp;") in matrix or words in matrix, words
+    assert "Likelihood 5 · almost certain × impact" in matrix  # a cell's hover names its levels too
+    top = next(df for df in at.dataframe if "Top drivers" in df.value.columns)
+    assert top.proto.row_height > 64  # Streamlit wraps text only in taller rows
+    assert top.value["Top drivers"].str.contains("\n").any()  # one driver a line, none cut
+    _go(at, "heatmaps")
+    layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+    assert layout["yaxis"]["ticktext"] == [level_text("likelihood", v) for v in range(1, 6)]
+    assert [t.replace("<br>", " · ") for t in layout["xaxis"]["ticktext"]] == \
+        [level_text("impact", v) for v in range(1, 6)]
+    assert any(h.value.startswith("Likelihood ") and " · " in h.value for h in at.subheader)
+
+
+def test_a_refused_probability_edit_is_told_above_the_table_it_was_made_in():
+    at = _go(AppTest.from_file(APP, default_timeout=180).run(), "scenarios")
+    ver = at.session_state["scenario_version"]
+    at.session_state[f"scenario_editor_{ver}"] = {"edited_rows": {0: {"probability": 0.9}}, "added_rows": [],
+                                                  "deleted_rows": []}
+    at.run()
+    order = list(at.main)  # depth first: the order on the page
+    refused = next(i for i, e in enumerate(order) if e.type == "error" and "put back" in e.value)
+    editor = next(i for i, e in enumerate(order) if e.type == "dataframe" and "Outcome" in str(
+        json.loads(e.proto.columns or "{}")))
+    assert refused < editor

@@ -28,3 +28,13 @@ def money_delta(x: float) -> str:
     """A metric's change in money: an ASCII sign first (Streamlit reads it for the arrow), then whole
     dollars, "-$779,735" — the same "$" as the figure above it."""
     return f"{'-' if round(x) < 0 else '+'}${abs(x):,.0f}"
+
+
+# Streamlit wraps a cell's text only in rows taller than 4rem (64 px): three lines of drivers fit here
+DRIVER_ROW_PX = 76
+
+
+def driver_lines(outcomes: list[dict]) -> str:
+    """A deployment's top outcome drivers, one a line with the score points each adds (wrapped in full
+    in a DRIVER_ROW_PX row, never cut at the column's edge)."""
+    return "\n".join(f"{x['label']} (+{x['value']:.1f})" for x in outcomes)

@@ -138,9 +138,10 @@ if fixing is not None:
         st.error("Rejected rows — fix the values below (or in your file) and they are re-validated at once:")
     else:
         st.success("Every rejected row is fixed — they are valid deployments now, listed below.")
-    # a height that never shrinks while rows are fixed: the editor below must not move under the cursor
-    st.dataframe(state.errors_frame(result), hide_index=True, width="stretch",
-                 key=f"errors_{ver}", height=35 * (fixing["error_rows"] + 1) + 3)
+    if result.errors:  # (an empty grid once every row is fixed: gone)
+        # a height that never shrinks while rows are fixed: the editor below must not move under the cursor
+        st.dataframe(state.errors_frame(result), hide_index=True, width="stretch",
+                     key=f"errors_{ver}", height=35 * (fixing["error_rows"] + 1) + 3)
     fix = rejected_editor.render(result, fixing)
 
 warnings = state.plausibility(result)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import charts
-from dashboard.components.columns import money, share_bar
+from dashboard.components.columns import DRIVER_ROW_PX, driver_lines, money, share_bar
 from dashboard.state import auth
 from dashboard.state.session import CHARTS_PRELOAD_TICK, CHARTS_PRELOADED, SOURCE
 from risk_models.auth.roles import Permission
@@ -105,12 +105,13 @@ for i in top.index:
     rows.append({"Deployment": frame.at[i, "deployment_id"], "Name": frame.at[i, "name"],
                  "Channel": human("channel", frame.at[i, "channel"], labels), "Score": table.at[i, "score"],
                  "Rating": table.at[i, "rating"],
-                 "Top drivers": "; ".join(f"{x['label']} (+{x['value']:.1f})" for x in top_out),
+                 "Top drivers": driver_lines(top_out),
                  "Expected loss / yr": a.simulation.expected_by_deployment[i],
                  "Litigation & regulatory / yr": split.loss["litigation_regulatory"][i],
                  "Operational / yr": split.loss["operational"][i]})
 money_col = money()
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", row_height=DRIVER_ROW_PX, column_config={
+    "Top drivers": st.column_config.TextColumn(width="large"),
     "Score": st.column_config.ProgressColumn(format="%.1f", min_value=0, max_value=100),
     "Expected loss / yr": money_col, "Litigation & regulatory / yr": money_col, "Operational / yr": money_col})
 

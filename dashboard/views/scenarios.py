@@ -38,6 +38,10 @@ for e in sc.events:
                      "rationale": o.rationale})
 table = pd.DataFrame(rows)
 ver = session.setdefault(SCENARIO_VERSION, 0)
+# why the last edit was put back: above the table, where the edit was made (below it, the message sat under
+# a 1,000-px table and went unseen)
+for message in session.pop(SCENARIO_REFUSED, []):
+    st.error(message, icon=":material/undo:")
 edited = st.data_editor(
     table, key=f"scenario_editor_{ver}", hide_index=True, width="stretch", height=36 * (len(table) + 1) + 3,
     disabled=[c for c in table.columns if c != "probability"],
@@ -57,8 +61,6 @@ edited = st.data_editor(
         "rationale": st.column_config.TextColumn("Rationale"),
         "outcome_id": None,
     })
-for message in session.pop(SCENARIO_REFUSED, []):  # why the last edit was put back, next to the table
-    st.error(message, icon=":material/undo:")
 delta = session.edits(f"scenario_editor_{ver}")
 if delta.get("edited_rows"):
     sums = edited.groupby("event", sort=False)["probability"].sum()
