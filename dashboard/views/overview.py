@@ -46,12 +46,19 @@ c[3].metric("Expected annual loss", short_usd(summary["expected_annual_loss_usd"
 c[4].metric("VaR 95 (annual)", short_usd(summary["var95_usd"]),
             help=f"${summary['var95_usd']:,.0f}: the loss exceeded in 1 simulated year out of 20")
 c[5].metric("Rejected rows", f"{len(result.rejected_lines):,}")
-intervals = a.intervals
-if intervals:
-    st.caption(f"Expected loss {short_usd(summary['expected_annual_loss_usd'])} "
-               f"({interval_text(intervals['expected_annual_loss_usd'])}); VaR 95 {short_usd(summary['var95_usd'])} "
-               f"({interval_text(intervals['var95_usd'])}). The intervals come from the uncertainty of the outcomes' "
-               "probabilities and severities (ranges by confidence, Settings), not only from sampling noise.")
+interval_slot = st.empty()  # filled at the end of the page: the figures do not wait for the intervals (~0.5 s)
+
+
+def show_intervals() -> None:
+    intervals = a.intervals
+    if intervals:
+        interval_slot.caption(
+            f"Expected loss {short_usd(summary['expected_annual_loss_usd'])} "
+            f"({interval_text(intervals['expected_annual_loss_usd'])}); VaR 95 {short_usd(summary['var95_usd'])} "
+            f"({interval_text(intervals['var95_usd'])}). The intervals come from the uncertainty of the outcomes' "
+            "probabilities and severities (ranges by confidence, Settings), not only from sampling noise.")
+
+
 # the two lenses: what the litigation and regulation in the supply chain carries, beside everyday operations
 split = lens_split(a)
 lens_loss = {k: float(v.sum()) for k, v in split.loss.items()}
@@ -117,6 +124,8 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", row_height=DR
 
 if auth.can(Permission.edit_inventory):  # no link to a page the role does not have (it would be an error)
     st.page_link("views/inventory.py", label="Load your own inventory", icon=":material/upload:")
+
+show_intervals()
 
 # plotly.js (4.7 MB, 2-4 s of browser CPU on this machine) loads while the user reads this page, so the
 # first switch to a page with charts does not wait for it: an invisible chart, drawn by a rerun one
