@@ -70,7 +70,7 @@ def demo_banner() -> None:
             st.info(text, icon=":material/science:")
         else:
             st.info(text + " Three steps to your own assessment:", icon=":material/science:")
-            steps = st.columns([1, 1, 1, 0.6])
+            steps = [st.container(horizontal=True, key="intro_steps")] * 4  # wraps on a narrow window, never cut
             steps[0].page_link("views/inventory.py", label="1. Upload your inventory", icon=":material/upload:")
             steps[1].page_link("views/questionnaire.py", label="2. Answer what matters most",
                                icon=":material/checklist:")

@@ -194,10 +194,15 @@ def test_the_problem_stays_pinned_and_levels_are_picked_from_their_allowed_value
                          ("data_sensitivity", ["public", "internal", "confidential", "regulated"]),
                          ("fallback_status", ["none", "documented", "tested", "active"])):
         tc = cfg[col]["type_config"]
-        assert tc["type"] == "selectbox" and [o if isinstance(o, str) else o["value"] for o in tc["options"]] == allowed
-    channel = cfg["channel"]["type_config"]
-    assert {"value": "azure_openai", "label": "Azure OpenAI"} in channel["options"]  # picked by name
-    assert editor(at).value["criticality"][2] == "extreme"  # a bad level is shown as it was written
+        values = [o if isinstance(o, str) else o["value"] for o in tc["options"]]
+        assert tc["type"] == "selectbox" and values[:4] == allowed
+    # a bad value is an option too (after the allowed ones): a drop-down cell draws only what it offers
+    assert [o if isinstance(o, str) else o["value"] for o in cfg["criticality"]["type_config"]["options"]][4:] == \
+        ["extreme"]
+    assert editor(at).value["criticality"][2] == "extreme"
+    channel = cfg["channel"]["type_config"]["options"]
+    assert {"value": "azure_openai", "label": "Azure OpenAI"} in channel  # picked by name
+    assert {"value": "Azur OpenAI", "label": "Azur OpenAI"} in channel
 
 
 def test_once_every_row_is_fixed_the_empty_errors_grid_is_gone():

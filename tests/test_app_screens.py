@@ -206,7 +206,8 @@ def test_heatmap_axes_say_what_each_level_means_and_drivers_wrap_in_full():
     assert top.value["Top drivers"].str.contains("\n").any()  # one driver a line, none cut
     _go(at, "heatmaps")
     layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
-    assert layout["yaxis"]["ticktext"] == [level_text("likelihood", v) for v in range(1, 6)]
+    assert [t.replace("<br>", " ") for t in layout["yaxis"]["ticktext"]] == \
+        [level_text("likelihood", v) for v in range(1, 6)]
     assert [t.replace("<br>", " · ") for t in layout["xaxis"]["ticktext"]] == \
         [level_text("impact", v) for v in range(1, 6)]
     assert any(h.value.startswith("Likelihood ") and " · " in h.value for h in at.subheader)

@@ -75,9 +75,11 @@ def risk_matrix(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float],
         # square cells: the shorter side decides, the axes hug the matrix ("domain", not a longer range)
         # each level with its meaning ("4 · likely"), on two lines under the cells so five fit side by side
         xaxis={"title": "Impact", "tickvals": LEVELS, "ticktext": [level_text("impact", v).replace(" · ", "<br>")
-                                                                  for v in LEVELS],
+                                                                  for v in LEVELS], "tickangle": 0,
                "range": [0.5, 5.5], "showgrid": False, "zeroline": False, "constrain": "domain", "automargin": True},
-        yaxis={"title": "Likelihood", "tickvals": LEVELS, "ticktext": [level_text("likelihood", v) for v in LEVELS],
+        # "5 · almost<br>certain": a narrow label column leaves the matrix its width in a narrow window
+        yaxis={"title": "Likelihood", "tickvals": LEVELS,
+               "ticktext": [level_text("likelihood", v).replace("almost ", "almost<br>") for v in LEVELS],
                "range": [0.5, 5.5], "showgrid": False, "zeroline": False, "scaleanchor": "x", "constrain": "domain",
                "automargin": True},
         # transparent: the matrix sits on the theme's background (light or dark)
@@ -96,7 +98,7 @@ def risk_matrix_html(table: pd.DataFrame, names: pd.Series, bounds: dict[str, fl
     for lik in range(5, 0, -1):  # likelihood 5 on top, as on the plotly matrix
         n, words = level_text("likelihood", lik).split(" · ")
         grid.append(f'<div style="display:flex;align-items:center;justify-content:flex-end;padding-right:6px;'
-                    f'text-align:right;line-height:1.1">{n}&nbsp;·&nbsp;{words}</div>')
+                    f'text-align:right;line-height:1.1;font-size:12px">{n}&nbsp;·&nbsp;{words}</div>')
         for imp in range(1, 6):
             c = cells[(lik, imp)]
             title = html_text("\n".join(_hover_lines(c)))
@@ -105,17 +107,19 @@ def risk_matrix_html(table: pd.DataFrame, names: pd.Series, bounds: dict[str, fl
                         f'align-items:center;justify-content:center;font-size:18px;border-radius:2px">'
                         f'{c["n"] or ""}</div>')
     grid.append("<div></div>")
-    grid += [f'<div style="text-align:center;line-height:1.2">{n}<br>{w}</div>'
-             for n, w in (level_text("impact", imp).split(" · ") for imp in range(1, 6))]
+    grid += [f'<div style="text-align:center">{imp}</div>' for imp in range(1, 6)]
+    # the impact levels' words in the axis title, which wraps: under cells of a 1024-px window's half column
+    # "negligible" would not fit
+    impact = " · ".join(level_text("impact", imp).replace(" · ", "&nbsp;") for imp in range(1, 6))
     legend = "".join(f'<span style="display:inline-flex;align-items:center;margin-right:12px">'
                      f'<span style="width:14px;height:14px;background:{colour};display:inline-block;margin-right:4px">'
                      f'</span>{rating}</span>' for rating, colour in RATING_COLOURS.items())
     return ('<div class="risk-matrix" style="max-width:520px;font-size:14px">'
             '<div style="display:flex;align-items:center">'
             '<div style="writing-mode:vertical-rl;transform:rotate(180deg);text-align:center">Likelihood</div>'
-            '<div style="flex:1;display:grid;grid-template-columns:minmax(4.5em,auto) repeat(5,1fr);gap:4px">'
+            '<div style="flex:1;display:grid;grid-template-columns:minmax(4em,max-content) repeat(5,minmax(0,1fr));gap:4px">'
             + "".join(grid) + '</div></div>'
-            '<div style="text-align:center;margin:4px 0 8px 4.5em">Impact</div>'
+            f'<div style="text-align:center;margin:4px 0 8px 4em">Impact: {impact}</div>'
             f'<div class="risk-matrix-legend">Rating: {legend}</div></div>')
 
 

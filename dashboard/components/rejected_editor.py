@@ -162,11 +162,17 @@ def render(result: ImportResult, s: dict) -> Fixing:
         lines = sorted(bad_now.get(c, []))
         where = ", ".join(map(str, lines[:20])) + (f" and {len(lines) - 20} more" if len(lines) > 20 else "")
         head, help_ = (f"⚠ {label(c)}", f"A value to fix on line(s) {where}") if lines else (label(c), None)
-        if c in ENUMS:  # a level: a drop-down of the allowed values (a bad value is shown as it is until picked)
-            return st.column_config.SelectboxColumn(head, help=help_, options=list(ENUMS[c]))
+        # a drop-down of the allowed values; the values as written are options too, listed after them: a
+        # drop-down cell shows nothing for a value it does not offer, and the bad value must stay in view
+        as_written = [v for v in dict.fromkeys(frame[c]) if v]
+        if c in ENUMS:  # a level
+            allowed = list(ENUMS[c])
+            return st.column_config.SelectboxColumn(head, help=help_,
+                                                    options=allowed + [v for v in as_written if v not in allowed])
         if c == "channel":  # the channels by name (the id it writes is accepted like the name)
-            return st.column_config.SelectboxColumn(head, help=help_, options=list(lib.channels.channels),
-                                                    format_func=lib.channel_label)
+            ids = list(lib.channels.channels)
+            return st.column_config.SelectboxColumn(head, help=help_, options=ids + [v for v in as_written if v not in ids],
+                                                    format_func=lambda v: lib.channel_label(v) if v in ids else v)
         return st.column_config.TextColumn(head, help=help_)
 
     config = {

@@ -40,7 +40,7 @@ if not sel.any():
     st.stop()
 names = frame["name"].where(frame["name"] != "", frame["deployment_id"])
 
-left, right = st.columns([1, 1])
+left, right = st.columns([3, 2])  # the matrix wide enough for its level words at 1024 px
 with left:
     st.subheader("Likelihood × impact")
     bands = lib.profile.risk_appetite.impact_usd
@@ -61,25 +61,29 @@ with left:
         session[HM_CLICKED] = session[HM_CELL] = cells[0]
     if session.get(HM_CELL) not in options:
         session.pop(HM_CELL, None)
+with right:
     cell = st.selectbox("Deployments in cell", options, format_func=lambda c: f"likelihood {level_text('likelihood', c[0])} "
                         f"× impact {level_text('impact', c[1])} ({counts[c]})", key=HM_CELL.name)
-with right:
-    lik, imp = cell
-    members = [int(i) for i in frame.index[sel & (table["likelihood"] == lik).to_numpy() &
-                                           (table["impact"] == imp).to_numpy()]]
-    st.subheader(f"Likelihood {level_text('likelihood', lik)} × impact {level_text('impact', imp)}: "
-                 f"{len(members)} deployment(s)")
-    rows = []
-    for i in sorted(members, key=lambda i: -table.at[i, "score"])[:200]:
-        outs = [x for x in drivers(a, i) if x["kind"] == "outcome"][:3]
-        rows.append({"Deployment": frame.at[i, "deployment_id"], "Name": frame.at[i, "name"],
-                     "Score": table.at[i, "score"], "Rating": table.at[i, "rating"],
-                     "Top drivers": driver_lines(outs)})
-    # rows tall enough for the drivers to wrap (Streamlit wraps text only in rows over 64 px): read in full
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", row_height=DRIVER_ROW_PX,
-                 height=min(560, DRIVER_ROW_PX * len(rows) + 38), column_config={
-                     "Score": st.column_config.NumberColumn(format="%.1f"),
-                     "Top drivers": st.column_config.TextColumn(width="large")})
+    st.caption("Click a cell of the matrix or pick one here: its deployments are listed below the matrix, each "
+               "with the outcomes that drive its score.")
+# the cell's deployments across the page: the drivers need the width to be read in full
+lik, imp = cell
+members = [int(i) for i in frame.index[sel & (table["likelihood"] == lik).to_numpy() &
+                                       (table["impact"] == imp).to_numpy()]]
+st.subheader(f"Likelihood {level_text('likelihood', lik)} × impact {level_text('impact', imp)}: "
+             f"{len(members)} deployment(s)")
+rows = []
+for i in sorted(members, key=lambda i: -table.at[i, "score"])[:200]:
+    outs = [x for x in drivers(a, i) if x["kind"] == "outcome"][:3]
+    rows.append({"Deployment": frame.at[i, "deployment_id"], "Name": frame.at[i, "name"],
+                 "Score": table.at[i, "score"], "Rating": table.at[i, "rating"],
+                 "Top drivers": driver_lines(outs)})
+# rows tall enough for the drivers to wrap (Streamlit wraps text only in rows over 64 px): read in full
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", row_height=DRIVER_ROW_PX,
+             height=min(560, DRIVER_ROW_PX * len(rows) + 38), column_config={
+                 "Deployment": st.column_config.TextColumn(pinned=True),  # in view when scrolled to the drivers
+                 "Score": st.column_config.NumberColumn(format="%.1f"),
+                 "Top drivers": st.column_config.TextColumn(width="large")})
 
 # The four portfolio charts in tabs drawn only when opened (lazy tabs): the page switch draws 2 plotly
 # charts, not 5 (each costs the browser ~0.1-0.3 s); same figures, one click away.

@@ -117,7 +117,9 @@ for i in top.index:
                  "Litigation & regulatory / yr": split.loss["litigation_regulatory"][i],
                  "Operational / yr": split.loss["operational"][i]})
 money_col = money()
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", row_height=DRIVER_ROW_PX, column_config={
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", row_height=DRIVER_ROW_PX,
+             height=DRIVER_ROW_PX * len(rows) + 38, column_config={  # all ten rows, no scrolling inside
+    "Deployment": st.column_config.TextColumn(pinned=True),  # in view when a narrow window scrolls to the drivers
     "Top drivers": st.column_config.TextColumn(width="large"),
     "Score": st.column_config.ProgressColumn(format="%.1f", min_value=0, max_value=100),
     "Expected loss / yr": money_col, "Litigation & regulatory / yr": money_col, "Operational / yr": money_col})

@@ -58,7 +58,6 @@ n_q = len(questions)
 channel_names = {k: c.display_name for k, c in lib.channels.channels.items()}
 vendor_names = dict(lib.models.vendors)
 SCOPE_NAMES = {"channel": "Provider", "model_vendor": "Model vendor"}
-DRIVER_KINDS = {"outcome": "Scenario outcome", "factor": "Control factor"}
 
 
 KEEP = {"q_search", "q_only_open", *(k.name for k in (Q_CURRENT, Q_PICKER, Q_STEMS, Q_SHOWN, Q_SAVE_ERROR))}
@@ -165,12 +164,14 @@ with tabs[0]:
             st.caption(f"Answered {len(effective.get(dep, {}))} of {n_q}; assumed: {len(a.residual.assumed[idx])}")
             dr = pd.DataFrame(drivers(a, idx))
             if not dr.empty:
-                # outcomes add score points, factors multiply the vulnerability: each says which it is
+                # outcomes add score points, factors multiply the vulnerability (the effect's unit says which);
+                # the effect first: in this narrow column it stays in view, the driver's name is cut at worst
                 st.dataframe(pd.DataFrame({
-                    "Driver": dr["label"], "Kind": dr["kind"].map(DRIVER_KINDS).fillna(dr["kind"]),
                     "Effect": [f"{v:+.1f} points" if k == "outcome" else f"×{v:.2f}"
-                               for k, v in zip(dr["kind"], dr["value"], strict=True)]}),
-                    hide_index=True, width="stretch", key=f"drivers_{dep}")
+                               for k, v in zip(dr["kind"], dr["value"], strict=True)],
+                    "Driver": dr["label"]}), hide_index=True, width="stretch", key=f"drivers_{dep}",
+                    column_config={"Driver": st.column_config.TextColumn(
+                        help="Outcomes add score points; control factors multiply the vulnerability")})
 
         def _save(dep: str, qid: str, key: str) -> None:
             # The browser keeps the widgets of a deployment shown earlier and sends their old values back with
