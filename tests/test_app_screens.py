@@ -224,3 +224,14 @@ def test_a_refused_probability_edit_is_told_above_the_table_it_was_made_in():
     editor = next(i for i, e in enumerate(order) if e.type == "dataframe" and "Outcome" in str(
         json.loads(e.proto.columns or "{}")))
     assert refused < editor
+
+
+def test_register_changes_show_money_in_whole_dollars_unless_less_than_a_dollar_changed():
+    from risk_models.inventory.versions import FieldChange, RegisterDiff
+    diff = RegisterDiff(added=[], removed=[], unchanged=0, changed=[
+        FieldChange(deployment_id="A", column="annual_spend_usd", before="$11,782.26", after="$12,000.00"),
+        FieldChange(deployment_id="B", column="annual_spend_usd", before="$100.20", after="$100.40"),
+        FieldChange(deployment_id="C", column="channel", before="openai_api", after="azure_openai")])
+    rows = diff.rows_for_people({"openai_api": "OpenAI API", "azure_openai": "Azure OpenAI"})
+    assert [(r["Before"], r["After"]) for r in rows] == [("$11,782", "$12,000"), ("$100.20", "$100.40"),
+                                                         ("OpenAI API", "Azure OpenAI")]

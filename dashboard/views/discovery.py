@@ -140,8 +140,9 @@ if found and state.pending_upload():
         changes = [c for c in state.pending_upload()["diff"].changed if c.column in found["update"]]
         if changes:
             st.subheader("Spend updates" if "annual_spend_usd" in found["update"] else "Model updates")
-            st.dataframe(pd.DataFrame([{"Deployment": c.deployment_id, "Before": c.before, "After": c.after}
-                                       for c in changes]), hide_index=True, width="stretch", key="discovery_changed")
+            rows = pd.DataFrame(state.pending_upload()["diff"].model_copy(update={"changed": changes}).rows_for_people(
+                {k: ch.display_name for k, ch in lib.channels.channels.items()}))
+            st.dataframe(rows.drop(columns=["Field"]), hide_index=True, width="stretch", key="discovery_changed")
         if isinstance(found.get("unplaced"), pd.DataFrame) and len(found["unplaced"]):
             st.warning(f"{int(found['unplaced']['Rows'].sum()):,} AI billing row(s) could not be placed and are "
                        "not in the proposal:")
