@@ -15,8 +15,9 @@ try:
     state.sync()  # this tab's workspace as the database holds it (another tab or user may have changed it)
 except StorageError as exc:  # no database: the app still works, the work lives in this tab only
     state.ensure_loaded()
-    st.error(f"The workspace database is not available ({md_escape(exc)}): your work is kept in this browser "
-             "tab only until it is back. Check DATABASE_URL or AI_VENDOR_RISK_DATA_DIR.", icon=":material/cloud_off:")
+    st.error(f"The workspace database is not available ({md_escape(state.problem_text(exc))}): your work is kept in "
+             "this browser tab only until it is back. The administrator finds the details in the server log.",
+             icon=":material/cloud_off:")
 for message in state.notices():
     st.warning(md_escape(message), icon=":material/sync_problem:")
 if auth.team_mode():
@@ -69,7 +70,7 @@ def demo_banner() -> None:
             st.info(text, icon=":material/science:")
         else:
             st.info(text + " Three steps to your own assessment:", icon=":material/science:")
-            steps = st.columns([1, 1, 1, 0.6])
+            steps = [st.container(horizontal=True, key="intro_steps")] * 4  # wraps on a narrow window, never cut
             steps[0].page_link("views/inventory.py", label="1. Upload your inventory", icon=":material/upload:")
             steps[1].page_link("views/questionnaire.py", label="2. Answer what matters most",
                                icon=":material/checklist:")

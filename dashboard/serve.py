@@ -42,14 +42,20 @@ def warm_up() -> None:
         import dashboard.components.charts  # noqa: F401 - plotly and the chart helpers every page uses
         import risk_models.engine.concentration  # noqa: F401 - the Overview's other imports
         from dashboard import state
-        state.warm_demo()
-        # then what the other pages import (exports, saved assessments: reportlab, SQLAlchemy, Alembic),
+        demo = state.warm_demo()
+        # the first page opens its workspace in the database: SQLAlchemy and Alembic (~0.9 s of imports) and
+        # the engine (created and migrated on a first start) now, not after the pause below
+        import risk_models.storage.workspace  # noqa: F401
+        state.storage()
+        # then what the other pages import (exports, saved assessments: reportlab),
         # so their first visit does not wait for it either; a few seconds later, so that a visitor who
         # arrives at once gets the server (and the GIL) for their first page
         time.sleep(OTHER_PAGES_AFTER_S)
+        # the loss intervals (~0.5 s) the Overview draws after its figures (a visitor arriving first works
+        # them out there, once: the assessment's lock)
+        demo.intervals  # noqa: B018
         for module in [*LAZY_MODULES, *page_imports()]:
             importlib.import_module(module)
-        state.storage()  # the History and Report pages' database: opened (and migrated) once, here
     except Exception:  # noqa: BLE001 - a warm-up must not take the server down
         _LOG.exception("warming the demo assessment failed; the first visitor computes it")
 

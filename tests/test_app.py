@@ -79,7 +79,7 @@ def test_upload_lists_rejected_rows_and_fixing_one_revalidates():
     assert not at.exception
     errors = at.dataframe[0].value
     assert list(errors["Line"]) == [3] and list(errors["Column"]) == ["Provider (channel)"]  # as the template names it
-    assert "did you mean 'azure_openai'" in errors["Message"][0]
+    assert "did you mean 'Azure OpenAI'" in errors["Message"][0]
     inv = at.session_state["inventory"]
     assert list(inv.frame["deployment_id"]) == ["U1"] and inv.frame["name"][0] == "<script>alert(1)</script>"
     # fix the rejected row in its editor: it is re-validated and joins the valid rows
@@ -127,7 +127,7 @@ def test_submitting_an_answer_changes_score_and_drivers():
     assert _score_of_selected(at) < before
     drivers_after = at.dataframe[0].value
     assert not drivers_after.equals(drivers_before)
-    assert any("Documented and tested" in x or ": tested" in x for x in drivers_after["label"])
+    assert any("Documented and tested" in x or ": tested" in x for x in drivers_after["Driver"])
     assert at.session_state["answers"]["DEP-001"]["exit_plan_exists"] == "tested"
 
 

@@ -52,9 +52,9 @@ def test_billing_upload_proposes_additions_and_spend_updates_then_confirm_reasse
     added = _table(at, "Provider (channel)")
     assert list(added["Deployment"]) == ["<script>alert(1)</script>"]
     assert list(added["Provider (channel)"]) == ["AWS Bedrock"] and list(added["Model"]) == ["claude-3.5-sonnet"]
-    assert added["Annual spend"].iloc[0] == f"${300 * 365.25 / 31:,.2f}"
+    assert added["Annual spend"].iloc[0] == f"${300 * 365.25 / 31:,.0f}"  # whole dollars
     changed = _table(at, "Before")
-    assert list(changed["Deployment"]) == ["DEP-001"] and changed["After"].iloc[0] == f"${1000 * 365.25 / 31:,.2f}"
+    assert list(changed["Deployment"]) == ["DEP-001"] and changed["After"].iloc[0] == f"${1000 * 365.25 / 31:,.0f}"
     unplaced = _table(at, "Reason")
     assert "no 'ai-deployment' tag" in unplaced["Reason"].iloc[0] and "aws-azure.csv line 4" in unplaced["Examples"].iloc[0]
     at.button(key="discovery_confirm").click().run()

@@ -184,3 +184,31 @@ def test_an_edit_in_the_deployments_table_keeps_fixed_and_rejected_rows_once():
     assert sorted(inv.frame["deployment_id"]) == ["A", "C"] and inv.rejected_lines == [3, 6]
     assert inv.frame.set_index("deployment_id").loc["A", "criticality"] == "high"
     assert list(editor(at).value[LINE]) == [3, 6]  # a change elsewhere starts the list afresh
+
+
+def test_the_problem_stays_pinned_and_levels_are_picked_from_their_allowed_values():
+    at = inventory_with(CSV)
+    cfg = config(editor(at))
+    assert cfg[PROBLEM].get("pinned") is True and cfg[LINE].get("pinned") is True  # in view when scrolled sideways
+    for col, allowed in (("criticality", ["low", "medium", "high", "critical"]),
+                         ("data_sensitivity", ["public", "internal", "confidential", "regulated"]),
+                         ("fallback_status", ["none", "documented", "tested", "active"])):
+        tc = cfg[col]["type_config"]
+        values = [o if isinstance(o, str) else o["value"] for o in tc["options"]]
+        assert tc["type"] == "selectbox" and values[:4] == allowed
+    # a bad value is an option too (after the allowed ones): a drop-down cell draws only what it offers
+    assert [o if isinstance(o, str) else o["value"] for o in cfg["criticality"]["type_config"]["options"]][4:] == \
+        ["extreme"]
+    assert editor(at).value["criticality"][2] == "extreme"
+    channel = cfg["channel"]["type_config"]["options"]
+    assert {"value": "azure_openai", "label": "Azure OpenAI"} in channel  # picked by name
+    assert {"value": "Azur OpenAI", "label": "Azur OpenAI"} in channel
+
+
+def test_once_every_row_is_fixed_the_empty_errors_grid_is_gone():
+    at = inventory_with(HEAD + "A,ok,openai,gpt-4o,100,low,public\nB,x,openai,gpt-4o,100,extreme,public\n")
+    assert len(at.dataframe) == 4  # errors, rejected rows, deployments, versions
+    ed = editor(at)
+    edit(at, ed.key, {0: {"criticality": "high"}})
+    assert any("Every rejected row is fixed" in s.value for s in at.success)
+    assert len(at.dataframe) == 3 and editor(at) is not None  # no empty errors grid above the fixed row

@@ -36,7 +36,7 @@ def test_providers_page_shows_providers_contracts_reviews_and_the_register(tmp_p
     assert any(k == "contradiction" and "DEP-001" in m for k, m in zip(findings["Kind"], findings["Message"],
                                                                        strict=True))
     assert any("exit_plan_exists" in m for m in findings["Message"])
-    assert any(c.startswith("Suggested: ") for c in _frame(at, "Filed: c0080 Existence of an exit plan").columns)
+    assert any(c.startswith("Suggested: ") for c in _frame(at, "Filed: Existence of an exit plan (c0080)").columns)
     assert {"draft_providers", "draft_contracts"} <= {b.key for b in at.get("download_button")}
     assert not at.exception
 

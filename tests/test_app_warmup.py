@@ -75,3 +75,33 @@ def test_the_warm_up_imports_what_the_pages_import():
             "dashboard.components.pack_panel", "risk_models.storage.repository"} <= set(modules)
     assert not [m for m in modules if m.startswith("dashboard.views")]  # pages are scripts, never imported
 
+
+
+def test_the_warm_up_opens_the_database_before_its_pause(monkeypatch):
+    """The first page opens its workspace in the database: the warm-up opens (and on a first start
+    migrates) it with the demo's assessment, not after the pause that lets a first visitor in."""
+    done: list[str] = []
+
+    class Demo:
+        @property
+        def intervals(self):
+            done.append("intervals")
+
+    monkeypatch.setattr(state, "warm_demo", lambda: done.append("assessment") or Demo())
+    monkeypatch.setattr(state, "storage", lambda: done.append("database"))
+    monkeypatch.setattr(serve.time, "sleep", lambda s: done.append("pause"))
+    monkeypatch.setattr(serve, "LAZY_MODULES", [])
+    monkeypatch.setattr(serve, "page_imports", list)
+    serve.warm_up()
+    assert done == ["assessment", "database", "pause", "intervals"]
+
+
+def test_a_visitor_of_the_stored_demo_reuses_its_validation_and_intervals():
+    """Each new tab reads the demo workspace back from the database: the register, unchanged, shares the
+    demo's validation (not validated again per tab), and the loss intervals are worked out once."""
+    first = _visit()
+    again = _visit()  # the demo workspace as stored by the first visit
+    assert again.session_state["inventory"] is state.demo_inputs().result
+    assert _session_assessment(again) is _session_assessment(first)
+    assert _session_assessment(again)._intervals is not None  # drawn at the end of the Overview, kept
+    assert any("90 % interval" in c.value for c in again.caption)

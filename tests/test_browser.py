@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from risk_models.config.labels import level_text
 from risk_models.config.loader import load_library
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,18 +190,22 @@ def _demo_cells() -> tuple[tuple[int, int], tuple[int, int]]:
     return (int(worst[0]), int(worst[1])), (int(lik), int(imp))
 
 
+def _cell_heading(lik: int, imp: int) -> str:
+    return f"Likelihood {level_text('likelihood', lik)} × impact {level_text('impact', imp)}:"
+
+
 def test_heatmaps_page_draws_plotly_charts(page):
     nav(page, "Heatmaps")
     page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)  # the matrix and the first chart tab
     worst, (lik, imp) = _demo_cells()
-    page.get_by_role("heading", name=f"Cell L{worst[0]} × I{worst[1]}").wait_for()  # the worst cell is listed first
+    page.get_by_role("heading", name=_cell_heading(*worst)).wait_for()  # the worst cell is listed first
     # clicking a cell of the matrix lists its deployments (points run L1..L5 x I1..I5); the cell is a
     # populated one other than the default
     box = page.locator(".js-plotly-plot").first.locator(".scatterlayer .point").nth((lik - 1) * 5 + imp - 1) \
         .bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.get_by_role("heading", name=f"Cell L{lik} × I{imp}").wait_for(timeout=30_000)
+    page.get_by_role("heading", name=_cell_heading(lik, imp)).wait_for(timeout=30_000)
     shot(page, "4-heatmaps")
     # the other portfolio charts draw when their tab is opened (lazy tabs: a page switch draws 2 charts, not 5)
     for tab, heading in [("Channel × dimension", "Channel × dimension"), ("Concentration", "Concentration"),

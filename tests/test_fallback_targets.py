@@ -142,7 +142,7 @@ def test_same_openai_model_on_bedrock_needs_the_model_on_bedrock(lib, model):
     rec = BASE | {"model": model, "region": "eastus2", "data_sensitivity": "confidential"}
     r = _records(lib, rec)["openai_on_bedrock"]
     assert not r["feasible"]
-    assert f"{model} is not offered on AWS Bedrock per the availability table (config/availability.yaml)" \
+    assert f"{model} is not offered on AWS Bedrock per the availability table" \
         in r["reasons"]
     assert _records(lib, rec | {"model": "gpt-5"})["openai_on_bedrock"]["feasible"]
 

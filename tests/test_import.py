@@ -103,7 +103,7 @@ def test_every_error_kind_names_line_column_value(lib):
     ), "inv.csv", lib)
     got = {(e.line, e.column, e.value) for e in r.errors}
     assert (2, "channel", "Azur OpenAI") in got
-    assert "did you mean 'azure_openai'" in errors_by(r, "channel")[0].message
+    assert "did you mean 'Azure OpenAI'" in errors_by(r, "channel")[0].message
     assert (3, "annual_spend_usd", "-5") in got and (4, "annual_spend_usd", "ten") in got
     assert (5, "criticality", "extreme") in got and "low, medium, high, critical" in errors_by(r, "criticality")[0].message
     assert (6, "contract_end", "2027-02-30") in got
@@ -174,3 +174,16 @@ def test_to_deployments_types(lib):
     assert isinstance(d.proprietary_features, frozenset)
     assert sorted(f.value for f in d.proprietary_features) == ["assistants", "on_your_data"]
     assert isinstance(d.annual_spend_usd, float) and d.annual_spend_usd == 420_000.0
+
+
+def test_a_channel_is_accepted_by_its_label_or_its_id_and_refused_with_labels(lib):
+    """People type the channel's name, pipelines its id: both are the same channel; a misspelling is
+    answered with the names people know, not the ids."""
+    rows = ["deployment_id,name,channel,model,annual_spend_usd,criticality,data_sensitivity",
+            "A,a,Azure OpenAI,gpt-4o,10,low,public", "B,b,azure_openai,gpt-4o,10,low,public",
+            "C,c,Google Vertex,gemini-2.5-pro,10,low,public", "D,d,Gogle Vertx AI,gemini-2.5-pro,10,low,public"]
+    r = import_bytes("\n".join(rows).encode(), "inv.csv", lib)
+    assert list(r.frame["channel"]) == ["azure_openai", "azure_openai", "google_vertex"]
+    (err,) = r.errors
+    assert "did you mean 'Google Vertex AI'?" in err.message and "Azure OpenAI, OpenAI API" in err.message
+    assert "google_vertex" not in err.message and "azure_openai" not in err.message

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from risk_models.config.labels import human
+from risk_models.config.labels import human, level_text
 from risk_models.config.palette import BAND_COLOURS, RATING_COLOURS, ink
 from risk_models.engine.assessment import heatmap_cells
 from risk_models.io.escape import html_text
@@ -15,6 +15,7 @@ from risk_models.io.escape import html_text
 SCALE = "OrRd"
 HOVER_NAMES = 5  # a short hover box: the full list is the table next to the matrix
 HOVER_NAME_CHARS = 40
+LEVELS = [1, 2, 3, 4, 5]
 
 
 def _esc(text: object) -> str:
@@ -40,7 +41,8 @@ def _hover_lines(cell: dict) -> list[str]:
     """Hover text as lines of plain text (callers escape them for their medium)."""
     n = cell["n"]
     more = [f"… and {n - HOVER_NAMES} more"] if n > HOVER_NAMES else []
-    return [f"Likelihood {cell['likelihood']} × impact {cell['impact']}: {n} deployment(s)", *cell["names"], *more]
+    return [f"Likelihood {level_text('likelihood', cell['likelihood'])} × impact {level_text('impact', cell['impact'])}: "
+            f"{n} deployment(s)", *cell["names"], *more]
 
 
 def risk_matrix(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float], title: str = "") -> go.Figure:
@@ -66,15 +68,20 @@ def risk_matrix(table: pd.DataFrame, names: pd.Series, bounds: dict[str, float],
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=rating, hoverinfo="skip",
                                  marker={"symbol": "square", "size": 14, "color": colour}))
     fig.update_layout(
-        title=_esc(title), height=480, margin={"l": 60, "r": 20, "t": 40 if title else 10, "b": 50}, showlegend=True,
+        title=_esc(title), height=480, margin={"l": 20, "r": 20, "t": 40 if title else 10, "b": 50}, showlegend=True,
         legend={"orientation": "h", "x": 0, "y": -0.16, "title": {"text": "Rating"}, "itemclick": False,
                 "itemdoubleclick": False},
         hovermode="closest", hoverdistance=20,
         # square cells: the shorter side decides, the axes hug the matrix ("domain", not a longer range)
-        xaxis={"title": "Impact", "tickvals": [1, 2, 3, 4, 5], "range": [0.5, 5.5], "showgrid": False, "zeroline": False,
-               "constrain": "domain"},
-        yaxis={"title": "Likelihood", "tickvals": [1, 2, 3, 4, 5], "range": [0.5, 5.5], "showgrid": False,
-               "zeroline": False, "scaleanchor": "x", "constrain": "domain"},
+        # each level with its meaning ("4 · likely"), on two lines under the cells so five fit side by side
+        xaxis={"title": "Impact", "tickvals": LEVELS, "ticktext": [level_text("impact", v).replace(" · ", "<br>")
+                                                                  for v in LEVELS], "tickangle": 0,
+               "range": [0.5, 5.5], "showgrid": False, "zeroline": False, "constrain": "domain", "automargin": True},
+        # "5 · almost<br>certain": a narrow label column leaves the matrix its width in a narrow window
+        yaxis={"title": "Likelihood", "tickvals": LEVELS,
+               "ticktext": [level_text("likelihood", v).replace("almost ", "almost<br>") for v in LEVELS],
+               "range": [0.5, 5.5], "showgrid": False, "zeroline": False, "scaleanchor": "x", "constrain": "domain",
+               "automargin": True},
         # transparent: the matrix sits on the theme's background (light or dark)
         plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)", shapes=shapes,
     )
@@ -89,7 +96,9 @@ def risk_matrix_html(table: pd.DataFrame, names: pd.Series, bounds: dict[str, fl
     cells = {(c["likelihood"], c["impact"]): c for c in _matrix_cells(table, names, bounds)}
     grid = []
     for lik in range(5, 0, -1):  # likelihood 5 on top, as on the plotly matrix
-        grid.append(f'<div style="display:flex;align-items:center;justify-content:flex-end;padding-right:6px">{lik}</div>')
+        n, words = level_text("likelihood", lik).split(" · ")
+        grid.append(f'<div style="display:flex;align-items:center;justify-content:flex-end;padding-right:6px;'
+                    f'text-align:right;line-height:1.1;font-size:12px">{n}&nbsp;·&nbsp;{words}</div>')
         for imp in range(1, 6):
             c = cells[(lik, imp)]
             title = html_text("\n".join(_hover_lines(c)))
@@ -99,15 +108,18 @@ def risk_matrix_html(table: pd.DataFrame, names: pd.Series, bounds: dict[str, fl
                         f'{c["n"] or ""}</div>')
     grid.append("<div></div>")
     grid += [f'<div style="text-align:center">{imp}</div>' for imp in range(1, 6)]
+    # the impact levels' words in the axis title, which wraps: under cells of a 1024-px window's half column
+    # "negligible" would not fit
+    impact = " · ".join(level_text("impact", imp).replace(" · ", "&nbsp;") for imp in range(1, 6))
     legend = "".join(f'<span style="display:inline-flex;align-items:center;margin-right:12px">'
                      f'<span style="width:14px;height:14px;background:{colour};display:inline-block;margin-right:4px">'
                      f'</span>{rating}</span>' for rating, colour in RATING_COLOURS.items())
-    return ('<div class="risk-matrix" style="max-width:460px;font-size:14px">'
+    return ('<div class="risk-matrix" style="max-width:520px;font-size:14px">'
             '<div style="display:flex;align-items:center">'
             '<div style="writing-mode:vertical-rl;transform:rotate(180deg);text-align:center">Likelihood</div>'
-            '<div style="flex:1;display:grid;grid-template-columns:1.6em repeat(5,1fr);gap:4px">'
+            '<div style="flex:1;display:grid;grid-template-columns:minmax(4em,max-content) repeat(5,minmax(0,1fr));gap:4px">'
             + "".join(grid) + '</div></div>'
-            '<div style="text-align:center;margin:4px 0 8px 2em">Impact</div>'
+            f'<div style="text-align:center;margin:4px 0 8px 4em">Impact: {impact}</div>'
             f'<div class="risk-matrix-legend">Rating: {legend}</div></div>')
 
 
@@ -116,11 +128,15 @@ def preload_figure() -> go.Figure:
     return go.Figure(layout={"height": 10, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}})
 
 
-def matrix_heatmap(matrix: pd.DataFrame, title: str, value_label: str, fmt: str = ".1f") -> go.Figure:
+def matrix_heatmap(matrix: pd.DataFrame, title: str, value_label: str, fmt: str = ".1f",
+                   row_names: list[str] | None = None) -> go.Figure:
+    """A heatmap of `matrix`; `row_names`: the rows' full names for the hover when the axis shows them cut."""
+    full = [_esc(n) for n in (row_names or matrix.index)]
     fig = go.Figure(go.Heatmap(
         z=matrix.to_numpy(), x=[_esc(c) for c in matrix.columns], y=[_esc(i) for i in matrix.index],
+        customdata=[[name] * matrix.shape[1] for name in full],
         colorscale=SCALE, colorbar={"title": value_label}, texttemplate=f"%{{z:{fmt}}}",
-        hovertemplate=f"%{{y}} · %{{x}}<br>{value_label}: %{{z:{fmt}}}<extra></extra>",
+        hovertemplate=f"%{{customdata}} · %{{x}}<br>{value_label}: %{{z:{fmt}}}<extra></extra>",
     ))
     fig.update_layout(title=_esc(title), height=max(320, 60 + 34 * len(matrix.index)), margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       xaxis={"tickangle": -30})

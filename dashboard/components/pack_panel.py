@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from dashboard.components.columns import money
 from dashboard.state.session import PACK_REVERT, PACK_UPLOAD_VERSION, SCENARIO_PACK
 from risk_models.config.loader import ConfigError
 from risk_models.config.palette import usd
@@ -142,7 +143,7 @@ def _case_update(updates: list[dict], old: str, new: str) -> None:
                                 "Expected loss now": u["expected_loss_before_usd"],
                                 "With this pack": u["expected_loss_after_usd"], "Change": u["delta_usd"]}
                                for u in updates]), hide_index=True, width="stretch", key="pack_case_update",
-                 column_config={k: st.column_config.NumberColumn(format="dollar")
+                 column_config={k: money()
                                 for k in ("Expected loss now", "With this pack", "Change")})
     with st.expander("As text for a committee note"):
         st.code(case_update_note(updates, old, new), language=None, wrap_lines=True)

@@ -24,7 +24,7 @@ import streamlit as st
 from dashboard import state
 from dashboard.state.session import EDITOR_VERSION, RAW, REJECTED_FIXING
 from risk_models.config.domain import INVENTORY_COLUMNS
-from risk_models.inventory.read import EXTRA_FIELDS, ImportResult
+from risk_models.inventory.read import ENUMS, EXTRA_FIELDS, ImportResult
 
 PROBLEM = "_problem"  # read-only column: what is wrong with the row (or that it is fixed)
 MARK = "_mark_"  # prefix of the read-only marker column left of each column that holds a bad cell
@@ -147,6 +147,7 @@ def _style(frame: pd.DataFrame, read_only: list[str]):
 def render(result: ImportResult, s: dict) -> Fixing:
     """Draw the editor of the session's rows."""
     frame, probs = _frame(state.current_session()[RAW], result, s)
+    lib = state.library()
     bad_now: dict[str, list[int]] = {}
     for line, p in probs.items():
         for c in p:
@@ -159,15 +160,26 @@ def render(result: ImportResult, s: dict) -> Fixing:
 
     def text_column(c: str):
         lines = sorted(bad_now.get(c, []))
-        if not lines:
-            return st.column_config.TextColumn(label(c))
         where = ", ".join(map(str, lines[:20])) + (f" and {len(lines) - 20} more" if len(lines) > 20 else "")
-        return st.column_config.TextColumn(f"⚠ {label(c)}", help=f"A value to fix on line(s) {where}")
+        head, help_ = (f"⚠ {label(c)}", f"A value to fix on line(s) {where}") if lines else (label(c), None)
+        # a drop-down of the allowed values; the values as written are options too, listed after them: a
+        # drop-down cell shows nothing for a value it does not offer, and the bad value must stay in view
+        as_written = [v for v in dict.fromkeys(frame[c]) if v]
+        if c in ENUMS:  # a level
+            allowed = list(ENUMS[c])
+            return st.column_config.SelectboxColumn(head, help=help_,
+                                                    options=allowed + [v for v in as_written if v not in allowed])
+        if c == "channel":  # the channels by name (the id it writes is accepted like the name)
+            ids = list(lib.channels.channels)
+            return st.column_config.SelectboxColumn(head, help=help_, options=ids + [v for v in as_written if v not in ids],
+                                                    format_func=lambda v: lib.channel_label(v) if v in ids else v)
+        return st.column_config.TextColumn(head, help=help_)
 
     config = {
         state.LINE: st.column_config.NumberColumn("Line in file", format="%d", pinned=True,  # seen when scrolled
                                                   help="The row's line in the uploaded file (the header is line 1)"),
-        PROBLEM: st.column_config.TextColumn("Problem (cell to fix)", width="large"),
+        # pinned: what is wrong stays in view while the grid scrolls sideways to the cell to fix
+        PROBLEM: st.column_config.TextColumn("Problem (cell to fix)", width="large", pinned=True),
         **{MARK + c: st.column_config.TextColumn("⚠", width="small",
                                                  help=f"⚠ → marks a cell of “{label(c)}” (to its right) to fix")
            for c in s["marked"]},

@@ -104,7 +104,7 @@ from dashboard.state.session import (
     UNDO_DEPTH,
     current_session,
 )
-from dashboard.state.storage import storage
+from dashboard.state.storage import problem_text, storage
 from dashboard.state.workspace import (
     DemoInputs,
     archived_answers,
@@ -133,7 +133,7 @@ __all__ = [
     # session
     "DEMO_DIR", "DEMO_NAME", "LINE", "MAX_UPLOAD_MB", "SEED", "TRIALS", "UNDO_DEPTH", "current_session",
     # storage
-    "storage",
+    "problem_text", "storage",
     # audit
     "AUDIT_ROWS_MAX",
     # persist (the workspace in the database)

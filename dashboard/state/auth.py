@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.state.session import ACTOR, current_session
-from dashboard.state.storage import storage
+from dashboard.state.storage import problem_text, storage
 from risk_models.auth.config import TeamConfig, env_team_mode, team_config
 from risk_models.auth.roles import Actor, Permission, local_user
 from risk_models.io.escape import md_escape
@@ -69,8 +69,8 @@ def require_sign_in() -> None:
     try:
         roles = cfg.idp_roles(claims) | stored_roles(storage(), name)
     except StorageError as exc:
-        st.error(f"The team database is not available: {md_escape(exc)}. Ask the administrator to check "
-                 "DATABASE_URL.")
+        st.error(f"The team database is not available: {md_escape(problem_text(exc))}. The administrator finds the "
+                 "details in the server log.")
         st.stop()
     if not roles:
         st.title("No access yet")

@@ -65,7 +65,14 @@ from dashboard.state.session import (
     current_session,
 )
 from dashboard.state.storage import storage
-from dashboard.state.workspace import _inventory_key, _load_demo, _validate, load_upload
+from dashboard.state.workspace import (
+    _inventory_key,
+    _load_demo,
+    _validate,
+    demo_inputs,
+    load_upload,
+    validates_like_base,
+)
 from risk_models.auth.roles import Permission
 from risk_models.questionnaire.answers import answers_to_jsonable, validate_answers
 from risk_models.questionnaire.scoped import ScopedAnswers, validate_scoped
@@ -113,7 +120,12 @@ def _load_register(p: dict) -> None:
     raw = pd.DataFrame(p["rows"], columns=p["columns"], dtype=object).fillna("")
     raw[LINE] = p["lines"]
     raw.attrs["notices"] = p.get("notices", [])
-    ss[RAW], ss[INVENTORY], ss[INVENTORY_KEY] = raw, _validate(raw), _inventory_key(raw)
+    key = _inventory_key(raw)
+    # the demo's register as stored (every restart of a demo workspace): its validation is shared, not redone
+    demo = demo_inputs()
+    same = validates_like_base(library()) and key == _inventory_key(demo.raw) and \
+        list(raw.columns) == list(demo.raw.columns)
+    ss[RAW], ss[INVENTORY], ss[INVENTORY_KEY] = raw, demo.result if same else _validate(raw), key
     ss[EDITOR_VERSION] = ss.get(EDITOR_VERSION, 0) + 1
     ss[SOURCE], ss[REGISTER] = p["source"], p["register"]
     ss[ARCHIVED_ANSWERS] = {d: ArchivedAnswers.model_validate(a) for d, a in p["archived_answers"].items()}

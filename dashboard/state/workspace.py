@@ -87,6 +87,13 @@ def _validate(raw: pd.DataFrame, lib: Library | None = None) -> ImportResult:
     return validate_table(raw[cols], raw[LINE].to_numpy(), lib or library())
 
 
+def validates_like_base(lib: Library) -> bool:
+    """A register validates with `lib` as with the built-in configuration: validation reads only the
+    channels, models and regions, which a scenario pack, profile or assumptions never replace."""
+    base = base_library()
+    return lib.channels is base.channels and lib.models is base.models and lib.regions is base.regions
+
+
 def _inventory_key(raw: pd.DataFrame) -> str:
     return _digest(pd.util.hash_pandas_object(raw.astype(str), index=False).sum().item())
 
@@ -235,9 +242,9 @@ def demo_inputs() -> DemoInputs:
 
 def _load_demo() -> None:
     demo = demo_inputs()
-    # the shared validation holds for the built-in configuration; a session back from another
-    # scenario pack or settings (Reset to demo) validates against its own library
-    shared = library() is base_library()
+    # the shared validation holds wherever validation reads the built-in channels, models and regions
+    # (the demo's own profile included): a new session does not validate the demo again
+    shared = validates_like_base(library())
     ss = current_session()
     ss.pop(HISTORY, None)
     ss.pop(PENDING_UPLOAD, None)

@@ -20,7 +20,7 @@ if not auth.can(Permission.review):  # the page list hides it too; a crafted URL
 try:
     engine = state.storage()
 except StorageError as exc:
-    st.error(f"The assessment database is not available: {md_escape(exc)}")
+    st.error(f"The assessment database is not available: {md_escape(state.problem_text(exc))}")
     st.stop()
 
 c = st.columns(6)

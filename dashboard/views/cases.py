@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import charts
+from dashboard.components.columns import money, money_delta, percent
 from dashboard.state import cases as case_state
 from dashboard.state.session import CASE_OPEN, CASE_STRESSED
 from risk_models.io.escape import md_escape
@@ -24,12 +25,7 @@ st.caption(f"The scenario pack's cases and rules as of {lib.scenarios.as_of:%d %
            f"{today:%d %b %Y}. Expected loss is the share of the annual expected loss each case carries; "
            "“if adverse” is the change when its most costly outcome happens.")
 records = case_state.cases()
-money = st.column_config.NumberColumn(format="dollar")
-
-
-def _delta(x: float) -> str:
-    """A metric's delta: an ASCII sign first (Streamlit reads it for the arrow), then the money."""
-    return f"{'-' if x < 0 else '+'}${abs(x):,.0f}"
+money_col = money()
 
 
 def _next(c: CaseRecord) -> str:
@@ -43,7 +39,7 @@ overview = pd.DataFrame([{
     "Change if adverse / yr": c.loss_if_adverse_usd,
     "Best way out": c.best_option.label if c.best_option else "—"} for c in records])
 st.dataframe(overview, hide_index=True, width="stretch", column_config={
-    "Expected loss / yr": money, "Change if adverse / yr": money})
+    "Expected loss / yr": money_col, "Change if adverse / yr": money_col})
 
 st.subheader("Open a case")
 by_id = {c.event_id: c for c in records}
@@ -69,7 +65,7 @@ with right:
     st.dataframe(pd.DataFrame([{"Outcome": o.label, "Probability": o.probability,
                                 "Most costly": "yes" if o.id == case.adverse_outcome else ""}
                                for o in case.outcomes]), hide_index=True, width="stretch",
-                 column_config={"Probability": st.column_config.NumberColumn(format="percent")})
+                 column_config={"Probability": percent()})
 
 st.markdown(f"**Reaches {len(case.reached)} deployment(s)** — expected loss ${case.expected_loss_usd:,.0f} a year"
             + (f"; best way out: {md_escape(case.best_option.label)} (removes ${case.best_option.loss_removed_usd:,.0f}"
@@ -78,7 +74,7 @@ if case.reached:
     st.dataframe(pd.DataFrame([{"Deployment": r.deployment_id, "Name": r.name, "Path (vendor → channel → cloud)": r.path,
                                 "Expected loss / yr": r.expected_loss_usd, "Change if adverse / yr": r.loss_if_adverse_usd}
                                for r in case.reached]), hide_index=True, width="stretch",
-                 column_config={"Expected loss / yr": money, "Change if adverse / yr": money})
+                 column_config={"Expected loss / yr": money_col, "Change if adverse / yr": money_col})
 
 if case.adverse_outcome:
     adverse = next(o for o in case.outcomes if o.id == case.adverse_outcome)
@@ -88,9 +84,9 @@ if case.adverse_outcome:
         d = case_state.case_stress(case.adverse_outcome)["portfolio"]
         el, var95, hc = d["expected_annual_loss_usd"], d["var95_usd"], d["high_or_critical"]
         m = st.columns(3)
-        m[0].metric("Expected annual loss", f"${el['after']:,.0f}", _delta(el["delta"]), delta_color="inverse",
+        m[0].metric("Expected annual loss", f"${el['after']:,.0f}", money_delta(el["delta"]), delta_color="inverse",
                     help=f"before: ${el['before']:,.0f}")
-        m[1].metric("VaR 95 (annual)", f"${var95['after']:,.0f}", _delta(var95["delta"]), delta_color="inverse",
+        m[1].metric("VaR 95 (annual)", f"${var95['after']:,.0f}", money_delta(var95["delta"]), delta_color="inverse",
                     help=f"before: ${var95['before']:,.0f}")
         m[2].metric("High or critical", f"{hc['after']}", f"{hc['after'] - hc['before']:+d}", delta_color="inverse",
                     help=f"before: {hc['before']}")

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.state.session import DISCOVERY, DISCOVERY_DONE, DISCOVERY_ERROR, DISCOVERY_UNPLACED, RAW
+from risk_models.config.palette import usd
 from risk_models.discovery.draft import NOTE, draft_frame, merge_into_raw
 from risk_models.discovery.focus import FocusFileError, read_focus
 from risk_models.discovery.mlbom import MlbomError, mlbom_draft, read_mlbom
@@ -131,7 +132,7 @@ if found and state.pending_upload():
             st.dataframe(pd.DataFrame({
                 "Deployment": new["deployment_id"], "Name": new["name"],
                 "Provider (channel)": new["channel"].map(lib.channel_label), "Model": new["model"],
-                "Region": new["region"], "Annual spend": new["annual_spend_usd"].map("${:,.2f}".format),
+                "Region": new["region"], "Annual spend": new["annual_spend_usd"].map(usd),
                 "Criticality": new["criticality"], "Data sensitivity": new["data_sensitivity"], "Note": new[NOTE],
             }), hide_index=True, width="stretch", key="discovery_added")
             st.caption(f"Criticality and data sensitivity are defaults ({disc.defaults.criticality.value}, "
@@ -139,8 +140,9 @@ if found and state.pending_upload():
         changes = [c for c in state.pending_upload()["diff"].changed if c.column in found["update"]]
         if changes:
             st.subheader("Spend updates" if "annual_spend_usd" in found["update"] else "Model updates")
-            st.dataframe(pd.DataFrame([{"Deployment": c.deployment_id, "Before": c.before, "After": c.after}
-                                       for c in changes]), hide_index=True, width="stretch", key="discovery_changed")
+            rows = pd.DataFrame(state.pending_upload()["diff"].model_copy(update={"changed": changes}).rows_for_people(
+                {k: ch.display_name for k, ch in lib.channels.channels.items()}))
+            st.dataframe(rows.drop(columns=["Field"]), hide_index=True, width="stretch", key="discovery_changed")
         if isinstance(found.get("unplaced"), pd.DataFrame) and len(found["unplaced"]):
             st.warning(f"{int(found['unplaced']['Rows'].sum()):,} AI billing row(s) could not be placed and are "
                        "not in the proposal:")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import charts
+from dashboard.components.columns import money, money_delta
 from dashboard.state.session import WHATIF_PLAN
 from risk_models.config.labels import label_maps
 from risk_models.config.palette import run_cost_usd
@@ -63,16 +64,16 @@ st.dataframe(records[["label", "verdict", "expected_loss_reduction_usd", "loss_a
              hide_index=True, width="stretch", key=f"fb_table_{dep}", column_config={
                  "label": st.column_config.TextColumn("Option"),
                  "verdict": st.column_config.TextColumn("Verdict"),
-                 "expected_loss_reduction_usd": st.column_config.NumberColumn("Loss avoided / yr", format="dollar"),
+                 "expected_loss_reduction_usd": money("Loss avoided / yr"),
                  "loss_avoided_per_usd": st.column_config.NumberColumn(
-                     "Loss avoided per $1 spent once", format="$%.2f",
+                     "Loss avoided per $1 spent once", format="%.2f",
                      help="Expected loss avoided a year per dollar of one-off cost and effort: the ranking. "
                           "The run-cost change is its own column and never added in."),
                  "residual_score": st.column_config.NumberColumn("Score after", format="%.1f"),
                  "effort (person-weeks)": st.column_config.TextColumn("Effort (person-weeks)"),
-                 "one_off_cost_usd": st.column_config.NumberColumn("One-off cost", format="dollar"),
+                 "one_off_cost_usd": money("One-off cost"),
                  "run cost": st.column_config.TextColumn(
-                     "Run cost change / yr", help="From list prices per model and channel (config/prices.yaml); "
+                     "Run cost change / yr", help="From list prices per model and channel (sourced and dated in the report); "
                                                   "“unknown” where no price is listed."),
                  "target model": st.column_config.TextColumn("Target model"),
                  "capability gap": st.column_config.TextColumn("Capability gap"),
@@ -114,8 +115,8 @@ if plan:
     b, f = w["before"], w["after"]
     m = st.columns(4)
     m[0].metric("Expected annual loss", f"${f['expected_annual_loss_usd']:,.0f}",
-                f"{f['expected_annual_loss_usd'] - b['expected_annual_loss_usd']:+,.0f}", delta_color="inverse")
-    m[1].metric("VaR 95", f"${f['var95_usd']:,.0f}", f"{f['var95_usd'] - b['var95_usd']:+,.0f}", delta_color="inverse")
+                money_delta(f['expected_annual_loss_usd'] - b['expected_annual_loss_usd']), delta_color="inverse")
+    m[1].metric("VaR 95", f"${f['var95_usd']:,.0f}", money_delta(f['var95_usd'] - b['var95_usd']), delta_color="inverse")
     hc_b, hc_f = b["ratings"]["high"] + b["ratings"]["critical"], f["ratings"]["high"] + f["ratings"]["critical"]
     m[2].metric("High or critical", hc_f, hc_f - hc_b, delta_color="inverse")
     hb, hf = b["concentration"]["channel"]["spend"], f["concentration"]["channel"]["spend"]
@@ -143,8 +144,8 @@ if plan:
         "Options applied": st.column_config.TextColumn(width="large"),
         "Score before": st.column_config.NumberColumn(format="%.1f"),
         "Score after": st.column_config.NumberColumn(format="%.1f"),
-        "Expected loss before": st.column_config.NumberColumn(format="dollar"),
-        "Expected loss after": st.column_config.NumberColumn(format="dollar")})
+        "Expected loss before": money(),
+        "Expected loss after": money()})
 
 st.subheader(f"Exit plan — {md_escape(dep)}")
 plan_doc = exit_plan(a, rec, i)

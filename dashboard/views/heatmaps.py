@@ -6,9 +6,10 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import charts
+from dashboard.components.columns import DRIVER_ROW_PX, driver_lines
 from dashboard.state.session import HM_CELL, HM_CLICKED
 from risk_models.config.domain import DIMENSIONS
-from risk_models.config.labels import human, label_maps
+from risk_models.config.labels import human, label_maps, level_text
 from risk_models.engine.assessment import drivers
 from risk_models.engine.concentration import concentration
 from risk_models.engine.score import RATINGS
@@ -39,7 +40,7 @@ if not sel.any():
     st.stop()
 names = frame["name"].where(frame["name"] != "", frame["deployment_id"])
 
-left, right = st.columns([1, 1])
+left, right = st.columns([3, 2])  # the matrix wide enough for its level words at 1024 px
 with left:
     st.subheader("Likelihood × impact")
     bands = lib.profile.risk_appetite.impact_usd
@@ -60,21 +61,29 @@ with left:
         session[HM_CLICKED] = session[HM_CELL] = cells[0]
     if session.get(HM_CELL) not in options:
         session.pop(HM_CELL, None)
-    cell = st.selectbox("Deployments in cell", options, format_func=lambda c: f"likelihood {c[0]} × impact {c[1]} "
-                        f"({counts[c]})", key=HM_CELL.name)
 with right:
-    lik, imp = cell
-    members = [int(i) for i in frame.index[sel & (table["likelihood"] == lik).to_numpy() &
-                                           (table["impact"] == imp).to_numpy()]]
-    st.subheader(f"Cell L{lik} × I{imp}: {len(members)} deployment(s)")
-    rows = []
-    for i in sorted(members, key=lambda i: -table.at[i, "score"])[:200]:
-        outs = [x for x in drivers(a, i) if x["kind"] == "outcome"][:3]
-        rows.append({"Deployment": frame.at[i, "deployment_id"], "Name": frame.at[i, "name"],
-                     "Score": table.at[i, "score"], "Rating": table.at[i, "rating"],
-                     "Top drivers": "; ".join(f"{x['label']} (+{x['value']:.1f})" for x in outs)})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=min(400, 36 * (len(rows) + 1) + 3),
-                 column_config={"Score": st.column_config.NumberColumn(format="%.1f")})
+    cell = st.selectbox("Deployments in cell", options, format_func=lambda c: f"likelihood {level_text('likelihood', c[0])} "
+                        f"× impact {level_text('impact', c[1])} ({counts[c]})", key=HM_CELL.name)
+    st.caption("Click a cell of the matrix or pick one here: its deployments are listed below the matrix, each "
+               "with the outcomes that drive its score.")
+# the cell's deployments across the page: the drivers need the width to be read in full
+lik, imp = cell
+members = [int(i) for i in frame.index[sel & (table["likelihood"] == lik).to_numpy() &
+                                       (table["impact"] == imp).to_numpy()]]
+st.subheader(f"Likelihood {level_text('likelihood', lik)} × impact {level_text('impact', imp)}: "
+             f"{len(members)} deployment(s)")
+rows = []
+for i in sorted(members, key=lambda i: -table.at[i, "score"])[:200]:
+    outs = [x for x in drivers(a, i) if x["kind"] == "outcome"][:3]
+    rows.append({"Deployment": frame.at[i, "deployment_id"], "Name": frame.at[i, "name"],
+                 "Score": table.at[i, "score"], "Rating": table.at[i, "rating"],
+                 "Top drivers": driver_lines(outs)})
+# rows tall enough for the drivers to wrap (Streamlit wraps text only in rows over 64 px): read in full
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", row_height=DRIVER_ROW_PX,
+             height=min(560, DRIVER_ROW_PX * len(rows) + 38), column_config={
+                 "Deployment": st.column_config.TextColumn(pinned=True),  # in view when scrolled to the drivers
+                 "Score": st.column_config.NumberColumn(format="%.1f"),
+                 "Top drivers": st.column_config.TextColumn(width="large")})
 
 # The four portfolio charts in tabs drawn only when opened (lazy tabs): the page switch draws 2 plotly
 # charts, not 5 (each costs the browser ~0.1-0.3 s); same figures, one click away.
@@ -102,9 +111,12 @@ if views[0].open:
         bu_out = points.groupby(frame["business_unit"][sel].to_numpy()).mean()
         bu_out.columns = range(bu_out.shape[1])
         bu_out = bu_out.loc[:, bu_out.abs().max() > 0.05].T  # outcomes as rows: long labels read better there
+        full = [f"{outs.event_labels[j]}: {outs.labels[j]}" if str(outs.event_labels[j]) not in str(outs.labels[j])
+                else str(outs.labels[j]) for j in bu_out.index]
         bu_out.index = [_outcome_label(j) for j in bu_out.index]
         st.plotly_chart(charts.matrix_heatmap(bu_out, "Average score points per deployment (outcome × business unit)",
-                                              "points"), key="hm_bu_outcome")
+                                              "points", row_names=full), key="hm_bu_outcome")
+        st.caption("Long outcome names are shortened on the axis; hover a cell for the full name.")
 
 if views[1].open:
     with views[1]:

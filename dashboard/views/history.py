@@ -2,19 +2,21 @@
 and the trend of portfolio figures over saved assessments."""
 
 import datetime as dt
+import os
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import state
+from dashboard.components.columns import money_delta, percent
 from dashboard.state import auth
 from dashboard.state.session import HIST_ERROR, HIST_REOPEN, HIST_SURE, REVIEW_DONE, REVIEW_ERROR
 from risk_models.auth.roles import Permission, PermissionDenied
 from risk_models.io.escape import md_escape
 from risk_models.storage import repository as repo
 from risk_models.storage import team
-from risk_models.storage.db import StorageError, database_url, display_url
+from risk_models.storage.db import StorageError
 
 
 def _answer_text(value: object) -> str:
@@ -28,10 +30,11 @@ session = state.current_session()
 try:
     engine = state.storage()
 except StorageError as exc:
-    st.error(f"The assessment database is not available: {md_escape(exc)}. Set DATABASE_URL to a reachable database or "
-             "unset it to use the local SQLite file.")
+    st.error(f"The assessment database is not available: {md_escape(state.problem_text(exc))}. The administrator "
+             "finds the details in the server log.")
     st.stop()
-st.caption(f"Database: {md_escape(display_url(database_url()))}")
+st.caption("Saved in the organisation's shared database." if "DATABASE_URL" in os.environ else
+           "Saved in the database on this computer (your user data folder).")
 
 actor = auth.actor()
 if actor.can(Permission.save_draft):
@@ -190,7 +193,7 @@ if len(rows) >= 2:
     for col, (label, key) in zip(m, (("Expected annual loss", "expected_annual_loss_usd"), ("VaR 95", "var95_usd"),
                                       ("VaR 99", "var99_usd")), strict=False):
         v = d["portfolio"][key]
-        col.metric(label, f"${v['after']:,.0f}", f"{v['delta']:+,.0f}", delta_color="inverse")
+        col.metric(label, f"${v['after']:,.0f}", money_delta(v['delta']), delta_color="inverse")
     m[3].metric("Deployments added / removed", f"{len(d['added'])} / {len(d['removed'])}")
     st.markdown("**Changed deployments** (score, rating or heatmap cell)")
     changed = pd.DataFrame(d["changed"], columns=["deployment_id", "name", "score_before", "score_after", "score_delta",
@@ -220,7 +223,7 @@ if len(rows) >= 2:
     scen = pd.DataFrame(d["scenario_changes"], columns=["outcome_id", "label", "before", "after"])
     cols[0].dataframe(pd.DataFrame({"Outcome": scen["label"], "Before": scen["before"], "After": scen["after"]}),
                       hide_index=True, width="stretch", key="cmp_scen",
-                      column_config={k: st.column_config.NumberColumn(format="percent") for k in ("Before", "After")})
+                      column_config={k: percent() for k in ("Before", "After")})
     cols[1].markdown("**Heatmap movement** (deployments per cell)")
     heat = pd.DataFrame(d["heatmap"], columns=["likelihood", "impact", "before", "after", "delta"])
     cols[1].dataframe(pd.DataFrame({"Cell": [f"L{r.likelihood} × I{r.impact}" for r in heat.itertuples()],

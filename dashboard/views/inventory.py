@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import rejected_editor
+from dashboard.components.columns import money
 from dashboard.state.session import (
     EDITOR_VERSION,
     HISTORY,
@@ -137,9 +138,10 @@ if fixing is not None:
         st.error("Rejected rows — fix the values below (or in your file) and they are re-validated at once:")
     else:
         st.success("Every rejected row is fixed — they are valid deployments now, listed below.")
-    # a height that never shrinks while rows are fixed: the editor below must not move under the cursor
-    st.dataframe(state.errors_frame(result), hide_index=True, width="stretch",
-                 key=f"errors_{ver}", height=35 * (fixing["error_rows"] + 1) + 3)
+    if result.errors:  # (an empty grid once every row is fixed: gone)
+        # a height that never shrinks while rows are fixed: the editor below must not move under the cursor
+        st.dataframe(state.errors_frame(result), hide_index=True, width="stretch",
+                     key=f"errors_{ver}", height=35 * (fixing["error_rows"] + 1) + 3)
     fix = rejected_editor.render(result, fixing)
 
 warnings = state.plausibility(result)
@@ -162,10 +164,9 @@ edited = st.data_editor(
         "deployment_id": st.column_config.TextColumn("Deployment ID", required=True),
         "channel": st.column_config.SelectboxColumn(FIELD_LABELS["channel"], options=list(lib.channels.channels),
                                                     required=True, format_func=lib.channel_label),
-        "annual_spend_usd": st.column_config.NumberColumn(FIELD_LABELS["annual_spend_usd"], min_value=0, format="dollar",
+        "annual_spend_usd": money(FIELD_LABELS["annual_spend_usd"], min_value=0,
                                                          required=True),
-        "committed_spend_usd": st.column_config.NumberColumn(FIELD_LABELS["committed_spend_usd"], min_value=0,
-                                                            format="dollar"),
+        "committed_spend_usd": money(FIELD_LABELS["committed_spend_usd"], min_value=0),
         "criticality": st.column_config.SelectboxColumn("Criticality", options=list(ENUMS["criticality"]), required=True),
         "data_sensitivity": st.column_config.SelectboxColumn("Data sensitivity", options=list(ENUMS["data_sensitivity"]),
                                                              required=True),

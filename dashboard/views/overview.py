@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import charts
+from dashboard.components.columns import DRIVER_ROW_PX, driver_lines, money, share_bar
 from dashboard.state import auth
 from dashboard.state.session import CHARTS_PRELOAD_TICK, CHARTS_PRELOADED, SOURCE
 from risk_models.auth.roles import Permission
@@ -45,12 +46,19 @@ c[3].metric("Expected annual loss", short_usd(summary["expected_annual_loss_usd"
 c[4].metric("VaR 95 (annual)", short_usd(summary["var95_usd"]),
             help=f"${summary['var95_usd']:,.0f}: the loss exceeded in 1 simulated year out of 20")
 c[5].metric("Rejected rows", f"{len(result.rejected_lines):,}")
-intervals = a.intervals
-if intervals:
-    st.caption(f"Expected loss {short_usd(summary['expected_annual_loss_usd'])} "
-               f"({interval_text(intervals['expected_annual_loss_usd'])}); VaR 95 {short_usd(summary['var95_usd'])} "
-               f"({interval_text(intervals['var95_usd'])}). The intervals come from the uncertainty of the outcomes' "
-               "probabilities and severities (ranges by confidence, Settings), not only from sampling noise.")
+interval_slot = st.empty()  # filled at the end of the page: the figures do not wait for the intervals (~0.5 s)
+
+
+def show_intervals() -> None:
+    intervals = a.intervals
+    if intervals:
+        interval_slot.caption(
+            f"Expected loss {short_usd(summary['expected_annual_loss_usd'])} "
+            f"({interval_text(intervals['expected_annual_loss_usd'])}); VaR 95 {short_usd(summary['var95_usd'])} "
+            f"({interval_text(intervals['var95_usd'])}). The intervals come from the uncertainty of the outcomes' "
+            "probabilities and severities (ranges by confidence, Settings), not only from sampling noise.")
+
+
 # the two lenses: what the litigation and regulation in the supply chain carries, beside everyday operations
 split = lens_split(a)
 lens_loss = {k: float(v.sum()) for k, v in split.loss.items()}
@@ -81,8 +89,7 @@ with right:
     spend_table = pd.DataFrame({"Channel": [human("channel", c, labels) for c in shares.index],
                                 "Share of spend": shares.to_numpy()})
     st.dataframe(spend_table, hide_index=True, width="stretch",
-                 column_config={"Share of spend": st.column_config.ProgressColumn(format="percent", min_value=0,
-                                                                                  max_value=1)})
+                 column_config={"Share of spend": share_bar()})
     st.subheader("Concentration")
     conc = concentration(frame, lib)
     rows = [{"By": human("axis", axis), "HHI (spend)": f"{v['spend']['hhi']:,.0f}", "Band": v["spend"]["band"],
@@ -105,17 +112,22 @@ for i in top.index:
     rows.append({"Deployment": frame.at[i, "deployment_id"], "Name": frame.at[i, "name"],
                  "Channel": human("channel", frame.at[i, "channel"], labels), "Score": table.at[i, "score"],
                  "Rating": table.at[i, "rating"],
-                 "Top drivers": "; ".join(f"{x['label']} (+{x['value']:.1f})" for x in top_out),
+                 "Top drivers": driver_lines(top_out),
                  "Expected loss / yr": a.simulation.expected_by_deployment[i],
                  "Litigation & regulatory / yr": split.loss["litigation_regulatory"][i],
                  "Operational / yr": split.loss["operational"][i]})
-money = st.column_config.NumberColumn(format="dollar")
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+money_col = money()
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", row_height=DRIVER_ROW_PX,
+             height=DRIVER_ROW_PX * len(rows) + 38, column_config={  # all ten rows, no scrolling inside
+    "Deployment": st.column_config.TextColumn(pinned=True),  # in view when a narrow window scrolls to the drivers
+    "Top drivers": st.column_config.TextColumn(width="large"),
     "Score": st.column_config.ProgressColumn(format="%.1f", min_value=0, max_value=100),
-    "Expected loss / yr": money, "Litigation & regulatory / yr": money, "Operational / yr": money})
+    "Expected loss / yr": money_col, "Litigation & regulatory / yr": money_col, "Operational / yr": money_col})
 
 if auth.can(Permission.edit_inventory):  # no link to a page the role does not have (it would be an error)
     st.page_link("views/inventory.py", label="Load your own inventory", icon=":material/upload:")
+
+show_intervals()
 
 # plotly.js (4.7 MB, 2-4 s of browser CPU on this machine) loads while the user reads this page, so the
 # first switch to a page with charts does not wait for it: an invisible chart, drawn by a rerun one

@@ -5,12 +5,14 @@ register of information (validation report, EBA xBRL-CSV package and XLSX downlo
 import dataclasses
 import datetime as dt
 import hashlib
+import re
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from dashboard.components.columns import money, percent, share_bar
 from dashboard.state.reviews import current_review_dates
 from risk_models.dora.chain import supply_chain
 from risk_models.dora.package import human_frame, package_name, write_eba_csv, write_xlsx
@@ -200,17 +202,16 @@ st.dataframe(summary.drop(columns=["provider_id"]), hide_index=True, width="stre
     "critical_deployments": st.column_config.NumberColumn("Critical or high deployments"),
     "fourth_party_deployments": st.column_config.NumberColumn("As fourth party", help="Deployments where this "
                                                               "provider is the model vendor or cloud behind another"),
-    "ai_spend_usd": st.column_config.NumberColumn("AI spend", format="dollar"),
-    "share_of_ai_spend": st.column_config.ProgressColumn("Share of AI spend", format="percent", min_value=0,
-                                                         max_value=1),
+    "ai_spend_usd": money("AI spend"),
+    "share_of_ai_spend": share_bar("Share of AI spend"),
     "worst_rating": "Worst rating", "max_score": st.column_config.NumberColumn("Highest score", format="%.1f"),
-    "questionnaire_coverage": st.column_config.NumberColumn("Questionnaire answered", format="percent"),
+    "questionnaire_coverage": percent("Questionnaire answered"),
     "contracts_to_act_on": "Contracts ending or past notice"})
 
 ctpp_list = load_ctpp()
 share = ctpp_share(summary)
 st.caption(f"Critical ICT third-party providers designated by the ESAs (list of {ctpp_list.as_of:%d %b %Y}, updated "
-           f"yearly; config/ctpp.yaml) and their groups carry {share['spend_share']:.0%} of the AI spend and "
+           f"yearly) and their groups carry {share['spend_share']:.0%} of the AI spend and "
            f"{share['critical']} of the {share['critical_total']} deployments of critical or high criticality under "
            "a contract.")
 
@@ -222,7 +223,7 @@ st.dataframe(contracts[["contract_ref", "provider", "start", "end", "notice_by",
     "contract_ref": "Contract", "provider": "Provider", "start": st.column_config.DateColumn("Start", format="D MMM YYYY"),
     "end": st.column_config.DateColumn("End", format="D MMM YYYY"),
     "notice_by": st.column_config.DateColumn("Give notice by", format="D MMM YYYY"), "status": "Status",
-    "annual_spend": st.column_config.NumberColumn("Annual spend", format="localized"), "currency": "Currency",
+    "annual_spend": st.column_config.NumberColumn("Annual spend", format="localized", step=1), "currency": "Currency",
     "deployments": "Deployments"})
 st.caption(f"Status as of {ref:%d %b %Y} (the profile's reporting date, else the scenario library's date).")
 if unlinked:
@@ -281,8 +282,11 @@ if len(reg.templates["B_07.01"]):
             columns=list(spec.templates["B_07.01"].columns), fill_value=""), spec)
         filed = human_frame("B_07.01", reg.templates["B_07.01"], spec)
         keep = [c for c in sug.columns if c.split(" ")[0] in reg.suggested["B_07.01"].columns]
-        st.dataframe(pd.concat([filed.iloc[:, [0]], filed[keep].add_prefix("Filed: "), sug[keep].add_prefix(
-            "Suggested: ")], axis=1), hide_index=True, width="stretch")
+        side = pd.concat([filed.iloc[:, [0]], filed[keep].add_prefix("Filed: "), sug[keep].add_prefix("Suggested: ")],
+                         axis=1)
+        # the field's words first, its EBA code after them: "Filed: Existence of an exit plan (c0080)"
+        side.columns = [re.sub(r"^((?:Filed|Suggested): )?(c\d{4}) (.+)$", r"\1\3 (\2)", c) for c in side.columns]
+        st.dataframe(side, hide_index=True, width="stretch")
 name = package_name(reg, spec)
 c = st.columns(2)
 c[0].download_button("Register (EBA xBRL-CSV package)", lambda: write_eba_csv(reg, spec, root=name), f"{name}.zip",

@@ -13,6 +13,7 @@ import streamlit as st
 import yaml
 
 from dashboard import state
+from dashboard.components.columns import money
 from dashboard.state.session import (
     ANSWERS_LOADED,
     ANSWERS_PENDING,
@@ -163,7 +164,14 @@ with tabs[0]:
             st.caption(f"Answered {len(effective.get(dep, {}))} of {n_q}; assumed: {len(a.residual.assumed[idx])}")
             dr = pd.DataFrame(drivers(a, idx))
             if not dr.empty:
-                st.dataframe(dr[["kind", "label", "value"]], hide_index=True, width="stretch", key=f"drivers_{dep}")
+                # outcomes add score points, factors multiply the vulnerability (the effect's unit says which);
+                # the effect first: in this narrow column it stays in view, the driver's name is cut at worst
+                st.dataframe(pd.DataFrame({
+                    "Effect": [f"{v:+.1f} points" if k == "outcome" else f"×{v:.2f}"
+                               for k, v in zip(dr["kind"], dr["value"], strict=True)],
+                    "Driver": dr["label"]}), hide_index=True, width="stretch", key=f"drivers_{dep}",
+                    column_config={"Driver": st.column_config.TextColumn(
+                        help="Outcomes add score points; control factors multiply the vulnerability")})
 
         def _save(dep: str, qid: str, key: str) -> None:
             # The browser keeps the widgets of a deployment shown earlier and sends their old values back with
@@ -365,8 +373,7 @@ with tabs[3]:
         view["Score"] = [f"{b:.1f} – {w:.1f}" for b, w in zip(view["score_best"], view["score_worst"], strict=True)]
         st.dataframe(view[["deployment_id", "name", "question", "Score", "Rating", "loss_range_usd"]].rename(columns={
             "deployment_id": "Deployment", "name": "Name", "question": "Question"}), hide_index=True, width="stretch",
-            key="voi_table", column_config={"loss_range_usd": st.column_config.NumberColumn(
-                "Expected loss could move by", format="dollar")})
+            key="voi_table", column_config={"loss_range_usd": money("Expected loss could move by")})
         st.caption(f"{len(voi):,} unanswered question(s) could move a score.")
     st.subheader("Completion")
     cols = st.columns(3)
@@ -377,7 +384,8 @@ with tabs[3]:
             comp["group"] = comp["group"].map(lambda v: vendor_names.get(v, v))
         col.dataframe(comp[["group", "deployments", "completion_pct"]].rename(columns={"group": title}),
                       hide_index=True, width="stretch", key=f"completion_{by}", column_config={
-                          "completion_pct": st.column_config.ProgressColumn("answered", format="%.0f%%",
+                          "deployments": st.column_config.NumberColumn("Deployments"),
+                          "completion_pct": st.column_config.ProgressColumn("Answered", format="%.0f%%",
                                                                             min_value=0, max_value=100)})
 
 # --- XLSX send-out and read-back ---------------------------------------------------------------------
@@ -402,7 +410,7 @@ with tabs[4]:
         seal = signing_key()
     except StorageError as exc:
         seal = None
-        st.error(f"Workbooks cannot be sent or read back: {md_escape(exc)}")
+        st.error(f"Workbooks cannot be sent or read back: {md_escape(state.problem_text(exc))}")
     x[1].download_button("Download the workbooks (ZIP)", lambda: _zip(by, state.assessment_key(), seal),
                          state.download_name("zip", f"questionnaire-{by}"), "application/zip", key="xlsx_download",
                          disabled=seal is None)
@@ -478,6 +486,10 @@ with tabs[6]:
         st.error(session[ANSWERS_UPLOAD_ERROR])
     if session.get(ANSWERS_UPLOAD_REJECTED):
         st.warning("Some answers in the uploaded file were not used:")
-        st.dataframe(pd.DataFrame(session[ANSWERS_UPLOAD_REJECTED]), hide_index=True, width="stretch")
+        refused = pd.DataFrame(session[ANSWERS_UPLOAD_REJECTED])
+        refused["column"] = refused["column"].map(lambda k: questions[k].text if k in questions else k)
+        st.dataframe(refused.drop(columns=["line"], errors="ignore").rename(columns={
+            "deployment_id": "Deployment", "column": "Question", "value": "Value", "message": "Problem"}),
+            hide_index=True, width="stretch")
     if session.get(ANSWERS_PENDING):
         _changes_to_confirm("answers", ANSWERS_PENDING, "Apply the uploaded answers", "Discard the upload")

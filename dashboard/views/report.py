@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from dashboard.components.columns import money
 from dashboard.state.session import WHATIF_PLAN
 from risk_models.config.labels import label_maps
 from risk_models.config.palette import run_cost_usd
@@ -67,9 +68,9 @@ if decisions:
         "Loss avoided per $1 spent once": [r["loss_avoided_per_usd"] for _, r in decisions],
         "Run cost change / yr": [run_cost_usd(r["run_cost_delta_usd"]) for _, r in decisions]}),
         hide_index=True, width="stretch", key="committee_decisions", column_config={
-            "Loss avoided / yr": st.column_config.NumberColumn(format="dollar"),
-            "One-off cost": st.column_config.NumberColumn(format="dollar"),
-            "Loss avoided per $1 spent once": st.column_config.NumberColumn(format="$%.2f")})
+            "Loss avoided / yr": money(),
+            "One-off cost": money(),
+            "Loss avoided per $1 spent once": st.column_config.NumberColumn(format="%.2f")})
     st.caption("The exits (another channel, model or vendor) that avoid the most expected loss a year per dollar "
                "spent once (one-off cost and effort), as in the PDF. The run-cost change, from list prices per model "
                "and channel, is its own column and never added in; “unknown” where no price is listed.")
@@ -84,4 +85,4 @@ preview = pd.DataFrame({"Deployment": frame["deployment_id"], "Name": frame["nam
                         "Impact": table["impact"], "Expected loss / yr": a.simulation.expected_by_deployment})
 st.dataframe(preview, hide_index=True, width="stretch", column_config={
     "Score": st.column_config.NumberColumn(format="%.1f"),
-    "Expected loss / yr": st.column_config.NumberColumn(format="dollar")})
+    "Expected loss / yr": money()})

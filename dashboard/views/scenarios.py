@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import charts, pack_panel, tornado
+from dashboard.components.columns import money_delta
 from dashboard.state.session import PACK_NOTE, SCENARIO_PACK, SCENARIO_REFUSED, SCENARIO_VERSION
 from risk_models.engine.score import stressed_probabilities
 from risk_models.io.escape import md_escape, md_source_link, safe_url
@@ -37,20 +38,29 @@ for e in sc.events:
                      "rationale": o.rationale})
 table = pd.DataFrame(rows)
 ver = session.setdefault(SCENARIO_VERSION, 0)
+# why the last edit was put back: above the table, where the edit was made (below it, the message sat under
+# a 1,000-px table and went unseen)
+for message in session.pop(SCENARIO_REFUSED, []):
+    st.error(message, icon=":material/undo:")
 edited = st.data_editor(
     table, key=f"scenario_editor_{ver}", hide_index=True, width="stretch", height=36 * (len(table) + 1) + 3,
     disabled=[c for c in table.columns if c != "probability"],
     column_order=["outcome", "probability", "default", "confidence", "effect", "source", "source date", "event",
                   "rationale"],
     column_config={
-        "probability": st.column_config.NumberColumn(min_value=0.0, max_value=1.0, step=0.01, format="%.2f"),
-        "default": st.column_config.NumberColumn(format="%.2f"),
+        "outcome": st.column_config.TextColumn("Outcome"),
+        "probability": st.column_config.NumberColumn("Probability (0–1)", min_value=0.0, max_value=1.0, step=0.01,
+                                                     format="%.2f", help="Over the pack's horizon; edit to your view"),
+        "default": st.column_config.NumberColumn("Pack default", format="%.2f"),
+        "confidence": st.column_config.TextColumn("Confidence"),
+        "effect": st.column_config.TextColumn("Effect"),
         # only a plain http(s) address is a link (safe_url); its text is the domain it opens
-        "source": st.column_config.LinkColumn(display_text=r"https?://([^/?#]+)"),
+        "source": st.column_config.LinkColumn("Source", display_text=r"https?://([^/?#]+)"),
+        "source date": st.column_config.DateColumn("Source date", format="D MMM YYYY"),
+        "event": st.column_config.TextColumn("Event"),
+        "rationale": st.column_config.TextColumn("Rationale"),
         "outcome_id": None,
     })
-for message in session.pop(SCENARIO_REFUSED, []):  # why the last edit was put back, next to the table
-    st.error(message, icon=":material/undo:")
 delta = session.edits(f"scenario_editor_{ver}")
 if delta.get("edited_rows"):
     sums = edited.groupby("event", sort=False)["probability"].sum()
@@ -94,8 +104,8 @@ stressed = state.assessment({**probs, **stressed_probabilities(sc, [pick])})
 bs, ss = base.simulation.summary(base.frame), stressed.simulation.summary(stressed.frame)
 c = st.columns(3)
 c[0].metric("Expected annual loss", f"${ss['expected_annual_loss_usd']:,.0f}",
-            f"{ss['expected_annual_loss_usd'] - bs['expected_annual_loss_usd']:+,.0f}", delta_color="inverse")
-c[1].metric("VaR 95", f"${ss['var95_usd']:,.0f}", f"{ss['var95_usd'] - bs['var95_usd']:+,.0f}", delta_color="inverse")
+            money_delta(ss['expected_annual_loss_usd'] - bs['expected_annual_loss_usd']), delta_color="inverse")
+c[1].metric("VaR 95", f"${ss['var95_usd']:,.0f}", money_delta(ss['var95_usd'] - bs['var95_usd']), delta_color="inverse")
 hc_b = int(base.residual.table["rating"].isin(["high", "critical"]).sum())
 hc_s = int(stressed.residual.table["rating"].isin(["high", "critical"]).sum())
 c[2].metric("High or critical", hc_s, hc_s - hc_b, delta_color="inverse")

@@ -107,4 +107,4 @@ if right.button("Back to the configured defaults", disabled=not changed):
     state.set_assumptions(None)
     st.rerun()
 if changed:
-    st.info("These assumptions differ from the configured defaults (config/assumptions.yaml).")
+    st.info("These assumptions differ from the configured defaults.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from risk_models.config.loader import Library
+from risk_models.config.profile import IMPACT_LEVELS
 
 CLOUD_LABELS = {"microsoft": "Microsoft", "aws": "AWS", "google": "Google Cloud", "openai": "OpenAI",
                 "anthropic": "Anthropic", "self": "Self-hosted", "other": "Other"}
@@ -14,6 +15,17 @@ FEATURE_LABELS = {"fine_tuning": "fine-tuning", "assistants": "Assistants API", 
                   "batch": "batch API", "vector_store": "vector store", "agents": "agents",
                   "provisioned_throughput": "provisioned throughput"}
 AXIS_LABELS = {"channel": "Channel", "cloud": "Hosting cloud", "model_vendor": "Model vendor"}
+# What the 1-5 levels of the heatmap axes mean, beside the numbers wherever the matrix is drawn. Impact
+# 2-5 are the risk appetite's money bands (profile.IMPACT_LEVELS); likelihood the usual five-level scale
+# over the bands of scoring.yaml's likelihood_bounds.
+LIKELIHOOD_WORDS = ("rare", "unlikely", "possible", "likely", "almost certain")
+IMPACT_WORDS = ("negligible", *IMPACT_LEVELS)
+
+
+def level_text(axis: str, level: int) -> str:
+    """"4 · likely", "3 · moderate": a heatmap level with its meaning (axis: likelihood or impact)."""
+    words = LIKELIHOOD_WORDS if axis == "likelihood" else IMPACT_WORDS
+    return f"{level} · {words[int(level) - 1]}"
 
 
 def label_maps(lib: Library) -> dict[str, dict[str, str]]:

@@ -4,6 +4,7 @@ simulation, heatmap; and its JSON report (documented in docs/report-schema.md)."
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,6 +22,9 @@ from risk_models.questionnaire.answers import AnswerMap, rows_by_answers, with_i
 from risk_models.questionnaire.report_answers import answer_text
 
 DRIVER_LIMIT = 8  # outcome drivers kept per deployment (the rest add up into "other outcomes")
+
+
+_INTERVALS_LOCK = threading.Lock()
 
 
 @dataclass
@@ -46,8 +50,10 @@ class Assessment:
         """90 % intervals of the expected annual loss and VaR from the parameters' uncertainty
         (engine.uncertainty), worked out on first use; None when the assumptions carry no spreads."""
         if self._intervals is None:
-            found = parameter_intervals(self.frame, self.residual, self.lib, self.simulation)
-            self._intervals = found.as_dict() if found else {}
+            with _INTERVALS_LOCK:  # an assessment shared by threads (the app's cache) works them out once
+                if self._intervals is None:
+                    found = parameter_intervals(self.frame, self.residual, self.lib, self.simulation)
+                    self._intervals = found.as_dict() if found else {}
         return self._intervals or None
 
     def simulation_summary(self) -> dict:

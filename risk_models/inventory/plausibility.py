@@ -29,11 +29,11 @@ def availability_message(lib: Library, channel: str, vendor: str, model: str, ju
     if not matching:
         if channel == "self_hosted":
             return f"{model} is not an open-weight model: it cannot be self-hosted (check the channel or the model)"
-        return f"{model} is not offered on {label} per the availability table (config/availability.yaml)"
+        return f"{model} is not offered on {label} per the availability table"
     where = {j for r in matching for j in r.jurisdictions}
     if all(r.jurisdictions for r in matching) and jur not in where and jur != "on_prem":
         regions = ", ".join(sorted(j.upper() for j in where))
-        return f"{model} on {label} is offered in {regions} regions only (config/availability.yaml)"
+        return f"{model} on {label} is offered in {regions} regions only"
     return None
 
 

@@ -371,14 +371,16 @@ def _channel(df: pd.DataFrame, lib: Library, errs: _Errors) -> pd.Series:
     cid = per_unique(raw, lambda v: lib.channel_aliases.get(norm_key(v)))
     bad = cid.isna()
     if bad.any():
-        known = f"known: {', '.join(lib.channels.channels)}"
+        # people's names of the channels (the id, the name and every alias are accepted as input)
+        names = ", ".join(lib.channel_label(c) for c in lib.channels.channels)
+        known = f"known: {names}"
 
         def suggest(v: str) -> str:
             if not v.strip():
-                return f"required: one of {', '.join(lib.channels.channels)}"
+                return f"required: one of {names}"
             best = process.extractOne(norm_key(v), list(lib.channel_aliases))
             if best and best[1] >= 60:
-                return f"unknown channel; did you mean {lib.channel_aliases[best[0]]!r}? {known}"
+                return f"unknown channel; did you mean {lib.channel_label(lib.channel_aliases[best[0]])!r}? {known}"
             return f"unknown channel; {known}"
         msgs = {v: suggest(v) for v in raw[bad].unique()}
         errs.add(bad, "channel", raw, raw.map(msgs))

@@ -16,6 +16,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from risk_models.config.domain import INVENTORY_COLUMNS
+from risk_models.config.palette import usd
 from risk_models.questionnaire.answers import AnswerMap
 
 COMPARED = [c for c in INVENTORY_COLUMNS if c != "deployment_id"]
@@ -49,8 +50,7 @@ class RegisterDiff(BaseModel):
         """Changed fields with human field names and channel display names (never raw ids)."""
         names = channel_names or {}
         return [{"Deployment": c.deployment_id, "Field": FIELD_LABELS.get(c.column, c.column),
-                 "Before": names.get(c.before, c.before) if c.column == "channel" else c.before,
-                 "After": names.get(c.after, c.after) if c.column == "channel" else c.after} for c in self.changed]
+                 **dict(zip(("Before", "After"), _shown(c, names), strict=True))} for c in self.changed]
 
     def summary(self) -> str:
         return (f"{len(self.added)} added, {len(self.removed)} removed, "
@@ -58,12 +58,27 @@ class RegisterDiff(BaseModel):
                 f"{self.unchanged} unchanged")
 
 
+MONEY = ("annual_spend_usd", "committed_spend_usd")
+
+
+def _shown(c: FieldChange, channel_names: dict[str, str]) -> tuple[str, str]:
+    """Before and after as people read them: channel names; money in whole dollars (with its cents only when
+    the change is smaller than a dollar, so that before and after never read the same)."""
+    if c.column == "channel":
+        return channel_names.get(c.before, c.before), channel_names.get(c.after, c.after)
+    if c.column in MONEY and c.before and c.after:
+        a, b = (float(x.replace("$", "").replace(",", "")) for x in (c.before, c.after))
+        if round(a) != round(b):
+            return usd(a), usd(b)
+    return c.before, c.after
+
+
 def _text(frame: pd.DataFrame) -> pd.DataFrame:
     """Comparable text of each inventory column (dates as ISO, money without float noise)."""
     out = pd.DataFrame(index=frame.index)
     for c in COMPARED:
         col = frame[c] if c in frame.columns else pd.Series("", index=frame.index)
-        if c in ("annual_spend_usd", "committed_spend_usd"):
+        if c in MONEY:
             num = pd.to_numeric(col, errors="coerce")
             out[c] = num.map(lambda x: "" if pd.isna(x) else f"${x:,.2f}")
         elif c == "contract_end":
