@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import gc
 import json
 import math
@@ -154,19 +155,20 @@ def _report_assessment(args: argparse.Namespace, lib: Library, result: ImportRes
         extra["sensitivity"] = sensitivity_record(base)
     if answer_errors:
         extra["answers_rejected"] = [e.model_dump() for e in answer_errors]
-    header = document_header(base, org, extra)
+    header_of = functools.cache(lambda: document_header(base, org, extra))  # built while the records are
     if bool(getattr(args, "providers", None)) != bool(getattr(args, "contracts", None)):
         raise UserError("--providers and --contracts go together (the CTPP section needs both files)")
     failed: list[str] = []
     if any(getattr(args, k) for k in ("pdf", "xlsx", "csv", "md", "parquet")):
         from risk_models.cli.dora import ctpp_for_report, reviews_for_report
         from risk_models.report.cases import cases_block
-        rep = report(base, header=header) | {"reviews": reviews_for_report(base), "cases": cases_block(base),
+        rep = report(base, header=header_of()) | {"reviews": reviews_for_report(base), "cases": cases_block(base),
                                              "ctpp": ctpp_for_report(base, args)}
         comparison = cli_report.enrich(rep, base, args, org)  # labels, --apply-top plan, --compare
         failed = _write_exports(rep, args, comparison) + _write_parquet(rep, args.parquet)
     if args.json:
-        _stream_json(base, org, header, args.json)
+        _stream_json(base, org, header_of, args.json)
+    header = header_of()
     _print_summary(base, header, sys.stderr if args.json == "-" else sys.stdout)
     if args.sensitivity:
         from risk_models.cli.sensitivity import print_sensitivity
@@ -176,7 +178,7 @@ def _report_assessment(args: argparse.Namespace, lib: Library, result: ImportRes
     return 2 if failed else 0
 
 
-def _stream_json(a, org: str, header: dict, out: str) -> None:
+def _stream_json(a, org: str, header, out: str) -> None:
     """The JSON report, written as it is generated (flat memory for large inventories)."""
     if out == "-":
         sys.stdout.flush()
@@ -184,7 +186,8 @@ def _stream_json(a, org: str, header: dict, out: str) -> None:
         sys.stdout.buffer.flush()
         return
     try:
-        with atomic_file(out) as fh:  # kill -9 mid-stream keeps the previous report, not half of a new one
+        # kill -9 mid-stream keeps the previous report, not half of a new one; on disk as it is written
+        with atomic_file(out, sync_every=32 << 20) as fh:
             write_report(a, fh, org, header=header)
     except OSError as exc:
         raise UserError(f"{out}: cannot write ({exc.strerror or exc})") from None

@@ -113,7 +113,7 @@ class RecordColumns:
             out[rows] = orjson.dumps(deployment_answers(questions, per)).decode()
         return out
 
-    def chunk(self, start: int, stop: int) -> list[bytes]:
+    def chunk(self, start: int, stop: int) -> pa.Array:
         """Rows [start, stop): each record's JSON without its closing brace (the exit plan may follow)."""
         s = slice(start, stop)
         parts: list = []
@@ -147,7 +147,7 @@ class RecordColumns:
         add("score_by_lens", _object({k: v[s] for k, v in self.lens_score.items()}))
         add("recommended_exit", _encoded(self.exit[s]))
         add("fallbacks", option_lists(self.rec, start, stop, self.named))
-        return pc.cast(pc.binary_join_element_wise(*parts, ""), pa.binary()).to_pylist()
+        return pc.binary_join_element_wise(*parts, "")
 
 
 def _object(fields: dict[str, np.ndarray]) -> pa.Array:
@@ -189,14 +189,18 @@ def _column(ra: RankedArrays, name: str) -> pa.Array:
 
 
 def _numbers(values: np.ndarray) -> pa.Array:
-    """JSON numbers written as orjson writes floats: whole numbers with ".0" (Arrow writes "25000"),
-    NaN and infinities as null."""
+    """JSON numbers written as orjson writes floats: whole numbers with ".0" (Arrow writes "25000"), NaN and
+    infinities as null. Arrow switches to an exponent ("1e+10") from 1e10 on: only there is the text looked at."""
     finite = np.isfinite(values)
-    clean = np.where(finite, values, 0.0)
+    clean = values if finite.all() else np.where(finite, values, 0.0)
     text = pc.cast(pa.array(clean), pa.string())
-    whole = pc.and_(pa.array(finite & (clean == np.round(clean))), pc.invert(pc.match_substring(text, "e")))
+    whole = clean == np.round(clean)
+    big = np.abs(clean) >= 1e9
+    if big.any():  # "1e+10" is whole too, and must stay as it is
+        whole = pa.array(whole & ~big) if not (whole & big).any() else pc.or_(
+            pa.array(whole & ~big), pc.and_(pa.array(whole & big), pc.invert(pc.match_substring(text, "e"))))
     text = pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
-    return pc.if_else(pa.array(finite), text, "null")
+    return text if finite.all() else pc.if_else(pa.array(finite), text, "null")
 
 
 def _pairs(values: np.ndarray) -> pa.Array:
@@ -229,3 +233,11 @@ def _retraining(ra: RankedArrays) -> pa.Array:
         pairs = _pairs(ra.retraining[ra.retrained]).to_pylist()
         out[ra.retrained] = [',"retraining_weeks":' + x for x in pairs]
     return pa.array(out, pa.string())
+
+
+def joined_records(prefixes: pa.Array, endings: list[str], separator: str) -> pa.Buffer:
+    """The records of a chunk as one text: each prefix (`RecordColumns.chunk`) with its ending (the exit
+    plan, or nothing) and its closing brace, joined by `separator` — built by Arrow, written as it is."""
+    whole = pc.binary_join_element_wise(prefixes, pa.array(endings, pa.string()), "}", "")
+    one = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(whole)], pa.int32()), whole), separator)
+    return one[0].as_buffer()

@@ -9,7 +9,7 @@ import hashlib
 import io
 import json
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO
 
@@ -32,7 +32,7 @@ from risk_models.fallbacks.recommend import Recommendations, recommendations_of
 from risk_models.inventory.export import inventory_text_frame
 from risk_models.inventory.plausibility import plausibility_warnings
 from risk_models.questionnaire.answers import answers_to_jsonable
-from risk_models.report.json_columns import RecordColumns
+from risk_models.report.json_columns import RecordColumns, joined_records
 from risk_models.scenarios.pack import pack_record
 
 SCHEMA_VERSION = 4
@@ -115,14 +115,18 @@ class RecordStream:
                                                   for i in range(0, self.n, CHUNK_ROWS)])
         self._plans = _exit_plans(a, ctx, rec, texts)  # while the workers build the first chunks
 
-    def __iter__(self) -> Iterator[bytes]:
-        for i in range(self.n):
-            if i % CHUNK_ROWS == 0:
-                records = next(self._chunks)
-            yield records[i % CHUNK_ROWS] + self._plans.get(i, b"") + b"}"
+    def __iter__(self) -> Iterator[memoryview]:
+        """The records chunk by chunk, each chunk one text of records joined by a comma and a new line."""
+        for start in range(0, self.n, CHUNK_ROWS):
+            stop = min(start + CHUNK_ROWS, self.n)
+            endings = [self._plans.get(i, "") for i in range(start, stop)]
+            yield memoryview(joined_records(next(self._chunks), endings, RECORD_SEPARATOR))
 
 
-def _exit_plans(a: Assessment, ctx: DriverContext, rec: Recommendations, texts: Texts) -> dict[int, bytes]:
+RECORD_SEPARATOR = ",\n    "
+
+
+def _exit_plans(a: Assessment, ctx: DriverContext, rec: Recommendations, texts: Texts) -> dict[int, str]:
     """The exit plan of each high or critical deployment, as the JSON that ends its record."""
     named_lists: dict[int, list[str]] = {}  # the steps of one set-up are one list object (ctx.plan_parts)
 
@@ -137,7 +141,7 @@ def _exit_plans(a: Assessment, ctx: DriverContext, rec: Recommendations, texts: 
         if rating in EXIT_PLAN_RATINGS:
             plan = plan_facts(a, rec, i, ctx, i)
             plan = plan | {"steps": named(plan["steps"]), "dependencies": named(plan["dependencies"])}
-            plans[i] = b',"exit_plan":' + orjson.dumps(plan, default=str)
+            plans[i] = ',"exit_plan":' + orjson.dumps(plan, default=str).decode()
     return plans
 
 
@@ -245,22 +249,32 @@ def _with_texts(header: dict, texts: Texts) -> dict:
 
 
 def write_report(a: Assessment, out: BinaryIO, organisation: str = "", generated_at: dt.datetime | None = None,
-                 extra: dict | None = None, header: dict | None = None) -> None:
+                 extra: dict | None = None, header: dict | Callable[[], dict] | None = None) -> None:
     """The same report as `report`, written (UTF-8) to a binary stream: one line per top-level key and per
-    deployment, the records streamed (memory stays flat however large the inventory)."""
-    header = header if header is not None else report_header(a, organisation, generated_at)
+    deployment, the records streamed (memory stays flat however large the inventory). `header` may be a
+    function: it is then called once the records are being built (the two overlap)."""
     texts = Texts()
     records = RecordStream(a, texts)
+    if callable(header):
+        header = header()
+    header = header if header is not None else report_header(a, organisation, generated_at)
     items = {**_with_texts(header, texts), **(extra or {})}
     out.write(b"{\n")
     for key, value in items.items():
         out.write(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n".encode())
     out.write(b'  "deployments": [')
     sep = b"\n    "
-    for record in records:
-        out.write(sep)
-        out.write(record)
-        sep = b",\n    "
+    # a writer thread copies each chunk out (the kernel works without the GIL) while the next is joined;
+    # one write in flight at a time: memory stays bounded and a write error surfaces at once
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        pending = None
+        for chunk in records:
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(out.writelines, (sep, chunk))
+            sep = RECORD_SEPARATOR.encode()
+        if pending is not None:
+            pending.result()
     out.write(b"\n  ]\n}\n")
 
 
