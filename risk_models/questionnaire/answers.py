@@ -34,7 +34,8 @@ def with_inventory_facts(deployment_ids: Iterable[str], fallback_status: Iterabl
     # rows that answered nothing share one answers dict per implied value: the engine groups rows by
     # their answers dict, so 20,000 unanswered tested rows stay one group
     shared = {v: {EXIT_PLAN_QUESTION: v} for v in set(EXIT_PLAN_OF_FALLBACK.values())}
-    implied = pd.Series(list(fallback_status), dtype=object).map(EXIT_PLAN_OF_FALLBACK).to_numpy(dtype=object)
+    codes, statuses = pd.factorize(np.asarray(list(fallback_status), dtype=object))
+    implied = np.array([EXIT_PLAN_OF_FALLBACK.get(v) for v in statuses] + [None], dtype=object)[codes]
     rows = np.flatnonzero(pd.notna(implied))  # whole arrays: called once per option on 20,000 rows
     if not len(rows):
         return answers
@@ -42,10 +43,14 @@ def with_inventory_facts(deployment_ids: Iterable[str], fallback_status: Iterabl
     answered = pd.Index(list(answers)).get_indexer(deps) >= 0 if answers else np.zeros(len(rows), dtype=bool)
     out = dict(answers)
     out.update(zip(deps[~answered].tolist(), [shared[v] for v in implied[~answered].tolist()], strict=True))
+    filled: dict[tuple[int, str], dict] = {}  # rows sharing one answers dict share the filled one too
     for dep, value in zip(deps[answered].tolist(), implied[answered].tolist(), strict=True):
         given = answers[dep]
         if EXIT_PLAN_QUESTION not in given:
-            out[dep] = {**given, EXIT_PLAN_QUESTION: value} if given else shared[value]
+            key = (id(given), value)
+            if key not in filled:
+                filled[key] = {**given, EXIT_PLAN_QUESTION: value} if given else shared[value]
+            out[dep] = filled[key]
     return out
 
 def validate_answers(
