@@ -97,7 +97,7 @@ def test_new_version_shows_the_diff_and_keeps_answers_archives_removed_ones(tmp_
     assert "0 added, 1 removed, 1 changed (1 fields)" in text and "Removed: A2" in text
     assert any("archived" in w.value and "A2" in w.value for w in at.warning)
     changes = next(d.value for d in at.dataframe if list(d.value.columns) == ["Deployment", "Field", "Before", "After"])
-    assert list(changes.iloc[0]) == ["B1", "Annual spend (USD)", "$500.00", "$900.00"]
+    assert list(changes.iloc[0]) == ["B1", "Annual spend (USD)", "$500", "$900"]  # whole dollars (#29)
     at.button(key="register_confirm").click().run()
     assert not at.exception
     ss = at.session_state

@@ -23,8 +23,7 @@ import pytest
 
 from risk_models.io.xlsx import XlsxError, XlsxLimits, _canonical_extent, _parsed_sheet, cell_text, read_xlsx_sheets
 from risk_models.questionnaire.workbook import _sheet_cells
-from tests.conftest import ROOT
-from tests.test_hardening_resources import _rewrite
+from tests.conftest import ROOT, rewrite_zip_member
 
 SHEET_XML = "xl/worksheets/sheet1.xml"
 
@@ -45,7 +44,7 @@ def _with_rows(rows_xml: str, dimension: str | None = None) -> bytes:
         x = re.sub(rb"<sheetData\s*/>|<sheetData>.*</sheetData>", b"<sheetData>" + rows_xml.encode() + b"</sheetData>",
                    x, flags=re.S)
         return re.sub(rb"<dimension [^>]*/>", f'<dimension ref="{dimension}"/>'.encode() if dimension else b"", x)
-    return _rewrite(_book(), SHEET_XML, swap)
+    return rewrite_zip_member(_book(), SHEET_XML, swap)
 
 
 def _text(data: bytes, sheet: str | None = None) -> list[list[str]]:
@@ -93,7 +92,7 @@ def test_shared_strings_with_phonetic_guides_and_escapes():
     def fill(wb):
         wb.active["A1"] = "漢字"
         wb.active["A2"] = "x_x005F_x000D_y"
-    data = _rewrite(_book(fill), "xl/sharedStrings.xml",
+    data = rewrite_zip_member(_book(fill), "xl/sharedStrings.xml",
                     lambda x: x.replace("<t>漢字</t>".encode(), '<t>漢字</t><rPh sb="0" eb="2"><t>カンジ</t></rPh>'.encode()))
     assert _text(data) == [["漢字"], ["x_x000D_y"]]  # the reading aid is not text; _x005F_ is a literal '_'
 
@@ -157,7 +156,7 @@ def _far_cell(ref: str) -> bytes:
 
 def _shared_strings(count: str) -> bytes:
     """A1 from a shared strings table declaring `count` strings (openpyxl writes strings inline)."""
-    data = _rewrite(_with_rows('<row r="1"><c r="A1" t="s"><v>0</v></c></row>'), "xl/_rels/workbook.xml.rels",
+    data = rewrite_zip_member(_with_rows('<row r="1"><c r="A1" t="s"><v>0</v></c></row>'), "xl/_rels/workbook.xml.rels",
                     lambda x: x.replace(b"</Relationships>", b'<Relationship Id="rIdS" Target="sharedStrings.xml" Type='
                                         b'"http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
                                         b'sharedStrings"/></Relationships>'))
@@ -196,7 +195,7 @@ HOSTILE = {
     "a declared dimension beyond the limits": (lambda: _with_rows("", dimension="A1:XFD1048576"), "1,048,576 rows"),
     "a forged shared strings count": (lambda: _shared_strings("4000000000"), "declares more strings than it holds"),
     "the same part twice": (_duplicate_part, "is in it twice"),
-    "a UTF-16 sheet": (lambda: _rewrite(_book(), SHEET_XML, lambda x: x.decode().encode("utf-16")), "not UTF-8 XML"),
+    "a UTF-16 sheet": (lambda: rewrite_zip_member(_book(), SHEET_XML, lambda x: x.decode().encode("utf-16")), "not UTF-8 XML"),
     "not a zip": (lambda: b"PK\x03\x04garbage", "not a valid XLSX file"),
 }
 

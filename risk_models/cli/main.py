@@ -125,6 +125,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_assess(args: argparse.Namespace) -> int:
+    with _batch_gc():
+        return _assess_command(args)
+
+
+def _assess_command(args: argparse.Namespace) -> int:
     lib, result, answers, answer_errors = load_inputs(args)
     if args.scenarios:
         lib = with_scenarios(lib, Path(args.scenarios))
@@ -561,15 +566,14 @@ def _ext(kind: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    with _batch_gc():
-        return _run(args)
+    return _run(args)
 
 
 @contextlib.contextmanager
 def _batch_gc() -> Iterator[None]:
-    """A command is a short batch that allocates hundreds of thousands of objects, few of them in cycles:
-    the cyclic collector runs a hundred times less often (and skips what was loaded before), about 0.4 s
-    of a 20,000-row `assess`. The previous settings come back afterwards (tests call main in-process)."""
+    """`assess` is a batch that allocates hundreds of thousands of objects, few of them in cycles: the
+    cyclic collector runs a hundred times less often (and skips what was loaded before), about 0.4 s of a
+    20,000-row report. The previous settings come back afterwards (tests call main in-process)."""
     thresholds = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
