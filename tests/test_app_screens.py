@@ -235,3 +235,16 @@ def test_register_changes_show_money_in_whole_dollars_unless_less_than_a_dollar_
     rows = diff.rows_for_people({"openai_api": "OpenAI API", "azure_openai": "Azure OpenAI"})
     assert [(r["Before"], r["After"]) for r in rows] == [("$11,782", "$12,000"), ("$100.20", "$100.40"),
                                                          ("OpenAI API", "Azure OpenAI")]
+
+
+def test_money_tables_round_to_whole_dollars_rather_than_cutting_the_cents():
+    """Streamlit cuts the decimals a column's step does not show: $69,742.60 would read $69,742 in the table
+    beside a sentence saying $69,743. Money tables are rounded first; other columns are left alone."""
+    import pandas as pd
+
+    from dashboard.components.columns import money, whole_dollars
+    frame = pd.DataFrame({"loss": [69742.6, 10.4, None], "score": [48.76, 1.25, 3.5]})
+    shown = whole_dollars(frame, {"loss": money("Loss"), "score": {"type_config": {"format": "%.1f"}}})
+    assert shown["loss"].tolist()[:2] == [69743.0, 10.0] and pd.isna(shown["loss"].iloc[2])
+    assert shown["score"].tolist() == [48.76, 1.25, 3.5]
+    assert frame["loss"].iloc[0] == 69742.6  # the caller's frame is not changed

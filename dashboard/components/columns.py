@@ -6,12 +6,30 @@ decimal ("34.1%") wherever they stand side by side."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 
 def money(label: str | None = None, **kw) -> object:
     """Whole dollars with thousands separators (`step=1` drops the cents; editing keeps whole dollars)."""
     return st.column_config.NumberColumn(label, format="dollar", step=1, **kw)
+
+
+def money_table(data: pd.DataFrame, column_config: dict, **kw) -> object:
+    """st.dataframe with its money columns rounded to whole dollars first: Streamlit cuts the decimals the
+    step does not show ($69,742.60 would read $69,742 beside a sentence saying $69,743)."""
+    return st.dataframe(whole_dollars(data, column_config), column_config=column_config, **kw)
+
+
+def whole_dollars(data: pd.DataFrame, column_config: dict) -> pd.DataFrame:
+    """`data` with every column configured as money (`money`) rounded to whole dollars."""
+    cols = [c for c, cfg in column_config.items() if c in data.columns and isinstance(cfg, dict)
+            and (cfg.get("type_config") or {}).get("format") == "dollar"]
+    if not cols:
+        return data
+    out = data.copy()
+    out[cols] = out[cols].apply(pd.to_numeric, errors="coerce").round(0)
+    return out
 
 
 def percent(label: str | None = None, **kw) -> object:

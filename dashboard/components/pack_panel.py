@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from dashboard.components.columns import money
+from dashboard.components.columns import money, money_table
 from dashboard.state.session import PACK_REVERT, PACK_UPLOAD_VERSION, SCENARIO_PACK
 from risk_models.config.loader import ConfigError
 from risk_models.config.palette import usd
@@ -139,7 +139,7 @@ def _case_update(updates: list[dict], old: str, new: str) -> None:
     if not updates:
         st.caption("No case changes status, dates or probabilities.")
         return
-    st.dataframe(pd.DataFrame([{"Case": u["label"], "What changed": "; ".join(u["changes"]),
+    money_table(pd.DataFrame([{"Case": u["label"], "What changed": "; ".join(u["changes"]),
                                 "Expected loss now": u["expected_loss_before_usd"],
                                 "With this pack": u["expected_loss_after_usd"], "Change": u["delta_usd"]}
                                for u in updates]), hide_index=True, width="stretch", key="pack_case_update",

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import charts
-from dashboard.components.columns import money, money_delta, percent
+from dashboard.components.columns import money, money_delta, money_table, percent
 from dashboard.state import cases as case_state
 from dashboard.state.session import CASE_OPEN, CASE_STRESSED
 from risk_models.io.escape import md_escape
@@ -38,7 +38,7 @@ overview = pd.DataFrame([{
     "Deployments reached": len(c.reached), "Expected loss / yr": c.expected_loss_usd,
     "Change if adverse / yr": c.loss_if_adverse_usd,
     "Best way out": c.best_option.label if c.best_option else "—"} for c in records])
-st.dataframe(overview, hide_index=True, width="stretch", column_config={
+money_table(overview, hide_index=True, width="stretch", column_config={
     "Expected loss / yr": money_col, "Change if adverse / yr": money_col})
 
 st.subheader("Open a case")
@@ -71,7 +71,7 @@ st.markdown(f"**Reaches {len(case.reached)} deployment(s)** — expected loss ${
             + (f"; best way out: {md_escape(case.best_option.label)} (removes ${case.best_option.loss_removed_usd:,.0f}"
                f" a year over {case.best_option.deployments} deployment(s))" if case.best_option else ""))
 if case.reached:
-    st.dataframe(pd.DataFrame([{"Deployment": r.deployment_id, "Name": r.name, "Path (vendor → channel → cloud)": r.path,
+    money_table(pd.DataFrame([{"Deployment": r.deployment_id, "Name": r.name, "Path (vendor → channel → cloud)": r.path,
                                 "Expected loss / yr": r.expected_loss_usd, "Change if adverse / yr": r.loss_if_adverse_usd}
                                for r in case.reached]), hide_index=True, width="stretch",
                  column_config={"Expected loss / yr": money_col, "Change if adverse / yr": money_col})

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import charts
-from dashboard.components.columns import money, money_delta
+from dashboard.components.columns import money, money_delta, money_table
 from dashboard.state.session import WHATIF_PLAN
 from risk_models.config.labels import label_maps
 from risk_models.config.palette import run_cost_usd
@@ -58,7 +58,7 @@ records["target model"] = records["target_model"].fillna("—")
 records["capability gap"] = [f"{g} (re-train the fine-tuned model: {w[0]:g}–{w[1]:g} person-weeks)" if w[1] else g
                              for g, w in zip(records["capability_gap"], records["retraining_weeks"], strict=True)]
 records["verdict"] = [option_verdict(r) for r in records.to_dict("records")]
-st.dataframe(records[["label", "verdict", "expected_loss_reduction_usd", "loss_avoided_per_usd", "residual_score",
+money_table(records[["label", "verdict", "expected_loss_reduction_usd", "loss_avoided_per_usd", "residual_score",
                       "effort (person-weeks)", "one_off_cost_usd", "run cost", "target model", "capability gap",
                       "why not"]],
              hide_index=True, width="stretch", key=f"fb_table_{dep}", column_config={
@@ -140,7 +140,7 @@ if plan:
         "Score after": changes["score_after"], "Rating before": changes["rating_before"],
         "Rating after": changes["rating_after"], "Expected loss before": changes["expected_loss_before_usd"],
         "Expected loss after": changes["expected_loss_after_usd"]})
-    st.dataframe(shown, hide_index=True, width="stretch", key="wi_changes", column_config={
+    money_table(shown, hide_index=True, width="stretch", key="wi_changes", column_config={
         "Options applied": st.column_config.TextColumn(width="large"),
         "Score before": st.column_config.NumberColumn(format="%.1f"),
         "Score after": st.column_config.NumberColumn(format="%.1f"),

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import charts
-from dashboard.components.columns import DRIVER_ROW_PX, driver_lines, money, share_bar
+from dashboard.components.columns import DRIVER_ROW_PX, driver_lines, money, money_table, share_bar
 from dashboard.state import auth
 from dashboard.state.session import CHARTS_PRELOAD_TICK, CHARTS_PRELOADED, SOURCE
 from risk_models.auth.roles import Permission
@@ -117,7 +117,7 @@ for i in top.index:
                  "Litigation & regulatory / yr": split.loss["litigation_regulatory"][i],
                  "Operational / yr": split.loss["operational"][i]})
 money_col = money()
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", row_height=DRIVER_ROW_PX,
+money_table(pd.DataFrame(rows), hide_index=True, width="stretch", row_height=DRIVER_ROW_PX,
              height=DRIVER_ROW_PX * len(rows) + 38, column_config={  # all ten rows, no scrolling inside
     "Deployment": st.column_config.TextColumn(pinned=True),  # in view when a narrow window scrolls to the drivers
     "Top drivers": st.column_config.TextColumn(width="large"),

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from dashboard.components.columns import money, percent, share_bar
+from dashboard.components.columns import money, money_table, percent, share_bar
 from dashboard.state.reviews import current_review_dates
 from risk_models.dora.chain import supply_chain
 from risk_models.dora.package import human_frame, package_name, write_eba_csv, write_xlsx
@@ -195,7 +195,7 @@ c[2].metric("Deployments under a contract", f"{len(a.frame) - len(unlinked)} of 
 c[3].metric("Contracts to act on", int(status["status"].isin(["ended", "past_notice", "ending_soon"]).sum()))
 
 st.subheader("Providers")
-st.dataframe(summary.drop(columns=["provider_id"]), hide_index=True, width="stretch", column_config={
+money_table(summary.drop(columns=["provider_id"]), hide_index=True, width="stretch", column_config={
     "provider": "Provider", "type": "Type", "designated_critical": st.column_config.CheckboxColumn(
         "Designated critical (providers file)"), "ctpp": "CTPP (ESAs' list)", "country": "Country",
     "contracts": "Contracts", "deployments": "Deployments",

@@ -13,7 +13,7 @@ import streamlit as st
 import yaml
 
 from dashboard import state
-from dashboard.components.columns import money
+from dashboard.components.columns import money, money_table
 from dashboard.state.session import (
     ANSWERS_LOADED,
     ANSWERS_PENDING,
@@ -371,7 +371,7 @@ with tabs[3]:
         view["Rating"] = [f"{b} – {w}" if c else w for b, w, c in
                           zip(view["rating_best"], view["rating_worst"], view["rating_changes"], strict=True)]
         view["Score"] = [f"{b:.1f} – {w:.1f}" for b, w in zip(view["score_best"], view["score_worst"], strict=True)]
-        st.dataframe(view[["deployment_id", "name", "question", "Score", "Rating", "loss_range_usd"]].rename(columns={
+        money_table(view[["deployment_id", "name", "question", "Score", "Rating", "loss_range_usd"]].rename(columns={
             "deployment_id": "Deployment", "name": "Name", "question": "Question"}), hide_index=True, width="stretch",
             key="voi_table", column_config={"loss_range_usd": money("Expected loss could move by")})
         st.caption(f"{len(voi):,} unanswered question(s) could move a score.")

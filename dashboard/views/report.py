@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from dashboard.components.columns import money
+from dashboard.components.columns import money, money_table
 from dashboard.state.session import WHATIF_PLAN
 from risk_models.config.labels import label_maps
 from risk_models.config.palette import run_cost_usd
@@ -59,7 +59,7 @@ st.subheader("Decisions asked of the committee")
 rec = recommendations_of(a)
 decisions = [(i, rec.record(k, i)) for i, k in rec.decisions()]
 if decisions:
-    st.dataframe(pd.DataFrame({
+    money_table(pd.DataFrame({
         "Deployment": [f"{frame['deployment_id'].iat[i]} — {frame['name'].iat[i]}" for i, _ in decisions],
         "Exit to approve": [r["label"] for _, r in decisions],
         "Loss avoided / yr": [r["expected_loss_reduction_usd"] for _, r in decisions],
@@ -83,6 +83,6 @@ preview = pd.DataFrame({"Deployment": frame["deployment_id"], "Name": frame["nam
                         "Channel": frame["channel"].map(labels["channel"]).fillna(frame["channel"]), "Model": frame["model"],
                         "Score": table["score"], "Rating": table["rating"], "Likelihood": table["likelihood"],
                         "Impact": table["impact"], "Expected loss / yr": a.simulation.expected_by_deployment})
-st.dataframe(preview, hide_index=True, width="stretch", column_config={
+money_table(preview, hide_index=True, width="stretch", column_config={
     "Score": st.column_config.NumberColumn(format="%.1f"),
     "Expected loss / yr": money()})
