@@ -44,3 +44,15 @@ def test_the_inventory_fills_only_the_open_exit_plan_question(lib, statuses, giv
             assert out[dep] == {**given, EXIT_PLAN_QUESTION: implied}
     assert {d: v for d, v in out.items() if d not in ids} == {d: v for d, v in answers.items() if d not in ids}
 
+
+
+@given(st.lists(st.integers(0, 5), max_size=50))
+def test_shared_objects_are_numbered_by_first_use(picks):
+    from risk_models.io.identity import identity_codes
+    objects = [[k] for k in range(6)]  # six distinct list objects, shared by many rows
+    rows = [objects[k] for k in picks]
+    first, codes = identity_codes(rows)
+    assert [rows[f] is rows[i] for i, f in zip(range(len(rows)), first[codes].tolist(), strict=True)] == [True] * len(rows)
+    order_of_first_use = list(dict.fromkeys(picks))
+    assert [picks[f] for f in first.tolist()] == order_of_first_use
+    assert codes.tolist() == [order_of_first_use.index(k) for k in picks]

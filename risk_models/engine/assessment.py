@@ -226,7 +226,7 @@ class DriverContext:
     triggers: list[list[tuple[int, float]]]  # exit-plan trigger outcomes: (outcome, points), largest first
     ratings: list[str]
     scores: list[float]
-    reference_date: dt.date | None = None  # the assessment's date (contracts are measured against it)
+    reference_date: dt.date  # the assessment's date (contracts are measured against it)
     plan_parts: dict = field(default_factory=dict)  # per set-up and target, what its exit plan says
 
     @cached_property

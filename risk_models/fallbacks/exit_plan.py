@@ -78,7 +78,7 @@ def plan_facts(a: Assessment, rec: Recommendations, i: int, ctx: DriverContext, 
         "supporting_actions": [rec.options[k].id for k in k_support],
         "steps": steps, "notice_days": notice, "notice_assumed": notice_assumed,
         "rto_hours": rto, "rto_assumed": rto_assumed, "cutover_hours": cutover, "warm_standby_needed": standby,
-        "dates_to_act_on": act_on_dates(row["contract_end"], float(notice), ctx.reference_date or a.lib.reference_date,
+        "dates_to_act_on": act_on_dates(row["contract_end"], float(notice), ctx.reference_date,
                                         a.lib.scenarios.horizon_months),
         "last_tested": tested.isoformat() if tested else None, "dependencies": dependencies,
     }

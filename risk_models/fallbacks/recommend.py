@@ -36,6 +36,7 @@ from risk_models.fallbacks.target_state import apply_option, switch_target
 from risk_models.inventory.plausibility import availability_message
 from risk_models.inventory.regions import CLOUD_LABELS
 from risk_models.inventory.tasks import TASK_LABELS, inputs_of, task_kinds
+from risk_models.io.identity import identity_codes
 from risk_models.questionnaire.answers import AnswerMap
 
 SENSITIVITY_ORDER = [s.value for s in DataSensitivity]
@@ -232,13 +233,9 @@ class Recommendations:
         self._reason_table: list[list[str]] = []
         self._reason_codes = np.zeros((n_opt, n), dtype=np.int64)
         for k, per_dep in enumerate(self.reasons):
-            _, first, inverse = np.unique(np.fromiter(map(id, per_dep), np.int64, count=n), return_index=True,
-                                          return_inverse=True)
-            by_first_use = np.argsort(first)  # np.unique sorts by address: number the lists by first row instead
-            number = np.empty_like(by_first_use)
-            number[by_first_use] = np.arange(len(first))
-            self._reason_codes[k] = len(self._reason_table) + number[inverse.ravel()]
-            self._reason_table += [per_dep[f] for f in first[by_first_use].tolist()]
+            first, codes = identity_codes(per_dep)
+            self._reason_codes[k] = len(self._reason_table) + codes
+            self._reason_table += [per_dep[f] for f in first.tolist()]
         infeasible = np.array([bool(r) for r in self._reason_table] + [False], dtype=bool)
         self._feasible = ~infeasible[self._reason_codes] if n else np.ones((n_opt, 0), dtype=bool)
         self.loss_avoided = np.where(self._feasible, self.current_loss[None, :] - self.residual_loss, 0.0)

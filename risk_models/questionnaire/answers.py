@@ -14,6 +14,7 @@ import pandas as pd
 from risk_models.config.domain import DIMENSIONS, RowError
 from risk_models.config.questions import Answer, AnswerError, answer_factors, normalise_answer
 from risk_models.config.schema import Question
+from risk_models.io.identity import identity_codes
 from risk_models.io.safe_yaml import load_user_json, load_user_yaml
 
 AnswerMap = dict[str, dict[str, Answer]]
@@ -139,14 +140,14 @@ def rows_by_answers(deployment_ids: list[str], answers: AnswerMap) -> AnswerGrou
     # inventory's ids are unique, duplicates are rejected on import; -1 = not in this inventory),
     # grouped by the identity of their answers mapping, in order of first appearance
     rows = pd.Index(deployment_ids).get_indexer(list(answers))
-    pers = list(answers.values())
-    keys = np.fromiter(map(id, pers), dtype=np.int64, count=len(pers))
     where = np.flatnonzero(rows >= 0)
-    _, first, group = np.unique(keys[where], return_index=True, return_inverse=True)
+    pers = list(answers.values())
+    pers = [pers[i] for i in where.tolist()]
+    first, group = identity_codes(pers)
     order = np.argsort(group, kind="stable")
     bounds = np.searchsorted(group[order], np.arange(len(first) + 1))
     grouped = rows[where][order]
-    return [(pers[where[first[g]]], grouped[bounds[g]:bounds[g + 1]].tolist()) for g in np.argsort(first).tolist()]
+    return [(pers[f], grouped[bounds[g]:bounds[g + 1]].tolist()) for g, f in enumerate(first.tolist())]
 
 
 def is_vulnerability_question(q: Question) -> bool:

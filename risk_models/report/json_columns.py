@@ -18,6 +18,7 @@ from risk_models.engine.assessment import OTHER_OUTCOMES, Assessment, DriverCont
 from risk_models.engine.lenses import LensSplit
 from risk_models.engine.simulation import COMPONENTS
 from risk_models.fallbacks.recommend import OPTION_FIELDS, RankedArrays, Recommendations
+from risk_models.io.identity import identity_codes
 from risk_models.questionnaire.answers import rows_by_answers
 from risk_models.questionnaire.report_answers import deployment_answers
 
@@ -31,11 +32,8 @@ def option_lists(rec: Recommendations, start: int, stop: int, refs) -> pa.Array:
     """Per deployment in [start, stop): its `fallbacks` list as JSON. `refs` names reason texts by id
     (the report's text catalogue), called in record order."""
     ra = rec.ranked_arrays(start, stop)
-    parts: list = []
-    for name in OPTION_FIELDS:
-        parts += [f'"{name}":' if name == "option_id" else f',"{name}":', _column(ra, name)]
-    parts += [_reasons(ra, refs), _retraining(ra)]
-    records = pc.binary_join_element_wise("{", *parts, "}", "")
+    parts = _fields([(name, _column(ra, name)) for name in OPTION_FIELDS]) + [_reasons(ra, refs), _retraining(ra)]
+    records = pc.binary_join_element_wise(*parts, "}", "")
     return _lists(records, np.arange(0, len(records) + 1, len(rec.options)))
 
 
@@ -116,10 +114,10 @@ class RecordColumns:
     def chunk(self, start: int, stop: int) -> pa.Array:
         """Rows [start, stop): each record's JSON without its closing brace (the exit plan may follow)."""
         s = slice(start, stop)
-        parts: list = []
+        fields: list[tuple[str, pa.Array]] = []  # in the records' key order
 
-        def add(key: str, value) -> None:
-            parts.extend([("{" if not parts else ",") + orjson.dumps(key).decode() + ":", value])
+        def add(key: str, values: pa.Array) -> None:
+            fields.append((key, values))
 
         for c in RECORD_STRINGS:
             add(c, _encoded(self.strings[c][s]))
@@ -147,15 +145,21 @@ class RecordColumns:
         add("score_by_lens", _object({k: v[s] for k, v in self.lens_score.items()}))
         add("recommended_exit", _encoded(self.exit[s]))
         add("fallbacks", option_lists(self.rec, start, stop, self.named))
-        return pc.binary_join_element_wise(*parts, "")
+        return pc.binary_join_element_wise(*_fields(fields), "")
+
+
+def _fields(fields: list[tuple[str, pa.Array]]) -> list:
+    """The pieces of JSON objects with these keys and per-row values, without the closing brace:
+    '{"k1":', values1, ',"k2":', values2, ..."""
+    parts: list = []
+    for key, values in fields:
+        parts += [("{" if not parts else ",") + orjson.dumps(key).decode() + ":", values]
+    return parts
 
 
 def _object(fields: dict[str, np.ndarray]) -> pa.Array:
     """JSON objects of numbers, one per row, keys in the given order."""
-    parts: list = []
-    for key, values in fields.items():
-        parts.extend([("{" if not parts else ",") + orjson.dumps(key).decode() + ":", _numbers(values)])
-    return pc.binary_join_element_wise(*parts, "}", "") if parts else pa.array(["{}"])
+    return pc.binary_join_element_wise(*_fields([(k, _numbers(v)) for k, v in fields.items()]), "}", "")
 
 
 def _mapped(values: np.ndarray, encode) -> pa.Array:
@@ -166,11 +170,8 @@ def _mapped(values: np.ndarray, encode) -> pa.Array:
 
 def _by_identity(lists: list) -> np.ndarray:
     """Per row, the JSON of its list, written once per list object (rows share them)."""
-    if not lists:
-        return np.array([], dtype=object)
-    _, first, inverse = np.unique(np.fromiter(map(id, lists), np.int64, count=len(lists)), return_index=True,
-                                  return_inverse=True)
-    return np.array([orjson.dumps(lists[f]).decode() for f in first.tolist()], dtype=object)[inverse.ravel()]
+    first, codes = identity_codes(lists)
+    return np.array([orjson.dumps(lists[f]).decode() for f in first.tolist()], dtype=object)[codes]
 
 
 def _column(ra: RankedArrays, name: str) -> pa.Array:
@@ -195,11 +196,10 @@ def _numbers(values: np.ndarray) -> pa.Array:
     clean = values if finite.all() else np.where(finite, values, 0.0)
     text = pc.cast(pa.array(clean), pa.string())
     whole = clean == np.round(clean)
-    big = np.abs(clean) >= 1e9
+    big = whole & (np.abs(clean) >= 1e9)
     if big.any():  # "1e+10" is whole too, and must stay as it is
-        whole = pa.array(whole & ~big) if not (whole & big).any() else pc.or_(
-            pa.array(whole & ~big), pc.and_(pa.array(whole & big), pc.invert(pc.match_substring(text, "e"))))
-    text = pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
+        whole &= ~(big & pc.match_substring(text, "e").to_numpy(zero_copy_only=False))
+    text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, ".0", ""), text)
     return text if finite.all() else pc.if_else(pa.array(finite), text, "null")
 
 

@@ -56,10 +56,6 @@ class Texts:
     def __init__(self) -> None:
         self._ids: dict[str, str] = {}
 
-    def ref(self, text: str) -> str:
-        tid = self._ids.get(text)
-        return tid if tid is not None else self._add(text)
-
     def refs(self, texts: list[str]) -> list[str]:
         get = self._ids.get  # hundreds of thousands of calls for 20,000 deployments: no method call per text
         return [get(t) or self._add(t) for t in texts]
@@ -238,9 +234,8 @@ def json_bytes(a: Assessment, organisation: str, header: dict) -> bytes:
 def report(a: Assessment, organisation: str = "", generated_at: dt.datetime | None = None,
            header: dict | None = None) -> dict:
     """The JSON report of `assess` as a dict (same inputs and seed -> identical apart from generated_at)."""
-    header = header if header is not None else report_header(a, organisation, generated_at)
     buf = io.BytesIO()
-    write_report(a, buf, header=header)
+    write_report(a, buf, organisation, generated_at, header=header)
     return orjson.loads(buf.getvalue())
 
 
