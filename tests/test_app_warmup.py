@@ -4,6 +4,7 @@ still running gets a working page with the same figures (the assessment is compu
 
 from __future__ import annotations
 
+import os
 import threading
 
 import streamlit as st
@@ -105,3 +106,15 @@ def test_a_visitor_of_the_stored_demo_reuses_its_validation_and_intervals():
     assert _session_assessment(again) is _session_assessment(first)
     assert _session_assessment(again)._intervals is not None  # drawn at the end of the Overview, kept
     assert any("90 % interval" in c.value for c in again.caption)
+
+
+def test_a_first_start_sets_the_database_up_in_a_process_of_its_own(tmp_path, monkeypatch):
+    """`make run` on a new machine: the schema is created beside the server's start, so the first page opens
+    a current database (no Alembic in the server); a DATABASE_URL (team mode) is left to its owner role."""
+    from risk_models.storage.db import current_revision, head_revision, make_engine
+    monkeypatch.setenv("AI_VENDOR_RISK_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    proc = serve.prepare_database(os.environ)
+    assert proc is not None and proc.wait(timeout=120) == 0
+    assert current_revision(make_engine(migrate=False)) == head_revision()
+    assert serve.prepare_database({"DATABASE_URL": "postgresql+psycopg://app@127.0.0.1/avr"}) is None

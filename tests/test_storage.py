@@ -112,6 +112,23 @@ def test_upgrading_a_database_made_by_the_first_migration_keeps_assessments(tmp_
     assert repo.load(new, listed["id"]).payloads == payloads
 
 
+def test_the_newest_revision_and_the_stored_one_read_as_alembic_reads_them(tmp_path):
+    """db.py checks a database without importing Alembic (a start with the schema at head skips ~0.2 s):
+    the head named by the migration files and the revision read from the table are Alembic's own."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from risk_models.storage.db import alembic_config
+    assert head_revision() == ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    url = f"sqlite:///{tmp_path / 'steps.sqlite'}"
+    for revision in ["0001", "0003", "head"]:
+        engine = make_engine(url, revision=revision)
+        with engine.connect() as conn:
+            assert current_revision(engine) == MigrationContext.configure(conn).get_current_revision()
+        engine.dispose()
+    assert current_revision(make_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}", migrate=False)) is None
+
+
 SAVER = textwrap.dedent("""
     import sys
     from bench.bench_import import make_inventory
