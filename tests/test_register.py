@@ -315,11 +315,12 @@ def test_cli_strict_refuses_the_shipped_demo_and_writes_the_completed_one(tmp_pa
     assert main(args) == 0
     out = capsys.readouterr()
     assert "USD 1.175 per EUR (2025-12-31)" in out.err  # the rate used, and its date
-    assert re.search(r"DEMO00EXAMPLEBANK035\.IND_IE_DORA010100_DORA_2025-12-31_\d{17}\.zip", out.out)
+    name = re.search(r"(DEMO00EXAMPLEBANK035\.IND_IE_DORA010100_DORA_2025-12-31_\d{17})\.zip \(give the file that "
+                     r"name before filing it\)", out.out).group(1)
     pkg = _package((tmp_path / "roi.zip").read_bytes())
     assert len(pkg["b_02.01.csv"]) == 10
-    with zipfile.ZipFile(tmp_path / "roi.zip") as z:
-        assert "roi/META-INF/reportPackage.json" in z.namelist()
+    with zipfile.ZipFile(tmp_path / "roi.zip") as z:  # the top folder carries the filing name, whatever OUT is called
+        assert f"{name}/META-INF/reportPackage.json" in z.namelist()
     # a bad LEI: a rejected row; --strict writes nothing, without it the package is written and exit is 1
     bad = Path(files["providers"]).read_text().replace("DEMO00COHEREINC00093", "DEMO00COHEREINC00094")
     (tmp_path / "p.csv").write_text(bad)
@@ -402,6 +403,33 @@ def test_package_name_follows_the_filing_pattern_and_the_basis_sets_the_suffix(c
     assert package_name(group, spec, when).startswith("DEMO00EXAMPLEBANK035.CON_IE_")
     params = {r["name"]: r["value"] for r in _package(write_eba_csv(group, spec, root="g"))["parameters.csv"]}
     assert params["entityID"] == "rs:DEMO00EXAMPLEBANK035.CON"
+
+
+def test_the_nbb_onegate_name_for_a_belgian_filing(complete, tmp_path, capsys):
+    """`--naming nbb`: LEI_<LEI>.<IND|CON>_NBB_DOR_DORA_ROI for the file and the top folder (the package
+    inside is the same EBA xBRL-CSV package, and reads back)."""
+    import dataclasses
+
+    from risk_models.dora.import_package import read_package
+    from risk_models.dora.package import package_name
+    files, (a, spec, book) = complete
+    reg = build_register(a, book, spec, REF)
+    assert package_name(reg, spec, naming="nbb") == "LEI_DEMO00EXAMPLEBANK035.IND_NBB_DOR_DORA_ROI"
+    group = dataclasses.replace(reg, basis="consolidated")
+    assert package_name(group, spec, naming="nbb") == "LEI_DEMO00EXAMPLEBANK035.CON_NBB_DOR_DORA_ROI"
+    with pytest.raises(ValueError, match="one of eba, nbb"):
+        package_name(reg, spec, naming="bafin")
+    args = ["register", "export", str(DEMO / "inventory.csv"), "--answers", files["answers"], "--profile",
+            files["profile"], "--providers", files["providers"], "--contracts", files["contracts"],
+            "--naming", "nbb", str(tmp_path / "roi.zip")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert ("the filing name (NBB OneGate (Belgium)) is LEI_DEMO00EXAMPLEBANK035.IND_NBB_DOR_DORA_ROI.zip "
+            "(give the file that name before filing it)") in out
+    with zipfile.ZipFile(tmp_path / "roi.zip") as z:
+        assert {n.split("/")[0] for n in z.namelist()} == {"LEI_DEMO00EXAMPLEBANK035.IND_NBB_DOR_DORA_ROI"}
+    tables, _ = read_package((tmp_path / "roi.zip").read_bytes(), spec.taxonomy.module)
+    assert len(tables["B_02.01"]) == len(reg.templates["B_02.01"])
 
 
 def test_xlsx_layout_for_people_with_labels_and_safe_text(complete):

@@ -15,7 +15,7 @@ from dashboard import state
 from dashboard.components.columns import money, money_table, percent, share_bar
 from dashboard.state.reviews import current_review_dates
 from risk_models.dora.chain import supply_chain
-from risk_models.dora.package import human_frame, package_name, write_eba_csv, write_xlsx
+from risk_models.dora.package import NAMINGS, human_frame, package_name, write_eba_csv, write_xlsx
 from risk_models.dora.review import STATUS_LABELS, due, review_schedule
 from risk_models.dora.roi import build_register
 from risk_models.dora.spec import load_review_policy, load_roi_spec
@@ -287,7 +287,12 @@ if len(reg.templates["B_07.01"]):
         # the field's words first, its EBA code after them: "Filed: Existence of an exit plan (c0080)"
         side.columns = [re.sub(r"^((?:Filed|Suggested): )?(c\d{4}) (.+)$", r"\1\3 (\2)", c) for c in side.columns]
         st.dataframe(side, hide_index=True, width="stretch")
-name = package_name(reg, spec)
+naming = st.segmented_control(
+    "File name", list(NAMINGS), format_func=NAMINGS.get, default="eba", key="roi_naming",
+    help="The package's file and top-folder name. NBB OneGate: LEI_<LEI>.<IND|CON>_NBB_DOR_DORA_ROI, as open-source "
+         "tools name packages the NBB accepted — no NBB document stating it could be checked: confirm it with the NBB "
+         "before a first filing. Other supervisors (BaFin among them) want the EBA filing rules' name.") or "eba"
+name = package_name(reg, spec, naming=naming)
 c = st.columns(2)
 c[0].download_button("Register (EBA xBRL-CSV package)", lambda: write_eba_csv(reg, spec, root=name), f"{name}.zip",
                      "application/zip", icon=":material/folder_zip:", type="primary", key="roi_zip")

@@ -91,7 +91,8 @@ editor_version = state.current_session().get(ASSUMPTIONS_VERSION, 0)  # new assu
 edited = st.data_editor(
     frame, key=f"assumptions_editor_{editor_version}", hide_index=True, width="stretch",
     disabled=["Parameter", "Level", "Basis", "Note"], column_order=["Parameter", "Level", "Value", "Basis", "Note"],
-    column_config={"Value": st.column_config.NumberColumn("Value", min_value=0.0, max_value=1e9, format="%.2f"),
+    # amounts and factors share the column: the browser's own number format (9,000 and 0.35, not 9000.00)
+    column_config={"Value": st.column_config.NumberColumn("Value", min_value=0.0, max_value=1e9, format="localized"),
                    "Note": st.column_config.TextColumn("Note", width="large")})
 left, right = st.columns(2)
 if left.button("Apply assumptions", type="primary"):

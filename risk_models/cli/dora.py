@@ -29,7 +29,7 @@ def _default_reference(lib) -> dt.date:
 
 def cmd_register_export(args: argparse.Namespace) -> int:
     from risk_models.cli.common import UserError, format_error, load_inputs, term, write_bytes
-    from risk_models.dora.package import package_name, write_eba_csv, write_xlsx  # openpyxl: only here
+    from risk_models.dora.package import NAMINGS, package_name, write_eba_csv, write_xlsx  # openpyxl: only here
     from risk_models.dora.roi import build_register
     from risk_models.engine.assessment import assess
     lib, result, answers, answer_errors = load_inputs(args)
@@ -69,15 +69,15 @@ def cmd_register_export(args: argparse.Namespace) -> int:
     if args.strict and (invalid or reg.findings):
         print("--strict: nothing written while findings or rejected rows remain", file=err)
         return 1
-    if args.format == "xlsx":
-        data = write_xlsx(reg, spec)
-    else:
-        data = write_eba_csv(reg, spec, root=Path(args.out).stem if args.out.lower().endswith(".zip") else None)
+    name = package_name(reg, spec, naming=args.naming)
+    # the package's top folder carries the filing name whatever OUT is called: a supervisor reads it from there
+    data = write_xlsx(reg, spec) if args.format == "xlsx" else write_eba_csv(reg, spec, root=name)
     write_bytes(args.out, data)
     counts = ", ".join(f"{k} {len(v)}" for k, v in reg.templates.items())
+    rename = "" if args.format == "xlsx" or Path(args.out).name == f"{name}.zip" else " (give the file that name before filing it)"
     print(f"wrote {args.out} ({'EBA xBRL-CSV report package' if args.format == 'eba-csv' else 'XLSX'}, "
-          f"reference date {reg.reference_date:%Y-%m-%d}; rows: {counts}); the filing name (EBA filing rules) is "
-          f"{package_name(reg, spec)}.zip")
+          f"reference date {reg.reference_date:%Y-%m-%d}; rows: {counts}); the filing name ({NAMINGS[args.naming]}) "
+          f"is {name}.zip{rename}")
     if invalid:
         return 1
     if not data:
@@ -228,6 +228,10 @@ def add_parsers(sub, inputs, max_mb: int) -> None:
     e.add_argument("--providers", required=True, metavar="P", help="providers file (CSV, XLSX or JSON)")
     e.add_argument("--contracts", required=True, metavar="C", help="contracts file (CSV, XLSX or JSON)")
     e.add_argument("--format", choices=["eba-csv", "xlsx"], default="eba-csv")
+    e.add_argument("--naming", choices=["eba", "nbb"], default="eba",
+                   help="the filing name of the package's top folder (and printed for the file): the "
+                        "EBA filing rules' (default) or the Belgian NBB OneGate's, LEI_<LEI>.<IND|CON>_NBB_DOR_DORA_ROI "
+                        "(a practitioners' convention: confirm it with the NBB before a first filing)")
     e.add_argument("--reference-date", type=date_arg, metavar="YYYY-MM-DD",
                    help="the register's reference date (default: the profile's reporting date, else 31 Dec last year)")
     e.add_argument("--rates", metavar="FILE", help="reference exchange rates replacing config/fx_rates.yaml (same layout: "

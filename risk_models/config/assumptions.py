@@ -12,10 +12,10 @@ COLUMNS = ["Parameter", "Level", "Value", "Basis", "Note"]
 
 
 PARAMETER_LABELS = {
-    "person_week_usd": "Cost of a person-week", "base_switching_weeks": "Switching effort (person-weeks)",
+    "person_week_usd": "Cost of a person-week (USD)", "base_switching_weeks": "Switching effort (person-weeks)",
     "weeks_per_feature_share": "Extra effort per proprietary feature (share)",
-    "downtime_usd_per_hour": "Downtime cost per hour, by criticality",
-    "compliance_usd": "Compliance cost of a finding, by data sensitivity",
+    "downtime_usd_per_hour": "Downtime cost per hour (USD), by criticality",
+    "compliance_usd": "Compliance cost of a finding (USD), by data sensitivity",
     "pert_low": "Lowest loss (× estimate)", "pert_high": "Highest loss (× estimate)",
     "common_factor": "Common factor of losses hit by the same outcome", "payback_years": "Payback period (years)",
     "probability_spread": "Probability range (× / ÷), by the outcome's confidence",

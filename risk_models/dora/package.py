@@ -53,10 +53,19 @@ def eba_codes(reg: Register, spec: RoiSpec) -> dict[str, pd.DataFrame]:
     return out
 
 
-def package_name(reg: Register, spec: RoiSpec, created: dt.datetime | None = None) -> str:
-    """The EBA filing name of the package (EBA Filing Rules v5.5):
-    <LEI>.<IND|CON>_<country>_<framework code>_<module>_<reference date>_<creation timestamp, ms>."""
+NAMINGS = {"eba": "EBA filing rules", "nbb": "NBB OneGate (Belgium)"}
+
+
+def package_name(reg: Register, spec: RoiSpec, created: dt.datetime | None = None, naming: str = "eba") -> str:
+    """The filing name of the package, for the file and its top folder. EBA Filing Rules v5.5:
+    <LEI>.<IND|CON>_<country>_<framework code>_<module>_<reference date>_<creation timestamp, ms>;
+    the NBB's OneGate: LEI_<LEI>.<IND|CON>_NBB_DOR_DORA_ROI (see config/dora_roi.yaml, package.nbb)."""
+    if naming not in NAMINGS:
+        raise ValueError(f"file naming {naming!r}: one of {', '.join(NAMINGS)}")
     lei = reg.entity_lei or "NO-LEI"
+    if naming == "nbb":
+        nbb = spec.package.nbb
+        return f"LEI_{lei}.{_suffix(reg)}_{nbb.authority}_{nbb.domain}_{nbb.report}"
     ts = (created or dt.datetime.now(dt.UTC)).strftime("%Y%m%d%H%M%S%f")[:17]
     return (f"{lei}.{_suffix(reg)}_{reg.country or 'XX'}_{spec.package.framework_code}_{spec.package.module_code}_"
             f"{reg.reference_date:%Y-%m-%d}_{ts}")

@@ -12,7 +12,8 @@ Sources (docs/dora-register.md, "Sources"):
   rules do not state (B_02.02 details every arrangement of B_02.01; B_05.02 starts each chain with
   the direct provider at rank 1; B_07.01 assesses a service of B_02.02): rule "ITS".
 Not implemented: v8821_m (its expression tests the additional code c0030 against the LEI pattern
-when c0020 is an LEI, which reads as a defect of the rule) and the LEI/EUID checks against GLEIF
+when c0020 is an LEI; EIOPA's Q&A DORA 203 - 3272: "deactivated in March 2025 following the update of
+the DPM for the first reporting") and the LEI/EUID checks against GLEIF
 and BRIS (VR_ rules), which need the network.
 """
 

@@ -34,12 +34,21 @@ class Taxonomy(Strict):
     module: str = Field(pattern=r"^https?://")
 
 
+class NbbNaming(Strict):
+    """The NBB OneGate file name's fixed parts (config/dora_roi.yaml says where they come from)."""
+    authority: str = Field(pattern=r"^[A-Z]+$")
+    domain: str = Field(pattern=r"^[A-Z]+$")
+    report: str = Field(pattern=r"^[A-Z_]+$")
+    source: Source
+
+
 class Package(Strict):
     report_package_document_type: str
     report_document_type: str
     entity_id_scheme: str
     framework_code: str = Field(pattern=r"^DORA\d{6}$")  # framework + module version of the file name
     module_code: str
+    nbb: NbbNaming
     decimals_monetary: int
     decimals_integer: int
     not_applicable_country: str
