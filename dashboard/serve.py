@@ -121,7 +121,7 @@ def prepare_database(environ: Mapping[str, str]) -> subprocess.Popen | None:
     (team mode: the owner role migrates, `team upgrade`)."""
     if environ.get("DATABASE_URL"):
         return None
-    proc = subprocess.Popen([sys.executable, "-c", "from risk_models.storage.db import make_engine; make_engine()"],
+    proc = subprocess.Popen([sys.executable, "-c", "import os; os.nice(10); from risk_models.storage.db import make_engine; make_engine()"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             cwd=Path(__file__).resolve().parent.parent)
     threading.Thread(target=proc.wait, name="database-set-up", daemon=True).start()  # reaped, not a zombie
