@@ -33,7 +33,7 @@ def test_providers_page_shows_providers_contracts_reviews_and_the_register(tmp_p
     # the shipped demo is incomplete: the register lists what the firm has not said, and files none of the tool's
     assert any("Validation report" in w.value and "contradictions" in w.value for w in at.warning)
     findings = _frame(at, "Message")
-    assert any(k == "contradiction" and "DEP-001" in m for k, m in zip(findings["Kind"], findings["Message"],
+    assert any(k == "contradiction" and "DEP-001" in m for k, m in zip(findings["Problem"], findings["Message"],
                                                                        strict=True))
     assert any("exit_plan_exists" in m for m in findings["Message"])
     assert any(c.startswith("Suggested: ") for c in _frame(at, "Filed: Existence of an exit plan (c0080)").columns)

@@ -272,7 +272,11 @@ if reg.findings:
     st.warning(f"Validation report: {len(reg.findings)} finding(s) — missing mandatory values (each names the question "
                "or file that fills it), contradictions between sources, deployments without a contract, broken "
                "references. The register files only what the firm said; the tool's own analysis is a suggestion.")
-    st.dataframe(pd.DataFrame([f.model_dump() for f in reg.findings]).rename(columns=str.capitalize),
+    found = pd.DataFrame([f.model_dump() for f in reg.findings])
+    # a finding on the whole template: an empty cell (Streamlit writes "None" for a missing number)
+    found["row"] = [str(int(r)) if pd.notna(r) else "" for r in found["row"]]
+    st.dataframe(found.rename(columns={"template": "Template", "row": "Row", "key": "Key", "column": "Column",
+                                       "label": "Field", "kind": "Problem", "rule": "EBA rule", "message": "Message"}),
                  hide_index=True, width="stretch")
 else:
     st.success("Validation report: no missing mandatory field and no broken reference.")
