@@ -10,7 +10,14 @@ PIP    := $(PY) -m pip
 PORT   ?= 8501
 PYTHON ?= python3
 
-.PHONY: run test test-fast lint bench clean
+.PHONY: run test test-fast lint bench clean bytecode
+
+# Our own modules' bytecode, written ahead (pip does this for installed packages; Python does it on import
+# unless PYTHONDONTWRITEBYTECODE is set, as in CI and this sandbox): each start then loads ~170 modules
+# instead of compiling them (~0.3 s of a server's first page, and of every CLI process the tests start).
+# Up to date in ~0.1 s; a changed source is recompiled.
+bytecode: $(VENV)/.stamp-run
+	@$(PY) -m compileall -q risk_models dashboard
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +42,7 @@ $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-run .venv-focus/.stamp
 	.venv-focus/bin/focus-validator --supported-versions
 	touch $@
 
-run: $(VENV)/.stamp-run
+run: $(VENV)/.stamp-run bytecode
 	$(PY) -m dashboard.serve --server.headless true \
 	  --server.address 127.0.0.1 --server.port $(PORT) --browser.gatherUsageStats false
 
@@ -43,12 +50,12 @@ lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
-test: $(VENV)/.stamp-test lint
+test: $(VENV)/.stamp-test lint bytecode
 	./scripts/install_system_deps.sh
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 # The inner loop: everything but browser, PostgreSQL, Node and slow tests (CI runs `make test`).
-test-fast: $(VENV)/.stamp-test lint
+test-fast: $(VENV)/.stamp-test lint bytecode
 	$(PY) -m pytest -q -n 2 --dist loadfile -m "not browser and not postgres and not node and not slow"
 
 bench: $(VENV)/.stamp-test

@@ -5,9 +5,9 @@
    after start (server ready → Overview drawn: matrix, tables, script idle; target < 3 s), a second
    visitor's first page, and every page switch (click → page drawn and idle; target < 1 s), each
    with the browser's renderer and the server's CPU time next to the wall time.
-   "Command typed → figures visible" (--first-paint): the wall time from starting the server the way
-   `make run` does to the Overview's six headline figures drawn in the browser — what a new user waits
-   for, server start included (the browser is already open, as a user's is; target < 3 s).
+   "Command typed → figures visible" (--first-paint): the wall time from `make run` (set-up done) to the
+   Overview's six headline figures drawn in the browser — what a new user waits for, make's checks and
+   the server's start included (the browser is already open, as a user's is; target < 3 s).
 2. AppTest run time per page for the demo (61 deployments) and for 20,000 deployments: every page
    reruns in under 2 s once the assessment is cached (the first visit pays for the assessment).
 Run: .venv/bin/python -m bench.bench_dashboard [--browser-only | --first-paint [N]]
@@ -16,6 +16,7 @@ Run: .venv/bin/python -m bench.bench_dashboard [--browser-only | --first-paint [
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -104,9 +105,13 @@ def first_paint_once(p) -> tuple[float, float, float, float]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     data = tempfile.TemporaryDirectory(prefix="first-paint-")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MAKEFLAGS", "MAKELEVEL")}
+    env["AI_VENDOR_RISK_DATA_DIR"] = data.name
     cpu0 = _browser_cpu()
     t = time.perf_counter()
-    proc = _serve(port, data.name)
+    # the command itself (its own process group, so that stopping it stops the server make started)
+    proc = subprocess.Popen(["make", "-s", "run", f"PORT={port}"], cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_healthy(url)  # Streamlit prints the URL now: the earliest a user can open it
         ready = time.perf_counter() - t
@@ -115,12 +120,23 @@ def first_paint_once(p) -> tuple[float, float, float, float]:
             "(n) => { const v = [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')];"
             " return v.length >= n && v.every(e => e.innerText.trim() !== ''); }", arg=FIGURES, timeout=120_000,
             polling=20)
-        return ready, time.perf_counter() - t, _server_cpu(proc.pid), _browser_cpu() - cpu0
+        return ready, time.perf_counter() - t, _server_cpu(_server_of(proc.pid)), _browser_cpu() - cpu0
     finally:
         b.close()
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
         data.cleanup()
+
+
+def _server_of(make_pid: int) -> int:
+    """The server process `make run` started."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"dashboard.serve" in cmdline.read_bytes() and _descends_from(int(cmdline.parent.name), make_pid):
+                return int(cmdline.parent.name)
+        except (OSError, ValueError):
+            continue
+    raise RuntimeError("the server make started was not found")
 
 
 def bench_first_paint(runs: int) -> None:
@@ -130,7 +146,7 @@ def bench_first_paint(runs: int) -> None:
     got.sort(key=lambda r: r[1])
     ready, figures, server_cpu, browser_cpu = got[len(got) // 2]
     load = os.getloadavg()[0]
-    print(f"command typed -> figures visible (python -m dashboard.serve, Chromium 1440x900, demo, new user; {runs} "
+    print(f"command typed -> figures visible (make run, Chromium 1440x900, demo, new user; {runs} "
           f"fresh servers, load average {load:.1f} on {os.cpu_count()} cores): median {figures:.2f} s (server "
           f"answering at {ready:.2f} s; CPU until the figures: server {server_cpu:.2f} s, browser {browser_cpu:.2f} s); "
           "all runs " + ", ".join(f"{r[1]:.2f}" for r in got) + f" s (target < 3 s: {_ok(figures, 3)})")
