@@ -93,6 +93,7 @@ def _wait_healthy(url: str, timeout: float = 120) -> None:
     raise RuntimeError(f"{url} not up after {timeout} s")
 
 
+BROWSER_SETTLE_S = 2.0
 FIGURES = 6  # the Overview's headline metrics (deployments, spend, high or critical, loss, VaR, rejected)
 
 
@@ -102,6 +103,8 @@ def first_paint_once(p) -> tuple[float, float, float, float]:
     user (a data directory of its own: the database is created on this start, as on a first `make run`)."""
     b = _launch(p)  # the user's browser is open before they type the command
     pg = b.new_page(viewport={"width": 1440, "height": 900})
+    pg.goto("about:blank")
+    time.sleep(BROWSER_SETTLE_S)  # open, not starting: Chromium's own start-up is not the user's wait
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     data = tempfile.TemporaryDirectory(prefix="first-paint-")
