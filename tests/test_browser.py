@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -120,6 +120,32 @@ def idle(pg, timeout: float = 90) -> None:
     raise AssertionError(f"{pg.url}: the page was still running after {timeout:.0f} s")
 
 
+def click_until(click: Callable[[], object], done: Callable[[], object], attempts: int = 3) -> None:
+    """Click, then wait for what the click shows. Under load Streamlit's browser side drops a click made while
+    the page redraws, so the click is made again; the last attempt's wait raises with its own message."""
+    for attempt in range(attempts):
+        click()
+        try:
+            done()
+            return
+        except Exception:  # noqa: BLE001 - retried
+            if attempt == attempts - 1:
+                raise
+
+
+def download(page, button, attempts: int = 3):
+    """The download a button gives (a click dropped during a redraw is made again, as in click_until)."""
+    for attempt in range(attempts):
+        try:
+            with page.expect_download(timeout=30_000) as d:
+                button.click()
+            return d.value
+        except Exception:  # noqa: BLE001 - retried
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 def start_workspace(page, path, name: str | None = None) -> None:
     """Upload an inventory over the demo as a user does: name the organisation, create its workspace."""
     page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(path))
@@ -138,8 +164,9 @@ def test_health_endpoint(app_url):
 
 
 def nav(page, link: str, heading: str | None = None) -> None:
-    page.get_by_role("link", name=link).first.click()
-    page.get_by_role("heading", name=heading or link).first.wait_for(timeout=60_000)
+    # the Overview's chart preload reruns the page a second after it is drawn: a click then can be dropped
+    click_until(page.get_by_role("link", name=link).first.click,
+                lambda: page.get_by_role("heading", name=heading or link).first.wait_for(timeout=30_000))
 
 
 def test_overview_then_upload_with_a_bad_row(page, tmp_path):
@@ -210,14 +237,8 @@ def test_heatmaps_page_draws_plotly_charts(page):
     # the other portfolio charts draw when their tab is opened (lazy tabs: a page switch draws 2 charts, not 5)
     for tab, heading in [("Channel × dimension", "Channel × dimension"), ("Concentration", "Concentration"),
                          ("Loss exceedance", "Loss exceedance (whole portfolio)")]:
-        for attempt in range(3):  # a click made while the page is still redrawing can be dropped: click again
-            page.get_by_role("tab", name=tab).click()
-            try:
-                page.get_by_role("heading", name=heading).wait_for(timeout=20_000)
-                break
-            except Exception:  # noqa: BLE001 - retried; the last attempt's wait below raises with its message
-                if attempt == 2:
-                    raise
+        click_until(page.get_by_role("tab", name=tab).click,
+                    lambda heading=heading: page.get_by_role("heading", name=heading).wait_for(timeout=20_000))
         page.get_by_role("tabpanel").locator(".js-plotly-plot").first.wait_for(timeout=30_000)
 
 

@@ -9,7 +9,7 @@ import re
 import pytest
 
 # `test_browser`, not `tests.test_browser`: the module pytest itself imported (one server, one browser)
-from test_browser import SHOTS, app_url, browser, idle  # noqa: F401, F811  (fixtures)
+from test_browser import SHOTS, app_url, browser, click_until, idle  # noqa: F401, F811  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -64,14 +64,9 @@ def test_heatmaps_in_the_dark_theme_sit_on_the_theme_background(browser, app_url
     pg = ctx.new_page()
     pg.goto(app_url)
     _settled(pg)
-    for attempt in range(3):  # the Overview's background chart preload reruns the page: a click then can be dropped
-        pg.get_by_role("link", name="Heatmaps").first.click()
-        try:
-            pg.get_by_role("heading", name="Heatmaps").first.wait_for(timeout=20_000)
-            break
-        except Exception:  # noqa: BLE001 - retried; the last attempt raises with its own message
-            if attempt == 2:
-                raise
+    # the Overview's background chart preload reruns the page: a click then can be dropped
+    click_until(pg.get_by_role("link", name="Heatmaps").first.click,
+                lambda: pg.get_by_role("heading", name="Heatmaps").first.wait_for(timeout=20_000))
     _settled(pg)
     plot = pg.locator(".js-plotly-plot").filter(visible=True).first  # the matrix; tab charts are drawn hidden
     plot.wait_for(timeout=60_000)

@@ -12,7 +12,7 @@ import pytest
 
 # `test_browser`, not `tests.test_browser`: the same module object pytest imported, so one server
 # and one browser are shared (see _SHARED there).
-from test_browser import app_url, browser, idle, nav, page, shot  # noqa: F401  (fixtures)
+from test_browser import app_url, browser, download, idle, nav, page, shot  # noqa: F401  (fixtures)
 
 ROW = 35  # px: a glide data grid row (and its header) at the default density
 
@@ -40,17 +40,9 @@ def test_providers_page_and_register_download(page, tmp_path):  # noqa: F811
     # a Belgian bank files with the NBB: the OneGate name, for the file and its top folder
     page.get_by_role("radio", name="NBB OneGate (Belgium)").click()
     idle(page)
-    button = page.get_by_role("button", name="Register (EBA xBRL-CSV package)")
-    for attempt in range(3):  # a click made while the page redraws can be dropped: click again
-        try:
-            with page.expect_download(timeout=30_000) as d:
-                button.click()
-            break
-        except Exception:  # noqa: BLE001 - retried; the last attempt raises
-            if attempt == 2:
-                raise
-    assert d.value.suggested_filename == "LEI_DEMO00EXAMPLEBANK035.IND_NBB_DOR_DORA_ROI.zip"
-    d.value.save_as(tmp_path / "nbb.zip")
+    got = download(page, page.get_by_role("button", name="Register (EBA xBRL-CSV package)"))
+    assert got.suggested_filename == "LEI_DEMO00EXAMPLEBANK035.IND_NBB_DOR_DORA_ROI.zip"
+    got.save_as(tmp_path / "nbb.zip")
     with zipfile.ZipFile(tmp_path / "nbb.zip") as z:
         assert {n.split("/")[0] for n in z.namelist()} == {"LEI_DEMO00EXAMPLEBANK035.IND_NBB_DOR_DORA_ROI"}
 
@@ -82,13 +74,5 @@ def test_edit_providers_in_the_app_a_wrong_lei_is_refused_and_the_package_downlo
     idle(page)
     button = page.get_by_role("button", name="Register (EBA xBRL-CSV package)")
     button.scroll_into_view_if_needed()
-    for attempt in range(3):  # a click made while the page redraws can be dropped: click again
-        try:
-            with page.expect_download(timeout=30_000) as d:
-                button.click()
-            break
-        except Exception:  # noqa: BLE001 - retried; the last attempt raises
-            if attempt == 2:
-                raise
-    assert re.fullmatch(r"DEMO00EXAMPLEBANK035\.IND_IE_DORA010100_DORA_2025-12-31_\d{17}\.zip",
-                        d.value.suggested_filename)
+    got = download(page, button)
+    assert re.fullmatch(r"DEMO00EXAMPLEBANK035\.IND_IE_DORA010100_DORA_2025-12-31_\d{17}\.zip", got.suggested_filename)
