@@ -113,17 +113,21 @@ def server_flags(argv: list[str], environ: Mapping[str, str]) -> list[str]:
     return [*added, *argv]
 
 
+# the child's whole work: low priority (it takes spare CPU, not the server's or the browser's), then the engine
+# that migrates the database exactly as the server would
+_SET_UP = "import os; os.nice(10); from risk_models.storage.db import make_engine; make_engine()"
+
+
 def prepare_database(environ: Mapping[str, str]) -> subprocess.Popen | None:
     """The local database's set-up (Alembic's imports and the migrations of a first start, ~0.3 s of CPU) in a
-    process of its own, on a core this one does not use while it starts Streamlit: the first page then finds
-    the schema current and skips Alembic. Whoever comes second waits on the migration lock and finds it done;
-    any problem is the page's to report (the server opens the database as without this). Not for a DATABASE_URL
-    (team mode: the owner role migrates, `team upgrade`)."""
+    low-priority process of its own while this one starts Streamlit: the first page then finds the schema current
+    and skips Alembic. Whoever comes second waits on the migration lock and finds it done; any problem is the
+    page's to report (the server opens the database as without this). Not for a DATABASE_URL (team mode: the
+    owner role migrates, `team upgrade`)."""
     if environ.get("DATABASE_URL"):
         return None
-    proc = subprocess.Popen([sys.executable, "-c", "import os; os.nice(10); from risk_models.storage.db import make_engine; make_engine()"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            cwd=Path(__file__).resolve().parent.parent)
+    proc = subprocess.Popen([sys.executable, "-c", _SET_UP], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, cwd=Path(__file__).resolve().parent.parent)
     threading.Thread(target=proc.wait, name="database-set-up", daemon=True).start()  # reaped, not a zombie
     return proc
 

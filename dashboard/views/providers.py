@@ -293,9 +293,10 @@ if len(reg.templates["B_07.01"]):
         st.dataframe(side, hide_index=True, width="stretch")
 naming = st.segmented_control(
     "File name", list(NAMINGS), format_func=NAMINGS.get, default="eba", key="roi_naming",
-    help="The package's file and top-folder name. NBB OneGate: LEI_<LEI>.<IND|CON>_NBB_DOR_DORA_ROI, as open-source "
-         "tools name packages the NBB accepted — no NBB document stating it could be checked: confirm it with the NBB "
-         "before a first filing. Other supervisors (BaFin among them) want the EBA filing rules' name.") or "eba"
+    help="The package's file and top-folder name. NBB OneGate: LEI_<LEI>.<IND|CON>_NBB_DOR_DORA_ROI, the name an "
+         "open-source GRC tool writes for NBB filings (its maintainers report them accepted); no NBB document stating "
+         "it could be checked: confirm it with the NBB before a first filing. Other supervisors (BaFin among them) "
+         "want the EBA filing rules' name.") or "eba"
 name = package_name(reg, spec, naming=naming)
 c = st.columns(2)
 c[0].download_button("Register (EBA xBRL-CSV package)", lambda: write_eba_csv(reg, spec, root=name), f"{name}.zip",
