@@ -280,9 +280,17 @@ def test_a_credited_control_never_raises_and_lowers_where_it_applies(lib, rec, d
     after = score(f, {"D0": {qid: value}}, lib)
     sb, sa = before.table.iloc[0], after.table.iloc[0]
     lb, la = expected_losses_exact(f, before, lib)[0], expected_losses_exact(f, after, lib)[0]
+    q = lib.questions[qid]
+    # unanswered, the exit-plan question takes what the inventory implies (a tested fallback: a tested plan);
+    # an answer given wins over that (never overwritten), so "documented" on a tested fallback is the firm's
+    # weaker statement: it may raise the score, never lower it (reproduction: test_an_answer_below_...)
+    implied = EXIT_PLAN_OF_FALLBACK.get(rec["fallback_status"]) if qid == EXIT_PLAN_QUESTION else None
+    baseline = answer_factors(q, implied or q.default, lib.reference_date)
+    if any(f_ > baseline.get(d, 1.0) for d, f_ in answer_factors(q, value, lib.reference_date).items()):
+        assert sa["score"] >= sb["score"] - 1e-9 and la >= lb - 1e-6
+        return
     assert sa["score"] <= sb["score"] + 1e-9 and la <= lb + 1e-6
     assert sa["likelihood"] <= sb["likelihood"] and sa["impact"] <= sb["impact"]
-    q = lib.questions[qid]
     # the dimensions the answer credits (lower factor than the default): "in region" credits compliance,
     # not capability, though the question touches both (hypothesis: self-hosted, public data, capability only)
     better, default = answer_factors(q, value, lib.reference_date), answer_factors(q, q.default, lib.reference_date)
@@ -293,9 +301,22 @@ def test_a_credited_control_never_raises_and_lowers_where_it_applies(lib, rec, d
     blunted = [j for j, ev in enumerate(before.outcomes.event_ids)
                if not q.scope_events or ev in q.scope_events or family[ev] in q.scope_events]
     # an answer the inventory already gives (the exit plan of a documented or tested fallback) adds nothing
-    implied = EXIT_PLAN_OF_FALLBACK.get(rec["fallback_status"]) if qid == EXIT_PLAN_QUESTION else None
     if (before.severity[0][blunted][:, dims] > 0).any() and value != implied:  # the control applies
         assert sa["score"] < sb["score"] - 1e-9 or la < lb - 1e-6
+
+
+def test_an_answer_below_what_the_inventory_implies_is_the_firms_word(lib):
+    """Reproduction (hypothesis): a tested fallback implies a tested exit plan; the firm answering
+    "documented, not tested" is kept (an answer is never overwritten by the inventory), so the score rises
+    from 24.40 to 25.35 — the property test had compared the answer with the questionnaire's default only."""
+    rec = {"deployment_id": "D0", "name": "dep 0", "business_unit": "A", "channel": "azure_openai",
+           "model": "gpt-4o", "region": "westeurope", "annual_spend_usd": 0.0, "committed_spend_usd": 0.0,
+           "criticality": "low", "data_sensitivity": "public", "fallback_status": "tested",
+           "proprietary_features": "", "abstraction_layer": False}
+    f = frame_of(lib, [rec])
+    implied = score(f, {}, lib).table["score"].iat[0]
+    assert score(f, {"D0": {EXIT_PLAN_QUESTION: "tested"}}, lib).table["score"].iat[0] == pytest.approx(implied)
+    assert score(f, {"D0": {EXIT_PLAN_QUESTION: "documented"}}, lib).table["score"].iat[0] > implied + 0.5
 
 
 def test_an_indemnity_does_nothing_where_no_copyright_outcome_reaches(lib):
