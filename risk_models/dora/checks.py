@@ -64,9 +64,9 @@ def validate_register(reg: Register, spec: RoiSpec) -> list[Finding]:
                     out.append(Finding(template=name, row=i + 1, key=key, column=code, label=col.label, kind="invalid",
                                        message=f"{v!r} is not in the EBA list {col.list}"))
                 elif not blank(v) and col.kind == "country" and v != spec.package.not_applicable_country \
-                        and country_problem(str(v)):
+                        and (problem := country_problem(str(v))):
                     out.append(Finding(template=name, row=i + 1, key=key, column=code, label=col.label, kind="invalid",
-                                       message=f"{v!r}: {country_problem(str(v))}"))
+                                       message=f"{v!r}: {problem}"))
     flagged = {(f.template, f.row, f.column): f for f in out}
     for rule, name, code, check in BUSINESS:
         for i, rec in enumerate(t[name].to_dict("records")):
@@ -137,6 +137,3 @@ def _cross_table(t: dict[str, pd.DataFrame], spec: RoiSpec) -> list[Finding]:
             add("B_07.01", i, rec["c0010"], "c0040", "the assessed service (contract, provider, type of ICT service) "
                                                      "is not a service of B_02.02")
     return out
-
-
-# --- writers ---------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def _csv_value(v: object) -> str:
     return _CONTROL.sub(" ", str(v))  # a machine format: values verbatim, but one record per line
 
 
-def _country(v: object, na: str) -> str:
+def _country(v: object) -> str:
     s = str(v)
     return s if not s or s.startswith("eba_") else f"eba_GA:{s}"
 
@@ -44,7 +44,7 @@ def eba_codes(reg: Register, spec: RoiSpec) -> dict[str, pd.DataFrame]:
         for code, col in spec.templates[name].columns.items():
             if col.kind == "country":
                 na = spec.package.not_applicable_country if code in na_keys else ""
-                df[code] = df[code].map(lambda v, na=na: na if blank(v) else _country(v, na))
+                df[code] = df[code].map(lambda v, na=na: na if blank(v) else _country(v))
             elif code in na_keys:
                 df[code] = df[code].map(lambda v: spec.package.not_applicable_text if blank(v) else v)
             elif col.kind == "currency":

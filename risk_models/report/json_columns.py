@@ -209,9 +209,7 @@ def _pairs(values: np.ndarray) -> pa.Array:
 
 def _encoded(values: np.ndarray) -> pa.Array:
     """Strings (or None) as JSON, each distinct value encoded once."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    table = np.array([orjson.dumps(v).decode() for v in uniques] + ["null"], dtype=object)
-    return pa.array(table[codes], pa.string())
+    return _mapped(values, lambda v: orjson.dumps(v).decode())
 
 
 def _reasons(ra: RankedArrays, refs) -> pa.Array:

@@ -107,14 +107,13 @@ class RecordStream:
         texts.refs(ctx.factor_drivers.distinct_labels())
         columns = RecordColumns(a, ctx, rec, lens_split(a), texts.named)
         self.n = len(ctx.rows)
-        self._chunks = prefetched(columns.chunk, [(i, min(i + CHUNK_ROWS, self.n))
-                                                  for i in range(0, self.n, CHUNK_ROWS)])
+        self._bounds = [(i, min(i + CHUNK_ROWS, self.n)) for i in range(0, self.n, CHUNK_ROWS)]
+        self._chunks = prefetched(columns.chunk, self._bounds)
         self._plans = _exit_plans(a, ctx, rec, texts)  # while the workers build the first chunks
 
     def __iter__(self) -> Iterator[memoryview]:
         """The records chunk by chunk, each chunk one text of records joined by a comma and a new line."""
-        for start in range(0, self.n, CHUNK_ROWS):
-            stop = min(start + CHUNK_ROWS, self.n)
+        for start, stop in self._bounds:
             endings = [self._plans.get(i, "") for i in range(start, stop)]
             yield memoryview(joined_records(next(self._chunks), endings, RECORD_SEPARATOR))
 
