@@ -14,6 +14,7 @@ it saved 2-50 ms on the first visit of each page, within the noise of a page swi
 from __future__ import annotations
 
 import ast
+import gc
 import importlib
 import importlib.util
 import logging
@@ -44,10 +45,11 @@ def warm_up() -> None:
         import risk_models.engine.concentration  # noqa: F401 - the Overview's other imports
         from dashboard import state
         demo = state.warm_demo()
-        # the first page opens its workspace in the database: SQLAlchemy and Alembic (~0.9 s of imports) and
+        # the first page opens its workspace in the database: SQLAlchemy (~0.25 s of imports) and
         # the engine (created and migrated on a first start) now, not after the pause below
         import risk_models.storage.workspace  # noqa: F401
         state.storage()
+        settle_start_up_objects()
         # then what the other pages import (exports, saved assessments: reportlab),
         # so their first visit does not wait for it either; a few seconds later, so that a visitor who
         # arrives at once gets the server (and the GIL) for their first page
@@ -59,6 +61,30 @@ def warm_up() -> None:
             importlib.import_module(module)
     except Exception:  # noqa: BLE001 - a warm-up must not take the server down
         _LOG.exception("warming the demo assessment failed; the first visitor computes it")
+    finally:
+        settle_start_up_objects()  # after a failure too: never left on start-up thresholds
+
+
+# The start-up creates ~200,000 long-lived objects the collector tracks (the modules of Streamlit, pandas, plotly,
+# SQLAlchemy and the engine, the demo's caches) and hardly any garbage (a collection then frees a few hundred).
+# With the default thresholds the collector walks them again and again during the imports (~0.3 s of ~1.5 s,
+# measured), and Streamlit's full collection after every script run walks them all (~0.1 s each). So: rare
+# collections while the server starts; once the demo is ready its objects are frozen (left out of every later
+# collection: gc.freeze) and the default thresholds are back. Objects of a visitor already on the page are frozen
+# with them: kept, not collected — at most one session's worth, once.
+_DEFAULT_GC_THRESHOLDS = gc.get_threshold()
+START_UP_GC_THRESHOLD = 100_000
+
+
+def quiet_start_up_gc() -> None:
+    gc.set_threshold(START_UP_GC_THRESHOLD, *_DEFAULT_GC_THRESHOLDS[1:])
+
+
+def settle_start_up_objects() -> None:
+    """Once per server (a second call does nothing): freeze what the start-up made, default thresholds back."""
+    if gc.get_threshold()[0] == START_UP_GC_THRESHOLD:
+        gc.freeze()
+        gc.set_threshold(*_DEFAULT_GC_THRESHOLDS)
 
 
 # imported inside dashboard/state/'s functions, not at the top (the first page needs none of them)
@@ -132,11 +158,22 @@ def prepare_database(environ: Mapping[str, str]) -> subprocess.Popen | None:
     return proc
 
 
+def skip_direct_execution_check() -> None:
+    """Streamlit's check, on the first element any script draws, that it runs under `streamlit run` and not in a
+    REPL walks the whole call stack with source lookup (`inspect.stack()`: a realpath of every loaded module's
+    file, ~0.2 s of the first visitor's page). This server is `streamlit run`: the check is marked done, as
+    Streamlit marks it after its one warning. (A private flag: a test fails if a Streamlit upgrade renames it.)"""
+    from streamlit import delta_generator
+    delta_generator._use_warning_has_been_displayed = True
+
+
 def main() -> None:
+    quiet_start_up_gc()
     prepare_database(os.environ)
     # streamlit (with pandas and plotly) is imported here first: importing it in two threads at once
     # can hand plotly a half-initialised pandas module
     from streamlit.web import cli
+    skip_direct_execution_check()
     start_warm_up()
     sys.argv = ["streamlit", "run", str(APP), *server_flags(sys.argv[1:], os.environ)]
     cli.main(prog_name="streamlit")

@@ -4,6 +4,7 @@ still running gets a working page with the same figures (the assessment is compu
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 
@@ -68,6 +69,41 @@ def test_the_warm_up_never_raises(monkeypatch, caplog):
     monkeypatch.setattr(state, "warm_demo", broken)
     serve.warm_up()  # logged, not raised: the server keeps running and the first visitor computes
     assert "warming the demo assessment failed" in caplog.text
+
+
+def test_the_start_up_collects_rarely_then_freezes_its_objects(monkeypatch):
+    """Start-up makes long-lived objects, not garbage: few collections while the server starts, then its objects
+    frozen out of later collections and the default thresholds back — after a failed warm-up as well."""
+    default = gc.get_threshold()
+    frozen = gc.get_freeze_count()
+    try:
+        serve.quiet_start_up_gc()
+        assert gc.get_threshold()[0] > default[0]
+        serve.settle_start_up_objects()
+        assert gc.get_threshold() == default and gc.get_freeze_count() > frozen
+        serve.quiet_start_up_gc()
+        monkeypatch.setattr(state, "warm_demo", lambda: 1 / 0)
+        serve.warm_up()
+        assert gc.get_threshold() == default
+    finally:
+        gc.set_threshold(*default)
+        gc.unfreeze()
+
+
+def test_the_server_skips_streamlits_repl_check(monkeypatch):
+    """The first element drawn would walk the whole call stack (inspect.stack, ~0.2 s) to tell whether Streamlit
+    runs in a REPL; the server marks that check done (a Streamlit upgrade that renames its flag fails here)."""
+    import inspect
+
+    from streamlit import delta_generator
+
+    def walked(*a, **k):
+        raise AssertionError("the call stack was walked")
+
+    monkeypatch.setattr(delta_generator, "_use_warning_has_been_displayed", False)
+    monkeypatch.setattr(inspect, "stack", walked)
+    serve.skip_direct_execution_check()
+    delta_generator._maybe_print_use_warning()
 
 
 def test_the_warm_up_imports_what_the_pages_import():

@@ -123,7 +123,7 @@ def _load_register(p: dict) -> None:
     key = _inventory_key(raw)
     # the demo's register as stored (every restart of a demo workspace): its validation is shared, not redone
     demo = demo_inputs()
-    same = validates_like_base(library()) and key == _inventory_key(demo.raw) and \
+    same = validates_like_base(library()) and key == demo.hashes[0] and \
         list(raw.columns) == list(demo.raw.columns)
     ss[RAW], ss[INVENTORY], ss[INVENTORY_KEY] = raw, demo.result if same else _validate(raw), key
     ss[EDITOR_VERSION] = ss.get(EDITOR_VERSION, 0) + 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -99,24 +100,27 @@ def _inventory_key(raw: pd.DataFrame) -> str:
 
 
 def set_raw(raw: pd.DataFrame, source: str | None = None, keep_history: bool = True,
-            new_register: bool = False, restore_archived: bool = False, validated: ImportResult | None = None) -> None:
+            new_register: bool = False, restore_archived: bool = False, validated: ImportResult | None = None,
+            hashes: tuple[str, str] | None = None) -> None:
     """Make `raw` the current register version. Answers and what-if choices of deployments
     still present are kept; those of removed deployments are archived (restorable), never
     dropped. new_register=True starts a new register at version 1 (demo, reopened save).
-    `validated`: `raw` already validated with this session's library (the shared demo)."""
+    `validated`: `raw` already validated with this session's library (the shared demo); `hashes`: its
+    (inventory key, register hash), already worked out (the shared demo's)."""
     ss = current_session()
     if keep_history and RAW in ss:
         ss[HISTORY] = ([ss[RAW]] + ss.get(HISTORY, []))[:UNDO_DEPTH]
     old = ss.get(INVENTORY)
     ss[RAW] = raw
     ss[INVENTORY] = result = validated if validated is not None else _validate(raw)
-    ss[INVENTORY_KEY] = _inventory_key(raw)
+    key, reg_hash = hashes if hashes is not None else (_inventory_key(raw), None)
+    ss[INVENTORY_KEY] = key
     ss[EDITOR_VERSION] = ss.get(EDITOR_VERSION, 0) + 1
     if source:
         ss[SOURCE] = source
     reg = ss.get(REGISTER)
     if new_register or reg is None or old is None:
-        ss[REGISTER] = {"version": 1, "hash": register_hash(result.frame), "source": ss.get(SOURCE, ""),
+        ss[REGISTER] = {"version": 1, "hash": reg_hash or register_hash(result.frame), "source": ss.get(SOURCE, ""),
                         "versions": [_version_entry(1, ss.get(SOURCE, ""), None)]}
         ss[ARCHIVED_ANSWERS] = {}
         return
@@ -224,10 +228,14 @@ class DemoInputs:
     answers: AnswerMap
     profile: OrgProfile
 
+    @cached_property
+    def hashes(self) -> tuple[str, str]:
+        """(inventory key, register hash) of `raw`: worked out once per server, not on every new tab."""
+        return _inventory_key(self.raw), register_hash(self.result.frame)
+
     def assessment_key(self) -> str:
         """The key a session that has just loaded the demo computes (assessment_key())."""
-        return _assessment_key_of(_inventory_key(self.raw), self.answers, {}, "built-in",
-                                  _settings_digest(self.profile, None))
+        return _assessment_key_of(self.hashes[0], self.answers, {}, "built-in", _settings_digest(self.profile, None))
 
 
 @st.cache_resource(show_spinner=False)
@@ -249,7 +257,7 @@ def _load_demo() -> None:
     ss.pop(HISTORY, None)
     ss.pop(PENDING_UPLOAD, None)
     set_raw(demo.raw.copy(), DEMO_NAME, keep_history=False, new_register=True,
-            validated=demo.result if shared else None)
+            validated=demo.result if shared else None, hashes=demo.hashes if shared else None)
     ss[ANSWERS] = copy.deepcopy(demo.answers) if shared else validate_answers(
         read_answers_file(DEMO_DIR / "answers.yaml"), library().questions)[0]
     ss[SCOPED_ANSWERS], ss[PROBABILITIES], ss[WHATIF_PLAN] = ScopedAnswers(), {}, {}
