@@ -167,6 +167,22 @@ def skip_direct_execution_check() -> None:
     delta_generator._use_warning_has_been_displayed = True
 
 
+def skip_component_discovery() -> None:
+    """Streamlit's runtime, as it starts, reads every installed package's metadata looking for custom components
+    of its version-2 API (~0.2 s of the server's start with the test extras installed). The app uses none (a test
+    holds that), so this server does not look. (Private: a test fails if a Streamlit upgrade moves it; until then
+    a moved method is merely scanned again.)"""
+    try:
+        from streamlit.components.v2.component_manager import BidiComponentManager
+    except ImportError:
+        return
+    BidiComponentManager.discover_and_register_components = _no_components
+
+
+def _no_components(self, *, start_file_watching: bool = True) -> None:
+    """The app registers no version-2 components."""
+
+
 def main() -> None:
     quiet_start_up_gc()
     prepare_database(os.environ)
@@ -174,6 +190,7 @@ def main() -> None:
     # can hand plotly a half-initialised pandas module
     from streamlit.web import cli
     skip_direct_execution_check()
+    skip_component_discovery()
     start_warm_up()
     sys.argv = ["streamlit", "run", str(APP), *server_flags(sys.argv[1:], os.environ)]
     cli.main(prog_name="streamlit")
