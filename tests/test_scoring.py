@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from risk_models.config.loader import Library
 from risk_models.config.schema import ScenariosFile
-from risk_models.engine.score import outcome_table, score
+from risk_models.engine.assessment import heatmap_cells
+from risk_models.engine.score import outcome_table, rating_of, score
 from risk_models.inventory.read import FEATURES, import_inventory
 from tests.conftest import DEMO_INVENTORY
 from tests.engine_data import deployment, frame_of, inventories
@@ -38,6 +39,25 @@ def test_bounded_and_drivers_add_up(lib, records):
     assert t["likelihood"].between(1, 5).all() and t["impact"].between(1, 5).all()
     inherent = score(frame_of(lib, records), {}, lib, controls=False).table["score"]
     assert (t["score"] <= inherent + 1e-9).all()
+
+
+def _cells_by_masks(table, bounds) -> list[dict]:
+    """The matrix cells as written plainly: one mask per cell."""
+    return [{"likelihood": lik, "impact": imp, "rating": str(rating_of(lik * imp, bounds)),
+             "count": int(m.sum()), "deployment_ids": table.loc[m, "deployment_id"].tolist()}
+            for lik in range(5, 0, -1) for imp in range(1, 6)
+            for m in [(table["likelihood"] == lik) & (table["impact"] == imp)]]
+
+
+@SETTINGS
+@given(inventories())
+def test_the_matrix_places_every_deployment_once_in_its_cell(lib, records):
+    """The 5x5 cells the app, the PDF and the heatmaps draw: each deployment once, in the cell of its likelihood
+    and impact, members in the table's order — as one mask per cell would place them."""
+    t = score(frame_of(lib, records), {}, lib).table
+    cells = heatmap_cells(t, lib.scoring.rating_bounds)
+    assert cells == _cells_by_masks(t, lib.scoring.rating_bounds)
+    assert sorted(d for c in cells for d in c["deployment_ids"]) == sorted(t["deployment_id"].tolist())
 
 
 @SETTINGS

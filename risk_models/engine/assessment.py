@@ -86,13 +86,14 @@ def assess(inventory: ImportResult, answers: AnswerMap, lib: Library, probabilit
 
 def heatmap_cells(table: pd.DataFrame, rating_bounds: dict[str, float]) -> list[dict]:
     """The 25 cells with their counts, members and the rating of the cell itself."""
-    cells = []
-    for lik in range(5, 0, -1):
-        for imp in range(1, 6):
-            ids = table.loc[(table["likelihood"] == lik) & (table["impact"] == imp), "deployment_id"]
-            cells.append({"likelihood": lik, "impact": imp, "rating": str(rating_of(lik * imp, rating_bounds)),
-                          "count": len(ids), "deployment_ids": list(ids)})
-    return cells
+    # one pass over the table (not a mask per cell); members stay in the table's order
+    members: dict[tuple[int, int], list] = {}
+    for lik, imp, dep in zip(table["likelihood"].tolist(), table["impact"].tolist(), table["deployment_id"].tolist(),
+                             strict=True):
+        members.setdefault((int(lik), int(imp)), []).append(dep)
+    return [{"likelihood": lik, "impact": imp, "rating": str(rating_of(lik * imp, rating_bounds)),
+             "count": len(ids), "deployment_ids": ids}
+            for lik in range(5, 0, -1) for imp in range(1, 6) for ids in [members.get((lik, imp), [])]]
 
 
 def _question_label(lib: Library, qid: str, value: object) -> str:
