@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from risk_models.config.loader import load_profile, with_profile
 from risk_models.config.profile import OrgProfile
 from risk_models.config.schema import AssumptionsFile
-from risk_models.engine.assessment import assess, drivers
+from risk_models.engine.assessment import assess, drivers, drivers_of
 from risk_models.engine.score import annual_probability, score
 from risk_models.engine.simulation import expected_loss_components, expected_losses_exact, simulate
 from risk_models.fallbacks.exit_plan import exit_plan
@@ -40,6 +40,16 @@ OPEN_WEIGHT_VENDORS = {"meta", "mistral", "openai_open_weights", "alibaba"}
 
 def _assess(lib, records, answers=None, trials=300, seed=1, probabilities=None):
     return assess(ImportResult(frame_of(lib, records)), answers or {}, lib, probabilities, trials=trials, seed=seed)
+
+
+@SETTINGS
+@given(inventories(), st.data())
+def test_drivers_worked_out_together_are_each_deployments_own(lib, records, data):
+    """The Overview's top ten and a heatmap cell's list work out their drivers in one pass: for any distinct rows,
+    in any order, each deployment gets exactly the drivers it gets alone."""
+    a = _assess(lib, records)
+    rows = data.draw(st.lists(st.integers(0, len(records) - 1), max_size=len(records), unique=True))
+    assert drivers_of(a, rows) == [drivers(a, i) for i in rows]
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from dashboard.components.columns import DRIVER_ROW_PX, driver_lines
 from dashboard.state.session import HM_CELL, HM_CLICKED
 from risk_models.config.domain import DIMENSIONS
 from risk_models.config.labels import human, label_maps, level_text
-from risk_models.engine.assessment import drivers
+from risk_models.engine.assessment import drivers_of
 from risk_models.engine.concentration import concentration
 from risk_models.engine.score import RATINGS
 
@@ -73,8 +73,9 @@ members = [int(i) for i in frame.index[sel & (table["likelihood"] == lik).to_num
 st.subheader(f"Likelihood {level_text('likelihood', lik)} × impact {level_text('impact', imp)}: "
              f"{len(members)} deployment(s)")
 rows = []
-for i in sorted(members, key=lambda i: -table.at[i, "score"])[:200]:
-    outs = [x for x in drivers(a, i) if x["kind"] == "outcome"][:3]
+listed = sorted(members, key=lambda i: -table.at[i, "score"])[:200]
+for i, d in zip(listed, drivers_of(a, listed), strict=True):
+    outs = [x for x in d if x["kind"] == "outcome"][:3]
     rows.append({"Deployment": frame.at[i, "deployment_id"], "Name": frame.at[i, "name"],
                  "Score": table.at[i, "score"], "Rating": table.at[i, "rating"],
                  "Top drivers": driver_lines(outs)})
