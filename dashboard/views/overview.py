@@ -126,11 +126,7 @@ money_table(pd.DataFrame(rows), hide_index=True, width="stretch", row_height=DRI
 if auth.can(Permission.edit_inventory):  # no link to a page the role does not have (it would be an error)
     st.page_link("views/inventory.py", label="Load your own inventory", icon=":material/upload:")
 
-# the loss intervals (~0.5 s of CPU) not yet worked out on a first visit: drawn by the page's second run a
-# second later (the charts' preload below), not while the browser is still fetching the code that draws this page
-# from the server (its figures would wait for both)
-if session.get(CHARTS_PRELOADED) or a.intervals_ready:
-    show_intervals()
+show_intervals()
 
 # plotly.js (4.7 MB, 2-4 s of browser CPU on this machine) loads while the user reads this page, so the
 # first switch to a page with charts does not wait for it: an invisible chart, drawn by a rerun one

@@ -56,11 +56,6 @@ class Assessment:
                     self._intervals = found.as_dict() if found else {}
         return self._intervals or None
 
-    @property
-    def intervals_ready(self) -> bool:
-        """The intervals are worked out (reading `intervals` costs nothing more)."""
-        return self._intervals is not None
-
     def simulation_summary(self) -> dict:
         """The simulation's figures with their 90 % intervals (the report's `simulation`)."""
         return self.simulation.summary(self.frame) | {"intervals": self.intervals}
