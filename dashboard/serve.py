@@ -67,8 +67,8 @@ def warm_up() -> None:
 
 # The start-up creates ~200,000 long-lived objects the collector tracks (the modules of Streamlit, pandas, plotly,
 # SQLAlchemy and the engine, the demo's caches) and hardly any garbage (a collection then frees a few hundred).
-# With the default thresholds the collector walks them again and again during the imports (~0.3 s of ~1.5 s,
-# measured), and Streamlit's full collection after every script run walks them all (~0.1 s each). So: rare
+# With the default thresholds the collector walks them again and again during the imports (~0.25 s of ~1.6 s
+# of CPU, measured), and Streamlit's full collection after every script run walks them all (~0.1 s each). So: rare
 # collections while the server starts; once the demo is ready its objects are frozen (left out of every later
 # collection: gc.freeze) and the default thresholds are back. Objects of a visitor already on the page are frozen
 # with them: kept, not collected — at most one session's worth, once.
@@ -161,7 +161,7 @@ def prepare_database(environ: Mapping[str, str]) -> subprocess.Popen | None:
 def skip_direct_execution_check() -> None:
     """Streamlit's check, on the first element any script draws, that it runs under `streamlit run` and not in a
     REPL walks the whole call stack with source lookup (`inspect.stack()`: a realpath of every loaded module's
-    file, ~0.2 s of the first visitor's page). This server is `streamlit run`: the check is marked done, as
+    file: 0.07 s measured alone, more in a busy server). This server is `streamlit run`: the check is marked done, as
     Streamlit marks it after its one warning. (A private flag: a test fails if a Streamlit upgrade renames it.)"""
     from streamlit import delta_generator
     delta_generator._use_warning_has_been_displayed = True

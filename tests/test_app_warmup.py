@@ -92,8 +92,9 @@ def test_the_start_up_collects_rarely_then_freezes_its_objects(monkeypatch):
 
 
 def test_the_server_skips_streamlits_repl_check(monkeypatch):
-    """The first element drawn would walk the whole call stack (inspect.stack, ~0.2 s) to tell whether Streamlit
-    runs in a REPL; the server marks that check done (a Streamlit upgrade that renames its flag fails here)."""
+    """The first element drawn would walk the whole call stack (inspect.stack, 0.07 s or more) to tell whether
+    Streamlit runs in a REPL; the server marks that check done (a Streamlit upgrade that renames its flag fails
+    here)."""
     import inspect
 
     from streamlit import delta_generator
