@@ -69,17 +69,12 @@ def _launch(p):
                                                              "--disable-dev-shm-usage", "--disable-gpu"])
 
 
-def _serve(port: int, data_dir: str | None = None) -> subprocess.Popen:
-    """The server as `make run` starts it: Streamlit plus the warm-up thread (dashboard/serve.py).
-    `data_dir`: a data directory of its own (a new user: no database yet, DATABASE_URL unset)."""
-    env = dict(os.environ)
-    if data_dir is not None:
-        env.pop("DATABASE_URL", None)
-        env["AI_VENDOR_RISK_DATA_DIR"] = data_dir
+def _serve(port: int) -> subprocess.Popen:
+    """The server as `make run` starts it once set up: Streamlit plus the warm-up thread (dashboard/serve.py)."""
     return subprocess.Popen([sys.executable, "-m", "dashboard.serve", "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--server.port", str(port),
                              "--browser.gatherUsageStats", "false"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=env)
+                            stderr=subprocess.DEVNULL)
 
 
 def _wait_healthy(url: str, timeout: float = 120) -> None:
@@ -222,23 +217,13 @@ def bench_browser() -> None:
     from playwright.sync_api import sync_playwright
     port = _free_port()
     started = time.perf_counter()
-    # the command `make run` runs: Streamlit plus the warm-up thread (dashboard/serve.py)
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard.serve", "--server.headless", "true",
-                             "--server.address", "127.0.0.1", "--server.port", str(port),
-                             "--browser.gatherUsageStats", "false"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = _serve(port)
     url = f"http://127.0.0.1:{port}"
     try:
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.05)
+        _wait_healthy(url)
         ready = time.perf_counter() - started
         with sync_playwright() as p:
-            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless=new",
-                                                                  "--disable-dev-shm-usage", "--disable-gpu"])
+            b = _launch(p)
             pg = b.new_page(viewport={"width": 1440, "height": 900})
             cpu0, server0 = _browser_cpu(), _server_cpu(proc.pid)
             t = time.perf_counter()
