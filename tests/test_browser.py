@@ -146,6 +146,29 @@ def download(page, button, attempts: int = 3):
     raise AssertionError("unreachable")
 
 
+def edit_grid_cell(page, x: float, y: float, right: int, current: str) -> object:
+    """Open the editor of the grid cell `right` columns to the right of the point (x, y), checked by the value it
+    holds (`current`), and return it. The grid draws on a canvas: under load a click made during a rerun is
+    dropped and an arrow key can be lost, opening the editor of another column (CI, 3 Dec: the LEI typed into the
+    provider's name); that editor is closed (Escape: nothing changes) and the keys pressed again."""
+    cell_editor = page.locator("input.gdg-input:not([disabled]), textarea.gdg-input:not([disabled])")
+
+    def open_it() -> None:
+        idle(page)
+        page.keyboard.press("Escape")  # an editor a lost key press opened on another column
+        page.mouse.click(x, y)
+        for _ in range(right):
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")
+
+    def on_the_cell() -> None:
+        cell_editor.wait_for(timeout=10_000)
+        assert cell_editor.input_value() == current, f"the editor opened on {cell_editor.input_value()!r}"
+
+    click_until(open_it, on_the_cell, attempts=4)
+    return cell_editor
+
+
 def start_workspace(page, path, name: str | None = None) -> None:
     """Upload an inventory over the demo as a user does: name the organisation, create its workspace."""
     page.locator('[data-testid="stFileUploader"] input[type=file]').first.set_input_files(str(path))

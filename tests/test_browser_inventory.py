@@ -8,7 +8,7 @@ from PIL import Image
 
 # `test_browser`, not `tests.test_browser`: the same module object pytest imported, so one server
 # and one browser are shared (see _SHARED there).
-from test_browser import SHOTS, app_url, browser, click_until, idle, nav, page, shot, start_workspace  # noqa: F401  (fixtures)
+from test_browser import SHOTS, app_url, browser, edit_grid_cell, idle, nav, page, shot, start_workspace  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 ROW = 35  # the editor's header and row height in pixels
@@ -44,20 +44,8 @@ def test_fix_a_rejected_cell_and_the_row_stays_in_place(page, tmp_path):  # noqa
     assert all(tinted(before, r, RED) > 50 for r in range(3)) and not tinted(before, 1, GREEN)
     box = editor.bounding_box()
 
-    # line 4's spend: the row's first cell, then right past Problem, ⚠, Provider, ⚠ to the spend. Under
-    # load a click during a rerun is dropped by Streamlit's browser side, and a key press can be lost (the
-    # editor then opens, read-only, on a ⚠ column: CI, 3 Dec): wait for the run, close it, try again
-    cell_editor = page.locator("input.gdg-input:not([disabled]), textarea.gdg-input:not([disabled])")
-
-    def open_spend_editor() -> None:
-        idle(page)
-        page.keyboard.press("Escape")  # a read-only editor a lost key press opened
-        page.mouse.click(box["x"] + 30, box["y"] + ROW * 2 + ROW // 2)
-        for _ in range(5):
-            page.keyboard.press("ArrowRight")
-        page.keyboard.press("Enter")
-
-    click_until(open_spend_editor, lambda: cell_editor.wait_for(timeout=10_000), attempts=4)
+    # line 4's spend ("lots"): the row's first cell, then right past Problem, ⚠, Provider, ⚠ to the spend
+    cell_editor = edit_grid_cell(page, box["x"] + 30, box["y"] + ROW * 2 + ROW // 2, right=5, current="lots")
     cell_editor.fill("200")
     page.keyboard.press("Enter")
     page.get_by_text("1 row(s) fixed").wait_for(timeout=60_000)

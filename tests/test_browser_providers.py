@@ -12,7 +12,7 @@ import pytest
 
 # `test_browser`, not `tests.test_browser`: the same module object pytest imported, so one server
 # and one browser are shared (see _SHARED there).
-from test_browser import app_url, browser, download, idle, nav, page, shot  # noqa: F401  (fixtures)
+from test_browser import app_url, browser, download, edit_grid_cell, idle, nav, page, shot  # noqa: F401  (fixtures)
 
 ROW = 35  # px: a glide data grid row (and its header) at the default density
 
@@ -61,11 +61,9 @@ def test_edit_providers_in_the_app_a_wrong_lei_is_refused_and_the_package_downlo
     grid.evaluate("e => e.scrollIntoView({block: 'center'})")
     page.wait_for_timeout(500)
     box = grid.bounding_box()
-    page.mouse.click(box["x"] + 80, box["y"] + ROW + ROW // 2)  # past the row-selection column
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("Enter")  # opens the cell's editor
-    page.locator("input.gdg-input, textarea.gdg-input").fill("DEMO00MICROSOFTIE039", timeout=30_000)
+    # (past the row-selection column; Microsoft Ireland's LEI in the demo's providers file)
+    cell = edit_grid_cell(page, box["x"] + 80, box["y"] + ROW + ROW // 2, right=2, current="DEMO00MICROSOFTIE038")
+    cell.fill("DEMO00MICROSOFTIE039", timeout=30_000)
     page.keyboard.press("Enter")
     shot(page, "9-providers-edit-typed")
     page.get_by_text("cell(s) refused").wait_for(timeout=60_000)  # refused
